@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+export const ROLES = ['admin', 'manager', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROOM_GRANTS = ['join', 'publish', 'subscribe', 'moderate'] as const;
+export type RoomGrant = (typeof ROOM_GRANTS)[number];
+
+export const DOC_GRANTS = ['read', 'write'] as const;
+export type DocGrant = (typeof DOC_GRANTS)[number];
+
+export const TIERS = ['personal', 'standard', 'immersive'] as const;
+export type Tier = (typeof TIERS)[number];
+
+const id = z.string().min(1).max(128);
+
+/**
+ * Grants carried by a token. Keys of `rooms` and `docs` are a room id / document name, or `*`
+ * for any. A specific key wins over `*` (so a token can narrow one document to read-only).
+ */
+export const grantsSchema = z.object({
+  rooms: z.record(id, z.array(z.enum(ROOM_GRANTS)).max(4)).default({}),
+  docs: z.record(id, z.array(z.enum(DOC_GRANTS)).max(2)).default({}),
+  chat: z.boolean().default(false),
+  /** Room tiers this person may create. */
+  createRooms: z.array(z.enum(TIERS)).max(3).default([]),
+});
+export type Grants = z.infer<typeof grantsSchema>;
+
+export const siteSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'site ids are lowercase letters, digits, - and _');
+
+/** The claims moim reads from a verified token (standard JWT claims are checked by the verifier). */
+export const tokenClaimsSchema = z.object({
+  sub: id,
+  name: z.string().min(1).max(100),
+  org: z.string().min(1).max(64).default('default'),
+  teams: z.array(z.string().min(1).max(64)).max(50).default([]),
+  site: siteSchema,
+  role: z.enum(ROLES),
+  grants: grantsSchema,
+});
+export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
+
+/** Look up the grants a token gives for one room / document (specific key first, then `*`). */
+export function roomGrantsFor(grants: Grants, roomId: string): readonly RoomGrant[] {
+  return grants.rooms[roomId] ?? grants.rooms['*'] ?? [];
+}
+
+export function docGrantsFor(grants: Grants, docName: string): readonly DocGrant[] {
+  return grants.docs[docName] ?? grants.docs['*'] ?? [];
+}
+
+/** Default grants implied by a role for development sign-in. */
+export function defaultGrantsFor(role: Role): Grants {
+  const moderator = role === 'admin' || role === 'manager';
+  return {
+    rooms: { '*': moderator ? ['join', 'publish', 'subscribe', 'moderate'] : ['join', 'publish', 'subscribe'] },
+    docs: { '*': ['read', 'write'] },
+    chat: true,
+    createRooms: moderator ? ['personal', 'standard', 'immersive'] : ['personal', 'standard'],
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Stable error codes shared by server and clients. Clients act on `code`, never on `message`.
+ * Each code maps to one HTTP status (REST) and travels unchanged in socket acknowledgements.
+ */
+export const ERROR_STATUS = {
+  INVALID_PAYLOAD: 400,
+  UNKNOWN_EVENT: 400,
+  PROTOCOL_MISMATCH: 426,
+  TOKEN_MISSING: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_ALGORITHM: 401,
+  TOKEN_AUDIENCE: 401,
+  TOKEN_CLAIMS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // video rooms
+  ROOM_FULL: 409,
+  ROOM_CLOSED: 410,
+  TIER_NOT_ALLOWED: 403,
+  TOO_MANY_PRODUCERS: 409,
+  CODEC_NOT_ALLOWED: 422,
+  BITRATE_NOT_ALLOWED: 422,
+  CANNOT_CONSUME: 422,
+  NOT_IN_ROOM: 409,
+  PEER_REMOVED: 403,
+  WORKER_DIED: 503,
+  MEDIA_ERROR: 500,
+  // chat and documents
+  NOT_A_MEMBER: 403,
+  MESSAGE_TOO_LONG: 413,
+  CHANNEL_FULL: 409,
+  TOO_MANY_DOCUMENTS: 429,
+  DOCUMENT_TOO_LARGE: 413,
+  POLICY_FORBIDS: 403,
+  // generic
+  DEV_TOKENS_DISABLED: 403,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
+
+/** An error with a stable code; thrown by services, turned into an ack or HTTP error at the edge. */
+export class MoimError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MoimError';
+    this.code = code;
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}

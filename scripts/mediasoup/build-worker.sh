@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Provides node_modules/mediasoup/worker/out/Release/mediasoup-worker, where
+# mediasoup looks for its C++ worker by default (no env var needed at run time).
+#
+# Called from the root package.json "postinstall" (cwd = repo root) after
+# `npm ci`, with mediasoup's own postinstall blocked
+# ("allowScripts": { "mediasoup": false }): that script downloads a prebuilt
+# worker from GitHub and otherwise builds with meson wraps that download sources
+# from GitHub/wrapdb, none of which is reachable on our machines.
+#
+# Order of attempts:
+#   1. MEDIASOUP_WORKER_BIN set to an existing file      -> nothing to do.
+#   2. binary present + stamp matches                      -> nothing to do.
+#   3. cache hit ($MOIM_CACHE_DIR, default ~/.cache/moim)   -> copy in.
+#   4. GitHub reachable -> mediasoup's own postinstall (prebuilt download).
+#   5. Local build against Debian's libraries (Debian 12 and 13), with the stub
+#      meson subprojects in scripts/mediasoup/subprojects/ (system libuv,
+#      OpenSSL, libsrtp2 + libsrtp3 API shim, flatbuffers, Abseil, and a
+#      std-based unordered_dense header), plus the DTLS fix in
+#      worker/src/RTC/DtlsTransport.cpp (see /work/shared/MEDIASOUP.md item 10).
+#
+# Environment knobs:
+#   MOIM_CACHE_DIR                cache root (default: $HOME/.cache/moim)
+#   MOIM_MEDIASOUP_DIR            mediasoup package dir (default: ./node_modules/mediasoup)
+#   MOIM_MEDIASOUP_LOCAL_BUILD=1  skip the GitHub prebuilt attempt
+#   MOIM_MEDIASOUP_FORCE=1        ignore stamp and cache, rebuild
+#   MOIM_BUILD_JOBS               parallel compile jobs (default: 2)
+#   MOIM_MESON_ARGS               extra `meson setup` arguments
+#   MOIM_KEEP_BUILD=1             keep the build dir / pip dir after success
+set -euo pipefail
+
+TESTED_MEDIASOUP_VERSION="3.27.1"
+PREFIX="[mediasoup-worker]"
+
+log() { printf '%s %s\n' "$PREFIX" "$*"; }
+warn() { printf '%s WARNING: %s\n' "$PREFIX" "$*" >&2; }
+die() {
+	printf '%s ERROR: %s\n' "$PREFIX" "$*" >&2
+	exit 1
+}
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STUBS_DIR="$SCRIPT_DIR/subprojects"
+START_TS=$(date +%s)
+
+# --- 1. User-provided worker binary ----------------------------------------------
+if [ -n "${MEDIASOUP_WORKER_BIN:-}" ]; then
+	if [ -f "$MEDIASOUP_WORKER_BIN" ]; then
+		log "MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN exists: using it, nothing to build"
+		exit 0
+	fi
+	warn "MEDIASOUP_WORKER_BIN='$MEDIASOUP_WORKER_BIN' is not a file: ignoring it here (unset it at run time, mediasoup would try to run it)"
+fi
+
+# --- Locate mediasoup ----------------------------------------------------------------
+MS_DIR="${MOIM_MEDIASOUP_DIR:-$PWD/node_modules/mediasoup}"
+if [ ! -f "$MS_DIR/package.json" ]; then
+	log "no mediasoup package at $MS_DIR (not installed?): nothing to do"
+	exit 0
+fi
+MS_DIR="$(cd "$MS_DIR" && pwd)"
+MS_VERSION="$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$MS_DIR/package.json" | head -n 1)"
+[ -n "$MS_VERSION" ] || die "cannot read the version from $MS_DIR/package.json"
+
+WORKER_DIR="$MS_DIR/worker"
+OUT_DIR="$WORKER_DIR/out"
+RELEASE_DIR="$OUT_DIR/Release"
+BIN="$RELEASE_DIR/mediasoup-worker"
+STAMP="$RELEASE_DIR/mediasoup-worker.moim-stamp"
+BUILD_DIR="$OUT_DIR/moim-build"
+PIP_DIR="$OUT_DIR/moim-pip"
+LOG="$OUT_DIR/moim-build.log"
+JOBS="${MOIM_BUILD_JOBS:-2}"
+
+# --- Cache key: mediasoup version + this script + support files + OS/arch ----------
+OS_TAG="unknown"
+if [ -r /etc/os-release ]; then
+	OS_TAG="$(. /etc/os-release && printf '%s-%s' "${ID:-linux}" "${VERSION_ID:-${VERSION_CODENAME:-unknown}}")"
+fi
+ARCH="$(uname -m)"
+
+key_material() {
+	printf 'mediasoup %s\nos %s\narch %s\n' "$MS_VERSION" "$OS_TAG" "$ARCH"
+	(
+		cd "$SCRIPT_DIR"
+		{
+			echo build-worker.sh
+			find subprojects -type f
+		} | LC_ALL=C sort | while IFS= read -r f; do
+			printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$f"
+		done
+	)
+}
+KEY="$(key_material | sha256sum | cut -d' ' -f1)"
+STAMP_TEXT="$(printf 'mediasoup %s\nkey %s' "$MS_VERSION" "$KEY")"
+CACHE_ROOT="${MOIM_CACHE_DIR:-${HOME:-/root}/.cache/moim}/mediasoup-worker"
+CACHE_DIR="$CACHE_ROOT/$MS_VERSION-${KEY:0:16}"
+CACHE_BIN="$CACHE_DIR/mediasoup-worker"
+
+# mediasoup-worker run without MEDIASOUP_VERSION exits with 41 (worker/src/main.cpp):
+# the check mediasoup itself uses to see that a binary runs on this host.
+bin_runs() {
+	local rc=0
+	env -i "$1" </dev/null >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 41 ]
+}
+
+write_stamp() { printf '%s\n' "$STAMP_TEXT" >"$STAMP"; }
+
+store_in_cache() {
+	if mkdir -p "$CACHE_DIR" 2>/dev/null &&
+		cp "$BIN" "$CACHE_DIR/.mediasoup-worker.tmp.$$" &&
+		mv -f "$CACHE_DIR/.mediasoup-worker.tmp.$$" "$CACHE_BIN"; then
+		{
+			printf '%s\n' "$STAMP_TEXT"
+			printf 'source %s\nos %s\narch %s\ncreated %s\n' "$1" "$OS_TAG" "$ARCH" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		} >"$CACHE_DIR/info.txt"
+		log "stored in cache: $CACHE_BIN"
+	else
+		rm -f "$CACHE_DIR/.mediasoup-worker.tmp.$$" 2>/dev/null || true
+		warn "could not write the cache at $CACHE_DIR (continuing)"
+	fi
+}
+
+# --- 2. Already done ----------------------------------------------------------------------
+if [ "${MOIM_MEDIASOUP_FORCE:-0}" != 1 ] && [ -x "$BIN" ] && [ -f "$STAMP" ] &&
+	[ "$(cat "$STAMP")" = "$STAMP_TEXT" ] && bin_runs "$BIN"; then
+	log "mediasoup $MS_VERSION worker already in place (stamp matches): nothing to do"
+	exit 0
+fi
+
+if [ "$MS_VERSION" != "$TESTED_MEDIASOUP_VERSION" ]; then
+	warn "mediasoup $MS_VERSION: this build step was written and tested for $TESTED_MEDIASOUP_VERSION (re-check the stubs against worker/meson.build)"
+fi
+
+mkdir -p "$RELEASE_DIR"
+
+# --- 3. Cache -------------------------------------------------------------------------------
+if [ "${MOIM_MEDIASOUP_FORCE:-0}" != 1 ] && [ -f "$CACHE_BIN" ]; then
+	if bin_runs "$CACHE_BIN"; then
+		cp "$CACHE_BIN" "$BIN.tmp.$$"
+		chmod 0755 "$BIN.tmp.$$"
+		mv -f "$BIN.tmp.$$" "$BIN"
+		write_stamp
+		log "cache hit: copied $CACHE_BIN -> ${BIN#"$PWD"/}"
+		exit 0
+	fi
+	warn "cached binary $CACHE_BIN does not run on this host: ignoring it"
+fi
+
+# --- 4. Prebuilt download when GitHub is reachable -----------------------------------------
+if [ "${MOIM_MEDIASOUP_LOCAL_BUILD:-0}" != 1 ] && command -v curl >/dev/null 2>&1 &&
+	command -v node >/dev/null 2>&1 && curl -sS -m 4 -o /dev/null https://github.com 2>/dev/null; then
+	log "github.com reachable: trying mediasoup's own postinstall (prebuilt worker download)"
+	rm -f "$BIN" "$STAMP"
+	if (cd "$MS_DIR" && env -u MEDIASOUP_WORKER_BIN node npm-scripts.mjs postinstall </dev/null) &&
+		[ -x "$BIN" ] && bin_runs "$BIN"; then
+		write_stamp
+		store_in_cache "mediasoup postinstall (prebuilt or its own build)"
+		log "done in $(($(date +%s) - START_TS)) s"
+		exit 0
+	fi
+	warn "mediasoup's own postinstall did not give a working worker: building locally"
+else
+	log "github.com not reachable (or local build forced): building the worker locally"
+fi
+
+# --- 5. Local build ------------------------------------------------------------------------------
+[ -f "$WORKER_DIR/meson.build" ] || die "$WORKER_DIR/meson.build missing: is the mediasoup package complete?"
+
+# 5a. DTLS fix (MEDIASOUP.md item 10): with an OpenSSL built with kTLS (Debian's),
+# the BIO callback must return `ret` for every post-call (BIO_CB_RETURN bit set),
+# not only for exactly BIO_CB_RETURN, or libssl sees BIO_get_ktls_send() == 1 and
+# the worker crashes on the first DTLS flight.
+DTLS_SRC="$WORKER_DIR/src/RTC/DtlsTransport.cpp"
+[ -f "$DTLS_SRC" ] || die "$DTLS_SRC not found: cannot apply the DTLS fix"
+if grep -qF '(operationType == BIO_CB_RETURN)' "$DTLS_SRC"; then
+	sed -i 's/(operationType == BIO_CB_RETURN)/(operationType \& BIO_CB_RETURN)/g' "$DTLS_SRC"
+	log "applied DTLS fix to worker/src/RTC/DtlsTransport.cpp (operationType & BIO_CB_RETURN)"
+fi
+if ! grep -qF '(operationType & BIO_CB_RETURN)' "$DTLS_SRC" || grep -qF '(operationType == BIO_CB_RETURN)' "$DTLS_SRC"; then
+	die "DTLS fix not in place in $DTLS_SRC: onSslBioOut must test '(operationType & BIO_CB_RETURN)'. mediasoup $MS_VERSION changed that code; re-check MEDIASOUP.md item 10 and update scripts/mediasoup/build-worker.sh"
+fi
+
+# 5b. Debian packages.
+have_python_pip() { command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; }
+PKGS=(g++ make pkg-config libssl-dev libuv1-dev libsrtp2-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler)
+if ! have_python_pip; then
+	PKGS+=(python3 python3-pip)
+fi
+
+apt_install() {
+	# $@: packages
+	local apt_log="$OUT_DIR/moim-apt.log"
+	log "installing Debian packages: $*"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! { apt-get update && apt-get install -y --no-install-recommends "$@"; } </dev/null >"$apt_log" 2>&1; then
+		tail -n 30 "$apt_log" >&2 || true
+		die "apt-get install failed (full log: $apt_log)"
+	fi
+}
+
+if command -v dpkg-query >/dev/null 2>&1; then
+	MISSING=()
+	for p in "${PKGS[@]}"; do
+		status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"
+		case "$status" in
+		ii*) ;;
+		*) MISSING+=("$p") ;;
+		esac
+	done
+	if [ "${#MISSING[@]}" -gt 0 ]; then
+		if [ "$(id -u)" -eq 0 ]; then
+			apt_install "${MISSING[@]}"
+		else
+			printf '%s ERROR: missing Debian packages to build the mediasoup worker. Run as root:\n' "$PREFIX" >&2
+			printf '    apt-get update && apt-get install -y --no-install-recommends %s\n' "${MISSING[*]}" >&2
+			printf '%s then run: bash scripts/mediasoup/build-worker.sh\n' "$PREFIX" >&2
+			exit 1
+		fi
+	else
+		log "Debian packages present: ${PKGS[*]}"
+	fi
+else
+	warn "dpkg-query not found (not Debian?): not installing packages; needs a C++20 compiler, pkg-config, flatc and the pkg-config modules below"
+fi
+
+PC_MODULES=(libuv libssl libcrypto libsrtp2 flatbuffers absl_strings absl_optional absl_flat_hash_map)
+for m in "${PC_MODULES[@]}"; do
+	pkg-config --exists "$m" || die "pkg-config module '$m' not found (Debian packages: ${PKGS[*]})"
+done
+command -v flatc >/dev/null 2>&1 || die "flatc not found (Debian package flatbuffers-compiler)"
+log "system libraries: libuv $(pkg-config --modversion libuv), OpenSSL $(pkg-config --modversion openssl), libsrtp2 $(pkg-config --modversion libsrtp2), flatbuffers $(pkg-config --modversion flatbuffers) ($(flatc --version 2>/dev/null | tr -d '\n')), Abseil $(pkg-config --modversion absl_strings)"
+
+# 5c. meson (>= 1.1) and ninja from pip into worker/out, as mediasoup does. These
+# machines have a local wheel index; use it first (PyPI is not reachable and pip
+# would waste time on retries).
+mkdir -p "$OUT_DIR"
+: >"$LOG"
+MESON=""
+NINJA_BIN=""
+if [ -x "$PIP_DIR/bin/meson" ] && [ -x "$PIP_DIR/bin/ninja" ]; then
+	MESON="$PIP_DIR/bin/meson"
+	NINJA_BIN="$PIP_DIR/bin/ninja"
+elif have_python_pip; then
+	log "installing meson and ninja with pip into ${PIP_DIR#"$PWD"/}"
+	rm -rf "$PIP_DIR"
+	PIP_ARGS=(install --no-user --disable-pip-version-check --target "$PIP_DIR" 'meson>=1.1,<2' ninja)
+	ok=0
+	if [ -d /opt/pypi/simple ]; then
+		python3 -m pip "${PIP_ARGS[@]}" --index-url file:///opt/pypi/simple </dev/null >>"$LOG" 2>&1 && ok=1
+	fi
+	if [ "$ok" = 0 ]; then
+		rm -rf "$PIP_DIR"
+		python3 -m pip "${PIP_ARGS[@]}" --timeout 15 </dev/null >>"$LOG" 2>&1 && ok=1
+	fi
+	if [ "$ok" = 1 ] && [ -x "$PIP_DIR/bin/meson" ] && [ -x "$PIP_DIR/bin/ninja" ]; then
+		MESON="$PIP_DIR/bin/meson"
+		NINJA_BIN="$PIP_DIR/bin/ninja"
+	else
+		warn "pip could not install meson/ninja (see $LOG)"
+	fi
+fi
+if [ -z "$MESON" ]; then
+	# Fallback: Debian's meson if it is new enough (Debian 13: 1.7; Debian 12's 1.0 is too old).
+	if ! command -v meson >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-cache >/dev/null 2>&1; then
+		cand="$(apt-cache policy meson 2>/dev/null | sed -n 's/^ *Candidate: *//p')"
+		if [ -n "$cand" ] && dpkg --compare-versions "$cand" ge 1.1; then
+			apt_install meson ninja-build
+		fi
+	fi
+	if command -v meson >/dev/null 2>&1 && command -v ninja >/dev/null 2>&1 &&
+		printf '%s\n1.1.0\n' "$(meson --version)" | sort -V -C -r; then
+		MESON="$(command -v meson)"
+		NINJA_BIN="$(command -v ninja)"
+	else
+		die "no meson >= 1.1 + ninja: pip failed (see $LOG) and the system has none"
+	fi
+fi
+export PYTHONPATH="$PIP_DIR${PYTHONPATH:+:$PYTHONPATH}"
+export NINJA="$NINJA_BIN"
+log "meson $("$MESON" --version), ninja $("$NINJA_BIN" --version)"
+
+# 5d. Pre-populate worker/subprojects/<directory>/ for every wrap with our stubs, so
+# meson never downloads anything.
+STUB_TARGETS=()
+for wrap in "$WORKER_DIR"/subprojects/*.wrap; do
+	[ -e "$wrap" ] || continue
+	name="$(basename "$wrap" .wrap)"
+	dir="$(sed -n 's/^[[:space:]]*directory[[:space:]]*=[[:space:]]*//p' "$wrap" | head -n 1 | tr -d '\r' | sed 's/[[:space:]]*$//')"
+	[ -n "$dir" ] || dir="$name"
+	if [ -d "$STUBS_DIR/$name" ]; then
+		rm -rf "$WORKER_DIR/subprojects/$dir"
+		cp -R "$STUBS_DIR/$name" "$WORKER_DIR/subprojects/$dir"
+		STUB_TARGETS+=("$WORKER_DIR/subprojects/$dir")
+	elif [ "$name" = wingetopt ]; then
+		: # Windows only.
+	else
+		warn "no stub for meson wrap '$name' (new in mediasoup $MS_VERSION?): the build fails if the worker needs it"
+	fi
+done
+log "meson subprojects stubbed: ${#STUB_TARGETS[@]} (system libraries via pkg-config)"
+
+# 5e. Configure and build.
+run_step() {
+	# $1: description; rest: command. Output goes to $LOG; a progress line every 30 s.
+	local desc="$1"
+	shift
+	log "$desc"
+	printf '\n===== %s: %s\n' "$desc" "$*" >>"$LOG"
+	"$@" </dev/null >>"$LOG" 2>&1 &
+	local pid=$! rc=0 ticks=0 last
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		ticks=$((ticks + 1))
+		if [ $((ticks % 30)) -eq 0 ]; then
+			last="$(grep -o '^\[[0-9]*/[0-9]*\]' "$LOG" 2>/dev/null | tail -n 1 || true)"
+			log "  ... ${ticks}s ${last}"
+		fi
+	done
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		printf '%s ---- last lines of %s ----\n' "$PREFIX" "$LOG" >&2
+		tail -n 60 "$LOG" >&2 || true
+		die "$desc failed (exit $rc); full log: $LOG"
+	fi
+}
+
+MESON_SETUP_ARGS=(
+	--buildtype release
+	-Db_ndebug=true
+	--wrap-mode=nodownload
+	--prefix "$RELEASE_DIR"
+	--bindir ""
+	--libdir ""
+)
+# Older mediasoup releases (3.1x) had liburing support, which needs a newer
+# liburing than Debian 12's.
+if grep -q "ms_disable_liburing" "$WORKER_DIR/meson_options.txt" 2>/dev/null; then
+	MESON_SETUP_ARGS+=(-Dms_disable_liburing=true)
+fi
+if [ -n "${MOIM_MESON_ARGS:-}" ]; then
+	# shellcheck disable=SC2206
+	MESON_SETUP_ARGS+=(${MOIM_MESON_ARGS})
+fi
+
+rm -rf "$BUILD_DIR"
+(cd "$WORKER_DIR" && run_step "meson setup (log: ${LOG#"$PWD"/})" "$MESON" setup "${MESON_SETUP_ARGS[@]}" "$BUILD_DIR")
+run_step "compiling flatbuffers-generator (FBS headers)" "$MESON" compile -C "$BUILD_DIR" -j "$JOBS" flatbuffers-generator
+run_step "compiling mediasoup-worker with -j$JOBS (takes ~4 min on 2 cores)" "$MESON" compile -C "$BUILD_DIR" -j "$JOBS" mediasoup-worker
+
+[ -x "$BUILD_DIR/mediasoup-worker" ] || die "build finished but $BUILD_DIR/mediasoup-worker is missing (see $LOG)"
+cp "$BUILD_DIR/mediasoup-worker" "$BIN.tmp.$$"
+chmod 0755 "$BIN.tmp.$$"
+mv -f "$BIN.tmp.$$" "$BIN"
+if ! bin_runs "$BIN"; then
+	ldd "$BIN" >&2 || true
+	die "the built worker does not run (expected exit 41 without MEDIASOUP_VERSION)"
+fi
+write_stamp
+store_in_cache "local build ($OS_TAG, system libraries)"
+
+if [ "${MOIM_KEEP_BUILD:-0}" != 1 ]; then
+	rm -rf "$BUILD_DIR" "$PIP_DIR"
+	for d in "${STUB_TARGETS[@]}"; do rm -rf "$d"; done
+fi
+
+log "built ${BIN#"$PWD"/} ($(du -h "$BIN" | cut -f1)) in $(($(date +%s) - START_TS)) s"

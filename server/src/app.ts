@@ -1,0 +1,109 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenService } from './auth/TokenService.ts';
+import type { Config } from './config.ts';
+import { Gateway } from './gateway/Gateway.ts';
+import { systemHandlers } from './gateway/systemHandlers.ts';
+import { HttpRouter } from './http/HttpRouter.ts';
+import { Metrics } from './http/Metrics.ts';
+import { addCoreRoutes, staticFiles } from './http/routes.ts';
+import type { Logger } from './logger.ts';
+import { openStores, type Stores } from './storage/index.ts';
+
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly http: HttpServer;
+  readonly router: HttpRouter;
+  readonly gateway: Gateway;
+  readonly stores: Stores;
+  readonly tokens: TokenService;
+  readonly metrics: Metrics;
+  /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
+  listen(): Promise<string>;
+  /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Build every service of one node from its configuration. Nothing here reads process.env. */
+export async function createApp(config: Config, log: Logger): Promise<App> {
+  const metrics = new Metrics(config.nodeId);
+  const stores = await openStores({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const tokens = new TokenService({
+    secret: config.jwtSecret,
+    secretKid: config.jwtSecretKid,
+    publicKeys: config.jwtPublicKeys,
+    audience: config.jwtAudience,
+    issuer: config.jwtIssuer,
+    devTokenTtlS: config.devTokenTtlS,
+  });
+  const router = new HttpRouter(log.child({ subsystem: 'http' }));
+  const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
+  http.keepAliveTimeout = 5_000;
+  const gateway = new Gateway({
+    httpServer: http,
+    tokens,
+    metrics,
+    log: log.child({ subsystem: 'gateway' }),
+    maxHttpBufferSize: config.maxHttpBufferSize,
+    rateLimitPerSec: config.rateLimitPerSec,
+    rateLimitBurst: config.rateLimitBurst,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+  });
+  gateway.register(systemHandlers({ tokens, nodeId: config.nodeId }));
+
+  // Services register their handlers, routes and close hooks here, in start-up order.
+  const closers: Array<() => Promise<void>> = [];
+  const readiness: Array<[string, () => Promise<boolean>]> = [['storage', async () => true]];
+
+  addCoreRoutes({
+    router,
+    metrics,
+    tokens,
+    audit: stores.audit,
+    devTokensEnabled: config.devTokensEnabled,
+    maxBodyBytes: config.maxBodyBytes,
+    ready: async () => {
+      const checks: Record<string, boolean> = {};
+      for (const [name, check] of readiness) checks[name] = await check().catch(() => false);
+      return { ok: Object.values(checks).every(Boolean) && !closing, checks };
+    },
+  });
+  router.fallback = staticFiles(config.webRoot);
+
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    http,
+    router,
+    gateway,
+    stores,
+    tokens,
+    metrics,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          http.off('error', reject);
+          const { port } = http.address() as AddressInfo;
+          resolve(config.publicUrl ?? `http://localhost:${port}`);
+        });
+      }),
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        await gateway.close();
+        for (const close of closers.reverse()) {
+          await close().catch((err: unknown) => log.error({ err }, 'service close failed'));
+        }
+        http.closeAllConnections();
+        await httpClosed;
+        await stores.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { type DocGrant, docGrantsFor, MoimError, type RoomGrant, roomGrantsFor, type Tier } from '@moim/protocol';
+import type { VerifiedToken } from './TokenService.ts';
+
+/** The authenticated person behind a connection or request, with grant checks that throw FORBIDDEN. */
+export class Principal {
+  readonly token: VerifiedToken;
+  constructor(token: VerifiedToken) {
+    this.token = token;
+  }
+
+  get sub(): string {
+    return this.token.sub;
+  }
+  get name(): string {
+    return this.token.name;
+  }
+  get isAdmin(): boolean {
+    return this.token.role === 'admin';
+  }
+
+  hasRoom(roomId: string, grant: RoomGrant): boolean {
+    return roomGrantsFor(this.token.grants, roomId).includes(grant);
+  }
+  requireRoom(roomId: string, grant: RoomGrant): void {
+    if (!this.hasRoom(roomId, grant)) throw new MoimError('FORBIDDEN', `no ${grant} grant for room ${roomId}`);
+  }
+  hasDoc(docName: string, grant: DocGrant): boolean {
+    return docGrantsFor(this.token.grants, docName).includes(grant);
+  }
+  requireDoc(docName: string, grant: DocGrant): void {
+    if (!this.hasDoc(docName, grant)) throw new MoimError('FORBIDDEN', `no ${grant} grant for document ${docName}`);
+  }
+  requireChat(): void {
+    if (!this.token.grants.chat) throw new MoimError('FORBIDDEN', 'no chat grant');
+  }
+  requireCreateRoom(tier: Tier): void {
+    if (!this.token.grants.createRooms.includes(tier))
+      throw new MoimError('TIER_NOT_ALLOWED', `may not create ${tier} rooms`);
+  }
+  /** True while the token has not expired. */
+  get valid(): boolean {
+    return this.token.exp * 1000 > Date.now();
+  }
+}

@@ -1,0 +1,143 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  defaultGrantsFor,
+  type Grants,
+  grantsSchema,
+  MoimError,
+  type Role,
+  type TokenClaims,
+  tokenClaimsSchema,
+} from '@moim/protocol';
+import jwt from 'jsonwebtoken';
+import type { PublicKeyDef } from '../config.ts';
+
+type Alg = 'HS256' | 'RS256' | 'ES256';
+
+interface VerifyKey {
+  alg: Alg;
+  key: string;
+}
+
+export interface TokenServiceOptions {
+  /** HS256 secret (signs dev tokens and verifies HS256 tokens). */
+  secret?: string | undefined;
+  secretKid: string;
+  publicKeys: Record<string, PublicKeyDef>;
+  audience: string;
+  /** Required issuer; undefined: not checked. */
+  issuer?: string | undefined;
+  devTokenTtlS: number;
+}
+
+export interface VerifiedToken extends TokenClaims {
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export const DEV_ISSUER = 'moim-dev';
+
+/**
+ * Verifies tokens with pinned algorithms: the key is chosen by the header's `kid` and only that
+ * key's algorithm is accepted (so `alg: none` and HS/RS confusion are refused). Distinct codes:
+ * TOKEN_MISSING, TOKEN_EXPIRED, TOKEN_INVALID (bad signature / malformed), TOKEN_ALGORITHM,
+ * TOKEN_AUDIENCE, TOKEN_CLAIMS.
+ */
+export class TokenService {
+  readonly #keys = new Map<string, VerifyKey>();
+  readonly #opts: TokenServiceOptions;
+
+  constructor(opts: TokenServiceOptions) {
+    this.#opts = opts;
+    if (opts.secret) this.#keys.set(opts.secretKid, { alg: 'HS256', key: opts.secret });
+    for (const [kid, def] of Object.entries(opts.publicKeys)) this.#keys.set(kid, { alg: def.alg, key: def.key });
+  }
+
+  verify(token: unknown): VerifiedToken {
+    if (typeof token !== 'string' || token.length === 0) throw new MoimError('TOKEN_MISSING', 'no token was given');
+    if (token.length > 16 * 1024) throw new MoimError('TOKEN_INVALID', 'token is too long');
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload === 'string') throw new MoimError('TOKEN_INVALID', 'token is not a JWT');
+    const { alg, kid } = decoded.header;
+    const key = kid === undefined ? this.#defaultKey() : this.#keys.get(kid);
+    if (!key) throw new MoimError('TOKEN_INVALID', kid === undefined ? 'token has no kid' : `unknown key id ${kid}`);
+    if (alg !== key.alg) throw new MoimError('TOKEN_ALGORITHM', `algorithm ${alg} is not accepted for this key`);
+    let payload: jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key.key, {
+        algorithms: [key.alg],
+        audience: this.#opts.audience,
+        ...(this.#opts.issuer ? { issuer: this.#opts.issuer } : {}),
+        clockTolerance: 5,
+      }) as jwt.JwtPayload;
+    } catch (err) {
+      throw mapJwtError(err);
+    }
+    if (typeof payload.exp !== 'number') throw new MoimError('TOKEN_CLAIMS', 'token has no expiry');
+    const claims = tokenClaimsSchema.safeParse(payload);
+    if (!claims.success)
+      throw new MoimError('TOKEN_CLAIMS', `token claims are invalid: ${claims.error.issues[0]?.message ?? ''}`);
+    return { ...claims.data, exp: payload.exp };
+  }
+
+  /** Sign a development token (HS256 with the configured secret). */
+  signDev(input: {
+    name: string;
+    site: string;
+    role: Role;
+    sub?: string;
+    org?: string;
+    teams?: string[];
+    grants?: Partial<Grants>;
+    ttlS?: number;
+  }): { token: string; claims: TokenClaims; exp: number } {
+    const secret = this.#opts.secret;
+    if (!secret) throw new MoimError('DEV_TOKENS_DISABLED', 'no HS256 secret is configured');
+    const grants = grantsSchema.parse({ ...defaultGrantsFor(input.role), ...(input.grants ?? {}) });
+    const claims: TokenClaims = tokenClaimsSchema.parse({
+      sub: input.sub ?? stableSubFor(input.name),
+      name: input.name,
+      org: input.org ?? 'default',
+      teams: input.teams ?? [],
+      site: input.site,
+      role: input.role,
+      grants,
+    });
+    const ttl = input.ttlS ?? this.#opts.devTokenTtlS;
+    const token = jwt.sign(claims, secret, {
+      algorithm: 'HS256',
+      keyid: this.#opts.secretKid,
+      audience: this.#opts.audience,
+      issuer: this.#opts.issuer ?? DEV_ISSUER,
+      expiresIn: ttl,
+      jwtid: randomUUID(),
+    });
+    return { token, claims, exp: Math.floor(Date.now() / 1000) + ttl };
+  }
+
+  #defaultKey(): VerifyKey | undefined {
+    if (this.#opts.secret) return this.#keys.get(this.#opts.secretKid);
+    return this.#keys.size === 1 ? [...this.#keys.values()][0] : undefined;
+  }
+}
+
+/** A stable person id from a display name (dev sign-in only). */
+export function stableSubFor(name: string): string {
+  return `u-${createHash('sha256').update(name.normalize('NFC').trim().toLowerCase()).digest('hex').slice(0, 16)}`;
+}
+
+function mapJwtError(err: unknown): MoimError {
+  if (err instanceof jwt.TokenExpiredError) return new MoimError('TOKEN_EXPIRED', 'token has expired', { cause: err });
+  if (err instanceof jwt.NotBeforeError)
+    return new MoimError('TOKEN_INVALID', 'token is not valid yet', { cause: err });
+  if (err instanceof jwt.JsonWebTokenError) {
+    const m = err.message;
+    if (m.startsWith('jwt audience invalid'))
+      return new MoimError('TOKEN_AUDIENCE', 'token audience is wrong', { cause: err });
+    if (m.startsWith('jwt issuer invalid'))
+      return new MoimError('TOKEN_AUDIENCE', 'token issuer is wrong', { cause: err });
+    if (m === 'invalid algorithm' || m === 'jwt signature is required')
+      return new MoimError('TOKEN_ALGORITHM', 'token algorithm is not accepted', { cause: err });
+    return new MoimError('TOKEN_INVALID', `token is invalid: ${m}`, { cause: err });
+  }
+  return new MoimError('TOKEN_INVALID', 'token is invalid', { cause: err });
+}

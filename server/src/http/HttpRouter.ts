@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ErrorBody, httpStatusOf, MoimError } from '@moim/protocol';
+import type { z } from 'zod';
+import type { Logger } from '../logger.ts';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+}
+
+/** A handler returns a JSON body (sent with 200, or `status`), or handles `res` itself and returns undefined. */
+export type RouteHandler = (ctx: RouteContext) => Promise<{ status?: number; body: unknown } | undefined>;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: RouteHandler;
+}
+
+/**
+ * A small router: `/docs/:name` patterns, JSON in and out, MoimError → its HTTP status with
+ * `{ error: { code, message } }`. Unknown paths fall through to `fallback` (the static web app).
+ */
+export class HttpRouter {
+  readonly #routes: Route[] = [];
+  readonly #log: Logger;
+  fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  add(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', pattern: string, handler: RouteHandler): this {
+    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.#dispatch(req, res);
+  };
+
+  async #dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, new MoimError('INVALID_PAYLOAD', 'bad request URL'));
+      return;
+    }
+    const segments = url.pathname.split('/').filter(Boolean);
+    let pathMatched = false;
+    for (const route of this.#routes) {
+      const params = match(route.parts, segments);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method !== req.method) continue;
+      try {
+        const result = await route.handler({ req, res, url, params });
+        if (result && !res.headersSent) sendJson(res, result.status ?? 200, result.body);
+      } catch (err) {
+        if (!(err instanceof MoimError)) this.#log.error({ err, path: url.pathname }, 'http handler failed');
+        if (!res.headersSent) sendError(res, err);
+        else res.destroy();
+      }
+      return;
+    }
+    if (pathMatched) {
+      sendJson(res, 405, { error: { code: 'INVALID_PAYLOAD', message: `${req.method} not allowed here` } });
+      return;
+    }
+    if (this.fallback && (req.method === 'GET' || req.method === 'HEAD')) {
+      this.fallback(req, res);
+      return;
+    }
+    sendError(res, new MoimError('NOT_FOUND', `no route ${req.method} ${url.pathname}`));
+  }
+}
+
+function match(parts: string[], segments: string[]): Record<string, string> | undefined {
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const s = segments[i]!;
+    if (p.startsWith(':')) {
+      try {
+        params[p.slice(1)] = decodeURIComponent(s);
+      } catch {
+        return undefined;
+      }
+    } else if (p !== s) return undefined;
+  }
+  return params;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'internal error');
+  const body: { error: ErrorBody } = { error: e.toBody() };
+  sendJson(res, httpStatusOf(e.code), body);
+}
+
+/** Read the whole body up to `maxBytes` (PAYLOAD_TOO_LARGE beyond). */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `body exceeds ${maxBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `body exceeds ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Read a JSON body and validate it; INVALID_PAYLOAD with the first issue otherwise. */
+export async function readJson<S extends z.ZodType>(
+  req: IncomingMessage,
+  schema: S,
+  maxBytes: number,
+): Promise<z.output<S>> {
+  const raw = await readBody(req, maxBytes);
+  let value: unknown;
+  try {
+    value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new MoimError('INVALID_PAYLOAD', 'body is not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', describeZodError(parsed.error));
+  return parsed.data;
+}
+
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid payload';
+  const where = issue.path.length ? issue.path.join('.') : 'payload';
+  return `${where}: ${issue.message}`;
+}
+
+/** The bearer token of a request (`Authorization: Bearer …`, or `?token=` for links and WebSockets). */
+export function bearerToken(req: IncomingMessage, url: URL): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
+  return url.searchParams.get('token') ?? undefined;
+}

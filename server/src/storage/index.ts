@@ -1,0 +1,35 @@
+import path from 'node:path';
+import type { AuditStore } from './AuditStore.ts';
+import { sqliteMigrations } from './sqlite/migrations/index.ts';
+import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
+import { SqliteDb } from './sqlite/SqliteDb.ts';
+
+export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+
+/** Every store the services use. Each is an async interface with a SQLite and (cluster) PostgreSQL implementation. */
+export interface Stores {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly audit: AuditStore;
+  /** Flush and close every store. */
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+}
+
+export async function openStores(opts: StorageOptions): Promise<Stores> {
+  if (opts.databaseUrl) {
+    throw new Error('DATABASE_URL (PostgreSQL) arrives with the cluster mode; unset it to use SQLite');
+  }
+  const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
+  db.migrate(sqliteMigrations);
+  return {
+    kind: 'sqlite',
+    audit: new SqliteAuditStore(db),
+    async close() {
+      db.close();
+    },
+  };
+}

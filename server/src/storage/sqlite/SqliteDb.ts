@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+
+export interface Migration {
+  /** Sortable unique id, e.g. `0001_core`. Never renamed or edited once released. */
+  id: string;
+  sql: string;
+}
+
+export type SqlValue = SQLInputValue;
+
+/**
+ * One SQLite database (node:sqlite, no native addon). WAL with `synchronous=FULL`: a statement
+ * that returned is committed and durable. node:sqlite is synchronous, so a transaction body is a
+ * synchronous function and nothing can interleave with it on this connection.
+ */
+export class SqliteDb {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Open (creating folders) and apply pragmas. `file` may be `:memory:`. */
+  static open(file: string): SqliteDb {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec('PRAGMA busy_timeout = 5000');
+    return new SqliteDb(db);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** A cached prepared statement. */
+  stmt(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.stmt(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  get<T>(sql: string, ...params: SqlValue[]): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: SqlValue[]): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  /** Run `fn` in one transaction (BEGIN IMMEDIATE … COMMIT, rolled back if it throws). */
+  tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Apply the migrations not yet applied, in id order, each in its own transaction. Returns the ids applied. */
+  migrate(migrations: readonly Migration[]): string[] {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const done = new Set(this.all<{ id: string }>('SELECT id FROM schema_migrations').map((r) => r.id));
+    const applied: string[] = [];
+    for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
+      if (done.has(m.id)) continue;
+      this.tx(() => {
+        this.#db.exec(m.sql);
+        this.run('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)', m.id, Date.now());
+      });
+      applied.push(m.id);
+    }
+    return applied;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
