@@ -6,7 +6,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['protocol/src/**/*.test.ts', 'sfu/src/**/*.test.ts', 'server/src/**/*.test.ts', 'client-sdk/src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: [
+            'protocol/src/**/*.test.ts',
+            'sfu/src/**/*.test.ts',
+            'server/src/**/*.test.ts',
+            'client-sdk/src/**/*.test.ts',
+            'test/**/*.test.ts',
+          ],
           exclude: ['test/e2e/**', '**/node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

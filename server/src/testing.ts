@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Ack, type ClientToServerEvents, PROTOCOL_VERSION, type ServerToClientEvents } from '@moim/protocol';
-import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
+import { type Socket as ClientSocket, io as ioClient } from 'socket.io-client';
 import { type App, createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -14,7 +14,13 @@ export interface TestServer {
   url: string;
   dataDir: string;
   /** Mint a dev token (any fields of POST /auth/dev-token). */
-  token(input: { name: string; site?: string; role?: 'admin' | 'manager' | 'member'; sub?: string; [k: string]: unknown }): Promise<string>;
+  token(input: {
+    name: string;
+    site?: string;
+    role?: 'admin' | 'manager' | 'member';
+    sub?: string;
+    [k: string]: unknown;
+  }): Promise<string>;
   /** A connected socket.io client (rejects with the refusal's code on connect_error). */
   connect(token: string, opts?: { deviceId?: string; protocol?: number }): Promise<TestSocket>;
   close(): Promise<void>;
@@ -26,7 +32,19 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-test-'));
-  const config = loadConfig({ MOIM_ENV: 'test', PORT: '0', HOST: '127.0.0.1', MOIM_DATA_DIR: dataDir, MOIM_SFU_WORKERS: '1', MOIM_RTC_PORT: '0', MOIM_WEB_ROOT: path.join(dataDir, 'no-web'), ...env }, { cpus: 1 });
+  const config = loadConfig(
+    {
+      MOIM_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MOIM_DATA_DIR: dataDir,
+      MOIM_SFU_WORKERS: '1',
+      MOIM_RTC_PORT: '0',
+      MOIM_WEB_ROOT: path.join(dataDir, 'no-web'),
+      ...env,
+    },
+    { cpus: 1 },
+  );
   const log = createLogger(env.MOIM_LOG_LEVEL ?? 'silent', 'test');
   const app = await createApp(config, log);
   const url = (await app.listen()).replace('localhost', '127.0.0.1');
@@ -49,7 +67,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return new Promise((resolve, reject) => {
         const socket: TestSocket = ioClient(url, {
           transports: ['websocket'],
-          auth: { token, protocol: opts.protocol ?? PROTOCOL_VERSION, ...(opts.deviceId ? { deviceId: opts.deviceId } : {}) },
+          auth: {
+            token,
+            protocol: opts.protocol ?? PROTOCOL_VERSION,
+            ...(opts.deviceId ? { deviceId: opts.deviceId } : {}),
+          },
           reconnection: false,
           forceNew: true,
         });
@@ -70,19 +92,33 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 /** Emit a request and wait for its acknowledgement (loosely typed, so tests can send garbage). */
-export function request<T = unknown>(socket: TestSocket, event: string, payload: unknown, timeoutMs = 10_000): Promise<Ack<T>> {
-  return (socket.timeout(timeoutMs) as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<T>> }).emitWithAck(event, payload);
+export function request<T = unknown>(
+  socket: TestSocket,
+  event: string,
+  payload: unknown,
+  timeoutMs = 10_000,
+): Promise<Ack<T>> {
+  return (socket.timeout(timeoutMs) as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<T>> }).emitWithAck(
+    event,
+    payload,
+  );
 }
 
 /** Emit a request and return its data, throwing on an error ack. */
 export async function call<T = unknown>(socket: TestSocket, event: string, payload: unknown): Promise<T> {
   const ack = await request<T>(socket, event, payload);
-  if ('error' in ack) throw Object.assign(new Error(`${event}: ${ack.error.code} ${ack.error.message}`), { code: ack.error.code });
+  if ('error' in ack)
+    throw Object.assign(new Error(`${event}: ${ack.error.code} ${ack.error.message}`), { code: ack.error.code });
   return ack.data;
 }
 
 /** Resolve with the next `event` on `socket` that satisfies `filter`. */
-export function nextEvent<T = unknown>(socket: TestSocket, event: string, filter: (payload: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+export function nextEvent<T = unknown>(
+  socket: TestSocket,
+  event: string,
+  filter: (payload: T) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const s = socket as unknown as { on(e: string, l: (p: T) => void): void; off(e: string, l: (p: T) => void): void };
     const timer = setTimeout(() => {

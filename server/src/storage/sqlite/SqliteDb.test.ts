@@ -1,0 +1,72 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sqliteMigrations } from './migrations/index.ts';
+import { SqliteAuditStore } from './SqliteAuditStore.ts';
+import { SqliteDb } from './SqliteDb.ts';
+
+const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'moim-db-')), 'moim.sqlite');
+
+describe('SqliteDb', () => {
+  it('runs durable: WAL journal and synchronous=FULL', () => {
+    const db = SqliteDb.open(file());
+    expect(db.get<{ journal_mode: string }>('PRAGMA journal_mode')?.journal_mode).toBe('wal');
+    expect(db.get<{ synchronous: number }>('PRAGMA synchronous')?.synchronous).toBe(2);
+    db.close();
+  });
+
+  it('applies migrations once; applying them again (and reopening) is harmless', () => {
+    const f = file();
+    const db = SqliteDb.open(f);
+    const first = db.migrate(sqliteMigrations);
+    expect(first.length).toBe(sqliteMigrations.length);
+    expect(db.migrate(sqliteMigrations)).toEqual([]);
+    db.close();
+    const again = SqliteDb.open(f);
+    expect(again.migrate(sqliteMigrations)).toEqual([]);
+    const ids = again.all<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id').map((r) => r.id);
+    expect(ids).toEqual(sqliteMigrations.map((m) => m.id).sort());
+    again.close();
+  });
+
+  it('rolls a failed migration back entirely', () => {
+    const db = SqliteDb.open(file());
+    expect(() =>
+      db.migrate([{ id: '9999_bad', sql: 'CREATE TABLE t (a INTEGER); INSERT INTO nope VALUES (1);' }]),
+    ).toThrow();
+    expect(db.get('SELECT name FROM sqlite_master WHERE name = ?', 't')).toBeUndefined();
+    expect(db.all('SELECT id FROM schema_migrations')).toEqual([]);
+    db.close();
+  });
+
+  it('rolls a failed transaction back', () => {
+    const db = SqliteDb.open(file());
+    db.exec('CREATE TABLE t (a INTEGER NOT NULL)');
+    expect(() =>
+      db.tx(() => {
+        db.run('INSERT INTO t (a) VALUES (1)');
+        db.run('INSERT INTO t (a) VALUES (NULL)');
+      }),
+    ).toThrow();
+    expect(db.all('SELECT a FROM t')).toEqual([]);
+    db.close();
+  });
+});
+
+describe('audit log', () => {
+  it('appends, lists in order, and cannot be changed', async () => {
+    const db = SqliteDb.open(file());
+    db.migrate(sqliteMigrations);
+    const audit = new SqliteAuditStore(db);
+    await audit.append({ actor: 'u-1', action: 'room.create', target: 'r-1', detail: { tier: 'standard' } });
+    await audit.append({ actor: 'u-2', action: 'doc.delete', target: 'plan' });
+    const all = await audit.list({ limit: 10 });
+    expect(all.map((e) => e.action)).toEqual(['room.create', 'doc.delete']);
+    expect(all[0]?.detail).toEqual({ tier: 'standard' });
+    expect(await audit.list({ actor: 'u-2', limit: 10 })).toHaveLength(1);
+    expect(() => db.run('UPDATE audit_log SET actor = ?', 'x')).toThrow(/append-only/);
+    expect(() => db.run('DELETE FROM audit_log')).toThrow(/append-only/);
+    db.close();
+  });
+});
