@@ -3,11 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
 import type { Config } from './config.ts';
 import { Gateway } from './gateway/Gateway.ts';
+import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { Metrics } from './http/Metrics.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
 import type { Logger } from './logger.ts';
+import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
+import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
 
 export interface App {
@@ -19,6 +22,8 @@ export interface App {
   readonly stores: Stores;
   readonly tokens: TokenService;
   readonly metrics: Metrics;
+  /** Presence of everyone connected (the media service feeds `setMeeting`). */
+  readonly presence: PresenceService;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -56,6 +61,15 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const closers: Array<() => Promise<void>> = [];
   const readiness: Array<[string, () => Promise<boolean>]> = [['storage', async () => true]];
 
+  const presence = new PresenceService({
+    store: stores.presence,
+    bus: new SocketIoPresenceBus(gateway.io),
+    log: log.child({ subsystem: 'presence' }),
+    awayAfterMs: config.awayAfterMs,
+  });
+  wirePresence(gateway, presence);
+  closers.push(() => presence.close());
+
   addCoreRoutes({
     router,
     metrics,
@@ -82,6 +96,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     stores,
     tokens,
     metrics,
+    presence,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

@@ -1,15 +1,19 @@
 import path from 'node:path';
 import type { AuditStore } from './AuditStore.ts';
+import type { PresenceStore } from './PresenceStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
+import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 
 /** Every store the services use. Each is an async interface with a SQLite and (cluster) PostgreSQL implementation. */
 export interface Stores {
   readonly kind: 'sqlite' | 'postgres';
   readonly audit: AuditStore;
+  readonly presence: PresenceStore;
   /** Flush and close every store. */
   close(): Promise<void>;
 }
@@ -28,6 +32,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   return {
     kind: 'sqlite',
     audit: new SqliteAuditStore(db),
+    presence: new SqlitePresenceStore(db),
     async close() {
       db.close();
     },

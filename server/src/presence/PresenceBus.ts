@@ -1,0 +1,31 @@
+import type { PersonPresence } from '@moim/protocol';
+import type { MoimServer } from '../gateway/Gateway.ts';
+
+/**
+ * Where presence changes are published. The single-node implementation emits to socket.io rooms;
+ * with the Redis adapter installed the same `io.to(rooms).emit` reaches every node, and a
+ * cluster implementation can replace this without touching the service.
+ */
+export interface PresenceBus {
+  /** Deliver one update to every socket in any of `rooms` (once per socket). */
+  publish(rooms: readonly string[], presence: PersonPresence): void;
+}
+
+export class SocketIoPresenceBus implements PresenceBus {
+  readonly #io: MoimServer;
+  constructor(io: MoimServer) {
+    this.#io = io;
+  }
+
+  publish(rooms: readonly string[], presence: PersonPresence): void {
+    if (rooms.length === 0) return;
+    this.#io.to([...rooms]).emit('presence:update', presence);
+  }
+}
+
+/** Room names for subscriptions, scoped by organisation (JSON keeps them unambiguous). */
+export const presenceRooms = {
+  site: (org: string, site: string): string => `presence:${JSON.stringify([org, 'site', site])}`,
+  team: (org: string, team: string): string => `presence:${JSON.stringify([org, 'team', team])}`,
+  person: (org: string, sub: string): string => `presence:${JSON.stringify([org, 'person', sub])}`,
+};

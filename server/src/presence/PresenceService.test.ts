@@ -1,0 +1,164 @@
+import type { PersonPresence } from '@moim/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.ts';
+import { chatMigrations } from '../storage/sqlite/migrations/chat.ts';
+import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';
+import { SqlitePresenceStore } from '../storage/sqlite/SqlitePresenceStore.ts';
+import type { PresenceBus } from './PresenceBus.ts';
+import { presenceRooms } from './PresenceBus.ts';
+import { PresenceService } from './PresenceService.ts';
+
+class RecordingBus implements PresenceBus {
+  readonly sent: Array<{ rooms: readonly string[]; presence: PersonPresence }> = [];
+  publish(rooms: readonly string[], presence: PersonPresence): void {
+    this.sent.push({ rooms, presence });
+  }
+  last(sub: string): PersonPresence | undefined {
+    return this.sent.filter((s) => s.presence.sub === sub).at(-1)?.presence;
+  }
+}
+
+const log = createLogger('silent', 'test');
+let dbs: SqliteDb[] = [];
+
+function setup(awayAfterMs = 60_000) {
+  const db = SqliteDb.open(':memory:');
+  db.migrate(chatMigrations);
+  dbs.push(db);
+  const store = new SqlitePresenceStore(db);
+  const bus = new RecordingBus();
+  const presence = new PresenceService({ store, bus, log, awayAfterMs });
+  return { db, store, bus, presence };
+}
+
+const alice = { sub: 'alice', org: 'acme', name: 'Alice', teams: ['eng'], site: 'hq' };
+
+afterEach(() => {
+  for (const db of dbs) db.close();
+  dbs = [];
+});
+
+describe('PresenceService', () => {
+  it('aggregates devices: one active device keeps the person online, all idle is away', async () => {
+    const { presence, bus } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
+    expect(bus.last('alice')?.state).toBe('online');
+    presence.activity('c1', true);
+    expect(presence.snapshot('alice')?.state).toBe('online');
+    presence.activity('c2', true);
+    expect(presence.snapshot('alice')?.state).toBe('away');
+    expect(bus.last('alice')?.state).toBe('away');
+    presence.activity('c2');
+    expect(bus.last('alice')?.state).toBe('online');
+    await presence.close();
+  });
+
+  it('busy wins over online and away; in-meeting follows video room membership per connection', async () => {
+    const { presence, bus } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
+    expect(presence.setMeeting('alice', 'c1', 'room-1')).toBe(true);
+    expect(bus.last('alice')?.state).toBe('in-meeting');
+    presence.set('alice', { busy: true });
+    expect(bus.last('alice')?.state).toBe('busy');
+    presence.set('alice', { busy: false });
+    expect(bus.last('alice')?.state).toBe('in-meeting');
+    // another person's sub or an unknown connection changes nothing
+    expect(presence.setMeeting('bob', 'c1', null)).toBe(false);
+    expect(presence.setMeeting('alice', 'nope', 'room-2')).toBe(false);
+    presence.setMeeting('alice', 'c1', null);
+    expect(bus.last('alice')?.state).toBe('online');
+    // leaving the room by dropping the connection also ends the meeting
+    presence.setMeeting('alice', 'c2', 'room-1');
+    expect(bus.last('alice')?.state).toBe('in-meeting');
+    presence.disconnect('c2');
+    expect(bus.last('alice')?.state).toBe('online');
+    await presence.close();
+  });
+
+  it('turns a silent device idle after awayAfterMs', async () => {
+    const { presence, bus } = setup(50);
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    await expect.poll(() => bus.last('alice')?.state, { timeout: 5000 }).toBe('away');
+    presence.activity('c1');
+    expect(bus.last('alice')?.state).toBe('online');
+    await expect.poll(() => bus.last('alice')?.state, { timeout: 5000 }).toBe('away');
+    await presence.close();
+  });
+
+  it('publishes to the person, site, team and watcher rooms, and to the old site on a move', async () => {
+    const { presence, bus } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    presence.set('alice', { site: 'home' });
+    const last = bus.sent.at(-1);
+    expect(last?.presence.site).toBe('home');
+    expect(last?.rooms).toEqual(
+      expect.arrayContaining([
+        'person:alice',
+        presenceRooms.person('acme', 'alice'),
+        presenceRooms.site('acme', 'home'),
+        presenceRooms.site('acme', 'hq'),
+        presenceRooms.team('acme', 'eng'),
+      ]),
+    );
+    await presence.close();
+  });
+
+  it('publishes only real changes', async () => {
+    const { presence, bus } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    const before = bus.sent.length;
+    for (let i = 0; i < 10; i++) presence.activity('c1');
+    presence.set('alice', { busy: false });
+    expect(bus.sent.length).toBe(before);
+  });
+
+  it('remembers lastSeen, status and do-not-disturb after the last device leaves and across restarts', async () => {
+    const { presence, store, bus } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+    presence.set('alice', { status: 'at the dentist', busy: true });
+    presence.disconnect('c1');
+    expect(bus.last('alice')?.state).toBe('offline');
+    await presence.close();
+    const again = new PresenceService({ store, bus: new RecordingBus(), log, awayAfterMs: 60_000 });
+    const [p] = await again.get('acme', ['alice']);
+    expect(p).toMatchObject({ sub: 'alice', name: 'Alice', state: 'offline', site: 'hq', status: 'at the dentist' });
+    expect(p?.lastSeen).toBeGreaterThan(0);
+    // another organisation sees nothing
+    const [other] = await again.get('globex', ['alice']);
+    expect(other).toMatchObject({ name: null, lastSeen: null });
+    // the status and do-not-disturb come back on reconnect
+    await again.connect({ ...alice, connectionId: 'c9', deviceId: 'laptop' });
+    expect(again.snapshot('alice')).toMatchObject({ state: 'busy', status: 'at the dentist' });
+    await again.close();
+  });
+
+  it('answers queries by site, team and state, scoped to the organisation', async () => {
+    const { presence } = setup();
+    await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'a' });
+    await presence.connect({
+      sub: 'bob',
+      org: 'acme',
+      name: 'Bob',
+      teams: ['ops'],
+      site: 'hq',
+      connectionId: 'c2',
+      deviceId: 'b',
+    });
+    await presence.connect({
+      sub: 'eve',
+      org: 'globex',
+      name: 'Eve',
+      teams: ['eng'],
+      site: 'hq',
+      connectionId: 'c3',
+      deviceId: 'e',
+    });
+    presence.activity('c2', true);
+    expect(presence.query({ org: 'acme', site: 'hq', limit: 10 }).map((p) => p.sub)).toEqual(['alice', 'bob']);
+    expect(presence.query({ org: 'acme', team: 'eng', limit: 10 }).map((p) => p.sub)).toEqual(['alice']);
+    expect(presence.query({ org: 'acme', states: ['online'], limit: 10 }).map((p) => p.sub)).toEqual(['alice']);
+    await presence.close();
+  });
+});

@@ -1,0 +1,414 @@
+import type { PersonPresence, PresenceState } from '@moim/protocol';
+import { personRoom } from '../gateway/Gateway.ts';
+import type { Logger } from '../logger.ts';
+import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
+import { type PresenceBus, presenceRooms } from './PresenceBus.ts';
+
+export interface PresenceServiceOptions {
+  store: PresenceStore;
+  bus: PresenceBus;
+  log: Logger;
+  /** A device idle this long counts as away (`MOIM_AWAY_AFTER_MS`). */
+  awayAfterMs: number;
+  now?: () => number;
+}
+
+/** Who a new device belongs to (from the verified token). */
+export interface DeviceIdentity {
+  connectionId: string;
+  deviceId: string;
+  sub: string;
+  org: string;
+  name: string;
+  teams: readonly string[];
+  site: string;
+}
+
+interface Device {
+  readonly connectionId: string;
+  readonly deviceId: string;
+  lastActive: number;
+  idle: boolean;
+  /** Video room this connection is in, if any. */
+  meeting: string | null;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Person {
+  readonly sub: string;
+  readonly org: string;
+  name: string;
+  teams: string[];
+  site: string;
+  status: string | null;
+  busy: boolean;
+  /** Changed by the person since connecting (a late restore from the store must not override it). */
+  statusSet: boolean;
+  busySet: boolean;
+  readonly devices: Map<string, Device>;
+  /** Set once the stored record was read; no update is published before that. */
+  ready: boolean;
+  /** What subscribers last saw (state|site|status|busy), to publish only real changes. */
+  published: string | undefined;
+  /** Rooms the last update went to (a site change also tells the old site's subscribers). */
+  publishedSite: string | undefined;
+}
+
+export interface PresenceQuery {
+  org: string;
+  site?: string | undefined;
+  team?: string | undefined;
+  states?: readonly PresenceState[] | undefined;
+  limit: number;
+}
+
+/**
+ * Presence of everyone connected to this node, aggregated per person over their devices.
+ * Rules (see @moim/protocol presence.ts): offline without devices; busy (set by the person) wins;
+ * then in-meeting if any device is in a video room; online if any device is active; else away.
+ * A device turns idle `awayAfterMs` after its last activity (one lazy timer per device, not one
+ * per request). Soft state: only the status message, do-not-disturb and lastSeen are stored.
+ */
+export class PresenceService {
+  readonly #opts: PresenceServiceOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #people = new Map<string, Person>();
+  readonly #byConnection = new Map<string, Person>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(opts: PresenceServiceOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** A device connected. Resolves once the person's stored status is restored and the change published. */
+  async connect(id: DeviceIdentity): Promise<void> {
+    if (this.#closed) return;
+    const now = this.#now();
+    let person = this.#people.get(id.sub);
+    const first = !person;
+    if (!person) {
+      person = {
+        sub: id.sub,
+        org: id.org,
+        name: id.name,
+        teams: [...id.teams],
+        site: id.site,
+        status: null,
+        busy: false,
+        statusSet: false,
+        busySet: false,
+        devices: new Map(),
+        ready: false,
+        published: undefined,
+        publishedSite: undefined,
+      };
+      this.#people.set(id.sub, person);
+    } else {
+      // the newest token is the freshest word on name and teams
+      person.name = id.name;
+      person.teams = [...id.teams];
+    }
+    const device: Device = {
+      connectionId: id.connectionId,
+      deviceId: id.deviceId,
+      lastActive: now,
+      idle: false,
+      meeting: null,
+      timer: undefined,
+    };
+    person.devices.set(id.connectionId, device);
+    this.#byConnection.set(id.connectionId, person);
+    this.#armIdleTimer(person, device);
+    if (!first) {
+      this.#publishIfChanged(person);
+      return;
+    }
+    const p = person;
+    await this.#track(
+      (async () => {
+        try {
+          const [stored] = await this.#opts.store.get(p.org, [p.sub]);
+          if (stored) {
+            if (!p.statusSet) p.status = stored.status;
+            if (!p.busySet) p.busy = stored.busy;
+          }
+        } catch (err) {
+          this.#log.warn({ err, sub: p.sub }, 'presence: could not read the stored record');
+        }
+        p.ready = true;
+        if (this.#people.get(p.sub) !== p) return; // gone again meanwhile
+        this.#publishIfChanged(p);
+        await this.#save(p, now);
+      })(),
+    );
+  }
+
+  /** A device's socket is gone (closed, or dropped by the heartbeat). */
+  disconnect(connectionId: string): void {
+    const person = this.#byConnection.get(connectionId);
+    if (!person) return;
+    this.#byConnection.delete(connectionId);
+    const device = person.devices.get(connectionId);
+    if (device?.timer) clearTimeout(device.timer);
+    person.devices.delete(connectionId);
+    if (person.devices.size > 0) {
+      this.#publishIfChanged(person);
+      return;
+    }
+    this.#people.delete(person.sub);
+    const lastSeen = this.#now();
+    if (person.ready) this.#publish(person, this.#view(person, lastSeen));
+    void this.#track(this.#save(person, lastSeen));
+  }
+
+  /** The device did something (any request), or reported that the person stepped away (`idle`). */
+  activity(connectionId: string, idle = false): PresenceState | undefined {
+    const person = this.#byConnection.get(connectionId);
+    const device = person?.devices.get(connectionId);
+    if (!person || !device) return undefined;
+    if (idle) {
+      if (!device.idle) {
+        device.idle = true;
+        if (device.timer) clearTimeout(device.timer);
+        device.timer = undefined;
+        this.#publishIfChanged(person);
+      }
+      return this.#state(person);
+    }
+    device.lastActive = this.#now();
+    if (device.idle) {
+      device.idle = false;
+      this.#publishIfChanged(person);
+    }
+    if (!device.timer) this.#armIdleTimer(person, device);
+    return this.#state(person);
+  }
+
+  /** Change what the person controls. Returns their presence afterwards. */
+  set(sub: string, change: { busy?: boolean; status?: string | null; site?: string }): PersonPresence | undefined {
+    const person = this.#people.get(sub);
+    if (!person) return undefined;
+    if (change.busy !== undefined) {
+      person.busy = change.busy;
+      person.busySet = true;
+    }
+    if (change.status !== undefined) {
+      const s = change.status?.trim() ?? '';
+      person.status = s === '' ? null : s;
+      person.statusSet = true;
+    }
+    if (change.site !== undefined) person.site = change.site;
+    person.ready = true;
+    this.#publishIfChanged(person);
+    void this.#track(this.#save(person, this.#now()));
+    return this.#view(person);
+  }
+
+  /**
+   * A connection joined (`roomId`) or left (`null`) a video room. Wired to the media service's
+   * member events; `in-meeting` lasts while any of the person's connections is in a room.
+   * Returns false when the connection is not known here.
+   */
+  setMeeting(sub: string, connectionId: string, roomId: string | null): boolean {
+    const person = this.#byConnection.get(connectionId);
+    if (!person || person.sub !== sub) return false;
+    const device = person.devices.get(connectionId);
+    if (!device) return false;
+    if (device.meeting === roomId) return true;
+    device.meeting = roomId;
+    this.#publishIfChanged(person);
+    return true;
+  }
+
+  /** The person's presence if connected to this node. */
+  snapshot(sub: string): PersonPresence | undefined {
+    const person = this.#people.get(sub);
+    return person ? this.#view(person) : undefined;
+  }
+
+  /** Connected people matching the filters, by name. */
+  query(q: PresenceQuery): PersonPresence[] {
+    const out: PersonPresence[] = [];
+    for (const person of this.#people.values()) {
+      if (person.org !== q.org) continue;
+      if (q.site !== undefined && person.site !== q.site) continue;
+      if (q.team !== undefined && !person.teams.includes(q.team)) continue;
+      const view = this.#view(person);
+      if (q.states && !q.states.includes(view.state)) continue;
+      out.push(view);
+    }
+    out.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.sub.localeCompare(b.sub));
+    return out.slice(0, q.limit);
+  }
+
+  /** Named people, connected or not; offline ones come from the store (lastSeen survives restarts). */
+  async get(org: string, subs: readonly string[]): Promise<PersonPresence[]> {
+    const unique = [...new Set(subs)];
+    const live = new Map<string, PersonPresence>();
+    const missing: string[] = [];
+    for (const sub of unique) {
+      const person = this.#people.get(sub);
+      if (person && person.org === org) live.set(sub, this.#view(person));
+      else missing.push(sub);
+    }
+    const stored = new Map((await this.#opts.store.get(org, missing)).map((r) => [r.sub, r]));
+    return unique.map((sub) => {
+      const l = live.get(sub);
+      if (l) return l;
+      const r = stored.get(sub);
+      if (!r) return unknownPerson(sub);
+      return {
+        sub,
+        name: r.name,
+        state: 'offline',
+        site: r.site,
+        teams: r.teams,
+        status: r.status,
+        busy: r.busy,
+        devices: 0,
+        lastSeen: r.lastSeen,
+      };
+    });
+  }
+
+  /** Rooms a subscription joins (org-scoped). */
+  subscriptionRooms(
+    org: string,
+    s: { teams?: readonly string[]; sites?: readonly string[]; people?: readonly string[] },
+  ): string[] {
+    return [
+      ...(s.teams ?? []).map((t) => presenceRooms.team(org, t)),
+      ...(s.sites ?? []).map((t) => presenceRooms.site(org, t)),
+      ...(s.people ?? []).map((p) => presenceRooms.person(org, p)),
+    ];
+  }
+
+  get connectedPeople(): number {
+    return this.#people.size;
+  }
+
+  /** Stop timers and persist everyone's lastSeen. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const now = this.#now();
+    for (const person of this.#people.values()) {
+      for (const d of person.devices.values()) if (d.timer) clearTimeout(d.timer);
+      void this.#track(this.#save(person, now));
+    }
+    this.#people.clear();
+    this.#byConnection.clear();
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #armIdleTimer(person: Person, device: Device): void {
+    if (this.#closed) return;
+    const wait = Math.max(0, device.lastActive + this.#opts.awayAfterMs - this.#now());
+    device.timer = setTimeout(() => {
+      device.timer = undefined;
+      if (person.devices.get(device.connectionId) !== device) return;
+      if (this.#now() - device.lastActive >= this.#opts.awayAfterMs) {
+        device.idle = true;
+        this.#publishIfChanged(person);
+      } else {
+        this.#armIdleTimer(person, device);
+      }
+    }, wait);
+    device.timer.unref();
+  }
+
+  #state(person: Person): PresenceState {
+    if (person.devices.size === 0) return 'offline';
+    if (person.busy) return 'busy';
+    let active = false;
+    for (const d of person.devices.values()) {
+      if (d.meeting !== null) return 'in-meeting';
+      if (!d.idle) active = true;
+    }
+    return active ? 'online' : 'away';
+  }
+
+  #view(person: Person, offlineAt?: number): PersonPresence {
+    let lastSeen = offlineAt ?? 0;
+    for (const d of person.devices.values()) lastSeen = Math.max(lastSeen, d.lastActive);
+    return {
+      sub: person.sub,
+      name: person.name,
+      state: this.#state(person),
+      site: person.site,
+      teams: [...person.teams],
+      status: person.status,
+      busy: person.busy,
+      devices: person.devices.size,
+      lastSeen: lastSeen || null,
+    };
+  }
+
+  #publishIfChanged(person: Person): void {
+    if (!person.ready) return;
+    const view = this.#view(person);
+    const key = `${view.state}|${view.site}|${view.busy}|${view.status ?? ''}`;
+    if (key === person.published) return;
+    this.#publish(person, view);
+  }
+
+  #publish(person: Person, view: PersonPresence): void {
+    person.published = `${view.state}|${view.site}|${view.busy}|${view.status ?? ''}`;
+    const rooms = [
+      personRoom(person.sub),
+      presenceRooms.person(person.org, person.sub),
+      presenceRooms.site(person.org, person.site),
+      ...person.teams.map((t) => presenceRooms.team(person.org, t)),
+    ];
+    if (person.publishedSite !== undefined && person.publishedSite !== person.site)
+      rooms.push(presenceRooms.site(person.org, person.publishedSite));
+    person.publishedSite = person.site;
+    try {
+      this.#opts.bus.publish(rooms, view);
+    } catch (err) {
+      this.#log.error({ err, sub: person.sub }, 'presence: publish failed');
+    }
+  }
+
+  async #save(person: Person, lastSeen: number): Promise<void> {
+    const record: PresenceRecord = {
+      sub: person.sub,
+      org: person.org,
+      name: person.name,
+      site: person.site,
+      teams: person.teams,
+      status: person.status,
+      busy: person.busy,
+      lastSeen,
+    };
+    try {
+      await this.#opts.store.save(record);
+    } catch (err) {
+      this.#log.warn({ err, sub: person.sub }, 'presence: could not store lastSeen');
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+    return p;
+  }
+}
+
+function unknownPerson(sub: string): PersonPresence {
+  return {
+    sub,
+    name: null,
+    state: 'offline',
+    site: null,
+    teams: [],
+    status: null,
+    busy: false,
+    devices: 0,
+    lastSeen: null,
+  };
+}
