@@ -2,6 +2,9 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
 import type { Config } from './config.ts';
+import { DocService } from './docs/DocService.ts';
+import { addDocRoutes } from './docs/routes.ts';
+import { YjsEndpoint } from './docs/YjsEndpoint.ts';
 import { Gateway } from './gateway/Gateway.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
@@ -24,6 +27,8 @@ export interface App {
   readonly metrics: Metrics;
   /** Presence of everyone connected (the media service feeds `setMeeting`). */
   readonly presence: PresenceService;
+  /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
+  readonly docs: DocService;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -70,6 +75,27 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   wirePresence(gateway, presence);
   closers.push(() => presence.close());
 
+  const docs = new DocService({
+    store: stores.docs,
+    audit: stores.audit,
+    tokens,
+    metrics,
+    log: log.child({ subsystem: 'docs' }),
+    limits: {
+      maxUpdateBytes: config.docMaxUpdateBytes,
+      maxDocBytes: config.docMaxBytes,
+      maxOpenPerPerson: config.docMaxOpenPerPerson,
+      compactEvery: config.docCompactEvery,
+      versionIntervalMs: config.docVersionIntervalMs,
+    },
+  });
+  const yjs = new YjsEndpoint({ http, service: docs, log: log.child({ subsystem: 'yjs' }), maxMessageBytes: config.docMaxUpdateBytes });
+  addDocRoutes({ router, service: docs, tokens, maxBodyBytes: config.maxBodyBytes });
+  closers.push(async () => {
+    await docs.close();
+    yjs.close();
+  });
+
   addCoreRoutes({
     router,
     metrics,
@@ -97,6 +123,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     tokens,
     metrics,
     presence,
+    docs,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

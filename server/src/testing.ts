@@ -30,8 +30,11 @@ export interface TestServer {
  * Start a real server in this process on a free port with a temporary data folder
  * (Hocuspocus `newHocuspocus()` style). `env` overrides configuration variables.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-test-'));
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: { /** Reuse this data folder (a restart); the caller removes it. */ dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'moim-test-'));
   const config = loadConfig(
     {
       MOIM_ENV: 'test',
@@ -86,7 +89,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       for (const s of sockets) s.disconnect();
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { AuditStore } from './AuditStore.ts';
+import type { DocStore } from './DocStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
+import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
@@ -13,6 +15,7 @@ export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export interface Stores {
   readonly kind: 'sqlite' | 'postgres';
   readonly audit: AuditStore;
+  readonly docs: DocStore;
   readonly presence: PresenceStore;
   /** Flush and close every store. */
   close(): Promise<void>;
@@ -32,6 +35,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   return {
     kind: 'sqlite',
     audit: new SqliteAuditStore(db),
+    docs: new SqliteDocStore(db),
     presence: new SqlitePresenceStore(db),
     async close() {
       db.close();

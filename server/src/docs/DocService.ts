@@ -1,0 +1,490 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  type DocCloseReason,
+  type DocContent,
+  type DocInfo,
+  type DocPolicy,
+  type DocVersionInfo,
+  docNameSchema,
+  MoimError,
+} from '@moim/protocol';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { WebSocket } from 'ws';
+import { Principal } from '../auth/Principal.ts';
+import type { TokenService } from '../auth/TokenService.ts';
+import type { Metrics } from '../http/Metrics.ts';
+import type { Logger } from '../logger.ts';
+import type { AuditStore } from '../storage/AuditStore.ts';
+import type { DocRecord, DocStore } from '../storage/DocStore.ts';
+import { contentOf, restoreUpdate } from './content.ts';
+import { closeSocket, DocConnection } from './DocConnection.ts';
+import { Document, type DocumentLimits } from './Document.ts';
+import { GroupCommitter } from './GroupCommitter.ts';
+
+export interface DocServiceOptions {
+  store: DocStore;
+  audit: AuditStore;
+  tokens: TokenService;
+  metrics: Metrics;
+  log: Logger;
+  limits: DocumentLimits & {
+    /** Documents one person may have open at once (MOIM_DOC_MAX_OPEN_PER_PERSON). */
+    maxOpenPerPerson: number;
+  };
+}
+
+interface DocEntry {
+  promise: Promise<Document>;
+  doc?: Document;
+}
+
+const DEFAULT_POLICY: DocPolicy = { exportAllowed: true };
+
+/** Frames a client may send before its document finished loading (then it is dropped). */
+const MAX_EARLY_FRAMES = 64;
+
+/**
+ * Shared documents of this node: accepts y-websocket connections (after the token and grant
+ * checks), loads a document on its first open and unloads it after its last client left and its
+ * writes are committed, and serves the HTTP operations (list, create, delete, export, versions).
+ */
+export class DocService {
+  readonly #opts: DocServiceOptions;
+  readonly #log: Logger;
+  readonly #store: DocStore;
+  readonly #committer: GroupCommitter;
+  /** Loaded (or loading) documents. An entry leaves the map when its document closes. */
+  readonly #docs = new Map<string, DocEntry>();
+  /** Open document names per person, with a connection count each. */
+  readonly #openByPerson = new Map<string, Map<string, number>>();
+  readonly #deleting = new Set<string>();
+  readonly #sockets = new Set<WebSocket>();
+  readonly #loadedGauge: Gauge;
+  readonly #connGauge: Gauge;
+  readonly #updates: Counter<'outcome'>;
+  #closing = false;
+
+  constructor(opts: DocServiceOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#store = opts.store;
+    const registers = [opts.metrics.registry];
+    this.#loadedGauge = new Gauge({ name: 'moim_docs_loaded', help: 'Documents loaded in memory', registers });
+    this.#connGauge = new Gauge({ name: 'moim_doc_connections', help: 'Open y-websocket connections', registers });
+    this.#updates = new Counter({
+      name: 'moim_doc_updates_total',
+      help: 'Document updates by outcome: stored, read_only, malformed, too_large, storage_error',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const commitSeconds = new Histogram({
+      name: 'moim_doc_commit_seconds',
+      help: 'Time to commit one group of document updates',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    const batchSize = new Histogram({
+      name: 'moim_doc_commit_batch_updates',
+      help: 'Updates per group commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
+      registers,
+    });
+    this.#committer = new GroupCommitter(opts.store, {
+      onCommit: (n, s) => {
+        commitSeconds.observe(s);
+        batchSize.observe(n);
+      },
+    });
+  }
+
+  /** Documents loaded in memory now (tests and the `moim_docs_loaded` gauge). */
+  get loadedCount(): number {
+    return this.#docs.size;
+  }
+
+  /** The loaded document, if it is loaded (tests, diagnostics). */
+  async loaded(name: string): Promise<Document | undefined> {
+    return this.#docs.get(name)?.promise;
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  /**
+   * Take over an upgraded `/yjs/<docName>` socket. Refusals close it with a documented code
+   * (`DOC_CLOSE`): 4404 bad name, 4401 no/invalid token, 4403 no grant, 4410 being deleted,
+   * 4429 too many documents open.
+   */
+  accept(ws: WebSocket, req: IncomingMessage): void {
+    this.#sockets.add(ws);
+    ws.once('close', () => this.#sockets.delete(ws));
+    ws.on('error', (err) => this.#log.debug({ err }, 'document socket error'));
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (reason: DocCloseReason, detail?: string) => closeSocket(ws, reason, detail);
+    if (this.#closing) {
+      refuse('GOING_AWAY');
+      return;
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.slice('/yjs/'.length));
+    } catch {
+      refuse('NOT_FOUND', 'bad document name');
+      return;
+    }
+    if (!docNameSchema.safeParse(name).success) {
+      refuse('NOT_FOUND', 'bad document name');
+      return;
+    }
+    let principal: Principal;
+    try {
+      principal = new Principal(this.#opts.tokens.verify(url.searchParams.get('token') ?? undefined));
+    } catch (err) {
+      const code = err instanceof MoimError ? err.code : 'TOKEN_INVALID';
+      refuse('UNAUTHORIZED', code);
+      return;
+    }
+    const canWrite = principal.hasDoc(name, 'write');
+    if (!canWrite && !principal.hasDoc(name, 'read')) {
+      refuse('FORBIDDEN', `no grant for ${name}`);
+      return;
+    }
+    if (this.#deleting.has(name)) {
+      refuse('GONE');
+      return;
+    }
+    if (!this.#addOpen(principal.sub, name)) {
+      refuse('TOO_MANY_DOCUMENTS', `at most ${this.#opts.limits.maxOpenPerPerson}`);
+      return;
+    }
+    const log = this.#log.child({ doc: name, sub: principal.sub });
+    const conn = new DocConnection({ ws, principal, docName: name, canWrite, log });
+    this.#connGauge.inc();
+
+    let doc: Document | undefined;
+    let early: Uint8Array[] | undefined = [];
+    ws.on('message', (data, isBinary) => {
+      const frame = isBinary ? toUint8Array(data) : undefined;
+      if (!frame) {
+        conn.close('MALFORMED', 'binary frames only');
+        return;
+      }
+      if (doc) doc.handleMessage(conn, frame);
+      else if (early && early.length < MAX_EARLY_FRAMES) early.push(frame);
+      else conn.close('TOO_LARGE', 'too many messages before the document loaded');
+    });
+    ws.once('close', () => {
+      this.#connGauge.dec();
+      this.#removeOpen(principal.sub, name);
+      doc?.removeConnection(conn);
+    });
+    // token expiry ends the session: 4401 tells the client to come back with a fresh token
+    const expiresIn = principal.token.exp * 1000 - Date.now();
+    const expiry = setTimeout(() => conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED'), Math.min(expiresIn, 2 ** 31 - 1));
+    expiry.unref();
+    ws.once('close', () => clearTimeout(expiry));
+
+    void (async () => {
+      try {
+        if (canWrite && !(await this.#store.get(name))) {
+          await this.#store.create({ name, owner: principal.sub, policy: DEFAULT_POLICY });
+        }
+        const opened = await this.#open(name);
+        if (conn.closed) {
+          opened.release();
+          return;
+        }
+        opened.addConnection(conn);
+        opened.release();
+        doc = opened;
+        const frames = early ?? [];
+        early = undefined;
+        for (const f of frames) opened.handleMessage(conn, f);
+        log.debug({ canWrite }, 'document client joined');
+      } catch (err) {
+        log.error({ err }, 'opening a document failed');
+        conn.close('RELOAD', 'could not open the document');
+      }
+    })();
+  }
+
+  #addOpen(sub: string, name: string): boolean {
+    let open = this.#openByPerson.get(sub);
+    if (!open) {
+      open = new Map();
+      this.#openByPerson.set(sub, open);
+    }
+    const n = open.get(name);
+    if (n === undefined && open.size >= this.#opts.limits.maxOpenPerPerson) return false;
+    open.set(name, (n ?? 0) + 1);
+    return true;
+  }
+
+  #removeOpen(sub: string, name: string): void {
+    const open = this.#openByPerson.get(sub);
+    const n = open?.get(name);
+    if (!open || n === undefined) return;
+    if (n > 1) open.set(name, n - 1);
+    else open.delete(name);
+    if (open.size === 0) this.#openByPerson.delete(sub);
+  }
+
+  /** Load (or reuse) a document and retain it once; the caller releases it. */
+  async #open(name: string): Promise<Document> {
+    for (;;) {
+      if (this.#closing) throw new MoimError('UNAVAILABLE', 'server is shutting down');
+      let entry = this.#docs.get(name);
+      if (!entry) {
+        const fresh: DocEntry = { promise: this.#load(name) };
+        entry = fresh;
+        this.#docs.set(name, fresh);
+        fresh.promise.then(
+          (doc) => {
+            fresh.doc = doc;
+            doc.once('close', () => {
+              this.#loadedGauge.dec();
+              if (this.#docs.get(name) === fresh) this.#docs.delete(name);
+            });
+          },
+          () => {
+            if (this.#docs.get(name) === fresh) this.#docs.delete(name);
+          },
+        );
+      }
+      const doc = await entry.promise;
+      if (doc.closing) {
+        await doc.closing;
+        continue;
+      }
+      doc.retain();
+      return doc;
+    }
+  }
+
+  async #load(name: string): Promise<Document> {
+    const doc = await Document.load(name, {
+      store: this.#store,
+      committer: this.#committer,
+      limits: this.#opts.limits,
+      log: this.#log.child({ doc: name }),
+      onRefused: (outcome) => this.#updates.inc({ outcome }),
+      onStored: (n) => this.#updates.inc({ outcome: 'stored' }, n),
+    });
+    this.#loadedGauge.inc();
+    doc.on('idle', () => {
+      void doc.close();
+    });
+    return doc;
+  }
+
+  /** Run `fn` with the document loaded (loading it if needed) and unload it after if nobody else uses it. */
+  async #withDoc<T>(name: string, fn: (doc: Document) => Promise<T>): Promise<T> {
+    const doc = await this.#open(name);
+    try {
+      return await fn(doc);
+    } finally {
+      doc.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- HTTP operations
+
+  async list(principal: Principal, q: { after?: string; limit: number }): Promise<{ docs: DocInfo[]; next?: string }> {
+    const grants = principal.token.grants.docs;
+    // with a wildcard grant every record is a candidate (specific keys may narrow some away);
+    // without one, only the names granted explicitly
+    const wildcard = (grants['*'] ?? []).length > 0;
+    const names = wildcard ? undefined : Object.keys(grants).filter((n) => n !== '*');
+    const pageSize = Math.max(q.limit, 100);
+    const out: DocInfo[] = [];
+    let after = q.after;
+    for (;;) {
+      const records = await this.#store.list({
+        ...(after ? { after } : {}),
+        ...(names ? { names } : {}),
+        limit: pageSize,
+      });
+      for (const r of records) {
+        const access = this.#access(principal, r.name);
+        if (!access) continue;
+        out.push(this.#info(r, access));
+        if (out.length === q.limit) return { docs: out, next: r.name };
+      }
+      if (records.length < pageSize) return { docs: out };
+      after = records.at(-1)?.name;
+    }
+  }
+
+  async get(principal: Principal, name: string): Promise<DocInfo> {
+    const access = this.#requireAccess(principal, name, 'read');
+    return this.#info(await this.#record(name), access);
+  }
+
+  async create(principal: Principal, input: { name: string; exportAllowed?: boolean | undefined }): Promise<DocInfo> {
+    this.#requireAccess(principal, input.name, 'write');
+    if (this.#deleting.has(input.name)) throw new MoimError('CONFLICT', 'document is being deleted');
+    const { record, created } = await this.#store.create({
+      name: input.name,
+      owner: principal.sub,
+      policy: { exportAllowed: input.exportAllowed ?? DEFAULT_POLICY.exportAllowed },
+    });
+    if (!created) throw new MoimError('CONFLICT', `document ${input.name} already exists`);
+    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.create', target: input.name });
+    return this.#info(record, 'write');
+  }
+
+  async setPolicy(principal: Principal, name: string, policy: DocPolicy): Promise<DocInfo> {
+    const record = await this.#record(name);
+    this.#requireOwnerOrAdmin(principal, record);
+    const updated = (await this.#store.setPolicy(name, policy)) ?? record;
+    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.policy', target: name, detail: { ...policy } });
+    return this.#info(updated, this.#access(principal, name) ?? 'read');
+  }
+
+  /** Owner or admin: close every client (4410), wait for writes, delete record, updates and versions. */
+  async delete(principal: Principal, name: string): Promise<void> {
+    const record = await this.#record(name);
+    this.#requireOwnerOrAdmin(principal, record);
+    if (this.#deleting.has(name)) throw new MoimError('CONFLICT', 'document is being deleted');
+    this.#deleting.add(name);
+    try {
+      const entry = this.#docs.get(name);
+      if (entry) {
+        const doc = await entry.promise.catch(() => undefined);
+        await doc?.close('GONE', { saveVersion: false });
+      }
+      await this.#committer.flush();
+      await this.#store.delete(name);
+      await this.#opts.audit.append({ actor: principal.sub, action: 'doc.delete', target: name });
+    } finally {
+      this.#deleting.delete(name);
+    }
+  }
+
+  /** Export the stored content. POLICY_FORBIDS where the document's data-leak policy forbids export. */
+  async export(principal: Principal, name: string, format: 'text' | 'json'): Promise<DocContent> {
+    this.#requireAccess(principal, name, 'read');
+    const record = await this.#record(name);
+    if (!record.policy.exportAllowed) {
+      await this.#opts.audit.append({
+        actor: principal.sub,
+        action: 'doc.export-refused',
+        target: name,
+        detail: { format },
+      });
+      throw new MoimError('POLICY_FORBIDS', `the policy of ${name} forbids export`);
+    }
+    const state = await this.#withDoc(name, (doc) => doc.committedState());
+    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.export', target: name, detail: { format } });
+    return contentOf(state);
+  }
+
+  async saveVersion(principal: Principal, name: string, label: string): Promise<DocVersionInfo> {
+    this.#requireAccess(principal, name, 'write');
+    await this.#record(name);
+    return this.#withDoc(name, (doc) => doc.saveVersion({ label, auto: false, createdBy: principal.sub }));
+  }
+
+  async listVersions(
+    principal: Principal,
+    name: string,
+    q: { beforeId?: number; limit: number },
+  ): Promise<DocVersionInfo[]> {
+    this.#requireAccess(principal, name, 'read');
+    await this.#record(name);
+    return this.#store.listVersions(name, q);
+  }
+
+  async readVersion(
+    principal: Principal,
+    name: string,
+    id: number,
+  ): Promise<{ version: DocVersionInfo; content: DocContent }> {
+    this.#requireAccess(principal, name, 'read');
+    const found = await this.#store.getVersion(name, id);
+    if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
+    return { version: found.version, content: contentOf(found.state) };
+  }
+
+  /**
+   * Restore a version as a new change on top of the current content (history is kept): save the
+   * current content as a version first (the undo point), then apply the change that turns the
+   * current content into the version's; clients receive it like any other update.
+   */
+  async restoreVersion(
+    principal: Principal,
+    name: string,
+    id: number,
+  ): Promise<{ backup: DocVersionInfo; restored: DocVersionInfo }> {
+    this.#requireAccess(principal, name, 'write');
+    const found = await this.#store.getVersion(name, id);
+    if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
+    const backup = await this.#withDoc(name, async (doc) => {
+      const backupVersion = await doc.saveVersion({
+        label: `before restoring ${found.version.label}`.slice(0, 200),
+        auto: true,
+        createdBy: principal.sub,
+      });
+      const current = await doc.committedState();
+      const update = restoreUpdate(current, found.state);
+      await doc.applyServerUpdate(update);
+      return backupVersion;
+    });
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.restore',
+      target: name,
+      detail: { version: id, backup: backup.id },
+    });
+    return { backup, restored: found.version };
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #access(principal: Principal, name: string): 'read' | 'write' | undefined {
+    if (principal.hasDoc(name, 'write')) return 'write';
+    if (principal.hasDoc(name, 'read')) return 'read';
+    return undefined;
+  }
+
+  #requireAccess(principal: Principal, name: string, need: 'read' | 'write'): 'read' | 'write' {
+    const access = this.#access(principal, name);
+    if (!access || (need === 'write' && access !== 'write')) {
+      throw new MoimError('FORBIDDEN', `no ${need} grant for document ${name}`);
+    }
+    return access;
+  }
+
+  #requireOwnerOrAdmin(principal: Principal, record: DocRecord): void {
+    if (record.owner !== principal.sub && !principal.isAdmin) {
+      throw new MoimError('FORBIDDEN', 'only the owner or an admin may do this');
+    }
+  }
+
+  async #record(name: string): Promise<DocRecord> {
+    const record = await this.#store.get(name);
+    if (!record) throw new MoimError('NOT_FOUND', `no document ${name}`);
+    return record;
+  }
+
+  #info(r: DocRecord, access: 'read' | 'write'): DocInfo {
+    return { name: r.name, owner: r.owner, createdAt: r.createdAt, updatedAt: r.updatedAt, policy: r.policy, access };
+  }
+
+  /** Close every client (1001), flush writes, unload every document. Idempotent. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const ws of this.#sockets) {
+      if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1001, 'server shutting down');
+    }
+    const docs = await Promise.all([...this.#docs.values()].map((e) => e.promise.catch(() => undefined)));
+    await Promise.all(docs.map((d) => d?.close('GOING_AWAY')));
+    await this.#committer.flush();
+    for (const ws of this.#sockets) ws.terminate();
+  }
+}
+
+function toUint8Array(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

@@ -1,0 +1,491 @@
+import { DOC_MESSAGE, DOC_SYNC_MESSAGE, type DocCloseReason, TypedEmitter } from '@moim/protocol';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as authProtocol from 'y-protocols/auth';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Logger } from '../logger.ts';
+import type { DocStore, StoredDocVersion } from '../storage/DocStore.ts';
+import { isEmptyUpdate } from './content.ts';
+import type { DocConnection } from './DocConnection.ts';
+import type { GroupCommitter } from './GroupCommitter.ts';
+
+export interface DocumentLimits {
+  /** Largest single message (MOIM_DOC_MAX_UPDATE_BYTES). */
+  maxUpdateBytes: number;
+  /** Largest stored size: compacted state + appended updates (MOIM_DOC_MAX_BYTES). */
+  maxDocBytes: number;
+  /** Compact after this many appended updates (MOIM_DOC_COMPACT_EVERY). */
+  compactEvery: number;
+  /** Automatic version at most this often while the document changes; 0 = off (MOIM_DOC_VERSION_INTERVAL_MS). */
+  versionIntervalMs: number;
+}
+
+export interface DocumentDeps {
+  store: DocStore;
+  committer: GroupCommitter;
+  limits: DocumentLimits;
+  log: Logger;
+  /** Called for each refused or failed message (metrics). */
+  onRefused?: (outcome: 'read_only' | 'malformed' | 'too_large' | 'storage_error') => void;
+  onStored?: (count: number) => void;
+}
+
+export interface DocumentEvents {
+  /** No connection and no lease is left, and every write is committed: the owner may unload it. */
+  idle: () => void;
+  /** Closed and released: the Y.Doc is destroyed. */
+  close: () => void;
+}
+
+/** Origin of server-side changes (restore). */
+const SERVER_ORIGIN = Symbol('server');
+
+const syncMessage = (write: (e: encoding.Encoder) => void): Uint8Array => {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, DOC_MESSAGE.sync);
+  write(e);
+  return encoding.toUint8Array(e);
+};
+
+const awarenessMessage = (awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array => {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, DOC_MESSAGE.awareness);
+  encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
+  return encoding.toUint8Array(e);
+};
+
+const permissionDeniedMessage = (reason: string): Uint8Array => {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, DOC_MESSAGE.auth);
+  authProtocol.writePermissionDenied(e, reason);
+  return encoding.toUint8Array(e);
+};
+
+/**
+ * One loaded shared document: its Y.Doc, awareness and connected clients.
+ *
+ * Every change goes the same way: the update is decoded (framing garbage is refused before it
+ * touches anything), applied to the live Y.Doc while its `update` events are captured, and only
+ * the captured updates are appended to storage. Nothing about a change leaves the server before
+ * its storage commit: broadcasts and answers to sync step 1 wait on one ordered chain (`#tail`)
+ * behind the commits. If applying throws half-way, nothing captured is stored, the offender is
+ * closed (4400) and the live document is thrown away and reloaded from storage (clients resync).
+ */
+export class Document extends TypedEmitter<DocumentEvents> {
+  readonly name: string;
+  readonly ydoc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly #deps: DocumentDeps;
+  readonly #log: Logger;
+  readonly #conns = new Set<DocConnection>();
+  #leases = 0;
+  /** Ordered chain of commits and the sends that wait for them. Never rejects. */
+  #tail: Promise<void> = Promise.resolve();
+  #pendingWrites = 0;
+  /** Stored bytes (state + appended updates), approximately. */
+  #bytes: number;
+  /** Updates appended since the last compaction. */
+  #uncompacted: number;
+  #compacting: Promise<void> | undefined;
+  #dirtySinceVersion = false;
+  #versionTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  private constructor(name: string, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
+    super();
+    this.name = name;
+    this.ydoc = ydoc;
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#bytes = bytes;
+    this.#uncompacted = uncompacted;
+    this.onListenerError = (event, err) => this.#log.error({ err, event }, 'document listener failed');
+    this.awareness = new awarenessProtocol.Awareness(ydoc);
+    this.awareness.setLocalState(null);
+    this.awareness.on('update', this.#onAwareness);
+  }
+
+  /** Load the stored state and updates. A stored update that fails to apply is skipped and logged. */
+  static async load(name: string, deps: DocumentDeps): Promise<Document> {
+    const rows = await deps.store.loadContent(name);
+    const ydoc = new Y.Doc({ gc: true });
+    let bytes = 0;
+    const apply = (update: Uint8Array, what: string) => {
+      bytes += update.byteLength;
+      try {
+        Y.applyUpdate(ydoc, update);
+      } catch (err) {
+        deps.log.error({ err, doc: name, what }, 'stored document update failed to apply; skipped');
+      }
+    };
+    if (rows.state) apply(rows.state, 'state');
+    for (const u of rows.updates) apply(u.update, `update ${u.id}`);
+    const doc = new Document(name, ydoc, bytes, rows.updates.length, deps);
+    deps.log.debug({ doc: name, bytes, updates: rows.updates.length }, 'document loaded');
+    return doc;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+  /** Set while closing; resolves when closed. */
+  get closing(): Promise<void> | undefined {
+    return this.#closing;
+  }
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+  connections(): IterableIterator<DocConnection> {
+    return this.#conns.values();
+  }
+  get storedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Keep the document loaded without a connection (HTTP reads, restores). Pair with `release()`. */
+  retain(): void {
+    this.#leases++;
+  }
+  release(): void {
+    this.#leases = Math.max(0, this.#leases - 1);
+    this.#checkIdle();
+  }
+
+  /** Start serving a connection: ask for what it has (sync step 1) and show who is here. */
+  addConnection(conn: DocConnection): void {
+    if (this.#closing) throw new Error('document is closing');
+    this.#conns.add(conn);
+    conn.send(syncMessage((e) => writeStep1(e, this.ydoc)));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) conn.send(awarenessMessage(this.awareness, states));
+  }
+
+  removeConnection(conn: DocConnection): void {
+    if (!this.#conns.delete(conn)) return;
+    if (conn.awarenessIds.size > 0) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
+    }
+    this.#checkIdle();
+  }
+
+  /** Handle one binary frame. Never throws: bad input closes that connection with a code. */
+  handleMessage(conn: DocConnection, message: Uint8Array): void {
+    if (this.#closing || conn.closed) return;
+    if (message.byteLength > this.#deps.limits.maxUpdateBytes) {
+      this.#deps.onRefused?.('too_large');
+      conn.close('TOO_LARGE', `message over ${this.#deps.limits.maxUpdateBytes} bytes`);
+      return;
+    }
+    try {
+      const decoder = decoding.createDecoder(message);
+      const type = decoding.readVarUint(decoder);
+      switch (type) {
+        case DOC_MESSAGE.sync: {
+          const sub = decoding.readVarUint(decoder);
+          if (sub === DOC_SYNC_MESSAGE.step1) {
+            const stateVector = decoding.readVarUint8Array(decoder);
+            Y.decodeStateVector(stateVector); // throws on garbage before anything is queued
+            this.#afterCommits(() => {
+              conn.send(
+                syncMessage((e) => {
+                  encoding.writeVarUint(e, DOC_SYNC_MESSAGE.step2);
+                  encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(this.ydoc, stateVector));
+                }),
+              );
+            });
+          } else if (sub === DOC_SYNC_MESSAGE.step2 || sub === DOC_SYNC_MESSAGE.update) {
+            this.#receiveUpdate(conn, decoding.readVarUint8Array(decoder));
+          } else {
+            throw new Error(`unknown sync message ${sub}`);
+          }
+          break;
+        }
+        case DOC_MESSAGE.awareness:
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), conn);
+          break;
+        case DOC_MESSAGE.queryAwareness:
+          conn.send(awarenessMessage(this.awareness, [...this.awareness.getStates().keys()]));
+          break;
+        case DOC_MESSAGE.auth:
+          break; // clients have nothing to say here
+        default:
+          throw new Error(`unknown message type ${type}`);
+      }
+    } catch (err) {
+      this.#deps.onRefused?.('malformed');
+      conn.log.info({ err: (err as Error).message }, 'malformed document message; closing the connection');
+      conn.close('MALFORMED');
+    }
+  }
+
+  /**
+   * Apply a change made by the server (a restore) through the same path as a client's: stored
+   * before it is broadcast to every client. Resolves once stored.
+   */
+  async applyServerUpdate(update: Uint8Array): Promise<void> {
+    if (this.#closing) throw new Error('document is closing');
+    const captured = this.#applyCaptured(update, SERVER_ORIGIN);
+    if (!captured) throw new Error('update failed to apply');
+    for (const u of captured) this.#commitAndBroadcast(u, undefined);
+    await this.#tail;
+  }
+
+  /** The full state once everything applied so far is stored. */
+  async committedState(): Promise<Uint8Array> {
+    await this.#tail;
+    return Y.encodeStateAsUpdate(this.ydoc);
+  }
+
+  /** Resolves when every write queued so far is committed and every compaction finished. */
+  async flushed(): Promise<void> {
+    await this.#tail;
+    while (this.#compacting) await this.#compacting;
+  }
+
+  /**
+   * Close: each connection with `reason` (none: they were already closed), wait for writes and
+   * compaction, save an automatic version if the document changed since the last one, release
+   * the Y.Doc. Idempotent.
+   */
+  close(reason?: DocCloseReason, opts: { saveVersion?: boolean } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const conn of this.#conns) if (reason) conn.close(reason);
+      this.#conns.clear();
+      clearTimeout(this.#versionTimer);
+      this.#versionTimer = undefined;
+      await this.flushed();
+      if ((opts.saveVersion ?? true) && this.#dirtySinceVersion && this.#deps.limits.versionIntervalMs > 0) {
+        await this.#saveAutoVersion().catch((err: unknown) =>
+          this.#log.error({ err, doc: this.name }, 'automatic version on unload failed'),
+        );
+      }
+      this.awareness.off('update', this.#onAwareness);
+      this.awareness.destroy();
+      this.ydoc.destroy();
+      this.#closed = true;
+      this.#log.debug({ doc: this.name }, 'document unloaded');
+      this.safeEmit('close');
+      this.removeAllListeners();
+    })();
+    return this.#closing;
+  }
+
+  /** Save a version of the stored state. */
+  async saveVersion(input: { label: string; auto: boolean; createdBy: string }): Promise<StoredDocVersion> {
+    const state = await this.committedState();
+    const version = await this.#deps.store.saveVersion({ docName: this.name, state, ...input });
+    this.#dirtySinceVersion = false;
+    return version;
+  }
+
+  #receiveUpdate(conn: DocConnection, update: Uint8Array): void {
+    if (!conn.canWrite) {
+      if (!isEmptyUpdate(update)) {
+        this.#deps.onRefused?.('read_only');
+        conn.send(permissionDeniedMessage(`read-only access to ${this.name}: the change was not applied`));
+      }
+      return;
+    }
+    // framing garbage (truncated varints, huge lengths, unknown content) fails here, untouched
+    const decoded = Y.decodeUpdate(update);
+    if (decoded.structs.length === 0 && decoded.ds.clients.size === 0) return;
+    if (this.#bytes + update.byteLength > this.#deps.limits.maxDocBytes) {
+      this.#deps.onRefused?.('too_large');
+      conn.close('TOO_LARGE', `document would exceed ${this.#deps.limits.maxDocBytes} bytes`);
+      return;
+    }
+    const captured = this.#applyCaptured(update, conn);
+    if (!captured) {
+      this.#deps.onRefused?.('malformed');
+      conn.close('MALFORMED', 'update failed to apply');
+      return;
+    }
+    for (const u of captured) this.#commitAndBroadcast(u, conn);
+  }
+
+  /**
+   * Apply an update to the live doc and return the updates Yjs emitted for it. If applying
+   * throws, the live doc may hold part of it: nothing is returned (so nothing is stored) and
+   * the document is reloaded from storage.
+   */
+  #applyCaptured(update: Uint8Array, origin: unknown): Uint8Array[] | undefined {
+    const captured: Uint8Array[] = [];
+    const onUpdate = (u: Uint8Array) => captured.push(u);
+    this.ydoc.on('update', onUpdate);
+    try {
+      Y.applyUpdate(this.ydoc, update, origin);
+      return captured;
+    } catch (err) {
+      this.#log.warn({ err, doc: this.name }, 'update failed to apply; reloading the document from storage');
+      void this.close('RELOAD', { saveVersion: false });
+      return undefined;
+    } finally {
+      this.ydoc.off('update', onUpdate);
+    }
+  }
+
+  #commitAndBroadcast(update: Uint8Array, origin: DocConnection | undefined): void {
+    this.#bytes += update.byteLength;
+    this.#pendingWrites++;
+    const committed = this.#deps.committer.append(this.name, update);
+    const previous = this.#tail;
+    this.#tail = (async () => {
+      await previous;
+      try {
+        await committed;
+      } catch (err) {
+        this.#pendingWrites--;
+        this.#deps.onRefused?.('storage_error');
+        this.#log.error({ err, doc: this.name }, 'storing a document update failed; reloading the document');
+        void this.close('RELOAD', { saveVersion: false });
+        return;
+      }
+      this.#pendingWrites--;
+      this.#deps.onStored?.(1);
+      if (this.#closed) return;
+      const message = syncMessage((e) => {
+        encoding.writeVarUint(e, DOC_SYNC_MESSAGE.update);
+        encoding.writeVarUint8Array(e, update);
+      });
+      for (const conn of this.#conns) if (conn !== origin) conn.send(message);
+      this.#uncompacted++;
+      this.#markDirty();
+      this.#maybeCompact();
+    })();
+    void this.#tail.then(() => this.#checkIdle());
+  }
+
+  /** Run `fn` after every commit queued so far (immediately, in order, when none is pending). */
+  #afterCommits(fn: () => void): void {
+    if (this.#pendingWrites === 0) {
+      fn();
+      return;
+    }
+    const previous = this.#tail;
+    this.#tail = previous.then(() => {
+      if (!this.#closed) fn();
+    });
+  }
+
+  #onAwareness = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const conn = this.#connOf(origin);
+    if (conn) {
+      for (const id of added) conn.awarenessIds.add(id);
+      for (const id of removed) conn.awarenessIds.delete(id);
+    }
+    const changed = [...added, ...updated, ...removed];
+    if (changed.length === 0 || this.#conns.size === 0) return;
+    // to everyone, the sender too: a lone client needs the echo to know the link is alive
+    const message = awarenessMessage(this.awareness, changed);
+    for (const c of this.#conns) c.send(message);
+  };
+
+  #connOf(origin: unknown): DocConnection | undefined {
+    for (const c of this.#conns) if (c === origin) return c;
+    return undefined;
+  }
+
+  #checkIdle(): void {
+    if (this.#closing || this.#conns.size > 0 || this.#leases > 0 || this.#pendingWrites > 0) return;
+    this.safeEmit('idle');
+  }
+
+  #markDirty(): void {
+    this.#dirtySinceVersion = true;
+    const interval = this.#deps.limits.versionIntervalMs;
+    if (interval <= 0 || this.#versionTimer || this.#closing) return;
+    this.#versionTimer = setTimeout(() => {
+      this.#versionTimer = undefined;
+      if (!this.#dirtySinceVersion || this.#closing) return;
+      this.#saveAutoVersion().catch((err: unknown) =>
+        this.#log.error({ err, doc: this.name }, 'automatic version failed'),
+      );
+    }, interval);
+    this.#versionTimer.unref();
+  }
+
+  async #saveAutoVersion(): Promise<void> {
+    this.#dirtySinceVersion = false;
+    const state = Y.encodeStateAsUpdate(this.ydoc);
+    await this.#deps.store.saveVersion({
+      docName: this.name,
+      label: `auto ${new Date().toISOString()}`,
+      auto: true,
+      createdBy: 'system',
+      state,
+    });
+  }
+
+  #maybeCompact(): void {
+    if (this.#compacting || this.#uncompacted < this.#deps.limits.compactEvery) return;
+    this.compact().catch((err: unknown) => this.#log.error({ err, doc: this.name }, 'compaction failed'));
+  }
+
+  /**
+   * Merge the stored state and the appended updates into one state, and delete exactly the
+   * updates merged, in one transaction. Updates appended meanwhile are left alone. The merge
+   * runs on a scratch Y.Doc (so deleted content is garbage-collected), not on the live one.
+   * Concurrent compactions are safe: the store commits only the one that read the current state.
+   */
+  compact(): Promise<{ merged: number; bytes: number } | undefined> {
+    const run = this.#compactOnce();
+    const tracked: Promise<void> = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#compacting = tracked;
+    void tracked.then(() => {
+      if (this.#compacting === tracked) this.#compacting = undefined;
+      this.#checkIdle();
+    });
+    return run;
+  }
+
+  async #compactOnce(): Promise<{ merged: number; bytes: number } | undefined> {
+    const rows = await this.#deps.store.loadContent(this.name);
+    const last = rows.updates.at(-1);
+    if (!last) return undefined;
+    const scratch = new Y.Doc({ gc: true });
+    try {
+      let before = 0;
+      if (rows.state) {
+        before += rows.state.byteLength;
+        Y.applyUpdate(scratch, rows.state);
+      }
+      for (const u of rows.updates) {
+        before += u.update.byteLength;
+        try {
+          Y.applyUpdate(scratch, u.update);
+        } catch (err) {
+          this.#log.error(
+            { err, doc: this.name, update: u.id },
+            'stored update failed to apply during compaction; skipped',
+          );
+        }
+      }
+      const state = Y.encodeStateAsUpdate(scratch);
+      const ok = await this.#deps.store.commitCompaction(this.name, {
+        expectSeq: rows.stateSeq,
+        upToId: last.id,
+        state,
+      });
+      if (!ok) return undefined;
+      this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
+      this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
+      this.#log.debug({ doc: this.name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
+      return { merged: rows.updates.length, bytes: state.byteLength };
+    } finally {
+      scratch.destroy();
+    }
+  }
+}
+
+function writeStep1(e: encoding.Encoder, doc: Y.Doc): void {
+  encoding.writeVarUint(e, DOC_SYNC_MESSAGE.step1);
+  encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
+}

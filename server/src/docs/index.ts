@@ -1,0 +1,6 @@
+export { contentOf, restoreUpdate } from './content.ts';
+export { DocConnection } from './DocConnection.ts';
+export { DocService, type DocServiceOptions } from './DocService.ts';
+export { Document, type DocumentLimits } from './Document.ts';
+export { addDocRoutes } from './routes.ts';
+export { YJS_PATH_PREFIX, YjsEndpoint } from './YjsEndpoint.ts';

@@ -1,0 +1,129 @@
+import {
+  createDocRequest,
+  DOC_EXPORT_FORMATS,
+  type DocExportFormat,
+  type DocListResponse,
+  type DocRestoreResponse,
+  type DocVersionResponse,
+  docNameSchema,
+  MoimError,
+  saveVersionRequest,
+  updateDocRequest,
+} from '@moim/protocol';
+import { Principal } from '../auth/Principal.ts';
+import type { TokenService } from '../auth/TokenService.ts';
+import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import type { DocService } from './DocService.ts';
+
+/**
+ * HTTP API of shared documents (Bearer token):
+ * - `GET /docs?after=&limit=` documents the caller may read
+ * - `POST /docs` `{ name, exportAllowed? }` create (write grant) — 409 if it exists
+ * - `GET /docs/:name` · `PATCH /docs/:name` `{ exportAllowed }` (owner/admin) · `DELETE /docs/:name` (owner/admin)
+ * - `GET /docs/:name/export?format=text|json` — 403 POLICY_FORBIDS where the policy forbids export
+ * - `GET|POST /docs/:name/versions` list / save `{ label }` · `GET /docs/:name/versions/:id` content
+ * - `POST /docs/:name/versions/:id/restore` restore as a new change (write grant)
+ */
+export function addDocRoutes(d: {
+  router: HttpRouter;
+  service: DocService;
+  tokens: TokenService;
+  maxBodyBytes: number;
+}): void {
+  const principalOf = ({ req, url }: RouteContext): Principal => new Principal(d.tokens.verify(bearerToken(req, url)));
+  const nameOf = (ctx: RouteContext): string => {
+    const parsed = docNameSchema.safeParse(ctx.params.name);
+    if (!parsed.success) throw new MoimError('NOT_FOUND', 'no such document');
+    return parsed.data;
+  };
+  const idOf = (ctx: RouteContext): number => {
+    const id = Number(ctx.params.id);
+    if (!Number.isSafeInteger(id) || id < 1) throw new MoimError('NOT_FOUND', 'no such version');
+    return id;
+  };
+  const limitOf = (url: URL, def: number, max: number): number => {
+    const raw = url.searchParams.get('limit');
+    if (raw === null) return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new MoimError('INVALID_PAYLOAD', `limit: 1 to ${max}`);
+    return n;
+  };
+
+  d.router.add('GET', '/docs', async (ctx) => {
+    const principal = principalOf(ctx);
+    const after = ctx.url.searchParams.get('after') ?? undefined;
+    if (after !== undefined && after.length > 128) throw new MoimError('INVALID_PAYLOAD', 'after: too long');
+    const body: DocListResponse = await d.service.list(principal, {
+      ...(after ? { after } : {}),
+      limit: limitOf(ctx.url, 100, 500),
+    });
+    return { body };
+  });
+
+  d.router.add('POST', '/docs', async (ctx) => {
+    const principal = principalOf(ctx);
+    const input = await readJson(ctx.req, createDocRequest, d.maxBodyBytes);
+    return { status: 201, body: { doc: await d.service.create(principal, input) } };
+  });
+
+  d.router.add('GET', '/docs/:name', async (ctx) => ({
+    body: { doc: await d.service.get(principalOf(ctx), nameOf(ctx)) },
+  }));
+
+  d.router.add('PATCH', '/docs/:name', async (ctx) => {
+    const principal = principalOf(ctx);
+    const input = await readJson(ctx.req, updateDocRequest, d.maxBodyBytes);
+    return { body: { doc: await d.service.setPolicy(principal, nameOf(ctx), input) } };
+  });
+
+  d.router.add('DELETE', '/docs/:name', async (ctx) => {
+    await d.service.delete(principalOf(ctx), nameOf(ctx));
+    return { body: { deleted: true } };
+  });
+
+  d.router.add('GET', '/docs/:name/export', async (ctx) => {
+    const principal = principalOf(ctx);
+    const name = nameOf(ctx);
+    const format = (ctx.url.searchParams.get('format') ?? 'text') as DocExportFormat;
+    if (!DOC_EXPORT_FORMATS.includes(format)) throw new MoimError('INVALID_PAYLOAD', 'format: text or json');
+    const content = await d.service.export(principal, name, format);
+    if (format === 'json') return { body: { name, exportedAt: Date.now(), content: content.json } };
+    ctx.res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}.txt"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    ctx.res.end(content.text);
+    return undefined;
+  });
+
+  d.router.add('GET', '/docs/:name/versions', async (ctx) => {
+    const principal = principalOf(ctx);
+    const before = ctx.url.searchParams.get('before');
+    const beforeId = before === null ? undefined : Number(before);
+    if (beforeId !== undefined && !Number.isSafeInteger(beforeId))
+      throw new MoimError('INVALID_PAYLOAD', 'before: a version id');
+    const versions = await d.service.listVersions(principal, nameOf(ctx), {
+      ...(beforeId !== undefined ? { beforeId } : {}),
+      limit: limitOf(ctx.url, 50, 500),
+    });
+    return { body: { versions } };
+  });
+
+  d.router.add('POST', '/docs/:name/versions', async (ctx) => {
+    const principal = principalOf(ctx);
+    const input = await readJson(ctx.req, saveVersionRequest, d.maxBodyBytes);
+    return { status: 201, body: { version: await d.service.saveVersion(principal, nameOf(ctx), input.label) } };
+  });
+
+  d.router.add('GET', '/docs/:name/versions/:id', async (ctx) => {
+    const body: DocVersionResponse = await d.service.readVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
+    return { body };
+  });
+
+  d.router.add('POST', '/docs/:name/versions/:id/restore', async (ctx) => {
+    const body: DocRestoreResponse = await d.service.restoreVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
+    return { body };
+  });
+}

@@ -1,0 +1,79 @@
+import type { DocPolicy } from '@moim/protocol';
+
+/** A document's record (its content lives in its compacted state plus appended updates). */
+export interface DocRecord {
+  name: string;
+  owner: string;
+  createdAt: number;
+  updatedAt: number;
+  policy: DocPolicy;
+}
+
+/** One appended Yjs update of a document. Ids grow per store (not per document). */
+export interface StoredDocUpdate {
+  id: number;
+  update: Uint8Array;
+}
+
+/** Everything needed to rebuild a document: its compacted state and the updates appended since. */
+export interface DocContentRows {
+  /** Merged state (a Yjs update), or undefined when never compacted. */
+  state: Uint8Array | undefined;
+  /** Increments on every compaction; `commitCompaction` compares it (optimistic concurrency). */
+  stateSeq: number;
+  updates: StoredDocUpdate[];
+}
+
+export interface StoredDocVersion {
+  id: number;
+  docName: string;
+  label: string;
+  auto: boolean;
+  createdAt: number;
+  createdBy: string;
+  bytes: number;
+}
+
+export interface DocVersionInput {
+  docName: string;
+  label: string;
+  auto: boolean;
+  createdBy: string;
+  /** The full document state at that moment (a Yjs update). */
+  state: Uint8Array;
+}
+
+/**
+ * Storage of shared documents: records, an append-only log of updates per document, a compacted
+ * state, and named versions. Async and free of SQL dialect so PostgreSQL can implement it too.
+ * "Stored" means committed durably (SQLite WAL with synchronous=FULL) when the promise resolves.
+ */
+export interface DocStore {
+  get(name: string): Promise<DocRecord | undefined>;
+  /** Insert the record if it does not exist. `created` says whether this call created it. */
+  create(input: { name: string; owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }>;
+  setPolicy(name: string, policy: DocPolicy): Promise<DocRecord | undefined>;
+  /** Records by name, ascending, after `after` (exclusive). */
+  list(query: { after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]>;
+  /** Delete the record, its updates, its state and its versions. False when it did not exist. */
+  delete(name: string): Promise<boolean>;
+
+  /** The compacted state and every update appended since, in id order. */
+  loadContent(name: string): Promise<DocContentRows>;
+  /**
+   * Append updates of one or several documents in one transaction (group commit), in the order
+   * given, and bump each document's `updatedAt`. Resolves when durably committed; returns the ids.
+   */
+  appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]>;
+  /**
+   * Replace the state with `state` (which merges the previous state and every update with
+   * id ≤ `upToId`) and delete exactly those updates, in one transaction — only if the state is
+   * still at `expectSeq`. False when another compaction won (nothing changed).
+   */
+  commitCompaction(name: string, input: { expectSeq: number; upToId: number; state: Uint8Array }): Promise<boolean>;
+
+  saveVersion(input: DocVersionInput): Promise<StoredDocVersion>;
+  /** Newest first. */
+  listVersions(name: string, query: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]>;
+  getVersion(name: string, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined>;
+}

@@ -1,0 +1,201 @@
+import type { DocPolicy } from '@moim/protocol';
+import type {
+  DocContentRows,
+  DocRecord,
+  DocStore,
+  DocVersionInput,
+  StoredDocUpdate,
+  StoredDocVersion,
+} from '../DocStore.ts';
+import type { SqliteDb } from './SqliteDb.ts';
+
+interface DocRow {
+  name: string;
+  owner: string;
+  created_at: number;
+  updated_at: number;
+  export_allowed: number;
+}
+
+interface VersionRow {
+  id: number;
+  doc_name: string;
+  label: string;
+  auto: number;
+  created_at: number;
+  created_by: string;
+  bytes: number;
+}
+
+const DOC_COLUMNS = 'name, owner, created_at, updated_at, export_allowed';
+const VERSION_COLUMNS = 'id, doc_name, label, auto, created_at, created_by, bytes';
+
+const toRecord = (r: DocRow): DocRecord => ({
+  name: r.name,
+  owner: r.owner,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  policy: { exportAllowed: r.export_allowed === 1 },
+});
+
+const toVersion = (r: VersionRow): StoredDocVersion => ({
+  id: r.id,
+  docName: r.doc_name,
+  label: r.label,
+  auto: r.auto === 1,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  bytes: r.bytes,
+});
+
+export class SqliteDocStore implements DocStore {
+  readonly #db: SqliteDb;
+  constructor(db: SqliteDb) {
+    this.#db = db;
+  }
+
+  async get(name: string): Promise<DocRecord | undefined> {
+    const row = this.#db.get<DocRow>(`SELECT ${DOC_COLUMNS} FROM docs WHERE name = ?`, name);
+    return row && toRecord(row);
+  }
+
+  async create(input: {
+    name: string;
+    owner: string;
+    policy: DocPolicy;
+  }): Promise<{ record: DocRecord; created: boolean }> {
+    const now = Date.now();
+    const { changes } = this.#db.run(
+      'INSERT INTO docs (name, owner, created_at, updated_at, export_allowed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      input.name,
+      input.owner,
+      now,
+      now,
+      input.policy.exportAllowed ? 1 : 0,
+    );
+    const record = (await this.get(input.name)) as DocRecord;
+    return { record, created: changes === 1 };
+  }
+
+  async setPolicy(name: string, policy: DocPolicy): Promise<DocRecord | undefined> {
+    this.#db.run('UPDATE docs SET export_allowed = ? WHERE name = ?', policy.exportAllowed ? 1 : 0, name);
+    return this.get(name);
+  }
+
+  async list(q: { after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]> {
+    const limit = Math.min(Math.max(q.limit, 1), 1000);
+    if (q.names) {
+      if (q.names.length === 0) return [];
+      const names = [...new Set(q.names)].slice(0, 1000);
+      const rows = this.#db.all<DocRow>(
+        `SELECT ${DOC_COLUMNS} FROM docs WHERE name > ? AND name IN (${names.map(() => '?').join(',')}) ORDER BY name LIMIT ?`,
+        q.after ?? '',
+        ...names,
+        limit,
+      );
+      return rows.map(toRecord);
+    }
+    return this.#db
+      .all<DocRow>(`SELECT ${DOC_COLUMNS} FROM docs WHERE name > ? ORDER BY name LIMIT ?`, q.after ?? '', limit)
+      .map(toRecord);
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.#db.tx(() => {
+      this.#db.run('DELETE FROM doc_updates WHERE doc_name = ?', name);
+      this.#db.run('DELETE FROM doc_versions WHERE doc_name = ?', name);
+      return this.#db.run('DELETE FROM docs WHERE name = ?', name).changes === 1;
+    });
+  }
+
+  async loadContent(name: string): Promise<DocContentRows> {
+    // one read transaction, so the state and the updates are from the same moment
+    return this.#db.tx(() => {
+      const doc = this.#db.get<{ state: Uint8Array | null; state_seq: number }>(
+        'SELECT state, state_seq FROM docs WHERE name = ?',
+        name,
+      );
+      const updates = this.#db
+        .all<{ id: number; data: Uint8Array }>('SELECT id, data FROM doc_updates WHERE doc_name = ? ORDER BY id', name)
+        .map((r): StoredDocUpdate => ({ id: r.id, update: r.data }));
+      return { state: doc?.state ?? undefined, stateSeq: doc?.state_seq ?? 0, updates };
+    });
+  }
+
+  async appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    const now = Date.now();
+    return this.#db.tx(() => {
+      const ids: number[] = [];
+      const touched = new Set<string>();
+      for (const e of entries) {
+        ids.push(
+          this.#db.run('INSERT INTO doc_updates (doc_name, data) VALUES (?, ?)', e.name, e.update).lastInsertRowid,
+        );
+        touched.add(e.name);
+      }
+      for (const name of touched) this.#db.run('UPDATE docs SET updated_at = ? WHERE name = ?', now, name);
+      return ids;
+    });
+  }
+
+  async commitCompaction(
+    name: string,
+    input: { expectSeq: number; upToId: number; state: Uint8Array },
+  ): Promise<boolean> {
+    return this.#db.tx(() => {
+      const { changes } = this.#db.run(
+        'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?',
+        input.state,
+        name,
+        input.expectSeq,
+      );
+      if (changes !== 1) return false;
+      this.#db.run('DELETE FROM doc_updates WHERE doc_name = ? AND id <= ?', name, input.upToId);
+      return true;
+    });
+  }
+
+  async saveVersion(input: DocVersionInput): Promise<StoredDocVersion> {
+    const now = Date.now();
+    const { lastInsertRowid } = this.#db.run(
+      'INSERT INTO doc_versions (doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      input.docName,
+      input.label,
+      input.auto ? 1 : 0,
+      now,
+      input.createdBy,
+      input.state.byteLength,
+      input.state,
+    );
+    return {
+      id: lastInsertRowid,
+      docName: input.docName,
+      label: input.label,
+      auto: input.auto,
+      createdAt: now,
+      createdBy: input.createdBy,
+      bytes: input.state.byteLength,
+    };
+  }
+
+  async listVersions(name: string, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {
+    return this.#db
+      .all<VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        name,
+        q.beforeId ?? Number.MAX_SAFE_INTEGER,
+        Math.min(Math.max(q.limit, 1), 1000),
+      )
+      .map(toVersion);
+  }
+
+  async getVersion(name: string, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined> {
+    const row = this.#db.get<VersionRow & { state: Uint8Array }>(
+      `SELECT ${VERSION_COLUMNS}, state FROM doc_versions WHERE doc_name = ? AND id = ?`,
+      name,
+      id,
+    );
+    return row && { version: toVersion(row), state: row.state };
+  }
+}

@@ -1,0 +1,148 @@
+import * as decoding from 'lib0/decoding';
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import type { TestServer } from '../server/src/testing.ts';
+
+/** A stock y-websocket client in Node (BroadcastChannel off, so clients in one process only talk through the server). */
+export interface DocClient {
+  doc: Y.Doc;
+  provider: WebsocketProvider;
+  text: Y.Text;
+  /** Close events the provider saw (code, reason). */
+  closes: Array<{ code: number; reason: string }>;
+  /** Permission-denied messages (y-protocols/auth) the server sent. */
+  denied: string[];
+  destroy(): void;
+}
+
+const clients = new Set<DocClient>();
+
+export function openDoc(
+  url: string,
+  name: string,
+  token: string,
+  opts: { connect?: boolean; doc?: Y.Doc } = {},
+): DocClient {
+  const doc = opts.doc ?? new Y.Doc();
+  const provider = new WebsocketProvider(`${url.replace(/^http/, 'ws')}/yjs`, name, doc, {
+    params: { token },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    connect: opts.connect ?? true,
+    maxBackoffTime: 500,
+  });
+  const closes: DocClient['closes'] = [];
+  const denied: string[] = [];
+  provider.on('connection-close', (event) => {
+    if (event) closes.push({ code: event.code, reason: event.reason });
+  });
+  // the stock handler only logs: count the denials instead
+  provider.messageHandlers[2] = (_encoder, decoder) => {
+    // y-protocols/auth: varUint 0 (permission denied), varString reason
+    if (decoding.readVarUint(decoder) === 0) denied.push(decoding.readVarString(decoder));
+  };
+  const client: DocClient = {
+    doc,
+    provider,
+    text: doc.getText('content'),
+    closes,
+    denied,
+    destroy() {
+      clients.delete(client);
+      provider.destroy();
+      doc.destroy();
+    },
+  };
+  clients.add(client);
+  return client;
+}
+
+/** Destroy every client opened by `openDoc` (afterEach). */
+export function destroyAllClients(): void {
+  for (const c of [...clients]) c.destroy();
+}
+
+export async function token(
+  server: TestServer,
+  name: string,
+  docs?: Record<string, Array<'read' | 'write'>>,
+): Promise<string> {
+  return server.token({ name, ...(docs ? { grants: { docs } } : {}) });
+}
+
+/** Resolve when `check()` holds, re-checking on every change of `doc` (and every 50 ms for non-doc state). */
+export function until(
+  check: () => boolean,
+  opts: { doc?: Y.Doc; timeoutMs?: number; what?: string } = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (check()) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      opts.doc?.off('update', recheck);
+    };
+    const recheck = () => {
+      if (check()) {
+        done();
+        resolve();
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out waiting for ${opts.what ?? 'a condition'}`));
+    }, opts.timeoutMs ?? 15_000);
+    const poll = setInterval(recheck, 50);
+    opts.doc?.on('update', recheck);
+  });
+}
+
+export function synced(client: DocClient): Promise<void> {
+  return until(() => client.provider.synced, { what: 'sync' });
+}
+
+/** Wait for the provider to be closed by the server with a permanent (44xx) code. */
+export function closedWith(client: DocClient): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no close from the server')), 15_000);
+    client.provider.on('closed', (event) => {
+      clearTimeout(timer);
+      resolve(event);
+    });
+  });
+}
+
+/** The state of a document as the server stored it (a fresh load from the store). */
+export async function storedText(server: TestServer, name: string, root = 'content'): Promise<string> {
+  const rows = await server.app.stores.docs.loadContent(name);
+  const doc = new Y.Doc();
+  if (rows.state) Y.applyUpdate(doc, rows.state);
+  for (const u of rows.updates) Y.applyUpdate(doc, u.update);
+  const text = doc.getText(root).toString();
+  doc.destroy();
+  return text;
+}
+
+/** HTTP helper: JSON request with a bearer token. */
+export async function api<T = unknown>(
+  server: TestServer,
+  method: string,
+  path: string,
+  tok: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // plain text export
+  }
+  return { status: res.status, body: parsed as T };
+}
