@@ -1,0 +1,168 @@
+import {
+  DOC_CLOSE,
+  type DocContent,
+  type DocInfo,
+  type DocListResponse,
+  type DocRestoreResponse,
+  type DocVersionInfo,
+  type DocVersionResponse,
+} from '@moim/protocol';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import type { MoimClient } from '../MoimClient.ts';
+
+type Awareness = WebsocketProvider['awareness'];
+
+/** An open shared document. */
+export interface DocHandle {
+  readonly name: string;
+  readonly doc: Y.Doc;
+  readonly awareness: Awareness;
+  /** The stock y-websocket provider (its `status`, `sync` and `closed` events are yours to watch). */
+  readonly provider: WebsocketProvider;
+  /** Resolves once the document has synced with the server (again after every reconnect). */
+  whenSynced(): Promise<void>;
+  /** Show who I am to the others (remote cursors use `user.name` and `user.color`). */
+  setUser(user: { name: string; color: string; colorLight?: string }): void;
+  /** Close this handle (the provider closes when the last handle of this document does). */
+  close(): void;
+}
+
+interface OpenDoc {
+  name: string;
+  doc: Y.Doc;
+  provider: WebsocketProvider;
+  refs: number;
+}
+
+/**
+ * Shared documents: the stock y-websocket `WebsocketProvider` against `/yjs/<name>?token=…`
+ * (Yjs resyncs by itself after a reconnect), plus the `/docs` HTTP API. Providers get each new
+ * token and are closed with the client.
+ */
+export class Docs {
+  readonly #client: MoimClient;
+  readonly #open = new Map<string, OpenDoc>();
+  readonly #WebSocket: typeof WebSocket | undefined;
+
+  constructor(client: MoimClient, WebSocketImpl?: typeof WebSocket) {
+    this.#client = client;
+    this.#WebSocket = WebSocketImpl;
+    client.onToken((token) => {
+      for (const o of this.#open.values()) o.provider.params = { ...o.provider.params, token };
+    });
+  }
+
+  /** Open a document for editing (or reading, with a read grant). */
+  async open(name: string): Promise<DocHandle> {
+    let o = this.#open.get(name);
+    if (!o) {
+      const token = await this.#client.currentToken();
+      const again = this.#open.get(name);
+      if (again) o = again;
+      else {
+        const doc = new Y.Doc();
+        const provider = new WebsocketProvider(`${wsUrl(this.#client.url)}/yjs`, name, doc, {
+          params: { token },
+          disableBc: true,
+          ...(this.#WebSocket ? { WebSocketPolyfill: this.#WebSocket } : {}),
+        });
+        const opened: OpenDoc = { name, doc, provider, refs: 0 };
+        // an expired token closes the socket with 4401: fetch a fresh one and connect again
+        provider.on('closed', (event: { code: number }) => {
+          if (event.code !== DOC_CLOSE.UNAUTHORIZED.code || this.#open.get(name) !== opened) return;
+          void this.#client.refreshToken().then(() => {
+            if (this.#open.get(name) === opened && this.#client.token) {
+              provider.params = { ...provider.params, token: this.#client.token };
+              provider.connect();
+            }
+          });
+        });
+        o = opened;
+        this.#open.set(name, o);
+      }
+    }
+    o.refs++;
+    const entry = o;
+    let closed = false;
+    return {
+      name,
+      doc: entry.doc,
+      awareness: entry.provider.awareness,
+      provider: entry.provider,
+      whenSynced: () =>
+        entry.provider.synced
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const onSync = (synced: boolean) => {
+                if (!synced) return;
+                entry.provider.off('sync', onSync);
+                resolve();
+              };
+              entry.provider.on('sync', onSync);
+            }),
+      setUser: (user) => entry.provider.awareness.setLocalStateField('user', user),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (--entry.refs > 0) return;
+        this.#destroy(entry);
+      },
+    };
+  }
+
+  /** Names of the documents open on this client. */
+  get openNames(): string[] {
+    return [...this.#open.keys()];
+  }
+
+  /** Documents the caller may read. */
+  list(after?: string): Promise<DocListResponse> {
+    return this.#client.fetchJson<DocListResponse>(`/docs${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+  }
+
+  create(name: string, opts: { exportAllowed?: boolean } = {}): Promise<DocInfo> {
+    return this.#client.fetchJson<DocInfo>('/docs', { method: 'POST', body: { name, ...opts } });
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.#client.fetchJson(`/docs/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  /** Plain-text and JSON content (refused where the document's policy forbids export). */
+  export(name: string): Promise<DocContent> {
+    return this.#client.fetchJson<DocContent>(`/docs/${encodeURIComponent(name)}/export?format=json`);
+  }
+
+  versions(name: string): Promise<{ versions: DocVersionInfo[] }> {
+    return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions`);
+  }
+
+  saveVersion(name: string, label: string): Promise<DocVersionInfo> {
+    return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions`, { method: 'POST', body: { label } });
+  }
+
+  version(name: string, id: number): Promise<DocVersionResponse> {
+    return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions/${id}`);
+  }
+
+  restoreVersion(name: string, id: number): Promise<DocRestoreResponse> {
+    return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions/${id}/restore`, { method: 'POST' });
+  }
+
+  /** Close every open document (the client does this when it closes). */
+  closeAll(): void {
+    for (const o of [...this.#open.values()]) this.#destroy(o);
+  }
+
+  #destroy(o: OpenDoc): void {
+    if (this.#open.get(o.name) === o) this.#open.delete(o.name);
+    o.provider.destroy();
+    o.doc.destroy();
+  }
+}
+
+/** `http(s)://host` → `ws(s)://host`. */
+export function wsUrl(url: string): string {
+  return url.replace(/^http(s?):\/\//, 'ws$1://');
+}

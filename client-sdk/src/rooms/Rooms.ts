@@ -1,0 +1,96 @@
+import { type PeerInfo, type RequestInput, type RoomRecordInfo, TypedEmitter } from '@moim/protocol';
+import { Device } from 'mediasoup-client';
+import type { MoimClient } from '../MoimClient.ts';
+import { Room } from './Room.ts';
+
+export interface RoomsOptions {
+  /** Create the mediasoup-client Device. Default: `Device.factory()` (detects the browser). */
+  createDevice?: () => Promise<Device>;
+  /** How often each room emits `quality` (only while someone listens). 0 turns it off. @default 3000 */
+  qualityIntervalMs?: number;
+}
+
+export interface RoomsEvents {
+  joined: (room: Room) => void;
+  left: (room: Room) => void;
+}
+
+/** Video rooms: create (where the grant allows), look up, join. Joined rooms are rejoined after a reconnect. */
+export class Rooms extends TypedEmitter<RoomsEvents> {
+  readonly #client: MoimClient;
+  readonly #opts: RoomsOptions;
+  readonly #joined = new Map<string, Room>();
+  readonly #joining = new Map<string, Promise<Room>>();
+
+  constructor(client: MoimClient, opts: RoomsOptions = {}) {
+    super();
+    this.#client = client;
+    this.#opts = opts;
+    client.addRestorer('rooms', async () => {
+      for (const room of [...this.#joined.values()]) await room.restore();
+    });
+  }
+
+  /** Create a room of a tier (needs the grant); the server picks its id and stores its tier. */
+  create(input: RequestInput<'room:create'>): Promise<RoomRecordInfo> {
+    return this.#client.request('room:create', input);
+  }
+
+  /** A room's stored record and who is in it. */
+  info(roomId: string): Promise<RoomRecordInfo & { peers: PeerInfo[] }> {
+    return this.#client.request('room:info', { roomId });
+  }
+
+  /** Join a room with the tier the server stored for it. Joining a room already joined returns it. */
+  join(roomId: string, opts: { displayName?: string } = {}): Promise<Room> {
+    const existing = this.#joined.get(roomId);
+    if (existing && !existing.closed) return Promise.resolve(existing);
+    const pending = this.#joining.get(roomId);
+    if (pending) return pending;
+    const p = Room.join(
+      {
+        client: this.#client,
+        createDevice: this.#opts.createDevice ?? (() => Device.factory()),
+        qualityIntervalMs: this.#opts.qualityIntervalMs ?? 3000,
+        onClosed: (room) => {
+          if (this.#joined.get(room.roomId) !== room) return;
+          this.#joined.delete(room.roomId);
+          this.safeEmit('left', room);
+        },
+      },
+      roomId,
+      opts.displayName,
+    ).then(
+      (room) => {
+        this.#joining.delete(roomId);
+        this.#joined.set(roomId, room);
+        this.safeEmit('joined', room);
+        return room;
+      },
+      (err: unknown) => {
+        this.#joining.delete(roomId);
+        throw err;
+      },
+    );
+    this.#joining.set(roomId, p);
+    return p;
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#joined.get(roomId);
+  }
+
+  get joined(): Room[] {
+    return [...this.#joined.values()];
+  }
+
+  /** Leave every room. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#joined.values()].map((r) => r.leave()));
+  }
+
+  /** Close every room locally (the client is gone). */
+  dispose(): void {
+    for (const r of [...this.#joined.values()]) r.dispose();
+  }
+}
