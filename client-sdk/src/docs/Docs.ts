@@ -1,6 +1,5 @@
 import {
   DOC_CLOSE,
-  type DocContent,
   type DocInfo,
   type DocListResponse,
   type DocRestoreResponse,
@@ -121,25 +120,50 @@ export class Docs {
     return this.#client.fetchJson<DocListResponse>(`/docs${after ? `?after=${encodeURIComponent(after)}` : ''}`);
   }
 
-  create(name: string, opts: { exportAllowed?: boolean } = {}): Promise<DocInfo> {
-    return this.#client.fetchJson<DocInfo>('/docs', { method: 'POST', body: { name, ...opts } });
+  async create(name: string, opts: { exportAllowed?: boolean } = {}): Promise<DocInfo> {
+    const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>('/docs', {
+      method: 'POST',
+      body: { name, ...opts },
+    });
+    return doc;
+  }
+
+  async info(name: string): Promise<DocInfo> {
+    const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>(`/docs/${encodeURIComponent(name)}`);
+    return doc;
+  }
+
+  /** Owner or admin: allow or forbid export (data-leak policy). */
+  async setPolicy(name: string, policy: { exportAllowed: boolean }): Promise<DocInfo> {
+    const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>(`/docs/${encodeURIComponent(name)}`, {
+      method: 'PATCH',
+      body: policy,
+    });
+    return doc;
   }
 
   async remove(name: string): Promise<void> {
     await this.#client.fetchJson(`/docs/${encodeURIComponent(name)}`, { method: 'DELETE' });
   }
 
-  /** Plain-text and JSON content (refused where the document's policy forbids export). */
-  export(name: string): Promise<DocContent> {
-    return this.#client.fetchJson<DocContent>(`/docs/${encodeURIComponent(name)}/export?format=json`);
+  /** JSON content of each shared type (refused where the document's policy forbids export). */
+  async export(name: string): Promise<Record<string, unknown>> {
+    const { content } = await this.#client.fetchJson<{ content: Record<string, unknown> }>(
+      `/docs/${encodeURIComponent(name)}/export?format=json`,
+    );
+    return content;
   }
 
   versions(name: string): Promise<{ versions: DocVersionInfo[] }> {
     return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions`);
   }
 
-  saveVersion(name: string, label: string): Promise<DocVersionInfo> {
-    return this.#client.fetchJson(`/docs/${encodeURIComponent(name)}/versions`, { method: 'POST', body: { label } });
+  async saveVersion(name: string, label: string): Promise<DocVersionInfo> {
+    const { version } = await this.#client.fetchJson<{ version: DocVersionInfo }>(
+      `/docs/${encodeURIComponent(name)}/versions`,
+      { method: 'POST', body: { label } },
+    );
+    return version;
   }
 
   version(name: string, id: number): Promise<DocVersionResponse> {

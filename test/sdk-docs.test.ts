@@ -1,0 +1,81 @@
+import { connect, devToken, type MoimClient } from '@moim/client-sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../server/src/testing.ts';
+
+/** Documents through the client SDK (stock y-websocket provider) against a real server. */
+let server: TestServer;
+const clients: MoimClient[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await server.close();
+});
+
+async function client(name: string): Promise<MoimClient> {
+  const c = await connect({
+    url: server.url,
+    transports: ['websocket'],
+    getToken: async () => (await devToken(server.url, { name, site: 'hq', role: 'member', sub: name })).token,
+  });
+  clients.push(c);
+  return c;
+}
+
+describe('client SDK documents', () => {
+  it('two clients edit one document and converge; awareness reaches the other', async () => {
+    const a = await client('ara');
+    const b = await client('bora');
+    const da = await a.docs.open('plan-2026');
+    const db = await b.docs.open('plan-2026');
+    await Promise.all([da.whenSynced(), db.whenSynced()]);
+    da.doc.getText('body').insert(0, '안녕하세요 ');
+    db.doc.getText('body').insert(0, 'Hello ');
+    await expect.poll(() => da.doc.getText('body').toString(), { timeout: 10_000 }).toHaveLength(12);
+    await expect
+      .poll(() => db.doc.getText('body').toString(), { timeout: 10_000 })
+      .toBe(da.doc.getText('body').toString());
+    da.setUser({ name: 'Ara', color: '#d33' });
+    await expect
+      .poll(() => [...db.awareness.getStates().values()].some((s) => (s.user as { name?: string })?.name === 'Ara'), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+  });
+
+  it('resyncs edits made while its socket was down', async () => {
+    const a = await client('cheol');
+    const b = await client('dami');
+    const da = await a.docs.open('notes-x');
+    const db = await b.docs.open('notes-x');
+    await Promise.all([da.whenSynced(), db.whenSynced()]);
+    // A's document socket drops; A keeps typing offline; B types too
+    da.provider.disconnect();
+    da.doc.getText('t').insert(0, 'offline-A ');
+    db.doc.getText('t').insert(0, 'online-B ');
+    da.provider.connect();
+    await da.whenSynced();
+    const want = 'offline-A online-B '.length;
+    await expect.poll(() => db.doc.getText('t').toString().length, { timeout: 10_000 }).toBe(want);
+    await expect.poll(() => da.doc.getText('t').toString(), { timeout: 10_000 }).toBe(db.doc.getText('t').toString());
+  });
+
+  it('lists, versions and exports through the HTTP API; providers close with the client', async () => {
+    const a = await client('eun');
+    const d = await a.docs.open('report');
+    await d.whenSynced();
+    d.doc.getText('body').insert(0, 'v1');
+    await expect.poll(async () => (await a.docs.export('report')).body, { timeout: 10_000 }).toBe('v1');
+    const v = await a.docs.saveVersion('report', 'first');
+    d.doc.getText('body').insert(2, ' and more');
+    expect((await a.docs.versions('report')).versions.map((x) => x.id)).toContain(v.id);
+    expect((await a.docs.version('report', v.id)).content.text).toContain('v1');
+    expect((await a.docs.list()).docs.map((x) => x.name)).toContain('report');
+    await a.close();
+    expect(d.provider.shouldConnect).toBe(false);
+    expect(d.provider.wsconnected).toBe(false);
+    expect(a.docs.openNames).toEqual([]);
+  });
+});
