@@ -227,7 +227,10 @@ export class Document extends TypedEmitter<DocumentEvents> {
   async applyServerUpdate(update: Uint8Array): Promise<void> {
     if (this.#closing) throw new Error('document is closing');
     const captured = this.#applyCaptured(update, SERVER_ORIGIN);
-    if (!captured) throw new Error('update failed to apply');
+    if (!captured) {
+      this.#reload();
+      throw new Error('update failed to apply');
+    }
     for (const u of captured) this.#commitAndBroadcast(u, undefined);
     await this.#tail;
   }
@@ -300,6 +303,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
     if (!captured) {
       this.#deps.onRefused?.('malformed');
       conn.close('MALFORMED', 'update failed to apply');
+      this.#reload();
       return;
     }
     for (const u of captured) this.#commitAndBroadcast(u, conn);
@@ -319,11 +323,15 @@ export class Document extends TypedEmitter<DocumentEvents> {
       return captured;
     } catch (err) {
       this.#log.warn({ err, doc: this.name }, 'update failed to apply; reloading the document from storage');
-      void this.close('RELOAD', { saveVersion: false });
       return undefined;
     } finally {
       this.ydoc.off('update', onUpdate);
     }
+  }
+
+  /** Throw the live doc away (it may hold part of a failed update): clients reconnect and resync from storage. */
+  #reload(): void {
+    void this.close('RELOAD', { saveVersion: false });
   }
 
   #commitAndBroadcast(update: Uint8Array, origin: DocConnection | undefined): void {
@@ -339,7 +347,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
         this.#pendingWrites--;
         this.#deps.onRefused?.('storage_error');
         this.#log.error({ err, doc: this.name }, 'storing a document update failed; reloading the document');
-        void this.close('RELOAD', { saveVersion: false });
+        this.#reload();
         return;
       }
       this.#pendingWrites--;
