@@ -19,10 +19,17 @@ export interface TierProfile {
   maxProducersPerSource: Record<MediaSource, number>;
   /** All producers of one peer. */
   maxProducersPerPeer: number;
+  /** Video producers (cameras and screens) of the whole room at once. */
+  maxVideoProducersPerRoom: number;
+  /** RTP encodings (simulcast layers) one video producer may send. */
+  maxEncodings: number;
   /** Video codecs allowed to be produced (mime types). */
   videoCodecs: readonly string[];
   audioCodecs: readonly string[];
-  /** Cap on the bitrate a send transport may take in (bits/s). */
+  /**
+   * Cap on the bitrate a send transport may take in (bits/s, `setMaxIncomingBitrate`); a producer
+   * whose encodings declare more in total is refused with BITRATE_NOT_ALLOWED.
+   */
   maxIncomingBitrate: number;
   /** Largest video a client should capture. */
   maxVideo: { width: number; height: number; frameRate: number };
@@ -51,6 +58,8 @@ export const TIER_PROFILES: Record<Tier, TierProfile> = {
     maxPeers: 4,
     maxProducersPerSource: { camera: 1, mic: 1, screen: 1, 'screen-audio': 1 },
     maxProducersPerPeer: 4,
+    maxVideoProducersPerRoom: 8,
+    maxEncodings: 1,
     videoCodecs: [VP8, VP9, H264],
     audioCodecs: [OPUS],
     maxIncomingBitrate: 3_000_000,
@@ -66,9 +75,11 @@ export const TIER_PROFILES: Record<Tier, TierProfile> = {
     maxPeers: 50,
     maxProducersPerSource: { camera: 1, mic: 1, screen: 1, 'screen-audio': 1 },
     maxProducersPerPeer: 4,
+    maxVideoProducersPerRoom: 24,
+    maxEncodings: 3,
     videoCodecs: [VP8, VP9, H264],
     audioCodecs: [OPUS],
-    maxIncomingBitrate: 4_000_000,
+    maxIncomingBitrate: 5_000_000,
     maxVideo: { width: 1280, height: 720, frameRate: 30 },
     cameraEncodings: [
       { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000, maxFramerate: 15 },
@@ -85,6 +96,8 @@ export const TIER_PROFILES: Record<Tier, TierProfile> = {
     maxPeers: 6,
     maxProducersPerSource: { camera: 4, mic: 1, screen: 1, 'screen-audio': 1 },
     maxProducersPerPeer: 7,
+    maxVideoProducersPerRoom: 30,
+    maxEncodings: 3,
     videoCodecs: [VP8, VP9, H264],
     audioCodecs: [OPUS],
     maxIncomingBitrate: 40_000_000,

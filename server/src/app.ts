@@ -6,12 +6,15 @@ import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
 import { Gateway } from './gateway/Gateway.ts';
+import { mediaHandlers } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { Metrics } from './http/Metrics.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
 import type { Logger } from './logger.ts';
+import { createMediaService } from './media/createMediaService.ts';
+import type { MediaService } from './media/MediaService.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
@@ -27,6 +30,8 @@ export interface App {
   readonly metrics: Metrics;
   /** Presence of everyone connected (the media service feeds `setMeeting`). */
   readonly presence: PresenceService;
+  /** Video rooms (the SFU); emits memberJoined/memberLeft for presence. */
+  readonly media: MediaService;
   /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
   readonly docs: DocService;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
@@ -74,6 +79,12 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   });
   wirePresence(gateway, presence);
   closers.push(() => presence.close());
+
+  const media = await createMediaService(config, { log, metrics, stores });
+  gateway.register(mediaHandlers(media));
+  gateway.on('disconnect', (conn) => media.connectionClosed(conn.id));
+  closers.push(() => media.close());
+  readiness.push(['media', async () => media.ready]);
 
   const docs = new DocService({
     store: stores.docs,
@@ -123,6 +134,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     tokens,
     metrics,
     presence,
+    media,
     docs,
     listen: () =>
       new Promise((resolve, reject) => {

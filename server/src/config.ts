@@ -327,6 +327,18 @@ export const CONFIG_VARS = {
     defaultText: '3600',
     parse: int({ min: 60, max: 86400, default: 3600 }),
   },
+  sfuAllowPlain: {
+    env: 'MOIM_SFU_ALLOW_PLAIN',
+    doc: 'Allow plain-RTP transports (`media:createTransport` with `kind: "plain"`, no encryption) for tests and benchmarks. Keep off in production.',
+    defaultText: 'false',
+    parse: bool(false),
+  },
+  sfuLogLevel: {
+    env: 'MOIM_SFU_LOG_LEVEL',
+    doc: 'mediasoup worker log level (`debug`, `warn`, `error`, `none`); its lines go to the server log.',
+    defaultText: 'warn',
+    parse: oneOf(['debug', 'warn', 'error', 'none'] as const, 'warn'),
+  },
 
   awayAfterMs: {
     env: 'MOIM_AWAY_AFTER_MS',

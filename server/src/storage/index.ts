@@ -2,14 +2,17 @@ import path from 'node:path';
 import type { AuditStore } from './AuditStore.ts';
 import type { DocStore } from './DocStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
+import type { RoomStore } from './RoomStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
+import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
+export type { RoomRecord, RoomStore } from './RoomStore.ts';
 
 /** Every store the services use. Each is an async interface with a SQLite and (cluster) PostgreSQL implementation. */
 export interface Stores {
@@ -17,6 +20,7 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly docs: DocStore;
   readonly presence: PresenceStore;
+  readonly rooms: RoomStore;
   /** Flush and close every store. */
   close(): Promise<void>;
 }
@@ -37,6 +41,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     audit: new SqliteAuditStore(db),
     docs: new SqliteDocStore(db),
     presence: new SqlitePresenceStore(db),
+    rooms: new SqliteRoomStore(db),
     async close() {
       db.close();
     },

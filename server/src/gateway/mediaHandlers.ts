@@ -1,0 +1,52 @@
+import type { MediaChannel, MediaService } from '../media/MediaService.ts';
+import type { Connection, HandlerTable } from './Gateway.ts';
+
+/** A peer's channel on its socket: one-way events, and `media:newConsumer` with an acknowledgement. */
+export function socketChannel(conn: Connection): MediaChannel {
+  const socket = conn.socket;
+  const emit = socket.emit.bind(socket) as unknown as (event: string, payload: unknown) => boolean;
+  return {
+    connectionId: conn.id,
+    emit: (signal) => {
+      if (socket.connected) emit(signal.event, signal.payload);
+    },
+    newConsumer: async (payload, timeoutMs) => {
+      if (!socket.connected) throw new Error('socket disconnected');
+      await socket.timeout(timeoutMs).emitWithAck('media:newConsumer', payload);
+    },
+  };
+}
+
+/**
+ * Rooms and media signalling: validate (the gateway did), authorise and call the media service.
+ * Every handler passes the connection's current principal, so grants are re-checked per request.
+ */
+export function mediaHandlers(media: MediaService): HandlerTable {
+  return {
+    'room:create': (d, c) => media.createRoom(c.principal, d),
+    'room:info': (d, c) => media.roomInfo(c.principal, d),
+    'room:join': (d, c) => media.join(c.principal, socketChannel(c), d),
+    'room:leave': (d, c) => media.leave(c.principal, c.id, d),
+    'room:raiseHand': (d, c) => media.raiseHand(c.principal, c.id, d),
+    'room:mutePeer': (d, c) => media.mutePeer(c.principal, d),
+    'room:stopVideo': (d, c) => media.stopVideo(c.principal, d),
+    'room:removePeer': (d, c) => media.removePeer(c.principal, d),
+    'room:close': (d, c) => media.closeRoom(c.principal, d),
+    'media:createTransport': (d, c) => media.createTransport(c.principal, c.id, d),
+    'media:connectTransport': (d, c) => media.connectTransport(c.principal, c.id, d),
+    'media:restartIce': (d, c) => media.restartIce(c.principal, c.id, d),
+    'media:setCapabilities': (d, c) => media.setCapabilities(c.principal, c.id, d),
+    'media:produce': (d, c) => media.produce(c.principal, c.id, d),
+    'media:closeProducer': (d, c) => media.closeProducer(c.principal, c.id, d),
+    'media:pauseProducer': (d, c) => media.setProducerPaused(c.principal, c.id, d, true),
+    'media:resumeProducer': (d, c) => media.setProducerPaused(c.principal, c.id, d, false),
+    'media:consume': (d, c) => media.consume(c.principal, c.id, d),
+    'media:closeConsumer': (d, c) => media.closeConsumer(c.principal, c.id, d),
+    'media:pauseConsumer': (d, c) => media.setConsumerPaused(c.principal, c.id, d, true),
+    'media:resumeConsumer': (d, c) => media.setConsumerPaused(c.principal, c.id, d, false),
+    'media:setPreferredLayers': (d, c) => media.setPreferredLayers(c.principal, c.id, d),
+    'media:setPriority': (d, c) => media.setPriority(c.principal, c.id, d),
+    'media:requestKeyFrame': (d, c) => media.requestKeyFrame(c.principal, c.id, d),
+    'media:getStats': (d, c) => media.getStats(c.principal, c.id, d),
+  };
+}

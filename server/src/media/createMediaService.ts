@@ -1,0 +1,32 @@
+import { WorkerPool } from '@moim/sfu';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../http/Metrics.ts';
+import type { Logger } from '../logger.ts';
+import type { Stores } from '../storage/index.ts';
+import { MediaService } from './MediaService.ts';
+
+/** Start the worker pool and the media service from the node's configuration. */
+export async function createMediaService(
+  config: Config,
+  deps: { log: Logger; metrics: Metrics; stores: Stores },
+): Promise<MediaService> {
+  const log = deps.log.child({ subsystem: 'media' });
+  const pool = await WorkerPool.create({
+    workers: config.sfuWorkers,
+    listen: config.rtcListen,
+    port: config.rtcPort,
+    log,
+    logLevel: config.sfuLogLevel,
+  });
+  return new MediaService({
+    pool,
+    rooms: deps.stores.rooms,
+    audit: deps.stores.audit,
+    log,
+    metrics: deps.metrics,
+    peerGraceMs: config.peerGraceMs,
+    consumersPerRouter: config.consumersPerRouter,
+    allowPlainTransports: config.sfuAllowPlain,
+    turn: { urls: config.turnUrls, secret: config.turnSecret, ttlS: config.turnTtlS },
+  });
+}

@@ -1,0 +1,72 @@
+import { MoimError, type Tier } from '@moim/protocol';
+import type { RoomRecord, RoomStore } from '../RoomStore.ts';
+import type { SqliteDb } from './SqliteDb.ts';
+
+interface Row {
+  id: string;
+  tier: Tier;
+  name: string | null;
+  owner_sub: string;
+  doc_name: string;
+  created_at: number;
+  closed_at: number | null;
+}
+
+const toRecord = (r: Row): RoomRecord => ({
+  id: r.id,
+  tier: r.tier,
+  name: r.name,
+  ownerSub: r.owner_sub,
+  docName: r.doc_name,
+  createdAt: r.created_at,
+  closedAt: r.closed_at,
+});
+
+export class SqliteRoomStore implements RoomStore {
+  readonly #db: SqliteDb;
+  constructor(db: SqliteDb) {
+    this.#db = db;
+  }
+
+  async create(room: Omit<RoomRecord, 'closedAt'>): Promise<RoomRecord> {
+    try {
+      this.#db.run(
+        'INSERT INTO media_rooms (id, tier, name, owner_sub, doc_name, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        room.id,
+        room.tier,
+        room.name,
+        room.ownerSub,
+        room.docName,
+        room.createdAt,
+      );
+    } catch (err) {
+      if (/UNIQUE|PRIMARY KEY/i.test((err as Error).message))
+        throw new MoimError('CONFLICT', `room ${room.id} exists`, { cause: err });
+      throw err;
+    }
+    return { ...room, closedAt: null };
+  }
+
+  async get(id: string): Promise<RoomRecord | undefined> {
+    const row = this.#db.get<Row>('SELECT * FROM media_rooms WHERE id = ?', id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async close(id: string, at: number): Promise<boolean> {
+    return this.#db.run('UPDATE media_rooms SET closed_at = ? WHERE id = ? AND closed_at IS NULL', at, id).changes > 0;
+  }
+
+  async ban(roomId: string, sub: string, by: string, at: number): Promise<void> {
+    this.#db.run(
+      'INSERT INTO media_room_bans (room_id, sub, banned_by, banned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      roomId,
+      sub,
+      by,
+      at,
+    );
+  }
+
+  async isBanned(roomId: string, sub: string): Promise<boolean> {
+    return this.#db.get('SELECT 1 AS x FROM media_room_bans WHERE room_id = ? AND sub = ?', roomId, sub) !== undefined;
+  }
+}

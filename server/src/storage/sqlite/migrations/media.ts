@@ -1,0 +1,27 @@
+import type { Migration } from '../SqliteDb.ts';
+
+/** Video rooms (id range 0300). */
+export const mediaMigrations: Migration[] = [
+  {
+    id: '0300_media_rooms',
+    sql: `CREATE TABLE media_rooms (
+      id TEXT PRIMARY KEY,
+      tier TEXT NOT NULL CHECK (tier IN ('personal', 'standard', 'immersive')),
+      name TEXT,
+      owner_sub TEXT NOT NULL,
+      doc_name TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      closed_at INTEGER
+    );
+    CREATE INDEX media_rooms_owner ON media_rooms (owner_sub, created_at);
+    CREATE TRIGGER media_rooms_tier_fixed BEFORE UPDATE OF tier ON media_rooms
+      WHEN NEW.tier <> OLD.tier BEGIN SELECT RAISE(ABORT, 'a room tier cannot change'); END;
+    CREATE TABLE media_room_bans (
+      room_id TEXT NOT NULL REFERENCES media_rooms (id),
+      sub TEXT NOT NULL,
+      banned_by TEXT NOT NULL,
+      banned_at INTEGER NOT NULL,
+      PRIMARY KEY (room_id, sub)
+    );`,
+  },
+];
