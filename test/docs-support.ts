@@ -98,6 +98,19 @@ export function until(
   });
 }
 
+/** Like `until`, for an async check (HTTP, storage), polled every 50 ms. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  opts: { timeoutMs?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function synced(client: DocClient): Promise<void> {
   return until(() => client.provider.synced, { what: 'sync' });
 }
