@@ -1,10 +1,15 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
+import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
+import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
+import { SocketIoChatBus } from './chat/ChatBus.ts';
+import { ChatService } from './chat/ChatService.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
+import { chatHandlers } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
 import { mediaHandlers } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
@@ -30,6 +35,8 @@ export interface App {
   readonly metrics: Metrics;
   /** Presence of everyone connected (the media service feeds `setMeeting`). */
   readonly presence: PresenceService;
+  /** Channels, direct messages, history, receipts. */
+  readonly chat: ChatService;
   /** Video rooms (the SFU); emits memberJoined/memberLeft for presence. */
   readonly media: MediaService;
   /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
@@ -79,6 +86,31 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   });
   wirePresence(gateway, presence);
   closers.push(() => presence.close());
+
+  const chat = new ChatService({
+    store: stores.chat,
+    bus: new SocketIoChatBus(gateway.io),
+    audit: stores.audit,
+    log: log.child({ subsystem: 'chat' }),
+    limits: {
+      maxMessageChars: config.chatMaxMessageChars,
+      messagesPerSec: config.chatMessagesPerSec,
+      maxMembers: config.chatMaxMembers,
+    },
+  });
+  const attachments = new Attachments({
+    chat,
+    store: stores.chat,
+    blobs: stores.blobs,
+    audit: stores.audit,
+    maxBytes: config.attachmentMaxBytes,
+    types: config.attachmentTypes,
+    linkTtlS: config.attachmentLinkTtlS,
+    linkKey: attachmentLinkKey(config.jwtSecret),
+  });
+  gateway.register(chatHandlers(chat, attachments));
+  addAttachmentRoutes({ router, tokens, attachments });
+  closers.push(() => chat.close());
 
   const media = await createMediaService(config, { log, metrics, stores });
   gateway.register(mediaHandlers(media));
@@ -134,6 +166,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     tokens,
     metrics,
     presence,
+    chat,
     media,
     docs,
     listen: () =>

@@ -1,16 +1,22 @@
 import path from 'node:path';
 import type { AuditStore } from './AuditStore.ts';
+import type { BlobStore } from './BlobStore.ts';
+import type { ChatStore } from './ChatStore.ts';
 import type { DocStore } from './DocStore.ts';
+import { FsBlobStore } from './FsBlobStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
 import type { RoomStore } from './RoomStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
+import { SqliteChatStore } from './sqlite/SqliteChatStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+export type { BlobStore, StoredBlob } from './BlobStore.ts';
+export type { ChatStore } from './ChatStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
 
@@ -18,6 +24,9 @@ export type { RoomRecord, RoomStore } from './RoomStore.ts';
 export interface Stores {
   readonly kind: 'sqlite' | 'postgres';
   readonly audit: AuditStore;
+  readonly chat: ChatStore;
+  /** Attachments (files under `<dataDir>/blobs`). */
+  readonly blobs: BlobStore;
   readonly docs: DocStore;
   readonly presence: PresenceStore;
   readonly rooms: RoomStore;
@@ -36,13 +45,17 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   }
   const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
   db.migrate(sqliteMigrations);
+  const chat = new SqliteChatStore(db);
   return {
     kind: 'sqlite',
+    chat,
+    blobs: new FsBlobStore(path.join(opts.dataDir, 'blobs')),
     audit: new SqliteAuditStore(db),
     docs: new SqliteDocStore(db),
     presence: new SqlitePresenceStore(db),
     rooms: new SqliteRoomStore(db),
     async close() {
+      await chat.close();
       db.close();
     },
   };

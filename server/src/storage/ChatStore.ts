@@ -1,0 +1,159 @@
+import type { AttachmentRef, ChannelKind, ChannelPolicy } from '@moim/protocol';
+
+/**
+ * Chat storage. Async and free of SQLite specifics so a PostgreSQL implementation fits
+ * (`appendMessage` is `UPDATE chat_channels SET last_seq = last_seq + 1 … RETURNING last_seq`
+ * plus an INSERT in one transaction there too; `ON CONFLICT DO NOTHING` for idempotency).
+ */
+
+export interface StoredChannel {
+  id: string;
+  org: string;
+  kind: ChannelKind;
+  name: string;
+  topic: string | null;
+  site: string | null;
+  createdBy: string;
+  createdAt: number;
+  policy: ChannelPolicy;
+  lastSeq: number;
+  memberCount: number;
+}
+
+export type MemberRole = 'owner' | 'member';
+
+export interface StoredMember {
+  sub: string;
+  role: MemberRole;
+  joinedAt: number;
+  lastRead: number;
+}
+
+export interface NewChannel {
+  id: string;
+  org: string;
+  kind: ChannelKind;
+  name: string;
+  topic?: string | null;
+  site?: string | null;
+  createdBy: string;
+  policy?: ChannelPolicy;
+  /** Members to add at creation (the creator first, as owner when `ownerIsCreator`). */
+  members: ReadonlyArray<{ sub: string; role: MemberRole }>;
+}
+
+export interface NewMessage {
+  channelId: string;
+  clientMsgId: string;
+  sender: string;
+  text: string;
+  threadRoot: number | null;
+  mentions: readonly string[];
+  attachments: readonly AttachmentRef[];
+}
+
+export interface StoredReaction {
+  emoji: string;
+  count: number;
+  people: string[];
+}
+
+export interface StoredMessage {
+  channelId: string;
+  seq: number;
+  clientMsgId: string;
+  sender: string;
+  text: string;
+  createdAt: number;
+  editedAt: number | null;
+  deletedAt: number | null;
+  threadRoot: number | null;
+  replyCount: number;
+  mentions: string[];
+  attachments: AttachmentRef[];
+  reactions: StoredReaction[];
+}
+
+export interface StoredAttachment extends AttachmentRef {
+  channelId: string;
+  uploader: string;
+  sha256: string;
+  blobKey: string;
+  createdAt: number;
+}
+
+export interface MyChannelRow {
+  channel: StoredChannel;
+  role: MemberRole;
+  lastRead: number;
+  unread: number;
+}
+
+/** Why a store call refused; the service maps it to a MoimError code. */
+export class ChatStoreError extends Error {
+  readonly reason: 'channel-not-found' | 'message-not-found' | 'channel-full' | 'thread-root-invalid' | 'exists';
+  constructor(reason: ChatStoreError['reason'], message: string) {
+    super(message);
+    this.name = 'ChatStoreError';
+    this.reason = reason;
+  }
+}
+
+export interface ChatStore {
+  /** Create a channel with its first members; `exists` if the id is taken (then nothing changes). */
+  createChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel>;
+  /** Create the channel unless it exists; add `members` either way (idempotent). */
+  ensureChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel>;
+  getChannel(id: string): Promise<StoredChannel | undefined>;
+  /** The channel and the person's membership in one read. */
+  access(
+    channelId: string,
+    sub: string,
+  ): Promise<{ channel: StoredChannel; member: StoredMember | undefined } | undefined>;
+  /** Channels the person is a member of, with unread counts (capped). */
+  myChannels(sub: string, org: string, unreadCap: number): Promise<MyChannelRow[]>;
+  /** Public and site channels of an org, by id. */
+  publicChannels(org: string, after: string | undefined, limit: number): Promise<StoredChannel[]>;
+  /** Add members (already-members are skipped); `channel-full` if the count would pass `maxMembers`. */
+  addMembers(channelId: string, subs: readonly string[], role: MemberRole, maxMembers: number): Promise<string[]>;
+  removeMembers(channelId: string, subs: readonly string[]): Promise<string[]>;
+  listMembers(channelId: string, after: string | undefined, limit: number): Promise<StoredMember[]>;
+  setPolicy(channelId: string, policy: ChannelPolicy): Promise<StoredChannel>;
+
+  /**
+   * Store a message: the channel's counter row is bumped and the message inserted in one
+   * transaction. A known (channel, sender, clientMsgId) returns the stored message with
+   * `duplicate: true`. Resolves only once the message is durable.
+   */
+  appendMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  getMessage(channelId: string, seq: number): Promise<StoredMessage | undefined>;
+  history(q: {
+    channelId: string;
+    before?: number | undefined;
+    after?: number | undefined;
+    threadRoot?: number | undefined;
+    limit: number;
+  }): Promise<StoredMessage[]>;
+  editMessage(channelId: string, seq: number, text: string): Promise<StoredMessage>;
+  deleteMessage(channelId: string, seq: number): Promise<StoredMessage>;
+  react(channelId: string, seq: number, sub: string, emoji: string, on: boolean): Promise<StoredMessage>;
+
+  /** Move the person's read marker forward (never back); returns it with the unread count after it. */
+  markRead(
+    channelId: string,
+    sub: string,
+    seq: number,
+    unreadCap: number,
+  ): Promise<{ lastRead: number; unread: number }>;
+  receipts(
+    channelId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Array<{ sub: string; lastRead: number }>>;
+
+  putAttachment(a: StoredAttachment): Promise<void>;
+  getAttachment(id: string): Promise<StoredAttachment | undefined>;
+
+  /** Commit whatever is queued (group commit) and stop accepting writes. */
+  close(): Promise<void>;
+}
