@@ -81,7 +81,9 @@ export class ChatService {
 
   /** My channels with unread counts; my site's channel is created and joined on first use. */
   async myChannels(me: ChatActor): Promise<MyChannel[]> {
-    await this.ensureSiteChannel(me);
+    await this.ensureSiteChannel(me).catch((err: unknown) =>
+      this.#log.warn({ err, sub: me.sub, site: me.site }, 'chat: could not join the site channel'),
+    );
     const rows = await this.#store.myChannels(me.sub, me.org, UNREAD_CAP);
     return rows.map((r) => ({ ...toChannel(r.channel), role: r.role, lastRead: r.lastRead, unread: r.unread }));
   }
@@ -94,6 +96,7 @@ export class ChatService {
       const c = await this.#store.getChannel(id);
       if (c) return c;
     }
+    // site channels hold everyone at the site: the per-channel member limit does not apply
     const channel = await this.#wrap(
       this.#store.ensureChannel(
         {
@@ -106,7 +109,7 @@ export class ChatService {
           createdBy: 'system',
           members: [{ sub: me.sub, role: 'member' }],
         },
-        this.#limits.maxMembers,
+        Number.MAX_SAFE_INTEGER,
       ),
     );
     if (this.#siteJoined.size > 100_000) this.#siteJoined.clear();
@@ -170,7 +173,8 @@ export class ChatService {
     if (channel.kind !== 'public' && channel.kind !== 'site')
       throw new MoimError('NOT_A_MEMBER', 'private channels and direct messages are joined by invitation');
     if (member) return toChannel(channel);
-    await this.#wrap(this.#store.addMembers(channelId, [me.sub], 'member', this.#limits.maxMembers));
+    const limit = channel.kind === 'site' ? Number.MAX_SAFE_INTEGER : this.#limits.maxMembers;
+    await this.#wrap(this.#store.addMembers(channelId, [me.sub], 'member', limit));
     await this.#audit.append({ actor: me.sub, action: 'chat.channel.join', target: channelId });
     return toChannel((await this.#store.getChannel(channelId)) ?? channel);
   }
