@@ -23,8 +23,8 @@ afterEach(async () => {
 async function setup(graceMs: number) {
   server = await startTestServer({ MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_PEER_GRACE_MS: String(graceMs) });
   const members: string[] = [];
-  server.app.media.on('memberJoined', (roomId, sub, conn) => members.push(`+${sub}:${conn}`));
-  server.app.media.on('memberLeft', (roomId, sub, conn) => members.push(`-${sub}:${conn}`));
+  server.app.media.on('memberJoined', (_roomId, sub, conn) => members.push(`+${sub}:${conn}`));
+  server.app.media.on('memberLeft', (_roomId, sub, conn) => members.push(`-${sub}:${conn}`));
   const alice = await mediaPeer(server, { name: 'Alice' });
   const bob = await mediaPeer(server, { name: 'Bob' });
   const { roomId } = await createRoom(alice);
