@@ -1,4 +1,17 @@
-export { MoimError } from '@moim/protocol';
+// the parts of the wire contract an application needs (so apps depend on the SDK only)
+export type {
+  DocInfo,
+  DocVersionInfo,
+  ErrorCode,
+  PeerInfo,
+  PersonPresence,
+  PresenceState,
+  Role,
+  RoomRecordInfo,
+  Tier,
+  TierProfile,
+} from '@moim/protocol';
+export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol';
 export type { ChatEvents } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
 export type { DocHandle } from './docs/Docs.ts';

@@ -1,5 +1,5 @@
 import { type PeerInfo, type RequestInput, type RoomRecordInfo, TypedEmitter } from '@moim/protocol';
-import { Device } from 'mediasoup-client';
+import type { Device } from 'mediasoup-client';
 import type { MoimClient } from '../MoimClient.ts';
 import { Room } from './Room.ts';
 
@@ -50,7 +50,7 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
     const p = Room.join(
       {
         client: this.#client,
-        createDevice: this.#opts.createDevice ?? (() => Device.factory()),
+        createDevice: this.#opts.createDevice ?? defaultDevice,
         qualityIntervalMs: this.#opts.qualityIntervalMs ?? 3000,
         onClosed: (room) => {
           if (this.#joined.get(room.roomId) !== room) return;
@@ -93,4 +93,10 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
   dispose(): void {
     for (const r of [...this.#joined.values()]) r.dispose();
   }
+}
+
+/** mediasoup-client is loaded on first join (apps that never join a room do not download it). */
+async function defaultDevice(): Promise<Device> {
+  const { Device } = await import('mediasoup-client');
+  return Device.factory();
 }

@@ -1,0 +1,224 @@
+import type { ConnectionState, MoimClient } from '@moim/client-sdk';
+import type { AppContext, View } from './context.ts';
+import { h, icon, mount } from './dom.ts';
+import { getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
+import type { MeetingSession } from './meeting/MeetingSession.ts';
+import { type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
+import { siteLabel } from './sites.ts';
+import { timeZone } from './time.ts';
+import { chatView } from './views/chat.ts';
+import { docsView } from './views/docs.ts';
+import { meetingView } from './views/meeting.ts';
+import { presenceView } from './views/presence.ts';
+import { signInView } from './views/signin.ts';
+
+const ROUTES: Record<string, View> = {
+  presence: presenceView,
+  chat: chatView,
+  meeting: meetingView,
+  docs: docsView,
+};
+
+function parseRoute(): { name: string; params: string[] } {
+  const parts = location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
+  const name = parts[0] && parts[0] in ROUTES ? parts[0] : 'presence';
+  return { name, params: parts.slice(1) };
+}
+
+export function startApp(root: HTMLElement): void {
+  document.documentElement.lang = getLang();
+  const identity = loadIdentity();
+  if (identity) void signedIn(root, identity);
+  else showSignIn(root);
+}
+
+function showSignIn(root: HTMLElement, error?: string): void {
+  let teardown = () => {};
+  const render = () => {
+    teardown();
+    root.replaceChildren();
+    teardown = signInView(root, {
+      error,
+      onSignIn: (identity) => {
+        offLang();
+        teardown();
+        saveIdentity(identity);
+        void signedIn(root, identity);
+      },
+    });
+  };
+  const offLang = onLangChange(render);
+  render();
+}
+
+async function signedIn(root: HTMLElement, identity: Identity): Promise<void> {
+  mount(root, h('div', { class: 'splash' }, t('conn_connecting')));
+  let client: MoimClient;
+  try {
+    client = await startSession(identity);
+  } catch (err) {
+    saveIdentity(undefined);
+    showSignIn(root, `${t('errorPrefix')}: ${(err as Error).message}`);
+    return;
+  }
+  Shell.start(root, client, identity);
+}
+
+/** The signed-in application: header, navigation, the current view, meeting bar, toasts. */
+class Shell {
+  readonly ctx: AppContext;
+  readonly #root: HTMLElement;
+  readonly #header = h('header', { class: 'top' });
+  readonly #meetingBar = h('div', { class: 'meeting-bar', hidden: true });
+  readonly #view = h('main', { class: 'view', id: 'view' });
+  readonly #toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+  readonly #audio = h('div', { class: 'audio-sink', hidden: true });
+  #teardown: () => void = () => {};
+  #route = '';
+
+  static start(root: HTMLElement, client: MoimClient, identity: Identity): Shell {
+    return new Shell(root, client, identity);
+  }
+
+  private constructor(root: HTMLElement, client: MoimClient, identity: Identity) {
+    this.#root = root;
+    const shell = this;
+    this.ctx = {
+      client,
+      identity,
+      meeting: undefined,
+      setMeeting(m: MeetingSession | undefined) {
+        shell.ctx.meeting = m;
+        shell.#renderMeetingBar();
+      },
+      navigate(hash: string) {
+        if (location.hash === hash) shell.#show(true);
+        else location.hash = hash;
+      },
+      toast: (message, kind = 'info') => this.#toast(message, kind),
+      audioSink: this.#audio,
+    };
+    mount(root, this.#header, this.#meetingBar, this.#view, this.#toasts, this.#audio);
+    this.#renderHeader();
+    client.on('state', () => this.#renderHeader());
+    client.on('error', (e) => {
+      if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${e.message}`, 'error');
+    });
+    client.on('closed', (e) => {
+      if (e.code) this.#toast(`${t('conn_closed')}: ${e.reason}`, 'error');
+    });
+    window.addEventListener('hashchange', () => this.#show(false));
+    onLangChange(() => {
+      this.#renderHeader();
+      this.#renderMeetingBar();
+      this.#show(true);
+    });
+    client.presence.watchActivity(window);
+    this.#show(true);
+  }
+
+  #show(force: boolean): void {
+    const { name, params } = parseRoute();
+    const key = `${name}/${params.join('/')}`;
+    if (!force && key === this.#route) return;
+    this.#route = key;
+    this.#teardown();
+    this.#view.replaceChildren();
+    this.#view.dataset.view = name;
+    this.#teardown = ROUTES[name]!(this.#view, this.ctx, params);
+    for (const a of this.#header.querySelectorAll<HTMLAnchorElement>('nav a')) {
+      if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    this.#renderMeetingBar();
+  }
+
+  #renderHeader(): void {
+    const { client, identity } = this.ctx;
+    const state: ConnectionState = client.state;
+    const route = parseRoute().name;
+    const navItem = (r: string, label: string) =>
+      h(
+        'a',
+        { href: `#/${r}`, dataset: { route: r }, ...(r === route ? { 'aria-current': 'page' } : {}) },
+        h('span', null, label),
+      );
+    const lang = h(
+      'select',
+      {
+        class: 'lang',
+        'aria-label': t('language'),
+        onchange: (e: Event) => setLang((e.target as HTMLSelectElement).value as Lang),
+      },
+      h('option', { value: 'ko', selected: getLang() === 'ko' }, '한국어'),
+      h('option', { value: 'en', selected: getLang() === 'en' }, 'English'),
+    );
+    mount(
+      this.#header,
+      h('a', { class: 'brand', href: '#/presence' }, h('strong', null, t('appName'))),
+      h(
+        'nav',
+        { class: 'tabs', 'aria-label': 'main' },
+        navItem('presence', t('nav_presence')),
+        navItem('chat', t('nav_chat')),
+        navItem('meeting', t('nav_meeting')),
+        navItem('docs', t('nav_docs')),
+      ),
+      h(
+        'div',
+        { class: 'who' },
+        h('span', { class: `conn conn-${state}`, title: t('timeZone', { tz: timeZone() }) }, t(`conn_${state}`)),
+        h(
+          'span',
+          { class: 'me' },
+          h('span', { class: 'me-name' }, identity.name),
+          h(
+            'span',
+            { class: 'me-site' },
+            siteLabel(client.presence.people.get(identity.sub)?.site ?? identity.site, getLang()),
+          ),
+        ),
+        lang,
+        h(
+          'button',
+          {
+            class: 'ghost',
+            type: 'button',
+            onclick: async () => {
+              await this.ctx.meeting?.leave();
+              await client.close();
+              saveIdentity(undefined);
+              location.hash = '';
+              this.#teardown();
+              showSignIn(this.#root);
+            },
+          },
+          t('signOut'),
+        ),
+      ),
+    );
+  }
+
+  #renderMeetingBar(): void {
+    const m = this.ctx.meeting;
+    const onMeeting = parseRoute().name === 'meeting';
+    this.#meetingBar.hidden = !m || onMeeting;
+    if (!m || onMeeting) return;
+    mount(
+      this.#meetingBar,
+      icon('cam'),
+      h('span', null, t('inMeeting', { name: m.title })),
+      h('a', { href: `#/meeting/${encodeURIComponent(m.room.roomId)}`, class: 'button small' }, t('backToMeeting')),
+    );
+  }
+
+  #toast(message: string, kind: 'info' | 'error'): void {
+    const el = h('div', { class: `toast toast-${kind}` }, message);
+    this.#toasts.appendChild(el);
+    setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);
+  }
+}

@@ -1,0 +1,72 @@
+import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/client-sdk';
+
+/** Who signed in on this tab (dev sign-in). Kept per tab so two tabs can be two people. */
+export interface Identity {
+  name: string;
+  site: string;
+  role: Role;
+  sub: string;
+}
+
+const ID_KEY = 'moim.identity';
+const DEVICE_KEY = 'moim.device';
+
+export function loadIdentity(): Identity | undefined {
+  try {
+    const raw = sessionStorage.getItem(ID_KEY);
+    if (!raw) return undefined;
+    const v = JSON.parse(raw) as Partial<Identity>;
+    if (
+      typeof v.name === 'string' &&
+      typeof v.site === 'string' &&
+      typeof v.role === 'string' &&
+      typeof v.sub === 'string'
+    )
+      return v as Identity;
+  } catch {
+    // ignore a broken entry
+  }
+  return undefined;
+}
+
+export function saveIdentity(id: Identity | undefined): void {
+  try {
+    if (id) sessionStorage.setItem(ID_KEY, JSON.stringify(id));
+    else sessionStorage.removeItem(ID_KEY);
+  } catch {
+    // private mode: the session lasts until reload
+  }
+}
+
+/** A stable id for this browser (presence counts devices). */
+export function deviceId(): string {
+  try {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = `web-${randomId(8)}`;
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  } catch {
+    return `web-${randomId(8)}`;
+  }
+}
+
+export function newSub(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 24);
+  return `${slug || 'user'}-${randomId(3)}`;
+}
+
+/** Sign in with a dev token and connect the SDK (tokens are fetched again as they near expiry). */
+export async function startSession(identity: Identity): Promise<MoimClient> {
+  const url = location.origin;
+  return connect({
+    url,
+    deviceId: deviceId(),
+    getToken: async () => (await devToken(url, identity)).token,
+  });
+}

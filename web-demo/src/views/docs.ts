@@ -1,0 +1,194 @@
+import type { DocHandle, DocInfo, DocVersionInfo } from '@moim/client-sdk';
+import type { View } from '../context.ts';
+import { h, mount } from '../dom.ts';
+import { t } from '../i18n.ts';
+import { formatAgo, formatDateTime } from '../time.ts';
+
+const NAME_RE = /^[A-Za-z0-9][\w.:-]{0,127}$/;
+
+/** Documents: the list (`#/docs`) and one document in a collaborative editor (`#/docs/<name>`). */
+export const docsView: View = (root, ctx, params) => {
+  const name = params[0];
+  return name ? docPage(root, ctx, name) : listPage(root, ctx, params);
+};
+
+const listPage: View = (root, ctx) => {
+  const list = h('div', { class: 'doc-list' }, t('syncing'));
+  const input = h('input', {
+    id: 'new-doc-name',
+    placeholder: t('docName'),
+    maxlength: '128',
+    pattern: NAME_RE.source,
+    required: true,
+  });
+  mount(
+    root,
+    h(
+      'div',
+      { class: 'page docs-page' },
+      h('h1', null, t('docsTitle')),
+      h(
+        'form',
+        {
+          class: 'card row wrap',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            const n = input.value.trim();
+            if (!NAME_RE.test(n)) return;
+            try {
+              await ctx.client.docs.create(n);
+            } catch (err) {
+              if ((err as { code?: string }).code !== 'CONFLICT') {
+                ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+                return;
+              }
+            }
+            ctx.navigate(`#/docs/${encodeURIComponent(n)}`);
+          },
+        },
+        h('label', { for: 'new-doc-name' }, t('newDoc')),
+        input,
+        h('button', { type: 'submit', class: 'primary' }, t('create')),
+      ),
+      list,
+    ),
+  );
+  let alive = true;
+  ctx.client.docs.list().then(
+    ({ docs }) => {
+      if (!alive) return;
+      mount(
+        list,
+        docs.length === 0
+          ? h('p', { class: 'muted' }, t('noDocs'))
+          : h(
+              'ul',
+              { class: 'cards' },
+              docs.map((d) => docRow(d)),
+            ),
+      );
+    },
+    (err: Error) => alive && mount(list, h('p', { class: 'error' }, err.message)),
+  );
+  return () => {
+    alive = false;
+  };
+};
+
+function docRow(d: DocInfo): HTMLElement {
+  return h(
+    'li',
+    { class: 'card doc-row' },
+    h('a', { href: `#/docs/${encodeURIComponent(d.name)}`, class: 'doc-name' }, d.name),
+    h('span', { class: 'muted' }, t('updated', { when: formatAgo(d.updatedAt) })),
+    d.access === 'read' ? h('span', { class: 'tag' }, t('readOnly')) : null,
+  );
+}
+
+function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () => void {
+  const editorBox = h('div', { class: 'editor-box' });
+  const versions = h('aside', { class: 'versions card' });
+  const editingNow = h('div', { class: 'editing-now muted' });
+  mount(
+    root,
+    h(
+      'div',
+      { class: 'page doc-page' },
+      h('div', { class: 'doc-head' }, h('a', { href: '#/docs', class: 'back' }, '←'), h('h1', null, name), editingNow),
+      h('div', { class: 'doc-layout' }, editorBox, versions),
+    ),
+  );
+  let handle: DocHandle | undefined;
+  let destroyEditor = () => {};
+  let alive = true;
+  const renderEditing = () => {
+    if (!handle) return;
+    const names = [...handle.awareness.getStates().entries()]
+      .filter(([id]) => id !== handle!.doc.clientID)
+      .map(([, s]) => (s.user as { name?: string } | undefined)?.name)
+      .filter((n): n is string => typeof n === 'string');
+    editingNow.textContent = names.length ? `${t('editingNow')}: ${names.join(', ')}` : '';
+  };
+  void (async () => {
+    const info = await ctx.client.docs.info(name).catch(() => undefined);
+    const h2 = await ctx.client.docs.open(name);
+    if (!alive) {
+      h2.close();
+      return;
+    }
+    handle = h2;
+    handle.awareness.on('change', renderEditing);
+    const ed = (await import('../editor.ts')).createEditor(
+      editorBox,
+      handle,
+      { sub: ctx.identity.sub, name: ctx.identity.name },
+      { readOnly: info?.access === 'read' },
+    );
+    destroyEditor = ed.destroy;
+    void renderVersions();
+  })().catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${err.message}`, 'error'));
+
+  async function renderVersions(): Promise<void> {
+    const label = h('input', { id: 'version-label', placeholder: t('versionLabel'), maxlength: '200', required: true });
+    let list: DocVersionInfo[] = [];
+    try {
+      list = (await ctx.client.docs.versions(name)).versions;
+    } catch {
+      // a document that is new has no versions yet
+    }
+    if (!alive) return;
+    mount(
+      versions,
+      h('h2', null, t('versions')),
+      h(
+        'form',
+        {
+          class: 'row',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            if (!label.value.trim()) return;
+            await ctx.client.docs
+              .saveVersion(name, label.value.trim())
+              .catch((err: Error) => ctx.toast(err.message, 'error'));
+            void renderVersions();
+          },
+        },
+        label,
+        h('button', { type: 'submit' }, t('saveVersion')),
+      ),
+      h(
+        'ul',
+        { class: 'version-list' },
+        list.map((v) =>
+          h(
+            'li',
+            null,
+            h('span', { class: 'version-label' }, v.label),
+            h('span', { class: 'muted' }, formatDateTime(v.createdAt)),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'ghost small',
+                onclick: async () => {
+                  await ctx.client.docs
+                    .restoreVersion(name, v.id)
+                    .catch((err: Error) => ctx.toast(err.message, 'error'));
+                  void renderVersions();
+                },
+              },
+              t('restore'),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  return () => {
+    alive = false;
+    handle?.awareness.off('change', renderEditing);
+    destroyEditor();
+    handle?.close();
+  };
+}
