@@ -113,6 +113,33 @@ describe('media signalling over socket.io with a real worker', () => {
     await bob.waitEvent('room:peerLeft', (e: { reason: string }) => e.reason === 'left');
   });
 
+  test('server-created consumers stay paused until the client acknowledges them', async () => {
+    const { alice, bob, roomId, bj } = await twoInRoom();
+    bob.autoAck = false;
+    const pub = await publishPlain(alice, roomId, { video: [1212] });
+    stops.push(() => pub.gen.close());
+    const sub = await subscribePlain(bob, roomId, bj.routerRtpCapabilities);
+    stops.push(() => sub.sink.close());
+    const c = await waitFor(() => bob.consumers[0], { what: 'consumer' });
+    expect(c.paused).toBe(true);
+    // the producer is sending, but nothing reaches the paused consumer
+    await waitFor(async () => {
+      const { stats } = await call<{ stats: Array<{ type: string; byteCount: number }> }>(
+        alice.socket,
+        'media:getStats',
+        {
+          roomId,
+          type: 'producer',
+          id: pub.video,
+        },
+      );
+      return (stats[0]?.byteCount ?? 0) > 5000;
+    });
+    expect(await consumerBytes(bob, roomId, c.consumerId)).toBe(0);
+    await call(bob.socket, 'media:resumeConsumer', { roomId, consumerId: c.consumerId });
+    await waitFor(async () => (await consumerBytes(bob, roomId, c.consumerId)) > 5000, { what: 'bytes after resume' });
+  });
+
   test('simulcast: consumerLayersChanged follows setPreferredLayers up and down', async () => {
     const { alice, bob, roomId, bj } = await twoInRoom('standard');
     const pub = await publishPlain(alice, roomId, {

@@ -202,6 +202,52 @@ describe('MediaRoom on a real worker', () => {
     ).rejects.toMatchObject({ code: 'TOO_MANY_PRODUCERS' });
   });
 
+  test('tier limit: video producers in the whole room (standard)', async () => {
+    const room = await newRoom('standard');
+    const cap = room.profile.maxVideoProducersPerRoom;
+    let ssrc = 20_000;
+    const sendVideo = async (peer: Peer, transportId: string, source: 'camera' | 'screen') =>
+      room.produce(peer, {
+        transportId,
+        kind: 'video',
+        rtpParameters: vp8RtpParameters([ssrc++]),
+        source,
+        index: 0,
+        paused: false,
+      });
+    let sent = 0;
+    let last: { peer: Peer; transportId: string } | undefined;
+    while (sent < cap) {
+      const peer = room.addPeer({ sub: `s${sent}`, displayName: `S${sent}` });
+      const t = await room.createTransport(peer, { direction: 'send', kind: 'plain' });
+      await sendVideo(peer, t.transportId, 'camera');
+      sent++;
+      if (sent < cap) {
+        await sendVideo(peer, t.transportId, 'screen');
+        sent++;
+      }
+      last = { peer, transportId: t.transportId };
+    }
+    const extra = room.addPeer({ sub: 'extra', displayName: 'Extra' });
+    const t = await room.createTransport(extra, { direction: 'send', kind: 'plain' });
+    await expect(sendVideo(extra, t.transportId, 'camera')).rejects.toMatchObject({ code: 'TOO_MANY_PRODUCERS' });
+    // audio is not capped by the video limit
+    await expect(
+      room.produce(extra, {
+        transportId: t.transportId,
+        kind: 'audio',
+        rtpParameters: opusRtpParameters(ssrc++),
+        source: 'mic',
+        index: 0,
+        paused: false,
+      }),
+    ).resolves.toBeTruthy();
+    // closing one video frees a slot
+    const [producerId] = last!.peer.producers.keys();
+    room.closeProducer(last!.peer, producerId!);
+    await expect(sendVideo(extra, t.transportId, 'camera')).resolves.toBeTruthy();
+  });
+
   test('a room that outgrows its router serves further consumers from another worker (pipeToRouter)', async () => {
     const room = await newRoom('standard', 1);
     const a = room.addPeer({ sub: 'a', displayName: 'A' });

@@ -1,0 +1,83 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { silentLogger } from './logging.ts';
+import { WorkerPool } from './WorkerPool.ts';
+
+let pool: WorkerPool | undefined;
+afterEach(() => {
+  pool?.close();
+  pool = undefined;
+});
+
+/** Two consecutive free TCP ports (UDP on the same numbers is free in practice on a test machine). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (port < 65000) return port;
+  }
+}
+
+describe('WorkerPool', () => {
+  test('one WebRtcServer per worker on port + index, one UDP and one TCP socket per listen address', async () => {
+    const port = await freePortPair();
+    pool = await WorkerPool.create({
+      workers: 2,
+      listen: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2', announcedAddress: '203.0.113.5' }],
+      port,
+      log: silentLogger,
+    });
+    const workers = pool.workers();
+    expect(workers.map((w) => w.index)).toEqual([0, 1]);
+    for (const w of workers) {
+      const dump = await w.webRtcServer.dump();
+      const expected = [
+        { ip: '127.0.0.1', port: port + w.index },
+        { ip: '127.0.0.2', port: port + w.index },
+      ];
+      expect(dump.udpSockets).toEqual(expected);
+      expect(dump.tcpServers).toEqual(expected);
+    }
+    // a transport on worker 1 offers every address, the announced one instead of its listen ip
+    const router = await workers[1]!.worker.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }],
+    });
+    const t = await router.createWebRtcTransport({ webRtcServer: workers[1]!.webRtcServer, enableTcp: true });
+    const candidates = t.iceCandidates.map((c) => `${c.protocol} ${c.address}:${c.port}`).sort();
+    expect(candidates).toEqual(
+      [
+        `tcp 127.0.0.1:${port + 1}`,
+        `tcp 203.0.113.5:${port + 1}`,
+        `udp 127.0.0.1:${port + 1}`,
+        `udp 203.0.113.5:${port + 1}`,
+      ].sort(),
+    );
+    // load figures follow routers and consumers; pick() prefers the least-loaded worker
+    expect(workers[1]!.routers).toBe(1);
+    expect((await pool.pick()).index).toBe(0);
+    expect((await pool.pick(new Set([0]))).index).toBe(1);
+    const usage = await pool.resourceUsage();
+    expect(usage.map((u) => u.index).sort()).toEqual([0, 1]);
+    expect(usage[0]!.usage.ru_maxrss).toBeGreaterThan(0);
+    router.close();
+    expect(workers[1]!.routers).toBe(0);
+  });
+
+  test('a dead worker is replaced in its slot', async () => {
+    pool = await WorkerPool.create({ workers: 1, listen: [{ ip: '127.0.0.1' }], port: 0, log: silentLogger });
+    const [w] = pool.workers();
+    const died = new Promise<{ index: number }>((resolve) => pool!.once('workerDied', resolve));
+    const replaced = new Promise<{ index: number; pid: number }>((resolve) => pool!.once('workerReplaced', resolve));
+    process.kill(w!.worker.pid, 'SIGKILL');
+    expect((await died).index).toBe(0);
+    // pick() waits for the replacement when no worker is alive
+    const picked = await pool.pick();
+    expect(picked.worker.pid).not.toBe(w!.worker.pid);
+    expect((await replaced).index).toBe(0);
+    expect(pool.deaths).toBe(1);
+  });
+});
