@@ -68,8 +68,8 @@ const permissionDeniedMessage = (reason: string): Uint8Array => {
  * Every change goes the same way: the update is decoded (framing garbage is refused before it
  * touches anything), applied to the live Y.Doc while its `update` events are captured, and only
  * the captured updates are appended to storage. Nothing about a change leaves the server before
- * its storage commit: broadcasts and answers to sync step 1 wait on one ordered chain (`#tail`)
- * behind the commits. If applying throws half-way, nothing captured is stored, the offender is
+ * its storage commit: broadcasts wait for their group commit, and an answer to sync step 1 waits
+ * for every commit queued before it. A group commit's updates go out as one merged update. If applying throws half-way, nothing captured is stored, the offender is
  * closed (4400) and the live document is thrown away and reloaded from storage (clients resync).
  */
 export class Document extends TypedEmitter<DocumentEvents> {
@@ -80,9 +80,15 @@ export class Document extends TypedEmitter<DocumentEvents> {
   readonly #log: Logger;
   readonly #conns = new Set<DocConnection>();
   #leases = 0;
-  /** Ordered chain of commits and the sends that wait for them. Never rejects. */
-  #tail: Promise<void> = Promise.resolve();
-  #pendingWrites = 0;
+  /** Updates handed to the group committer, and how many of them finished (in order). */
+  #appendSeq = 0;
+  #committedSeq = 0;
+  /** Committed updates not yet broadcast (one merged message per group commit). */
+  #outbox: Array<{ update: Uint8Array; origin: DocConnection | undefined }> = [];
+  #outboxScheduled = false;
+  /** Callbacks waiting until every update appended before them is committed and broadcast. */
+  #waiters: Array<{ seq: number; fn: () => void }> = [];
+  #storageFailed = false;
   /** Stored bytes (state + appended updates), approximately. */
   #bytes: number;
   /** Updates appended since the last compaction. */
@@ -188,6 +194,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
             const stateVector = decoding.readVarUint8Array(decoder);
             Y.decodeStateVector(stateVector); // throws on garbage before anything is queued
             this.#afterCommits(() => {
+              if (this.#closed || conn.closed) return;
               conn.send(
                 syncMessage((e) => {
                   encoding.writeVarUint(e, DOC_SYNC_MESSAGE.step2);
@@ -232,18 +239,18 @@ export class Document extends TypedEmitter<DocumentEvents> {
       throw new Error('update failed to apply');
     }
     for (const u of captured) this.#commitAndBroadcast(u, undefined);
-    await this.#tail;
+    await this.#whenCommitted();
   }
 
   /** The full state once everything applied so far is stored. */
   async committedState(): Promise<Uint8Array> {
-    await this.#tail;
+    await this.#whenCommitted();
     return Y.encodeStateAsUpdate(this.ydoc);
   }
 
   /** Resolves when every write queued so far is committed and every compaction finished. */
   async flushed(): Promise<void> {
-    await this.#tail;
+    await this.#whenCommitted();
     while (this.#compacting) await this.#compacting;
   }
 
@@ -336,45 +343,73 @@ export class Document extends TypedEmitter<DocumentEvents> {
 
   #commitAndBroadcast(update: Uint8Array, origin: DocConnection | undefined): void {
     this.#bytes += update.byteLength;
-    this.#pendingWrites++;
-    const committed = this.#deps.committer.append(this.name, update);
-    const previous = this.#tail;
-    this.#tail = (async () => {
-      await previous;
-      try {
-        await committed;
-      } catch (err) {
-        this.#pendingWrites--;
+    const seq = ++this.#appendSeq;
+    this.#deps.committer.append(this.name, update, (err) => {
+      this.#committedSeq = seq;
+      if (err) {
         this.#deps.onRefused?.('storage_error');
-        this.#log.error({ err, doc: this.name }, 'storing a document update failed; reloading the document');
-        this.#reload();
-        return;
+        if (!this.#storageFailed) {
+          this.#storageFailed = true;
+          this.#log.error({ err, doc: this.name }, 'storing a document update failed; reloading the document');
+          this.#reload();
+        }
+      } else {
+        this.#deps.onStored?.(1);
+        this.#outbox.push({ update, origin });
       }
-      this.#pendingWrites--;
-      this.#deps.onStored?.(1);
-      if (this.#closed) return;
+      // the committer calls back for a whole batch before any microtask runs: one flush per batch
+      if (!this.#outboxScheduled) {
+        this.#outboxScheduled = true;
+        queueMicrotask(this.#flushOutbox);
+      }
+    });
+  }
+
+  /** Broadcast what was committed (merged into one update), then release the waiters. */
+  #flushOutbox = (): void => {
+    this.#outboxScheduled = false;
+    const batch = this.#outbox.splice(0);
+    if (batch.length > 0 && !this.#closed) {
+      const update =
+        batch.length === 1 ? (batch[0] as { update: Uint8Array }).update : Y.mergeUpdates(batch.map((b) => b.update));
+      // a sender already has its own changes; with several senders everyone gets the merge (duplicates are no-ops)
+      const origins = new Set(batch.map((b) => b.origin));
+      const skip = origins.size === 1 ? batch[0]?.origin : undefined;
       const message = syncMessage((e) => {
         encoding.writeVarUint(e, DOC_SYNC_MESSAGE.update);
         encoding.writeVarUint8Array(e, update);
       });
-      for (const conn of this.#conns) if (conn !== origin) conn.send(message);
-      this.#uncompacted++;
+      for (const conn of this.#conns) if (conn !== skip) conn.send(message);
+      this.#uncompacted += batch.length;
       this.#markDirty();
       this.#maybeCompact();
-    })();
-    void this.#tail.then(() => this.#checkIdle());
+    }
+    while (this.#waiters.length > 0 && (this.#waiters[0] as { seq: number }).seq <= this.#committedSeq) {
+      const waiter = this.#waiters.shift() as { fn: () => void };
+      try {
+        waiter.fn();
+      } catch (err) {
+        this.#log.error({ err, doc: this.name }, 'document commit waiter failed');
+      }
+    }
+    this.#checkIdle();
+  };
+
+  #pending(): boolean {
+    return this.#committedSeq < this.#appendSeq || this.#outbox.length > 0 || this.#outboxScheduled;
   }
 
-  /** Run `fn` after every commit queued so far (immediately, in order, when none is pending). */
+  /** Run `fn` once every update appended so far is committed and broadcast (now, when none is pending). */
   #afterCommits(fn: () => void): void {
-    if (this.#pendingWrites === 0) {
+    if (!this.#pending()) {
       fn();
       return;
     }
-    const previous = this.#tail;
-    this.#tail = previous.then(() => {
-      if (!this.#closed) fn();
-    });
+    this.#waiters.push({ seq: this.#appendSeq, fn });
+  }
+
+  #whenCommitted(): Promise<void> {
+    return new Promise((resolve) => this.#afterCommits(resolve));
   }
 
   #onAwareness = (
@@ -399,7 +434,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
   }
 
   #checkIdle(): void {
-    if (this.#closing || this.#conns.size > 0 || this.#leases > 0 || this.#pendingWrites > 0) return;
+    if (this.#closing || this.#conns.size > 0 || this.#leases > 0 || this.#pending()) return;
     this.safeEmit('idle');
   }
 
