@@ -50,6 +50,13 @@ describe('media signalling over socket.io with a real worker', () => {
     expect(join.room.tier).toBe('personal');
     expect(join.routerRtpCapabilities).toBeTruthy();
     expect(join.profile.cameraEncodings).toHaveLength(1);
+    // one connection joins a room once, even when it asks twice at the same time
+    const twice = await Promise.all([
+      request(member.socket, 'room:join', { roomId: other.roomId }),
+      request(member.socket, 'room:join', { roomId: other.roomId }),
+    ]);
+    expect(twice.filter((a) => 'data' in a)).toHaveLength(1);
+    expect(twice.find((a) => 'error' in a)).toMatchObject({ error: { code: 'CONFLICT' } });
     expect(await request(member.socket, 'room:join', { roomId: 'no-such-room' })).toMatchObject({
       error: { code: 'NOT_FOUND' },
     });

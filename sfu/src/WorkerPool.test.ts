@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from './logging.ts';
+import { type SfuLogger, silentLogger } from './logging.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 let pool: WorkerPool | undefined;
@@ -79,5 +79,27 @@ describe('WorkerPool', () => {
     expect(picked.worker.pid).not.toBe(w!.worker.pid);
     expect((await replaced).index).toBe(0);
     expect(pool.deaths).toBe(1);
+  });
+
+  test('mediasoup logs (Node side and worker) go to the logger passed in', async () => {
+    const lines: Array<{ level: string; obj: Record<string, unknown>; msg?: string }> = [];
+    const capture = (bindings: Record<string, unknown>): SfuLogger => ({
+      debug: (obj, msg) => lines.push({ level: 'debug', obj: { ...bindings, ...obj }, ...(msg ? { msg } : {}) }),
+      info: (obj, msg) => lines.push({ level: 'info', obj: { ...bindings, ...obj }, ...(msg ? { msg } : {}) }),
+      warn: (obj, msg) => lines.push({ level: 'warn', obj: { ...bindings, ...obj }, ...(msg ? { msg } : {}) }),
+      error: (obj, msg) => lines.push({ level: 'error', obj: { ...bindings, ...obj }, ...(msg ? { msg } : {}) }),
+      child: (more) => capture({ ...bindings, ...more }),
+    });
+    pool = await WorkerPool.create({ workers: 1, listen: [{ ip: '127.0.0.1' }], port: 0, log: capture({}) });
+    const router = await pool.workers()[0]!.worker.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }],
+    });
+    const t = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+    await t.connect({ ip: '127.0.0.1', port: 9 });
+    await expect(t.connect({ ip: '127.0.0.1', port: 9 })).rejects.toThrow();
+    const warn = lines.find((l) => l.level === 'warn' && l.obj.subsystem === 'mediasoup');
+    expect(warn?.obj.namespace).toMatch(/^mediasoup:/);
+    expect(warn?.msg).toMatch(/request failed/);
+    expect(lines.some((l) => l.level === 'info' && l.msg === 'mediasoup workers started')).toBe(true);
   });
 });

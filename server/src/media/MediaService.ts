@@ -74,6 +74,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   readonly #opening = new Map<string, Promise<MediaRoom>>();
   readonly #peers = new Map<string, PeerState>();
   readonly #byConn = new Map<string, Map<string, string>>();
+  /** `connectionId roomId` of joins in progress (a connection joins a room once). */
+  readonly #joining = new Set<string>();
   readonly #deaths: Counter | undefined;
   #closed = false;
 
@@ -129,6 +131,17 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
   async join(caller: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
     this.#assertOpen();
+    const key = `${channel.connectionId} ${data.roomId}`;
+    if (this.#joining.has(key)) throw new MoimError('CONFLICT', 'a join of this room is already in progress');
+    this.#joining.add(key);
+    try {
+      return await this.#join(caller, channel, data);
+    } finally {
+      this.#joining.delete(key);
+    }
+  }
+
+  async #join(caller: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
     const { roomId } = data;
     caller.requireRoom(roomId, 'join');
     const record = await this.#record(roomId);
