@@ -1,0 +1,573 @@
+/**
+ * bench:docs — shared documents: moim (`/yjs/<doc>`, persistence exactly as `npm start`
+ * configures it: every update committed to SQLite before it is broadcast) against Hocuspocus
+ * and the reference y-websocket server (both in memory only), same clients (stock providers),
+ * same machine, same run. Phases:
+ *
+ * - fanout: one writer and N readers on one document, a steady edit rate: latency from the
+ *   writer's transaction to each reader, server CPU per edit; then a burst of edits and the time
+ *   until every reader has seen all of it;
+ * - many: M documents with 2 editors each: latency, CPU per update, memory per loaded document,
+ *   and memory after everyone left;
+ * - sync: a fresh client syncing a document with a long edit history (1 MB, 10 MB of text).
+ *
+ * `node bench/docs.ts` (quick, a few minutes) or `node bench/docs.ts --full` (the issue's sizes).
+ */
+import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
+import { type DocServer, startDocServer } from './lib/docservers.ts';
+import { Generator, GeneratorPool, split } from './lib/generators.ts';
+import { Histogram, type HistogramJSON } from './lib/histogram.ts';
+import { ProcMeter } from './lib/proc.ts';
+import { REPO_ROOT } from './lib/processes.ts';
+import { type Cell, MiB, mib, Report } from './lib/report.ts';
+import { DOC_SYSTEMS, type DocSystem } from './lib/ydoc-clients.ts';
+
+const args = benchArgs();
+const QUICK = {
+  readers: [50, 200],
+  editRate: 20,
+  steadySec: 8,
+  burstReaders: [50],
+  burstEdits: 500,
+  docs: [100],
+  perEditorRate: 0.5,
+  manySec: 8,
+  syncMB: [1],
+  syncChunk: 256,
+  syncReps: 3,
+  generators: 2,
+  maxMinutes: 15,
+};
+const FULL: typeof QUICK = {
+  readers: [10, 50, 200],
+  editRate: 20,
+  steadySec: 30,
+  burstReaders: [50, 200],
+  burstEdits: 1000,
+  docs: [100, 1000],
+  perEditorRate: 0.5,
+  manySec: 20,
+  syncMB: [1, 10],
+  syncChunk: 256,
+  syncReps: 5,
+  generators: 2,
+  maxMinutes: 60,
+};
+const P = { ...(args.full ? FULL : QUICK) };
+for (const [k, v] of Object.entries(args.set)) {
+  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
+  const cur = (P as Record<string, unknown>)[k];
+  (P as Record<string, unknown>)[k] = Array.isArray(cur) ? [v] : v;
+}
+const systems = DOC_SYSTEMS.filter((s) => wants(args.systems, s));
+const report = new Report('docs', commandLine('bench:docs', args), {
+  mode: args.full ? 'full' : 'quick',
+  ...P,
+  systems,
+});
+const results: Record<string, unknown[]> = { fanout: [], burst: [], many: [], sync: [] };
+report.data.results = results;
+
+const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
+const GEN = `${REPO_ROOT}/bench/gen/docs-gen.ts`;
+const pool = await GeneratorPool.start(GEN, P.generators);
+const writer = await Generator.start(GEN, 99);
+let rotation = 0;
+/** Systems in a rotated order per phase, so no system always runs first (or last) on a warming machine. */
+const order = (): DocSystem[] => {
+  const r = rotation++ % systems.length;
+  return [...systems.slice(r), ...systems.slice(0, r)];
+};
+const ms = (us: number) => us / 1000;
+
+async function withServer<T>(system: DocSystem, fn: (srv: DocServer) => Promise<T>): Promise<T> {
+  const srv = await startDocServer(system);
+  try {
+    return await fn(srv);
+  } finally {
+    await pool.all('close', () => ({}), 60_000).catch(() => {});
+    await writer.call('close', {}, 60_000).catch(() => {});
+    await srv.stop();
+  }
+}
+
+async function mergedStats(): Promise<{ hist: Histogram; received: number }> {
+  const all = await pool.all<{ hist: HistogramJSON; received: number }>('stats');
+  const hist = new Histogram();
+  let received = 0;
+  for (const s of all) {
+    hist.merge(s.hist);
+    received += s.received;
+  }
+  return { hist, received };
+}
+
+// ---------------------------------------------------------------- fan-out + burst
+
+async function fanout(system: DocSystem, n: number): Promise<void> {
+  await withServer(system, async (srv) => {
+    const tokens = await srv.tokens(n + 1, `fan${n}-`);
+    const doc = `fanout-${n}`;
+    await writer.call('open', { system, url: srv.wsUrl, clients: [{ id: 'w', name: doc, token: tokens[n] }] });
+    const parts = split(n, pool.size);
+    await pool.all(
+      'open',
+      (g) => ({
+        system,
+        url: srv.wsUrl,
+        clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
+      }),
+      180_000,
+    );
+    // warm-up (JIT, socket buffers), not recorded
+    await writer.call('edit', { writers: ['w'], ratePerSec: P.editRate, durationMs: 1000 }, 30_000);
+    await sleep(500);
+    await pool.all('reset');
+    const meter = new ProcMeter(() => [srv.pid]).start();
+    const gen0 = pool.cpuSec() + writer.cpuSec();
+    const durationMs = P.steadySec * 1000;
+    const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
+      'edit',
+      { writers: ['w'], ratePerSec: P.editRate, durationMs },
+      durationMs + 60_000,
+    );
+    const reached = await pool.all<{ missing: number }>('reached', () => ({
+      writer: 'w',
+      docName: doc,
+      seq: e.seqs.w,
+      timeoutMs: 15_000,
+    }));
+    const cpu = meter.stop();
+    const genCpu = pool.cpuSec() + writer.cpuSec() - gen0;
+    const { hist, received } = await mergedStats();
+    const s = hist.summary();
+    const missing = reached.reduce((a, r) => a + r.missing, 0);
+    const row = {
+      system,
+      readers: n,
+      edits: e.fired,
+      deliveriesPerSec: received / (durationMs / 1000),
+      latency: s,
+      readersMissingLastEdit: missing,
+      serverCpuMsPerEdit: (cpu.cpuSec * 1000) / e.fired,
+      serverCpuCores: cpu.cores,
+      serverPeakRssMiB: mib(meter.peakRssBytes),
+      generatorCpuCores: genCpu / cpu.wallSec,
+    };
+    results.fanout!.push(row);
+    log(
+      `fanout ${system} N=${n}: p50 ${s.p50Ms} p99 ${s.p99Ms} ms, ${row.serverCpuMsPerEdit.toFixed(2)} ms CPU/edit, missing ${missing}`,
+    );
+
+    if (P.burstReaders.includes(n)) {
+      await pool.all('reset');
+      const target = e.seqs.w! + P.burstEdits;
+      await pool.all('watch', () => ({ writer: 'w', seq: target }));
+      const b = await writer.call<{ t0: number; t1: number; lastSeq: number }>('burst', {
+        writer: 'w',
+        count: P.burstEdits,
+      });
+      const seen = await pool.all<{ times: (number | null)[]; missing: number }>(
+        'reached',
+        () => ({ writer: 'w', docName: doc, seq: b.lastSeq, timeoutMs: 60_000 }),
+        90_000,
+      );
+      const times = seen
+        .flatMap((x) => x.times)
+        .filter((t): t is number => t !== null)
+        .sort((a, z) => a - z);
+      const burstMissing = seen.reduce((a, x) => a + x.missing, 0);
+      const brow = {
+        system,
+        readers: n,
+        edits: P.burstEdits,
+        writerSendMs: ms(b.t1 - b.t0),
+        allSeenMs: burstMissing === 0 && times.length ? ms(times[times.length - 1]! - b.t0) : null,
+        medianReaderMs: times.length ? ms(times[Math.floor(times.length / 2)]! - b.t0) : null,
+        readersMissing: burstMissing,
+      };
+      results.burst!.push(brow);
+      log(`burst ${system} N=${n}: all seen after ${brow.allSeenMs} ms (missing ${burstMissing})`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- many documents
+
+async function manyDocs(system: DocSystem, m: number): Promise<void> {
+  await withServer(system, async (srv) => {
+    const tokens = await srv.tokens(2 * m, `many${m}-`);
+    // warm-up cycle (open, edit, leave) so code compiled on first use is in the "before" figure
+    const warmCount = Math.min(20, m);
+    await pool.all(
+      'open',
+      (g) => ({
+        system,
+        url: srv.wsUrl,
+        clients: range(split(warmCount, pool.size)[g]!).flatMap((j) => [
+          { id: `wa${j}`, name: `warm-${j}`, token: tokens[2 * j] },
+          { id: `wb${j}`, name: `warm-${j}`, token: tokens[2 * j + 1] },
+        ]),
+      }),
+      120_000,
+    );
+    await pool.all('edit', (g) => {
+      const ids = range(split(warmCount, pool.size)[g]!).flatMap((j) => [`wa${j}`, `wb${j}`]);
+      return { writers: ids, ratePerSec: ids.length * 4, durationMs: 500, chars: 512 };
+    });
+    await pool.all('close', () => ({}), 60_000);
+    await waitUntil(async () => ((await srv.documents()) === 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      label: 'warm-up documents unloaded',
+      orUndefined: true,
+    });
+    await sleep(1000);
+    const mem0 = await srv.memory();
+    const perGen: { id: string; name: string; token: string | undefined }[][] = pool.generators.map(() => []);
+    for (let j = 0; j < m; j++) {
+      perGen[j % pool.size]!.push({ id: `a${j}`, name: `many-${j}`, token: tokens[2 * j] });
+      perGen[(j + 1) % pool.size]!.push({ id: `b${j}`, name: `many-${j}`, token: tokens[2 * j + 1] });
+    }
+    const opened = await pool.all<{ ms: number }>(
+      'open',
+      (g) => ({ system, url: srv.wsUrl, clients: perGen[g] }),
+      300_000,
+    );
+    // each document gets ~2 KB of text from its first editor
+    await pool.all(
+      'edit',
+      (g) => {
+        const ids = perGen[g]!.filter((c) => c.id.startsWith('a')).map((c) => c.id);
+        return { writers: ids, ratePerSec: ids.length * 4, durationMs: 250, chars: 2048 };
+      },
+      60_000,
+    );
+    await sleep(1500);
+    const mem1 = await srv.memory();
+    await pool.all('reset');
+    const meter = new ProcMeter(() => [srv.pid]).start();
+    const gen0 = pool.cpuSec();
+    const durationMs = P.manySec * 1000;
+    const edits = await pool.all<{ fired: number }>(
+      'edit',
+      (g) => ({
+        writers: perGen[g]!.map((c) => c.id),
+        ratePerSec: perGen[g]!.length * P.perEditorRate,
+        durationMs,
+      }),
+      durationMs + 60_000,
+    );
+    await sleep(1000); // let the last edits arrive
+    const cpu = meter.stop();
+    const genCpu = pool.cpuSec() - gen0;
+    const fired = edits.reduce((a, e) => a + e.fired, 0);
+    const { hist, received } = await mergedStats();
+    const s = hist.summary();
+    await pool.all('close', () => ({}), 120_000);
+    const unloaded = await waitUntil(
+      async () => {
+        const d = await srv.documents();
+        return d === 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, label: 'documents unloaded', orUndefined: true },
+    );
+    await sleep(3000);
+    const mem2 = await srv.memory();
+    const row = {
+      system,
+      docs: m,
+      clients: 2 * m,
+      openSeconds: Math.max(...opened.map((o) => o.ms)) / 1000,
+      heapPerDocKiB: (mem1.heapUsed - mem0.heapUsed) / m / 1024,
+      rssPerDocKiB: (mem1.rss - mem0.rss) / m / 1024,
+      documentsLoaded: mem1.documents,
+      edits: fired,
+      editsPerSec: fired / (durationMs / 1000),
+      received,
+      latency: s,
+      serverCpuMsPerEdit: (cpu.cpuSec * 1000) / fired,
+      serverCpuCores: cpu.cores,
+      generatorCpuCores: genCpu / cpu.wallSec,
+      documentsAfterLeave: mem2.documents,
+      unloaded: unloaded === true,
+      heapMiB: { before: mib(mem0.heapUsed), loaded: mib(mem1.heapUsed), afterLeave: mib(mem2.heapUsed) },
+      rssMiB: { before: mib(mem0.rss), loaded: mib(mem1.rss), afterLeave: mib(mem2.rss) },
+      heapReturnedFraction:
+        mem1.heapUsed > mem0.heapUsed ? (mem1.heapUsed - mem2.heapUsed) / (mem1.heapUsed - mem0.heapUsed) : null,
+    };
+    results.many!.push(row);
+    log(
+      `many ${system} M=${m}: ${row.heapPerDocKiB.toFixed(1)} KiB heap/doc, p99 ${s.p99Ms} ms, after leave ${row.documentsAfterLeave} docs, heap ${row.heapMiB.afterLeave} MiB`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------- fresh sync
+
+async function freshSync(system: DocSystem, mb: number): Promise<void> {
+  await withServer(system, async (srv) => {
+    const tokens = await srv.tokens(3, `sync${mb}-`);
+    const doc = `history-${mb}mb`;
+    await writer.call('open', { system, url: srv.wsUrl, clients: [{ id: 'h', name: doc, token: tokens[0] }] });
+    const t0 = performance.now();
+    const h = await writer.call<{ edits: number; length: number }>(
+      'history',
+      { writer: 'h', bytes: mb * MiB, chunk: P.syncChunk },
+      600_000,
+    );
+    const g0 = pool.generators[0]!;
+    const g1 = pool.generators[1 % pool.size]!;
+    const req = { system, url: srv.wsUrl, name: doc, expectLength: h.length, timeoutMs: 120_000 };
+    // untimed: proves the server holds the whole history before we time anything
+    const check = await g0.call<{ ok: boolean; ms: number }>('freshSync', { ...req, token: tokens[1] }, 180_000);
+    const buildSeconds = (performance.now() - t0) / 1000;
+    if (!check.ok) throw new Error(`${system}: the server never served the whole ${mb} MB history`);
+    const warm: number[] = [];
+    for (let i = 0; i < P.syncReps; i++) {
+      const r = await g1.call<{ ok: boolean; ms: number }>('freshSync', { ...req, token: tokens[2] }, 180_000);
+      if (r.ok) warm.push(r.ms);
+    }
+    const cold: number[] = [];
+    if (system === 'moim') {
+      // the document unloaded: a fresh client makes the server load it from storage
+      await writer.call('close', {});
+      for (let i = 0; i < P.syncReps; i++) {
+        await waitUntil(async () => ((await srv.documents()) === 0 ? true : undefined), {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          label: 'history document unloaded',
+        });
+        const r = await g1.call<{ ok: boolean; ms: number }>('freshSync', { ...req, token: tokens[2] }, 180_000);
+        if (r.ok) cold.push(r.ms);
+      }
+    }
+    const row = {
+      system,
+      textMB: mb,
+      historyEdits: h.edits,
+      textLength: h.length,
+      historyBuildSeconds: buildSeconds,
+      loadedSyncMs: stats(warm),
+      coldSyncMs: cold.length ? stats(cold) : null,
+    };
+    results.sync!.push(row);
+    log(
+      `sync ${system} ${mb} MB: loaded median ${row.loadedSyncMs.median} ms, cold ${row.coldSyncMs?.median ?? '–'} ms`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------- run
+
+function range([a, b]: [number, number]): number[] {
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+function stats(xs: number[]): { median: number; max: number; n: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)] ?? Number.NaN, max: s[s.length - 1] ?? Number.NaN, n: s.length };
+}
+function log(s: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+}
+
+try {
+  if (wants(args.only, 'fanout')) for (const n of P.readers) for (const s of order()) await fanout(s, n);
+  if (wants(args.only, 'many')) for (const m of P.docs) for (const s of order()) await manyDocs(s, m);
+  if (wants(args.only, 'sync')) for (const mb of P.syncMB) for (const s of order()) await freshSync(s, mb);
+} catch (err) {
+  report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
+await finish(false);
+
+async function finish(partial: boolean): Promise<void> {
+  dog.cancel();
+  if (partial) report.note('the run hit its time bound; the tables hold what finished');
+  tables();
+  if (!args.dryRun) report.write();
+  await Promise.race([Promise.all([pool.stop(), writer.stop()]), sleep(15_000)]);
+}
+
+type Row = Record<string, unknown> & {
+  system: DocSystem;
+  latency?: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
+};
+
+function tables(): void {
+  const fan = results.fanout as Row[];
+  if (fan.length) {
+    report.table({
+      title: `Update fan-out: one writer, N readers, one document, ${P.editRate} edits/s for ${P.steadySec} s`,
+      columns: [
+        'readers',
+        'system',
+        'edits',
+        'deliveries/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'server CPU ms/edit',
+        'server CPU %',
+        'generators CPU %',
+      ],
+      rows: fan.map((r) => [
+        r.readers as number,
+        r.system,
+        r.edits as number,
+        r.deliveriesPerSec as number,
+        r.latency!.p50Ms,
+        r.latency!.p95Ms,
+        r.latency!.p99Ms,
+        r.latency!.maxMs,
+        r.serverCpuMsPerEdit as number,
+        (r.serverCpuCores as number) * 100,
+        (r.generatorCpuCores as number) * 100,
+      ]),
+      notes: [
+        'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',
+      ],
+    });
+    for (const n of [50, 200]) {
+      const moim = fan.find((r) => r.system === 'moim' && r.readers === n);
+      const bases = fan.filter((r) => r.system !== 'moim' && r.readers === n);
+      if (!moim || bases.length === 0) continue;
+      const best = Math.min(...bases.map((b) => b.latency!.p99Ms));
+      report.target(
+        `docs fan-out p99 with ${n} readers ≤ ½ of the better baseline`,
+        `moim ${moim.latency!.p99Ms} ms vs best baseline ${best} ms (limit ${(best / 2).toFixed(2)} ms)`,
+        moim.latency!.p99Ms <= best / 2,
+      );
+    }
+  }
+  const burst = results.burst as Row[];
+  if (burst.length) {
+    report.table({
+      title: `Burst: ${P.burstEdits} edits made back to back by one writer`,
+      columns: [
+        'readers',
+        'system',
+        'edits',
+        'writer send ms',
+        'every reader saw all (ms)',
+        'median reader (ms)',
+        'readers missing',
+      ],
+      rows: burst.map((r) => [
+        r.readers as number,
+        r.system,
+        r.edits as number,
+        r.writerSendMs as number,
+        r.allSeenMs as number | null,
+        r.medianReaderMs as number | null,
+        r.readersMissing as number,
+      ]),
+    });
+    for (const n of P.burstReaders) {
+      const moim = burst.find((r) => r.system === 'moim' && r.readers === n);
+      const hp = burst.find((r) => r.system === 'hocuspocus' && r.readers === n);
+      if (!moim || !hp) continue;
+      const mv = moim.allSeenMs as number | null;
+      const hv = hp.allSeenMs as number | null;
+      report.target(
+        `burst with ${n} readers fully seen no later than Hocuspocus`,
+        `moim ${mv ?? 'incomplete'} ms vs Hocuspocus ${hv ?? 'incomplete'} ms`,
+        mv !== null && (hv === null || mv <= hv),
+      );
+    }
+  }
+  const many = results.many as Row[];
+  if (many.length) {
+    report.table({
+      title: `Many documents, 2 editors each, ${P.perEditorRate} edits/s per editor for ${P.manySec} s`,
+      columns: [
+        'docs',
+        'system',
+        'heap KiB/doc',
+        'RSS KiB/doc',
+        'edits/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU ms/edit',
+        'docs loaded after leave',
+        'heap MiB before/loaded/after leave',
+        'RSS MiB before/loaded/after leave',
+      ],
+      rows: many.map((r) => {
+        const h = r.heapMiB as { before: number; loaded: number; afterLeave: number };
+        const s = r.rssMiB as { before: number; loaded: number; afterLeave: number };
+        return [
+          r.docs as number,
+          r.system,
+          r.heapPerDocKiB as number,
+          r.rssPerDocKiB as number,
+          r.editsPerSec as number,
+          r.latency!.p50Ms,
+          r.latency!.p99Ms,
+          r.serverCpuMsPerEdit as number,
+          r.documentsAfterLeave as number | null,
+          `${h.before} / ${h.loaded} / ${h.afterLeave}`,
+          `${s.before} / ${s.loaded} / ${s.afterLeave}`,
+        ] satisfies Cell[];
+      }),
+      notes: [
+        'Memory per document: V8 heap used after a forced full GC (through the inspector, for every system alike) and RSS, after loading minus before, divided by the documents; it includes the two connections of each document and ~2 KB of text.',
+      ],
+    });
+    for (const m of P.docs) {
+      const moim = many.find((r) => r.system === 'moim' && r.docs === m);
+      const bases = many.filter((r) => r.system !== 'moim' && r.docs === m);
+      if (!moim) continue;
+      if (bases.length) {
+        const best = Math.min(...bases.map((b) => b.heapPerDocKiB as number));
+        report.target(
+          `memory per loaded document (${m} docs) ≤ the better baseline`,
+          `moim ${(moim.heapPerDocKiB as number).toFixed(1)} KiB heap vs best baseline ${best.toFixed(1)} KiB`,
+          (moim.heapPerDocKiB as number) <= best,
+        );
+      }
+      const frac = moim.heapReturnedFraction as number | null;
+      report.target(
+        `memory given back after clients leave (${m} docs)`,
+        `${moim.documentsAfterLeave} documents loaded after leave; ${frac === null ? '?' : `${Math.round(frac * 100)} %`} of the loaded heap returned`,
+        moim.documentsAfterLeave === 0 && frac !== null && frac >= 0.75,
+      );
+    }
+  }
+  const sync = results.sync as Row[];
+  if (sync.length) {
+    report.table({
+      title: 'A fresh client syncing a document with a long edit history',
+      columns: [
+        'text',
+        'system',
+        'history edits',
+        'sync ms, loaded (median / max)',
+        'sync ms, from storage (median / max)',
+      ],
+      rows: sync.map((r) => {
+        const w = r.loadedSyncMs as { median: number; max: number };
+        const c = r.coldSyncMs as { median: number; max: number } | null;
+        return [
+          `${r.textMB} MB`,
+          r.system,
+          r.historyEdits as number,
+          `${w.median.toFixed(0)} / ${w.max.toFixed(0)}`,
+          c ? `${c.median.toFixed(0)} / ${c.max.toFixed(0)}` : 'n/a (in memory only)',
+        ];
+      }),
+      notes: [
+        `History: ${P.syncChunk}-character inserts at moving positions with a deletion every 10th edit. “Loaded”: the writer is still connected; “from storage”: everyone left, moim unloaded the document and loads it for the fresh client.`,
+      ],
+    });
+    const ten = sync.find((r) => r.system === 'moim' && r.textMB === 10);
+    if (ten) {
+      const c = ten.coldSyncMs as { max: number } | null;
+      const w = ten.loadedSyncMs as { max: number };
+      const worst = Math.max(w.max, c?.max ?? 0);
+      report.target('a 10 MB document syncs to a fresh client in < 3 s', `worst ${worst.toFixed(0)} ms`, worst < 3000);
+    }
+  }
+}

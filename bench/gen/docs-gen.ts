@@ -1,0 +1,233 @@
+/**
+ * bench:docs load generator (a child process driven by bench/docs.ts). Holds document clients
+ * (stock providers), edits on command and records the latency from an edit's transaction in
+ * its writer to its arrival at every other client of the document.
+ *
+ * Each edit is one Yjs transaction: a text insert plus `meta["t:<writer>"] = now µs` and
+ * `meta["n:<writer>"] = seq`. Receivers observe `meta` for remote transactions and record
+ * now − t (the clock is CLOCK_MONOTONIC, shared by every process of the machine).
+ */
+import { sleep, waitUntil } from '../lib/bounded.ts';
+import { serve } from '../lib/generators.ts';
+import { Histogram, nowUs } from '../lib/histogram.ts';
+import { type DocClient, type DocSystem, openDocClient } from '../lib/ydoc-clients.ts';
+
+interface Held {
+  client: DocClient;
+  docName: string;
+  /** Highest seq seen per writer. */
+  lastSeen: Map<string, number>;
+  /** When a watched (writer, target) was reached. */
+  reachedAt: Map<string, number>;
+  seq: number;
+}
+
+// y-websocket's provider adds a process 'exit' listener per instance
+process.setMaxListeners(0);
+
+const held = new Map<string, Held>();
+const hist = new Histogram();
+let received = 0;
+let recording = true;
+const watches = new Map<string, number>(); // writer → target seq
+
+function hold(client: DocClient, docName: string): Held {
+  const h: Held = { client, docName, lastSeen: new Map(), reachedAt: new Map(), seq: 0 };
+  client.meta.observe((event) => {
+    if (event.transaction.local) return;
+    const now = nowUs();
+    for (const key of event.keysChanged) {
+      if (!key.startsWith('n:')) continue;
+      const writer = key.slice(2);
+      if (writer === client.id) continue;
+      const n = client.meta.get(key) ?? 0;
+      if (n <= (h.lastSeen.get(writer) ?? 0)) continue;
+      h.lastSeen.set(writer, n);
+      const t = client.meta.get(`t:${writer}`);
+      received++;
+      if (recording && t !== undefined) hist.record(now - t);
+      const target = watches.get(writer);
+      if (target !== undefined && n >= target && !h.reachedAt.has(writer)) h.reachedAt.set(writer, now);
+    }
+  });
+  return h;
+}
+
+function edit(h: Held, chars: string): void {
+  const c = h.client;
+  h.seq++;
+  c.doc.transact(() => {
+    c.text.insert(c.text.length, chars);
+    c.meta.set(`t:${c.id}`, nowUs());
+    c.meta.set(`n:${c.id}`, h.seq);
+  });
+}
+
+const filler = (n: number, seed: number) => {
+  const words = ['moim ', 'meeting ', 'notes ', 'site ', 'hq ', 'plan ', 'report ', 'draft ', 'team ', 'edit '];
+  let s = '';
+  for (let i = 0; s.length < n; i++) s += words[(seed + i * 7) % words.length];
+  return s.slice(0, n);
+};
+
+serve({
+  async open(args: {
+    system: DocSystem;
+    url: string;
+    clients: { id: string; name: string; token?: string }[];
+    batch?: number;
+    timeoutMs?: number;
+  }) {
+    const started = performance.now();
+    const batch = args.batch ?? 50;
+    for (let i = 0; i < args.clients.length; i += batch) {
+      const group = args.clients.slice(i, i + batch).map((c) => {
+        const client = openDocClient({ system: args.system, url: args.url, name: c.name, id: c.id, token: c.token });
+        const h = hold(client, c.name);
+        held.set(c.id, h);
+        return h;
+      });
+      await waitUntil(() => group.every((h) => h.client.synced()), {
+        timeoutMs: args.timeoutMs ?? 60_000,
+        intervalMs: 10,
+        label: `sync of clients ${i}…${i + group.length - 1}`,
+      });
+    }
+    return { opened: args.clients.length, ms: performance.now() - started };
+  },
+
+  reset() {
+    hist.reset();
+    received = 0;
+    recording = true;
+    watches.clear();
+    for (const h of held.values()) h.reachedAt.clear();
+    return {};
+  },
+
+  /** Open-loop edits by `writers`, `ratePerSec` in total, round-robin, for `durationMs`. */
+  async edit(args: { writers: string[]; ratePerSec: number; durationMs: number; chars?: number }) {
+    const hs = args.writers.map((id) => held.get(id)).filter((h): h is Held => h !== undefined);
+    if (hs.length === 0) return { fired: 0, seqs: {} };
+    const text = filler(args.chars ?? 24, 1);
+    const total = Math.floor((args.ratePerSec * args.durationMs) / 1000);
+    const start = performance.now();
+    let fired = 0;
+    const maxTicks = Math.ceil(args.durationMs / 5) * 4 + 10;
+    for (let t = 0; t < maxTicks && fired < total; t++) {
+      const elapsed = performance.now() - start;
+      const due = Math.min(total, Math.floor((elapsed * args.ratePerSec) / 1000));
+      while (fired < due) edit(hs[fired++ % hs.length]!, text);
+      if (elapsed > args.durationMs + 2000) break;
+      await sleep(5);
+    }
+    return { fired, seqs: Object.fromEntries(hs.map((h) => [h.client.id, h.seq])) };
+  },
+
+  /** `count` edits as fast as the writer can make them; receivers note when they saw the last. */
+  burst(args: { writer: string; count: number; chars?: number }) {
+    const h = held.get(args.writer);
+    if (!h) throw new Error(`no client ${args.writer} here`);
+    const text = filler(args.chars ?? 24, 2);
+    const t0 = nowUs();
+    for (let i = 0; i < args.count; i++) edit(h, text);
+    return { t0, t1: nowUs(), lastSeq: h.seq };
+  },
+
+  /** Watch for `writer` reaching `seq` (call before the edits start). */
+  watch(args: { writer: string; seq: number }) {
+    watches.set(args.writer, args.seq);
+    for (const h of held.values()) h.reachedAt.delete(args.writer);
+    return {};
+  },
+
+  /** Wait until every client of `docName` here (but the writer) saw `writer` reach `seq`; their times. */
+  async reached(args: { writer: string; docName: string; seq: number; timeoutMs: number }) {
+    const hs = [...held.values()].filter((h) => h.docName === args.docName && h.client.id !== args.writer);
+    await waitUntil(() => hs.every((h) => (h.lastSeen.get(args.writer) ?? 0) >= args.seq), {
+      timeoutMs: args.timeoutMs,
+      intervalMs: 5,
+      label: `${hs.length} clients seeing ${args.seq} edits`,
+      orUndefined: true,
+    });
+    return {
+      times: hs.map((h) => h.reachedAt.get(args.writer) ?? null),
+      missing: hs.filter((h) => (h.lastSeen.get(args.writer) ?? 0) < args.seq).length,
+    };
+  },
+
+  stats() {
+    return { hist: hist.toJSON(), received, clients: held.size, cpu: process.cpuUsage() };
+  },
+
+  /**
+   * Build a long edit history: `bytes` of text typed in `chunk`-sized inserts at moving
+   * positions, with a deletion every 10th edit; yields to the event loop every 50 edits.
+   */
+  async history(args: { writer: string; bytes: number; chunk: number }) {
+    const h = held.get(args.writer);
+    if (!h) throw new Error(`no client ${args.writer} here`);
+    const c = h.client;
+    let edits = 0;
+    const maxEdits = Math.ceil(args.bytes / args.chunk) * 2 + 10;
+    while (c.text.length < args.bytes && edits < maxEdits) {
+      c.doc.transact(() => {
+        const len = c.text.length;
+        if (edits % 10 === 9 && len > 200) c.text.delete(len - 150, 40);
+        else c.text.insert(Math.max(0, len - (edits % 7) * 10), filler(args.chunk, edits));
+      });
+      edits++;
+      if (edits % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return { edits, length: c.text.length };
+  },
+
+  length(args: { id: string }) {
+    return { length: held.get(args.id)?.client.text.length ?? -1 };
+  },
+
+  /** Open one fresh client and time it until it holds `expectLength` characters. */
+  async freshSync(args: {
+    system: DocSystem;
+    url: string;
+    name: string;
+    token?: string;
+    expectLength: number;
+    timeoutMs: number;
+  }) {
+    const t0 = performance.now();
+    const client = openDocClient({
+      system: args.system,
+      url: args.url,
+      name: args.name,
+      id: 'fresh',
+      token: args.token,
+    });
+    let syncedMs: number | undefined;
+    const ok = await waitUntil(
+      () => {
+        if (syncedMs === undefined && client.synced()) syncedMs = performance.now() - t0;
+        return client.synced() && client.text.length >= args.expectLength;
+      },
+      { timeoutMs: args.timeoutMs, intervalMs: 2, label: 'fresh sync', orUndefined: true },
+    );
+    const ms = performance.now() - t0;
+    const length = client.text.length;
+    client.destroy();
+    return { ok: ok === true, ms, syncedMs: syncedMs ?? null, length };
+  },
+
+  async close(args: { ids?: string[] }) {
+    const ids = args.ids ?? [...held.keys()];
+    for (const id of ids) {
+      held.get(id)?.client.destroy();
+      held.delete(id);
+    }
+    await sleep(50);
+    return { open: held.size };
+  },
+
+  mem() {
+    return process.memoryUsage();
+  },
+});

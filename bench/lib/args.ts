@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchArgs {
+  /** The issue's full sizes (slower); default is a quick run of a few minutes. */
+  full: boolean;
+  /** Run only these phases (comma-separated names), all when empty. */
+  only: string[];
+  /** Which systems to run (comma-separated), all when empty. */
+  systems: string[];
+  /** Overrides of numeric parameters: --set key=value (repeatable). */
+  set: Record<string, number>;
+  /** Do not write bench/results (development runs). */
+  dryRun: boolean;
+}
+
+export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      full: { type: 'boolean', default: false },
+      only: { type: 'string', default: '' },
+      systems: { type: 'string', default: '' },
+      set: { type: 'string', multiple: true, default: [] },
+      'dry-run': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run\n',
+    );
+    process.exit(0);
+  }
+  const set: Record<string, number> = {};
+  for (const kv of values.set) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`--set expects key=number, got ${kv}`);
+    set[k] = Number(v);
+  }
+  const list = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  return { full: values.full, only: list(values.only), systems: list(values.systems), set, dryRun: values['dry-run'] };
+}
+
+/** The command line that reproduces this run. */
+export function commandLine(script: string, args: BenchArgs): string {
+  const parts = [`npm run ${script}`];
+  const extra: string[] = [];
+  if (args.full) extra.push('--full');
+  if (args.only.length) extra.push(`--only=${args.only.join(',')}`);
+  if (args.systems.length) extra.push(`--systems=${args.systems.join(',')}`);
+  for (const [k, v] of Object.entries(args.set)) extra.push(`--set ${k}=${v}`);
+  if (extra.length) parts.push('--', ...extra);
+  return parts.join(' ');
+}
+
+export const wants = (list: string[], name: string): boolean => list.length === 0 || list.includes(name);

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { mapLimit } from './bounded.ts';
+import { REPO_ROOT, type ServerProcess, spawnServer } from './processes.ts';
+
+export interface MoimServer extends ServerProcess {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  dataDir: string;
+  /** Scrape /metrics and return the value of one sample (first match, labels ignored), or undefined. */
+  metric(name: string): Promise<number | undefined>;
+}
+
+/**
+ * Start moim exactly as `npm start` does — `node server/src/main.ts` from the repository root,
+ * every storage/persistence setting at its default (SQLite in the data folder, WAL,
+ * synchronous=FULL, updates committed before broadcast) — with only these differences:
+ * a fresh temporary data folder, PORT=0 on 127.0.0.1, log level `warn` (an info line per
+ * connection would measure the terminal), and `extraEnv` (e.g. the SFU worker count, which the
+ * media benchmark states in its results). With `inspect`, Node's inspector listens on
+ * 127.0.0.1 so memory can be read after a forced GC (bench/lib/inspector.ts); it is idle otherwise. Every inherited MOIM_* / DATABASE_URL / REDIS_URL
+ * variable is removed so the defaults apply.
+ */
+export async function startMoim(
+  extraEnv: Record<string, string> = {},
+  opts: { inspect?: boolean } = {},
+): Promise<MoimServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-bench-'));
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('MOIM_') || k === 'DATABASE_URL' || k === 'REDIS_URL' || k === 'PORT' || k === 'HOST') continue;
+    env[k] = v;
+  }
+  Object.assign(env, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MOIM_DATA_DIR: dataDir,
+    MOIM_LOG_LEVEL: 'warn',
+    MOIM_RTC_PORT: '0',
+    ...extraEnv,
+  });
+  const server = await spawnServer({
+    name: 'moim',
+    args: [path.join('server', 'src', 'main.ts')],
+    env,
+    cwd: REPO_ROOT,
+    readyPattern: /moim ready at (\S+)/,
+    timeoutMs: 60_000,
+    inspect: opts.inspect ?? false,
+  });
+  const url = server.ready.replace('//localhost', '//127.0.0.1').replace(/\/$/, '');
+  const stop = server.stop;
+  return {
+    ...server,
+    get inspectorUrl() {
+      return server.inspectorUrl;
+    },
+    url,
+    dataDir,
+    async stop() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    metric: (name) => scrapeMetric(url, name),
+  };
+}
+
+export async function scrapeMetric(url: string, name: string): Promise<number | undefined> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (Number.isFinite(v)) total = (total ?? 0) + v;
+    }
+  }
+  return total;
+}
+
+export interface DevTokenRequest {
+  name: string;
+  sub?: string;
+  site?: string;
+  role?: 'admin' | 'manager' | 'member';
+  teams?: string[];
+  grants?: Record<string, unknown>;
+  ttlSeconds?: number;
+}
+
+/** Mint development tokens (POST /auth/dev-token), `concurrency` requests at a time. */
+export async function mintTokens(url: string, reqs: readonly DevTokenRequest[], concurrency = 8): Promise<string[]> {
+  return mapLimit(reqs, concurrency, async (r) => {
+    const res = await fetch(`${url}/auth/dev-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ site: 'hq', role: 'member', ...r }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await res.json()) as { token?: string };
+    if (!body.token) throw new Error(`dev-token refused: ${JSON.stringify(body)}`);
+    return body.token;
+  });
+}

@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './processes.ts';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  date: string;
+  /** 1-minute load average when the run started and ended (other work on the machine skews results). */
+  loadStart: number;
+  loadEnd?: number;
+  commit?: string;
+}
+
+export function machineInfo(): MachineInfo {
+  let commit: string | undefined;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    commit = undefined;
+  }
+  return {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+    loadStart: Math.round(os.loadavg()[0]! * 100) / 100,
+    ...(commit ? { commit } : {}),
+  };
+}
+
+export type Cell = string | number | boolean | null | undefined;
+
+export interface Table {
+  title: string;
+  columns: string[];
+  rows: Cell[][];
+  notes?: string[];
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+/** A benchmark's results: tables + targets, printed and written to bench/results/<name>.{json,md}. */
+export class Report {
+  readonly name: string;
+  readonly command: string;
+  readonly machine: MachineInfo;
+  readonly params: Record<string, unknown>;
+  readonly tables: Table[] = [];
+  readonly targets: Target[] = [];
+  readonly notes: string[] = [];
+  /** Raw per-phase data for the JSON. */
+  readonly data: Record<string, unknown> = {};
+
+  constructor(name: string, command: string, params: Record<string, unknown>) {
+    this.name = name;
+    this.command = command;
+    this.params = params;
+    this.machine = machineInfo();
+  }
+
+  table(t: Table): void {
+    this.tables.push(t);
+    process.stdout.write(`\n${renderTable(t)}\n`);
+  }
+
+  target(target: string, measured: string, pass: boolean | null): void {
+    this.targets.push({ target, measured, pass });
+    const mark = pass === null ? 'n/a ' : pass ? 'PASS' : 'MISS';
+    process.stdout.write(`[${mark}] ${target}: ${measured}\n`);
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+    process.stdout.write(`note: ${text}\n`);
+  }
+
+  markdown(): string {
+    const m = this.machine;
+    const lines = [
+      `### ${this.name}`,
+      '',
+      `Command: \`${this.command}\`  `,
+      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${m.date}` +
+        `${m.commit ? `, commit ${m.commit}` : ''}; load average ${m.loadStart} at start, ${m.loadEnd ?? '?'} at end.`,
+      '',
+    ];
+    for (const t of this.tables) lines.push(renderTable(t), '');
+    if (this.targets.length) {
+      lines.push(
+        renderTable({
+          title: 'Targets',
+          columns: ['target', 'measured', 'result'],
+          rows: this.targets.map((t) => [t.target, t.measured, t.pass === null ? 'n/a' : t.pass ? 'pass' : '**miss**']),
+        }),
+        '',
+      );
+    }
+    if (this.notes.length) lines.push(...this.notes.map((n) => `- ${n}`), '');
+    return lines.join('\n');
+  }
+
+  write(): { json: string; md: string } {
+    this.machine.loadEnd = Math.round(os.loadavg()[0]! * 100) / 100;
+    const dir = path.join(REPO_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const json = path.join(dir, `${this.name}.json`);
+    const md = path.join(dir, `${this.name}.md`);
+    writeFileSync(
+      json,
+      `${JSON.stringify(
+        {
+          name: this.name,
+          command: this.command,
+          machine: this.machine,
+          params: this.params,
+          tables: this.tables,
+          targets: this.targets,
+          notes: this.notes,
+          data: this.data,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    writeFileSync(md, `${this.markdown()}\n`);
+    process.stdout.write(`\nwrote ${path.relative(process.cwd(), json)} and ${path.relative(process.cwd(), md)}\n`);
+    return { json, md };
+  }
+}
+
+function fmt(c: Cell): string {
+  if (c === null || c === undefined) return '–';
+  if (typeof c === 'number') {
+    if (!Number.isFinite(c)) return '–';
+    if (Number.isInteger(c)) return c.toLocaleString('en-US');
+    const abs = Math.abs(c);
+    return abs >= 100 ? c.toFixed(0) : abs >= 10 ? c.toFixed(1) : abs >= 1 ? c.toFixed(2) : c.toFixed(3);
+  }
+  if (typeof c === 'boolean') return c ? 'yes' : 'no';
+  return c.replace(/\|/g, '\\|');
+}
+
+export function renderTable(t: Table): string {
+  const head = `| ${t.columns.join(' | ')} |`;
+  const sep = `| ${t.columns.map(() => '---').join(' | ')} |`;
+  const rows = t.rows.map((r) => `| ${r.map(fmt).join(' | ')} |`);
+  const out = [`#### ${t.title}`, '', head, sep, ...rows];
+  if (t.notes?.length) out.push('', ...t.notes.map((n) => `_${n}_`));
+  return out.join('\n');
+}
+
+export const MiB = 2 ** 20;
+export const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;

@@ -1,0 +1,78 @@
+import { HocuspocusProvider } from '@hocuspocus/provider';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+
+/** The document servers compared by bench:docs. */
+export const DOC_SYSTEMS = ['moim', 'hocuspocus', 'y-websocket'] as const;
+export type DocSystem = (typeof DOC_SYSTEMS)[number];
+
+/**
+ * One document client with the stock provider of each system: y-websocket's `WebsocketProvider`
+ * for moim (`<url>/yjs`, token as a query parameter) and for the reference server, and
+ * `HocuspocusProvider` for Hocuspocus. Every client uses the `ws` package as its WebSocket (the
+ * same client stack for every system) and one socket per document. BroadcastChannel is off:
+ * otherwise providers of one process would exchange updates without the server.
+ */
+export interface DocClient {
+  id: string;
+  doc: Y.Doc;
+  text: Y.Text;
+  meta: Y.Map<number>;
+  synced(): boolean;
+  destroy(): void;
+}
+
+export function openDocClient(opts: {
+  system: DocSystem;
+  url: string;
+  name: string;
+  id: string;
+  token?: string | undefined;
+}): DocClient {
+  const doc = new Y.Doc();
+  const text = doc.getText('t');
+  const meta = doc.getMap<number>('m');
+  const ws = WebSocket as unknown as typeof globalThis.WebSocket;
+  if (opts.system === 'hocuspocus') {
+    const provider = new HocuspocusProvider({
+      url: opts.url,
+      name: opts.name,
+      document: doc,
+      WebSocketPolyfill: ws,
+    } as ConstructorParameters<typeof HocuspocusProvider>[0]);
+    return {
+      id: opts.id,
+      doc,
+      text,
+      meta,
+      synced: () => provider.isSynced,
+      destroy: () => {
+        provider.destroy();
+        doc.destroy();
+      },
+    };
+  }
+  const provider = new WebsocketProvider(opts.system === 'moim' ? `${opts.url}/yjs` : opts.url, opts.name, doc, {
+    WebSocketPolyfill: ws,
+    disableBc: true,
+    params: opts.token ? { token: opts.token } : {},
+    maxBackoffTime: 2000,
+  });
+  return {
+    id: opts.id,
+    doc,
+    text,
+    meta,
+    synced: () => provider.synced,
+    destroy: () => {
+      provider.destroy();
+      doc.destroy();
+    },
+  };
+}
+
+/** ws:// base URL for a system's server URL (moim prints http://). */
+export function wsUrl(url: string): string {
+  return url.replace(/^http/, 'ws');
+}
