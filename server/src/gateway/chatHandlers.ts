@@ -1,7 +1,11 @@
+import { MoimError } from '@moim/protocol';
 import type { Attachments } from '../chat/Attachments.ts';
 import { chatRoom } from '../chat/ChatBus.ts';
 import type { ChatActor, ChatService } from '../chat/ChatService.ts';
 import type { Connection, HandlerTable } from './Gateway.ts';
+
+/** Channels one connection may be subscribed to at once. */
+export const MAX_CHAT_SUBSCRIPTIONS = 1000;
 
 /** The caller as the chat service sees them; refuses FORBIDDEN without the chat grant. */
 function actor(conn: Connection): ChatActor {
@@ -29,6 +33,16 @@ export function chatHandlers(chat: ChatService, attachments: Attachments): Handl
     'chat:subscribe': async (data, conn) => {
       const me = actor(conn);
       await chat.subscribable(me, data.channelId);
+      const room = chatRoom(data.channelId);
+      if (!conn.socket.rooms.has(room)) {
+        let held = 0;
+        for (const r of conn.socket.rooms) if (r.startsWith('chat:')) held++;
+        if (held >= MAX_CHAT_SUBSCRIPTIONS)
+          throw new MoimError(
+            'TOO_MANY_SUBSCRIPTIONS',
+            `a connection may subscribe to ${MAX_CHAT_SUBSCRIPTIONS} channels`,
+          );
+      }
       // join first, then read the last seq: anything stored after this point arrives live
       await conn.socket.join(chatRoom(data.channelId));
       try {

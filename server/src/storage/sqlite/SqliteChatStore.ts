@@ -595,7 +595,7 @@ export class SqliteChatStore implements ChatStore {
     const hi = Math.max(...rows.map((r) => r.seq));
     const reactions = new Map<number, Map<string, string[]>>();
     for (const r of this.#db.all<{ seq: number; emoji: string; sub: string }>(
-      'SELECT seq, emoji, sub FROM chat_reactions WHERE channel_id = ? AND seq BETWEEN ? AND ? ORDER BY seq, at, emoji',
+      'SELECT seq, emoji, sub FROM chat_reactions WHERE channel_id = ? AND seq BETWEEN ? AND ? ORDER BY seq, at, emoji, sub',
       first.channel_id,
       lo,
       hi,
