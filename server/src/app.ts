@@ -117,6 +117,9 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   gateway.on('disconnect', (conn) => media.connectionClosed(conn.id));
   closers.push(() => media.close());
   readiness.push(['media', async () => media.ready]);
+  // in-meeting presence is derived from video-room membership
+  media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
+  media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
 
   const docs = new DocService({
     store: stores.docs,
@@ -132,7 +135,12 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
       versionIntervalMs: config.docVersionIntervalMs,
     },
   });
-  const yjs = new YjsEndpoint({ http, service: docs, log: log.child({ subsystem: 'yjs' }), maxMessageBytes: config.docMaxUpdateBytes });
+  const yjs = new YjsEndpoint({
+    http,
+    service: docs,
+    log: log.child({ subsystem: 'yjs' }),
+    maxMessageBytes: config.docMaxUpdateBytes,
+  });
   addDocRoutes({ router, service: docs, tokens, maxBodyBytes: config.maxBodyBytes });
   closers.push(async () => {
     await docs.close();
