@@ -1,8 +1,12 @@
 // the parts of the wire contract an application needs (so apps depend on the SDK only)
 export type {
+  AttachmentRef,
+  Channel,
+  ChatMessage,
   DocInfo,
   DocVersionInfo,
   ErrorCode,
+  MyChannel,
   PeerInfo,
   PersonPresence,
   PresenceState,
@@ -12,7 +16,7 @@ export type {
   TierProfile,
 } from '@moim/protocol';
 export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol';
-export type { ChatEvents } from './chat/Chat.ts';
+export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
 export type { DocHandle } from './docs/Docs.ts';
 export { Docs, wsUrl } from './docs/Docs.ts';

@@ -118,6 +118,9 @@ class Shell {
       this.#show(true);
     });
     client.presence.watchActivity(window);
+    // diagnostics (and the browser tests) reach the session when debugging is switched on
+    if (localStorage.getItem('moim.debug') === '1')
+      (window as unknown as { __moim: unknown }).__moim = { ctx: this.ctx };
     this.#show(true);
   }
 

@@ -288,6 +288,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.safeEmit('localTrack', l.info);
   }
 
+  /** The browser's current send parameters of a published source (encodings as configured). */
+  senderParameters(source: MediaSource, index = 0): RTCRtpSendParameters | undefined {
+    return this.#local.get(PRODUCER_KEY(source, index))?.producer.rtpSender?.getParameters();
+  }
+
   async raiseHand(raised = true): Promise<void> {
     await this.#client.request('room:raiseHand', { roomId: this.roomId, raised });
     this.#handRaised = raised;
