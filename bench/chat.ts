@@ -1,0 +1,377 @@
+/**
+ * bench:chat — N connected clients (up to 2,000) in private channels of 10, a target aggregate
+ * send rate; delivered messages per second, end-to-end latency p50/p95/p99, server CPU and
+ * memory. moim (every message validated, rate-limited, stored in SQLite before its ack and
+ * broadcast — `npm start` settings) against a bare socket.io server that only broadcasts (no
+ * validation, no storage): the ceiling of moim's stack. Same light clients, same machine, same run.
+ *
+ * Phases: `fixed` (the target load, default 1,000 messages/s in), then `search` (send rate in
+ * steps until p99 ≥ 100 ms or anything is lost/refused: the highest clean rate).
+ *
+ * `node bench/chat.ts` (quick, a few minutes) or `node bench/chat.ts --full`.
+ */
+import { PROTOCOL_VERSION } from '@moim/protocol';
+import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { startBaseline } from './lib/baselines.ts';
+import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
+import { GeneratorPool } from './lib/generators.ts';
+import { Histogram, type HistogramJSON } from './lib/histogram.ts';
+import { mintTokens, startMoim } from './lib/moim.ts';
+import { ProcMeter } from './lib/proc.ts';
+import { REPO_ROOT } from './lib/processes.ts';
+import { mib, Report } from './lib/report.ts';
+
+const SYSTEMS = ['socket.io bare', 'moim'] as const;
+type System = (typeof SYSTEMS)[number];
+
+const args = benchArgs();
+const QUICK = {
+  clients: 2000,
+  channelSize: 10,
+  rate: 1000,
+  fixedSec: 10,
+  searchStart: 1000,
+  searchFactor: 1.5,
+  searchMax: 20_000,
+  stepSec: 5,
+  textChars: 100,
+  generators: 2,
+  p99LimitMs: 100,
+  maxMinutes: 15,
+};
+const FULL: typeof QUICK = {
+  ...QUICK,
+  fixedSec: 30,
+  searchFactor: 1.2,
+  stepSec: 10,
+  maxMinutes: 45,
+};
+const P = { ...(args.full ? FULL : QUICK) };
+for (const [k, v] of Object.entries(args.set)) {
+  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
+  (P as Record<string, unknown>)[k] = v;
+}
+const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' : 'baseline'));
+const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
+const results: { fixed: Step[]; search: Step[] } = { fixed: [], search: [] };
+report.data.results = results;
+const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
+const pool = await GeneratorPool.start(`${REPO_ROOT}/bench/gen/chat-gen.ts`, P.generators);
+
+interface Step {
+  system: System;
+  phase: 'fixed' | 'search';
+  clients: number;
+  targetRate: number;
+  fired: number;
+  acked: number;
+  errors: Record<string, number>;
+  deliveries: number;
+  expectedDeliveries: number;
+  lost: number;
+  deliveredPerSec: number;
+  latency: ReturnType<Histogram['summary']>;
+  ackLatency: ReturnType<Histogram['summary']>;
+  serverCpuCores: number;
+  serverCpuUsPerDelivery: number;
+  serverRssMiB: number;
+  generatorCpuCores: number[];
+  clean: boolean;
+  generatorBound: boolean;
+}
+
+interface Conn {
+  system: System;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function connect(system: System): Promise<Conn> {
+  const n = P.clients;
+  let url: string;
+  let pid: number;
+  let stop: () => Promise<void>;
+  let auths: Record<string, unknown>[];
+  let subs: string[];
+  if (system === 'moim') {
+    const m = await startMoim();
+    url = m.url;
+    pid = m.pid;
+    stop = () => m.stop();
+    subs = Array.from({ length: n }, (_, i) => `chat${i}`);
+    const tokens = await mintTokens(
+      m.url,
+      subs.map((sub) => ({ name: sub, sub, ttlSeconds: 6 * 3600 })),
+      16,
+    );
+    auths = tokens.map((token) => ({ token, protocol: PROTOCOL_VERSION }));
+  } else {
+    const b = await startBaseline('socket.io bare', 'socketio-broadcast.ts');
+    url = b.url;
+    pid = b.pid;
+    stop = () => b.stop();
+    subs = Array.from({ length: n }, (_, i) => `chat${i}`);
+    auths = subs.map(() => ({}));
+  }
+  // client i lives in generator i % G: every channel spans the generators
+  const G = pool.size;
+  const t0 = performance.now();
+  await pool.all(
+    'connect',
+    (g) => ({
+      url,
+      clients: auths.map((auth, i) => ({ i, auth })).filter((c) => c.i % G === g),
+    }),
+    300_000,
+  );
+  const channels = Math.floor(n / P.channelSize);
+  const owners = Array.from({ length: channels }, (_, c) => c * P.channelSize);
+  const created = await pool.all<{ ids: string[] }>(
+    'createChannels',
+    (g) => ({
+      owners: owners
+        .filter((o) => o % G === g)
+        .map((o) => ({
+          i: o,
+          name: `bench ${o / P.channelSize}`,
+          members: subs.slice(o + 1, o + P.channelSize),
+        })),
+    }),
+    300_000,
+  );
+  const idOfOwner = new Map<number, string>();
+  for (let g = 0; g < G; g++) {
+    const mine = owners.filter((o) => o % G === g);
+    for (const [k, o] of mine.entries()) idOfOwner.set(o, created[g]!.ids[k]!);
+  }
+  const member = Array.from({ length: channels * P.channelSize }, (_, i) => i);
+  await pool.all(
+    'subscribe',
+    (g) => ({
+      subs: member.filter((i) => i % G === g).map((i) => ({ i, channelId: idOfOwner.get(i - (i % P.channelSize))! })),
+    }),
+    300_000,
+  );
+  log(`${system}: ${n} clients connected in ${channels} channels in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // warm-up: not recorded
+  await runStep({ system, pid, stop }, 'fixed', Math.min(200, P.rate), 2000, false);
+  return { system, pid, stop };
+}
+
+async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: number, keep = true): Promise<Step> {
+  const member = P.clients - (P.clients % P.channelSize);
+  await pool.all('reset');
+  const meter = new ProcMeter(() => [c.pid]).start();
+  const gen0 = pool.generators.map((g) => g.cpuSec());
+  const G = pool.size;
+  const sent = await pool.all<{ fired: number }>(
+    'send',
+    (g) => ({
+      senders: Array.from({ length: member }, (_, i) => i).filter((i) => i % G === g),
+      ratePerSec: rate / G,
+      durationMs,
+      textChars: P.textChars,
+    }),
+    durationMs + 60_000,
+  );
+  const fired = sent.reduce((a, s) => a + s.fired, 0);
+  type S = {
+    delivery: HistogramJSON;
+    ack: HistogramJSON;
+    deliveries: number;
+    acked: number;
+    errors: Record<string, number>;
+    pendingAcks: number;
+  };
+  let stats: S[] = [];
+  // drain: every send answered and every delivery in (bounded)
+  await waitUntil(
+    async () => {
+      stats = await pool.all<S>('stats');
+      const acked = stats.reduce((a, s) => a + s.acked, 0);
+      const errs = stats.reduce((a, s) => a + Object.values(s.errors).reduce((x, y) => x + y, 0), 0);
+      const deliveries = stats.reduce((a, s) => a + s.deliveries, 0);
+      return acked + errs >= fired && deliveries >= acked * P.channelSize ? true : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, label: 'drain', orUndefined: true },
+  );
+  const cpu = meter.stop();
+  const genCores = pool.generators.map((g, i) => (g.cpuSec() - gen0[i]!) / cpu.wallSec);
+  const delivery = new Histogram();
+  const ackH = new Histogram();
+  const errors: Record<string, number> = {};
+  let deliveries = 0;
+  let acked = 0;
+  for (const s of stats) {
+    delivery.merge(s.delivery);
+    ackH.merge(s.ack);
+    deliveries += s.deliveries;
+    acked += s.acked;
+    for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+  }
+  const expected = fired * P.channelSize;
+  const lat = delivery.summary();
+  const step: Step = {
+    system: c.system,
+    phase,
+    clients: P.clients,
+    targetRate: rate,
+    fired,
+    acked,
+    errors,
+    deliveries,
+    expectedDeliveries: expected,
+    lost: Math.max(0, expected - deliveries),
+    deliveredPerSec: deliveries / (durationMs / 1000),
+    latency: lat,
+    ackLatency: ackH.summary(),
+    serverCpuCores: cpu.cores,
+    serverCpuUsPerDelivery: deliveries ? (cpu.cpuSec * 1e6) / deliveries : Number.NaN,
+    serverRssMiB: mib(meter.peakRssBytes),
+    generatorCpuCores: genCores,
+    clean: acked === fired && deliveries === expected && lat.p99Ms < P.p99LimitMs,
+    // a generator process near a full core makes the figure a floor, not the server's limit
+    generatorBound: genCores.some((x) => x > 0.9),
+  };
+  if (keep) {
+    results[phase].push(step);
+    log(
+      `${c.system} ${phase} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} ms, ` +
+        `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU, ` +
+        `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}`,
+    );
+  }
+  await sleep(500);
+  return step;
+}
+
+async function withSystem(system: System, fn: (c: Conn) => Promise<void>): Promise<void> {
+  const c = await connect(system);
+  try {
+    await fn(c);
+  } finally {
+    await pool.all('close', () => ({}), 60_000).catch(() => {});
+    await c.stop();
+  }
+}
+
+function log(s: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+}
+
+try {
+  if (wants(args.only, 'fixed'))
+    for (const s of systems)
+      await withSystem(s, async (c) => void (await runStep(c, 'fixed', P.rate, P.fixedSec * 1000)));
+  if (wants(args.only, 'search'))
+    for (const s of [...systems].reverse())
+      await withSystem(s, async (c) => {
+        let fails = 0;
+        for (
+          let rate = P.searchStart, i = 0;
+          rate <= P.searchMax && i < 40;
+          rate = Math.round(rate * P.searchFactor), i++
+        ) {
+          const step = await runStep(c, 'search', rate, P.stepSec * 1000);
+          if (!step.clean) {
+            fails++;
+            if (fails >= 1) break;
+          }
+        }
+      });
+} catch (err) {
+  report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
+await finish(false);
+
+async function finish(partial: boolean): Promise<void> {
+  dog.cancel();
+  if (partial) report.note('the run hit its time bound; the tables hold what finished');
+  tables();
+  if (!args.dryRun) report.write();
+  await Promise.race([pool.stop(), sleep(15_000)]);
+}
+
+function tables(): void {
+  const row = (s: Step) => [
+    s.system,
+    s.targetRate,
+    Math.round(s.deliveredPerSec),
+    s.latency.p50Ms,
+    s.latency.p95Ms,
+    s.latency.p99Ms,
+    s.ackLatency.p99Ms,
+    s.lost,
+    Object.entries(s.errors)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '0',
+    s.serverCpuCores * 100,
+    s.serverCpuUsPerDelivery,
+    s.serverRssMiB,
+    s.generatorCpuCores.map((x) => `${Math.round(x * 100)}`).join(' + '),
+  ];
+  const columns = [
+    'system',
+    'msgs/s in',
+    'delivered/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'ack p99 ms',
+    'lost',
+    'refused',
+    'server CPU %',
+    'server CPU µs/delivery',
+    'server RSS MiB',
+    'generators CPU %',
+  ];
+  if (results.fixed.length) {
+    report.table({
+      title: `${P.clients} clients in channels of ${P.channelSize}, ${P.rate} messages/s in for ${P.fixedSec} s`,
+      columns,
+      rows: results.fixed.map(row),
+      notes: [
+        'Latency: from the send call in the sender’s generator to the `chat:message` frame at each member (all 10, the sender included). “ack”: send → acknowledgement (moim: after the message is stored). Generators are separate processes with light socket.io clients (bench/lib/lightio.ts).',
+      ],
+    });
+  }
+  if (results.search.length) {
+    report.table({
+      title: `Highest clean send rate at ${P.clients} clients (p99 < ${P.p99LimitMs} ms, nothing lost or refused), ${P.stepSec} s steps`,
+      columns: [...columns, 'clean', 'generator-bound'],
+      rows: results.search.map((s) => [...row(s), s.clean, s.generatorBound]),
+    });
+  }
+  const bare = results.fixed.find((s) => s.system === 'socket.io bare');
+  const moim = results.fixed.find((s) => s.system === 'moim');
+  if (moim) {
+    report.target(
+      `chat at ${P.clients} clients, ${P.rate} msgs/s in: p99 ≤ 10 ms`,
+      `moim p99 ${moim.latency.p99Ms} ms (${Math.round(moim.deliveredPerSec)} deliveries/s, lost ${moim.lost})${bare ? `; bare socket.io ${bare.latency.p99Ms} ms` : ''}`,
+      moim.latency.p99Ms <= 10 && moim.lost === 0,
+    );
+    if (bare) {
+      const ratio = moim.serverCpuUsPerDelivery / bare.serverCpuUsPerDelivery;
+      report.target(
+        'server CPU per delivered message ≤ 2× the bare baseline',
+        `moim ${moim.serverCpuUsPerDelivery.toFixed(1)} µs vs bare ${bare.serverCpuUsPerDelivery.toFixed(1)} µs (${ratio.toFixed(2)}×)`,
+        ratio <= 2,
+      );
+    }
+  }
+  const best = (sys: System) => {
+    const clean = results.search.filter((s) => s.system === sys && s.clean);
+    return clean.length ? Math.max(...clean.map((s) => s.targetRate)) : 0;
+  };
+  if (results.search.some((s) => s.system === 'moim') && results.search.some((s) => s.system === 'socket.io bare')) {
+    const m = best('moim');
+    const b = best('socket.io bare');
+    const bound = results.search.some((s) => s.generatorBound);
+    report.target(
+      `highest clean send rate at ${P.clients} clients ≥ 0.7× the bare baseline`,
+      `moim ${m}/s vs bare ${b}/s (${b ? (m / b).toFixed(2) : '?'}×)${bound ? '; some steps were generator-bound (see table)' : ''}`,
+      b > 0 ? m >= 0.7 * b : null,
+    );
+  }
+}
