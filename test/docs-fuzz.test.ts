@@ -369,6 +369,8 @@ describe('hostile input on /yjs', () => {
         await new Promise((r) => setImmediate(r));
       }
       expect((await closed).code).toBe(DOC_CLOSE.TOO_LARGE.code);
+      // the last client left: the document unloads once its writes are committed
+      await until(() => capped.app.docs.loadedCount === 0, { what: 'unload' });
       const rows = await capped.app.stores.docs.loadContent('capped');
       const bytes = (rows.state?.byteLength ?? 0) + rows.updates.reduce((n, u) => n + u.update.byteLength, 0);
       expect(bytes).toBeLessThanOrEqual(20000);

@@ -1,7 +1,7 @@
 import { DOC_CLOSE, type DocCloseReason } from '@moim/protocol';
 import type { WebSocket } from 'ws';
-import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
+import type { Document } from './Document.ts';
 
 /** A slow reader whose send buffer grows beyond this is dropped (it resyncs on reconnect). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -9,27 +9,46 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** One y-websocket client of one document. */
 export class DocConnection {
   readonly ws: WebSocket;
-  readonly principal: Principal;
+  /** The person (`sub` of the token). Only what is needed is kept: connections are many. */
+  readonly sub: string;
   readonly docName: string;
   readonly canWrite: boolean;
-  readonly log: Logger;
+  /** Token expiry (ms since the epoch). */
+  readonly expiresAt: number;
+  /** The document once loaded; frames that arrived before are kept in `early`. */
+  doc: Document | undefined;
+  early: Uint8Array[] | undefined = [];
+  readonly #parentLog: Logger;
+  #log: Logger | undefined;
   /** Awareness client ids this connection announced (removed when it leaves). */
   readonly awarenessIds = new Set<number>();
   #closed = false;
 
-  constructor(opts: { ws: WebSocket; principal: Principal; docName: string; canWrite: boolean; log: Logger }) {
+  constructor(opts: {
+    ws: WebSocket;
+    sub: string;
+    docName: string;
+    canWrite: boolean;
+    expiresAt: number;
+    log: Logger;
+  }) {
     this.ws = opts.ws;
-    this.principal = opts.principal;
+    this.sub = opts.sub;
     this.docName = opts.docName;
     this.canWrite = opts.canWrite;
-    this.log = opts.log;
-    opts.ws.once('close', () => {
-      this.#closed = true;
-    });
+    this.expiresAt = opts.expiresAt;
+    this.#parentLog = opts.log;
   }
 
-  get sub(): string {
-    return this.principal.sub;
+  /** The socket closed (called by the owner's close listener). */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  /** A child logger with `doc` and `sub`, made on first use (most connections never log). */
+  get log(): Logger {
+    this.#log ??= this.#parentLog.child({ doc: this.docName, sub: this.sub });
+    return this.#log;
   }
 
   get closed(): boolean {

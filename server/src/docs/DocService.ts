@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import {
   type DocCloseReason,
   type DocContent,
@@ -40,6 +39,11 @@ interface DocEntry {
 
 const DEFAULT_POLICY: DocPolicy = { exportAllowed: true };
 
+/** How often open connections are checked for an expired token. */
+const EXPIRY_SWEEP_MS = 5_000;
+
+const ignoreError = (): void => {};
+
 /** Frames a client may send before its document finished loading (then it is dropped). */
 const MAX_EARLY_FRAMES = 64;
 
@@ -58,7 +62,8 @@ export class DocService {
   /** Open document names per person, with a connection count each. */
   readonly #openByPerson = new Map<string, Map<string, number>>();
   readonly #deleting = new Set<string>();
-  readonly #sockets = new Set<WebSocket>();
+  readonly #conns = new Set<DocConnection>();
+  readonly #expirySweep: NodeJS.Timeout;
   readonly #loadedGauge: Gauge;
   readonly #connGauge: Gauge;
   readonly #updates: Counter<'outcome'>;
@@ -89,6 +94,8 @@ export class DocService {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
       registers,
     });
+    this.#expirySweep = setInterval(this.#sweepExpired, EXPIRY_SWEEP_MS);
+    this.#expirySweep.unref();
     this.#committer = new GroupCommitter(opts.store, {
       onCommit: (n, s) => {
         commitSeconds.observe(s);
@@ -114,11 +121,9 @@ export class DocService {
    * (`DOC_CLOSE`): 4404 bad name, 4401 no/invalid token, 4403 no grant, 4410 being deleted,
    * 4429 too many documents open.
    */
-  accept(ws: WebSocket, req: IncomingMessage): void {
-    this.#sockets.add(ws);
-    ws.once('close', () => this.#sockets.delete(ws));
-    ws.on('error', (err) => this.#log.debug({ err }, 'document socket error'));
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  accept(ws: WebSocket, requestUrl: string): void {
+    ws.on('error', ignoreError);
+    const url = new URL(requestUrl, 'http://localhost');
     const refuse = (reason: DocCloseReason, detail?: string) => closeSocket(ws, reason, detail);
     if (this.#closing) {
       refuse('GOING_AWAY');
@@ -156,56 +161,71 @@ export class DocService {
       refuse('TOO_MANY_DOCUMENTS', `at most ${this.#opts.limits.maxOpenPerPerson}`);
       return;
     }
-    const log = this.#log.child({ doc: name, sub: principal.sub });
-    const conn = new DocConnection({ ws, principal, docName: name, canWrite, log });
+    // keep only what the connection needs (sub, grant, expiry): connections are many
+    const conn = new DocConnection({
+      ws,
+      sub: principal.sub,
+      docName: name,
+      canWrite,
+      expiresAt: principal.token.exp * 1000,
+      log: this.#log,
+    });
+    this.#conns.add(conn);
     this.#connGauge.inc();
+    ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
+    ws.once('close', () => this.#onClose(conn));
+    void this.#join(conn);
+  }
 
-    let doc: Document | undefined;
-    let early: Uint8Array[] | undefined = [];
-    ws.on('message', (data, isBinary) => {
-      const frame = isBinary ? toUint8Array(data) : undefined;
-      if (!frame) {
-        conn.close('MALFORMED', 'binary frames only');
+  async #join(conn: DocConnection): Promise<void> {
+    const name = conn.docName;
+    try {
+      if (conn.canWrite && !(await this.#store.get(name))) {
+        await this.#store.create({ name, owner: conn.sub, policy: DEFAULT_POLICY });
+      }
+      const opened = await this.#open(name);
+      if (conn.closed) {
+        opened.release();
         return;
       }
-      if (doc) doc.handleMessage(conn, frame);
-      else if (early && early.length < MAX_EARLY_FRAMES) early.push(frame);
-      else conn.close('TOO_LARGE', 'too many messages before the document loaded');
-    });
-    ws.once('close', () => {
-      this.#connGauge.dec();
-      this.#removeOpen(principal.sub, name);
-      doc?.removeConnection(conn);
-    });
-    // token expiry ends the session: 4401 tells the client to come back with a fresh token
-    const expiresIn = principal.token.exp * 1000 - Date.now();
-    const expiry = setTimeout(() => conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED'), Math.min(expiresIn, 2 ** 31 - 1));
-    expiry.unref();
-    ws.once('close', () => clearTimeout(expiry));
-
-    void (async () => {
-      try {
-        if (canWrite && !(await this.#store.get(name))) {
-          await this.#store.create({ name, owner: principal.sub, policy: DEFAULT_POLICY });
-        }
-        const opened = await this.#open(name);
-        if (conn.closed) {
-          opened.release();
-          return;
-        }
-        opened.addConnection(conn);
-        opened.release();
-        doc = opened;
-        const frames = early ?? [];
-        early = undefined;
-        for (const f of frames) opened.handleMessage(conn, f);
-        log.debug({ canWrite }, 'document client joined');
-      } catch (err) {
-        log.error({ err }, 'opening a document failed');
-        conn.close('RELOAD', 'could not open the document');
-      }
-    })();
+      opened.addConnection(conn);
+      opened.release();
+      conn.doc = opened;
+      const frames = conn.early ?? [];
+      conn.early = undefined;
+      for (const f of frames) opened.handleMessage(conn, f);
+      this.#log.debug({ doc: name, sub: conn.sub, canWrite: conn.canWrite }, 'document client joined');
+    } catch (err) {
+      this.#log.error({ err, doc: name, sub: conn.sub }, 'opening a document failed');
+      conn.close('RELOAD', 'could not open the document');
+    }
   }
+
+  #onMessage(conn: DocConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (!isBinary) {
+      conn.close('MALFORMED', 'binary frames only');
+      return;
+    }
+    const frame = toUint8Array(data);
+    if (conn.doc) conn.doc.handleMessage(conn, frame);
+    else if (conn.early && conn.early.length < MAX_EARLY_FRAMES) conn.early.push(frame);
+    else conn.close('TOO_LARGE', 'too many messages before the document loaded');
+  }
+
+  #onClose(conn: DocConnection): void {
+    conn.markClosed();
+    if (!this.#conns.delete(conn)) return;
+    this.#connGauge.dec();
+    this.#removeOpen(conn.sub, conn.docName);
+    conn.doc?.removeConnection(conn);
+    conn.doc = undefined;
+  }
+
+  /** Token expiry ends a session (checked every few seconds): 4401 tells the client to come back with a fresh token. */
+  #sweepExpired = (): void => {
+    const now = Date.now();
+    for (const conn of this.#conns) if (conn.expiresAt <= now) conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED');
+  };
 
   #addOpen(sub: string, name: string): boolean {
     let open = this.#openByPerson.get(sub);
@@ -265,7 +285,7 @@ export class DocService {
       store: this.#store,
       committer: this.#committer,
       limits: this.#opts.limits,
-      log: this.#log.child({ doc: name }),
+      log: this.#log, // every document log line carries `doc` itself
       onRefused: (outcome) => this.#updates.inc({ outcome }),
       onStored: (n) => this.#updates.inc({ outcome: 'stored' }, n),
     });
@@ -473,13 +493,11 @@ export class DocService {
   /** Close every client (1001), flush writes, unload every document. Idempotent. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const ws of this.#sockets) {
-      if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1001, 'server shutting down');
-    }
+    clearInterval(this.#expirySweep);
+    for (const conn of this.#conns) conn.close('GOING_AWAY');
     const docs = await Promise.all([...this.#docs.values()].map((e) => e.promise.catch(() => undefined)));
     await Promise.all(docs.map((d) => d?.close('GOING_AWAY')));
     await this.#committer.flush();
-    for (const ws of this.#sockets) ws.terminate();
   }
 }
 

@@ -107,7 +107,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
     this.#log = deps.log;
     this.#bytes = bytes;
     this.#uncompacted = uncompacted;
-    this.onListenerError = (event, err) => this.#log.error({ err, event }, 'document listener failed');
+    this.onListenerError = (event, err) => this.#log.error({ err, event, doc: name }, 'document listener failed');
     this.awareness = new awarenessProtocol.Awareness(ydoc);
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.#onAwareness);

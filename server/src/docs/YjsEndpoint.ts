@@ -1,10 +1,19 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
 import type { DocService } from './DocService.ts';
 
 export const YJS_PATH_PREFIX = '/yjs/';
+
+/** Sockets that answered the last ping (shared listeners: no closure per connection). */
+const alive = new WeakSet<WebSocket>();
+function markAlive(this: WebSocket): void {
+  alive.add(this);
+}
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
 
 /** Ping interval; a client that misses one pong is dropped (the stock provider reconnects). */
 const PING_INTERVAL_MS = 30_000;
@@ -19,7 +28,6 @@ export class YjsEndpoint {
   readonly #http: HttpServer;
   readonly #service: DocService;
   readonly #ping: NodeJS.Timeout;
-  readonly #alive = new WeakSet<object>();
 
   constructor(opts: { http: HttpServer; service: DocService; log: Logger; maxMessageBytes: number }) {
     this.#http = opts.http;
@@ -36,11 +44,11 @@ export class YjsEndpoint {
     opts.http.on('upgrade', this.#onUpgrade);
     this.#ping = setInterval(() => {
       for (const ws of this.#wss.clients) {
-        if (!this.#alive.has(ws)) {
+        if (!alive.has(ws)) {
           ws.terminate();
           continue;
         }
-        this.#alive.delete(ws);
+        alive.delete(ws);
         ws.ping();
       }
     }, PING_INTERVAL_MS);
@@ -48,14 +56,18 @@ export class YjsEndpoint {
   }
 
   #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!req.url?.startsWith(YJS_PATH_PREFIX)) return;
-    socket.on('error', () => socket.destroy());
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#alive.add(ws);
-      ws.on('pong', () => this.#alive.add(ws));
-      this.#service.accept(ws, req);
-    });
+    const url = req.url;
+    if (!url?.startsWith(YJS_PATH_PREFIX)) return;
+    socket.on('error', destroySelf);
+    // the callback keeps only the URL string: no closure retains the request (memory per connection)
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accepted(ws, url));
   };
+
+  #accepted(ws: WebSocket, url: string): void {
+    alive.add(ws);
+    ws.on('pong', markAlive);
+    this.#service.accept(ws, url);
+  }
 
   close(): void {
     clearInterval(this.#ping);

@@ -76,4 +76,6 @@ export interface DocStore {
   /** Newest first. */
   listVersions(name: string, query: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]>;
   getVersion(name: string, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined>;
+  /** Release what the store holds besides the shared connection (e.g. a writer thread). */
+  close(): Promise<void>;
 }

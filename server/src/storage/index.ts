@@ -17,6 +17,7 @@ import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { ChatStore } from './ChatStore.ts';
+export type { DocContentRows, DocRecord, DocStore, DocVersionInput, StoredDocUpdate, StoredDocVersion } from './DocStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
 
@@ -46,15 +47,17 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
   db.migrate(sqliteMigrations);
   const chat = new SqliteChatStore(db);
+  const docs = new SqliteDocStore(db);
   return {
     kind: 'sqlite',
     chat,
     blobs: new FsBlobStore(path.join(opts.dataDir, 'blobs')),
     audit: new SqliteAuditStore(db),
-    docs: new SqliteDocStore(db),
+    docs,
     presence: new SqlitePresenceStore(db),
     rooms: new SqliteRoomStore(db),
     async close() {
+      await docs.close();
       await chat.close();
       db.close();
     },

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
@@ -48,10 +49,59 @@ const toVersion = (r: VersionRow): StoredDocVersion => ({
   bytes: r.bytes,
 });
 
+/**
+ * Documents on SQLite. Appends go through a worker thread with its own connection (see
+ * docAppendWorker.ts) so a commit's fsync does not stall the event loop; everything else runs on
+ * the shared connection. An in-memory database appends in-thread.
+ */
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDb;
-  constructor(db: SqliteDb) {
+  readonly #file: string | undefined;
+  #worker: Worker | undefined;
+  #nextRequest = 1;
+  readonly #requests = new Map<number, { resolve: (ids: number[]) => void; reject: (err: Error) => void }>();
+  #closed = false;
+
+  constructor(db: SqliteDb, opts: { appendInWorker?: boolean } = {}) {
     this.#db = db;
+    const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
+    this.#file = (opts.appendInWorker ?? true) && main?.file ? main.file : undefined;
+  }
+
+  #appendWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./docAppendWorker.ts', import.meta.url), { workerData: { file: this.#file } });
+    worker.unref();
+    worker.on('message', (msg: { id: number; ids?: number[]; error?: string }) => {
+      const req = this.#requests.get(msg.id);
+      if (!req) return;
+      this.#requests.delete(msg.id);
+      if (this.#requests.size === 0) worker.unref();
+      if (msg.error !== undefined) req.reject(new Error(`appending document updates failed: ${msg.error}`));
+      else req.resolve(msg.ids ?? []);
+    });
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const req of this.#requests.values()) req.reject(err);
+      this.#requests.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`document append worker exited (${code})`)));
+    this.#worker = worker;
+    return worker;
+  }
+
+  /** Stop the append worker (after the last append resolved). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (!worker) return;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+    });
   }
 
   async get(name: string): Promise<DocRecord | undefined> {
@@ -124,6 +174,16 @@ export class SqliteDocStore implements DocStore {
 
   async appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]> {
     if (entries.length === 0) return [];
+    if (this.#closed) throw new Error('document store is closed');
+    if (this.#file) {
+      const worker = this.#appendWorker();
+      const id = this.#nextRequest++;
+      return new Promise((resolve, reject) => {
+        this.#requests.set(id, { resolve, reject });
+        worker.ref();
+        worker.postMessage({ id, entries });
+      });
+    }
     const now = Date.now();
     return this.#db.tx(() => {
       const ids: number[] = [];
