@@ -119,8 +119,14 @@ class Shell {
     });
     client.presence.watchActivity(window);
     // diagnostics (and the browser tests) reach the session when debugging is switched on
-    if (localStorage.getItem('moim.debug') === '1')
-      (window as unknown as { __moim: unknown }).__moim = { ctx: this.ctx };
+    if (localStorage.getItem('moim.debug') === '1') {
+      const docs = new Map<string, () => string>();
+      (window as unknown as { __moim: unknown }).__moim = {
+        ctx: this.ctx,
+        docs,
+        docText: (name: string) => docs.get(name)?.() ?? null,
+      };
+    }
     this.#show(true);
   }
 

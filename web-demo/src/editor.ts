@@ -54,9 +54,12 @@ export function createEditor(
   const host = h('div', { class: 'editor-host' });
   parent.append(host, status);
   const view = new EditorView({ state, parent: host });
+  const debug = (window as unknown as { __moim?: { docs?: Map<string, () => string> } }).__moim;
+  debug?.docs?.set(handle.name, () => ytext.toString());
   return {
     view,
     destroy: () => {
+      debug?.docs?.delete(handle.name);
       handle.provider.off('sync', onSync);
       view.destroy();
       undoManager.destroy();

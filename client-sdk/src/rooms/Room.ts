@@ -76,6 +76,10 @@ interface Attachment {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+const ROOM_EVENTS = ['room:peerJoined', 'room:peerLeft', 'room:handRaised', 'room:removed', 'room:closed'] as const;
+type RoomEventName = (typeof ROOM_EVENTS)[number];
+type EarlyEvent = { [E in RoomEventName]: { event: E; payload: Args<E> } }[RoomEventName];
+
 const PRODUCER_KEY = (source: MediaSource, index: number) => `${source}:${index}`;
 
 /**
@@ -98,6 +102,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   #recv: types.Transport | undefined;
   #sendCreating: Promise<types.Transport> | undefined;
   readonly #peers = new Map<string, RemotePeer>();
+  /** Peers announced by events since the last join answer (a rejoin's snapshot may predate them). */
+  readonly #announced = new Set<string>();
   readonly #local = new Map<string, { info: LocalTrack; producer: types.Producer }>();
   readonly #remote = new Map<string, RemoteTrack>();
   readonly #attached = new Map<string, Attachment>();
@@ -110,8 +116,22 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Join a room: load the device, create the receive transport, announce capabilities. */
   static async join(deps: RoomDeps, roomId: string, displayName?: string): Promise<Room> {
-    const res = await deps.client.request('room:join', { roomId, ...(displayName ? { displayName } : {}) });
+    // the server may announce another peer before it answers the join: keep such events and
+    // replay them once the room object exists
+    const early: EarlyEvent[] = [];
+    const offs = ROOM_EVENTS.map((event) =>
+      deps.client.onServer(event, ((e: { roomId: string }) => {
+        if (e.roomId === roomId) early.push({ event, payload: e } as EarlyEvent);
+      }) as never),
+    );
+    let res: JoinResponse;
+    try {
+      res = await deps.client.request('room:join', { roomId, ...(displayName ? { displayName } : {}) });
+    } finally {
+      for (const off of offs) off();
+    }
     const room = new Room(deps, res, displayName);
+    for (const e of early) room.#roomEvent(e);
     try {
       await room.#setUp(res);
     } catch (err) {
@@ -629,39 +649,56 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
+  /** Room-level events (peers, hands, removal, closure); also replayed when they came before the join answer. */
+  #roomEvent(e: EarlyEvent): void {
+    if (e.payload.roomId !== this.roomId || this.#closed) return;
+    switch (e.event) {
+      case 'room:peerJoined': {
+        const peer = e.payload.peer;
+        if (peer.peerId === this.#peerId) return;
+        const known = this.#peers.has(peer.peerId);
+        this.#peers.set(peer.peerId, { ...peer });
+        this.#announced.add(peer.peerId);
+        if (!known) this.safeEmit('peerJoined', { ...peer });
+        return;
+      }
+      case 'room:peerLeft': {
+        const { peerId, reason } = e.payload;
+        this.#announced.delete(peerId);
+        if (!this.#peers.delete(peerId)) return;
+        for (const t of [...this.#remote.values()]) if (t.peerId === peerId) this.#dropRemote(t.consumerId);
+        this.safeEmit('peerLeft', { peerId, reason });
+        return;
+      }
+      case 'room:handRaised': {
+        const { peerId, raised } = e.payload;
+        if (peerId === this.#peerId) this.#handRaised = raised;
+        const peer = this.#peers.get(peerId);
+        if (peer) peer.handRaised = raised;
+        this.safeEmit('handRaised', { peerId, raised });
+        return;
+      }
+      case 'room:removed':
+        this.safeEmit('removed', { reason: e.payload.reason });
+        this.#dispose('removed');
+        return;
+      case 'room:closed':
+        // the worker died: join again and the room is re-created on a live worker
+        if (e.payload.reason === 'WORKER_DIED') void this.#serial(() => this.#rejoin(false)).catch(() => {});
+        else this.#dispose(e.payload.reason);
+        return;
+    }
+  }
+
   #listen(): void {
     const mine = (e: { roomId: string }) => e.roomId === this.roomId && !this.#closed;
     const c = this.#client;
+    for (const event of ROOM_EVENTS)
+      this.#off.push(
+        c.onServer(event, ((payload: EarlyEvent['payload']) =>
+          this.#roomEvent({ event, payload } as EarlyEvent)) as never),
+      );
     this.#off.push(
-      c.onServer('room:peerJoined', (e) => {
-        if (!mine(e) || e.peer.peerId === this.#peerId) return;
-        this.#peers.set(e.peer.peerId, { ...e.peer });
-        this.safeEmit('peerJoined', { ...e.peer });
-      }),
-      c.onServer('room:peerLeft', (e) => {
-        if (!mine(e)) return;
-        this.#peers.delete(e.peerId);
-        for (const t of [...this.#remote.values()]) if (t.peerId === e.peerId) this.#dropRemote(t.consumerId);
-        this.safeEmit('peerLeft', { peerId: e.peerId, reason: e.reason });
-      }),
-      c.onServer('room:handRaised', (e) => {
-        if (!mine(e)) return;
-        if (e.peerId === this.#peerId) this.#handRaised = e.raised;
-        const peer = this.#peers.get(e.peerId);
-        if (peer) peer.handRaised = e.raised;
-        this.safeEmit('handRaised', { peerId: e.peerId, raised: e.raised });
-      }),
-      c.onServer('room:removed', (e) => {
-        if (!mine(e)) return;
-        this.safeEmit('removed', { reason: e.reason });
-        this.#dispose('removed');
-      }),
-      c.onServer('room:closed', (e) => {
-        if (!mine(e)) return;
-        // the worker died: join again and the room is re-created on a live worker
-        if (e.reason === 'WORKER_DIED') void this.#serial(() => this.#rejoin(false)).catch(() => {});
-        else this.#dispose(e.reason);
-      }),
       c.onServer('media:newConsumer', (e, ack) => {
         if (!mine(e)) return;
         void this.#onNewConsumer(e, ack);
@@ -753,6 +790,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #rejoin(tryResume: boolean): Promise<void> {
     if (this.#closed) return;
     let res: JoinResponse;
+    this.#announced.clear();
     try {
       res = await this.#client.request('room:join', {
         roomId: this.roomId,
@@ -815,7 +853,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #reconcilePeers(peers: PeerInfo[]): void {
     const now = new Set(peers.map((p) => p.peerId));
     for (const id of [...this.#peers.keys()]) {
-      if (now.has(id)) continue;
+      if (now.has(id) || this.#announced.has(id)) continue;
       this.#peers.delete(id);
       this.safeEmit('peerLeft', { peerId: id, reason: 'reconnect' });
     }

@@ -1,12 +1,507 @@
+import type { ChatMessage, MyChannel, PendingMessage } from '@moim/client-sdk';
 import type { View } from '../context.ts';
-import { h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { coalesce, h, mount } from '../dom.ts';
+import { getLang, t } from '../i18n.ts';
+import { siteLabel } from '../sites.ts';
+import { formatDateTime, formatTime } from '../time.ts';
+import { initial } from './presence.ts';
 
-/** Chat: channels and direct messages (filled in once the chat protocol is served). */
-export const chatView: View = (root) => {
-  mount(
-    root,
-    h('div', { class: 'page' }, h('h1', null, t('chatTitle')), h('p', { class: 'muted' }, t('chatUnavailable'))),
+const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
+
+/** `#/chat[/<channelId>[/thread/<seq>]]`: channels and direct messages, a conversation, a thread. */
+export const chatView: View = (root, ctx, params) => {
+  const { client } = ctx;
+  const chat = client.chat;
+  const channelId = params[0];
+  const threadSeq = params[1] === 'thread' && params[2] ? Number(params[2]) : undefined;
+  const list = h('nav', { class: 'channel-list card', 'aria-label': t('channels') });
+  const main = h('section', { class: 'conversation card' });
+  const thread = h('aside', { class: 'thread-panel card', hidden: threadSeq === undefined });
+  const layout = h('div', { class: `chat${threadSeq !== undefined ? ' with-thread' : ''}` }, list, main, thread);
+  mount(root, h('div', { class: 'page chat-page' }, layout));
+  chat.activeChannel = channelId ?? null;
+
+  // names of the people in conversations, learnt from presence
+  const asked = new Set<string>();
+  const nameOf = (sub: string): string => {
+    const p = client.presence.people.get(sub);
+    if (p?.name) return p.name;
+    if (!asked.has(sub)) {
+      asked.add(sub);
+      void client.presence.get([sub]).then(renderAll, () => {});
+    }
+    return sub;
+  };
+  const channelLabel = (c: MyChannel): string => {
+    if (c.kind === 'site' && c.site) return `# ${siteLabel(c.site, getLang())}`;
+    if (c.kind === 'dm') return c.name;
+    return `# ${c.name}`;
+  };
+
+  // ------------------------------------------------------------------------------- channel list
+  // the forms are built once (typing in them survives updates); the lists are re-rendered
+  const channelsBox = h('ul', { class: 'channels' });
+  const dmsBox = h('ul', { class: 'dms' });
+  const dmSelect = h('select', { id: 'dm-person', 'aria-label': t('newDm') });
+  const dmForm = h(
+    'form',
+    {
+      class: 'row wrap',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        if (!dmSelect.value) return;
+        const ch = await chat.openDm([dmSelect.value]).catch(report);
+        if (ch) ctx.navigate(`#/chat/${encodeURIComponent(ch.id)}`);
+      },
+    },
+    dmSelect,
+    h('button', { type: 'submit', class: 'small' }, t('newDm')),
   );
-  return () => {};
+  const newName = h('input', { id: 'new-channel', placeholder: t('newChannel'), maxlength: '80' });
+  const isPrivate = h('input', { type: 'checkbox', id: 'new-channel-private' });
+  const noDownload = h('input', { type: 'checkbox', id: 'new-channel-nodownload' });
+  mount(
+    list,
+    h('h2', null, t('channels')),
+    channelsBox,
+    h('h2', null, t('directMessages')),
+    dmsBox,
+    dmForm,
+    h(
+      'form',
+      {
+        class: 'new-channel',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          const name = newName.value.trim();
+          if (!name) return;
+          const ch = await chat
+            .createChannel({
+              name,
+              kind: isPrivate.checked ? 'private' : 'public',
+              ...(noDownload.checked ? { policy: { downloadsAllowed: false } } : {}),
+            })
+            .catch(report);
+          if (ch) ctx.navigate(`#/chat/${encodeURIComponent(ch.id)}`);
+        },
+      },
+      newName,
+      h('label', { class: 'check' }, isPrivate, h('span', null, t('privateChannel'))),
+      h('label', { class: 'check' }, noDownload, h('span', null, t('noDownloads'))),
+      h('button', { type: 'submit', class: 'small' }, t('create')),
+    ),
+  );
+  const renderList = () => {
+    const channels = chat.myChannels.sort((a, b) => a.name.localeCompare(b.name));
+    const item = (c: MyChannel) =>
+      h(
+        'li',
+        null,
+        h(
+          'a',
+          {
+            href: `#/chat/${encodeURIComponent(c.id)}`,
+            dataset: { channel: c.id },
+            ...(c.id === channelId ? { 'aria-current': 'page' } : {}),
+          },
+          h('span', { class: 'channel-name' }, channelLabel(c)),
+          c.unread > 0 && c.id !== channelId ? h('span', { class: 'unread' }, String(c.unread)) : null,
+        ),
+      );
+    mount(channelsBox, channels.filter((c) => c.kind !== 'dm').map(item));
+    mount(dmsBox, channels.filter((c) => c.kind === 'dm').map(item));
+    const people = [...client.presence.people.values()].filter((p) => p.sub !== client.me.sub);
+    const chosen = dmSelect.value;
+    mount(
+      dmSelect,
+      people.map((p) => h('option', { value: p.sub, selected: p.sub === chosen }, p.name ?? p.sub)),
+    );
+    dmForm.hidden = people.length === 0;
+  };
+
+  // ------------------------------------------------------------------------------- messages
+  const messageEl = (m: ChatMessage, inThread: boolean): HTMLElement => {
+    const mine = m.sender === client.me.sub;
+    const deleted = m.deletedAt !== null;
+    const channel = chat.myChannels.find((c) => c.id === m.channelId);
+    const downloads = channel?.policy.downloadsAllowed !== false;
+    const body = h('div', { class: 'body' }, deleted ? t('deleted') : m.text);
+    const actions = deleted
+      ? null
+      : h(
+          'div',
+          { class: 'message-actions' },
+          QUICK_REACTIONS.map((emoji) =>
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'ghost small',
+                title: t('react'),
+                onclick: () => void chat.react(m.channelId, m.seq, emoji).catch(report),
+              },
+              emoji,
+            ),
+          ),
+          inThread || m.threadRoot !== null
+            ? null
+            : h(
+                'a',
+                { class: 'button ghost small', href: `#/chat/${encodeURIComponent(m.channelId)}/thread/${m.seq}` },
+                m.replyCount > 0 ? t('replies', { n: m.replyCount }) : t('reply'),
+              ),
+          mine
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'ghost small',
+                  onclick: () => {
+                    const editor = h('textarea', { value: m.text, rows: '2' });
+                    body.replaceChildren(
+                      editor,
+                      h(
+                        'div',
+                        { class: 'row' },
+                        h(
+                          'button',
+                          {
+                            type: 'button',
+                            class: 'small primary',
+                            onclick: () => void chat.edit(m.channelId, m.seq, editor.value).then(renderAll, report),
+                          },
+                          t('save'),
+                        ),
+                        h('button', { type: 'button', class: 'small', onclick: () => renderAll() }, t('cancel')),
+                      ),
+                    );
+                    editor.focus();
+                  },
+                },
+                t('edit'),
+              )
+            : null,
+          mine
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'ghost small',
+                  onclick: () => void chat.delete(m.channelId, m.seq).catch(report),
+                },
+                t('delete'),
+              )
+            : null,
+        );
+    return h(
+      'article',
+      { class: `message${deleted ? ' deleted' : ''}${mine ? ' mine' : ''}`, dataset: { seq: String(m.seq) } },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initial(nameOf(m.sender))),
+      h(
+        'div',
+        { class: 'message-main' },
+        h(
+          'div',
+          { class: 'meta' },
+          h('span', { class: 'author' }, nameOf(m.sender)),
+          h(
+            'time',
+            { class: 'muted', datetime: new Date(m.createdAt).toISOString(), title: formatDateTime(m.createdAt) },
+            formatTime(m.createdAt),
+          ),
+          m.editedAt !== null && !deleted ? h('span', { class: 'muted' }, t('edited')) : null,
+        ),
+        body,
+        m.attachments.length && !deleted
+          ? h(
+              'div',
+              { class: 'attachments' },
+              m.attachments.map((a) =>
+                h(
+                  'span',
+                  { class: 'attachment' },
+                  h('span', null, `📎 ${a.name}`),
+                  h('span', { class: 'muted' }, `${Math.max(1, Math.round(a.size / 1024))} KB`),
+                  downloads
+                    ? h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'small',
+                          onclick: async () => {
+                            const link = await chat.attachmentLink(m.channelId, a.id).catch(report);
+                            if (link) {
+                              const anchor = h('a', { href: link.url, download: a.name, rel: 'noopener' });
+                              anchor.click();
+                            }
+                          },
+                        },
+                        t('download'),
+                      )
+                    : h('span', { class: 'muted' }, t('downloadForbidden')),
+                ),
+              ),
+            )
+          : null,
+        m.reactions.length
+          ? h(
+              'div',
+              { class: 'reactions' },
+              m.reactions.map((r) => {
+                const reacted = r.people.includes(client.me.sub);
+                return h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: `reaction${reacted ? ' mine' : ''}`,
+                    title: r.people.map(nameOf).join(', '),
+                    onclick: () => void chat.react(m.channelId, m.seq, r.emoji, !reacted).catch(report),
+                  },
+                  `${r.emoji} ${r.count}`,
+                );
+              }),
+            )
+          : null,
+        actions,
+      ),
+    );
+  };
+
+  const pendingEl = (p: PendingMessage): HTMLElement =>
+    h(
+      'article',
+      { class: 'message pending', dataset: { pending: p.clientMsgId } },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initial(ctx.identity.name)),
+      h(
+        'div',
+        { class: 'message-main' },
+        h(
+          'div',
+          { class: 'meta' },
+          h('span', { class: 'author' }, ctx.identity.name),
+          h('span', { class: 'muted' }, '…'),
+        ),
+        h('div', { class: 'body muted' }, p.text),
+        p.error
+          ? h(
+              'div',
+              { class: 'error' },
+              `${t('errorPrefix')}: ${p.error.message} `,
+              h('button', { type: 'button', class: 'small', onclick: () => chat.discard(p.clientMsgId) }, t('delete')),
+            )
+          : null,
+      ),
+    );
+
+  const composer = (id: string, threadRoot?: number): HTMLElement => {
+    const text = h('textarea', {
+      rows: '2',
+      placeholder: t('messagePlaceholder'),
+      'aria-label': t('messagePlaceholder'),
+      class: threadRoot === undefined ? 'compose-main' : 'compose-thread',
+    });
+    const file = h('input', { type: 'file', class: 'file', 'aria-label': t('attach') });
+    const send = async () => {
+      const value = text.value.trim();
+      const chosen = file.files?.[0];
+      if (!value && !chosen) return;
+      text.value = '';
+      chat.typing(id, false);
+      try {
+        const attachments = chosen ? [(await chat.upload(id, chosen, chosen.name)).id] : [];
+        file.value = '';
+        const mentions = [...client.presence.people.values()]
+          .filter((p) => p.name && value.includes(`@${p.name}`))
+          .map((p) => p.sub);
+        await chat.send(id, value, {
+          ...(threadRoot !== undefined ? { threadRoot } : {}),
+          ...(attachments.length ? { attachments } : {}),
+          ...(mentions.length ? { mentions } : {}),
+        });
+      } catch (err) {
+        report(err);
+      }
+    };
+    text.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        void send();
+      }
+    });
+    text.addEventListener('input', () => chat.typing(id, text.value.length > 0));
+    text.addEventListener('blur', () => chat.typing(id, false));
+    return h(
+      'form',
+      {
+        class: 'composer',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void send();
+        },
+      },
+      text,
+      h('label', { class: 'button small', title: t('attach') }, '📎', file),
+      h('button', { type: 'submit', class: 'primary' }, t('send')),
+    );
+  };
+
+  let scroller: HTMLElement | undefined;
+  let threadScroller: HTMLElement | undefined;
+  const typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });
+
+  const renderConversation = () => {
+    if (!channelId) {
+      mount(main, h('p', { class: 'muted' }, t('selectChannel')));
+      return;
+    }
+    const c = chat.myChannels.find((x) => x.id === channelId);
+    const atBottom = !scroller || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+    const timeline = chat.messages(channelId).filter((m) => m.threadRoot === null);
+    const pending = chat.pending(channelId).filter((p) => p.threadRoot === null);
+    scroller = h(
+      'div',
+      { class: 'messages', id: 'messages' },
+      chat.hasOlder(channelId) && timeline.length > 0
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'ghost small',
+              onclick: () => void chat.loadOlder(channelId).then(renderAll, report),
+            },
+            t('loadOlder'),
+          )
+        : null,
+      timeline.length === 0 && pending.length === 0 ? h('p', { class: 'muted' }, t('noMessages')) : null,
+      timeline.map((m) => messageEl(m, false)),
+      pending.map(pendingEl),
+    );
+    mount(
+      main,
+      h(
+        'header',
+        { class: 'conversation-head' },
+        h('h1', null, c ? channelLabel(c) : channelId),
+        c?.topic ? h('p', { class: 'muted' }, c.topic) : null,
+      ),
+      scroller,
+      typingLine,
+      composer(channelId),
+    );
+    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
+  };
+
+  const renderThread = () => {
+    if (!channelId || threadSeq === undefined) return;
+    const all = chat.messages(channelId);
+    const rootMsg = all.find((m) => m.seq === threadSeq);
+    const replies = all.filter((m) => m.threadRoot === threadSeq);
+    threadScroller = h(
+      'div',
+      { class: 'messages thread-messages' },
+      rootMsg ? messageEl(rootMsg, true) : null,
+      h('hr'),
+      replies.map((m) => messageEl(m, true)),
+      chat
+        .pending(channelId)
+        .filter((p) => p.threadRoot === threadSeq)
+        .map(pendingEl),
+    );
+    mount(
+      thread,
+      h(
+        'header',
+        { class: 'row' },
+        h('h2', null, t('thread')),
+        h('a', { href: `#/chat/${encodeURIComponent(channelId)}`, class: 'button ghost small' }, t('closeThread')),
+      ),
+      threadScroller,
+      composer(channelId, threadSeq),
+    );
+    threadScroller.scrollTop = threadScroller.scrollHeight;
+  };
+
+  const renderTyping = () => {
+    if (!channelId) return;
+    const names = chat.typingIn(channelId).map(nameOf);
+    typingLine.textContent = names.length ? t('typing', { names: names.join(', ') }) : '';
+  };
+
+  // keep what is being typed: re-render message lists, not the composers, on events
+  const renderMessages = coalesce(() => {
+    const keep = document.activeElement;
+    const typingMain = keep instanceof HTMLTextAreaElement && main.contains(keep) ? keep.value : null;
+    const typingThread = keep instanceof HTMLTextAreaElement && thread.contains(keep) ? keep.value : null;
+    renderConversation();
+    renderThread();
+    renderTyping();
+    if (typingMain !== null) restoreDraft(main, '.compose-main', typingMain);
+    if (typingThread !== null) restoreDraft(thread, '.compose-thread', typingThread);
+  });
+  const renderAll = () => {
+    renderList();
+    renderMessages();
+  };
+
+  const onMessage = (m: ChatMessage) => {
+    if (m.channelId !== channelId) return;
+    renderMessages();
+    if (document.visibilityState === 'visible') void chat.read(channelId).catch(() => {});
+  };
+  const onUpdated = (m: ChatMessage) => m.channelId === channelId && renderMessages();
+  const onPending = (e: { channelId: string }) => e.channelId === channelId && renderMessages();
+  const onTyping = (e: { channelId: string }) => e.channelId === channelId && renderTyping();
+  const onChannels = coalesce(renderList);
+  chat.on('message', onMessage);
+  chat.on('updated', onUpdated);
+  chat.on('pending', onPending);
+  chat.on('typing', onTyping);
+  chat.on('channels', onChannels);
+  client.presence.on('update', onChannels);
+
+  renderAll();
+  void (async () => {
+    try {
+      const channels = await chat.channels();
+      if (!channelId) {
+        const home = channels.find((c) => c.kind === 'site') ?? channels[0];
+        if (home) ctx.navigate(`#/chat/${encodeURIComponent(home.id)}`);
+        return;
+      }
+      if (!chat.myChannels.some((c) => c.id === channelId)) {
+        const info = await chat.getChannel(channelId);
+        if (!info.member && info.channel.kind !== 'private' && info.channel.kind !== 'dm') await chat.join(channelId);
+      }
+      await chat.subscribe(channelId);
+      if (threadSeq !== undefined) await chat.thread(channelId, threadSeq);
+      await chat.read(channelId).catch(() => {});
+    } catch (err) {
+      report(err);
+    }
+    renderAll();
+    (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
+  })();
+
+  function report(err: unknown): undefined {
+    ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+    return undefined;
+  }
+
+  return () => {
+    chat.off('message', onMessage);
+    chat.off('updated', onUpdated);
+    chat.off('pending', onPending);
+    chat.off('typing', onTyping);
+    chat.off('channels', onChannels);
+    client.presence.off('update', onChannels);
+    if (chat.activeChannel === channelId) chat.activeChannel = null;
+  };
 };
+
+function restoreDraft(container: HTMLElement, selector: string, value: string): void {
+  const el = container.querySelector<HTMLTextAreaElement>(selector);
+  if (!el) return;
+  el.value = value;
+  el.focus();
+  el.setSelectionRange(value.length, value.length);
+}

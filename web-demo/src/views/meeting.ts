@@ -474,6 +474,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       ),
     );
   }
+  mount(deviceBox, h('summary', null, icon('gear'), h('span', null, t('devicesTitle'))));
   deviceBox.addEventListener('toggle', () => {
     if (deviceBox.open) void renderDevices();
   });

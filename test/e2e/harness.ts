@@ -1,0 +1,281 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+export const root = path.resolve(import.meta.dirname, '../..');
+export const artifacts = path.join(root, 'test-artifacts', 'e2e');
+
+// ------------------------------------------------------------------------------------- server
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Start the server exactly as `npm start` does (node server/src/main.ts) on a free port with a temporary data folder. */
+export function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-'));
+  const child = spawn(process.execPath, ['server/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MOIM_DATA_DIR: dataDir,
+      MOIM_RTC_PORT: '0',
+      MOIM_SFU_WORKERS: '1',
+      MOIM_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return new Promise((resolve, reject) => {
+    const onData = () => {
+      const m = /moim ready at (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      child.stdout!.off('data', onData);
+      const url = m[1]!.replace('localhost', '127.0.0.1');
+      resolve({ url, port: Number(new URL(url).port), child, output: () => out, stop });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+// ------------------------------------------------------------------------------------- browser
+
+/** Debian's Chromium with fake camera(s) and microphone; never a downloaded browser. */
+export function launchBrowser(opts: { cameras?: number } = {}): Promise<Browser> {
+  const fake = opts.cameras
+    ? `--use-fake-device-for-media-stream=device-count=${opts.cameras}`
+    : '--use-fake-device-for-media-stream';
+  return chromium.launch({
+    executablePath: process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      fake,
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      // background tabs must keep decoding (two people share one browser process)
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+}
+
+export interface Person {
+  name: string;
+  site: string;
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught errors of the page (tests fail on any). */
+  errors: string[];
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A person in their own browser context, signed in through the dev sign-in form. */
+export async function signIn(
+  browser: Browser,
+  url: string,
+  who: { name: string; site: string; role?: 'member' | 'manager' | 'admin'; lang?: 'ko' | 'en' },
+  viewport = DESKTOP,
+): Promise<Person> {
+  const lang = who.lang ?? 'ko';
+  const context = await browser.newContext({
+    viewport,
+    locale: lang === 'ko' ? 'ko-KR' : 'en-US',
+    timezoneId: 'Asia/Seoul',
+    permissions: ['camera', 'microphone'],
+  });
+  await context.addInitScript(() => localStorage.setItem('moim.debug', '1'));
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`${who.name}: ${err.stack ?? err.message}`));
+  await page.goto(url);
+  await page.locator('#signin-name').fill(who.name);
+  await page.locator('#signin-site').selectOption(who.site);
+  await page.locator('#signin-role').selectOption(who.role ?? 'member');
+  await page.locator('form.signin button[type=submit]').click();
+  await page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
+  return { name: who.name, site: who.site, context, page, errors };
+}
+
+/** Save a screenshot under test-artifacts/e2e/. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifacts, { recursive: true });
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/** Screenshots at desktop and phone width. */
+export async function shots(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize() ?? DESKTOP;
+  await shot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  await shot(page, `${name}-phone`);
+  await page.setViewportSize(size);
+}
+
+// ------------------------------------------------------------------------------------- media
+
+export interface InboundFigures {
+  consumerId: string;
+  peerId: string;
+  kind: 'audio' | 'video';
+  source: string;
+  index: number;
+  framesDecoded: number;
+  bytesReceived: number;
+}
+
+/** Per-consumer inbound-rtp figures of the meeting on this page (via the app's debug hook). */
+export function inbound(page: Page): Promise<InboundFigures[]> {
+  return page.evaluate(async () => {
+    type Track = {
+      consumerId: string;
+      peerId: string;
+      kind: 'audio' | 'video';
+      source: string;
+      index: number;
+      getStats(): Promise<RTCStatsReport>;
+    };
+    const w = window as unknown as { __moim?: { ctx: { meeting?: { room: { remoteTracks: Track[] } } } } };
+    const tracks = w.__moim?.ctx.meeting?.room.remoteTracks ?? [];
+    const out: InboundFigures[] = [];
+    for (const t of tracks) {
+      const stats = await t.getStats();
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== t.kind) return;
+        out.push({
+          consumerId: t.consumerId,
+          peerId: t.peerId,
+          kind: t.kind,
+          source: t.source,
+          index: t.index,
+          framesDecoded: Number(s.framesDecoded ?? 0),
+          bytesReceived: Number(s.bytesReceived ?? 0),
+        });
+      });
+    }
+    return out;
+  });
+}
+
+/**
+ * Wait until every consumer matching `filter` keeps receiving: video `framesDecoded` and audio
+ * `bytesReceived` grow between two readings (at least `count` such consumers).
+ */
+export async function expectFlowing(
+  page: Page,
+  filter: (f: InboundFigures) => boolean,
+  count: number,
+  timeoutMs = 45_000,
+): Promise<InboundFigures[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const a = (await inbound(page)).filter(filter);
+    await page.waitForTimeout(1500);
+    const b = (await inbound(page)).filter(filter);
+    const growing = b.filter((x) => {
+      const before = a.find((y) => y.consumerId === x.consumerId);
+      if (!before) return false;
+      return x.kind === 'video'
+        ? x.framesDecoded > before.framesDecoded && x.framesDecoded > 0
+        : x.bytesReceived > before.bytesReceived;
+    });
+    if (growing.length >= count) return growing;
+    if (Date.now() > deadline)
+      throw new Error(`media not flowing (want ${count}): ${JSON.stringify({ before: a, after: b })}`);
+  }
+}
+
+/** The text of an open shared document on this page (from Yjs, not the editor's DOM). */
+export function docText(p: { page: Page }, name: string): Promise<string | null> {
+  return p.page.evaluate((n) => {
+    const w = window as unknown as { __moim?: { docText?(name: string): string | null } };
+    return w.__moim?.docText?.(n) ?? null;
+  }, name);
+}
+
+// ------------------------------------------------------------------------------------- network
+
+/**
+ * A TCP proxy in front of the server for one browser: `cut()` resets every connection through it
+ * and refuses new ones until `restore()`. Media (UDP/TCP straight to the SFU) is not proxied.
+ */
+export async function tcpProxy(targetPort: number): Promise<{
+  url: string;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<net.Socket>();
+  let blocked = false;
+  const server = net.createServer((client) => {
+    if (blocked) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      sockets.delete(client);
+      sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      blocked = true;
+      for (const s of sockets) s.resetAndDestroy();
+      sockets.clear();
+    },
+    restore() {
+      blocked = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
