@@ -126,6 +126,16 @@ export async function signIn(
   return { name: who.name, site: who.site, context, page, errors };
 }
 
+/** Errors the app showed (error toasts), taken from the page so each test sees only its own. */
+export function shownErrors(p: { page: Page }): Promise<string[]> {
+  return p.page
+    .evaluate(() => {
+      const w = window as unknown as { __moim?: { errors: string[] } };
+      return w.__moim ? w.__moim.errors.splice(0) : [];
+    })
+    .catch(() => []);
+}
+
 /** Save a screenshot under test-artifacts/e2e/. */
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(artifacts, { recursive: true });

@@ -8,6 +8,7 @@ import {
   type ServerProcess,
   shot,
   shots,
+  shownErrors,
   signIn,
   startServer,
 } from './harness.ts';
@@ -42,6 +43,8 @@ describe('two people at two sites', () => {
     // any uncaught error in either page fails the test that caused it
     const errors = [...kim.errors.splice(0), ...lee.errors.splice(0)];
     expect(errors).toEqual([]);
+    // and nothing went wrong that the app had to show
+    expect([...(await shownErrors(kim)), ...(await shownErrors(lee))]).toEqual([]);
   });
 
   it('each sees the other on the presence board, grouped by site', async () => {

@@ -124,6 +124,7 @@ class Shell {
       (window as unknown as { __moim: unknown }).__moim = {
         ctx: this.ctx,
         docs,
+        errors: [] as string[],
         docText: (name: string) => docs.get(name)?.() ?? null,
       };
     }
@@ -226,6 +227,7 @@ class Shell {
   }
 
   #toast(message: string, kind: 'info' | 'error'): void {
+    if (kind === 'error') (window as unknown as { __moim?: { errors: string[] } }).__moim?.errors.push(message);
     const el = h('div', { class: `toast toast-${kind}` }, message);
     this.#toasts.appendChild(el);
     setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);

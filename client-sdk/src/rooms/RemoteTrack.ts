@@ -9,6 +9,8 @@ export class RemoteTrack {
   readonly kind: 'audio' | 'video';
   readonly source: MediaSource;
   readonly index: number;
+  /** mediasoup consumer type: `simple`, `simulcast`, `svc` or `pipe` (only simulcast and svc have layers). */
+  readonly type: string;
   readonly consumer: types.Consumer;
   /** The sender paused it (muted, camera off). */
   producerPaused: boolean;
@@ -29,6 +31,7 @@ export class RemoteTrack {
     this.kind = info.kind;
     this.source = info.source;
     this.index = info.index;
+    this.type = info.type;
     this.consumer = consumer;
     this.producerPaused = info.producerPaused;
   }
@@ -40,6 +43,11 @@ export class RemoteTrack {
   /** Not receiving media (paused by its sender or by this client). */
   get paused(): boolean {
     return this.producerPaused || this.locallyPaused;
+  }
+
+  /** Whether the sender publishes several layers to choose from. */
+  get layered(): boolean {
+    return this.type === 'simulcast' || this.type === 'svc';
   }
 
   get closed(): boolean {

@@ -47,6 +47,11 @@ export interface RoomEvents {
   localTrackEnded: (track: LocalTrack) => void;
   localTrackPaused: (track: LocalTrack & { byModerator: boolean }) => void;
   localTrackResumed: (track: LocalTrack) => void;
+  /**
+   * A published video track delivered no frame to its sender (a device the browser opens but
+   * cannot encode, such as a depth camera). The app usually unpublishes it.
+   */
+  localTrackStalled: (track: LocalTrack) => void;
   activeSpeaker: (e: { peerId: string; producerId: string }) => void;
   audioLevels: (levels: Args<'media:audioLevels'>['levels']) => void;
   /** Periodic figures from WebRTC stats and the server's scores. */
@@ -65,6 +70,8 @@ export interface RoomDeps {
   client: MoimClient;
   createDevice: () => Promise<Device>;
   qualityIntervalMs: number;
+  /** Check this long after publishing a video track that frames reach its sender (0: never). */
+  stallCheckMs: number;
   onClosed: (room: Room) => void;
 }
 
@@ -386,7 +393,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Ask for a simulcast layer yourself (0 = lowest). */
   async setPreferredLayer(track: RemoteTrack, spatialLayer: number): Promise<void> {
-    if (track.preferredSpatialLayer === spatialLayer || track.closed) return;
+    if (track.preferredSpatialLayer === spatialLayer || track.closed || !track.layered) return;
     track.preferredSpatialLayer = spatialLayer;
     await this.#client.request('media:setPreferredLayers', {
       roomId: this.roomId,
@@ -564,8 +571,22 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     this.#local.set(key, { info, producer });
     this.#watchEnded(info);
+    if (video && this.#deps.stallCheckMs > 0) this.#watchStall(info, producer);
     this.safeEmit('localTrack', info);
     return info;
+  }
+
+  #watchStall(info: LocalTrack, producer: types.Producer): void {
+    setTimeout(async () => {
+      if (producer.closed || producer.paused || this.#closed) return;
+      const stats = await producer.getStats().catch(() => undefined);
+      let frames = 0;
+      stats?.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'media-source' && typeof s.frames === 'number') frames += s.frames;
+        if (s.type === 'outbound-rtp' && typeof s.framesEncoded === 'number') frames += s.framesEncoded;
+      });
+      if (frames === 0 && !producer.closed) this.safeEmit('localTrackStalled', info);
+    }, this.#deps.stallCheckMs);
   }
 
   #watchEnded(info: LocalTrack): void {
@@ -637,7 +658,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (!visible) return;
       const rect = a.element.getBoundingClientRect();
       const dpr = typeof devicePixelRatio === 'number' ? devicePixelRatio : 1;
-      if (track.source === 'camera' && rect.width > 0) {
+      if (track.source === 'camera' && track.layered && rect.width > 0) {
         const layer = chooseSpatialLayer(this.#profile.cameraEncodings, this.#profile.maxVideo, {
           width: rect.width * dpr,
           height: rect.height * dpr,

@@ -8,6 +8,8 @@ export interface RoomsOptions {
   createDevice?: () => Promise<Device>;
   /** How often each room emits `quality` (only while someone listens). 0 turns it off. @default 3000 */
   qualityIntervalMs?: number;
+  /** Check this long after publishing a video track that frames reach its sender. 0 turns it off. @default 8000 */
+  stallCheckMs?: number;
 }
 
 export interface RoomsEvents {
@@ -52,6 +54,7 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
         client: this.#client,
         createDevice: this.#opts.createDevice ?? defaultDevice,
         qualityIntervalMs: this.#opts.qualityIntervalMs ?? 3000,
+        stallCheckMs: this.#opts.stallCheckMs ?? 8000,
         onClosed: (room) => {
           if (this.#joined.get(room.roomId) !== room) return;
           this.#joined.delete(room.roomId);

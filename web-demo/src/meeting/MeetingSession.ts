@@ -56,6 +56,10 @@ export class MeetingSession {
       if (l.byModerator) ctx.toast(t('mutedByModerator'));
       this.#changed();
     });
+    room.on('localTrackStalled', (l) => {
+      ctx.toast(t('cameraStalled', { n: l.index + 1 }), 'error');
+      void room.unpublish(l.source, l.index).catch(() => {});
+    });
     room.on('activeSpeaker', ({ peerId }) => {
       this.activeSpeaker = peerId;
       this.#changed();

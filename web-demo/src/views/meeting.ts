@@ -402,7 +402,13 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
         g.remove();
         groups.delete(site);
       }
-      for (const [site, list] of bySite) {
+      // the other sites first and large, my own site last and small
+      const mySite = siteOf(me.sub) ?? 'hq';
+      const order = [...bySite.keys()].sort(
+        (a, b) => Number(a === mySite) - Number(b === mySite) || a.localeCompare(b),
+      );
+      for (const site of order) {
+        const list = bySite.get(site)!;
         let g = groups.get(site);
         if (!g) {
           g = h(
@@ -413,11 +419,12 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
           );
           groups.set(site, g);
         }
+        g.classList.toggle('own-site', site === mySite);
         g.querySelector('h2')!.textContent = site === 'unknown' ? '…' : siteLabel(site, getLang());
         const box = g.querySelector('.site-tiles')!;
         for (const tl of list)
           if (tl.el.parentElement !== box || box.lastElementChild !== tl.el) box.appendChild(tl.el);
-        if (g.parentElement !== stage) stage.appendChild(g);
+        stage.appendChild(g);
       }
     } else {
       for (const w of wanted) if (w.tile.el.parentElement !== stage) stage.appendChild(w.tile.el);
