@@ -61,6 +61,12 @@ describe('two people at two sites', () => {
     expect(await kim.page.locator('.person-status b').count()).toBe(0);
     await shots(kim.page, 'presence-ko');
     await shots(lee.page, 'presence-en');
+    // the interface language switches at once (and back)
+    await kim.page.locator('header select.lang').selectOption('en');
+    await kim.page.locator('header nav a[data-route="presence"]', { hasText: 'People' }).waitFor();
+    await kim.page.locator('.site-group[data-kind="hq"] h2', { hasText: 'Headquarters' }).waitFor();
+    await kim.page.locator('header select.lang').selectOption('ko');
+    await kim.page.locator('header nav a[data-route="presence"]', { hasText: '근무 현황' }).waitFor();
   });
 
   it('a chat message goes both ways', async () => {
@@ -133,6 +139,14 @@ describe('two people at two sites', () => {
         );
     }
     expect(await notes(kim)).toBe(await notes(lee));
+    // raise hand: the other side sees it on the tile
+    await lee.page.locator('#ctl-hand').click();
+    await kim.page.locator('#stage .tile:not(.local) .flag.hand').waitFor({ timeout: 15_000 });
+    // a moderator mutes the other person: their microphone shows muted on both sides
+    await kim.page.locator('#stage .tile:not(.local)').hover();
+    await kim.page.locator('#stage .tile:not(.local) .mod-menu button').first().click();
+    await lee.page.locator('#ctl-mic[aria-pressed="true"]').waitFor({ timeout: 15_000 });
+    await kim.page.locator('#stage .tile:not(.local) .flag.muted').waitFor({ timeout: 15_000 });
     await shots(kim.page, 'meeting-standard-ko');
     await shots(lee.page, 'meeting-standard-en');
   });

@@ -427,7 +427,9 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
         stage.appendChild(g);
       }
     } else {
-      for (const w of wanted) if (w.tile.el.parentElement !== stage) stage.appendChild(w.tile.el);
+      // keep the wanted order (moving a playing video within one task does not pause it)
+      const inOrder = wanted.every((w, i) => stage.children[i] === w.tile.el);
+      if (!inOrder) for (const w of wanted) stage.appendChild(w.tile.el);
       stage.dataset.count = String(Math.min(wanted.length, 9));
     }
     people.textContent = t('participants', { n: room.peers.size + 1 });
