@@ -23,6 +23,8 @@
 #   MOIM_CACHE_DIR                cache root (default: $HOME/.cache/moim)
 #   MOIM_MEDIASOUP_DIR            mediasoup package dir (default: ./node_modules/mediasoup)
 #   MOIM_MEDIASOUP_LOCAL_BUILD=1  skip the GitHub prebuilt attempt
+#   MOIM_PREBUILT_PROBE_URL       URL probed to decide on that attempt (default https://github.com;
+#                                 with MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL for a mirror)
 #   MOIM_MEDIASOUP_FORCE=1        ignore stamp and cache, rebuild
 #   MOIM_BUILD_JOBS               parallel compile jobs (default: 2)
 #   MOIM_MESON_ARGS               extra `meson setup` arguments
@@ -49,7 +51,11 @@ if [ -n "${MEDIASOUP_WORKER_BIN:-}" ]; then
 		log "MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN exists: using it, nothing to build"
 		exit 0
 	fi
-	warn "MEDIASOUP_WORKER_BIN='$MEDIASOUP_WORKER_BIN' is not a file: ignoring it here (unset it at run time, mediasoup would try to run it)"
+	if [ "$MEDIASOUP_WORKER_BIN" = skip ]; then
+		log "MEDIASOUP_WORKER_BIN=skip (used to stop mediasoup's own postinstall): ignored here; do not set it at run time"
+	else
+		warn "MEDIASOUP_WORKER_BIN='$MEDIASOUP_WORKER_BIN' is not a file: ignoring it here (unset it at run time, mediasoup would try to run it)"
+	fi
 fi
 
 # --- Locate mediasoup ----------------------------------------------------------------
@@ -150,7 +156,7 @@ fi
 
 # --- 4. Prebuilt download when GitHub is reachable -----------------------------------------
 if [ "${MOIM_MEDIASOUP_LOCAL_BUILD:-0}" != 1 ] && command -v curl >/dev/null 2>&1 &&
-	command -v node >/dev/null 2>&1 && curl -sS -m 4 -o /dev/null https://github.com 2>/dev/null; then
+	command -v node >/dev/null 2>&1 && curl -sS -m 4 -o /dev/null "${MOIM_PREBUILT_PROBE_URL:-https://github.com}" 2>/dev/null; then
 	log "github.com reachable: trying mediasoup's own postinstall (prebuilt worker download)"
 	rm -f "$BIN" "$STAMP"
 	if (cd "$MS_DIR" && env -u MEDIASOUP_WORKER_BIN node npm-scripts.mjs postinstall </dev/null) &&
@@ -252,7 +258,7 @@ elif have_python_pip; then
 	fi
 	if [ "$ok" = 0 ]; then
 		rm -rf "$PIP_DIR"
-		python3 -m pip "${PIP_ARGS[@]}" --timeout 15 </dev/null >>"$LOG" 2>&1 && ok=1
+		python3 -m pip "${PIP_ARGS[@]}" --timeout 15 --retries 2 </dev/null >>"$LOG" 2>&1 && ok=1
 	fi
 	if [ "$ok" = 1 ] && [ -x "$PIP_DIR/bin/meson" ] && [ -x "$PIP_DIR/bin/ninja" ]; then
 		MESON="$PIP_DIR/bin/meson"
@@ -345,7 +351,8 @@ if [ -n "${MOIM_MESON_ARGS:-}" ]; then
 fi
 
 rm -rf "$BUILD_DIR"
-(cd "$WORKER_DIR" && run_step "meson setup (log: ${LOG#"$PWD"/})" "$MESON" setup "${MESON_SETUP_ARGS[@]}" "$BUILD_DIR")
+log "compiler output goes to ${LOG#"$PWD"/}"
+(cd "$WORKER_DIR" && run_step "meson setup" "$MESON" setup "${MESON_SETUP_ARGS[@]}" "$BUILD_DIR")
 run_step "compiling flatbuffers-generator (FBS headers)" "$MESON" compile -C "$BUILD_DIR" -j "$JOBS" flatbuffers-generator
 run_step "compiling mediasoup-worker with -j$JOBS (takes ~4 min on 2 cores)" "$MESON" compile -C "$BUILD_DIR" -j "$JOBS" mediasoup-worker
 
