@@ -13,10 +13,16 @@
  *
  * `node bench/sfu.ts` (quick) or `node bench/sfu.ts --full`; `--only=ramp` or `--only=chromium`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
 import { benchArgs, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { type SinkStats, startSink } from './lib/csink.ts';
 import { Generator } from './lib/generators.ts';
+import { Histogram } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { childPids, ProcMeter, procStat } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
@@ -278,7 +284,128 @@ async function ramp(system: System, variant: Variant): Promise<void> {
   }
 }
 
+/**
+ * Join-to-first-frame for a WebRTC client: headless Chromium (the flags of the e2e tests) loads
+ * a receive-only mediasoup-client page served by moim, joins a standard room whose one
+ * publisher sends the recorded VP8, and times `room:join` → first video frame presented.
+ * Each join is a fresh page and a fresh person.
+ */
+async function chromiumJoins(): Promise<void> {
+  const web = mkdtempSync(path.join(tmpdir(), 'moim-bench-web-'));
+  const replay = await Generator.start(RTP_GEN, 70);
+  let peers: Generator | undefined;
+  let m: Awaited<ReturnType<typeof startMoim>> | undefined;
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  try {
+    await build({
+      configFile: false,
+      logLevel: 'warn',
+      root: REPO_ROOT,
+      build: {
+        outDir: web,
+        emptyOutDir: false,
+        minify: true,
+        lib: {
+          entry: path.join(REPO_ROOT, 'bench', 'chromium', 'join-page.ts'),
+          name: 'moimJoinPage',
+          formats: ['iife'],
+          fileName: () => 'join.js',
+        },
+      },
+    });
+    const html = '<!doctype html><meta charset="utf-8"><title>moim bench</title><script src="/join.js"></script>';
+    writeFileSync(path.join(web, 'index.html'), html);
+    writeFileSync(path.join(web, 'join.html'), html);
+    m = await startMoim({ MOIM_SFU_WORKERS: '1', MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_WEB_ROOT: web });
+    peers = await Generator.start(`${REPO_ROOT}/bench/gen/media-peers.ts`, 71);
+    await peers.call('init', { url: m.url });
+    const tokens = await mintTokens(
+      m.url,
+      Array.from({ length: P.chromiumJoins + 2 }, (_, i) => ({
+        name: `viewer${i}`,
+        sub: `viewer${i}`,
+        ttlSeconds: 3600,
+      })),
+    );
+    const { roomId } = await peers.call<{ roomId: string }>('createRoom', { token: tokens[0] });
+    const { targets } = await peers.call<{ targets: { ssrc: number; ip: string; port: number }[] }>('addPublishers', {
+      roomId,
+      pubs: [{ token: tokens[1], ssrc: 0x7000 }],
+    });
+    await replay.call('replayAdd', { streams: targets });
+    browser = await chromium.launch({
+      executablePath: process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+      ],
+    });
+    const first = new Histogram();
+    const withConnect = new Histogram();
+    const all: Record<string, number>[] = [];
+    const failures: string[] = [];
+    for (let i = 0; i < P.chromiumJoins; i++) {
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${m.url}/join.html`, { timeout: 30_000 });
+        const t = (await page.evaluate(
+          ({ token, roomId }) =>
+            Promise.race([
+              (globalThis as unknown as { moim: { join(o: unknown): Promise<Record<string, number>> } }).moim.join({
+                token,
+                roomId,
+              }),
+              new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no frame within 20 s')), 20_000)),
+            ]),
+          { token: tokens[i + 2]!, roomId },
+        )) as Record<string, number>;
+        all.push(t);
+        first.record((t.firstFrame ?? 0) * 1000);
+        withConnect.record((t.connectToFirstFrame ?? 0) * 1000);
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      } finally {
+        await page.close().catch(() => {});
+      }
+    }
+    const mean = (k: string) => all.reduce((a, t) => a + (t[k] ?? 0), 0) / Math.max(1, all.length);
+    const row = {
+      joins: P.chromiumJoins,
+      ok: all.length,
+      failures,
+      joinToFirstFrame: first.summary(),
+      connectToFirstFrame: withConnect.summary(),
+      meanStagesMs: {
+        joined: mean('joined'),
+        transport: mean('transport'),
+        consumer: mean('consumer'),
+        transportConnected: mean('transportConnected'),
+        firstFrame: mean('firstFrame'),
+      },
+      keyFrameRequests: (await replay.call<{ keyFrameRequests: number }>('replayStats')).keyFrameRequests,
+      samples: all,
+    };
+    results.chromium.push(row);
+    log(
+      `chromium: ${all.length}/${P.chromiumJoins} joins, join → first frame p50 ${row.joinToFirstFrame.p50Ms} p95 ${row.joinToFirstFrame.p95Ms} ms`,
+    );
+  } finally {
+    await browser?.close().catch(() => {});
+    await peers?.call('close').catch(() => {});
+    await peers?.stop();
+    await m?.stop();
+    await replay.call('close').catch(() => {});
+    await replay.stop();
+    rmSync(web, { recursive: true, force: true });
+  }
+}
+
 try {
+  if (wants(args.only, 'chromium') && P.chromiumJoins > 0) await chromiumJoins();
   if (wants(args.only, 'ramp')) {
     for (const s of systems) await ramp(s, 'plain RTP');
     if (P.srtp) for (const s of [...systems].reverse()) await ramp(s, 'SRTP');
@@ -302,6 +429,51 @@ function capacity(system: System, variant: Variant): number {
 }
 
 function tables(): void {
+  type Ch = {
+    joins: number;
+    ok: number;
+    failures: string[];
+    joinToFirstFrame: ReturnType<Histogram['summary']>;
+    connectToFirstFrame: ReturnType<Histogram['summary']>;
+    meanStagesMs: Record<string, number>;
+  };
+  const ch = results.chromium as Ch[];
+  if (ch.length) {
+    const c = ch[0]!;
+    report.table({
+      title: 'Join-to-first-frame, WebRTC client (headless Chromium, mediasoup-client, recorded VP8 publisher)',
+      columns: [
+        'joins',
+        'ok',
+        'p50 ms',
+        'p95 ms',
+        'max ms',
+        'with socket connect: p95 ms',
+        'mean stages ms (joined / transport / consumer / ICE+DTLS / frame)',
+      ],
+      rows: [
+        [
+          c.joins,
+          c.ok,
+          c.joinToFirstFrame.p50Ms,
+          c.joinToFirstFrame.p95Ms,
+          c.joinToFirstFrame.maxMs,
+          c.connectToFirstFrame.p95Ms,
+          ['joined', 'transport', 'consumer', 'transportConnected', 'firstFrame']
+            .map((k) => Math.round(c.meanStagesMs[k] ?? 0))
+            .join(' / '),
+        ],
+      ],
+      notes: [
+        'From the `room:join` request (socket already connected) to the first frame presented by a <video> element (requestVideoFrameCallback). The publisher answers key-frame requests at once, as an encoder does.',
+      ],
+    });
+    report.target(
+      'join-to-first-frame p95 < 1 s',
+      `p95 ${c.joinToFirstFrame.p95Ms} ms over ${c.ok} joins${c.failures.length ? ` (${c.failures.length} failed)` : ''}`,
+      c.ok > 0 && c.failures.length === 0 ? c.joinToFirstFrame.p95Ms < 1000 : false,
+    );
+  }
   for (const variant of ['plain RTP', 'SRTP'] as const) {
     const rows = results.steps.filter((s) => s.variant === variant);
     if (!rows.length) continue;

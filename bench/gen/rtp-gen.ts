@@ -19,7 +19,11 @@ serve({
     return { streams: replayer.streams };
   },
   replayStats() {
-    return { sent: replayer?.sent ?? 0, streams: replayer?.streams ?? 0 };
+    return {
+      sent: replayer?.sent ?? 0,
+      streams: replayer?.streams ?? 0,
+      keyFrameRequests: replayer?.keyFrameRequests ?? 0,
+    };
   },
   async sinkOpen(args: { count: number }) {
     while (sinks.length < args.count) sinks.push(await RtpSink.open());

@@ -22,6 +22,25 @@ export interface Fixture {
   loopTs: number;
   packetsPerSecond: number;
   bitsPerSecond: number;
+  /** Indices of the packets that start a key frame. */
+  keyFrames: number[];
+}
+
+/** Whether an RTP packet carrying VP8 starts a key frame (RFC 7741 payload descriptor + VP8 frame tag). */
+export function startsVp8KeyFrame(p: Buffer): boolean {
+  const cc = p[0]! & 0x0f;
+  let h = 12 + cc * 4;
+  if ((p[0]! >> 4) & 1) h += 4 + p.readUInt16BE(h + 2) * 4;
+  const d0 = p[h]!;
+  let i = h + 1;
+  if (d0 & 0x80) {
+    const d1 = p[i++]!;
+    if (d1 & 0x80) i += p[i]! & 0x80 ? 2 : 1;
+    if (d1 & 0x40) i++;
+    if (d1 & 0x30) i++;
+  }
+  const start = (d0 & 0x10) !== 0 && (d0 & 0x07) === 0;
+  return start && (p[i]! & 0x01) === 0;
 }
 
 export function loadFixture(file = FIXTURE): Fixture {
@@ -41,8 +60,11 @@ export function loadFixture(file = FIXTURE): Fixture {
   const loopTs = offsetTs[offsetTs.length - 1]! + frameTs;
   const loopMs = loopTs / 90;
   const bytes = packets.reduce((s, p) => s + p.length, 0);
+  const keyFrames = packets.flatMap((p, i) => (startsVp8KeyFrame(p) ? [i] : []));
+  if (keyFrames[0] !== 0) throw new Error(`${file} must start with a key frame`);
   return {
     packets,
+    keyFrames,
     offsetTs,
     offsetMs: offsetTs.map((t) => t / 90),
     loopTs,
@@ -56,13 +78,15 @@ interface Stream {
   ssrc: number;
   ip: string;
   port: number;
-  /** Start of this stream's first loop (ms, performance.now()), staggered so streams do not burst together. */
-  start: number;
+  /** performance.now() at which recording offset 0 of the current segment is (re)played. */
+  origin: number;
+  /** RTP timestamp of recording offset 0 of the current segment. */
+  tsOrigin: number;
   next: number;
-  loop: number;
   seq: number;
-  tsBase: number;
+  lastTs: number;
   sent: number;
+  keyFrameRequests: number;
 }
 
 /**
@@ -78,7 +102,37 @@ export class Replayer {
   private constructor(fx: Fixture, socket: Socket) {
     this.#fx = fx;
     this.#socket = socket;
-    socket.on('message', () => {}); // RTCP from the SFU: drained, ignored
+    socket.on('message', (m: Buffer) => this.#onRtcp(m));
+  }
+
+  /**
+   * Like an encoder, answer a key-frame request (PLI or FIR) at once: the stream jumps to the
+   * next key frame of the recording (timestamps keep increasing).
+   */
+  #onRtcp(m: Buffer): void {
+    let o = 0;
+    for (let k = 0; k < 16 && o + 12 <= m.length; k++) {
+      const fmt = m[o]! & 0x1f;
+      const pt = m[o + 1]!;
+      const len = (m.readUInt16BE(o + 2) + 1) * 4;
+      if (pt === 206 && (fmt === 1 || fmt === 4)) {
+        const ssrc = fmt === 1 ? m.readUInt32BE(o + 8) : o + 16 <= m.length ? m.readUInt32BE(o + 12) : 0;
+        const s = this.#streams.find((x) => x.ssrc === ssrc);
+        if (s) this.#keyFrame(s);
+      }
+      o += len;
+    }
+  }
+
+  #keyFrame(s: Stream): void {
+    const fx = this.#fx;
+    s.keyFrameRequests++;
+    if (fx.keyFrames.includes(s.next) && s.sent > 0) return; // one is about to go out
+    const k = fx.keyFrames.find((i) => i > s.next) ?? 0;
+    const now = performance.now();
+    s.tsOrigin = (s.lastTs + 3000 - fx.offsetTs[k]!) >>> 0;
+    s.origin = now - fx.offsetMs[k]!;
+    s.next = k;
   }
 
   static async open(fx: Fixture): Promise<Replayer> {
@@ -94,12 +148,13 @@ export class Replayer {
     const phase = (this.#streams.length * 7.3) % 33;
     this.#streams.push({
       ...stream,
-      start: now + phase,
+      origin: now + phase,
+      tsOrigin: (stream.ssrc * 104729) >>> 0,
       next: 0,
-      loop: 0,
       seq: (stream.ssrc * 7919) & 0xffff,
-      tsBase: (stream.ssrc * 104729) >>> 0,
+      lastTs: 0,
       sent: 0,
+      keyFrameRequests: 0,
     });
     if (!this.#timer) this.#timer = setInterval(() => this.#tick(), 4);
   }
@@ -112,6 +167,10 @@ export class Replayer {
     return this.#streams.length;
   }
 
+  get keyFrameRequests(): number {
+    return this.#streams.reduce((s, x) => s + x.keyFrameRequests, 0);
+  }
+
   #tick(): void {
     const now = performance.now();
     const fx = this.#fx;
@@ -119,22 +178,25 @@ export class Replayer {
     for (const s of this.#streams) {
       // bounded: at most one loop's worth of packets per tick per stream
       for (let k = 0; k < n; k++) {
-        const due = s.start + s.loop * fx.loopMs + fx.offsetMs[s.next]!;
+        const due = s.origin + fx.offsetMs[s.next]!;
         if (due > now) break;
         const src = fx.packets[s.next]!;
         // a fresh buffer per packet: dgram may still hold the previous one when send() returns
         const out = Buffer.allocUnsafe(src.length);
         src.copy(out);
+        const ts = (s.tsOrigin + fx.offsetTs[s.next]!) >>> 0;
         out.writeUInt16BE(s.seq, 2);
-        out.writeUInt32BE((s.tsBase + s.loop * fx.loopTs + fx.offsetTs[s.next]!) >>> 0, 4);
+        out.writeUInt32BE(ts, 4);
         out.writeUInt32BE(s.ssrc, 8);
         this.#socket.send(out, s.port, s.ip);
+        s.lastTs = ts;
         s.seq = (s.seq + 1) & 0xffff;
         s.sent++;
         s.next++;
         if (s.next === n) {
           s.next = 0;
-          s.loop++;
+          s.origin += fx.loopMs;
+          s.tsOrigin = (s.tsOrigin + fx.loopTs) >>> 0;
         }
       }
     }
