@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DESKTOP,
   docText,
   expectFlowing,
   launchBrowser,
@@ -29,6 +30,15 @@ describe('two people at two sites', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
+    // the sign-in page, at both widths and in both languages
+    for (const locale of ['ko-KR', 'en-US']) {
+      const context = await browser.newContext({ locale, viewport: DESKTOP });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.locator('#signin-name').waitFor();
+      await shots(page, `signin-${locale.slice(0, 2)}`);
+      await context.close();
+    }
     kim = await signIn(browser, server.url, { name: '김민준', site: 'hq', role: 'manager', lang: 'ko' });
     lee = await signIn(browser, server.url, { name: 'Lee Seo-yeon', site: 'so-sejong', lang: 'en' });
   });
