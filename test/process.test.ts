@@ -1,47 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { PROTOCOL_VERSION } from '@moim/protocol';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+const servers: ServerProcess[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
 });
 
 /** Start the server exactly as `npm start` does (node server/src/main.ts) on a free port. */
-function startProcess(
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-proc-'));
-  const child = spawn(process.execPath, ['server/src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MOIM_DATA_DIR: dataDir,
-      MOIM_SFU_WORKERS: '1',
-      MOIM_RTC_PORT: '0',
-      MOIM_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const m = /moim ready at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!.replace('localhost', '127.0.0.1'), output: () => out });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+async function startProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServerProcess(env);
+  servers.push(server);
+  return server;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

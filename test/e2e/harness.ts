@@ -1,64 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { root, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 
-export const root = path.resolve(import.meta.dirname, '../..');
+export { root };
 export const artifacts = path.join(root, 'test-artifacts', 'e2e');
 
 // ------------------------------------------------------------------------------------- server
 
-export interface ServerProcess {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
+export type { ServerProcess } from '../support/serverProcess.ts';
 
 /** Start the server exactly as `npm start` does (node server/src/main.ts) on a free port with a temporary data folder. */
 export function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-'));
-  const child = spawn(process.execPath, ['server/src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MOIM_DATA_DIR: dataDir,
-      MOIM_RTC_PORT: '0',
-      MOIM_SFU_WORKERS: '1',
-      MOIM_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return new Promise((resolve, reject) => {
-    const onData = () => {
-      const m = /moim ready at (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      child.stdout!.off('data', onData);
-      const url = m[1]!.replace('localhost', '127.0.0.1');
-      resolve({ url, port: Number(new URL(url).port), child, output: () => out, stop });
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  return startServerProcess(env);
 }
 
 // ------------------------------------------------------------------------------------- browser
