@@ -1,4 +1,4 @@
-import type { AttachmentRef, ChannelKind, ChannelPolicy } from '@moim/protocol';
+import type { AttachmentRef, ChannelKind, ChannelPolicy, ChatMessage, Reaction } from '@moim/protocol';
 
 /**
  * Chat storage. Async and free of SQLite specifics so a PostgreSQL implementation fits
@@ -52,27 +52,9 @@ export interface NewMessage {
   attachments: readonly AttachmentRef[];
 }
 
-export interface StoredReaction {
-  emoji: string;
-  count: number;
-  people: string[];
-}
-
-export interface StoredMessage {
-  channelId: string;
-  seq: number;
-  clientMsgId: string;
-  sender: string;
-  text: string;
-  createdAt: number;
-  editedAt: number | null;
-  deletedAt: number | null;
-  threadRoot: number | null;
-  replyCount: number;
-  mentions: string[];
-  attachments: AttachmentRef[];
-  reactions: StoredReaction[];
-}
+/** A stored message is exactly what the wire carries (see `ChatMessage` in @moim/protocol). */
+export type StoredMessage = ChatMessage;
+export type StoredReaction = Reaction;
 
 export interface StoredAttachment extends AttachmentRef {
   channelId: string;

@@ -1,4 +1,4 @@
-import type { DocPolicy } from '@moim/protocol';
+import type { DocPolicy, DocVersionInfo } from '@moim/protocol';
 
 /** A document's record (its content lives in its compacted state plus appended updates). */
 export interface DocRecord {
@@ -24,15 +24,8 @@ export interface DocContentRows {
   updates: StoredDocUpdate[];
 }
 
-export interface StoredDocVersion {
-  id: number;
-  docName: string;
-  label: string;
-  auto: boolean;
-  createdAt: number;
-  createdBy: string;
-  bytes: number;
-}
+/** A stored version's record is what the HTTP API lists (see `DocVersionInfo` in @moim/protocol). */
+export type StoredDocVersion = DocVersionInfo;
 
 export interface DocVersionInput {
   docName: string;
