@@ -17,7 +17,14 @@ import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { ChatStore } from './ChatStore.ts';
-export type { DocContentRows, DocRecord, DocStore, DocVersionInput, StoredDocUpdate, StoredDocVersion } from './DocStore.ts';
+export type {
+  DocContentRows,
+  DocRecord,
+  DocStore,
+  DocVersionInput,
+  StoredDocUpdate,
+  StoredDocVersion,
+} from './DocStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
 
