@@ -84,6 +84,7 @@ interface Conn {
   system: System;
   pid: number;
   stop(): Promise<void>;
+  profile?: (label: string) => Promise<{ stop(): Promise<unknown> }>;
 }
 
 async function connect(system: System): Promise<Conn> {
@@ -91,6 +92,7 @@ async function connect(system: System): Promise<Conn> {
   let url: string;
   let pid: number;
   let stop: () => Promise<void>;
+  let profile: Conn['profile'];
   let auths: Record<string, unknown>[];
   let subs: string[];
   if (system === 'moim') {
@@ -98,6 +100,7 @@ async function connect(system: System): Promise<Conn> {
     url = m.url;
     pid = m.pid;
     stop = () => m.stop();
+    profile = (label) => m.profile(label);
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     const tokens = await mintTokens(
       m.url,
@@ -155,12 +158,13 @@ async function connect(system: System): Promise<Conn> {
   log(`${system}: ${n} clients connected in ${channels} channels in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   // warm-up: not recorded
   await runStep({ system, pid, stop }, 'fixed', Math.min(200, P.rate), 2000, false);
-  return { system, pid, stop };
+  return { system, pid, stop, ...(profile ? { profile } : {}) };
 }
 
 async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: number, keep = true): Promise<Step> {
   const member = P.clients - (P.clients % P.channelSize);
   await pool.all('reset');
+  const prof = keep ? await c.profile?.(`chat-${phase}-${rate}`) : undefined;
   const meter = new ProcMeter(() => [c.pid]).start();
   const gen0 = pool.generators.map((g) => g.cpuSec());
   const G = pool.size;
@@ -196,6 +200,7 @@ async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: 
     { timeoutMs: 15_000, intervalMs: 100, label: 'drain', orUndefined: true },
   );
   const cpu = meter.stop();
+  await prof?.stop();
   const genCores = pool.generators.map((g, i) => (g.cpuSec() - gen0[i]!) / cpu.wallSec);
   const delivery = new Histogram();
   const ackH = new Histogram();

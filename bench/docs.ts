@@ -124,6 +124,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     await writer.call('edit', { writers: ['w'], ratePerSec: P.editRate, durationMs: 1000 }, 30_000);
     await sleep(500);
     await pool.all('reset');
+    const prof = await srv.profile(`docs-fanout-${n}`);
     const meter = new ProcMeter(() => [srv.pid]).start();
     const gen0 = pool.cpuSec() + writer.cpuSec();
     const durationMs = P.steadySec * 1000;
@@ -139,6 +140,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       timeoutMs: 15_000,
     }));
     const cpu = meter.stop();
+    await prof.stop();
     const genCpu = pool.cpuSec() + writer.cpuSec() - gen0;
     const { hist, received } = await mergedStats();
     const s = hist.summary();
@@ -164,6 +166,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       await pool.all('reset');
       const target = e.seqs.w! + P.burstEdits;
       await pool.all('watch', () => ({ writer: 'w', seq: target }));
+      const bprof = await srv.profile(`docs-burst-${n}`);
       const b = await writer.call<{ t0: number; t1: number; lastSeq: number }>('burst', {
         writer: 'w',
         count: P.burstEdits,
@@ -173,6 +176,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
         () => ({ writer: 'w', docName: doc, seq: b.lastSeq, timeoutMs: 60_000 }),
         90_000,
       );
+      await bprof.stop();
       const times = seen
         .flatMap((x) => x.times)
         .filter((t): t is number => t !== null)
@@ -247,6 +251,7 @@ async function manyDocs(system: DocSystem, m: number): Promise<void> {
     await sleep(1500);
     const mem1 = await srv.memory();
     await pool.all('reset');
+    const prof = await srv.profile(`docs-many-${m}`);
     const meter = new ProcMeter(() => [srv.pid]).start();
     const gen0 = pool.cpuSec();
     const durationMs = P.manySec * 1000;
@@ -261,6 +266,7 @@ async function manyDocs(system: DocSystem, m: number): Promise<void> {
     );
     await sleep(1000); // let the last edits arrive
     const cpu = meter.stop();
+    await prof.stop();
     const genCpu = pool.cpuSec() - gen0;
     const fired = edits.reduce((a, e) => a + e.fired, 0);
     const { hist, received } = await mergedStats();
@@ -395,8 +401,16 @@ type Row = Record<string, unknown> & {
   latency?: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
 };
 
+const SYSTEM_ORDER: Record<string, number> = { moim: 0, hocuspocus: 1, 'y-websocket': 2 };
+/** Rows by size, then moim first. */
+function sorted(rows: Row[], size: string): Row[] {
+  return [...rows].sort(
+    (a, b) => (a[size] as number) - (b[size] as number) || SYSTEM_ORDER[a.system]! - SYSTEM_ORDER[b.system]!,
+  );
+}
+
 function tables(): void {
-  const fan = results.fanout as Row[];
+  const fan = sorted(results.fanout as Row[], 'readers');
   if (fan.length) {
     report.table({
       title: `Update fan-out: one writer, N readers, one document, ${P.editRate} edits/s for ${P.steadySec} s`,
@@ -442,7 +456,7 @@ function tables(): void {
       );
     }
   }
-  const burst = results.burst as Row[];
+  const burst = sorted(results.burst as Row[], 'readers');
   if (burst.length) {
     report.table({
       title: `Burst: ${P.burstEdits} edits made back to back by one writer`,
@@ -478,7 +492,7 @@ function tables(): void {
       );
     }
   }
-  const many = results.many as Row[];
+  const many = sorted(results.many as Row[], 'docs');
   if (many.length) {
     report.table({
       title: `Many documents, 2 editors each, ${P.perEditorRate} edits/s per editor for ${P.manySec} s`,
@@ -536,7 +550,7 @@ function tables(): void {
       );
     }
   }
-  const sync = results.sync as Row[];
+  const sync = sorted(results.sync as Row[], 'textMB');
   if (sync.length) {
     report.table({
       title: 'A fresh client syncing a document with a long edit history',

@@ -11,6 +11,8 @@ export interface BenchArgs {
   set: Record<string, number>;
   /** Do not write bench/results (development runs). */
   dryRun: boolean;
+  /** Start moim with `--cpu-prof` (profiles in bench/results/profiles/, summarised by bench/lib/profile.ts). */
+  profile: boolean;
 }
 
 export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -22,13 +24,14 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
       systems: { type: 'string', default: '' },
       set: { type: 'string', multiple: true, default: [] },
       'dry-run': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run\n',
+      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run --profile\n',
     );
     process.exit(0);
   }
@@ -43,7 +46,15 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
       .split(',')
       .map((x) => x.trim())
       .filter(Boolean);
-  return { full: values.full, only: list(values.only), systems: list(values.systems), set, dryRun: values['dry-run'] };
+  if (values.profile) process.env.BENCH_PROFILE_MOIM = '1';
+  return {
+    full: values.full,
+    only: list(values.only),
+    systems: list(values.systems),
+    set,
+    dryRun: values['dry-run'],
+    profile: values.profile,
+  };
 }
 
 /** The command line that reproduces this run. */

@@ -26,6 +26,8 @@ export interface DocServer {
   documents(): Promise<number | null>;
   /** Memory after a forced full GC. */
   memory(): Promise<DocMemory>;
+  /** With `--profile`, moim only: CPU-profile a window. */
+  profile(label: string): Promise<{ stop(): Promise<unknown> }>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
         return { rss: procMem(m.pid)?.rssBytes ?? Number.NaN, heapUsed: heap.usedSize, documents: await documents() };
       },
       stop: () => m.stop(),
+      profile: (label) => m.profile(label),
     };
   }
   const b = await startBaseline(system, system === 'hocuspocus' ? 'hocuspocus.ts' : 'y-websocket.ts', {
@@ -65,5 +68,6 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
       return { rss: procMem(b.pid)?.rssBytes ?? Number.NaN, heapUsed: heap.usedSize, documents: await documents() };
     },
     stop: () => b.stop(),
+    profile: async () => ({ stop: async () => undefined }),
   };
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mapLimit } from './bounded.ts';
+import { profileWindow } from './inspector.ts';
 import { REPO_ROOT, type ServerProcess, spawnServer } from './processes.ts';
+import { summarise } from './profile.ts';
 
 export interface MoimServer extends ServerProcess {
   /** http://127.0.0.1:<port> */
@@ -10,6 +12,8 @@ export interface MoimServer extends ServerProcess {
   dataDir: string;
   /** Scrape /metrics and return the value of one sample (first match, labels ignored), or undefined. */
   metric(name: string): Promise<number | undefined>;
+  /** With `--profile`: CPU-profile a window (written and summarised on stop); a no-op otherwise. */
+  profile(label: string): Promise<{ stop(): Promise<string | undefined> }>;
 }
 
 /**
@@ -18,8 +22,9 @@ export interface MoimServer extends ServerProcess {
  * synchronous=FULL, updates committed before broadcast) — with only these differences:
  * a fresh temporary data folder, PORT=0 on 127.0.0.1, log level `warn` (an info line per
  * connection would measure the terminal), and `extraEnv` (e.g. the SFU worker count, which the
- * media benchmark states in its results). With `inspect`, Node's inspector listens on
- * 127.0.0.1 so memory can be read after a forced GC (bench/lib/inspector.ts); it is idle otherwise. Every inherited MOIM_* / DATABASE_URL / REDIS_URL
+ * media benchmark states in its results). With `inspect` (or `--profile`), Node's inspector
+ * listens on 127.0.0.1 so memory can be read after a forced GC and measurement windows profiled
+ * (bench/lib/inspector.ts); it is idle otherwise. Every inherited MOIM_* / DATABASE_URL / REDIS_URL
  * variable is removed so the defaults apply.
  */
 export async function startMoim(
@@ -47,7 +52,8 @@ export async function startMoim(
     cwd: REPO_ROOT,
     readyPattern: /moim ready at (\S+)/,
     timeoutMs: 60_000,
-    inspect: opts.inspect ?? false,
+    // --profile: the benchmark profiles its measurement windows through the inspector
+    inspect: (opts.inspect ?? false) || process.env.BENCH_PROFILE_MOIM === '1',
   });
   const url = server.ready.replace('//localhost', '//127.0.0.1').replace(/\/$/, '');
   const stop = server.stop;
@@ -63,6 +69,17 @@ export async function startMoim(
       rmSync(dataDir, { recursive: true, force: true });
     },
     metric: (name) => scrapeMetric(url, name),
+    async profile(label) {
+      if (process.env.BENCH_PROFILE_MOIM !== '1' || !server.inspectorUrl) return { stop: async () => undefined };
+      const p = await profileWindow(server.inspectorUrl, label);
+      return {
+        async stop() {
+          const file = await p.stop();
+          process.stdout.write(`${summarise(file, 25)}\n`);
+          return file;
+        },
+      };
+    },
   };
 }
 
