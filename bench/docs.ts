@@ -391,7 +391,12 @@ await finish(false);
 async function finish(partial: boolean): Promise<void> {
   dog.cancel();
   if (partial) report.note('the run hit its time bound; the tables hold what finished');
-  tables();
+  try {
+    tables();
+  } catch (err) {
+    // the raw results in the JSON are kept whatever happens to the rendering
+    report.note(`rendering the tables failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
   if (!args.dryRun) report.write();
   await Promise.race([Promise.all([pool.stop(), writer.stop()]), sleep(15_000)]);
 }
@@ -401,12 +406,10 @@ type Row = Record<string, unknown> & {
   latency?: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
 };
 
-const SYSTEM_ORDER: Record<string, number> = { moim: 0, hocuspocus: 1, 'y-websocket': 2 };
 /** Rows by size, then moim first. */
 function sorted(rows: Row[], size: string): Row[] {
-  return [...rows].sort(
-    (a, b) => (a[size] as number) - (b[size] as number) || SYSTEM_ORDER[a.system]! - SYSTEM_ORDER[b.system]!,
-  );
+  const order = (s: DocSystem) => DOC_SYSTEMS.indexOf(s);
+  return [...rows].sort((a, b) => (a[size] as number) - (b[size] as number) || order(a.system) - order(b.system));
 }
 
 function tables(): void {
