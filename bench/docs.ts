@@ -125,6 +125,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     await sleep(500);
     await pool.all('reset');
     const prof = await srv.profile(`docs-fanout-${n}`);
+    const commits0 = await srv.commits();
     const meter = new ProcMeter(() => [srv.pid]).start();
     const gen0 = pool.cpuSec() + writer.cpuSec();
     const durationMs = P.steadySec * 1000;
@@ -141,6 +142,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     }));
     const cpu = meter.stop();
     await prof.stop();
+    const commits1 = await srv.commits();
     const genCpu = pool.cpuSec() + writer.cpuSec() - gen0;
     const { hist, received } = await mergedStats();
     const s = hist.summary();
@@ -156,6 +158,15 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       serverCpuCores: cpu.cores,
       serverPeakRssMiB: mib(meter.peakRssBytes),
       generatorCpuCores: genCpu / cpu.wallSec,
+      // moim: its own storage commit time (WAL fsync in the append worker) in the window
+      commitMeanMs:
+        commits0 && commits1 && commits1.count > commits0.count
+          ? ((commits1.seconds - commits0.seconds) * 1000) / (commits1.count - commits0.count)
+          : null,
+      updatesPerCommit:
+        commits0 && commits1 && commits1.count > commits0.count
+          ? (commits1.updates - commits0.updates) / (commits1.count - commits0.count)
+          : null,
     };
     results.fanout!.push(row);
     log(
@@ -429,6 +440,7 @@ function tables(): void {
         'server CPU ms/edit',
         'server CPU %',
         'generators CPU %',
+        'moim commit ms (mean)',
       ],
       rows: fan.map((r) => [
         r.readers as number,
@@ -442,6 +454,7 @@ function tables(): void {
         r.serverCpuMsPerEdit as number,
         (r.serverCpuCores as number) * 100,
         (r.generatorCpuCores as number) * 100,
+        (r.commitMeanMs as number | null | undefined) ?? null,
       ]),
       notes: [
         'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',

@@ -26,6 +26,8 @@ export interface DocServer {
   documents(): Promise<number | null>;
   /** Memory after a forced full GC. */
   memory(): Promise<DocMemory>;
+  /** moim only: document group commits so far (count, seconds, updates), from its /metrics. */
+  commits(): Promise<{ count: number; seconds: number; updates: number } | null>;
   /** With `--profile`, moim only: CPU-profile a window. */
   profile(label: string): Promise<{ stop(): Promise<unknown> }>;
   stop(): Promise<void>;
@@ -51,6 +53,14 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
       },
       stop: () => m.stop(),
       profile: (label) => m.profile(label),
+      async commits() {
+        const [count, seconds, updates] = await Promise.all([
+          m.metric('moim_doc_commit_seconds_count'),
+          m.metric('moim_doc_commit_seconds_sum'),
+          m.metric('moim_doc_commit_batch_updates_sum'),
+        ]);
+        return count === undefined ? null : { count, seconds: seconds ?? 0, updates: updates ?? 0 };
+      },
     };
   }
   const b = await startBaseline(system, system === 'hocuspocus' ? 'hocuspocus.ts' : 'y-websocket.ts', {
@@ -69,5 +79,6 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
     },
     stop: () => b.stop(),
     profile: async () => ({ stop: async () => undefined }),
+    commits: async () => null,
   };
 }
