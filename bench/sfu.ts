@@ -189,6 +189,7 @@ async function ramp(system: System, variant: Variant): Promise<void> {
     let consumers = 0;
     let subscribers = 0;
     let producers = 0;
+    let saturatedSteps = 0;
     const K = P.producersPerRoom;
     for (let goal = P.startConsumers, i = 0; goal <= P.maxConsumers && i < 200; goal += P.stepConsumers, i++) {
       while (consumers + K <= goal) {
@@ -267,7 +268,12 @@ async function ramp(system: System, variant: Variant): Promise<void> {
         `${system} ${variant} ${consumers} consumers: ${Math.round(outPps)} pps out, loss ${row.lossPct.toFixed(2)} % (silent ${silent}), ` +
           `worker ${row.workerCpuPct.toFixed(0)} %, receivers ${row.receiverCpuPct.map((c) => c.toFixed(0)).join('/')} % (drops ${receiverDrops})`,
       );
-      if (!row.ok || cpu.cores >= P.saturation) break;
+      // a saturated worker that still forwards everything is sustaining its load: go on until loss
+      // shows, but never more than one step past saturation
+      if (!row.ok) break;
+      if (cpu.cores >= P.saturation) {
+        if (saturatedSteps++ >= 1) break;
+      }
     }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

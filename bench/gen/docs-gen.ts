@@ -3,9 +3,12 @@
  * (stock providers), edits on command and records the latency from an edit's transaction in
  * its writer to its arrival at every other client of the document.
  *
- * Each edit is one Yjs transaction: a text insert plus `meta["t:<writer>"] = now µs` and
- * `meta["n:<writer>"] = seq`. Receivers observe `meta` for remote transactions and record
- * now − t (the clock is CLOCK_MONOTONIC, shared by every process of the machine).
+ * Each edit is one Yjs transaction: a text insert that starts with a stamp `⟦writer,seq,t⟧`
+ * (t = now in µs; CLOCK_MONOTONIC is shared by every process of the machine), plus
+ * `meta["n:<writer>"] = seq`. Receivers parse the stamps of every remote insert and record now − t
+ * for each edit — also when a server merged several edits into one update (moim per group
+ * commit, Hocuspocus per connection flush), so every edit counts once per reader. `meta` tells
+ * when a reader has seen a writer's last edit (bursts).
  */
 import { sleep, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';
@@ -31,8 +34,22 @@ let received = 0;
 let recording = true;
 const watches = new Map<string, number>(); // writer → target seq
 
+const STAMP = /\u27e6([\w-]+),(\d+),(\d+)\u27e7/g;
+
 function hold(client: DocClient, docName: string): Held {
   const h: Held = { client, docName, lastSeen: new Map(), reachedAt: new Map(), seq: 0 };
+  client.text.observe((event) => {
+    if (event.transaction.local) return;
+    const now = nowUs();
+    for (const op of event.delta) {
+      if (typeof op.insert !== 'string' || !op.insert.includes('\u27e6')) continue;
+      for (const m of op.insert.matchAll(STAMP)) {
+        if (m[1] === client.id) continue;
+        received++;
+        if (recording) hist.record(now - Number(m[3]));
+      }
+    }
+  });
   client.meta.observe((event) => {
     if (event.transaction.local) return;
     const now = nowUs();
@@ -43,9 +60,6 @@ function hold(client: DocClient, docName: string): Held {
       const n = client.meta.get(key) ?? 0;
       if (n <= (h.lastSeen.get(writer) ?? 0)) continue;
       h.lastSeen.set(writer, n);
-      const t = client.meta.get(`t:${writer}`);
-      received++;
-      if (recording && t !== undefined) hist.record(now - t);
       const target = watches.get(writer);
       if (target !== undefined && n >= target && !h.reachedAt.has(writer)) h.reachedAt.set(writer, now);
     }
@@ -57,8 +71,7 @@ function edit(h: Held, chars: string): void {
   const c = h.client;
   h.seq++;
   c.doc.transact(() => {
-    c.text.insert(c.text.length, chars);
-    c.meta.set(`t:${c.id}`, nowUs());
+    c.text.insert(c.text.length, `\u27e6${c.id},${h.seq},${nowUs()}\u27e7${chars}`);
     c.meta.set(`n:${c.id}`, h.seq);
   });
 }
