@@ -37,6 +37,8 @@ const QUICK = {
   syncChunk: 256,
   syncReps: 3,
   generators: 2,
+  /** 0: clients clear their awareness state (no 15-s renewals): the edit path alone. */
+  awareness: 1,
   maxMinutes: 15,
 };
 const FULL: typeof QUICK = {
@@ -52,6 +54,7 @@ const FULL: typeof QUICK = {
   syncChunk: 256,
   syncReps: 5,
   generators: 2,
+  awareness: 1,
   maxMinutes: 60,
 };
 const P = { ...(args.full ? FULL : QUICK) };
@@ -92,15 +95,15 @@ async function withServer<T>(system: DocSystem, fn: (srv: DocServer) => Promise<
   }
 }
 
-async function mergedStats(): Promise<{ hist: Histogram; received: number }> {
-  const all = await pool.all<{ hist: HistogramJSON; received: number }>('stats');
+async function mergedStats(): Promise<{ hist: Histogram; received: number; generatorLoopDelayMaxMs: number }> {
+  const all = await pool.all<{ hist: HistogramJSON; received: number; loopDelayMaxMs: number }>('stats');
   const hist = new Histogram();
   let received = 0;
   for (const s of all) {
     hist.merge(s.hist);
     received += s.received;
   }
-  return { hist, received };
+  return { hist, received, generatorLoopDelayMaxMs: Math.max(...all.map((s) => s.loopDelayMaxMs)) };
 }
 
 // ---------------------------------------------------------------- fan-out + burst
@@ -109,7 +112,12 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
   await withServer(system, async (srv) => {
     const tokens = await srv.tokens(n + 1, `fan${n}-`);
     const doc = `fanout-${n}`;
-    await writer.call('open', { system, url: srv.wsUrl, clients: [{ id: 'w', name: doc, token: tokens[n] }] });
+    await writer.call('open', {
+      system,
+      url: srv.wsUrl,
+      clients: [{ id: 'w', name: doc, token: tokens[n] }],
+      awareness: P.awareness === 1,
+    });
     const parts = split(n, pool.size);
     await pool.all(
       'open',
@@ -117,6 +125,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
         system,
         url: srv.wsUrl,
         clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
+        awareness: P.awareness === 1,
       }),
       180_000,
     );
@@ -144,7 +153,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     await prof.stop();
     const commits1 = await srv.commits();
     const genCpu = pool.cpuSec() + writer.cpuSec() - gen0;
-    const { hist, received } = await mergedStats();
+    const { hist, received, generatorLoopDelayMaxMs } = await mergedStats();
     const s = hist.summary();
     const missing = reached.reduce((a, r) => a + r.missing, 0);
     const row = {
@@ -158,6 +167,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       serverCpuCores: cpu.cores,
       serverPeakRssMiB: mib(meter.peakRssBytes),
       generatorCpuCores: genCpu / cpu.wallSec,
+      generatorLoopDelayMaxMs,
       // moim: its own storage commit time (WAL fsync in the append worker) in the window
       commitMeanMs:
         commits0 && commits1 && commits1.count > commits0.count
@@ -170,7 +180,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     };
     results.fanout!.push(row);
     log(
-      `fanout ${system} N=${n}: p50 ${s.p50Ms} p99 ${s.p99Ms} ms, ${row.serverCpuMsPerEdit.toFixed(2)} ms CPU/edit, missing ${missing}`,
+      `fanout ${system} N=${n}: p50 ${s.p50Ms} p99 ${s.p99Ms} ms, ${row.serverCpuMsPerEdit.toFixed(2)} ms CPU/edit, missing ${missing}, generator loop delay max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
     );
 
     if (P.burstReaders.includes(n)) {
@@ -247,7 +257,7 @@ async function manyDocs(system: DocSystem, m: number): Promise<void> {
     }
     const opened = await pool.all<{ ms: number }>(
       'open',
-      (g) => ({ system, url: srv.wsUrl, clients: perGen[g] }),
+      (g) => ({ system, url: srv.wsUrl, clients: perGen[g], awareness: P.awareness === 1 }),
       300_000,
     );
     // each document gets ~2 KB of text from its first editor
@@ -441,6 +451,7 @@ function tables(): void {
         'server CPU %',
         'generators CPU %',
         'moim commit ms (mean)',
+        'generator stall max ms',
       ],
       rows: fan.map((r) => [
         r.readers as number,
@@ -455,9 +466,11 @@ function tables(): void {
         (r.serverCpuCores as number) * 100,
         (r.generatorCpuCores as number) * 100,
         (r.commitMeanMs as number | null | undefined) ?? null,
+        (r.generatorLoopDelayMaxMs as number | undefined) ?? null,
       ]),
       notes: [
-        'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',
+        'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`; every edit counted, also when a server merged several into one update). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',
+        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it (each client renews its awareness state every 15 s; the clients were opened within a few seconds of each other, so renewals arrive together)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
       ],
     });
     for (const n of [50, 200]) {

@@ -10,6 +10,7 @@
  * commit, Hocuspocus per connection flush), so every edit counts once per reader. `meta` tells
  * when a reader has seen a writer's last edit (bursts).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sleep, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';
 import { Histogram, nowUs } from '../lib/histogram.ts';
@@ -30,6 +31,9 @@ process.setMaxListeners(0);
 
 const held = new Map<string, Held>();
 const hist = new Histogram();
+/** This process's own event-loop delay: a stalled generator would show as latency of the server. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let received = 0;
 let recording = true;
 const watches = new Map<string, number>(); // writer → target seq
@@ -90,12 +94,20 @@ serve({
     clients: { id: string; name: string; token?: string }[];
     batch?: number;
     timeoutMs?: number;
+    awareness?: boolean;
   }) {
     const started = performance.now();
     const batch = args.batch ?? 50;
     for (let i = 0; i < args.clients.length; i += batch) {
       const group = args.clients.slice(i, i + batch).map((c) => {
-        const client = openDocClient({ system: args.system, url: args.url, name: c.name, id: c.id, token: c.token });
+        const client = openDocClient({
+          system: args.system,
+          url: args.url,
+          name: c.name,
+          id: c.id,
+          token: c.token,
+          awareness: args.awareness ?? true,
+        });
         const h = hold(client, c.name);
         held.set(c.id, h);
         return h;
@@ -111,6 +123,7 @@ serve({
 
   reset() {
     hist.reset();
+    loopDelay.reset();
     received = 0;
     recording = true;
     watches.clear();
@@ -170,7 +183,14 @@ serve({
   },
 
   stats() {
-    return { hist: hist.toJSON(), received, clients: held.size, cpu: process.cpuUsage() };
+    return {
+      hist: hist.toJSON(),
+      received,
+      clients: held.size,
+      cpu: process.cpuUsage(),
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    };
   },
 
   /**

@@ -29,6 +29,8 @@ export function openDocClient(opts: {
   name: string;
   id: string;
   token?: string | undefined;
+  /** false: clear the local awareness state (no 15-s awareness renewals from this client). */
+  awareness?: boolean;
 }): DocClient {
   const doc = new Y.Doc();
   const text = doc.getText('t');
@@ -41,6 +43,7 @@ export function openDocClient(opts: {
       document: doc,
       WebSocketPolyfill: ws,
     } as ConstructorParameters<typeof HocuspocusProvider>[0]);
+    if (opts.awareness === false) provider.awareness?.setLocalState(null);
     return {
       id: opts.id,
       doc,
@@ -59,6 +62,7 @@ export function openDocClient(opts: {
     params: opts.token ? { token: opts.token } : {},
     maxBackoffTime: 2000,
   });
+  if (opts.awareness === false) provider.awareness.setLocalState(null);
   return {
     id: opts.id,
     doc,
