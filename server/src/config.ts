@@ -305,9 +305,9 @@ export const CONFIG_VARS = {
   },
   consumersPerRouter: {
     env: 'MOIM_SFU_CONSUMERS_PER_ROUTER',
-    doc: 'Consumers one router serves before a room spreads onto routers on other workers (pipeToRouter).',
-    defaultText: '500',
-    parse: int({ min: 1, max: 100_000, default: 500 }),
+    doc: 'Consumers one router serves before a room spreads onto routers on other workers (pipeToRouter). Default from `npm run bench:sfu`: with SRTP (as WebRTC clients get it) one worker used 87 % of a core at 400 consumers and saturated at 500.',
+    defaultText: '400',
+    parse: int({ min: 1, max: 100_000, default: 400 }),
   },
   turnUrls: {
     env: 'MOIM_TURN_URLS',
