@@ -20,6 +20,8 @@ export interface DocServer {
   wsUrl: string;
   /** The server process (only its own pid: moim's idle mediasoup workers are not part of documents). */
   pid: number;
+  /** Its V8 inspector (heap snapshots when investigating memory). */
+  inspectorUrl: string;
   /** Tokens for `n` distinct people (undefined for baselines, which have no auth). */
   tokens(n: number, prefix: string): Promise<(string | undefined)[]>;
   /** Loaded documents now (cheap; no GC). */
@@ -41,6 +43,7 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
       system,
       wsUrl: wsUrl(m.url),
       pid: m.pid,
+      inspectorUrl: m.inspectorUrl!,
       tokens: (n, prefix) =>
         mintTokens(
           m.url,
@@ -71,6 +74,7 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
     system,
     wsUrl: b.url,
     pid: b.pid,
+    inspectorUrl: b.inspectorUrl!,
     tokens: async (n) => Array.from({ length: n }, () => undefined),
     documents,
     async memory() {
