@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChatMessage, MyChannel } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, nextEvent, request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing.ts';
+import {
+  call,
+  collect,
+  nextEvent,
+  request,
+  startTestServer,
+  type TestServer,
+  type TestSocket,
+} from '../server/src/testing.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,13 +27,6 @@ async function person(name: string, extra: Record<string, unknown> = {}) {
   const sub = `${name}-${++n}`;
   const token = await server.token({ name, sub, ...extra });
   return { sub, token, socket: await server.connect(token) };
-}
-
-/** Every `event` payload a socket receives from now on. */
-function collect<T>(socket: TestSocket, event: string): T[] {
-  const out: T[] = [];
-  (socket as unknown as { on(e: string, l: (p: T) => void): void }).on(event, (p) => out.push(p));
-  return out;
 }
 
 const send = (s: TestSocket, channelId: string, text: string, extra: Record<string, unknown> = {}) =>

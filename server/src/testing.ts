@@ -137,3 +137,10 @@ export function nextEvent<T = unknown>(
     s.on(event, listener);
   });
 }
+
+/** Every `event` payload a socket receives from now on, in arrival order. */
+export function collect<T>(socket: TestSocket, event: string): T[] {
+  const out: T[] = [];
+  (socket as unknown as { on(e: string, l: (p: T) => void): void }).on(event, (p) => out.push(p));
+  return out;
+}
