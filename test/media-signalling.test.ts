@@ -62,6 +62,36 @@ describe('media signalling over socket.io with a real worker', () => {
     });
   });
 
+  test('a plain subscriber can take SRTP, as WebRTC clients get it', async () => {
+    const { alice, bob, roomId, bj } = await twoInRoom();
+    const pub = await publishPlain(alice, roomId, { video: [3333] });
+    stops.push(() => pub.gen.close());
+    // SRTP is for plain transports only, and an SRTP transport needs the far end's key
+    expect(await request(bob.socket, 'media:createTransport', { roomId, direction: 'recv', srtp: true })).toMatchObject(
+      {
+        error: { code: 'INVALID_PAYLOAD' },
+      },
+    );
+    const keyless = await call<{ transportId: string }>(bob.socket, 'media:createTransport', {
+      roomId,
+      direction: 'send',
+      kind: 'plain',
+      srtp: true,
+    });
+    expect(
+      await request(bob.socket, 'media:connectTransport', { roomId, transportId: keyless.transportId }),
+    ).toMatchObject({
+      error: { code: 'INVALID_PAYLOAD' },
+    });
+    const sub = await subscribePlain(bob, roomId, bj.routerRtpCapabilities, { srtp: true });
+    stops.push(() => sub.sink.close());
+    expect(sub.transport.srtpParameters?.cryptoSuite).toBe('AEAD_AES_256_GCM');
+    await waitFor(() => bob.consumers.length === 1, { what: 'a consumer' });
+    const c = bob.consumers[0]!;
+    await waitFor(async () => (await consumerBytes(bob, roomId, c.consumerId)) > 5000, { what: 'SRTP bytes' });
+    await waitFor(() => sub.sink.bytes > 5000, { what: 'bytes at the SRTP receiver' });
+  });
+
   test('a peer publishes generated RTP and another peer’s consumer receives it', async () => {
     const { alice, bob, roomId, aj, bj } = await twoInRoom();
     expect(bj.peers.map((p) => p.displayName)).toEqual(['Alice']);

@@ -134,6 +134,24 @@ export const dtlsParametersSchema = z.object({
 
 const room = { roomId: roomIdSchema };
 
+export const SRTP_CRYPTO_SUITES = [
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+] as const;
+
+export const srtpParametersSchema = z
+  .object({
+    cryptoSuite: z.enum(SRTP_CRYPTO_SUITES),
+    keyBase64: z
+      .string()
+      .min(16)
+      .max(128)
+      .regex(/^[A-Za-z0-9+/]+=*$/, 'base64'),
+  })
+  .strict();
+
 // ---------------------------------------------------------------------------------------------
 // Requests
 
@@ -186,6 +204,8 @@ export const mediaRequests = {
       direction: z.enum(['send', 'recv']),
       kind: z.enum(['webrtc', 'plain']).default('webrtc'),
       forceTcp: z.boolean().optional(),
+      /** Plain only: encrypt with SRTP, as WebRTC clients get it (benchmarks compare the cost). */
+      srtp: z.boolean().optional(),
     })
     .strict(),
   /** WebRTC: the client's DTLS parameters. Plain (recv): where to send RTP to. */
@@ -197,6 +217,8 @@ export const mediaRequests = {
       ip: z.ipv4().or(z.ipv6()).optional(),
       port: z.number().int().min(1).max(65535).optional(),
       rtcpPort: z.number().int().min(1).max(65535).optional(),
+      /** Plain SRTP: the remote side's crypto suite and key. */
+      srtpParameters: srtpParametersSchema.optional(),
     })
     .strict(),
   'media:restartIce': z.object({ ...room, transportId: mediaIdSchema }).strict(),
@@ -314,6 +336,8 @@ export interface TransportInfo {
   /** Plain: where this transport listens. */
   ip?: string;
   port?: number;
+  /** Plain SRTP: this transport's crypto suite and key. */
+  srtpParameters?: { cryptoSuite: string; keyBase64: string };
 }
 
 export interface JoinResponse {

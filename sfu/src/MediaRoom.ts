@@ -22,6 +22,7 @@ import type {
   Router,
   RtpCapabilities,
   RtpParameters,
+  SrtpParameters,
   TransportObserver,
   WebRtcTransport,
 } from 'mediasoup/types';
@@ -250,12 +251,20 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   async createTransport(
     peer: Peer,
-    opts: { direction: 'send' | 'recv'; kind: 'webrtc' | 'plain'; forceTcp?: boolean | undefined },
+    opts: {
+      direction: 'send' | 'recv';
+      kind: 'webrtc' | 'plain';
+      forceTcp?: boolean | undefined;
+      /** Plain only: SRTP (AEAD_AES_256_GCM by default). */
+      srtp?: boolean | undefined;
+    },
   ): Promise<TransportInfo> {
     return this.#serial(async () => {
       this.#assertPeer(peer);
       if (opts.kind === 'plain' && !this.#opts.allowPlainTransports)
         throw new MoimError('FORBIDDEN', 'plain RTP transports are disabled on this server');
+      if (opts.srtp && opts.kind !== 'plain')
+        throw new MoimError('INVALID_PAYLOAD', 'srtp applies to plain transports (WebRTC is always encrypted)');
       const max = this.#opts.maxTransportsPerPeer ?? 4;
       if (peer.transports.size >= max)
         throw new MoimError('TOO_MANY_TRANSPORTS', `a peer may have at most ${max} transports`);
@@ -276,6 +285,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
               listenInfo: this.#opts.pool.plainListenInfo(),
               rtcpMux: true,
               comedia: opts.direction === 'send',
+              ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' as const } : {}),
               appData,
             });
       if (peer.closed) {
@@ -301,6 +311,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       ip?: string | undefined;
       port?: number | undefined;
       rtcpPort?: number | undefined;
+      srtpParameters?: SrtpParameters | undefined;
     },
   ): Promise<void> {
     this.#assertPeer(peer);
@@ -311,15 +322,26 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       await mediaCall(() => w.connect({ dtlsParameters: params.dtlsParameters as DtlsParameters }), 'INVALID_PAYLOAD');
       return;
     }
+    const plain = t.transport as PlainTransport;
+    const srtp = plain.srtpParameters !== undefined;
+    if (srtp !== (params.srtpParameters !== undefined))
+      throw new MoimError(
+        'INVALID_PAYLOAD',
+        srtp ? 'an SRTP transport needs srtpParameters' : 'this transport is not SRTP',
+      );
+    const srtpParameters = params.srtpParameters ? { srtpParameters: params.srtpParameters } : {};
     if (t.direction === 'send') {
       // comedia: the plain send transport learns the remote address from the first packet.
       if (params.ip || params.port) throw new MoimError('INVALID_PAYLOAD', 'a plain send transport needs no address');
+      if (srtp) await mediaCall(() => plain.connect(srtpParameters), 'INVALID_PAYLOAD');
       return;
     }
     if (!params.ip || !params.port) throw new MoimError('INVALID_PAYLOAD', 'a plain recv transport needs ip and port');
-    const plain = t.transport as PlainTransport;
     const { ip, port, rtcpPort } = params;
-    await mediaCall(() => plain.connect({ ip, port, ...(rtcpPort ? { rtcpPort } : {}) }), 'CONFLICT');
+    await mediaCall(
+      () => plain.connect({ ip, port, ...(rtcpPort ? { rtcpPort } : {}), ...srtpParameters }),
+      'CONFLICT',
+    );
   }
 
   async restartIce(peer: Peer, transportId: string): Promise<unknown> {

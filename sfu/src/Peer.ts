@@ -187,5 +187,6 @@ export function transportInfo(transportId: string, t: TransportEntry): Transport
     kind: 'plain',
     ip: p.tuple.localAddress,
     port: p.tuple.localPort,
+    ...(p.srtpParameters ? { srtpParameters: p.srtpParameters } : {}),
   };
 }

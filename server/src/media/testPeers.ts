@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ConsumerInfo, JoinResponse, TransportInfo } from '@moim/protocol';
 import { opusRtpParameters, plainRecvCapabilities, RtpGenerator, RtpSink, vp8RtpParameters, waitFor } from '@moim/sfu';
 import type { RtpCapabilities } from 'mediasoup/types';
@@ -131,14 +132,25 @@ export async function subscribePlain(
   peer: MediaTestPeer,
   roomId: string,
   routerRtpCapabilities: unknown,
+  opts: { srtp?: boolean } = {},
 ): Promise<{ sink: RtpSink; transport: TransportInfo }> {
   const sink = await RtpSink.open();
   const transport = await call<TransportInfo>(peer.socket, 'media:createTransport', {
     roomId,
     direction: 'recv',
     kind: 'plain',
+    ...(opts.srtp ? { srtp: true } : {}),
   });
-  await call(peer.socket, 'media:connectTransport', { roomId, transportId: transport.transportId, ...sink.address });
+  // the far end's key (the sink only counts packets, so any key of the right length will do)
+  const srtpParameters = opts.srtp
+    ? { srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: randomBytes(44).toString('base64') } }
+    : {};
+  await call(peer.socket, 'media:connectTransport', {
+    roomId,
+    transportId: transport.transportId,
+    ...sink.address,
+    ...srtpParameters,
+  });
   await call(peer.socket, 'media:setCapabilities', {
     roomId,
     rtpCapabilities: plainRecvCapabilities(routerRtpCapabilities as RtpCapabilities),
