@@ -255,7 +255,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       direction: 'send' | 'recv';
       kind: 'webrtc' | 'plain';
       forceTcp?: boolean | undefined;
-      /** Plain only: SRTP (AEAD_AES_256_GCM by default). */
+      /** Plain only: SRTP with AES_CM_128_HMAC_SHA1_80 (the suite of the bare-mediasoup benchmark baseline). */
       srtp?: boolean | undefined;
     },
   ): Promise<TransportInfo> {
@@ -285,7 +285,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
               listenInfo: this.#opts.pool.plainListenInfo(),
               rtcpMux: true,
               comedia: opts.direction === 'send',
-              ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' as const } : {}),
+              ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
               appData,
             });
       if (peer.closed) {
