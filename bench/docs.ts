@@ -69,7 +69,7 @@ const report = new Report('docs', commandLine('bench:docs', args), {
   ...P,
   systems,
 });
-const results: Record<string, unknown[]> = { fanout: [], burst: [], many: [], sync: [] };
+const results: Record<string, unknown[]> = { fanout: [], burst: [], storm: [], many: [], sync: [] };
 report.data.results = results;
 
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
@@ -83,6 +83,8 @@ const order = (): DocSystem[] => {
   return [...systems.slice(r), ...systems.slice(0, r)];
 };
 const ms = (us: number) => us / 1000;
+/** y-protocols' awareness renewal period (outdatedTimeout / 2). */
+const AWARENESS_RENEWAL_MS = 15_000;
 
 async function withServer<T>(system: DocSystem, fn: (srv: DocServer) => Promise<T>): Promise<T> {
   const srv = await startDocServer(system);
@@ -129,8 +131,12 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       }),
       180_000,
     );
-    // warm-up (JIT, socket buffers), not recorded
-    await writer.call('edit', { writers: ['w'], ratePerSec: P.editRate, durationMs: 1000 }, 30_000);
+    // warm-up (JIT, socket buffers), not recorded; meanwhile every client sets its awareness state
+    // at a random moment within 15 s, so the providers' 15-s renewals are spread out (people
+    // join over time) — the synchronised case is the `storm` row
+    if (P.awareness === 1) await pool.all('awareness', () => ({ spreadMs: AWARENESS_RENEWAL_MS }));
+    const warmMs = P.awareness === 1 ? AWARENESS_RENEWAL_MS + 1000 : 1000;
+    await writer.call('edit', { writers: ['w'], ratePerSec: P.editRate, durationMs: warmMs }, warmMs + 30_000);
     await sleep(500);
     await pool.all('reset');
     const prof = await srv.profile(`docs-fanout-${n}`);
@@ -214,6 +220,35 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       };
       results.burst!.push(brow);
       log(`burst ${system} N=${n}: all seen after ${brow.allSeenMs} ms (missing ${burstMissing})`);
+    }
+
+    if (P.awareness === 1 && n === Math.max(...P.readers)) {
+      // awareness storm: every client sets its awareness state at the same moment (everyone
+      // reconnecting after a network blip does this) while the writer keeps editing
+      await sleep(500);
+      await pool.all('reset');
+      const stormMeter = new ProcMeter(() => [srv.pid]).start();
+      const editing = writer.call<{ fired: number; seqs: Record<string, number> }>(
+        'edit',
+        { writers: ['w'], ratePerSec: P.editRate, durationMs: 6000 },
+        70_000,
+      );
+      await sleep(1000);
+      await pool.all('awareness', () => ({ spreadMs: 0 }));
+      const ed = await editing;
+      await pool.all('reached', () => ({ writer: 'w', docName: doc, seq: ed.seqs.w, timeoutMs: 30_000 }), 60_000);
+      const scpu = stormMeter.stop();
+      const st = await mergedStats();
+      const ss = st.hist.summary();
+      results.storm!.push({
+        system,
+        readers: n,
+        edits: ed.fired,
+        latency: ss,
+        serverCpuCores: scpu.cores,
+        generatorLoopDelayMaxMs: st.generatorLoopDelayMaxMs,
+      });
+      log(`storm ${system} N=${n}: p50 ${ss.p50Ms} p99 ${ss.p99Ms} max ${ss.maxMs} ms`);
     }
   });
 }
@@ -470,7 +505,7 @@ function tables(): void {
       ]),
       notes: [
         'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`; every edit counted, also when a server merged several into one update). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',
-        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it (each client renews its awareness state every 15 s; the clients were opened within a few seconds of each other, so renewals arrive together)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
+        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it: every client has an awareness state (set at a random moment in the 15 s before the window, so the providers’ 15-s renewals are spread out)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
       ],
     });
     for (const n of [50, 200]) {
@@ -520,6 +555,37 @@ function tables(): void {
         mv !== null && (hv === null || mv <= hv),
       );
     }
+  }
+  const storm = sorted(results.storm as Row[], 'readers');
+  if (storm.length) {
+    report.table({
+      title: `Awareness storm: every reader sets its awareness state at once while the writer edits (${P.editRate} edits/s, 6 s)`,
+      columns: [
+        'readers',
+        'system',
+        'edits',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'server CPU %',
+        'generator stall max ms',
+      ],
+      rows: storm.map((r) => [
+        r.readers as number,
+        r.system,
+        r.edits as number,
+        r.latency!.p50Ms,
+        r.latency!.p95Ms,
+        r.latency!.p99Ms,
+        r.latency!.maxMs,
+        (r.serverCpuCores as number) * 100,
+        r.generatorLoopDelayMaxMs as number,
+      ]),
+      notes: [
+        'What happens when N stock providers announce themselves together (a reconnect wave): each awareness update is relayed to every other client of the document. Edit latency during it.',
+      ],
+    });
   }
   const many = sorted(results.many as Row[], 'docs');
   if (many.length) {

@@ -121,6 +121,22 @@ serve({
     return { opened: args.clients.length, ms: performance.now() - started };
   },
 
+  /**
+   * Set every client's awareness state (a user name and a cursor), now (`spreadMs` 0: a storm,
+   * like everyone reconnecting at once) or each at a random moment within `spreadMs` (then the
+   * providers' 15-s renewals stay spread out, as when people join over time).
+   */
+  awareness(args: { spreadMs: number }) {
+    const timers: NodeJS.Timeout[] = [];
+    for (const h of held.values()) {
+      const set = () =>
+        h.client.awareness?.setLocalState({ user: { name: h.client.id }, cursor: { anchor: 0, head: 0 } });
+      if (args.spreadMs <= 0) set();
+      else timers.push(setTimeout(set, Math.random() * args.spreadMs));
+    }
+    return { clients: held.size };
+  },
+
   reset() {
     hist.reset();
     loopDelay.reset();

@@ -1,5 +1,6 @@
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import WebSocket from 'ws';
+import type { Awareness } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
@@ -19,6 +20,8 @@ export interface DocClient {
   doc: Y.Doc;
   text: Y.Text;
   meta: Y.Map<number>;
+  /** The provider's awareness (cursor/presence state; renewed by the provider every 15 s while set). */
+  awareness: Awareness | null;
   synced(): boolean;
   destroy(): void;
 }
@@ -49,6 +52,7 @@ export function openDocClient(opts: {
       doc,
       text,
       meta,
+      awareness: provider.awareness,
       synced: () => provider.isSynced,
       destroy: () => {
         provider.destroy();
@@ -68,6 +72,7 @@ export function openDocClient(opts: {
     doc,
     text,
     meta,
+    awareness: provider.awareness,
     synced: () => provider.synced,
     destroy: () => {
       provider.destroy();
