@@ -83,6 +83,8 @@ describe('two people at two sites', () => {
     await kim.page.goto(`${server.url}/#/chat`);
     // the chat opens the person's site channel first
     await kim.page.waitForURL(/#\/chat\/site-hq$/);
+    // the view for the site channel has rendered (the URL changes before it does): fill its form, not the old one
+    await kim.page.locator('a[data-channel="site-hq"][aria-current="page"]').waitFor();
     await kim.page.locator('#new-channel').fill('본부-세종 협업');
     await kim.page.locator('.new-channel button[type=submit]').click();
     await expect.poll(() => new URL(kim.page.url()).hash, { timeout: 15_000 }).toMatch(/^#\/chat\/(?!site-)[^/]+$/);
