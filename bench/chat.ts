@@ -19,7 +19,7 @@ import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { mib, Report } from './lib/report.ts';
+import { carryOver, mib, Report } from './lib/report.ts';
 
 const SYSTEMS = ['socket.io bare', 'moim'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -55,6 +55,7 @@ const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' 
 const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
 const results: { fixed: Step[]; search: Step[] } = { fixed: [], search: [] };
 report.data.results = results;
+carryOver(report, args.only, results as unknown as Record<string, unknown>, { fixed: ['fixed'], search: ['search'] });
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const pool = await GeneratorPool.start(`${REPO_ROOT}/bench/gen/chat-gen.ts`, P.generators);
 

@@ -20,7 +20,7 @@ import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { type Cell, MiB, mib, Report } from './lib/report.ts';
+import { type Cell, carryOver, MiB, mib, Report } from './lib/report.ts';
 import { DOC_SYSTEMS, type DocSystem } from './lib/ydoc-clients.ts';
 
 const args = benchArgs();
@@ -71,6 +71,7 @@ const report = new Report('docs', commandLine('bench:docs', args), {
 });
 const results: Record<string, unknown[]> = { fanout: [], burst: [], storm: [], many: [], sync: [] };
 report.data.results = results;
+carryOver(report, args.only, results, { fanout: ['fanout', 'burst', 'storm'], many: ['many'], sync: ['sync'] });
 
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const GEN = `${REPO_ROOT}/bench/gen/docs-gen.ts`;

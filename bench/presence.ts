@@ -17,7 +17,7 @@ import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { mib, Report } from './lib/report.ts';
+import { carryOver, mib, Report } from './lib/report.ts';
 
 const args = benchArgs();
 const QUICK = {
@@ -44,6 +44,7 @@ const report = new Report('presence', commandLine('bench:presence', args), {
 });
 const results: { changes: unknown[]; offline: unknown[] } = { changes: [], offline: [] };
 report.data.results = results;
+carryOver(report, args.only, results, { changes: ['changes'], offline: ['offline'] });
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const pool = await GeneratorPool.start(`${REPO_ROOT}/bench/gen/presence-gen.ts`, P.generators);
 const G = pool.size;

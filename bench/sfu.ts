@@ -26,7 +26,7 @@ import { Histogram } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { childPids, ProcMeter, procStat } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { Report } from './lib/report.ts';
+import { carryOver, Report } from './lib/report.ts';
 import { udpDrops } from './lib/rtp.ts';
 
 const args = benchArgs();
@@ -93,6 +93,10 @@ const results: { steps: StepRow[]; chromium: unknown[]; unsupported: string[] } 
   unsupported: [],
 };
 report.data.results = results;
+carryOver(report, args.only, results as unknown as Record<string, unknown>, {
+  chromium: ['chromium'],
+  ramp: ['steps', 'unsupported'],
+});
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const RTP_GEN = `${REPO_ROOT}/bench/gen/rtp-gen.ts`;
 let receiverKind: string = 'native';

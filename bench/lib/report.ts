@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './processes.ts';
@@ -163,3 +163,45 @@ export function renderTable(t: Table): string {
 
 export const MiB = 2 ** 20;
 export const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
+
+/**
+ * With `--only`, phases that were not run keep their results from the previous
+ * bench/results/<name>.json (noted in the report with that run's date), so one phase can be
+ * rerun without losing the others. `phaseKeys` maps each phase to its keys in `results`.
+ */
+export function carryOver(
+  report: Report,
+  only: readonly string[],
+  results: Record<string, unknown>,
+  phaseKeys: Record<string, readonly string[]>,
+): void {
+  if (only.length === 0) return;
+  const file = path.join(REPO_ROOT, 'bench', 'results', `${report.name}.json`);
+  let prev: {
+    machine?: { date?: string; loadStart?: number };
+    command?: string;
+    data?: { results?: Record<string, unknown> };
+  };
+  try {
+    prev = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return;
+  }
+  const kept: string[] = [];
+  for (const [phase, keys] of Object.entries(phaseKeys)) {
+    if (only.includes(phase)) continue;
+    let any = false;
+    for (const k of keys) {
+      const v = prev.data?.results?.[k];
+      if (Array.isArray(v) && v.length > 0) {
+        results[k] = v;
+        any = true;
+      }
+    }
+    if (any) kept.push(phase);
+  }
+  if (kept.length)
+    report.note(
+      `phases ${kept.join(', ')} are from the previous run (${prev.machine?.date ?? '?'}, \`${prev.command ?? '?'}\`, load average ${prev.machine?.loadStart ?? '?'} at its start); this run did ${only.join(', ')}`,
+    );
+}
