@@ -284,7 +284,7 @@ async function ramp(system: System, variant: Variant): Promise<void> {
     if (srtp && system === 'moim' && /INVALID_PAYLOAD/.test(msg)) {
       results.unsupported.push(`${system} ${variant}`);
       report.note(
-        'moim SRTP ramp skipped: `media:createTransport` has no option for SRTP on plain transports (see the lead’s notes); the bare SRTP figures show the cost of encryption.',
+        'moim SRTP ramp skipped: moim’s `media:createTransport` has no SRTP option for plain transports yet (the ramp runs once it has); the bare SRTP figures show what encryption costs the worker.',
       );
     } else throw err;
   } finally {
