@@ -428,14 +428,7 @@ await finish(false);
 
 async function finish(partial: boolean): Promise<void> {
   dog.cancel();
-  if (partial) report.note('the run hit its time bound; the tables hold what finished');
-  try {
-    tables();
-  } catch (err) {
-    // the raw results in the JSON are kept whatever happens to the rendering
-    report.note(`rendering the tables failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  }
-  if (!args.dryRun) report.write();
+  await report.finish({ partial, dryRun: args.dryRun, render: tables });
 }
 
 function capacity(system: System, variant: Variant): number {

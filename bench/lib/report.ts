@@ -111,6 +111,28 @@ export class Report {
     return lines.join('\n');
   }
 
+  /**
+   * End of a run (normal or cut by the watchdog): render the tables (`render`), write the JSON
+   * and markdown unless a dry run, then stop the load generators (`stop`, bounded to 15 s).
+   * A rendering failure is kept as a note: the raw results in the JSON survive it.
+   */
+  async finish(opts: { partial: boolean; dryRun: boolean; render: () => void; stop?: () => Promise<unknown> }) {
+    if (opts.partial) this.note('the run hit its time bound; the tables hold what finished');
+    try {
+      opts.render();
+    } catch (err) {
+      this.note(`rendering the tables failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    if (!opts.dryRun) this.write();
+    if (opts.stop) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => {
+        timer = setTimeout(r, 15_000);
+      });
+      await Promise.race([opts.stop(), bound]).finally(() => clearTimeout(timer));
+    }
+  }
+
   write(): { json: string; md: string } {
     this.machine.loadEnd = Math.round(os.loadavg()[0]! * 100) / 100;
     const dir = path.join(REPO_ROOT, 'bench', 'results');

@@ -200,7 +200,8 @@ apt_install() {
 	local apt_log="$OUT_DIR/moim-apt.log"
 	log "installing Debian packages: $*"
 	export DEBIAN_FRONTEND=noninteractive
-	if ! { apt-get update && apt-get install -y --no-install-recommends "$@"; } </dev/null >"$apt_log" 2>&1; then
+	# Wait for another apt/dpkg run (unattended upgrades, a parallel install) instead of failing.
+	if ! { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@"; } </dev/null >"$apt_log" 2>&1; then
 		tail -n 30 "$apt_log" >&2 || true
 		die "apt-get install failed (full log: $apt_log)"
 	fi
