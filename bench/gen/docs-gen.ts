@@ -36,6 +36,7 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 let received = 0;
 let recording = true;
+let awarenessCalls = 0;
 const watches = new Map<string, number>(); // writer → target seq
 
 const STAMP = /\u27e6([\w-]+),(\d+),(\d+)\u27e7/g;
@@ -128,9 +129,12 @@ serve({
    */
   awareness(args: { spreadMs: number }) {
     const timers: NodeJS.Timeout[] = [];
+    // each call moves the cursor: a real change for every system (an unchanged state would be a
+    // mere renewal, which a server may relay lazily), as in a reconnect wave
+    const at = ++awarenessCalls;
     for (const h of held.values()) {
       const set = () =>
-        h.client.awareness?.setLocalState({ user: { name: h.client.id }, cursor: { anchor: 0, head: 0 } });
+        h.client.awareness?.setLocalState({ user: { name: h.client.id }, cursor: { anchor: at, head: at } });
       if (args.spreadMs <= 0) set();
       else timers.push(setTimeout(set, Math.random() * args.spreadMs));
     }

@@ -133,6 +133,8 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
       maxOpenPerPerson: config.docMaxOpenPerPerson,
       compactEvery: config.docCompactEvery,
       versionIntervalMs: config.docVersionIntervalMs,
+      awarenessFlushMs: config.docAwarenessFlushMs,
+      awarenessRenewalMs: config.docAwarenessRenewalMs,
     },
   });
   const yjs = new YjsEndpoint({

@@ -430,6 +430,18 @@ export const CONFIG_VARS = {
     defaultText: '600000',
     parse: int({ min: 0, max: 86_400_000, default: 600_000 }),
   },
+  docAwarenessFlushMs: {
+    env: 'MOIM_DOC_AWARENESS_FLUSH_MS',
+    doc: 'Awareness (cursor) changes of a document go out as one merged message at most this late (0: next event-loop turn).',
+    defaultText: '0',
+    parse: int({ min: 0, max: 1000, default: 0 }),
+  },
+  docAwarenessRenewalMs: {
+    env: 'MOIM_DOC_AWARENESS_RENEWAL_MS',
+    doc: 'Unchanged awareness renewals (every 15 s per client) of a document are merged over at most this long (0: like changes).',
+    defaultText: '2000',
+    parse: int({ min: 0, max: 5000, default: 2000 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;
 
 type Vars = typeof CONFIG_VARS;

@@ -21,7 +21,7 @@ export class DocConnection {
   readonly #parentLog: Logger;
   #log: Logger | undefined;
   /** Awareness client ids this connection announced (removed when it leaves). */
-  readonly awarenessIds = new Set<number>();
+  awarenessIds: Set<number> | undefined;
   #closed = false;
 
   constructor(opts: {

@@ -19,6 +19,18 @@ export interface DocumentLimits {
   compactEvery: number;
   /** Automatic version at most this often while the document changes; 0 = off (MOIM_DOC_VERSION_INTERVAL_MS). */
   versionIntervalMs: number;
+  /**
+   * Awareness changes are collected and sent as one merged message per flush: on the next
+   * `setImmediate` (0) or after at most this many ms (MOIM_DOC_AWARENESS_FLUSH_MS). @default 0
+   */
+  awarenessFlushMs?: number;
+  /**
+   * A renewal (a client re-announcing an unchanged state, which stock providers do every 15 s)
+   * waits at most this long for the next flush, so a document's renewals go out together;
+   * 0: like a change (MOIM_DOC_AWARENESS_RENEWAL_MS). Peers drop a state not renewed within 30 s,
+   * so this stays well below the 15 s of slack. @default 2000
+   */
+  awarenessRenewalMs?: number;
 }
 
 export interface DocumentDeps {
@@ -40,6 +52,16 @@ export interface DocumentEvents {
 
 /** Origin of server-side changes (restore). */
 const SERVER_ORIGIN = Symbol('server');
+
+/**
+ * Set while a client's awareness message is applied, when it changed a state (y-protocols emits
+ * `change` just before `update`, synchronously): the `update` handler tells a change (sent on the
+ * next flush) from a renewal (may wait for a later one).
+ */
+let awarenessChangeSeen = false;
+const noteAwarenessChange = (): void => {
+  awarenessChangeSeen = true;
+};
 
 const syncMessage = (write: (e: encoding.Encoder) => void): Uint8Array => {
   const e = encoding.createEncoder();
@@ -98,6 +120,11 @@ export class Document extends TypedEmitter<DocumentEvents> {
   #versionTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
+  /** Awareness client ids changed or renewed since the last awareness broadcast (made on first use). */
+  #awarenessPending: Set<number> | undefined;
+  /** The scheduled awareness flush, and whether it is the prompt one (a change) or a renewal's. */
+  #awarenessTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  #awarenessPrompt = false;
 
   private constructor(name: string, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
     super();
@@ -170,7 +197,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
 
   removeConnection(conn: DocConnection): void {
     if (!this.#conns.delete(conn)) return;
-    if (conn.awarenessIds.size > 0) {
+    if (conn.awarenessIds && conn.awarenessIds.size > 0) {
       awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
     }
     this.#checkIdle();
@@ -209,9 +236,18 @@ export class Document extends TypedEmitter<DocumentEvents> {
           }
           break;
         }
-        case DOC_MESSAGE.awareness:
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), conn);
+        case DOC_MESSAGE.awareness: {
+          const update = decoding.readVarUint8Array(decoder);
+          awarenessChangeSeen = false;
+          this.awareness.on('change', noteAwarenessChange);
+          try {
+            awarenessProtocol.applyAwarenessUpdate(this.awareness, update, conn);
+          } finally {
+            this.awareness.off('change', noteAwarenessChange);
+            awarenessChangeSeen = false;
+          }
           break;
+        }
         case DOC_MESSAGE.queryAwareness:
           conn.send(awarenessMessage(this.awareness, [...this.awareness.getStates().keys()]));
           break;
@@ -272,6 +308,8 @@ export class Document extends TypedEmitter<DocumentEvents> {
         );
       }
       this.awareness.off('update', this.#onAwareness);
+      this.#cancelAwarenessFlush();
+      this.#awarenessPending = undefined;
       this.awareness.destroy();
       this.ydoc.destroy();
       this.#closed = true;
@@ -412,19 +450,63 @@ export class Document extends TypedEmitter<DocumentEvents> {
     return new Promise((resolve) => this.#afterCommits(resolve));
   }
 
+  /**
+   * Collect what changed; one merged awareness message goes to every connection per flush (the
+   * sender too: a lone client needs the echo to know the link is alive). A storm of N clients
+   * announcing themselves at once costs a few broadcasts instead of N, and document updates never
+   * wait behind it (they go out on their own path, when committed).
+   */
   #onAwareness = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
     const conn = this.#connOf(origin);
     if (conn) {
-      for (const id of added) conn.awarenessIds.add(id);
-      for (const id of removed) conn.awarenessIds.delete(id);
+      if (added.length > 0) conn.awarenessIds ??= new Set();
+      for (const id of added) conn.awarenessIds?.add(id);
+      for (const id of removed) conn.awarenessIds?.delete(id);
     }
-    const changed = [...added, ...updated, ...removed];
-    if (changed.length === 0 || this.#conns.size === 0) return;
-    // to everyone, the sender too: a lone client needs the echo to know the link is alive
-    const message = awarenessMessage(this.awareness, changed);
+    if (this.#conns.size === 0 || added.length + updated.length + removed.length === 0) return;
+    this.#awarenessPending ??= new Set();
+    const pending = this.#awarenessPending;
+    for (const id of added) pending.add(id);
+    for (const id of updated) pending.add(id);
+    for (const id of removed) pending.add(id);
+    // a client's message that changed nothing is a renewal; additions and removals never are
+    const renewalOnly = added.length === 0 && removed.length === 0 && conn !== undefined && !awarenessChangeSeen;
+    this.#scheduleAwarenessFlush(!renewalOnly);
+  };
+
+  #scheduleAwarenessFlush(prompt: boolean): void {
+    const renewalMs = this.#deps.limits.awarenessRenewalMs ?? 2000;
+    if (!prompt && renewalMs <= 0) prompt = true;
+    if (this.#awarenessTimer !== undefined && (this.#awarenessPrompt || !prompt)) return;
+    this.#cancelAwarenessFlush();
+    this.#awarenessPrompt = prompt;
+    const flushMs = this.#deps.limits.awarenessFlushMs ?? 0;
+    if (prompt && flushMs <= 0) {
+      this.#awarenessTimer = setImmediate(this.#flushAwareness);
+    } else {
+      this.#awarenessTimer = setTimeout(this.#flushAwareness, prompt ? flushMs : renewalMs);
+    }
+    this.#awarenessTimer.unref();
+  }
+
+  #cancelAwarenessFlush(): void {
+    const t = this.#awarenessTimer;
+    if (t === undefined) return;
+    this.#awarenessTimer = undefined;
+    if (this.#awarenessPrompt && (this.#deps.limits.awarenessFlushMs ?? 0) <= 0) clearImmediate(t as NodeJS.Immediate);
+    else clearTimeout(t as NodeJS.Timeout);
+  }
+
+  #flushAwareness = (): void => {
+    this.#awarenessTimer = undefined;
+    const pending = this.#awarenessPending;
+    if (!pending || pending.size === 0) return;
+    this.#awarenessPending = undefined;
+    if (this.#closed || this.#conns.size === 0) return;
+    const message = awarenessMessage(this.awareness, [...pending]);
     for (const c of this.#conns) c.send(message);
   };
 
