@@ -139,4 +139,108 @@ describe('SqliteChatStore', () => {
     expect(deleted.deletedAt).not.toBeNull();
     await expect(store.editMessage('c1', m.seq, 'again')).rejects.toMatchObject({ reason: 'message-not-found' });
   });
+
+  it('a failed commit fails every write of its batch and leaves no seq hole', async () => {
+    // a real SQLite failure inside the transaction (not a refusal): the whole batch rolls back
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON chat_messages WHEN NEW.text = 'boom'
+             BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    expect((await store.appendMessage(msg('before'))).message.seq).toBe(1);
+    const batch = [
+      store.appendMessage(msg('x1')),
+      store.appendMessage({ ...msg('x2'), text: 'boom' }),
+      store.appendMessage(msg('x3', 'bob')),
+      store.markRead('c1', 'bob', 1, 1000),
+    ];
+    const settled = await Promise.allSettled(batch);
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason as Error;
+      expect(reason).not.toBeInstanceOf(ChatStoreError); // the service answers UNAVAILABLE (retry)
+      expect(reason.message).toMatch(/chat commit failed: .*disk on fire/);
+    }
+    expect((await store.getChannel('c1'))?.lastSeq).toBe(1);
+    db.exec('DROP TRIGGER boom');
+    // the retries take the next seqs: no hole, no duplicate
+    expect((await store.appendMessage(msg('x1'))).message.seq).toBe(2);
+    expect((await store.appendMessage(msg('x3', 'bob'))).message.seq).toBe(3);
+    expect((await store.history({ channelId: 'c1', limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([
+      [1, 'before'],
+      [2, 'x1'],
+      [3, 'x3'],
+    ]);
+    expect((await store.access('c1', 'bob'))?.member?.lastRead).toBe(3);
+  });
+
+  it('close() commits what is queued before it resolves', async () => {
+    const sends = Array.from({ length: 50 }, (_, i) => store.appendMessage(msg(`q${i}`)));
+    const read = store.markRead('c1', 'bob', 50, 1000);
+    await store.close();
+    expect((await Promise.all(sends)).map((r) => r.message.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(await read).toEqual({ lastRead: 50, unread: 0 });
+    await expect(store.appendMessage(msg('late'))).rejects.toThrow(/closed/);
+    // a fresh connection sees all of it
+    db.close();
+    db = SqliteDb.open(path.join(dir, 'db.sqlite'));
+    store = new SqliteChatStore(db);
+    expect((await store.getChannel('c1'))?.lastSeq).toBe(50);
+    expect((await store.history({ channelId: 'c1', limit: 100 })).length).toBe(50);
+    expect((await store.receipts('c1', undefined, 10)).find((r) => r.sub === 'bob')?.lastRead).toBe(50);
+  });
+
+  it('keeps the cached channel and memberships in step with every change', async () => {
+    // warm the cache
+    expect((await store.access('c1', 'carol'))?.member).toBeUndefined();
+    expect((await store.access('c1', 'bob'))?.member?.role).toBe('member');
+    expect((await store.getChannel('c1'))?.memberCount).toBe(2);
+    // join
+    expect(await store.addMembers('c1', ['carol'], 'member', 10)).toEqual(['carol']);
+    expect((await store.access('c1', 'carol'))?.member?.role).toBe('member');
+    expect((await store.getChannel('c1'))?.memberCount).toBe(3);
+    // leave / kick
+    expect(await store.removeMembers('c1', ['bob'])).toEqual(['bob']);
+    expect((await store.access('c1', 'bob'))?.member).toBeUndefined();
+    expect((await store.getChannel('c1'))?.memberCount).toBe(2);
+    // policy
+    expect((await store.setPolicy('c1', { downloadsAllowed: false })).policy.downloadsAllowed).toBe(false);
+    expect((await store.access('c1', 'alice'))?.channel.policy.downloadsAllowed).toBe(false);
+    // ensureChannel adds a member to an existing channel
+    await store.ensureChannel(
+      {
+        id: 'c1',
+        org: 'acme',
+        kind: 'public',
+        name: 'general',
+        createdBy: 'x',
+        members: [{ sub: 'dave', role: 'member' }],
+      },
+      10,
+    );
+    expect((await store.access('c1', 'dave'))?.member).toBeDefined();
+    // a channel created after a miss is found
+    expect(await store.getChannel('c2')).toBeUndefined();
+    await store.createChannel(
+      {
+        id: 'c2',
+        org: 'acme',
+        kind: 'private',
+        name: 'p',
+        createdBy: 'alice',
+        members: [{ sub: 'alice', role: 'owner' }],
+      },
+      10,
+    );
+    expect((await store.access('c2', 'alice'))?.member?.role).toBe('owner');
+    // appends and receipts move the cached counter and read markers
+    await store.appendMessage(msg('m1', 'carol'));
+    await store.appendMessage(msg('m2', 'alice'));
+    expect((await store.getChannel('c1'))?.lastSeq).toBe(2);
+    expect((await store.access('c1', 'carol'))?.member?.lastRead).toBe(1);
+    await store.markRead('c1', 'carol', 2, 1000);
+    expect((await store.access('c1', 'carol'))?.member?.lastRead).toBe(2);
+    // the cache agrees with a fresh store on the same database
+    const fresh = new SqliteChatStore(db, { writeInWorker: false });
+    for (const sub of ['alice', 'bob', 'carol', 'dave'])
+      expect(await store.access('c1', sub)).toEqual(await fresh.access('c1', sub));
+    await fresh.close();
+  });
 });

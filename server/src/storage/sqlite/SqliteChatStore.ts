@@ -1,4 +1,5 @@
-import type { AttachmentRef, ChannelKind, ChannelPolicy } from '@moim/protocol';
+import { Worker } from 'node:worker_threads';
+import type { ChannelKind, ChannelPolicy } from '@moim/protocol';
 import {
   type ChatStore,
   ChatStoreError,
@@ -12,6 +13,15 @@ import {
   type StoredMessage,
   type StoredReaction,
 } from '../ChatStore.ts';
+import {
+  applyChatWrites,
+  type ChatWriteOp,
+  type ChatWriteReply,
+  type ChatWriteResult,
+  MESSAGE_COLS,
+  type MessageRow,
+  rowToMessage,
+} from './chatWorkerOps.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
 interface ChannelRow {
@@ -26,21 +36,6 @@ interface ChannelRow {
   downloads_allowed: number;
   last_seq: number;
   member_count: number;
-}
-
-interface MessageRow {
-  channel_id: string;
-  seq: number;
-  client_id: string;
-  sender: string;
-  text: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
-  thread_root: number | null;
-  reply_count: number;
-  mentions: string | null;
-  attachments: string | null;
 }
 
 interface MemberRow {
@@ -64,49 +59,69 @@ interface AttachmentRow {
 
 const CHANNEL_COLS =
   'id, org, kind, name, topic, site, created_by, created_at, downloads_allowed, last_seq, member_count';
-const MESSAGE_COLS =
-  'channel_id, seq, client_id, sender, text, created_at, edited_at, deleted_at, thread_root, reply_count, mentions, attachments';
 const REACTION_PEOPLE = 50;
 
 interface Pending {
-  message: NewMessage;
-  resolve: (r: { message: StoredMessage; duplicate: boolean }) => void;
+  op: ChatWriteOp;
+  resolve: (r: ChatWriteResult) => void;
   reject: (err: unknown) => void;
 }
 
+/** Cached channels and memberships at most (the oldest entries go first). */
+const MAX_CACHED_CHANNELS = 20_000;
+const MAX_CACHED_MEMBERS = 200_000;
+
 export interface SqliteChatStoreOptions {
-  /** Most messages committed in one transaction. @default 512 */
+  /** Most writes committed in one transaction. @default 512 */
   maxBatch?: number;
+  /** Commit appends and receipts on a worker thread (file databases only). @default true */
+  writeInWorker?: boolean;
 }
 
 /**
- * Chat on SQLite. Message inserts use a group commit: sends arriving in the same turn of the
- * event loop (and while the previous commit was fsyncing) are written in one transaction, and
- * each promise resolves only after that COMMIT returned (durable with synchronous=FULL). One
- * fsync then serves many messages, so durability does not cap throughput.
+ * Chat on SQLite. Message appends and read receipts use a group commit: writes arriving while
+ * the previous commit is in flight (and in the same turn of the event loop) go in one
+ * transaction, committed by a worker thread with its own connection (chatWriteWorker.ts), so the
+ * fsync never blocks the event loop. Each promise resolves only after that COMMIT returned
+ * (durable with synchronous=FULL); a failed commit rejects every write of its batch and, being
+ * rolled back whole with the seq counters, leaves no seq hole. Channels and memberships are
+ * cached in memory: every change to them goes through this store, which updates the cache.
  */
 export class SqliteChatStore implements ChatStore {
   readonly #db: SqliteDb;
   readonly #maxBatch: number;
+  readonly #file: string | undefined;
   #queue: Pending[] = [];
   #scheduled = false;
+  #running = false;
+  #idle: Array<() => void> = [];
   #closed = false;
+  #worker: Worker | undefined;
+  #nextRequest = 1;
+  readonly #requests = new Map<number, { resolve: (r: ChatWriteResult[]) => void; reject: (err: Error) => void }>();
+  /** Channel rows by id (present channels only). */
+  readonly #channels = new Map<string, StoredChannel>();
+  /** Membership by `channel\nsub`; null: not a member. */
+  readonly #members = new Map<string, StoredMember | null>();
 
   constructor(db: SqliteDb, opts: SqliteChatStoreOptions = {}) {
     this.#db = db;
     this.#maxBatch = opts.maxBatch ?? 512;
+    const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
+    this.#file = (opts.writeInWorker ?? true) && main?.file ? main.file : undefined;
   }
 
   // ── channels and members ────────────────────────────────────────────────
 
   async createChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel> {
     this.#open();
+    this.#forget(c.id, c.members);
     return this.#db.tx(() => {
       if (this.#db.get('SELECT 1 AS x FROM chat_channels WHERE id = ?', c.id))
         throw new ChatStoreError('exists', `channel ${c.id} exists`);
       this.#insertChannel(c);
       this.#addMembersTx(c.id, c.members, maxMembers);
-      return this.#channel(c.id)!;
+      return this.#channelRow(c.id)!;
     });
   }
 
@@ -114,10 +129,11 @@ export class SqliteChatStore implements ChatStore {
     this.#open();
     const existing = this.#channel(c.id);
     if (existing && c.members.every((m) => this.#member(c.id, m.sub))) return existing;
+    this.#forget(c.id, c.members);
     return this.#db.tx(() => {
-      if (!this.#channel(c.id)) this.#insertChannel(c);
+      if (!this.#channelRow(c.id)) this.#insertChannel(c);
       this.#addMembersTx(c.id, c.members, maxMembers);
-      return this.#channel(c.id)!;
+      return this.#channelRow(c.id)!;
     });
   }
 
@@ -171,8 +187,12 @@ export class SqliteChatStore implements ChatStore {
     maxMembers: number,
   ): Promise<string[]> {
     this.#open();
+    this.#forget(
+      channelId,
+      subs.map((sub) => ({ sub })),
+    );
     return this.#db.tx(() => {
-      if (!this.#channel(channelId)) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
+      if (!this.#channelRow(channelId)) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
       return this.#addMembersTx(
         channelId,
         subs.map((sub) => ({ sub, role })),
@@ -183,6 +203,10 @@ export class SqliteChatStore implements ChatStore {
 
   async removeMembers(channelId: string, subs: readonly string[]): Promise<string[]> {
     this.#open();
+    this.#forget(
+      channelId,
+      subs.map((sub) => ({ sub })),
+    );
     return this.#db.tx(() => {
       const removed: string[] = [];
       for (const sub of new Set(subs)) {
@@ -212,26 +236,27 @@ export class SqliteChatStore implements ChatStore {
 
   async setPolicy(channelId: string, policy: ChannelPolicy): Promise<StoredChannel> {
     this.#open();
+    this.#forget(channelId, []);
     const r = this.#db.run(
       'UPDATE chat_channels SET downloads_allowed = ? WHERE id = ?',
       policy.downloadsAllowed ? 1 : 0,
       channelId,
     );
     if (r.changes === 0) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
-    return this.#channel(channelId)!;
+    return this.#channelRow(channelId)!;
   }
 
   // ── messages ────────────────────────────────────────────────────────────
 
-  appendMessage(message: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
-    if (this.#closed) return Promise.reject(new Error('chat store is closed'));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ message, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+  async appendMessage(message: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
+    const r = await this.#write({ kind: 'append', message });
+    if (!('append' in r)) throw new Error('chat write answered out of kind');
+    if (!r.append.duplicate) return r.append;
+    // a resend: the stored message as it is now, reactions included
+    return {
+      message: (await this.getMessage(message.channelId, r.append.message.seq)) ?? r.append.message,
+      duplicate: true,
+    };
   }
 
   async getMessage(channelId: string, seq: number): Promise<StoredMessage | undefined> {
@@ -338,24 +363,9 @@ export class SqliteChatStore implements ChatStore {
     seq: number,
     unreadCap: number,
   ): Promise<{ lastRead: number; unread: number }> {
-    this.#open();
-    const row = this.#db.get<{ last_read: number }>(
-      `UPDATE chat_members SET last_read = MAX(last_read, MIN(?, (SELECT last_seq FROM chat_channels WHERE id = ?)))
-       WHERE channel_id = ? AND sub = ? RETURNING last_read`,
-      seq,
-      channelId,
-      channelId,
-      sub,
-    );
-    if (!row) throw new ChatStoreError('channel-not-found', `${sub} is not in ${channelId}`);
-    const unread = this.#db.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM chat_messages WHERE channel_id = ? AND seq > ? AND seq <= ? AND sender <> ? AND deleted_at IS NULL`,
-      channelId,
-      row.last_read,
-      row.last_read + unreadCap,
-      sub,
-    );
-    return { lastRead: row.last_read, unread: unread?.n ?? 0 };
+    const r = await this.#write({ kind: 'read', channelId, sub, seq, unreadCap });
+    if (!('read' in r)) throw new Error('chat write answered out of kind');
+    return r.read;
   }
 
   async receipts(
@@ -411,10 +421,20 @@ export class SqliteChatStore implements ChatStore {
     };
   }
 
+  /** Commit what is queued, then stop the write worker and refuse writes. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#queue.length > 0) this.#flush();
     this.#closed = true;
+    if (this.#scheduled || this.#running || this.#queue.length > 0)
+      await new Promise<void>((resolve) => this.#idle.push(resolve));
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (!worker) return;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+    });
   }
 
   // ── internals ───────────────────────────────────────────────────────────
@@ -423,109 +443,112 @@ export class SqliteChatStore implements ChatStore {
     if (this.#closed) throw new Error('chat store is closed');
   }
 
-  /** Commit one batch of queued messages in one transaction, then settle each promise. */
-  #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#queue.splice(0, this.#maxBatch);
-    if (this.#queue.length > 0 && !this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#flush());
-    }
-    if (batch.length === 0) return;
-    const results: Array<{ ok: { message: StoredMessage; duplicate: boolean } } | { err: unknown }> = [];
-    try {
-      this.#db.tx(() => {
-        for (const p of batch) {
-          try {
-            results.push({ ok: this.#insertOne(p.message) });
-          } catch (err) {
-            // #insertOne checks everything before it writes, so a refusal leaves nothing behind
-            if (!(err instanceof ChatStoreError)) throw err;
-            results.push({ err });
-          }
-        }
-      });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    batch.forEach((p, i) => {
-      const r = results[i]!;
-      if ('ok' in r) p.resolve(r.ok);
-      else p.reject(r.err);
+  /** Queue a write for the next group commit; settles once its batch committed (or failed). */
+  #write(op: ChatWriteOp): Promise<ChatWriteResult> {
+    if (this.#closed) return Promise.reject(new Error('chat store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ op, resolve, reject });
+      if (!this.#scheduled && !this.#running) {
+        this.#scheduled = true;
+        setImmediate(this.#start);
+      }
     });
   }
 
-  #insertOne(m: NewMessage): { message: StoredMessage; duplicate: boolean } {
-    const existing = this.#db.get<MessageRow>(
-      `SELECT ${MESSAGE_COLS} FROM chat_messages WHERE channel_id = ? AND sender = ? AND client_id = ?`,
-      m.channelId,
-      m.sender,
-      m.clientMsgId,
-    );
-    if (existing) return { message: this.#hydrate([existing])[0]!, duplicate: true };
-    let root: number | null = null;
-    if (m.threadRoot !== null) {
-      const r = this.#db.get<{ seq: number; thread_root: number | null; deleted_at: number | null }>(
-        'SELECT seq, thread_root, deleted_at FROM chat_messages WHERE channel_id = ? AND seq = ?',
-        m.channelId,
-        m.threadRoot,
-      );
-      if (!r) throw new ChatStoreError('thread-root-invalid', `no message ${m.threadRoot} to reply to`);
-      root = r.thread_root ?? r.seq; // a reply to a reply joins the same thread
+  #start = (): void => {
+    this.#scheduled = false;
+    this.#running = true;
+    void this.#drain();
+  };
+
+  /** One batch at a time: what queues while a commit is in flight goes into the next one. */
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      let results: ChatWriteResult[];
+      try {
+        results = await this.#commit(batch.map((p) => p.op));
+      } catch (err) {
+        const failed = new Error(`chat commit failed: ${(err as Error).message}`, { cause: err });
+        for (const p of batch) p.reject(failed);
+        continue;
+      }
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if (!r) p.reject(new Error('chat commit answered short'));
+        else if ('refused' in r) p.reject(new ChatStoreError(r.refused.reason, r.refused.message));
+        else {
+          this.#committed(p.op, r);
+          p.resolve(r);
+        }
+      });
     }
-    const counter = this.#db.get<{ last_seq: number }>(
-      'UPDATE chat_channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
-      m.channelId,
-    );
-    if (!counter) throw new ChatStoreError('channel-not-found', `no channel ${m.channelId}`);
-    const seq = counter.last_seq;
-    const createdAt = Date.now();
-    this.#db.run(
-      `INSERT INTO chat_messages (channel_id, seq, client_id, sender, text, created_at, thread_root, mentions, attachments)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      m.channelId,
-      seq,
-      m.clientMsgId,
-      m.sender,
-      m.text,
-      createdAt,
-      root,
-      m.mentions.length ? JSON.stringify(m.mentions) : null,
-      m.attachments.length ? JSON.stringify(m.attachments) : null,
-    );
-    if (root !== null)
-      this.#db.run(
-        'UPDATE chat_messages SET reply_count = reply_count + 1 WHERE channel_id = ? AND seq = ?',
-        m.channelId,
-        root,
-      );
-    // my own message is read by me
-    this.#db.run(
-      'UPDATE chat_members SET last_read = ? WHERE channel_id = ? AND sub = ? AND last_read < ?',
-      seq,
-      m.channelId,
-      m.sender,
-      seq,
-    );
-    return {
-      message: {
-        channelId: m.channelId,
-        seq,
-        clientMsgId: m.clientMsgId,
-        sender: m.sender,
-        text: m.text,
-        createdAt,
-        editedAt: null,
-        deletedAt: null,
-        threadRoot: root,
-        replyCount: 0,
-        mentions: [...m.mentions],
-        attachments: [...m.attachments],
-        reactions: [],
-      },
-      duplicate: false,
+    this.#running = false;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Commit a batch on the worker (file databases) or in-thread (in-memory ones). */
+  #commit(ops: ChatWriteOp[]): Promise<ChatWriteResult[]> {
+    if (!this.#file) {
+      try {
+        return Promise.resolve(applyChatWrites(this.#db, ops));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const worker = this.#writeWorker();
+    const id = this.#nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.#requests.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, ops });
+    });
+  }
+
+  #writeWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./chatWriteWorker.ts', import.meta.url), { workerData: { file: this.#file } });
+    worker.unref();
+    worker.on('message', (msg: ChatWriteReply) => {
+      const req = this.#requests.get(msg.id);
+      if (!req) return;
+      this.#requests.delete(msg.id);
+      if (this.#requests.size === 0) worker.unref();
+      if ('error' in msg) req.reject(new Error(msg.error));
+      else req.resolve(msg.results);
+    });
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const req of this.#requests.values()) req.reject(err);
+      this.#requests.clear();
     };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`chat write worker exited (${code})`)));
+    this.#worker = worker;
+    return worker;
+  }
+
+  /** Keep the cached counter and read markers in step with a committed write. */
+  #committed(op: ChatWriteOp, r: ChatWriteResult): void {
+    if ('append' in r) {
+      if (r.append.duplicate) return;
+      const { channelId, seq, sender } = r.append.message;
+      const c = this.#channels.get(channelId);
+      if (c && c.lastSeq < seq) this.#channels.set(channelId, { ...c, lastSeq: seq });
+      this.#bumpRead(channelId, sender, seq);
+    } else if ('read' in r && op.kind === 'read') this.#bumpRead(op.channelId, op.sub, r.read.lastRead);
+  }
+
+  #bumpRead(channelId: string, sub: string, lastRead: number): void {
+    const key = `${channelId}\n${sub}`;
+    const m = this.#members.get(key);
+    if (m && m.lastRead < lastRead) this.#members.set(key, { ...m, lastRead });
+  }
+
+  /** Drop the cached channel and these memberships (before a change to them). */
+  #forget(channelId: string, members: ReadonlyArray<{ sub: string }>): void {
+    this.#channels.delete(channelId);
+    for (const m of members) this.#members.delete(`${channelId}\n${m.sub}`);
   }
 
   #insertChannel(c: NewChannel): void {
@@ -551,7 +574,7 @@ export class SqliteChatStore implements ChatStore {
     maxMembers: number,
   ): string[] {
     const fresh = new Map<string, MemberRole>();
-    for (const m of members) if (!fresh.has(m.sub) && !this.#member(channelId, m.sub)) fresh.set(m.sub, m.role);
+    for (const m of members) if (!fresh.has(m.sub) && !this.#memberRow(channelId, m.sub)) fresh.set(m.sub, m.role);
     if (fresh.size === 0) return [];
     const ch = this.#db.get<{ member_count: number; last_seq: number }>(
       'SELECT member_count, last_seq FROM chat_channels WHERE id = ?',
@@ -573,12 +596,35 @@ export class SqliteChatStore implements ChatStore {
     return [...fresh.keys()];
   }
 
+  /** The channel, from the cache. */
   #channel(id: string): StoredChannel | undefined {
+    const cached = this.#channels.get(id);
+    if (cached) return cached;
+    const c = this.#channelRow(id);
+    if (c) {
+      if (this.#channels.size >= MAX_CACHED_CHANNELS) this.#channels.delete(this.#channels.keys().next().value!);
+      this.#channels.set(id, c);
+    }
+    return c;
+  }
+
+  /** The membership, from the cache. */
+  #member(channelId: string, sub: string): StoredMember | undefined {
+    const key = `${channelId}\n${sub}`;
+    const cached = this.#members.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const m = this.#memberRow(channelId, sub);
+    if (this.#members.size >= MAX_CACHED_MEMBERS) this.#members.delete(this.#members.keys().next().value!);
+    this.#members.set(key, m ?? null);
+    return m;
+  }
+
+  #channelRow(id: string): StoredChannel | undefined {
     const r = this.#db.get<ChannelRow>(`SELECT ${CHANNEL_COLS} FROM chat_channels WHERE id = ?`, id);
     return r ? toChannel(r) : undefined;
   }
 
-  #member(channelId: string, sub: string): StoredMember | undefined {
+  #memberRow(channelId: string, sub: string): StoredMember | undefined {
     const r = this.#db.get<MemberRow>(
       'SELECT sub, role, joined_at, last_read FROM chat_members WHERE channel_id = ? AND sub = ?',
       channelId,
@@ -616,21 +662,7 @@ export class SqliteChatStore implements ChatStore {
       const list: StoredReaction[] = [...(reactions.get(r.seq) ?? new Map<string, string[]>()).entries()].map(
         ([emoji, people]) => ({ emoji, count: people.length, people: people.slice(0, REACTION_PEOPLE) }),
       );
-      return {
-        channelId: r.channel_id,
-        seq: r.seq,
-        clientMsgId: r.client_id,
-        sender: r.sender,
-        text: r.text,
-        createdAt: r.created_at,
-        editedAt: r.edited_at,
-        deletedAt: r.deleted_at,
-        threadRoot: r.thread_root,
-        replyCount: r.reply_count,
-        mentions: r.mentions ? (JSON.parse(r.mentions) as string[]) : [],
-        attachments: r.attachments ? (JSON.parse(r.attachments) as AttachmentRef[]) : [],
-        reactions: list,
-      };
+      return { ...rowToMessage(r), reactions: list };
     });
   }
 }
