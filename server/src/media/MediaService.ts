@@ -134,10 +134,12 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     const key = `${channel.connectionId} ${data.roomId}`;
     if (this.#joining.has(key)) throw new MoimError('CONFLICT', 'a join of this room is already in progress');
     this.#joining.add(key);
+    const held = holdUntilAnswered(channel);
     try {
-      return await this.#join(caller, channel, data);
+      return await this.#join(caller, held.channel, data);
     } finally {
       this.#joining.delete(key);
+      held.release();
     }
   }
 
@@ -587,4 +589,38 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
 function recordInfo(r: RoomRecord): RoomRecordInfo {
   return { roomId: r.id, tier: r.tier, name: r.name, ownerSub: r.ownerSub, docName: r.docName, createdAt: r.createdAt };
+}
+
+/**
+ * A joining peer's channel that holds the room's events until its join answer has gone out, so a
+ * client never hears of a room (a simultaneous joiner's `room:peerJoined`, a consumer) before it
+ * has joined it. The gateway acknowledges from the continuation of `join()`, in microtasks that
+ * run before any `setImmediate`; the held events follow in their order right after.
+ */
+function holdUntilAnswered(channel: MediaChannel): { channel: MediaChannel; release: () => void } {
+  let held: PeerSignal[] | undefined = [];
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    channel: {
+      connectionId: channel.connectionId,
+      emit: (signal) => {
+        if (held) held.push(signal);
+        else channel.emit(signal);
+      },
+      newConsumer: async (payload, timeoutMs) => {
+        await opened;
+        return channel.newConsumer(payload, timeoutMs);
+      },
+    },
+    release: () =>
+      setImmediate(() => {
+        const signals = held ?? [];
+        held = undefined;
+        for (const signal of signals) channel.emit(signal);
+        open();
+      }),
+  };
 }
