@@ -72,20 +72,36 @@ describe('media signalling over socket.io with a real worker', () => {
         error: { code: 'INVALID_PAYLOAD' },
       },
     );
-    const keyless = await call<{ transportId: string }>(bob.socket, 'media:createTransport', {
-      roomId,
-      direction: 'send',
-      kind: 'plain',
-      srtp: true,
-    });
+    // a crypto suite only with srtp, and only a known one
+    for (const bad of [
+      { kind: 'plain', srtpCryptoSuite: 'AEAD_AES_256_GCM' },
+      { kind: 'plain', srtp: true, srtpCryptoSuite: 'AES_256_CBC' },
+      { srtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' },
+    ]) {
+      expect(await request(bob.socket, 'media:createTransport', { roomId, direction: 'recv', ...bad })).toMatchObject({
+        error: { code: 'INVALID_PAYLOAD' },
+      });
+    }
+    const keyless = await call<{ transportId: string; srtpParameters?: { cryptoSuite: string } }>(
+      bob.socket,
+      'media:createTransport',
+      { roomId, direction: 'send', kind: 'plain', srtp: true },
+    );
+    // without a suite: AES_CM_128_HMAC_SHA1_80
+    expect(keyless.srtpParameters?.cryptoSuite).toBe('AES_CM_128_HMAC_SHA1_80');
     expect(
       await request(bob.socket, 'media:connectTransport', { roomId, transportId: keyless.transportId }),
     ).toMatchObject({
       error: { code: 'INVALID_PAYLOAD' },
     });
-    const sub = await subscribePlain(bob, roomId, bj.routerRtpCapabilities, { srtp: true });
+    // the suite Chromium negotiates with a WebRtcTransport
+    const sub = await subscribePlain(bob, roomId, bj.routerRtpCapabilities, {
+      srtp: true,
+      srtpCryptoSuite: 'AEAD_AES_256_GCM',
+    });
     stops.push(() => sub.sink.close());
-    expect(sub.transport.srtpParameters?.cryptoSuite).toBe('AES_CM_128_HMAC_SHA1_80');
+    expect(sub.transport.srtpParameters?.cryptoSuite).toBe('AEAD_AES_256_GCM');
+    expect(Buffer.from(sub.transport.srtpParameters!.keyBase64, 'base64')).toHaveLength(44);
     await waitFor(() => bob.consumers.length === 1, { what: 'a consumer' });
     const c = bob.consumers[0]!;
     await waitFor(async () => (await consumerBytes(bob, roomId, c.consumerId)) > 5000, { what: 'SRTP bytes' });

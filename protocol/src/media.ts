@@ -206,6 +206,11 @@ export const mediaRequests = {
       forceTcp: z.boolean().optional(),
       /** Plain only: encrypt with SRTP, as WebRTC clients get it (benchmarks compare the cost). */
       srtp: z.boolean().optional(),
+      /**
+       * Plain SRTP only: this transport's crypto suite (default AES_CM_128_HMAC_SHA1_80). Chromium
+       * negotiates AEAD_AES_256_GCM with mediasoup's WebRtcTransport.
+       */
+      srtpCryptoSuite: z.enum(SRTP_CRYPTO_SUITES).optional(),
     })
     .strict(),
   /** WebRTC: the client's DTLS parameters. Plain (recv): where to send RTP to. */

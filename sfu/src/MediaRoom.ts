@@ -22,6 +22,7 @@ import type {
   Router,
   RtpCapabilities,
   RtpParameters,
+  SrtpCryptoSuite,
   SrtpParameters,
   TransportObserver,
   WebRtcTransport,
@@ -255,8 +256,10 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       direction: 'send' | 'recv';
       kind: 'webrtc' | 'plain';
       forceTcp?: boolean | undefined;
-      /** Plain only: SRTP with AES_CM_128_HMAC_SHA1_80 (the suite of the bare-mediasoup benchmark baseline). */
+      /** Plain only: SRTP, with `srtpCryptoSuite` (default AES_CM_128_HMAC_SHA1_80). */
       srtp?: boolean | undefined;
+      /** Plain SRTP only; Chromium negotiates AEAD_AES_256_GCM with a WebRtcTransport. */
+      srtpCryptoSuite?: SrtpCryptoSuite | undefined;
     },
   ): Promise<TransportInfo> {
     return this.#serial(async () => {
@@ -265,6 +268,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
         throw new MoimError('FORBIDDEN', 'plain RTP transports are disabled on this server');
       if (opts.srtp && opts.kind !== 'plain')
         throw new MoimError('INVALID_PAYLOAD', 'srtp applies to plain transports (WebRTC is always encrypted)');
+      if (opts.srtpCryptoSuite && !opts.srtp)
+        throw new MoimError('INVALID_PAYLOAD', 'srtpCryptoSuite needs srtp: true (on a plain transport)');
       const max = this.#opts.maxTransportsPerPeer ?? 4;
       if (peer.transports.size >= max)
         throw new MoimError('TOO_MANY_TRANSPORTS', `a peer may have at most ${max} transports`);
@@ -285,7 +290,9 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
               listenInfo: this.#opts.pool.plainListenInfo(),
               rtcpMux: true,
               comedia: opts.direction === 'send',
-              ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+              ...(opts.srtp
+                ? { enableSrtp: true, srtpCryptoSuite: opts.srtpCryptoSuite ?? ('AES_CM_128_HMAC_SHA1_80' as const) }
+                : {}),
               appData,
             });
       if (peer.closed) {

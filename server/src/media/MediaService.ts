@@ -211,7 +211,13 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
   async createTransport(caller: Principal, connId: string, d: Data<'media:createTransport'>) {
     const { room, peer } = this.#ctx(caller, connId, d.roomId, [d.direction === 'send' ? 'publish' : 'subscribe']);
-    return room.createTransport(peer, { direction: d.direction, kind: d.kind, forceTcp: d.forceTcp, srtp: d.srtp });
+    return room.createTransport(peer, {
+      direction: d.direction,
+      kind: d.kind,
+      forceTcp: d.forceTcp,
+      srtp: d.srtp,
+      srtpCryptoSuite: d.srtpCryptoSuite,
+    });
   }
 
   async connectTransport(caller: Principal, connId: string, d: Data<'media:connectTransport'>) {

@@ -132,7 +132,7 @@ export async function subscribePlain(
   peer: MediaTestPeer,
   roomId: string,
   routerRtpCapabilities: unknown,
-  opts: { srtp?: boolean } = {},
+  opts: { srtp?: boolean; srtpCryptoSuite?: string } = {},
 ): Promise<{ sink: RtpSink; transport: TransportInfo }> {
   const sink = await RtpSink.open();
   const transport = await call<TransportInfo>(peer.socket, 'media:createTransport', {
@@ -140,6 +140,7 @@ export async function subscribePlain(
     direction: 'recv',
     kind: 'plain',
     ...(opts.srtp ? { srtp: true } : {}),
+    ...(opts.srtpCryptoSuite ? { srtpCryptoSuite: opts.srtpCryptoSuite } : {}),
   });
   // the far end's key (the sink only counts packets, so any key of the right length will do)
   const srtpParameters = opts.srtp
