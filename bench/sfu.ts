@@ -9,7 +9,9 @@
  * subscribers and consumers: a bare mediasoup script (bench/baselines/mediasoup-bare.ts) and
  * moim (`npm start` with MOIM_SFU_WORKERS=1 and MOIM_SFU_ALLOW_PLAIN=true, its signalling
  * creating every consumer in standard-tier rooms). Variants: plain RTP, and SRTP on the
- * subscriber transports (the encryption WebRTC clients get).
+ * subscriber transports with the suite WebRTC clients get: Chromium negotiates AEAD_AES_256_GCM
+ * with mediasoup's WebRtcTransport (RTCTransportStats.srtpCipher "SRTP_AEAD_AES_256_GCM",
+ * Chromium 156). The receivers only read RTP headers, which SRTP leaves in the clear.
  *
  * `node bench/sfu.ts` (quick) or `node bench/sfu.ts --full`; `--only=ramp` or `--only=chromium`.
  */
@@ -44,6 +46,8 @@ const QUICK = {
   lossLimit: 0.01,
   saturation: 0.95,
   srtp: 1,
+  /** SRTP crypto suite of the SRTP ramps, an index into SRTP_SUITES (0: what Chromium negotiates). */
+  srtpSuite: 0,
   chromiumJoins: 10,
   maxMinutes: 20,
 };
@@ -62,6 +66,15 @@ for (const [k, v] of Object.entries(args.set)) {
   if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
   (P as Record<string, unknown>)[k] = v;
 }
+/** The suites mediasoup offers; the first is the one Chromium negotiates with a WebRtcTransport. */
+const SRTP_SUITES = [
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+] as const;
+const SRTP_SUITE = SRTP_SUITES[P.srtpSuite];
+if (!SRTP_SUITE) throw new Error(`srtpSuite must be 0..${SRTP_SUITES.length - 1} (${SRTP_SUITES.join(', ')})`);
 type System = 'mediasoup bare' | 'moim';
 type Variant = 'plain RTP' | 'SRTP';
 const systems: System[] = (['mediasoup bare', 'moim'] as const).filter((s) =>
@@ -125,7 +138,7 @@ async function bareTarget(srtp: boolean): Promise<Target> {
     nodePid: g.pid,
     addRoom: (producers, ssrcBase) => g.call('addRoom', { producers, ssrcBase }),
     addSubscribers: async (room, count, sink) => {
-      await g.call('addSubscribers', { room, count, sink, srtp }, 300_000);
+      await g.call('addSubscribers', { room, count, sink, srtp, srtpCryptoSuite: SRTP_SUITE }, 300_000);
     },
     stop: async () => {
       await g.call('close').catch(() => {});
@@ -168,7 +181,11 @@ async function moimTarget(srtp: boolean): Promise<Target> {
     async addSubscribers(room, count, sink) {
       const r = rooms[room]!;
       const subs = (await tokens(count)).map((token) => ({ token }));
-      await peers.call('addSubscribers', { roomId: r.roomId, subs, sink, producers: r.producers, srtp }, 300_000);
+      await peers.call(
+        'addSubscribers',
+        { roomId: r.roomId, subs, sink, producers: r.producers, srtp, srtpCryptoSuite: SRTP_SUITE },
+        300_000,
+      );
     },
     async stop() {
       await peers.call('close').catch(() => {});
@@ -486,7 +503,7 @@ function tables(): void {
     const rows = results.steps.filter((s) => s.variant === variant);
     if (!rows.length) continue;
     report.table({
-      title: `Consumers per worker, ${variant} subscribers (${P.producersPerRoom} VP8 producers per room, ≤ ${P.subscribersPerRoom} subscribers each consuming all of them; ${P.windowSec} s windows)`,
+      title: `Consumers per worker, ${variant === 'SRTP' ? `SRTP (${SRTP_SUITE})` : variant} subscribers (${P.producersPerRoom} VP8 producers per room, ≤ ${P.subscribersPerRoom} subscribers each consuming all of them; ${P.windowSec} s windows)`,
       columns: [
         'system',
         'consumers',
@@ -515,6 +532,11 @@ function tables(): void {
       ]),
       notes: [
         `Receivers: ${receiverKind === 'native' ? 'bench/lib/rtpsink.c (recvmmsg, RTP headers only)' : 'Node (bench/lib/rtp.ts)'}. Loss: sequence gaps (and silent consumers) at the light receivers over the window. “receiver drops”: datagrams the receivers’ own sockets dropped (kernel counters) — loss there is the receiver’s, not the SFU’s. “node CPU”: moim’s server process (signalling) or the bare script’s.`,
+        ...(variant === 'SRTP'
+          ? [
+              `SRTP: every subscriber transport encrypts with ${SRTP_SUITE}${P.srtpSuite === 0 ? ', the suite Chromium negotiates with a mediasoup WebRtcTransport' : ''}; the receivers count RTP headers (not encrypted) and decrypt nothing.`,
+            ]
+          : []),
       ],
     });
     const bare = capacity('mediasoup bare', variant);

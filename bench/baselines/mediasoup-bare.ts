@@ -9,8 +9,9 @@
 import { TIER_PROFILES } from '@moim/protocol';
 import { routerMediaCodecs, vp8RtpParameters } from '@moim/sfu';
 import * as mediasoup from 'mediasoup';
-import type { PlainTransport, Producer, Router, Worker } from 'mediasoup/types';
+import type { PlainTransport, Producer, Router, SrtpCryptoSuite, Worker } from 'mediasoup/types';
 import { serve } from '../lib/generators.ts';
+import { srtpKeyBase64 } from '../lib/rtp.ts';
 
 let worker: Worker | undefined;
 const rooms: { router: Router; producers: Producer[]; transports: PlainTransport[] }[] = [];
@@ -47,7 +48,14 @@ serve({
     return { room: rooms.length - 1, targets };
   },
   /** `count` subscribers in `room`, each a plain transport to `sink` consuming every producer. */
-  async addSubscribers(args: { room: number; count: number; sink: { ip: string; port: number }; srtp?: boolean }) {
+  async addSubscribers(args: {
+    room: number;
+    count: number;
+    sink: { ip: string; port: number };
+    srtp?: boolean;
+    srtpCryptoSuite?: SrtpCryptoSuite;
+  }) {
+    const suite = args.srtpCryptoSuite ?? 'AES_CM_128_HMAC_SHA1_80';
     const room = rooms[args.room];
     if (!room) throw new Error(`no room ${args.room}`);
     const caps = structuredClone(room.router.rtpCapabilities);
@@ -58,17 +66,14 @@ serve({
         listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
         rtcpMux: true,
         comedia: false,
-        ...(args.srtp ? { enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+        ...(args.srtp ? { enableSrtp: true, srtpCryptoSuite: suite } : {}),
       });
       await t.connect({
         ip: args.sink.ip,
         port: args.sink.port,
         ...(args.srtp
           ? {
-              srtpParameters: {
-                cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const,
-                keyBase64: Buffer.alloc(30, 7).toString('base64'),
-              },
+              srtpParameters: { cryptoSuite: suite, keyBase64: srtpKeyBase64(suite) },
             }
           : {}),
       });

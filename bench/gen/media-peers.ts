@@ -9,6 +9,7 @@ import { vp8RtpParameters } from '@moim/sfu';
 import { io, type Socket } from 'socket.io-client';
 import { mapLimit, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';
+import { srtpKeyBase64 } from '../lib/rtp.ts';
 
 interface PeerConn {
   socket: Socket;
@@ -82,6 +83,8 @@ serve({
     sink: { ip: string; port: number };
     producers: number;
     srtp?: boolean;
+    /** The subscriber transports' SRTP suite (moim's default, AES_CM_128_HMAC_SHA1_80, when absent). */
+    srtpCryptoSuite?: string;
   }) {
     const created = await mapLimit(args.subs, 4, async (x) => {
       const p = await connect(x.token);
@@ -91,6 +94,7 @@ serve({
         direction: 'recv',
         kind: 'plain',
         ...(args.srtp ? { srtp: true } : {}),
+        ...(args.srtp && args.srtpCryptoSuite ? { srtpCryptoSuite: args.srtpCryptoSuite } : {}),
       });
       await call(p, 'media:connectTransport', {
         roomId: args.roomId,
@@ -99,8 +103,8 @@ serve({
         ...(args.srtp
           ? {
               srtpParameters: {
-                cryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
-                keyBase64: Buffer.alloc(30, 7).toString('base64'),
+                cryptoSuite: args.srtpCryptoSuite ?? 'AES_CM_128_HMAC_SHA1_80',
+                keyBase64: srtpKeyBase64(args.srtpCryptoSuite ?? 'AES_CM_128_HMAC_SHA1_80'),
               },
             }
           : {}),

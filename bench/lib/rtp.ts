@@ -355,3 +355,18 @@ export function udpDrops(pid: number): number {
   }
   return drops;
 }
+
+/** Master key + salt lengths of the SRTP suites mediasoup offers (RFC 3711, RFC 7714). */
+const SRTP_KEY_BYTES: Record<string, number> = {
+  AEAD_AES_256_GCM: 44,
+  AEAD_AES_128_GCM: 28,
+  AES_CM_128_HMAC_SHA1_80: 30,
+  AES_CM_128_HMAC_SHA1_32: 30,
+};
+
+/** A fixed key of the right length for `suite` (the bench's receivers never decrypt). */
+export function srtpKeyBase64(suite: string): string {
+  const n = SRTP_KEY_BYTES[suite];
+  if (!n) throw new Error(`unknown SRTP suite ${suite}`);
+  return Buffer.alloc(n, 7).toString('base64');
+}
