@@ -49,6 +49,9 @@ export interface App {
 
 /** Build every service of one node from its configuration. Nothing here reads process.env. */
 export async function createApp(config: Config, log: Logger): Promise<App> {
+  if (config.redisUrl)
+    // a node that believed it was clustered would silently split presence, chat and documents
+    throw new Error('REDIS_URL arrives with the cluster mode (not built yet); unset it to run a single node');
   const metrics = new Metrics(config.nodeId);
   const stores = await openStores({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const tokens = new TokenService({

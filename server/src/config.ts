@@ -262,13 +262,13 @@ export const CONFIG_VARS = {
 
   databaseUrl: {
     env: 'DATABASE_URL',
-    doc: 'PostgreSQL URL (cluster mode). Unset: embedded SQLite in the data folder.',
+    doc: 'PostgreSQL URL (cluster mode, not built yet: a set value stops the node with a message). Unset: embedded SQLite in the data folder.',
     defaultText: '(SQLite)',
     parse: optionalStr({ pattern: /^postgres(ql)?:\/\//, hint: 'expected postgres://…' }),
   },
   redisUrl: {
     env: 'REDIS_URL',
-    doc: 'Redis URL (cluster mode: socket.io adapter, presence and document buses). Unset: single node.',
+    doc: 'Redis URL (cluster mode, not built yet: a set value stops the node with a message). Unset: single node.',
     defaultText: '(none)',
     parse: optionalStr({ pattern: /^rediss?:\/\//, hint: 'expected redis://…' }),
   },

@@ -49,7 +49,7 @@ export interface StorageOptions {
 
 export async function openStores(opts: StorageOptions): Promise<Stores> {
   if (opts.databaseUrl) {
-    throw new Error('DATABASE_URL (PostgreSQL) arrives with the cluster mode; unset it to use SQLite');
+    throw new Error('DATABASE_URL (PostgreSQL) arrives with the cluster mode (not built yet); unset it to use SQLite');
   }
   const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
   db.migrate(sqliteMigrations);
