@@ -1,19 +1,15 @@
-import {
-  type Ack,
-  type ClientToServerEvents,
-  type ErrorBody,
-  type ErrorCode,
-  isAckError,
-  isErrorCode,
-  MoimError,
-  PROTOCOL_VERSION,
-  type RequestInput,
-  type RequestName,
-  type ResponseData,
-  type ServerToClientEvents,
-  type SystemResponses,
-  TypedEmitter,
+import type {
+  Ack,
+  ClientToServerEvents,
+  ErrorBody,
+  ErrorCode,
+  RequestInput,
+  RequestName,
+  ResponseData,
+  ServerToClientEvents,
+  SystemResponses,
 } from '@moim/protocol';
+import { isAckError, isErrorCode, MoimError, PROTOCOL_VERSION, TypedEmitter } from '@moim/protocol/client';
 import { io, type Socket } from 'socket.io-client';
 import { Chat } from './chat/Chat.ts';
 import { Docs } from './docs/Docs.ts';

@@ -1,4 +1,5 @@
-import { isErrorCode, MoimError, type Role, type TokenClaims } from '@moim/protocol';
+import type { Role, TokenClaims } from '@moim/protocol';
+import { isErrorCode, MoimError } from '@moim/protocol/client';
 
 export interface DevTokenInput {
   name: string;

@@ -15,7 +15,7 @@ export type {
   Tier,
   TierProfile,
 } from '@moim/protocol';
-export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol';
+export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol/client';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
 export type { DocHandle } from './docs/Docs.ts';

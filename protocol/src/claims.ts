@@ -1,16 +1,5 @@
 import { z } from 'zod';
-
-export const ROLES = ['admin', 'manager', 'member'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const ROOM_GRANTS = ['join', 'publish', 'subscribe', 'moderate'] as const;
-export type RoomGrant = (typeof ROOM_GRANTS)[number];
-
-export const DOC_GRANTS = ['read', 'write'] as const;
-export type DocGrant = (typeof DOC_GRANTS)[number];
-
-export const TIERS = ['personal', 'standard', 'immersive'] as const;
-export type Tier = (typeof TIERS)[number];
+import { DOC_GRANTS, type DocGrant, ROLES, ROOM_GRANTS, type Role, type RoomGrant, TIERS } from './constants.ts';
 
 const id = z.string().min(1).max(128);
 

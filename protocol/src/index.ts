@@ -1,5 +1,6 @@
 export * from './chat.ts';
 export * from './claims.ts';
+export * from './constants.ts';
 export * from './docs.ts';
 export * from './errors.ts';
 export * from './events.ts';

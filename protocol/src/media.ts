@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIERS, type Tier } from './claims.ts';
+import { TIERS, type Tier } from './constants.ts';
 import type { ErrorCode } from './errors.ts';
 import type { EncodingProfile, MediaSource, TierProfile } from './tiers.ts';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { siteSchema } from './claims.ts';
+import { PRESENCE_STATES, type PresenceState } from './constants.ts';
 
 /**
  * Presence: who is around, where, and whether they can be reached.
@@ -18,8 +19,6 @@ import { siteSchema } from './claims.ts';
  * teams, sites or named people arrives as `presence:update` (once per change, even when a person
  * matches several subscriptions). A person's own devices always get their own updates.
  */
-export const PRESENCE_STATES = ['online', 'away', 'busy', 'in-meeting', 'offline'] as const;
-export type PresenceState = (typeof PRESENCE_STATES)[number];
 
 const personId = z.string().min(1).max(128);
 const teamId = z.string().min(1).max(64);

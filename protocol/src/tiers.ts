@@ -1,4 +1,4 @@
-import type { Tier } from './claims.ts';
+import type { Tier } from './constants.ts';
 
 export type MediaSource = 'camera' | 'mic' | 'screen' | 'screen-audio';
 

@@ -1,14 +1,5 @@
-import {
-  type AttachmentRef,
-  type Channel,
-  type ChatMessage,
-  type ChatResponses,
-  isErrorCode,
-  MoimError,
-  type MyChannel,
-  type RequestInput,
-  TypedEmitter,
-} from '@moim/protocol';
+import type { AttachmentRef, Channel, ChatMessage, ChatResponses, MyChannel, RequestInput } from '@moim/protocol';
+import { isErrorCode, MoimError, TypedEmitter } from '@moim/protocol/client';
 import type { MoimClient } from '../MoimClient.ts';
 import { randomId } from '../token.ts';
 

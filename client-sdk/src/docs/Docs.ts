@@ -1,11 +1,5 @@
-import {
-  DOC_CLOSE,
-  type DocInfo,
-  type DocListResponse,
-  type DocRestoreResponse,
-  type DocVersionInfo,
-  type DocVersionResponse,
-} from '@moim/protocol';
+import type { DocInfo, DocListResponse, DocRestoreResponse, DocVersionInfo, DocVersionResponse } from '@moim/protocol';
+import { DOC_CLOSE } from '@moim/protocol/client';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { MoimClient } from '../MoimClient.ts';

@@ -1,4 +1,5 @@
-import { type PersonPresence, type PresenceResponses, type RequestInput, TypedEmitter } from '@moim/protocol';
+import type { PersonPresence, PresenceResponses, RequestInput } from '@moim/protocol';
+import { TypedEmitter } from '@moim/protocol/client';
 import type { MoimClient } from '../MoimClient.ts';
 
 export type PresenceFilter = RequestInput<'presence:subscribe'>;

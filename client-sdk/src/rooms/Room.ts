@@ -1,15 +1,14 @@
-import {
-  type ConsumerInfo,
-  type JoinResponse,
-  type MediaServerEvents,
-  type MediaSource,
-  MoimError,
-  type PeerInfo,
-  type RoomRecordInfo,
-  type TierClientProfile,
-  type TransportInfo,
-  TypedEmitter,
+import type {
+  ConsumerInfo,
+  JoinResponse,
+  MediaServerEvents,
+  MediaSource,
+  PeerInfo,
+  RoomRecordInfo,
+  TierClientProfile,
+  TransportInfo,
 } from '@moim/protocol';
+import { MoimError, TypedEmitter } from '@moim/protocol/client';
 import type { Device, types } from 'mediasoup-client';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
 import { chooseSpatialLayer, toSendEncodings } from './layers.ts';

@@ -1,4 +1,5 @@
-import { type PeerInfo, type RequestInput, type RoomRecordInfo, TypedEmitter } from '@moim/protocol';
+import type { PeerInfo, RequestInput, RoomRecordInfo } from '@moim/protocol';
+import { TypedEmitter } from '@moim/protocol/client';
 import type { Device } from 'mediasoup-client';
 import type { MoimClient } from '../MoimClient.ts';
 import { Room } from './Room.ts';

@@ -1,4 +1,4 @@
-import { TIER_PROFILES } from '@moim/protocol';
+import { TIER_PROFILES } from '@moim/protocol/client';
 import { describe, expect, it } from 'vitest';
 import { chooseSpatialLayer, toSendEncodings } from './layers.ts';
 
