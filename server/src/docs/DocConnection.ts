@@ -15,9 +15,9 @@ export class DocConnection {
   readonly canWrite: boolean;
   /** Token expiry (ms since the epoch). */
   readonly expiresAt: number;
-  /** The document once loaded; frames that arrived before are kept in `early`. */
+  /** The document once loaded; frames that arrived before are kept in `early` (made on first use). */
   doc: Document | undefined;
-  early: Uint8Array[] | undefined = [];
+  early: Uint8Array[] | undefined;
   readonly #parentLog: Logger;
   #log: Logger | undefined;
   /** Awareness client ids this connection announced (removed when it leaves). */

@@ -17,7 +17,7 @@ import type { AuditStore } from '../storage/AuditStore.ts';
 import type { DocRecord, DocStore } from '../storage/DocStore.ts';
 import { contentOf, restoreUpdate } from './content.ts';
 import { closeSocket, DocConnection } from './DocConnection.ts';
-import { Document, type DocumentLimits } from './Document.ts';
+import { Document, type DocumentDeps, type DocumentLimits } from './Document.ts';
 import { GroupCommitter } from './GroupCommitter.ts';
 
 export interface DocServiceOptions {
@@ -59,10 +59,18 @@ export class DocService {
   readonly #committer: GroupCommitter;
   /** Loaded (or loading) documents. An entry leaves the map when its document closes. */
   readonly #docs = new Map<string, DocEntry>();
-  /** Open document names per person, with a connection count each. */
-  readonly #openByPerson = new Map<string, Map<string, number>>();
+  /**
+   * Open documents per person: the name when it is one document on one connection (the usual
+   * case, no Map per person), else each name with its connection count.
+   */
+  readonly #openByPerson = new Map<string, string | Map<string, number>>();
   readonly #deleting = new Set<string>();
-  readonly #conns = new Set<DocConnection>();
+  /** Every connection, by its socket (the socket listeners are shared: no closure per connection). */
+  readonly #conns = new Map<WebSocket, DocConnection>();
+  readonly #onSocketMessage: (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void;
+  readonly #onSocketClose: (this: WebSocket) => void;
+  /** What every document gets (one object for all of them). */
+  readonly #docDeps: DocumentDeps;
   readonly #expirySweep: NodeJS.Timeout;
   readonly #loadedGauge: Gauge;
   readonly #connGauge: Gauge;
@@ -102,11 +110,42 @@ export class DocService {
         batchSize.observe(n);
       },
     });
+    const conns = this.#conns;
+    const service = this;
+    this.#onSocketMessage = function (this: WebSocket, data, isBinary) {
+      const conn = conns.get(this);
+      if (conn) service.#onMessage(conn, data, isBinary);
+    };
+    this.#onSocketClose = function (this: WebSocket) {
+      const conn = conns.get(this);
+      if (conn) service.#onClose(conn);
+    };
+    this.#docDeps = {
+      store: this.#store,
+      committer: this.#committer,
+      limits: opts.limits,
+      log: this.#log, // every document log line carries `doc` itself
+      onRefused: (outcome) => this.#updates.inc({ outcome }),
+      onStored: (n) => this.#updates.inc({ outcome: 'stored' }, n),
+      onIdle: (doc) => {
+        void doc.close();
+      },
+      onClose: (doc) => {
+        this.#loadedGauge.dec();
+        const entry = this.#docs.get(doc.name);
+        if (entry?.doc === doc) this.#docs.delete(doc.name);
+      },
+    };
   }
 
   /** Documents loaded in memory now (tests and the `moim_docs_loaded` gauge). */
   get loadedCount(): number {
     return this.#docs.size;
+  }
+
+  /** The sockets of every accepted connection (pings). */
+  sockets(): IterableIterator<WebSocket> {
+    return this.#conns.keys();
   }
 
   /** The loaded document, if it is loaded (tests, diagnostics). */
@@ -170,10 +209,10 @@ export class DocService {
       expiresAt: principal.token.exp * 1000,
       log: this.#log,
     });
-    this.#conns.add(conn);
+    this.#conns.set(ws, conn);
     this.#connGauge.inc();
-    ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
-    ws.once('close', () => this.#onClose(conn));
+    ws.on('message', this.#onSocketMessage);
+    ws.on('close', this.#onSocketClose);
     void this.#join(conn);
   }
 
@@ -208,13 +247,16 @@ export class DocService {
     }
     const frame = toUint8Array(data);
     if (conn.doc) conn.doc.handleMessage(conn, frame);
-    else if (conn.early && conn.early.length < MAX_EARLY_FRAMES) conn.early.push(frame);
-    else conn.close('TOO_LARGE', 'too many messages before the document loaded');
+    else if (conn.closed) return;
+    else if ((conn.early?.length ?? 0) < MAX_EARLY_FRAMES) {
+      conn.early ??= [];
+      conn.early.push(frame);
+    } else conn.close('TOO_LARGE', 'too many messages before the document loaded');
   }
 
   #onClose(conn: DocConnection): void {
     conn.markClosed();
-    if (!this.#conns.delete(conn)) return;
+    if (!this.#conns.delete(conn.ws)) return;
     this.#connGauge.dec();
     this.#removeOpen(conn.sub, conn.docName);
     conn.doc?.removeConnection(conn);
@@ -224,13 +266,18 @@ export class DocService {
   /** Token expiry ends a session (checked every few seconds): 4401 tells the client to come back with a fresh token. */
   #sweepExpired = (): void => {
     const now = Date.now();
-    for (const conn of this.#conns) if (conn.expiresAt <= now) conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED');
+    for (const conn of this.#conns.values()) if (conn.expiresAt <= now) conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED');
   };
 
   #addOpen(sub: string, name: string): boolean {
     let open = this.#openByPerson.get(sub);
-    if (!open) {
-      open = new Map();
+    if (open === undefined) {
+      this.#openByPerson.set(sub, name);
+      return true;
+    }
+    if (typeof open === 'string') {
+      const only = open;
+      open = new Map([[only, 1]]);
       this.#openByPerson.set(sub, open);
     }
     const n = open.get(name);
@@ -241,8 +288,13 @@ export class DocService {
 
   #removeOpen(sub: string, name: string): void {
     const open = this.#openByPerson.get(sub);
-    const n = open?.get(name);
-    if (!open || n === undefined) return;
+    if (open === undefined) return;
+    if (typeof open === 'string') {
+      if (open === name) this.#openByPerson.delete(sub);
+      return;
+    }
+    const n = open.get(name);
+    if (n === undefined) return;
     if (n > 1) open.set(name, n - 1);
     else open.delete(name);
     if (open.size === 0) this.#openByPerson.delete(sub);
@@ -260,10 +312,6 @@ export class DocService {
         fresh.promise.then(
           (doc) => {
             fresh.doc = doc;
-            doc.once('close', () => {
-              this.#loadedGauge.dec();
-              if (this.#docs.get(name) === fresh) this.#docs.delete(name);
-            });
           },
           () => {
             if (this.#docs.get(name) === fresh) this.#docs.delete(name);
@@ -281,18 +329,8 @@ export class DocService {
   }
 
   async #load(name: string): Promise<Document> {
-    const doc = await Document.load(name, {
-      store: this.#store,
-      committer: this.#committer,
-      limits: this.#opts.limits,
-      log: this.#log, // every document log line carries `doc` itself
-      onRefused: (outcome) => this.#updates.inc({ outcome }),
-      onStored: (n) => this.#updates.inc({ outcome: 'stored' }, n),
-    });
+    const doc = await Document.load(name, this.#docDeps);
     this.#loadedGauge.inc();
-    doc.on('idle', () => {
-      void doc.close();
-    });
     return doc;
   }
 
@@ -494,7 +532,7 @@ export class DocService {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#expirySweep);
-    for (const conn of this.#conns) conn.close('GOING_AWAY');
+    for (const conn of this.#conns.values()) conn.close('GOING_AWAY');
     const docs = await Promise.all([...this.#docs.values()].map((e) => e.promise.catch(() => undefined)));
     await Promise.all(docs.map((d) => d?.close('GOING_AWAY')));
     await this.#committer.flush();

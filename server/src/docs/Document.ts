@@ -1,4 +1,4 @@
-import { DOC_MESSAGE, DOC_SYNC_MESSAGE, type DocCloseReason, TypedEmitter } from '@moim/protocol';
+import { DOC_MESSAGE, DOC_SYNC_MESSAGE, type DocCloseReason } from '@moim/protocol';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as authProtocol from 'y-protocols/auth';
@@ -41,13 +41,10 @@ export interface DocumentDeps {
   /** Called for each refused or failed message (metrics). */
   onRefused?: (outcome: 'read_only' | 'malformed' | 'too_large' | 'storage_error') => void;
   onStored?: (count: number) => void;
-}
-
-export interface DocumentEvents {
   /** No connection and no lease is left, and every write is committed: the owner may unload it. */
-  idle: () => void;
+  onIdle?: (doc: Document) => void;
   /** Closed and released: the Y.Doc is destroyed. */
-  close: () => void;
+  onClose?: (doc: Document) => void;
 }
 
 /** Origin of server-side changes (restore). */
@@ -94,7 +91,7 @@ const permissionDeniedMessage = (reason: string): Uint8Array => {
  * for every commit queued before it. A group commit's updates go out as one merged update. If applying throws half-way, nothing captured is stored, the offender is
  * closed (4400) and the live document is thrown away and reloaded from storage (clients resync).
  */
-export class Document extends TypedEmitter<DocumentEvents> {
+export class Document {
   readonly name: string;
   readonly ydoc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
@@ -106,10 +103,10 @@ export class Document extends TypedEmitter<DocumentEvents> {
   #appendSeq = 0;
   #committedSeq = 0;
   /** Committed updates not yet broadcast (one merged message per group commit). */
-  #outbox: Array<{ update: Uint8Array; origin: DocConnection | undefined }> = [];
+  #outbox: Array<{ update: Uint8Array; origin: DocConnection | undefined }> | undefined;
   #outboxScheduled = false;
   /** Callbacks waiting until every update appended before them is committed and broadcast. */
-  #waiters: Array<{ seq: number; fn: () => void }> = [];
+  #waiters: Array<{ seq: number; fn: () => void }> | undefined;
   #storageFailed = false;
   /** Stored bytes (state + appended updates), approximately. */
   #bytes: number;
@@ -127,14 +124,12 @@ export class Document extends TypedEmitter<DocumentEvents> {
   #awarenessPrompt = false;
 
   private constructor(name: string, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
-    super();
     this.name = name;
     this.ydoc = ydoc;
     this.#deps = deps;
     this.#log = deps.log;
     this.#bytes = bytes;
     this.#uncompacted = uncompacted;
-    this.onListenerError = (event, err) => this.#log.error({ err, event, doc: name }, 'document listener failed');
     this.awareness = new awarenessProtocol.Awareness(ydoc);
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.#onAwareness);
@@ -314,8 +309,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
       this.ydoc.destroy();
       this.#closed = true;
       this.#log.debug({ doc: this.name }, 'document unloaded');
-      this.safeEmit('close');
-      this.removeAllListeners();
+      this.#notify(this.#deps.onClose, 'close');
     })();
     return this.#closing;
   }
@@ -393,21 +387,23 @@ export class Document extends TypedEmitter<DocumentEvents> {
         }
       } else {
         this.#deps.onStored?.(1);
+        this.#outbox ??= [];
         this.#outbox.push({ update, origin });
       }
       // the committer calls back for a whole batch before any microtask runs: one flush per batch
       if (!this.#outboxScheduled) {
         this.#outboxScheduled = true;
-        queueMicrotask(this.#flushOutbox);
+        queueMicrotask(() => this.#flushOutbox());
       }
     });
   }
 
   /** Broadcast what was committed (merged into one update), then release the waiters. */
-  #flushOutbox = (): void => {
+  #flushOutbox(): void {
     this.#outboxScheduled = false;
-    const batch = this.#outbox.splice(0);
-    if (batch.length > 0 && !this.#closed) {
+    const batch = this.#outbox;
+    this.#outbox = undefined;
+    if (batch && batch.length > 0 && !this.#closed) {
       const update =
         batch.length === 1 ? (batch[0] as { update: Uint8Array }).update : Y.mergeUpdates(batch.map((b) => b.update));
       // a sender already has its own changes; with several senders everyone gets the merge (duplicates are no-ops)
@@ -422,19 +418,21 @@ export class Document extends TypedEmitter<DocumentEvents> {
       this.#markDirty();
       this.#maybeCompact();
     }
-    while (this.#waiters.length > 0 && (this.#waiters[0] as { seq: number }).seq <= this.#committedSeq) {
-      const waiter = this.#waiters.shift() as { fn: () => void };
+    const waiters = this.#waiters;
+    while (waiters && waiters.length > 0 && (waiters[0] as { seq: number }).seq <= this.#committedSeq) {
+      const waiter = waiters.shift() as { fn: () => void };
       try {
         waiter.fn();
       } catch (err) {
         this.#log.error({ err, doc: this.name }, 'document commit waiter failed');
       }
     }
+    if (waiters?.length === 0) this.#waiters = undefined;
     this.#checkIdle();
-  };
+  }
 
   #pending(): boolean {
-    return this.#committedSeq < this.#appendSeq || this.#outbox.length > 0 || this.#outboxScheduled;
+    return this.#committedSeq < this.#appendSeq || (this.#outbox?.length ?? 0) > 0 || this.#outboxScheduled;
   }
 
   /** Run `fn` once every update appended so far is committed and broadcast (now, when none is pending). */
@@ -443,6 +441,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
       fn();
       return;
     }
+    this.#waiters ??= [];
     this.#waiters.push({ seq: this.#appendSeq, fn });
   }
 
@@ -485,9 +484,9 @@ export class Document extends TypedEmitter<DocumentEvents> {
     this.#awarenessPrompt = prompt;
     const flushMs = this.#deps.limits.awarenessFlushMs ?? 0;
     if (prompt && flushMs <= 0) {
-      this.#awarenessTimer = setImmediate(this.#flushAwareness);
+      this.#awarenessTimer = setImmediate(Document.#flushAwarenessOf, this);
     } else {
-      this.#awarenessTimer = setTimeout(this.#flushAwareness, prompt ? flushMs : renewalMs);
+      this.#awarenessTimer = setTimeout(Document.#flushAwarenessOf, prompt ? flushMs : renewalMs, this);
     }
     this.#awarenessTimer.unref();
   }
@@ -500,7 +499,10 @@ export class Document extends TypedEmitter<DocumentEvents> {
     else clearTimeout(t as NodeJS.Timeout);
   }
 
-  #flushAwareness = (): void => {
+  /** Shared by every document (no closure per document). */
+  static #flushAwarenessOf = (doc: Document): void => doc.#flushAwareness();
+
+  #flushAwareness(): void {
     this.#awarenessTimer = undefined;
     const pending = this.#awarenessPending;
     if (!pending || pending.size === 0) return;
@@ -508,7 +510,7 @@ export class Document extends TypedEmitter<DocumentEvents> {
     if (this.#closed || this.#conns.size === 0) return;
     const message = awarenessMessage(this.awareness, [...pending]);
     for (const c of this.#conns) c.send(message);
-  };
+  }
 
   #connOf(origin: unknown): DocConnection | undefined {
     for (const c of this.#conns) if (c === origin) return c;
@@ -517,7 +519,15 @@ export class Document extends TypedEmitter<DocumentEvents> {
 
   #checkIdle(): void {
     if (this.#closing || this.#conns.size > 0 || this.#leases > 0 || this.#pending()) return;
-    this.safeEmit('idle');
+    this.#notify(this.#deps.onIdle, 'idle');
+  }
+
+  #notify(hook: ((doc: Document) => void) | undefined, what: string): void {
+    try {
+      hook?.(this);
+    } catch (err) {
+      this.#log.error({ err, doc: this.name, what }, 'document owner hook failed');
+    }
   }
 
   #markDirty(): void {

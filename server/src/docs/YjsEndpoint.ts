@@ -38,12 +38,13 @@ export class YjsEndpoint {
       noServer: true,
       maxPayload: opts.maxMessageBytes + 64 * 1024,
       perMessageDeflate: false,
-      clientTracking: true,
+      // the DocService tracks its connections (no second Set and close listener per socket)
+      clientTracking: false,
     });
     this.#wss.on('error', (err) => opts.log.warn({ err }, 'yjs endpoint error'));
     opts.http.on('upgrade', this.#onUpgrade);
     this.#ping = setInterval(() => {
-      for (const ws of this.#wss.clients) {
+      for (const ws of this.#service.sockets()) {
         if (!alive.has(ws)) {
           ws.terminate();
           continue;
@@ -60,7 +61,11 @@ export class YjsEndpoint {
     if (!url?.startsWith(YJS_PATH_PREFIX)) return;
     socket.on('error', destroySelf);
     // the callback keeps only the URL string: no closure retains the request (memory per connection)
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accepted(ws, url));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // from now on the WebSocket handles the socket's errors itself
+      socket.off('error', destroySelf);
+      this.#accepted(ws, url);
+    });
   };
 
   #accepted(ws: WebSocket, url: string): void {
@@ -72,7 +77,7 @@ export class YjsEndpoint {
   close(): void {
     clearInterval(this.#ping);
     this.#http.off('upgrade', this.#onUpgrade);
-    for (const ws of this.#wss.clients) ws.terminate();
+    for (const ws of [...this.#service.sockets()]) ws.terminate();
     this.#wss.close();
   }
 }
