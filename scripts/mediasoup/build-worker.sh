@@ -15,9 +15,12 @@
 #   4. GitHub reachable -> mediasoup's own postinstall (prebuilt download).
 #   5. Local build against Debian's libraries (Debian 12 and 13), with the stub
 #      meson subprojects in scripts/mediasoup/subprojects/ (system libuv,
-#      OpenSSL, libsrtp2 + libsrtp3 API shim, flatbuffers, Abseil, and a
+#      OpenSSL, libsrtp 2 + libsrtp3 API shim, flatbuffers, Abseil, and a
 #      std-based unordered_dense header), plus the DTLS fix in
 #      worker/src/RTC/DtlsTransport.cpp (see /work/shared/MEDIASOUP.md item 10).
+#      libsrtp 2 is built from Debian's source tarball with OpenSSL and linked
+#      statically (Debian's libsrtp2-1 uses NSS, ~1.7x the CPU per SRTP packet);
+#      on any failure there, the system libsrtp2 with a warning.
 #
 # Environment knobs:
 #   MOIM_CACHE_DIR                cache root (default: $HOME/.cache/moim)
@@ -29,6 +32,8 @@
 #   MOIM_BUILD_JOBS               parallel compile jobs (default: 2)
 #   MOIM_MESON_ARGS               extra `meson setup` arguments
 #   MOIM_KEEP_BUILD=1             keep the build dir / pip dir after success
+#   MOIM_LIBSRTP_SYSTEM=1         link the system libsrtp2 instead of building libsrtp with OpenSSL
+#   MOIM_LIBSRTP_TARBALL          local copy of libsrtp2_2.5.0.orig.tar.gz (sha256-checked; offline)
 set -euo pipefail
 
 TESTED_MEDIASOUP_VERSION="3.27.1"
@@ -239,11 +244,143 @@ done
 command -v flatc >/dev/null 2>&1 || die "flatc not found (Debian package flatbuffers-compiler)"
 log "system libraries: libuv $(pkg-config --modversion libuv), OpenSSL $(pkg-config --modversion openssl), libsrtp2 $(pkg-config --modversion libsrtp2), flatbuffers $(pkg-config --modversion flatbuffers) ($(flatc --version 2>/dev/null | tr -d '\n')), Abseil $(pkg-config --modversion absl_strings)"
 
+# 5b'. libsrtp 2 with OpenSSL, static. Debian's libsrtp2-1 is built on NSS (a PK11
+# context per packet): the worker spends ~15-17 ms CPU per 1,000 SRTP packets on it
+# vs ~9 ms for plain RTP. libsrtp's OpenSSL backend uses OpenSSL's EVP AES-CTR/GCM
+# (AES-NI, PCLMUL) and HMAC. Source: Debian's orig tarball (same bytes as Debian's
+# package source), sha256-pinned; download and build cached under $CACHE_ROOT/libsrtp2.
+# Any failure -> warning, and the worker links the system libsrtp2 as before.
+LIBSRTP_VERSION="2.5.0"
+LIBSRTP_TARBALL="libsrtp2_${LIBSRTP_VERSION}.orig.tar.gz"
+LIBSRTP_SHA256="8a43ef8e9ae2b665292591af62aa1a4ae41e468b6d98d8258f91478735da4e09"
+LIBSRTP_URLS=(
+	"https://deb.debian.org/debian/pool/main/libs/libsrtp2/$LIBSRTP_TARBALL"
+	"http://deb.debian.org/debian/pool/main/libs/libsrtp2/$LIBSRTP_TARBALL"
+)
+LIBSRTP_CONFIGURE_ARGS=(--enable-openssl --disable-pcap --disable-debug-logging)
+LIBSRTP_CACHE="$CACHE_ROOT/libsrtp2"
+LIBSRTP_WORK="$OUT_DIR/moim-libsrtp2"
+SRTP_PREFIX=""
+SRTP_DESC=""
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+fetch_libsrtp_tarball() {
+	# Prints the path of a verified tarball: MOIM_LIBSRTP_TARBALL, the cache, or a download.
+	local f
+	if [ -n "${MOIM_LIBSRTP_TARBALL:-}" ]; then
+		[ -f "$MOIM_LIBSRTP_TARBALL" ] || {
+			warn "MOIM_LIBSRTP_TARBALL=$MOIM_LIBSRTP_TARBALL is not a file"
+			return 1
+		}
+		[ "$(sha256_of "$MOIM_LIBSRTP_TARBALL")" = "$LIBSRTP_SHA256" ] || {
+			warn "MOIM_LIBSRTP_TARBALL=$MOIM_LIBSRTP_TARBALL: sha256 is not $LIBSRTP_SHA256"
+			return 1
+		}
+		printf '%s\n' "$MOIM_LIBSRTP_TARBALL"
+		return 0
+	fi
+	f="$LIBSRTP_CACHE/$LIBSRTP_TARBALL"
+	if [ -f "$f" ] && [ "$(sha256_of "$f")" = "$LIBSRTP_SHA256" ]; then
+		printf '%s\n' "$f"
+		return 0
+	fi
+	mkdir -p "$LIBSRTP_CACHE" 2>/dev/null || f="$LIBSRTP_WORK/$LIBSRTP_TARBALL"
+	mkdir -p "$(dirname "$f")"
+	local url tmp="$f.tmp.$$"
+	for url in "${LIBSRTP_URLS[@]}"; do
+		rm -f "$tmp"
+		if command -v curl >/dev/null 2>&1; then
+			curl -fsSL --connect-timeout 5 -m 60 -o "$tmp" "$url" 2>>"$LOG" || continue
+		elif command -v wget >/dev/null 2>&1; then
+			wget -q -T 10 -O "$tmp" "$url" 2>>"$LOG" || continue
+		else
+			warn "neither curl nor wget: cannot download $LIBSRTP_TARBALL"
+			return 1
+		fi
+		if [ "$(sha256_of "$tmp")" = "$LIBSRTP_SHA256" ]; then
+			mv -f "$tmp" "$f"
+			printf '%s\n' "$f"
+			return 0
+		fi
+		warn "$url: sha256 $(sha256_of "$tmp") is not the pinned $LIBSRTP_SHA256 (ignored)"
+	done
+	rm -f "$tmp"
+	warn "could not download $LIBSRTP_TARBALL (tried: ${LIBSRTP_URLS[*]})"
+	return 1
+}
+
+build_libsrtp() {
+	# Sets SRTP_PREFIX (lib/libsrtp2.a + include/srtp2/) or returns 1.
+	local key dir tarball src prefix
+	key="$({
+		printf 'libsrtp %s %s\nconfigure %s\nos %s\narch %s\nopenssl %s\n' "$LIBSRTP_VERSION" "$LIBSRTP_SHA256" \
+			"${LIBSRTP_CONFIGURE_ARGS[*]}" "$OS_TAG" "$ARCH" "$(pkg-config --modversion libcrypto)"
+		cc --version 2>/dev/null | head -n 1
+	} | sha256sum | cut -d' ' -f1)"
+	dir="$LIBSRTP_CACHE/$LIBSRTP_VERSION-openssl-${key:0:16}"
+	if [ "${MOIM_MEDIASOUP_FORCE:-0}" != 1 ] && [ -f "$dir/lib/libsrtp2.a" ] && [ -f "$dir/include/srtp2/srtp.h" ]; then
+		SRTP_PREFIX="$dir"
+		log "libsrtp $LIBSRTP_VERSION (OpenSSL) from the cache: $dir"
+		return 0
+	fi
+	tarball="$(fetch_libsrtp_tarball)" || return 1
+	log "building libsrtp $LIBSRTP_VERSION with OpenSSL $(pkg-config --modversion libcrypto) (static, ~10 s)"
+	rm -rf "$LIBSRTP_WORK/src" "$LIBSRTP_WORK/prefix"
+	mkdir -p "$LIBSRTP_WORK/src"
+	tar -xzf "$tarball" -C "$LIBSRTP_WORK/src" --strip-components=1 2>>"$LOG" || return 1
+	src="$LIBSRTP_WORK/src"
+	prefix="$LIBSRTP_WORK/prefix"
+	printf '\n===== libsrtp %s: configure %s\n' "$LIBSRTP_VERSION" "${LIBSRTP_CONFIGURE_ARGS[*]}" >>"$LOG"
+	(
+		cd "$src" &&
+			# crypto_*: libcrypto's flags for a shared link. Left to itself, configure also
+			# links libcrypto's Libs.private (Debian 13: -lz -lzstd, often not installed).
+			./configure "${LIBSRTP_CONFIGURE_ARGS[@]}" --prefix="$prefix" \
+				crypto_CFLAGS="$(pkg-config --cflags libcrypto)" crypto_LIBS="$(pkg-config --libs libcrypto)" &&
+			grep -q '^#define OPENSSL 1' crypto/include/config.h &&
+			grep -q '^#define GCM 1' crypto/include/config.h &&
+			make -j"$JOBS" libsrtp2.a test/srtp_driver &&
+			./test/srtp_driver -v &&
+			make install
+	) </dev/null >>"$LOG" 2>&1 || {
+		warn "libsrtp $LIBSRTP_VERSION build failed (see $LOG)"
+		return 1
+	}
+	[ -f "$prefix/lib/libsrtp2.a" ] && [ -f "$prefix/include/srtp2/srtp.h" ] || {
+		warn "libsrtp build gave no $prefix/lib/libsrtp2.a"
+		return 1
+	}
+	rm -rf "$prefix/lib/pkgconfig" "$prefix/lib/"*.so*
+	SRTP_PREFIX="$prefix"
+	# Into the cache (atomically); on failure use the copy in worker/out for this build.
+	if mkdir -p "$LIBSRTP_CACHE" 2>/dev/null && rm -rf "$dir.tmp.$$" && cp -R "$prefix" "$dir.tmp.$$" 2>/dev/null; then
+		printf 'libsrtp %s (sha256 %s)\nconfigure %s\nos %s\narch %s\nopenssl %s\ncreated %s\n' "$LIBSRTP_VERSION" "$LIBSRTP_SHA256" \
+			"${LIBSRTP_CONFIGURE_ARGS[*]}" "$OS_TAG" "$ARCH" "$(pkg-config --modversion libcrypto)" \
+			"$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir.tmp.$$/info.txt"
+		rm -rf "$dir" && mv "$dir.tmp.$$" "$dir" && SRTP_PREFIX="$dir"
+	fi
+	rm -rf "$dir.tmp.$$" 2>/dev/null || true
+	log "libsrtp $LIBSRTP_VERSION (OpenSSL) built: $SRTP_PREFIX"
+	return 0
+}
+
+mkdir -p "$OUT_DIR"
+: >"$LOG"
+if [ "${MOIM_LIBSRTP_SYSTEM:-0}" = 1 ]; then
+	SRTP_DESC="system libsrtp2 $(pkg-config --modversion libsrtp2) (MOIM_LIBSRTP_SYSTEM=1)"
+	warn "MOIM_LIBSRTP_SYSTEM=1: linking the system libsrtp2 (Debian's uses NSS: ~1.7x the worker CPU per SRTP packet)"
+elif build_libsrtp; then
+	SRTP_DESC="libsrtp $LIBSRTP_VERSION static with OpenSSL $(pkg-config --modversion libcrypto)"
+else
+	SRTP_PREFIX=""
+	SRTP_DESC="system libsrtp2 $(pkg-config --modversion libsrtp2) (fallback)"
+	warn "falling back to the system libsrtp2 $(pkg-config --modversion libsrtp2): the worker works, but Debian's libsrtp2 is built on NSS and costs ~1.7x the worker CPU per SRTP packet (re-run with network access to deb.debian.org to get the OpenSSL build)"
+fi
+
 # 5c. meson (>= 1.1) and ninja from pip into worker/out, as mediasoup does. These
 # machines have a local wheel index; use it first (PyPI is not reachable and pip
 # would waste time on retries).
-mkdir -p "$OUT_DIR"
-: >"$LOG"
 MESON=""
 NINJA_BIN=""
 if [ -x "$PIP_DIR/bin/meson" ] && [ -x "$PIP_DIR/bin/ninja" ]; then
@@ -346,6 +483,9 @@ MESON_SETUP_ARGS=(
 if grep -q "ms_disable_liburing" "$WORKER_DIR/meson_options.txt" 2>/dev/null; then
 	MESON_SETUP_ARGS+=(-Dms_disable_liburing=true)
 fi
+if [ -n "$SRTP_PREFIX" ]; then
+	MESON_SETUP_ARGS+=("-Dlibsrtp3:moim_libsrtp2_prefix=$SRTP_PREFIX")
+fi
 if [ -n "${MOIM_MESON_ARGS:-}" ]; then
 	# shellcheck disable=SC2206
 	MESON_SETUP_ARGS+=(${MOIM_MESON_ARGS})
@@ -366,11 +506,11 @@ if ! bin_runs "$BIN"; then
 	die "the built worker does not run (expected exit 41 without MEDIASOUP_VERSION)"
 fi
 write_stamp
-store_in_cache "local build ($OS_TAG, system libraries)"
+store_in_cache "local build ($OS_TAG, system libraries, $SRTP_DESC)"
 
 if [ "${MOIM_KEEP_BUILD:-0}" != 1 ]; then
-	rm -rf "$BUILD_DIR" "$PIP_DIR"
+	rm -rf "$BUILD_DIR" "$PIP_DIR" "$LIBSRTP_WORK"
 	for d in "${STUB_TARGETS[@]}"; do rm -rf "$d"; done
 fi
 
-log "built ${BIN#"$PWD"/} ($(du -h "$BIN" | cut -f1)) in $(($(date +%s) - START_TS)) s"
+log "built ${BIN#"$PWD"/} ($(du -h "$BIN" | cut -f1), $SRTP_DESC) in $(($(date +%s) - START_TS)) s"

@@ -12,6 +12,12 @@
 //   4. DTLS (the DtlsTransport.cpp BIO callback fix): ICE (STUN from Node) + a DTLS
 //      1.2 handshake with `openssl s_client` against a WebRtcTransport; the worker
 //      must survive and reach dtlsState 'connected' (skipped without the openssl CLI).
+//
+// It also prints which libsrtp and crypto backend the worker uses (read from the binary
+// and, when libsrtp is a shared library, from the library ldd names): build-worker.sh
+// links a static libsrtp 2 built with OpenSSL and falls back to Debian's libsrtp2, which
+// is built on NSS (~1.7x the worker CPU per SRTP packet). MOIM_SMOKE_REQUIRE_OPENSSL_SRTP=1
+// makes anything but OpenSSL a failure.
 
 import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -165,10 +171,41 @@ function stunBindingRequest({ username, password }) {
 }
 
 // ---- the test ---------------------------------------------------------------------
+/** libsrtp's version and crypto backend, from the description strings of its AES cipher. */
+function srtpBackend(bin) {
+  const look = (file) => {
+    const text = fs.readFileSync(file).toString('latin1');
+    const version = /libsrtp[23]? ?(\d+\.\d+\.\d+[\w.-]*)/.exec(text)?.[1];
+    let backend = null;
+    if (text.includes('counter mode using openssl')) backend = 'OpenSSL';
+    else if (text.includes('counter mode using NSS')) backend = 'NSS';
+    else if (text.includes('counter mode using mbedtls')) backend = 'mbedtls';
+    else if (text.includes('AES-128 integer counter mode')) backend = 'built-in AES (no GCM)';
+    return { version, backend };
+  };
+  const own = look(bin);
+  if (own.backend) return { ...own, where: 'linked statically' };
+  let lib = null;
+  try {
+    const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
+    lib = /libsrtp\S*\.so\S*\s+=>\s+(\S+)/.exec(ldd)?.[1] ?? null;
+  } catch {}
+  if (!lib) return { version: own.version, backend: null, where: 'not found' };
+  return { ...look(lib), where: lib };
+}
+
 async function main() {
   console.log(
     `mediasoup ${mediasoup.version}, node ${process.version}, worker ${mediasoup.workerBin ?? '(default path)'}`,
   );
+  if (mediasoup.workerBin && fs.existsSync(mediasoup.workerBin)) {
+    const srtp = srtpBackend(mediasoup.workerBin);
+    console.log(
+      `libsrtp ${srtp.version ?? '(version unknown)'}, crypto backend ${srtp.backend ?? 'unknown'} (${srtp.where})`,
+    );
+    if (process.env.MOIM_SMOKE_REQUIRE_OPENSSL_SRTP === '1')
+      check('libsrtp uses OpenSSL', srtp.backend === 'OpenSSL', srtp.backend ?? 'unknown');
+  }
 
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
   let workerDied = false;
