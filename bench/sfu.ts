@@ -45,6 +45,8 @@ const QUICK = {
   nodeReceivers: 0,
   lossLimit: 0.01,
   saturation: 0.95,
+  /** 0: skip the plain RTP ramps (only the SRTP ones). */
+  plainRtp: 1,
   srtp: 1,
   /** SRTP crypto suite of the SRTP ramps, an index into SRTP_SUITES (0: what Chromium negotiates). */
   srtpSuite: 0,
@@ -434,7 +436,7 @@ async function chromiumJoins(): Promise<void> {
 try {
   if (wants(args.only, 'chromium') && P.chromiumJoins > 0) await chromiumJoins();
   if (wants(args.only, 'ramp')) {
-    for (const s of systems) await ramp(s, 'plain RTP');
+    if (P.plainRtp) for (const s of systems) await ramp(s, 'plain RTP');
     if (P.srtp) for (const s of [...systems].reverse()) await ramp(s, 'SRTP');
   }
 } catch (err) {
