@@ -21,7 +21,7 @@ export class DocConnection {
   readonly #parentLog: Logger;
   #log: Logger | undefined;
   /** Awareness client ids this connection announced (removed when it leaves). */
-  awarenessIds: Set<number> | undefined;
+  #awarenessIds: number | Set<number> | undefined;
   #closed = false;
 
   constructor(opts: {
@@ -38,6 +38,28 @@ export class DocConnection {
     this.canWrite = opts.canWrite;
     this.expiresAt = opts.expiresAt;
     this.#parentLog = opts.log;
+  }
+
+  /** Note awareness client ids this connection added and removed (usually one id: no Set then). */
+  noteAwareness(added: readonly number[], removed: readonly number[]): void {
+    let ids = this.#awarenessIds;
+    for (const id of added) {
+      if (ids === undefined || ids === id) ids = id;
+      else if (typeof ids === 'number') ids = new Set([ids, id]);
+      else ids.add(id);
+    }
+    for (const id of removed) {
+      if (ids === id) ids = undefined;
+      else if (typeof ids === 'object') ids.delete(id);
+    }
+    this.#awarenessIds = ids;
+  }
+
+  /** The awareness client ids this connection announced and did not remove. */
+  awarenessIds(): number[] {
+    const ids = this.#awarenessIds;
+    if (ids === undefined) return [];
+    return typeof ids === 'number' ? [ids] : [...ids];
   }
 
   /** The socket closed (called by the owner's close listener). */

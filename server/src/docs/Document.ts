@@ -192,9 +192,8 @@ export class Document {
 
   removeConnection(conn: DocConnection): void {
     if (!this.#conns.delete(conn)) return;
-    if (conn.awarenessIds && conn.awarenessIds.size > 0) {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
-    }
+    const ids = conn.awarenessIds();
+    if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, null);
     this.#checkIdle();
   }
 
@@ -461,9 +460,7 @@ export class Document {
   ): void => {
     const conn = this.#connOf(origin);
     if (conn) {
-      if (added.length > 0) conn.awarenessIds ??= new Set();
-      for (const id of added) conn.awarenessIds?.add(id);
-      for (const id of removed) conn.awarenessIds?.delete(id);
+      if (added.length > 0 || removed.length > 0) conn.noteAwareness(added, removed);
     }
     if (this.#conns.size === 0 || added.length + updated.length + removed.length === 0) return;
     this.#awarenessPending ??= new Set();
