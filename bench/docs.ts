@@ -15,7 +15,7 @@
  */
 import { benchArgs, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
-import { type DocServer, startDocServer } from './lib/docservers.ts';
+import { commitPercentileMs, type DocServer, startDocServer } from './lib/docservers.ts';
 import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { ProcMeter } from './lib/proc.ts';
@@ -180,6 +180,8 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
         commits0 && commits1 && commits1.count > commits0.count
           ? ((commits1.seconds - commits0.seconds) * 1000) / (commits1.count - commits0.count)
           : null,
+      commitP50Ms: commits0 && commits1 ? commitPercentileMs(commits0, commits1, 0.5) : null,
+      commitP99Ms: commits0 && commits1 ? commitPercentileMs(commits0, commits1, 0.99) : null,
       updatesPerCommit:
         commits0 && commits1 && commits1.count > commits0.count
           ? (commits1.updates - commits0.updates) / (commits1.count - commits0.count)
@@ -187,7 +189,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
     };
     results.fanout!.push(row);
     log(
-      `fanout ${system} N=${n}: p50 ${s.p50Ms} p99 ${s.p99Ms} ms, ${row.serverCpuMsPerEdit.toFixed(2)} ms CPU/edit, missing ${missing}, generator loop delay max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
+      `fanout ${system} N=${n}: p50 ${s.p50Ms} p99 ${s.p99Ms} ms, ${row.serverCpuMsPerEdit.toFixed(2)} ms CPU/edit, missing ${missing}, generator loop delay max ${generatorLoopDelayMaxMs.toFixed(0)} ms${row.commitP50Ms == null ? '' : `, commit p50 ${fmt(row.commitP50Ms)} p99 ${fmt(row.commitP99Ms ?? 0)} ms`}`,
     );
 
     if (P.burstReaders.includes(n)) {
@@ -431,6 +433,9 @@ function stats(xs: number[]): { median: number; max: number; n: number } {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)] ?? Number.NaN, max: s[s.length - 1] ?? Number.NaN, n: s.length };
 }
+function fmt(x: number): string {
+  return x < 10 ? x.toFixed(2) : x.toFixed(1);
+}
 function log(s: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 }
@@ -484,6 +489,7 @@ function tables(): void {
         'server CPU %',
         'generators CPU %',
         'moim commit ms (mean)',
+        'moim commit ms p50 / p99',
         'generator stall max ms',
       ],
       rows: fan.map((r) => [
@@ -499,6 +505,7 @@ function tables(): void {
         (r.serverCpuCores as number) * 100,
         (r.generatorCpuCores as number) * 100,
         (r.commitMeanMs as number | null | undefined) ?? null,
+        r.commitP50Ms == null ? null : `${fmt(r.commitP50Ms as number)} / ${fmt(r.commitP99Ms as number)}`,
         (r.generatorLoopDelayMaxMs as number | undefined) ?? null,
       ]),
       notes: [

@@ -84,9 +84,8 @@ export class DocConnection {
       this.close('RELOAD', 'too slow');
       return;
     }
-    this.ws.send(message, (err) => {
-      if (err) this.log.debug({ err }, 'document send failed');
-    });
+    // no callback per send: a failed write surfaces as the socket's error and close
+    this.ws.send(message);
   }
 
   /** Close with one of the documented codes; `detail` is appended to the reason (max 123 bytes in all). */

@@ -93,7 +93,9 @@ export class DocService {
     const commitSeconds = new Histogram({
       name: 'moim_doc_commit_seconds',
       help: 'Time to commit one group of document updates',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      buckets: [
+        0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1,
+      ],
       registers,
     });
     const batchSize = new Histogram({
