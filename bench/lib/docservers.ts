@@ -69,14 +69,15 @@ export function commitPercentileMs(a: CommitStats, b: CommitStats, q: number): n
 async function scrapeCommits(url: string): Promise<CommitStats | null> {
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
+  // samples carry default labels (node="…"): match the name followed by a space or a brace
   const one = (name: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
   };
   const count = one('moim_doc_commit_seconds_count');
   if (count === undefined) return null;
   const buckets: Array<[number, number]> = [];
-  for (const m of text.matchAll(/^moim_doc_commit_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)) {
+  for (const m of text.matchAll(/^moim_doc_commit_seconds_bucket\{le="([^"]+)"[^}]*\} (\S+)$/gm)) {
     buckets.push([m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2])]);
   }
   return {
