@@ -72,6 +72,8 @@ export class DocService {
   /** What every document gets (one object for all of them). */
   readonly #docDeps: DocumentDeps;
   readonly #expirySweep: NodeJS.Timeout;
+  /** Automatic versions of every loaded document (one timer for all of them). */
+  readonly #versionSweep: NodeJS.Timeout | undefined;
   readonly #loadedGauge: Gauge;
   readonly #connGauge: Gauge;
   readonly #updates: Counter<'outcome'>;
@@ -106,6 +108,12 @@ export class DocService {
     });
     this.#expirySweep = setInterval(this.#sweepExpired, EXPIRY_SWEEP_MS);
     this.#expirySweep.unref();
+    const versionMs = opts.limits.versionIntervalMs;
+    if (versionMs > 0) {
+      // an automatic version is at most this much later than its interval
+      this.#versionSweep = setInterval(this.#sweepVersions, Math.min(Math.max(versionMs / 4, 50), 5_000));
+      this.#versionSweep.unref();
+    }
     this.#committer = new GroupCommitter(opts.store, {
       onCommit: (n, s) => {
         commitSeconds.observe(s);
@@ -269,6 +277,11 @@ export class DocService {
   #sweepExpired = (): void => {
     const now = Date.now();
     for (const conn of this.#conns.values()) if (conn.expiresAt <= now) conn.close('UNAUTHORIZED', 'TOKEN_EXPIRED');
+  };
+
+  #sweepVersions = (): void => {
+    const now = Date.now();
+    for (const entry of this.#docs.values()) entry.doc?.saveVersionIfDue(now);
   };
 
   #addOpen(sub: string, name: string): boolean {
@@ -534,6 +547,7 @@ export class DocService {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#expirySweep);
+    clearInterval(this.#versionSweep);
     for (const conn of this.#conns.values()) conn.close('GOING_AWAY');
     const docs = await Promise.all([...this.#docs.values()].map((e) => e.promise.catch(() => undefined)));
     await Promise.all(docs.map((d) => d?.close('GOING_AWAY')));

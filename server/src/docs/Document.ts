@@ -113,8 +113,8 @@ export class Document {
   /** Updates appended since the last compaction. */
   #uncompacted: number;
   #compacting: Promise<void> | undefined;
-  #dirtySinceVersion = false;
-  #versionTimer: NodeJS.Timeout | undefined;
+  /** When the document first changed after its last version (ms since the epoch; 0: unchanged). */
+  #dirtySince = 0;
   #closing: Promise<void> | undefined;
   #closed = false;
   /** Awareness client ids changed or renewed since the last awareness broadcast (made on first use). */
@@ -293,10 +293,8 @@ export class Document {
     this.#closing ??= (async () => {
       for (const conn of this.#conns) if (reason) conn.close(reason);
       this.#conns.clear();
-      clearTimeout(this.#versionTimer);
-      this.#versionTimer = undefined;
       await this.flushed();
-      if ((opts.saveVersion ?? true) && this.#dirtySinceVersion && this.#deps.limits.versionIntervalMs > 0) {
+      if ((opts.saveVersion ?? true) && this.#dirtySince > 0 && this.#deps.limits.versionIntervalMs > 0) {
         await this.#saveAutoVersion().catch((err: unknown) =>
           this.#log.error({ err, doc: this.name }, 'automatic version on unload failed'),
         );
@@ -317,7 +315,7 @@ export class Document {
   async saveVersion(input: { label: string; auto: boolean; createdBy: string }): Promise<StoredDocVersion> {
     const state = await this.committedState();
     const version = await this.#deps.store.saveVersion({ docName: this.name, state, ...input });
-    this.#dirtySinceVersion = false;
+    this.#dirtySince = 0;
     return version;
   }
 
@@ -528,21 +526,24 @@ export class Document {
   }
 
   #markDirty(): void {
-    this.#dirtySinceVersion = true;
+    if (this.#dirtySince === 0) this.#dirtySince = Date.now();
+  }
+
+  /**
+   * Save an automatic version when the document has changed for `versionIntervalMs` since its
+   * last one. The owner calls this for every loaded document on one shared timer (no timer per
+   * document: there are many).
+   */
+  saveVersionIfDue(now: number): void {
     const interval = this.#deps.limits.versionIntervalMs;
-    if (interval <= 0 || this.#versionTimer || this.#closing) return;
-    this.#versionTimer = setTimeout(() => {
-      this.#versionTimer = undefined;
-      if (!this.#dirtySinceVersion || this.#closing) return;
-      this.#saveAutoVersion().catch((err: unknown) =>
-        this.#log.error({ err, doc: this.name }, 'automatic version failed'),
-      );
-    }, interval);
-    this.#versionTimer.unref();
+    if (interval <= 0 || this.#dirtySince === 0 || this.#closing || now - this.#dirtySince < interval) return;
+    this.#saveAutoVersion().catch((err: unknown) =>
+      this.#log.error({ err, doc: this.name }, 'automatic version failed'),
+    );
   }
 
   async #saveAutoVersion(): Promise<void> {
-    this.#dirtySinceVersion = false;
+    this.#dirtySince = 0;
     const state = Y.encodeStateAsUpdate(this.ydoc);
     await this.#deps.store.saveVersion({
       docName: this.name,
