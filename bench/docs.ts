@@ -509,8 +509,8 @@ function tables(): void {
         (r.generatorLoopDelayMaxMs as number | undefined) ?? null,
       ]),
       notes: [
-        'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`; every edit counted, also when a server merged several into one update). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only.',
-        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it: every client has an awareness state (set at a random moment in the 15 s before the window, so the providers’ 15-s renewals are spread out)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
+        'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`; every edit counted, also when a server merged several into one update). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only. “moim commit”: one group commit in its append worker (BEGIN … COMMIT with the WAL fsync), from moim’s own histogram (p50/p99 interpolated within its buckets); it is part of every moim latency.',
+        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it: every client has an awareness state (set at a random moment in the 15 s before the window, so the providers’ 15-s renewals are spread out; moim relays unchanged renewals merged, at most MOIM_DOC_AWARENESS_RENEWAL_MS = 2 s late)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
       ],
     });
     for (const n of [50, 200]) {
@@ -588,7 +588,7 @@ function tables(): void {
         r.generatorLoopDelayMaxMs as number,
       ]),
       notes: [
-        'What happens when N stock providers announce themselves together (a reconnect wave): each awareness update is relayed to every other client of the document. Edit latency during it.',
+        'What happens when N stock providers announce themselves together (a reconnect wave): every reader moves its cursor at the same moment (a real change for every system, not a mere renewal), and each server relays it to the other clients of the document as it does (moim and Hocuspocus merge what arrives in one event-loop turn into one message). Edit latency during it.',
       ],
     });
   }

@@ -28,6 +28,12 @@ interface VersionRow {
   bytes: number;
 }
 
+/** What the append worker answers (besides `id` and `error`). */
+interface WorkerReply {
+  ids?: number[];
+  ok?: boolean;
+}
+
 const DOC_COLUMNS = 'name, owner, created_at, updated_at, export_allowed';
 const VERSION_COLUMNS = 'id, doc_name, label, auto, created_at, created_by, bytes';
 
@@ -59,7 +65,7 @@ export class SqliteDocStore implements DocStore {
   readonly #file: string | undefined;
   #worker: Worker | undefined;
   #nextRequest = 1;
-  readonly #requests = new Map<number, { resolve: (ids: number[]) => void; reject: (err: Error) => void }>();
+  readonly #requests = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }>();
   #closed = false;
 
   constructor(db: SqliteDb, opts: { appendInWorker?: boolean } = {}) {
@@ -72,13 +78,13 @@ export class SqliteDocStore implements DocStore {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./docAppendWorker.ts', import.meta.url), { workerData: { file: this.#file } });
     worker.unref();
-    worker.on('message', (msg: { id: number; ids?: number[]; error?: string }) => {
+    worker.on('message', (msg: WorkerReply & { id: number; error?: string }) => {
       const req = this.#requests.get(msg.id);
       if (!req) return;
       this.#requests.delete(msg.id);
       if (this.#requests.size === 0) worker.unref();
-      if (msg.error !== undefined) req.reject(new Error(`appending document updates failed: ${msg.error}`));
-      else req.resolve(msg.ids ?? []);
+      if (msg.error !== undefined) req.reject(new Error(`document append worker: ${msg.error}`));
+      else req.resolve(msg);
     });
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = undefined;
@@ -175,15 +181,7 @@ export class SqliteDocStore implements DocStore {
   async appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]> {
     if (entries.length === 0) return [];
     if (this.#closed) throw new Error('document store is closed');
-    if (this.#file) {
-      const worker = this.#appendWorker();
-      const id = this.#nextRequest++;
-      return new Promise((resolve, reject) => {
-        this.#requests.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, entries });
-      });
-    }
+    if (this.#file) return (await this.#ask({ entries })).ids ?? [];
     const now = Date.now();
     return this.#db.tx(() => {
       const ids: number[] = [];
@@ -199,10 +197,23 @@ export class SqliteDocStore implements DocStore {
     });
   }
 
+  /** One request to the append worker (one transaction there). */
+  #ask(body: Record<string, unknown>): Promise<WorkerReply> {
+    const worker = this.#appendWorker();
+    const id = this.#nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.#requests.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, ...body });
+    });
+  }
+
   async commitCompaction(
     name: string,
     input: { expectSeq: number; upToId: number; state: Uint8Array },
   ): Promise<boolean> {
+    // in the worker too: its fsync must not block the main thread, and it queues behind the appends
+    if (this.#file && !this.#closed) return (await this.#ask({ compact: { name, ...input } })).ok === true;
     return this.#db.tx(() => {
       const { changes } = this.#db.run(
         'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?',

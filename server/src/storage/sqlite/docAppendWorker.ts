@@ -1,7 +1,11 @@
 /**
- * Worker thread of SqliteDocStore: appends document updates on its own SQLite connection, so the
- * fsync of a commit (WAL, synchronous=FULL) never blocks the main event loop. Each request is one
- * transaction; the reply comes after COMMIT returned, i.e. when the updates are durable.
+ * Worker thread of SqliteDocStore: appends document updates (and commits compactions) on its own
+ * SQLite connection, so the fsync of a commit (WAL, synchronous=FULL) never blocks the main event
+ * loop. Each request is one transaction; the reply comes after COMMIT returned, i.e. when the
+ * updates are durable. The WAL is checkpointed here too, right after a reply (never inside a
+ * commit that someone waits for), so it stays short and SQLite's automatic checkpoint — which
+ * would run inside a commit, on whichever connection crossed the threshold, the main thread's
+ * included — rarely has anything to do.
  * Dependency-free on purpose (node:sqlite and node:worker_threads only).
  */
 import { DatabaseSync } from 'node:sqlite';
@@ -12,6 +16,14 @@ interface AppendRequest {
   entries: Array<{ name: string; update: Uint8Array }>;
 }
 
+interface CompactRequest {
+  id: number;
+  compact: { name: string; expectSeq: number; upToId: number; state: Uint8Array };
+}
+
+/** Checkpoint (PASSIVE: never waits for readers) after this many commits. */
+const CHECKPOINT_EVERY = 64;
+
 const port = parentPort;
 if (!port) throw new Error('docAppendWorker must run in a worker thread');
 const db = new DatabaseSync((workerData as { file: string }).file);
@@ -20,31 +32,64 @@ db.exec('PRAGMA synchronous = FULL');
 db.exec('PRAGMA busy_timeout = 5000');
 const insert = db.prepare('INSERT INTO doc_updates (doc_name, data) VALUES (?, ?)');
 const touch = db.prepare('UPDATE docs SET updated_at = ? WHERE name = ?');
+const setState = db.prepare('UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?');
+const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_name = ? AND id <= ?');
+let commitsSinceCheckpoint = 0;
 
-port.on('message', (req: AppendRequest | 'close') => {
+function tx<T>(fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const out = fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function append(req: AppendRequest): number[] {
+  const now = Date.now();
+  return tx(() => {
+    const ids: number[] = [];
+    let last: string | undefined;
+    const touched = new Set<string>();
+    for (const e of req.entries) {
+      ids.push(Number(insert.run(e.name, e.update).lastInsertRowid));
+      if (e.name !== last) touched.add(e.name);
+      last = e.name;
+    }
+    for (const name of touched) touch.run(now, name);
+    return ids;
+  });
+}
+
+function compact(req: CompactRequest['compact']): boolean {
+  return tx(() => {
+    if (Number(setState.run(req.state, req.name, req.expectSeq).changes) !== 1) return false;
+    dropMerged.run(req.name, req.upToId);
+    return true;
+  });
+}
+
+port.on('message', (req: AppendRequest | CompactRequest | 'close') => {
   if (req === 'close') {
     db.close();
     port.close();
     return;
   }
   try {
-    const now = Date.now();
-    const ids: number[] = [];
-    const touched = new Set<string>();
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      for (const e of req.entries) {
-        ids.push(Number(insert.run(e.name, e.update).lastInsertRowid));
-        touched.add(e.name);
-      }
-      for (const name of touched) touch.run(now, name);
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-    port.postMessage({ id: req.id, ids });
+    if ('compact' in req) port.postMessage({ id: req.id, ok: compact(req.compact) });
+    else port.postMessage({ id: req.id, ids: append(req) });
   } catch (err) {
     port.postMessage({ id: req.id, error: (err as Error).message });
+  }
+  if (++commitsSinceCheckpoint >= CHECKPOINT_EVERY) {
+    commitsSinceCheckpoint = 0;
+    try {
+      db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch {
+      // a busy database: the next one (or SQLite's automatic checkpoint) does it
+    }
   }
 });
