@@ -11,6 +11,7 @@
  * when a reader has seen a writer's last edit (bursts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as Y from 'yjs';
 import { sleep, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';
 import { Histogram, nowUs } from '../lib/histogram.ts';
@@ -43,15 +44,30 @@ const STAMP = /\u27e6([\w-]+),(\d+),(\d+)\u27e7/g;
 
 function hold(client: DocClient, docName: string): Held {
   const h: Held = { client, docName, lastSeen: new Map(), reachedAt: new Map(), seq: 0 };
-  client.text.observe((event) => {
-    if (event.transaction.local) return;
+  // the new text of a remote transaction, read straight from the writer's new structs (clock
+  // range before → after): Y.Text's event delta would walk the whole text for every update and
+  // every reader, and that bookkeeping (not the server) was most of the measured latency
+  client.doc.on('afterTransaction', (tr: Y.Transaction) => {
+    if (tr.local) return;
     const now = nowUs();
-    for (const op of event.delta) {
-      if (typeof op.insert !== 'string' || !op.insert.includes('\u27e6')) continue;
-      for (const m of op.insert.matchAll(STAMP)) {
-        if (m[1] === client.id) continue;
-        received++;
-        if (recording) hist.record(now - Number(m[3]));
+    for (const [clientId, after] of tr.afterState) {
+      const before = tr.beforeState.get(clientId) ?? 0;
+      if (after <= before) continue;
+      const structs = tr.doc.store.clients.get(clientId);
+      if (!structs) continue;
+      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+        const st = structs[i]!;
+        const clock = st.id.clock;
+        if (clock >= after) break;
+        if (!(st instanceof Y.Item) || !(st.content instanceof Y.ContentString)) continue;
+        const str = st.content.str;
+        const text = str.slice(Math.max(0, before - clock), Math.min(str.length, after - clock));
+        if (!text.includes('\u27e6')) continue;
+        for (const m of text.matchAll(STAMP)) {
+          if (m[1] === client.id) continue;
+          received++;
+          if (recording) hist.record(now - Number(m[3]));
+        }
       }
     }
   });
