@@ -21,8 +21,13 @@ export type ChatRefusal = {
   message: string;
 };
 
+/**
+ * `append`: the stored message's seq, time and thread (the rest is what was sent, so it does not
+ * travel back from the worker); `duplicate`: the message stored earlier under that client id.
+ */
 export type ChatWriteResult =
-  | { append: { message: ChatMessage; duplicate: boolean } }
+  | { append: { seq: number; createdAt: number; threadRoot: number | null } }
+  | { duplicate: ChatMessage }
   | { read: { lastRead: number; unread: number } }
   | { refused: ChatRefusal };
 
@@ -65,24 +70,41 @@ class Refused extends Error {
   }
 }
 
+/** Per batch: each channel's counter and the read markers that own messages move. */
+interface Pending {
+  /** Next free seq - 1, per channel, as of this batch. */
+  seqs: Map<string, number>;
+  /** Channels whose counter row moved. */
+  moved: Set<string>;
+  /** `channel\nsub` → highest seq the person sent in this batch. */
+  marks: Map<string, { channelId: string; sub: string; seq: number }>;
+}
+
 /**
  * Apply a batch in one transaction (BEGIN IMMEDIATE … COMMIT). A refused op (unknown channel,
  * bad thread root) writes nothing and answers `refused`; any other error rolls the whole batch
- * back and is thrown. `reactions` of a duplicate are not loaded (the sender only needs its seq).
+ * back and is thrown. Each channel's counter is read once per batch and written once at the end
+ * (with the senders' read markers), so a message costs one INSERT.
  */
 export function applyChatWrites(db: ChatWriteDb, ops: readonly ChatWriteOp[]): ChatWriteResult[] {
   const results: ChatWriteResult[] = [];
+  const pending: Pending = { seqs: new Map(), moved: new Set(), marks: new Map() };
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const op of ops) {
       try {
-        results.push(op.kind === 'append' ? { append: appendOne(db, op.message) } : { read: readOne(db, op) });
+        if (op.kind === 'append') results.push(appendOne(db, pending, op.message));
+        else {
+          settle(db, pending, op.channelId); // the receipt reads the counter and the marker
+          results.push({ read: readOne(db, op) });
+        }
       } catch (err) {
         // each op checks everything before it writes, so a refusal leaves nothing behind
         if (!(err instanceof Refused)) throw err;
         results.push({ refused: err.refusal });
       }
     }
+    settle(db, pending);
     db.exec('COMMIT');
   } catch (err) {
     try {
@@ -95,69 +117,93 @@ export function applyChatWrites(db: ChatWriteDb, ops: readonly ChatWriteOp[]): C
   return results;
 }
 
-function appendOne(db: ChatWriteDb, m: NewMessage): { message: ChatMessage; duplicate: boolean } {
-  const existing = db
-    .stmt(`SELECT ${MESSAGE_COLS} FROM chat_messages WHERE channel_id = ? AND sender = ? AND client_id = ?`)
-    .get(m.channelId, m.sender, m.clientMsgId) as MessageRow | undefined;
-  if (existing) return { message: rowToMessage(existing), duplicate: true };
+/** Write the moved counters and senders' read markers (of one channel, or all). */
+function settle(db: ChatWriteDb, p: Pending, channelId?: string): void {
+  for (const id of p.moved) {
+    if (channelId !== undefined && id !== channelId) continue;
+    db.stmt('UPDATE chat_channels SET last_seq = ? WHERE id = ?').run(p.seqs.get(id)!, id);
+    p.moved.delete(id);
+  }
+  for (const [key, m] of p.marks) {
+    if (channelId !== undefined && m.channelId !== channelId) continue;
+    // my own message is read by me
+    db.stmt('UPDATE chat_members SET last_read = ? WHERE channel_id = ? AND sub = ? AND last_read < ?').run(
+      m.seq,
+      m.channelId,
+      m.sub,
+      m.seq,
+    );
+    p.marks.delete(key);
+  }
+}
+
+function appendOne(db: ChatWriteDb, p: Pending, m: NewMessage): ChatWriteResult {
+  let last = p.seqs.get(m.channelId);
+  if (last === undefined) {
+    const row = db.stmt('SELECT last_seq FROM chat_channels WHERE id = ?').get(m.channelId) as
+      | { last_seq: number }
+      | undefined;
+    if (!row) throw new Refused('channel-not-found', `no channel ${m.channelId}`);
+    last = row.last_seq;
+    p.seqs.set(m.channelId, last);
+  }
   let root: number | null = null;
   if (m.threadRoot !== null) {
     const r = db
       .stmt('SELECT seq, thread_root FROM chat_messages WHERE channel_id = ? AND seq = ?')
       .get(m.channelId, m.threadRoot) as { seq: number; thread_root: number | null } | undefined;
-    if (!r) throw new Refused('thread-root-invalid', `no message ${m.threadRoot} to reply to`);
+    if (!r) {
+      if (isDuplicate(db, m)) return duplicate(db, m);
+      throw new Refused('thread-root-invalid', `no message ${m.threadRoot} to reply to`);
+    }
     root = r.thread_root ?? r.seq; // a reply to a reply joins the same thread
   }
-  const counter = db
-    .stmt('UPDATE chat_channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq')
-    .get(m.channelId) as { last_seq: number } | undefined;
-  if (!counter) throw new Refused('channel-not-found', `no channel ${m.channelId}`);
-  const seq = counter.last_seq;
+  const seq = last + 1;
   const createdAt = Date.now();
-  db.stmt(
-    `INSERT INTO chat_messages (channel_id, seq, client_id, sender, text, created_at, thread_root, mentions, attachments)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    m.channelId,
-    seq,
-    m.clientMsgId,
-    m.sender,
-    m.text,
-    createdAt,
-    root,
-    m.mentions.length ? JSON.stringify(m.mentions) : null,
-    m.attachments.length ? JSON.stringify(m.attachments) : null,
-  );
+  // a known (channel, sender, client id) inserts nothing: the resend gets the stored message
+  const inserted = db
+    .stmt(
+      `INSERT INTO chat_messages (channel_id, seq, client_id, sender, text, created_at, thread_root, mentions, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, sender, client_id) DO NOTHING`,
+    )
+    .run(
+      m.channelId,
+      seq,
+      m.clientMsgId,
+      m.sender,
+      m.text,
+      createdAt,
+      root,
+      m.mentions.length ? JSON.stringify(m.mentions) : null,
+      m.attachments.length ? JSON.stringify(m.attachments) : null,
+    );
+  if (Number(inserted.changes) === 0) return duplicate(db, m);
+  p.seqs.set(m.channelId, seq);
+  p.moved.add(m.channelId);
   if (root !== null)
     db.stmt('UPDATE chat_messages SET reply_count = reply_count + 1 WHERE channel_id = ? AND seq = ?').run(
       m.channelId,
       root,
     );
-  // my own message is read by me
-  db.stmt('UPDATE chat_members SET last_read = ? WHERE channel_id = ? AND sub = ? AND last_read < ?').run(
-    seq,
-    m.channelId,
-    m.sender,
-    seq,
+  const key = `${m.channelId}\n${m.sender}`;
+  p.marks.set(key, { channelId: m.channelId, sub: m.sender, seq });
+  return { append: { seq, createdAt, threadRoot: root } };
+}
+
+function isDuplicate(db: ChatWriteDb, m: NewMessage): boolean {
+  return (
+    db
+      .stmt('SELECT 1 AS x FROM chat_messages WHERE channel_id = ? AND sender = ? AND client_id = ?')
+      .get(m.channelId, m.sender, m.clientMsgId) !== undefined
   );
-  return {
-    message: {
-      channelId: m.channelId,
-      seq,
-      clientMsgId: m.clientMsgId,
-      sender: m.sender,
-      text: m.text,
-      createdAt,
-      editedAt: null,
-      deletedAt: null,
-      threadRoot: root,
-      replyCount: 0,
-      mentions: [...m.mentions],
-      attachments: [...m.attachments],
-      reactions: [],
-    },
-    duplicate: false,
-  };
+}
+
+function duplicate(db: ChatWriteDb, m: NewMessage): ChatWriteResult {
+  const row = db
+    .stmt(`SELECT ${MESSAGE_COLS} FROM chat_messages WHERE channel_id = ? AND sender = ? AND client_id = ?`)
+    .get(m.channelId, m.sender, m.clientMsgId) as MessageRow | undefined;
+  if (!row) throw new Error(`message ${m.clientMsgId} of ${m.sender} vanished`);
+  return { duplicate: rowToMessage(row) };
 }
 
 function readOne(
