@@ -47,6 +47,8 @@ export interface ChatServiceOptions {
 const UNREAD_CAP = 1000;
 const DM_MAX = 8;
 const EXCERPT_CHARS = 140;
+/** Anything but white space (a blank message needs an attachment). */
+const NON_BLANK = /\S/;
 
 /**
  * Chat: channels, direct messages, messages with seq order and idempotent client ids, history,
@@ -64,7 +66,8 @@ export class ChatService {
   readonly #typing = new Map<string, { at: number; typing: boolean }>();
   /** People already made members of their site channel (saves a write per call). */
   readonly #siteJoined = new Set<string>();
-  readonly #inflight = new Set<Promise<unknown>>();
+  #sending = 0;
+  #sent: Array<() => void> = [];
   #closed = false;
 
   constructor(opts: ChatServiceOptions) {
@@ -310,8 +313,8 @@ export class ChatService {
       throw new MoimError('RATE_LIMITED', `at most ${this.#limits.messagesPerSec} messages per second`);
     if (input.text.length > this.#limits.maxMessageChars && countChars(input.text) > this.#limits.maxMessageChars)
       throw new MoimError('MESSAGE_TOO_LONG', `a message holds at most ${this.#limits.maxMessageChars} characters`);
-    const attachmentIds = [...new Set(input.attachments ?? [])];
-    if (input.text.trim() === '' && attachmentIds.length === 0)
+    const attachmentIds = input.attachments?.length ? [...new Set(input.attachments)] : [];
+    if (attachmentIds.length === 0 && !NON_BLANK.test(input.text))
       throw new MoimError('INVALID_PAYLOAD', 'a message needs text or an attachment');
     await this.#writable(me, input.channelId);
     const attachments: AttachmentRef[] = [];
@@ -321,20 +324,25 @@ export class ChatService {
         throw new MoimError('NOT_FOUND', `no attachment ${id} in this channel`);
       attachments.push({ id: a.id, name: a.name, type: a.type, size: a.size });
     }
-    const mentions = [...new Set(input.mentions ?? [])].filter((s) => s !== me.sub);
-    const stored = await this.#track(
-      this.#wrap(
-        this.#store.appendMessage({
-          channelId: input.channelId,
-          clientMsgId: input.clientMsgId,
-          sender: me.sub,
-          text: input.text,
-          threadRoot: input.threadRoot ?? null,
-          mentions,
-          attachments,
-        }),
-      ),
-    );
+    const mentions = input.mentions?.length ? [...new Set(input.mentions)].filter((s) => s !== me.sub) : [];
+    // in flight until stored: close() waits for it (a counter, not a promise chain per message)
+    this.#sending++;
+    let stored: { message: StoredMessage; duplicate: boolean };
+    try {
+      stored = await this.#store.appendMessage({
+        channelId: input.channelId,
+        clientMsgId: input.clientMsgId,
+        sender: me.sub,
+        text: input.text,
+        threadRoot: input.threadRoot ?? null,
+        mentions,
+        attachments,
+      });
+    } catch (err) {
+      throw this.#storeError(err);
+    } finally {
+      if (--this.#sending === 0) for (const resolve of this.#sent.splice(0)) resolve();
+    }
     const message = toMessage(stored.message);
     if (!stored.duplicate) {
       this.#bus.toChannel(input.channelId, 'chat:message', message);
@@ -454,7 +462,9 @@ export class ChatService {
 
   /** Write access: members only. */
   async #writable(me: ChatActor, channelId: string): Promise<{ channel: StoredChannel; member: StoredMember }> {
-    const a = await this.#visible(me, channelId);
+    // #visible inlined: this runs for every message
+    const a = await this.#store.access(channelId, me.sub);
+    if (!a || a.channel.org !== me.org) throw new MoimError('NOT_FOUND', `no channel ${channelId}`);
     if (!a.member) throw new MoimError('NOT_A_MEMBER', 'join the channel first');
     return { channel: a.channel, member: a.member };
   }
@@ -470,7 +480,7 @@ export class ChatService {
   /** Wait for in-flight sends, then refuse new ones. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    if (this.#sending > 0) await new Promise<void>((resolve) => this.#sent.push(resolve));
   }
 
   async #message(channelId: string, seq: number): Promise<StoredMessage> {
@@ -494,29 +504,27 @@ export class ChatService {
     });
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inflight.add(p);
-    void p.catch(() => {}).finally(() => this.#inflight.delete(p));
-    return p;
-  }
-
   /** Map store refusals to protocol codes. */
   async #wrap<T>(p: Promise<T>): Promise<T> {
     try {
       return await p;
     } catch (err) {
-      if (!(err instanceof ChatStoreError)) {
-        this.#log.error({ err }, 'chat store failed');
-        throw new MoimError('UNAVAILABLE', 'chat storage failed; retry', { cause: err });
-      }
-      switch (err.reason) {
-        case 'channel-full':
-          throw new MoimError('CHANNEL_FULL', err.message);
-        case 'exists':
-          throw new MoimError('CONFLICT', err.message);
-        default:
-          throw new MoimError('NOT_FOUND', err.message);
-      }
+      throw this.#storeError(err);
+    }
+  }
+
+  #storeError(err: unknown): MoimError {
+    if (!(err instanceof ChatStoreError)) {
+      this.#log.error({ err }, 'chat store failed');
+      return new MoimError('UNAVAILABLE', 'chat storage failed; retry', { cause: err });
+    }
+    switch (err.reason) {
+      case 'channel-full':
+        return new MoimError('CHANNEL_FULL', err.message);
+      case 'exists':
+        return new MoimError('CONFLICT', err.message);
+      default:
+        return new MoimError('NOT_FOUND', err.message);
     }
   }
 }
