@@ -508,8 +508,7 @@ export class Document {
   }
 
   #connOf(origin: unknown): DocConnection | undefined {
-    for (const c of this.#conns) if (c === origin) return c;
-    return undefined;
+    return this.#conns.has(origin as DocConnection) ? (origin as DocConnection) : undefined;
   }
 
   #checkIdle(): void {
