@@ -19,7 +19,8 @@
 #      std-based unordered_dense header), plus the DTLS fix in
 #      worker/src/RTC/DtlsTransport.cpp (see /work/shared/MEDIASOUP.md item 10).
 #      libsrtp 2 is built from Debian's source tarball with OpenSSL and linked
-#      statically (Debian's libsrtp2-1 uses NSS, ~1.7x the CPU per SRTP packet);
+#      statically (Debian's libsrtp2-1 uses NSS: ~1.4x the worker CPU per
+#      AES_CM SRTP packet);
 #      on any failure there, the system libsrtp2 with a warning.
 #
 # Environment knobs:
@@ -245,8 +246,10 @@ command -v flatc >/dev/null 2>&1 || die "flatc not found (Debian package flatbuf
 log "system libraries: libuv $(pkg-config --modversion libuv), OpenSSL $(pkg-config --modversion openssl), libsrtp2 $(pkg-config --modversion libsrtp2), flatbuffers $(pkg-config --modversion flatbuffers) ($(flatc --version 2>/dev/null | tr -d '\n')), Abseil $(pkg-config --modversion absl_strings)"
 
 # 5b'. libsrtp 2 with OpenSSL, static. Debian's libsrtp2-1 is built on NSS (a PK11
-# context per packet): the worker spends ~15-17 ms CPU per 1,000 SRTP packets on it
-# vs ~9 ms for plain RTP. libsrtp's OpenSSL backend uses OpenSSL's EVP AES-CTR/GCM
+# context per packet): with it the worker spends ~15.5-18 ms CPU per 1,000
+# AES_CM_128_HMAC_SHA1_80 packets, with this build ~11-12.5 ms (~9 ms for plain RTP;
+# bench:sfu, 2026-11-25, shared machine). AEAD_AES_256_GCM, what Chromium negotiates,
+# costs ~11-12 ms on either. libsrtp's OpenSSL backend uses OpenSSL's EVP AES-CTR/GCM
 # (AES-NI, PCLMUL) and HMAC. Source: Debian's orig tarball (same bytes as Debian's
 # package source), sha256-pinned; download and build cached under $CACHE_ROOT/libsrtp2.
 # Any failure -> warning, and the worker links the system libsrtp2 as before.
@@ -369,13 +372,13 @@ mkdir -p "$OUT_DIR"
 : >"$LOG"
 if [ "${MOIM_LIBSRTP_SYSTEM:-0}" = 1 ]; then
 	SRTP_DESC="system libsrtp2 $(pkg-config --modversion libsrtp2) (MOIM_LIBSRTP_SYSTEM=1)"
-	warn "MOIM_LIBSRTP_SYSTEM=1: linking the system libsrtp2 (Debian's uses NSS: ~1.7x the worker CPU per SRTP packet)"
+	warn "MOIM_LIBSRTP_SYSTEM=1: linking the system libsrtp2 (Debian's uses NSS: ~1.4x the worker CPU per AES_CM SRTP packet)"
 elif build_libsrtp; then
 	SRTP_DESC="libsrtp $LIBSRTP_VERSION static with OpenSSL $(pkg-config --modversion libcrypto)"
 else
 	SRTP_PREFIX=""
 	SRTP_DESC="system libsrtp2 $(pkg-config --modversion libsrtp2) (fallback)"
-	warn "falling back to the system libsrtp2 $(pkg-config --modversion libsrtp2): the worker works, but Debian's libsrtp2 is built on NSS and costs ~1.7x the worker CPU per SRTP packet (re-run with network access to deb.debian.org to get the OpenSSL build)"
+	warn "falling back to the system libsrtp2 $(pkg-config --modversion libsrtp2): the worker works, but Debian's libsrtp2 is built on NSS and costs the worker ~1.4x the CPU per AES_CM_128_HMAC_SHA1_80 packet (re-run with network access to deb.debian.org to get the OpenSSL build)"
 fi
 
 # 5c. meson (>= 1.1) and ninja from pip into worker/out, as mediasoup does. These

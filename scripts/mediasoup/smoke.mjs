@@ -16,7 +16,7 @@
 // It also prints which libsrtp and crypto backend the worker uses (read from the binary
 // and, when libsrtp is a shared library, from the library ldd names): build-worker.sh
 // links a static libsrtp 2 built with OpenSSL and falls back to Debian's libsrtp2, which
-// is built on NSS (~1.7x the worker CPU per SRTP packet). MOIM_SMOKE_REQUIRE_OPENSSL_SRTP=1
+// is built on NSS (~1.4x the worker CPU per AES_CM SRTP packet). MOIM_SMOKE_REQUIRE_OPENSSL_SRTP=1
 // makes anything but OpenSSL a failure.
 
 import { execFileSync, spawn } from 'node:child_process';
