@@ -303,7 +303,7 @@ async function ramp(system: System, variant: Variant): Promise<void> {
     if (srtp && system === 'moim' && /INVALID_PAYLOAD/.test(msg)) {
       results.unsupported.push(`${system} ${variant}`);
       report.note(
-        'moim SRTP ramp skipped: moim’s `media:createTransport` has no SRTP option for plain transports yet (the ramp runs once it has); the bare SRTP figures show what encryption costs the worker.',
+        `moim SRTP ramp skipped: the server refused an SRTP plain transport with ${SRTP_SUITE} (${msg.slice(0, 200)}); the bare SRTP figures show what encryption costs the worker.`,
       );
     } else throw err;
   } finally {
@@ -558,7 +558,9 @@ function tables(): void {
       const m = rows.some((r) => r.system === 'moim');
       report.target(
         '≥ 500 consumers per worker with SRTP',
-        m ? `moim ${moim} (bare ${bare})` : `moim not measurable (no SRTP plain transports); bare mediasoup ${bare}`,
+        m
+          ? `moim ${moim} (bare ${bare})`
+          : `moim not measurable (SRTP plain transport refused); bare mediasoup ${bare}`,
         m ? moim >= 500 : null,
       );
     }
