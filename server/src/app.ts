@@ -53,7 +53,11 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     // a node that believed it was clustered would silently split presence, chat and documents
     throw new Error('REDIS_URL arrives with the cluster mode (not built yet); unset it to run a single node');
   const metrics = new Metrics(config.nodeId);
-  const stores = await openStores({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const stores = await openStores({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    chatCommitIntervalMs: config.chatCommitIntervalMs,
+  });
   const tokens = new TokenService({
     secret: config.jwtSecret,
     secretKid: config.jwtSecretKid,

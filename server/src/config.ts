@@ -371,6 +371,12 @@ export const CONFIG_VARS = {
     defaultText: '5000',
     parse: int({ min: 2, max: 1_000_000, default: 5000 }),
   },
+  chatCommitIntervalMs: {
+    env: 'MOIM_CHAT_COMMIT_INTERVAL_MS',
+    doc: 'Under load, chat commits (one fsync each) start at most this often: bigger batches, less CPU per message, up to this much more latency. 0: commit as soon as the previous one is done.',
+    defaultText: '3',
+    parse: int({ min: 0, max: 50, default: 3 }),
+  },
   attachmentMaxBytes: {
     env: 'MOIM_ATTACHMENT_MAX_BYTES',
     doc: 'Largest attachment.',

@@ -45,6 +45,8 @@ export interface Stores {
 export interface StorageOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** Chat group-commit pacing under load (MOIM_CHAT_COMMIT_INTERVAL_MS). */
+  chatCommitIntervalMs?: number | undefined;
 }
 
 export async function openStores(opts: StorageOptions): Promise<Stores> {
@@ -53,7 +55,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   }
   const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
   db.migrate(sqliteMigrations);
-  const chat = new SqliteChatStore(db);
+  const chat = new SqliteChatStore(db, { commitIntervalMs: opts.chatCommitIntervalMs });
   const docs = new SqliteDocStore(db);
   return {
     kind: 'sqlite',
