@@ -2,10 +2,7 @@
  * Worker thread of SqliteChatStore: commits batches of message appends and read receipts on its
  * own SQLite connection, so a commit's fsync (WAL, synchronous=FULL) never blocks the main event
  * loop. Each request is one transaction; the reply comes after COMMIT returned, i.e. when the
- * batch is durable (see chatWorkerOps.ts for what a batch does). The WAL is checkpointed here
- * right after a reply, a few commits' worth at a time, in the gap the commit pacing leaves: SQLite's
- * automatic checkpoint would otherwise run inside a waited-for commit once the WAL reaches 1,000
- * pages and hold every message of that batch for the whole copy and fsync (the chat latency tail).
+ * batch is durable (see chatWorkerOps.ts for what a batch does).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,9 +15,6 @@ db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
 db.exec('PRAGMA foreign_keys = ON');
 db.exec('PRAGMA busy_timeout = 5000');
-/** Checkpoint (PASSIVE: never waits for readers) after this many commits. */
-const CHECKPOINT_EVERY = 16;
-let commitsSinceCheckpoint = 0;
 const statements = new Map<string, StatementSync>();
 const conn = {
   stmt(sql: string): StatementSync {
@@ -50,12 +44,4 @@ port.on('message', (req: ChatWriteRequest | 'close') => {
     reply = { id: req.id, error: (err as Error).message };
   }
   port.postMessage(reply);
-  if (++commitsSinceCheckpoint >= CHECKPOINT_EVERY) {
-    commitsSinceCheckpoint = 0;
-    try {
-      db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-    } catch {
-      // a busy database: the next one (or SQLite's automatic checkpoint) does it
-    }
-  }
 });
