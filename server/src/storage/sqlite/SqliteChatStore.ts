@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { ChannelKind, ChannelPolicy } from '@moim/protocol';
 import {
   type ChatStore,
@@ -23,6 +22,7 @@ import {
   rowToMessage,
 } from './chatWorkerOps.ts';
 import type { SqliteDb } from './SqliteDb.ts';
+import { WriteWorker } from './WriteWorker.ts';
 
 interface ChannelRow {
   id: string;
@@ -106,9 +106,7 @@ export class SqliteChatStore implements ChatStore {
   #running = false;
   #idle: Array<() => void> = [];
   #closed = false;
-  #worker: Worker | undefined;
-  #nextRequest = 1;
-  readonly #requests = new Map<number, { resolve: (r: ChatWriteResult[]) => void; reject: (err: Error) => void }>();
+  readonly #worker: WriteWorker<ChatWriteReply & { error?: string }> | undefined;
   /** Channel rows by id (present channels only). */
   readonly #channels = new Map<string, StoredChannel>();
   /** Membership by `channel\nsub`; null: not a member. */
@@ -120,6 +118,13 @@ export class SqliteChatStore implements ChatStore {
     this.#commitIntervalMs = opts.commitIntervalMs ?? 3;
     const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
     this.#file = (opts.writeInWorker ?? true) && main?.file ? main.file : undefined;
+    this.#worker = this.#file
+      ? new WriteWorker({
+          url: new URL('./chatWriteWorker.ts', import.meta.url),
+          file: this.#file,
+          name: 'chat write worker',
+        })
+      : undefined;
   }
 
   // ── channels and members ────────────────────────────────────────────────
@@ -453,14 +458,7 @@ export class SqliteChatStore implements ChatStore {
     this.#closed = true;
     if (this.#scheduled || this.#running || this.#queue.length > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));
-    const worker = this.#worker;
-    this.#worker = undefined;
-    if (!worker) return;
-    worker.ref();
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage('close');
-    });
+    await this.#worker?.close();
   }
 
   // ── internals ───────────────────────────────────────────────────────────
@@ -518,43 +516,14 @@ export class SqliteChatStore implements ChatStore {
 
   /** Commit a batch on the worker (file databases) or in-thread (in-memory ones). */
   #commit(ops: ChatWriteOp[]): Promise<ChatWriteResult[]> {
-    if (!this.#file) {
+    if (!this.#worker) {
       try {
         return Promise.resolve(applyChatWrites(this.#db, ops));
       } catch (err) {
         return Promise.reject(err);
       }
     }
-    const worker = this.#writeWorker();
-    const id = this.#nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.#requests.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ id, ops });
-    });
-  }
-
-  #writeWorker(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./chatWriteWorker.ts', import.meta.url), { workerData: { file: this.#file } });
-    worker.unref();
-    worker.on('message', (msg: ChatWriteReply) => {
-      const req = this.#requests.get(msg.id);
-      if (!req) return;
-      this.#requests.delete(msg.id);
-      if (this.#requests.size === 0) worker.unref();
-      if ('error' in msg) req.reject(new Error(msg.error));
-      else req.resolve(msg.results);
-    });
-    const fail = (err: Error) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const req of this.#requests.values()) req.reject(err);
-      this.#requests.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`chat write worker exited (${code})`)));
-    this.#worker = worker;
-    return worker;
+    return this.#worker.request({ ops }).then((reply) => ('results' in reply ? reply.results : []));
   }
 
   /** Keep the cached counter and read markers in step with a committed write. */

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
@@ -9,6 +8,7 @@ import type {
   StoredDocVersion,
 } from '../DocStore.ts';
 import type { SqliteDb } from './SqliteDb.ts';
+import { WriteWorker } from './WriteWorker.ts';
 
 interface DocRow {
   name: string;
@@ -28,8 +28,10 @@ interface VersionRow {
   bytes: number;
 }
 
-/** What the append worker answers (besides `id` and `error`). */
+/** What the append worker answers. */
 interface WorkerReply {
+  id: number;
+  error?: string;
   ids?: number[];
   ok?: boolean;
 }
@@ -63,51 +65,27 @@ const toVersion = (r: VersionRow): StoredDocVersion => ({
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDb;
   readonly #file: string | undefined;
-  #worker: Worker | undefined;
-  #nextRequest = 1;
-  readonly #requests = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }>();
+  readonly #worker: WriteWorker<WorkerReply> | undefined;
   #closed = false;
 
   constructor(db: SqliteDb, opts: { appendInWorker?: boolean } = {}) {
     this.#db = db;
     const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
     this.#file = (opts.appendInWorker ?? true) && main?.file ? main.file : undefined;
-  }
-
-  #appendWorker(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./docAppendWorker.ts', import.meta.url), { workerData: { file: this.#file } });
-    worker.unref();
-    worker.on('message', (msg: WorkerReply & { id: number; error?: string }) => {
-      const req = this.#requests.get(msg.id);
-      if (!req) return;
-      this.#requests.delete(msg.id);
-      if (this.#requests.size === 0) worker.unref();
-      if (msg.error !== undefined) req.reject(new Error(`document append worker: ${msg.error}`));
-      else req.resolve(msg);
-    });
-    const fail = (err: Error) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const req of this.#requests.values()) req.reject(err);
-      this.#requests.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`document append worker exited (${code})`)));
-    this.#worker = worker;
-    return worker;
+    this.#worker = this.#file
+      ? new WriteWorker({
+          url: new URL('./docAppendWorker.ts', import.meta.url),
+          file: this.#file,
+          name: 'document append worker',
+          errorPrefix: 'document append worker: ',
+        })
+      : undefined;
   }
 
   /** Stop the append worker (after the last append resolved). */
   async close(): Promise<void> {
     this.#closed = true;
-    const worker = this.#worker;
-    this.#worker = undefined;
-    if (!worker) return;
-    worker.ref();
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage('close');
-    });
+    await this.#worker?.close();
   }
 
   async get(name: string): Promise<DocRecord | undefined> {
@@ -199,13 +177,8 @@ export class SqliteDocStore implements DocStore {
 
   /** One request to the append worker (one transaction there). */
   #ask(body: Record<string, unknown>): Promise<WorkerReply> {
-    const worker = this.#appendWorker();
-    const id = this.#nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.#requests.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ id, ...body });
-    });
+    if (!this.#worker) return Promise.reject(new Error('document store has no append worker'));
+    return this.#worker.request(body);
   }
 
   async commitCompaction(

@@ -1,0 +1,71 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The main thread's side of a SQLite write worker (chatWriteWorker.ts, docAppendWorker.ts): one
+ * request → one transaction there → one reply `{ id, …, error? }`. Started on first use; keeps the
+ * process alive only while a request is pending; a worker that dies fails every pending request
+ * and is started afresh by the next one.
+ */
+export class WriteWorker<Reply extends { id: number; error?: string }> {
+  readonly #url: URL;
+  readonly #file: string;
+  /** Names the worker in errors: "<name> exited (1)". */
+  readonly #name: string;
+  /** Put before an error the worker replied with ('' keeps its message as it is). */
+  readonly #errorPrefix: string;
+  #worker: Worker | undefined;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (err: Error) => void }>();
+
+  constructor(opts: { url: URL; file: string; name: string; errorPrefix?: string }) {
+    this.#url = opts.url;
+    this.#file = opts.file;
+    this.#name = opts.name;
+    this.#errorPrefix = opts.errorPrefix ?? '';
+  }
+
+  request(body: Record<string, unknown>): Promise<Reply> {
+    const worker = this.#start();
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, ...body });
+    });
+  }
+
+  /** Ask the worker to close its connection and wait for it to exit (pending requests first). */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (!worker) return;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+    });
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(this.#url, { workerData: { file: this.#file } });
+    worker.unref();
+    worker.on('message', (msg: Reply) => {
+      const req = this.#pending.get(msg.id);
+      if (!req) return;
+      this.#pending.delete(msg.id);
+      if (this.#pending.size === 0) worker.unref();
+      if (msg.error !== undefined) req.reject(new Error(`${this.#errorPrefix}${msg.error}`));
+      else req.resolve(msg);
+    });
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const req of this.#pending.values()) req.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`${this.#name} exited (${code})`)));
+    this.#worker = worker;
+    return worker;
+  }
+}
