@@ -98,7 +98,6 @@ export interface SqliteChatStoreOptions {
 export class SqliteChatStore implements ChatStore {
   readonly #db: SqliteDb;
   readonly #maxBatch: number;
-  readonly #file: string | undefined;
   readonly #commitIntervalMs: number;
   #lastCommit = Number.NEGATIVE_INFINITY;
   #queue: Pending[] = [];
@@ -116,15 +115,10 @@ export class SqliteChatStore implements ChatStore {
     this.#db = db;
     this.#maxBatch = opts.maxBatch ?? 512;
     this.#commitIntervalMs = opts.commitIntervalMs ?? 3;
-    const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
-    this.#file = (opts.writeInWorker ?? true) && main?.file ? main.file : undefined;
-    this.#worker = this.#file
-      ? new WriteWorker({
-          url: new URL('./chatWriteWorker.ts', import.meta.url),
-          file: this.#file,
-          name: 'chat write worker',
-        })
-      : undefined;
+    this.#worker = WriteWorker.forDatabase(db, opts.writeInWorker ?? true, {
+      url: new URL('./chatWriteWorker.ts', import.meta.url),
+      name: 'chat write worker',
+    });
   }
 
   // ── channels and members ────────────────────────────────────────────────

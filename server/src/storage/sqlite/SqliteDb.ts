@@ -17,11 +17,14 @@ export type SqlValue = SQLInputValue;
  */
 export class SqliteDb {
   readonly #db: DatabaseSync;
+  /** The database file (absolute), or undefined for `:memory:`. */
+  readonly file: string | undefined;
   readonly #statements = new Map<string, StatementSync>();
   #closed = false;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, file: string | undefined) {
     this.#db = db;
+    this.file = file;
   }
 
   /** Open (creating folders) and apply pragmas. `file` may be `:memory:`. */
@@ -32,7 +35,7 @@ export class SqliteDb {
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
     db.exec('PRAGMA busy_timeout = 5000');
-    return new SqliteDb(db);
+    return new SqliteDb(db, file === ':memory:' ? undefined : path.resolve(file));
   }
 
   get closed(): boolean {

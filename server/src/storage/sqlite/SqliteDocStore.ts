@@ -64,22 +64,16 @@ const toVersion = (r: VersionRow): StoredDocVersion => ({
  */
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDb;
-  readonly #file: string | undefined;
   readonly #worker: WriteWorker<WorkerReply> | undefined;
   #closed = false;
 
   constructor(db: SqliteDb, opts: { appendInWorker?: boolean } = {}) {
     this.#db = db;
-    const main = db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
-    this.#file = (opts.appendInWorker ?? true) && main?.file ? main.file : undefined;
-    this.#worker = this.#file
-      ? new WriteWorker({
-          url: new URL('./docAppendWorker.ts', import.meta.url),
-          file: this.#file,
-          name: 'document append worker',
-          errorPrefix: 'document append worker: ',
-        })
-      : undefined;
+    this.#worker = WriteWorker.forDatabase(db, opts.appendInWorker ?? true, {
+      url: new URL('./docAppendWorker.ts', import.meta.url),
+      name: 'document append worker',
+      errorPrefix: 'document append worker: ',
+    });
   }
 
   /** Stop the append worker (after the last append resolved). */
@@ -159,7 +153,7 @@ export class SqliteDocStore implements DocStore {
   async appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]> {
     if (entries.length === 0) return [];
     if (this.#closed) throw new Error('document store is closed');
-    if (this.#file) return (await this.#ask({ entries })).ids ?? [];
+    if (this.#worker) return (await this.#worker.request({ entries })).ids ?? [];
     const now = Date.now();
     return this.#db.tx(() => {
       const ids: number[] = [];
@@ -175,18 +169,12 @@ export class SqliteDocStore implements DocStore {
     });
   }
 
-  /** One request to the append worker (one transaction there). */
-  #ask(body: Record<string, unknown>): Promise<WorkerReply> {
-    if (!this.#worker) return Promise.reject(new Error('document store has no append worker'));
-    return this.#worker.request(body);
-  }
-
   async commitCompaction(
     name: string,
     input: { expectSeq: number; upToId: number; state: Uint8Array },
   ): Promise<boolean> {
     // in the worker too: its fsync must not block the main thread, and it queues behind the appends
-    if (this.#file && !this.#closed) return (await this.#ask({ compact: { name, ...input } })).ok === true;
+    if (this.#worker && !this.#closed) return (await this.#worker.request({ compact: { name, ...input } })).ok === true;
     return this.#db.tx(() => {
       const { changes } = this.#db.run(
         'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?',

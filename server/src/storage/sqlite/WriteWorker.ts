@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { SqliteDb } from './SqliteDb.ts';
 
 /**
  * The main thread's side of a SQLite write worker (chatWriteWorker.ts, docAppendWorker.ts): one
@@ -22,6 +23,18 @@ export class WriteWorker<Reply extends { id: number; error?: string }> {
     this.#file = opts.file;
     this.#name = opts.name;
     this.#errorPrefix = opts.errorPrefix ?? '';
+  }
+
+  /**
+   * A worker on `db`'s file, or undefined when `enabled` is false or the database is in memory
+   * (another connection would not see it): the store then writes on `db` itself.
+   */
+  static forDatabase<R extends { id: number; error?: string }>(
+    db: SqliteDb,
+    enabled: boolean,
+    opts: { url: URL; name: string; errorPrefix?: string },
+  ): WriteWorker<R> | undefined {
+    return enabled && db.file ? new WriteWorker<R>({ ...opts, file: db.file }) : undefined;
   }
 
   request(body: Record<string, unknown>): Promise<Reply> {
