@@ -462,9 +462,7 @@ export class ChatService {
 
   /** Write access: members only. */
   async #writable(me: ChatActor, channelId: string): Promise<{ channel: StoredChannel; member: StoredMember }> {
-    // #visible inlined: this runs for every message
-    const a = await this.#store.access(channelId, me.sub);
-    if (!a || a.channel.org !== me.org) throw new MoimError('NOT_FOUND', `no channel ${channelId}`);
+    const a = await this.#visible(me, channelId);
     if (!a.member) throw new MoimError('NOT_A_MEMBER', 'join the channel first');
     return { channel: a.channel, member: a.member };
   }
