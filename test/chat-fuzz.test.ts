@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Channel, type ChatMessage, chatRequests, ERROR_CODES, presenceRequests } from '@moim/protocol';
+import {
+  type Channel,
+  type ChatMessage,
+  chatRequests,
+  ERROR_CODES,
+  type PersonPresence,
+  presenceRequests,
+} from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, nextEvent, request, startTestServer, type TestServer } from '../server/src/testing.ts';
 
@@ -93,6 +100,8 @@ beforeAll(async () => {
   server = await startTestServer({
     MOIM_RATE_LIMIT_PER_SEC: '100000',
     MOIM_RATE_LIMIT_BURST: '100000',
+    MOIM_RATE_LIMIT_PERSON_PER_SEC: '100000',
+    MOIM_RATE_LIMIT_PERSON_BURST: '100000',
     MOIM_CHAT_MESSAGES_PER_SEC: '100000',
   });
 });
@@ -105,6 +114,56 @@ function shapeKeys(event: EventName): string[] {
     shape?: Record<string, unknown>;
   };
   return [...new Set([...Object.keys(schema.shape ?? {}), ...Object.keys(samples[event])])];
+}
+
+/** Names that find `Object.prototype` members in a plain object. */
+const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'] as const;
+
+type ZodDef = {
+  type: string;
+  innerType?: { def: ZodDef };
+  element?: { def: ZodDef };
+  shape?: Record<string, { def: ZodDef }>;
+};
+
+/** A field's type without its optional / nullable / default / readonly wrappers. */
+function core(def: ZodDef): ZodDef {
+  let d = def;
+  while (d.innerType && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch'].includes(d.type))
+    d = d.innerType.def;
+  return d;
+}
+
+/**
+ * Every field of a request that names something (a string, or a list of strings), found by walking
+ * its schema in @moim/protocol (nested objects too), as a path and a setter.
+ */
+function namingFields(event: EventName): Array<{ path: string[]; list: boolean }> {
+  const schema = ({ ...presenceRequests, ...chatRequests } as Record<string, { def: ZodDef }>)[event]!;
+  const out: Array<{ path: string[]; list: boolean }> = [];
+  const walk = (def: ZodDef, path: string[]) => {
+    const d = core(def);
+    if (d.type === 'string') out.push({ path, list: false });
+    else if (d.type === 'array' && d.element && core(d.element.def).type === 'string') out.push({ path, list: true });
+    else if (d.type === 'object' && d.shape)
+      for (const [key, field] of Object.entries(d.shape)) walk(field.def, [...path, key]);
+  };
+  walk(schema.def, []);
+  return out;
+}
+
+/** `base` with `value` at `path` (copies; never assigns through a prototype-named key). */
+function withValue(base: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path;
+  const copy: Record<string, unknown> = { ...base };
+  const inner = Object.hasOwn(base, head!) ? base[head!] : {};
+  Object.defineProperty(copy, head!, {
+    value: rest.length ? withValue((inner ?? {}) as Record<string, unknown>, rest, value) : value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return copy;
 }
 
 type AckShape = { data?: unknown; error?: { code: string; message: string } };
@@ -189,6 +248,104 @@ describe('fuzzing presence and chat requests', () => {
     expect(
       (await call<{ messages: ChatMessage[] }>(fuzzer, 'chat:history', { channelId: own.id })).messages,
     ).toHaveLength(1);
+  });
+
+  it('derives a naming field for every request that names something', () => {
+    for (const event of events) {
+      const fields = namingFields(event).map((f) => f.path.join('.'));
+      if ('channelId' in samples[event]) expect(fields, event).toContain('channelId');
+      if ('people' in samples[event]) expect(fields, event).toContain('people');
+    }
+    expect(namingFields('chat:send').map((f) => f.path.join('.'))).toEqual(
+      expect.arrayContaining(['channelId', 'clientMsgId', 'text', 'mentions', 'attachments']),
+    );
+  });
+
+  it('prototype-named keys in every naming field and in the identity: clean codes, nothing leaks, the server survives', async () => {
+    const fuzzer = await server.connect(await server.token({ name: 'Proto', sub: 'proto-fuzzer', teams: ['ghosts'] }));
+    const alice = await server.connect(await server.token({ name: 'Alice', sub: 'proto-alice' }));
+    const bob = await server.connect(await server.token({ name: 'Bob', sub: 'proto-bob' }));
+    const bystanders = await call<Channel>(alice, 'chat:channel:create', {
+      name: 'bystanders',
+      kind: 'private',
+      members: ['proto-bob'],
+    });
+    await call(bob, 'chat:subscribe', { channelId: bystanders.id });
+    const own = await call<Channel>(fuzzer, 'chat:channel:create', { name: 'proto-own', kind: 'private' });
+    await call(fuzzer, 'chat:send', { channelId: own.id, clientMsgId: 'seed', text: 'seed' });
+
+    let requests = 0;
+    for (const event of events) {
+      const fields = namingFields(event);
+      for (const field of fields) {
+        for (const name of PROTO_NAMES) {
+          const value = field.list ? [name] : name;
+          // on unknown things, and (for every field but the channel) inside a channel that exists
+          const bases = [samples[event]];
+          if ('channelId' in samples[event] && field.path[0] !== 'channelId')
+            bases.push({ ...samples[event], channelId: own.id });
+          for (const base of bases) {
+            const payload = withValue(base, field.path, value);
+            const ack = (await request(fuzzer, event, payload)) as AckShape;
+            requests++;
+            expectCleanAck(ack, `${event}.${field.path.join('.')}=${JSON.stringify(value)}`);
+          }
+        }
+      }
+    }
+    expect(requests).toBeGreaterThan(events.length * PROTO_NAMES.length);
+
+    // prototype names as event names: not in the handler registry
+    for (const name of PROTO_NAMES) {
+      const ack = (await request(fuzzer, name, {})) as AckShape;
+      expect(ack.error?.code, name).toBe('UNKNOWN_EVENT');
+    }
+
+    // prototype names as who someone is: sub, org, teams and site come from the token
+    const weird = await server.token({
+      name: 'Weird',
+      sub: '__proto__',
+      org: 'constructor',
+      site: 'constructor',
+      teams: ['toString', 'hasOwnProperty'],
+    });
+    const odd = await server.token({ name: 'Odd', sub: 'valueOf', org: 'constructor', teams: ['toString'] });
+    const w = await server.connect(weird);
+    const o = await server.connect(odd);
+    for (const event of events) {
+      const ack = (await request(w, event, samples[event])) as AckShape;
+      requests++;
+      expectCleanAck(ack, `${event} as __proto__ of constructor`);
+    }
+    // and they work: presence and chat find the person, not Object.prototype
+    await call(o, 'presence:subscribe', { people: ['__proto__'], teams: ['toString'] });
+    const update = nextEvent<PersonPresence>(o, 'presence:update', (p) => p.sub === '__proto__' && p.status === 'odd');
+    await call(w, 'presence:set', { status: 'odd' });
+    expect((await update).teams).toEqual(['toString', 'hasOwnProperty']);
+    const [seen] = (await call<{ people: PersonPresence[] }>(o, 'presence:get', { people: ['__proto__'] })).people;
+    expect(seen).toMatchObject({ sub: '__proto__', status: 'odd', state: 'online' });
+    // the same subs in the default organisation are other people
+    expect(
+      (await call<{ people: PersonPresence[] }>(alice, 'presence:get', { people: ['__proto__'] })).people[0],
+    ).toMatchObject({
+      state: 'offline',
+      name: null,
+    });
+    const dm = await call<Channel>(w, 'chat:dm:open', { people: ['valueOf'] });
+    await call(o, 'chat:subscribe', { channelId: dm.id });
+    const msg = nextEvent<ChatMessage>(o, 'chat:message');
+    await call(w, 'chat:send', { channelId: dm.id, clientMsgId: randomUUID(), text: 'hi', mentions: ['valueOf'] });
+    expect((await msg).sender).toBe('__proto__');
+    const site = await call<{ channels: Channel[] }>(w, 'chat:channels', {});
+    expect(site.channels.map((c) => c.kind)).toContain('site');
+
+    // the server and everyone else are still served
+    expect(fuzzer.connected && w.connected && o.connected).toBe(true);
+    expect(await call<{ t: number }>(fuzzer, 'system:ping', { t: 3 })).toMatchObject({ t: 3 });
+    const got = nextEvent<ChatMessage>(bob, 'chat:message');
+    await call(alice, 'chat:send', { channelId: bystanders.id, clientMsgId: randomUUID(), text: 'unharmed' });
+    expect((await got).text).toBe('unharmed');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('a payload beyond the socket limit drops only that connection', async () => {

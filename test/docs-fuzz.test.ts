@@ -1,15 +1,20 @@
-import { DOC_CLOSE } from '@moim/protocol';
+import { DOC_CLOSE, docNameSchema } from '@moim/protocol';
 import * as encoding from 'lib0/encoding';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { startTestServer, type TestServer } from '../server/src/testing.ts';
-import { closedWith, destroyAllClients, openDoc, synced, until } from './docs-support.ts';
+import { api, closedWith, destroyAllClients, docRef, openDoc, synced, until } from './docs-support.ts';
+import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
 
 const MAX_UPDATE = 4096;
+const MAX_AWARENESS = 1024;
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MOIM_DOC_MAX_UPDATE_BYTES: String(MAX_UPDATE) });
+  server = await startTestServer({
+    MOIM_DOC_MAX_UPDATE_BYTES: String(MAX_UPDATE),
+    MOIM_DOC_AWARENESS_MAX_BYTES: String(MAX_AWARENESS),
+  });
 });
 afterAll(() => server.close());
 afterEach(() => destroyAllClients());
@@ -42,12 +47,14 @@ const msg = (...parts: Part[]): Uint8Array =>
       else encoding.writeUint8Array(e, p.raw);
     }
   });
-const QUERY_AWARENESS = msg(3);
+/** Sync step 1 with an empty state vector: the server answers with sync step 2 (`[0, 1, …]`). */
+const PROBE = msg(0, 0, { bytes: Y.encodeStateVector(new Y.Doc()) });
 
 /**
- * Send one frame on a raw y-websocket connection, then a query-awareness probe. Resolves with
- * the close code if the server closed the connection, or 0 once the probe was answered (the
- * frame was processed and the connection survived).
+ * Send one frame on a raw y-websocket connection, then a sync step 1 probe. Resolves with the
+ * close code if the server closed the connection, or 0 once the probe was answered (the frame was
+ * processed and the connection survived). The server's own greeting (sync step 1, awareness) and
+ * its sync step 1 after a refused update are not the answer.
  */
 async function sendRaw(url: string, doc: string, token: string, payload: Uint8Array): Promise<number> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/yjs/${doc}?token=${token}`);
@@ -60,10 +67,11 @@ async function sendRaw(url: string, doc: string, token: string, payload: Uint8Ar
     ws.on('error', () => {});
     ws.on('open', () => {
       ws.send(payload);
-      ws.send(QUERY_AWARENESS);
+      ws.send(PROBE);
     });
     ws.on('message', (data: ArrayBuffer) => {
-      if (new Uint8Array(data)[0] === 1) {
+      const bytes = new Uint8Array(data);
+      if (bytes[0] === 0 && bytes[1] === 1) {
         clearTimeout(timer);
         ws.close();
         resolve(0);
@@ -78,7 +86,7 @@ async function sendRaw(url: string, doc: string, token: string, payload: Uint8Ar
 
 /** Rebuild the stored document row by row: every stored row must apply cleanly. */
 async function storedDoc(name: string): Promise<Y.Doc> {
-  const rows = await server.app.stores.docs.loadContent(name);
+  const rows = await server.app.stores.docs.loadContent(docRef(name));
   const doc = new Y.Doc();
   if (rows.state) Y.applyUpdate(doc, rows.state);
   for (const u of rows.updates) Y.applyUpdate(doc, u.update);
@@ -371,7 +379,7 @@ describe('hostile input on /yjs', () => {
       expect((await closed).code).toBe(DOC_CLOSE.TOO_LARGE.code);
       // the last client left: the document unloads once its writes are committed
       await until(() => capped.app.docs.loadedCount === 0, { what: 'unload' });
-      const rows = await capped.app.stores.docs.loadContent('capped');
+      const rows = await capped.app.stores.docs.loadContent(docRef('capped'));
       const bytes = (rows.state?.byteLength ?? 0) + rows.updates.reduce((n, u) => n + u.update.byteLength, 0);
       expect(bytes).toBeLessThanOrEqual(20000);
       expect(rows.updates.length).toBeGreaterThan(0);
@@ -379,5 +387,150 @@ describe('hostile input on /yjs', () => {
       destroyAllClients();
       await capped.close();
     }
+  });
+});
+
+describe('classes of attack from issue 11', () => {
+  it('prototype-named documents take fuzzed frames like any other, and stay normal documents', async () => {
+    const random = rng(0x9e3779b9);
+    const t = await server.token({ name: 'Proto' });
+    const updates = sampleUpdates(random, 20);
+    for (const name of PROTOTYPE_NAMES) {
+      const expected = docNameSchema.safeParse(name).success
+        ? [0, DOC_CLOSE.MALFORMED.code, DOC_CLOSE.RELOAD.code]
+        : [DOC_CLOSE.NOT_FOUND.code];
+      const payloads = [
+        msg(0, 2, { bytes: updates[Math.floor(random() * updates.length)] as Uint8Array }),
+        msg(0, 2, { bytes: Uint8Array.from({ length: 40 }, () => Math.floor(random() * 256)) }),
+        msg(1, { bytes: msg(1, 1 + Math.floor(random() * 1000), 1, JSON.stringify({ user: { name } })) }),
+        msg(0, 0, { bytes: Y.encodeStateVector(new Y.Doc()) }),
+        msg(Math.floor(random() * 8)),
+      ];
+      for (const payload of payloads) expect(expected, name).toContain(await sendRaw(server.url, name, t, payload));
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const c = openDoc(server.url, 'hasOwnProperty', t);
+    await synced(c);
+    c.text.insert(0, 'still a document');
+    const d = openDoc(server.url, 'hasOwnProperty', t);
+    await synced(d);
+    await until(() => d.text.toString().includes('still a document'), { doc: d.doc, what: 'proto doc edits' });
+  });
+
+  it('prototype names and malformed escapes in every /docs route parameter and query never give a 500', async () => {
+    const random = rng(0x51ed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const admin = await server.token({ name: 'Admin', role: 'admin', org: 'fuzz-http' });
+    const narrow = await server.token({ name: 'Narrow', org: 'fuzz-http', grants: { docs: { valueOf: ['read'] } } });
+    for (const name of ['constructor', 'valueOf', 'toString']) await api(server, 'POST', '/docs', admin, { name });
+    const routes = server.app.router.routes().filter((r) => r.pattern === '/docs' || r.pattern.startsWith('/docs/'));
+    const names = [...PROTOTYPE_NAMES, ...MALFORMED_ESCAPES, 'constructor%00', 'a'.repeat(200), 'ok-name'];
+    const ids = [...PROTOTYPE_NAMES, ...MALFORMED_ESCAPES, '1', '-1', '1e3', '9007199254740993', '0x10'];
+    const queryKeys = ['after', 'limit', 'format', 'before', ...PROTOTYPE_NAMES];
+    const queryValues = [...PROTOTYPE_NAMES, ...MALFORMED_ESCAPES, '', '0', '501', 'json', 'text'];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const { method, pattern } = pick(routes);
+      const path = pattern
+        .replace(':name', () => {
+          const n = pick(names);
+          return (MALFORMED_ESCAPES as readonly string[]).includes(n) ? n : encodeURIComponent(n);
+        })
+        .replace(':id', () => pick(ids));
+      const query = Array.from(
+        { length: Math.floor(random() * 3) },
+        () => `${encodeURIComponent(pick(queryKeys))}=${pick(queryValues)}`,
+      ).join('&');
+      const body = pick([
+        undefined,
+        { name: pick(PROTOTYPE_NAMES) },
+        { label: pick(PROTOTYPE_NAMES) },
+        { exportAllowed: true },
+        JSON.parse('{"__proto__":{"admin":true},"name":"valueOf"}'),
+      ]);
+      const res = await api<{ error?: { code: string } }>(
+        server,
+        method,
+        `${path}${query ? `?${query}` : ''}`,
+        pick([admin, narrow]),
+        method === 'GET' ? undefined : body,
+      );
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      expect(res.status, `${method} ${path}?${query}`).toBeLessThan(500);
+    }
+    expect(statuses.size).toBeGreaterThan(2);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('pending-dependency updates (ahead of the state vector, with gaps, on unknown clients) are refused, never kept', async () => {
+    const name = 'fuzz-pending';
+    const t = await server.token({ name: 'Good' });
+    const good = openDoc(server.url, name, t);
+    await synced(good);
+    good.text.insert(0, 'base');
+    const random = rng(0xfeed);
+    const outcomes = new Map<number, number>();
+    let applied = 0;
+    for (let i = 0; i < 80; i++) {
+      // a chain of changes of one client; send a random selection of its updates, merged (gaps) or not
+      const src = new Y.Doc();
+      src.clientID = 20_000 + i;
+      const chain: Uint8Array[] = [];
+      src.on('update', (u: Uint8Array) => chain.push(u));
+      const text = src.getText(random() < 0.5 ? 'side' : 'side2');
+      for (let k = 0; k < 2 + Math.floor(random() * 5); k++) text.insert(text.length, `p${k}`);
+      const picked = chain.filter(() => random() < 0.6);
+      if (picked.length === 0) picked.push(chain.at(-1) as Uint8Array);
+      const complete = picked.length === chain.length;
+      const update = random() < 0.5 ? Y.mergeUpdates(picked) : (picked.at(-1) as Uint8Array);
+      const whole = complete && (picked.length === 1 || update !== picked.at(-1));
+      const code = await sendRaw(server.url, name, t, msg(0, 2, { bytes: update }));
+      outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+      expect([0, DOC_CLOSE.MALFORMED.code]).toContain(code);
+      const doc = await server.app.docs.loaded(docRef(name));
+      expect(doc?.ydoc.store.pendingStructs ?? null).toBeNull();
+      expect(doc?.ydoc.store.pendingDs ?? null).toBeNull();
+      // a whole chain from clock 0 applies; anything with a hole leaves the document without it
+      const have = doc ? Y.getState(doc.ydoc.store, src.clientID) : 0;
+      if (whole) {
+        expect(have, `chain ${i}`).toBe(Y.getState(src.store, src.clientID));
+        applied++;
+      } else if (picked[0] !== chain[0]) expect(have, `chain ${i}`).toBe(0);
+      src.destroy();
+    }
+    expect(applied).toBeGreaterThan(0);
+    expect(outcomes.get(0)).toBe(80); // one refusal per connection: never cut off for that alone
+    await until(() => good.provider.synced, { what: 'good client' });
+    good.text.insert(4, '!');
+    const fresh = openDoc(server.url, name, t);
+    await synced(fresh);
+    await until(() => fresh.text.toString() === 'base!', { doc: fresh.doc, what: 'good content' });
+  });
+
+  it('oversized awareness states and Yjs updates around the caps: refused with 4413 exactly above them', async () => {
+    const name = 'fuzz-sizes';
+    const t = await server.token({ name: 'Sizes' });
+    const random = rng(0x5123);
+    for (let i = 0; i < 30; i++) {
+      // awareness: a state whose JSON is `size` bytes
+      const size = MAX_AWARENESS - 64 + Math.floor(random() * 128);
+      const json = JSON.stringify({ p: 'x'.repeat(size - 8) });
+      expect(Buffer.byteLength(json)).toBe(size);
+      const frame = msg(1, { bytes: msg(1, 30_000 + i, 1, json) });
+      const code = await sendRaw(server.url, name, t, frame);
+      expect(code, `awareness state of ${size} bytes`).toBe(size > MAX_AWARENESS ? DOC_CLOSE.TOO_LARGE.code : 0);
+    }
+    for (let i = 0; i < 20; i++) {
+      // a Yjs update message of about the cap
+      const src = new Y.Doc();
+      src.getText('content').insert(0, 'y'.repeat(MAX_UPDATE - 80 + Math.floor(random() * 160)));
+      const frame = msg(0, 2, { bytes: Y.encodeStateAsUpdate(src) });
+      src.destroy();
+      const code = await sendRaw(server.url, name, t, frame);
+      expect(code, `update message of ${frame.byteLength} bytes`).toBe(
+        frame.byteLength > MAX_UPDATE ? DOC_CLOSE.TOO_LARGE.code : 0,
+      );
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });

@@ -8,7 +8,17 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { startTestServer, type TestServer } from '../server/src/testing.ts';
-import { api, closedWith, destroyAllClients, eventually, openDoc, storedText, synced, until } from './docs-support.ts';
+import {
+  api,
+  closedWith,
+  destroyAllClients,
+  docRef,
+  eventually,
+  openDoc,
+  storedText,
+  synced,
+  until,
+} from './docs-support.ts';
 
 let server: TestServer;
 let owner: string;
@@ -120,9 +130,9 @@ describe('documents over HTTP', () => {
     const closed = closedWith(c);
     expect((await api(server, 'DELETE', '/docs/del-me', owner)).status).toBe(200);
     expect((await closed).code).toBe(DOC_CLOSE.GONE.code);
-    expect(await server.app.stores.docs.get('del-me')).toBeUndefined();
-    expect((await server.app.stores.docs.loadContent('del-me')).updates).toHaveLength(0);
-    expect(await server.app.stores.docs.listVersions('del-me', { limit: 10 })).toHaveLength(0);
+    expect(await server.app.stores.docs.get(docRef('del-me'))).toBeUndefined();
+    expect((await server.app.stores.docs.loadContent(docRef('del-me'))).updates).toHaveLength(0);
+    expect(await server.app.stores.docs.listVersions(docRef('del-me'), { limit: 10 })).toHaveLength(0);
     expect((await api(server, 'GET', '/docs/del-me', owner)).status).toBe(404);
     expect(await audit('doc.delete', 'del-me')).toHaveLength(1);
 
@@ -229,17 +239,23 @@ describe('versions', () => {
       const c = openDoc(auto.url, 'auto-ver', t);
       await synced(c);
       c.text.insert(0, 'one');
-      await eventually(async () => (await auto.app.stores.docs.listVersions('auto-ver', { limit: 10 })).length >= 1, {
-        what: 'first automatic version',
-      });
-      const [first] = await auto.app.stores.docs.listVersions('auto-ver', { limit: 10 });
+      await eventually(
+        async () => (await auto.app.stores.docs.listVersions(docRef('auto-ver'), { limit: 10 })).length >= 1,
+        {
+          what: 'first automatic version',
+        },
+      );
+      const [first] = await auto.app.stores.docs.listVersions(docRef('auto-ver'), { limit: 10 });
       expect(first).toMatchObject({ auto: true, createdBy: 'system' });
       c.text.insert(3, ' two');
-      await eventually(async () => (await auto.app.stores.docs.listVersions('auto-ver', { limit: 10 })).length >= 2, {
-        what: 'second automatic version',
-      });
-      const versions = await auto.app.stores.docs.listVersions('auto-ver', { limit: 10 });
-      const newest = await auto.app.stores.docs.getVersion('auto-ver', versions[0]?.id as number);
+      await eventually(
+        async () => (await auto.app.stores.docs.listVersions(docRef('auto-ver'), { limit: 10 })).length >= 2,
+        {
+          what: 'second automatic version',
+        },
+      );
+      const versions = await auto.app.stores.docs.listVersions(docRef('auto-ver'), { limit: 10 });
+      const newest = await auto.app.stores.docs.getVersion(docRef('auto-ver'), versions[0]?.id as number);
       const d = new Y.Doc();
       Y.applyUpdate(d, newest?.state as Uint8Array);
       expect(d.getText('content').toString()).toBe('one two');

@@ -1,7 +1,9 @@
 import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import type { DocRef } from '../server/src/storage/DocStore.ts';
 import type { TestServer } from '../server/src/testing.ts';
 
 /** A stock y-websocket client in Node (BroadcastChannel off, so clients in one process only talk through the server). */
@@ -126,9 +128,12 @@ export function closedWith(client: DocClient): Promise<{ code: number; reason: s
   });
 }
 
+/** A document of the default organisation (tokens that name no `org`), or the one given. */
+export const docRef = (name: string, org = 'default'): DocRef => ({ org, name });
+
 /** The state of a document as the server stored it (a fresh load from the store). */
-export async function storedText(server: TestServer, name: string, root = 'content'): Promise<string> {
-  const rows = await server.app.stores.docs.loadContent(name);
+export async function storedText(server: TestServer, name: string | DocRef, root = 'content'): Promise<string> {
+  const rows = await server.app.stores.docs.loadContent(typeof name === 'string' ? docRef(name) : name);
   const doc = new Y.Doc();
   if (rows.state) Y.applyUpdate(doc, rows.state);
   for (const u of rows.updates) Y.applyUpdate(doc, u.update);
@@ -159,3 +164,97 @@ export async function api<T = unknown>(
   }
   return { status: res.status, body: parsed as T };
 }
+
+/** A raw `/yjs` WebSocket (no provider): what an attacker or a hand-written client sends. */
+export interface RawDocSocket {
+  ws: WebSocket;
+  /** Every binary frame the server sent, in order. */
+  frames: Uint8Array[];
+  /** Resolves once the socket is open (rejects if it closes first). */
+  opened: Promise<void>;
+  /** Resolves with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  /** Send a frame (dropped once the socket is no longer open). */
+  send(frame: Uint8Array): void;
+}
+
+export function openRaw(url: string, name: string, tok: string): RawDocSocket {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/yjs/${name}?token=${tok}`);
+  ws.binaryType = 'arraybuffer';
+  const frames: Uint8Array[] = [];
+  ws.on('message', (data: ArrayBuffer) => frames.push(new Uint8Array(data)));
+  // errors surface as the close below
+  ws.on('error', () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    void closed.then((c) => reject(new Error(`closed before open: ${c.code} ${c.reason}`)));
+  });
+  // an unawaited `opened` must not become an unhandled rejection
+  opened.catch(() => undefined);
+  rawSockets.add(ws);
+  return {
+    ws,
+    frames,
+    opened,
+    closed,
+    send(frame) {
+      if (ws.readyState === ws.OPEN) ws.send(frame);
+    },
+  };
+}
+
+const rawSockets = new Set<WebSocket>();
+
+/** Terminate every socket opened by `openRaw` (afterEach). */
+export function destroyAllRaw(): void {
+  for (const ws of rawSockets) ws.terminate();
+  rawSockets.clear();
+}
+
+/** y-websocket frames: sync step 1 / step 2 / update, and awareness. */
+export const frames = {
+  step1: (sv: Uint8Array): Uint8Array => syncFrame(0, sv),
+  step2: (u: Uint8Array): Uint8Array => syncFrame(1, u),
+  update: (u: Uint8Array): Uint8Array => syncFrame(2, u),
+  /** An awareness message with the given entries (state `null` removes). */
+  awareness: (entries: Array<{ id: number; clock: number; state: unknown }>): Uint8Array =>
+    frameOf((e) => {
+      writeVarUint(e, 1);
+      writeBytes(
+        e,
+        frameOf((inner) => {
+          writeVarUint(inner, entries.length);
+          for (const x of entries) {
+            writeVarUint(inner, x.id);
+            writeVarUint(inner, x.clock);
+            encoding.writeVarString(inner, JSON.stringify(x.state));
+          }
+        }),
+      );
+    }),
+};
+
+/** The kind of a frame the server sent: `sync-step1`, `sync-step2`, `sync-update`, `awareness`, `auth`. */
+export function frameKind(frame: Uint8Array): string {
+  const d = decoding.createDecoder(frame);
+  const type = decoding.readVarUint(d);
+  if (type === 0) return ['sync-step1', 'sync-step2', 'sync-update'][decoding.readVarUint(d)] ?? 'sync-?';
+  return ['sync', 'awareness', 'auth', 'query-awareness'][type] ?? `type-${type}`;
+}
+
+const frameOf = (write: (e: encoding.Encoder) => void): Uint8Array => {
+  const e = encoding.createEncoder();
+  write(e);
+  return encoding.toUint8Array(e);
+};
+const syncFrame = (sub: number, bytes: Uint8Array): Uint8Array =>
+  frameOf((e) => {
+    writeVarUint(e, 0);
+    writeVarUint(e, sub);
+    writeBytes(e, bytes);
+  });
+const writeVarUint = encoding.writeVarUint;
+const writeBytes = encoding.writeVarUint8Array;

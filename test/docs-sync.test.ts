@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DOC_CLOSE } from '@moim/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/src/testing.ts';
-import { closedWith, destroyAllClients, openDoc, storedText, synced, token, until } from './docs-support.ts';
+import { closedWith, destroyAllClients, docRef, openDoc, storedText, synced, token, until } from './docs-support.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -100,7 +100,7 @@ describe('y-websocket endpoint with the stock WebsocketProvider', () => {
     const t = await token(server, 'Someone');
     const badName = openDoc(server.url, '..%2F..%2Fetc', t);
     expect((await closedWith(badName)).code).toBe(DOC_CLOSE.NOT_FOUND.code);
-    expect(await server.app.stores.docs.get('secret')).toBeUndefined();
+    expect(await server.app.stores.docs.get(docRef('secret'))).toBeUndefined();
   });
 
   it('limits the documents one person has open (4429)', async () => {
@@ -165,7 +165,7 @@ describe('persistence', () => {
     const t = await server.token({ name: 'Founder', sub: 'founder-1' });
     const c = openDoc(server.url, 'room-abc-notes', t);
     await synced(c);
-    const rec = await server.app.stores.docs.get('room-abc-notes');
+    const rec = await server.app.stores.docs.get(docRef('room-abc-notes'));
     expect(rec).toMatchObject({ name: 'room-abc-notes', owner: 'founder-1', policy: { exportAllowed: true } });
   });
 });

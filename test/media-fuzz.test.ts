@@ -1,6 +1,17 @@
-import { type Ack, ERROR_CODES, MEDIA_REQUEST_NAMES, type MediaRequestName, mediaRequests } from '@moim/protocol';
+import {
+  type Ack,
+  docNameSchema,
+  ERROR_CODES,
+  type ErrorCode,
+  type JoinResponse,
+  MEDIA_REQUEST_NAMES,
+  type MediaRequestName,
+  mediaRequests,
+  type RoomRecordInfo,
+} from '@moim/protocol';
 import { opusRtpParameters, vp8RtpParameters, waitFor } from '@moim/sfu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { z } from 'zod';
 import {
   consumerBytes,
   createRoom,
@@ -10,6 +21,8 @@ import {
   subscribePlain,
 } from '../server/src/media/testPeers.ts';
 import { call, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { destroyAllClients, openDoc, synced } from './docs-support.ts';
+import { PROTOTYPE_NAMES } from './support/hostile.ts';
 
 /**
  * Every client→server media event fed malformed and hostile payloads by a peer in the room:
@@ -22,9 +35,18 @@ let server: TestServer;
 let alice: MediaTestPeer;
 let bob: MediaTestPeer;
 let mallory: MediaTestPeer;
+/** A manager in the room with a transport each way, a producer and a consumer of their own. */
+let pat: MediaTestPeer;
 let roomId: string;
+/** A room pat is not in (a join that succeeds must be left again). */
+let otherRoomId: string;
 let ids: {
   alicePeer: string;
+  malloryPeer: string;
+  patSend: string;
+  patRecv: string;
+  patAudio: string;
+  patConsumer: string;
   aliceTransport: string;
   aliceVideo: string;
   aliceAudio: string;
@@ -45,7 +67,7 @@ beforeAll(async () => {
   ({ roomId } = await createRoom(alice, 'standard'));
   const aj = await alice.join(roomId);
   const bj = await bob.join(roomId);
-  await mallory.join(roomId);
+  const mj = await mallory.join(roomId);
   const pub = await publishPlain(alice, roomId, { video: [9001], audio: 9002 });
   stops.push(() => pub.gen.close());
   const sub = await subscribePlain(bob, roomId, bj.routerRtpCapabilities);
@@ -56,8 +78,21 @@ beforeAll(async () => {
     direction: 'send',
     kind: 'plain',
   });
+  pat = await mediaPeer(server, { name: 'Pat', role: 'manager' });
+  const pj = await pat.join(roomId);
+  const patPub = await publishPlain(pat, roomId, { audio: 9003, start: false });
+  stops.push(() => patPub.gen.close());
+  const patSub = await subscribePlain(pat, roomId, pj.routerRtpCapabilities);
+  stops.push(() => patSub.sink.close());
+  await waitFor(() => pat.consumers.length === 2, { what: "pat's consumers" });
+  ({ roomId: otherRoomId } = await createRoom(pat, 'personal'));
   ids = {
     alicePeer: aj.peerId,
+    malloryPeer: mj.peerId,
+    patSend: patPub.transport.transportId,
+    patRecv: patSub.transport.transportId,
+    patAudio: patPub.audio!,
+    patConsumer: pat.consumers.find((c) => c.kind === 'video')!.consumerId,
     aliceTransport: pub.transport.transportId,
     aliceVideo: pub.video!,
     aliceAudio: pub.audio!,
@@ -67,6 +102,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  destroyAllClients();
   for (const s of stops) s();
   await server?.close();
 });
@@ -281,6 +317,60 @@ describe('media fuzz', () => {
     expect(await call(mallory.socket, 'system:ping', { t: 1 })).toMatchObject({ t: 1 });
   });
 
+  test('every media request has a payload for the prototype-name class', () => {
+    expect(Object.keys(PROTO_BASE).sort()).toEqual([...MEDIA_REQUEST_NAMES].sort());
+    // the walk over the schemas finds every kind of name a request carries
+    const found = new Set(MEDIA_REQUEST_NAMES.flatMap((n) => namingFields(mediaRequests[n]).map((p) => p.join('.'))));
+    for (const f of ['roomId', 'peerId', 'resume.peerId', 'transportId', 'producerId', 'consumerId', 'id', 'docName'])
+      expect(found, f).toContain(f);
+  });
+
+  test.each(MEDIA_REQUEST_NAMES.map((n) => [n]))(
+    '%s: prototype names in every field that names something are not found, never INTERNAL',
+    async (name) => {
+      const fields = namingFields(mediaRequests[name]);
+      expect(fields.length, name).toBeGreaterThan(0);
+      for (const field of fields) {
+        for (const proto of PROTOTYPE_NAMES) {
+          const payload = withField(PROTO_BASE[name](), field, proto);
+          const what = `${name} ${field.join('.')}=${proto}`;
+          const ack = await request<unknown>(pat.socket, name, payload, 15_000);
+          if ('error' in ack) {
+            expect(NOT_FOUND_CODES, `${what}: ${ack.error.code} ${ack.error.message}`).toContain(ack.error.code);
+            continue;
+          }
+          // a few requests may succeed, without finding anything by that name
+          const check = SUCCEEDS[name];
+          expect(check, `${what} succeeded: ${JSON.stringify(ack.data).slice(0, 120)}`).toBeDefined();
+          await check!(ack.data, proto);
+        }
+      }
+      expect(await call(pat.socket, 'system:ping', { t: 1 })).toMatchObject({ t: 1 });
+    },
+  );
+
+  test('rooms whose document has a prototype name open normally (join, info, the notes over /yjs)', async () => {
+    // the prototype names that are document names at all (`__proto__` is not: INVALID_PAYLOAD above)
+    const docNames = PROTOTYPE_NAMES.filter((n) => docNameSchema.safeParse(n).success);
+    expect(docNames.length).toBeGreaterThan(3);
+    expect(protoRooms.map((r) => r.docName).sort()).toEqual([...docNames].sort());
+    const guest = await mediaPeer(server, { name: 'Guest' });
+    for (const room of protoRooms) {
+      const join = await guest.join(room.roomId);
+      expect(join.room.docName).toBe(room.docName);
+      const info = await call<{ docName: string; peers: unknown[] }>(pat.socket, 'room:info', { roomId: room.roomId });
+      expect(info).toMatchObject({ docName: room.docName, peers: [expect.anything()] });
+      // what the web app does next: open the room's notes
+      const notes = openDoc(server.url, room.docName, guest.token);
+      await synced(notes);
+      notes.text.insert(0, `notes of ${room.docName}`);
+      notes.destroy();
+      expect(await call(guest.socket, 'room:leave', { roomId: room.roomId })).toEqual({ left: true });
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    }
+    guest.close();
+  });
+
   test('after the fuzzing: workers alive, room and other peers unaffected', async () => {
     expect(server.app.media.pool.deaths).toBe(0);
     expect(server.app.media.pool.workers()).toHaveLength(1);
@@ -303,3 +393,106 @@ describe('media fuzz', () => {
     ).toHaveProperty('stats');
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Prototype names (issue 11 item 2): `__proto__`, `constructor`, `toString`… in every field that
+// names something. A lookup in a plain object finds Object.prototype members (INTERNAL, or a
+// crash); a Map or an own-property lookup finds nothing.
+
+/** Keys that name something looked up by the server: ids, room ids, document names. */
+const NAMES_SOMETHING = /^(id|docName)$|Id$/;
+
+/** Paths of the fields of a request schema that name something (into nested objects, not arrays). */
+function namingFields(schema: z.ZodType, at: string[] = []): string[][] {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
+  if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType)
+    return namingFields(def.innerType, at);
+  if (def.type === 'object')
+    return Object.entries((schema as unknown as z.ZodObject).shape).flatMap(([k, v]) =>
+      namingFields(v as z.ZodType, [...at, k]),
+    );
+  return def.type === 'string' && NAMES_SOMETHING.test(at.at(-1) ?? '') ? [at] : [];
+}
+
+/** `payload` with the field at `path` set to `value` (nested objects created as needed). */
+function withField(payload: Record<string, unknown>, path: string[], value: string): Record<string, unknown> {
+  const out = structuredClone(payload);
+  let o: Record<string, unknown> = out;
+  for (const k of path.slice(0, -1)) {
+    const next = Object.hasOwn(o, k) ? o[k] : undefined;
+    if (typeof next === 'object' && next !== null) o = next as Record<string, unknown>;
+    else {
+      const created: Record<string, unknown> = {};
+      o[k] = created;
+      o = created;
+    }
+  }
+  o[path.at(-1)!] = value;
+  return out;
+}
+
+/** What a request naming nothing that exists may answer. */
+const NOT_FOUND_CODES: ErrorCode[] = ['NOT_FOUND', 'NOT_IN_ROOM', 'INVALID_PAYLOAD'];
+
+/**
+ * Pat's payload for each request, valid up to the name under test: pat's own room, transports,
+ * producer and consumer, and mallory's peer for moderation. Each field that names something is
+ * replaced in turn by a prototype name.
+ */
+const PROTO_BASE: Record<MediaRequestName, () => Record<string, unknown>> = {
+  'room:create': () => ({ tier: 'personal' }),
+  'room:info': () => ({ roomId }),
+  'room:join': () => ({ roomId: otherRoomId }),
+  'room:leave': () => ({ roomId }),
+  'room:raiseHand': () => ({ roomId, raised: false }),
+  'room:mutePeer': () => ({ roomId, peerId: ids.malloryPeer, producerId: ids.patAudio }),
+  'room:stopVideo': () => ({ roomId, peerId: ids.malloryPeer, producerId: ids.patAudio }),
+  'room:removePeer': () => ({ roomId, peerId: ids.malloryPeer }),
+  'room:close': () => ({ roomId }),
+  'media:createTransport': () => ({ roomId, direction: 'recv', kind: 'plain' }),
+  'media:connectTransport': () => ({ roomId, transportId: ids.patRecv, ip: '127.0.0.1', port: 9 }),
+  'media:restartIce': () => ({ roomId, transportId: ids.patSend }),
+  'media:setCapabilities': () => ({ roomId, rtpCapabilities: {} }),
+  'media:produce': () => ({
+    roomId,
+    transportId: ids.patSend,
+    kind: 'audio',
+    source: 'screen-audio',
+    rtpParameters: opusRtpParameters(9004),
+  }),
+  'media:closeProducer': () => ({ roomId, producerId: ids.patAudio }),
+  'media:pauseProducer': () => ({ roomId, producerId: ids.patAudio }),
+  'media:resumeProducer': () => ({ roomId, producerId: ids.patAudio }),
+  'media:consume': () => ({ roomId, producerId: ids.aliceVideo }),
+  'media:closeConsumer': () => ({ roomId, consumerId: ids.patConsumer }),
+  'media:pauseConsumer': () => ({ roomId, consumerId: ids.patConsumer }),
+  'media:resumeConsumer': () => ({ roomId, consumerId: ids.patConsumer }),
+  'media:setPreferredLayers': () => ({ roomId, consumerId: ids.patConsumer, spatialLayer: 0 }),
+  'media:setPriority': () => ({ roomId, consumerId: ids.patConsumer, priority: 1 }),
+  'media:requestKeyFrame': () => ({ roomId, consumerId: ids.patConsumer }),
+  'media:getStats': () => ({ roomId, type: 'consumer', id: ids.patConsumer }),
+};
+
+/** Rooms created with a prototype-named document (opened by a later test). */
+const protoRooms: RoomRecordInfo[] = [];
+
+/** The requests that may succeed with a prototype name, and what they must (not) have done. */
+const SUCCEEDS: Partial<Record<MediaRequestName, (data: unknown, proto: string) => Promise<void>>> = {
+  // a document may have any valid name: the room keeps it as given
+  'room:create': async (data, proto) => {
+    const room = data as RoomRecordInfo;
+    expect(room.docName).toBe(proto);
+    protoRooms.push(room);
+  },
+  // leaving a room one is not in leaves nothing
+  'room:leave': async (data) => {
+    expect(data).toEqual({ left: false });
+  },
+  // resuming a peer that does not exist joins as a new peer (then leave again)
+  'room:join': async (data) => {
+    const join = data as JoinResponse;
+    expect(join.resumed).toBe(false);
+    expect(join.room.roomId).toBe(otherRoomId);
+    expect(await call(pat.socket, 'room:leave', { roomId: otherRoomId })).toEqual({ left: true });
+  },
+};

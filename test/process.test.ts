@@ -56,7 +56,10 @@ describe('the server process', () => {
   });
 
   it('refuses dev sign-in in production', async () => {
-    const { url } = await startProcess({ MOIM_ENV: 'production', MOIM_JWT_SECRET: 's'.repeat(40) });
+    const { url } = await startProcess({
+      MOIM_ENV: 'production',
+      MOIM_JWT_SECRET: 'Vh3kR9pXw2Lq7ZsN4tBy8MfC1dJg6QeA0uKo5YiT',
+    });
     const res = await fetch(`${url}/auth/dev-token`, {
       method: 'POST',
       body: JSON.stringify({ name: 'X', site: 'hq', role: 'admin' }),

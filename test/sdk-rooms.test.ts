@@ -1,6 +1,17 @@
-import { connect, devToken, type MoimClient, type RemoteTrack, type Room } from '@moim/client-sdk';
+import {
+  connect,
+  devToken,
+  type LineLevel,
+  type LogContext,
+  type MoimClient,
+  type RemoteTrack,
+  type Room,
+  type RoomsOptions,
+  setLogExtension,
+} from '@moim/client-sdk';
+import { MoimError } from '@moim/protocol';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../server/src/testing.ts';
 
 /**
@@ -14,11 +25,17 @@ beforeEach(async () => {
   server = await startTestServer({ MOIM_PEER_GRACE_MS: '3000' });
 });
 afterEach(async () => {
+  setLogExtension(undefined);
+  vi.restoreAllMocks();
   for (const c of clients.splice(0)) await c.close();
   await server.close();
 });
 
-async function client(sub: string, role: 'member' | 'manager' = 'member'): Promise<MoimClient> {
+async function client(
+  sub: string,
+  role: 'member' | 'manager' = 'member',
+  rooms: RoomsOptions = {},
+): Promise<MoimClient> {
   const c = await connect({
     url: server.url,
     transports: ['websocket'],
@@ -28,6 +45,7 @@ async function client(sub: string, role: 'member' | 'manager' = 'member'): Promi
       createDevice: () => Device.factory({ handlerFactory: FakeHandler.createFactory(testFakeParameters) }),
       stallCheckMs: 0,
       qualityIntervalMs: 0,
+      ...rooms,
     },
     getToken: async () => (await devToken(server.url, { name: sub, site: 'hq', role, sub })).token,
   });
@@ -64,6 +82,29 @@ function next<T>(subscribe: (resolve: (v: T) => void) => void, timeoutMs = 15_00
 
 function dropSockets(sub: string): void {
   for (const conn of server.app.gateway.connections()) if (conn.principal.sub === sub) conn.socket.disconnect(true);
+}
+
+/** Refuse this person's next `times` room joins on the server (UNAVAILABLE, as an overloaded server answers). */
+function refuseJoins(sub: string, times = Number.POSITIVE_INFINITY): void {
+  const media = server.app.media;
+  const join = media.join.bind(media);
+  let left = times;
+  vi.spyOn(media, 'join').mockImplementation((caller, channel, data) => {
+    if (caller.sub !== sub || left <= 0) return join(caller, channel, data);
+    left--;
+    return Promise.reject(new MoimError('UNAVAILABLE', 'test: joins refused'));
+  });
+}
+
+function killWorkers(): void {
+  for (const w of server.app.media.pool.workers()) process.kill(w.worker.pid, 'SIGKILL');
+}
+
+/** The SDK's log lines at warn and above (routed away from the console). */
+function captureLogs(): Array<{ level: LineLevel; msg: string; context: LogContext }> {
+  const lines: Array<{ level: LineLevel; msg: string; context: LogContext }> = [];
+  setLogExtension((level, msg, context) => lines.push({ level, msg, context }));
+  return lines;
 }
 
 describe('client SDK rooms', () => {
@@ -144,6 +185,65 @@ describe('client SDK rooms', () => {
     const again = await next<RemoteTrack>((r) => ra.on('track', r));
     expect(again.peerId).toBe(rb.peerId);
     expect(again.consumerId).not.toBe(firstCamera.consumerId);
+  });
+
+  it('a rejoin that keeps failing after the worker died closes the room with its reason and error', async () => {
+    const logs = captureLogs();
+    const a = await client('gil', 'manager', { rejoinAttempts: 2, rejoinDelayMs: 50 });
+    const errors: MoimError[] = [];
+    a.on('error', (e) => errors.push(e));
+    const { roomId } = await a.rooms.create({ tier: 'standard' });
+    const room = await a.rooms.join(roomId);
+    const cam = await room.publishTrack(fakeTrack('video'), { source: 'camera' });
+    refuseJoins('gil');
+    const closed = next<{ reason: string; error?: MoimError }>((r) => room.on('closed', r));
+    killWorkers();
+    const e = await closed;
+    expect(e.reason).toBe('rejoin failed');
+    expect(e.error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('after 2 attempt(s)') });
+    expect(room.closed).toBe(true);
+    expect(a.rooms.get(roomId)).toBeUndefined();
+    expect(cam.track.readyState).toBe('ended');
+    expect(errors).toContain(e.error);
+    expect(logs.filter((l) => l.msg.startsWith('rejoin failed'))).toEqual([
+      {
+        level: 'warn',
+        msg: 'rejoin failed; retrying',
+        context: expect.objectContaining({ logger: 'moim.room', roomId, why: 'worker died', attempt: 1 }),
+      },
+      {
+        level: 'warn',
+        msg: 'rejoin failed; closing the room',
+        context: expect.objectContaining({ logger: 'moim.room', roomId, why: 'worker died', attempts: 2 }),
+      },
+    ]);
+  });
+
+  it('a rejoin that fails once after the worker died is retried: the room is rebuilt and publishes again', async () => {
+    const logs = captureLogs();
+    const a = await client('hana', 'manager', { rejoinAttempts: 4, rejoinDelayMs: 100 });
+    const b = await client('ian');
+    const { roomId } = await a.rooms.create({ tier: 'standard' });
+    const ra = await a.rooms.join(roomId);
+    const rb = await b.rooms.join(roomId);
+    const cam = await ra.publishTrack(fakeTrack('video'), { source: 'camera' });
+    await next<RemoteTrack>((r) => rb.on('track', r));
+    refuseJoins('hana', 1);
+    const rejoined = next<{ resumed: boolean }>((r) => ra.on('rejoined', r), 20_000);
+    const again = next<RemoteTrack>((r) => rb.on('track', (t) => t.peerId === ra.peerId && r(t)), 20_000);
+    killWorkers();
+    expect(await rejoined).toEqual({ resumed: false });
+    expect(ra.closed).toBe(false);
+    expect(a.rooms.get(roomId)).toBe(ra);
+    const [republished] = ra.localTracks;
+    expect(republished?.track).toBe(cam.track);
+    expect(republished?.producerId).not.toBe(cam.producerId);
+    expect((await again).producerId).toBe(republished?.producerId);
+    expect(logs).toContainEqual({
+      level: 'warn',
+      msg: 'rejoin failed; retrying',
+      context: expect.objectContaining({ roomId, attempt: 1, error: expect.objectContaining({ code: 'UNAVAILABLE' }) }),
+    });
   });
 
   it('a moderator removes a peer, who cannot come back', async () => {

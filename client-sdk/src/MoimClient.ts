@@ -13,11 +13,14 @@ import { isAckError, isErrorCode, MoimError, PROTOCOL_VERSION, TypedEmitter } fr
 import { io, type Socket } from 'socket.io-client';
 import { Chat } from './chat/Chat.ts';
 import { Docs } from './docs/Docs.ts';
+import { getLogger, LoggerNames } from './logger.ts';
 import { Presence } from './presence/Presence.ts';
 import { Rooms, type RoomsOptions } from './rooms/Rooms.ts';
 import { randomId, refreshDelay, tokenExpiry } from './token.ts';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const log = getLogger(LoggerNames.Client);
 
 export interface ConnectOptions {
   /** Server base URL, e.g. `https://moim.example.org` (the page's origin in the web app). */
@@ -120,7 +123,9 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     this.#first = new Promise<void>((resolve, reject) => {
       this.#firstSettle = { resolve, reject };
     });
-    this.#first.catch(() => {});
+    // `ready()` and `connect()` hand this failure to the caller and `closed` reports it; an app that
+    // only listens to events must not get an unhandled rejection
+    this.#first.catch((error: unknown) => log.debug('first connection failed', { url: this.url, error }));
     const firstTimer = setTimeout(() => {
       if (this.#connectedOnce || this.#state === 'closed') return;
       const e = new MoimError('UNAVAILABLE', `could not connect to ${this.url}`);
@@ -288,7 +293,8 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
   /** Leave rooms, close documents, disconnect. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
-    await this.rooms.closeAll().catch(() => {});
+    // closing goes on regardless: the server ends the peers of a closed socket after their grace period
+    await this.rooms.closeAll().catch((error: unknown) => log.warn('leaving rooms on close failed', { error }));
     this.#shutdown('closed by the client');
   }
 
@@ -341,8 +347,9 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     for (const l of this.#tokenListeners) {
       try {
         l(token);
-      } catch {
+      } catch (error) {
         // a listener must not break the refresh
+        log.warn('token listener failed', { error });
       }
     }
   }

@@ -22,6 +22,8 @@ export type { DocHandle } from './docs/Docs.ts';
 export { Docs, wsUrl } from './docs/Docs.ts';
 export type { DevToken, DevTokenInput } from './http.ts';
 export { devToken } from './http.ts';
+export type { LineLevel, LogContext, LogExtension, Logger, LoggerName, LogLevel } from './logger.ts';
+export { getLogger, getLogLevel, LOG_LEVELS, LoggerNames, setLogExtension, setLogLevel } from './logger.ts';
 export type { ClientEvents, ConnectionState, ConnectOptions, Me } from './MoimClient.ts';
 export { connect, MoimClient } from './MoimClient.ts';
 export type { PresenceEvents, PresenceFilter } from './presence/Presence.ts';

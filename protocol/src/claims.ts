@@ -36,11 +36,20 @@ export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
 
 /** Look up the grants a token gives for one room / document (specific key first, then `*`). */
 export function roomGrantsFor(grants: Grants, roomId: string): readonly RoomGrant[] {
-  return grants.rooms[roomId] ?? grants.rooms['*'] ?? [];
+  return ownValue(grants.rooms, roomId) ?? ownValue(grants.rooms, '*') ?? [];
 }
 
 export function docGrantsFor(grants: Grants, docName: string): readonly DocGrant[] {
-  return grants.docs[docName] ?? grants.docs['*'] ?? [];
+  return ownValue(grants.docs, docName) ?? ownValue(grants.docs, '*') ?? [];
+}
+
+/**
+ * The value of an own property, never one inherited from `Object.prototype` (a document named
+ * `constructor` or a room id `__proto__` must not find a function). Use it for every lookup in a
+ * plain object keyed by user input.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** Default grants implied by a role for development sign-in. */

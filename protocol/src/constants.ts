@@ -52,6 +52,10 @@ export const DOC_CLOSE = {
   TOO_LARGE: { code: 4413, reason: 'too large' },
   /** The person already has MOIM_DOC_MAX_OPEN_PER_PERSON documents open. */
   TOO_MANY_DOCUMENTS: { code: 4429, reason: 'too many documents open' },
+  /** The person already has MOIM_DOC_MAX_CONNECTIONS_PER_PERSON `/yjs` connections open. */
+  TOO_MANY_CONNECTIONS: { code: 4429, reason: 'too many connections' },
+  /** Something failed inside the server while taking the connection over; the provider retries. */
+  INTERNAL: { code: 1011, reason: 'internal error' },
   /** The server reloads the document (a failed apply or a storage error); reconnect and resync. */
   RELOAD: { code: 4500, reason: 'document reloaded' },
   /** The server is shutting down; reconnect (to another node). */

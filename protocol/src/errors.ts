@@ -40,6 +40,13 @@ export const ERROR_STATUS = {
   DOCUMENT_TOO_LARGE: 413,
   POLICY_FORBIDS: 403,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  // limits and resources
+  /** A per-person or per-address connection cap was reached. */
+  TOO_MANY_CONNECTIONS: 429,
+  /** A per-person storage quota (attachments) is used up. */
+  QUOTA_EXCEEDED: 413,
+  /** The data disk is at its configured free-space floor: nothing new is stored. */
+  STORAGE_FULL: 507,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TIERS, type Tier } from './constants.ts';
+import { docNameSchema } from './docs.ts';
 import type { ErrorCode } from './errors.ts';
 import type { EncodingProfile, MediaSource, TierProfile } from './tiers.ts';
 
@@ -16,6 +17,11 @@ import type { EncodingProfile, MediaSource, TierProfile } from './tiers.ts';
  *
  * Every request names its room; every id (transport, producer, consumer, peer) is looked up
  * within the caller's own peer or room, so another peer's ids are NOT_FOUND.
+ *
+ * A room belongs to its creator's organisation (the token's `org`): to anyone of another org it
+ * does not exist (NOT_FOUND, whatever their grants name). After `system:auth`, a connection is
+ * taken out of every room its new token does not allow (`room:removed`), and loses its producers
+ * or consumers where it lost `publish` or `subscribe`.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -162,13 +168,11 @@ export const mediaRequests = {
     .object({
       tier: z.enum(TIERS),
       name: z.string().trim().min(1).max(100).optional(),
-      /** Linked document; default `room-<roomId>-notes`. */
-      docName: z
-        .string()
-        .min(1)
-        .max(128)
-        .regex(/^[\w.:-]+$/, 'document names are letters, digits, . : - and _')
-        .optional(),
+      /**
+       * Linked document; default `room-<roomId>-notes`. The documents service's own name rule, so
+       * every room's notes can be opened (`__proto__`, `_x` and `.x` are not document names).
+       */
+      docName: docNameSchema.optional(),
     })
     .strict(),
   /** A room's stored record and who is in it (needs `join`). */
@@ -414,8 +418,11 @@ export interface MediaServerEvents {
     byModerator?: boolean;
   }) => void;
   'media:producerResumed': (e: { roomId: string; producerId: string; consumerId?: string }) => void;
-  /** My own producer was closed by the server (a moderator stopped my camera). */
-  'media:producerClosed': (e: { roomId: string; producerId: string; reason: 'moderator' }) => void;
+  /**
+   * My own producer was closed by the server: a moderator stopped my camera (`moderator`), or a
+   * refreshed token no longer grants `publish` in this room (`revoked`).
+   */
+  'media:producerClosed': (e: { roomId: string; producerId: string; reason: 'moderator' | 'revoked' }) => void;
   'media:activeSpeaker': (e: { roomId: string; peerId: string; producerId: string }) => void;
   /** Loudest audio producers (dBov, -127..0); empty when the room is silent. */
   'media:audioLevels': (e: {

@@ -9,14 +9,16 @@ import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
-import { chatHandlers } from './gateway/chatHandlers.ts';
+import { wireChat } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
-import { mediaHandlers } from './gateway/mediaHandlers.ts';
+import { wireMedia } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
+import { TrustedProxies } from './http/clientAddress.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { Metrics } from './http/Metrics.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
+import { SocketLimiter, UpgradeRouter } from './http/Upgrades.ts';
 import type { Logger } from './logger.ts';
 import { createMediaService } from './media/createMediaService.ts';
 import type { MediaService } from './media/MediaService.ts';
@@ -57,15 +59,23 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     chatCommitIntervalMs: config.chatCommitIntervalMs,
+    minFreeBytes: config.dataMinFreeBytes,
+    log: log.child({ subsystem: 'storage' }),
   });
-  const tokens = new TokenService({
-    secret: config.jwtSecret,
-    secretKid: config.jwtSecretKid,
-    publicKeys: config.jwtPublicKeys,
-    audience: config.jwtAudience,
-    issuer: config.jwtIssuer,
-    devTokenTtlS: config.devTokenTtlS,
-  });
+  try {
+    return await buildServices(config, log, metrics, stores);
+  } catch (err) {
+    // a half-built node must not keep the data folder's lock (or open databases) until the process exits
+    await stores
+      .close()
+      .catch((closeErr: unknown) => log.error({ err: closeErr }, 'closing stores after a failed start failed'));
+    throw err;
+  }
+}
+
+/** Everything after the stores opened, in start-up order (createApp closes the stores when this throws). */
+async function buildServices(config: Config, log: Logger, metrics: Metrics, stores: Stores): Promise<App> {
+  const tokens = TokenService.fromConfig(config);
   const router = new HttpRouter(log.child({ subsystem: 'http' }));
   const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
   http.keepAliveTimeout = 5_000;
@@ -77,13 +87,30 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     maxHttpBufferSize: config.maxHttpBufferSize,
     rateLimitPerSec: config.rateLimitPerSec,
     rateLimitBurst: config.rateLimitBurst,
+    personRateLimitPerSec: config.personRateLimitPerSec,
+    personRateLimitBurst: config.personRateLimitBurst,
+    maxConnectionsPerPerson: config.maxConnectionsPerPerson,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
   });
-  gateway.register(systemHandlers({ tokens, nodeId: config.nodeId }));
+  gateway.register(systemHandlers({ tokens, nodeId: config.nodeId, gateway }));
+  // every WebSocket upgrade goes through one router: socket.io's prefix, /yjs, and 404 for the rest
+  const sockets = new SocketLimiter({
+    http,
+    proxies: new TrustedProxies(config.trustedProxies),
+    maxPerAddress: config.maxSocketsPerAddress,
+    log: log.child({ subsystem: 'http' }),
+    metrics,
+  });
+  const upgrades = new UpgradeRouter({ http, log: log.child({ subsystem: 'http' }), limiter: sockets, metrics });
+  upgrades.adopt('/socket.io/');
 
   // Services register their handlers, routes and close hooks here, in start-up order.
   const closers: Array<() => Promise<void>> = [];
-  const readiness: Array<[string, () => Promise<boolean>]> = [['storage', async () => true]];
+  // the data folder takes a write (and is still locked by this node); free space ≥ MOIM_DATA_MIN_FREE_BYTES
+  const readiness: Array<[string, () => Promise<boolean>]> = [
+    ['storage', async () => (await stores.checks()).storage],
+    ['diskSpace', async () => (await stores.checks()).diskSpace],
+  ];
 
   const presence = new PresenceService({
     store: stores.presence,
@@ -91,6 +118,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ subsystem: 'presence' }),
     awayAfterMs: config.awayAfterMs,
   });
+  // presence requests, device lifecycle, and subscriptions that follow a connection's token (`reauth`)
   wirePresence(gateway, presence);
   closers.push(() => presence.close());
 
@@ -111,17 +139,20 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     blobs: stores.blobs,
     audit: stores.audit,
     maxBytes: config.attachmentMaxBytes,
+    quotaBytes: config.attachmentQuotaBytes,
+    uploadsPerMin: config.attachmentUploadsPerMin,
     types: config.attachmentTypes,
     linkTtlS: config.attachmentLinkTtlS,
     linkKey: attachmentLinkKey(config.jwtSecret),
   });
-  gateway.register(chatHandlers(chat, attachments));
-  addAttachmentRoutes({ router, tokens, attachments });
+  // chat requests, and the chat rooms that follow a connection's token (`reauth`)
+  wireChat(gateway, chat, attachments);
+  addAttachmentRoutes({ router, tokens, attachments, log: log.child({ subsystem: 'chat' }) });
   closers.push(() => chat.close());
 
   const media = await createMediaService(config, { log, metrics, stores });
-  gateway.register(mediaHandlers(media));
-  gateway.on('disconnect', (conn) => media.connectionClosed(conn.id));
+  // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
+  wireMedia(gateway, media);
   closers.push(() => media.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
@@ -138,19 +169,25 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
       maxUpdateBytes: config.docMaxUpdateBytes,
       maxDocBytes: config.docMaxBytes,
       maxOpenPerPerson: config.docMaxOpenPerPerson,
+      maxConnectionsPerPerson: config.docMaxConnectionsPerPerson,
+      maxPendingUpdates: config.docMaxPendingUpdates,
       compactEvery: config.docCompactEvery,
       versionIntervalMs: config.docVersionIntervalMs,
       awarenessFlushMs: config.docAwarenessFlushMs,
       awarenessRenewalMs: config.docAwarenessRenewalMs,
+      awarenessMaxBytes: config.docAwarenessMaxBytes,
+      awarenessMaxClients: config.docAwarenessMaxClients,
     },
   });
   const yjs = new YjsEndpoint({
-    http,
+    upgrades,
     service: docs,
     log: log.child({ subsystem: 'yjs' }),
     maxMessageBytes: config.docMaxUpdateBytes,
   });
   addDocRoutes({ router, service: docs, tokens, maxBodyBytes: config.maxBodyBytes });
+  // a refreshed socket.io token with fewer document rights ends the person's /yjs connections it no longer allows
+  gateway.on('reauth', (_conn, previous, next) => docs.reauthorize(previous, next));
   closers.push(async () => {
     await docs.close();
     yjs.close();
@@ -163,13 +200,18 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     audit: stores.audit,
     devTokensEnabled: config.devTokensEnabled,
     maxBodyBytes: config.maxBodyBytes,
+    metricsAccess: { token: config.metricsToken, loopbackOnly: config.env === 'production' },
     ready: async () => {
       const checks: Record<string, boolean> = {};
-      for (const [name, check] of readiness) checks[name] = await check().catch(() => false);
+      for (const [name, check] of readiness)
+        checks[name] = await check().catch((err: unknown) => {
+          log.error({ err, check: name }, 'readiness check failed');
+          return false;
+        });
       return { ok: Object.values(checks).every(Boolean) && !closing, checks };
     },
   });
-  router.fallback = staticFiles(config.webRoot);
+  router.fallback = staticFiles(config.webRoot, log.child({ subsystem: 'http' }));
 
   let closing = false;
   let closed: Promise<void> | undefined;

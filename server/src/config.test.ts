@@ -47,7 +47,12 @@ describe('loadConfig', () => {
   it('production refuses a missing or weak key and disables dev sign-in', () => {
     expect(errorOf({ MOIM_ENV: 'production' }).variable).toBe('MOIM_JWT_SECRET');
     expect(errorOf({ MOIM_ENV: 'production', MOIM_JWT_SECRET: 'short' }).message).toMatch(/weak/);
-    const c = loadConfig({ MOIM_ENV: 'production', MOIM_JWT_SECRET: 'x'.repeat(40), MOIM_DATA_DIR: tmp() });
+    expect(errorOf({ MOIM_ENV: 'production', MOIM_JWT_SECRET: 'x'.repeat(40) }).message).toMatch(/weak/);
+    const c = loadConfig({
+      MOIM_ENV: 'production',
+      MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN',
+      MOIM_DATA_DIR: tmp(),
+    });
     expect(c.devTokensEnabled).toBe(false);
   });
 

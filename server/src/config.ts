@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { makeDirs } from './storage/DataDir.ts';
+import { describeFsError } from './storage/storageErrors.ts';
 
 /**
  * Environment → typed configuration. Every variable moim reads is one row of `CONFIG_VARS`
@@ -133,6 +136,27 @@ function stringList(value: unknown): string[] {
   return value as string[];
 }
 
+/** A comma-separated list of IP addresses or CIDR ranges (`10.0.0.0/8`, `::1`), checked with net.BlockList. */
+function cidrList() {
+  return (raw: string | undefined, name: string): string[] => {
+    if (raw === undefined || raw.trim() === '') return [];
+    const out: string[] = [];
+    const items = raw
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    for (const item of items) {
+      const [ip, prefix] = item.split('/');
+      const family = isIP(ip ?? '');
+      const max = family === 4 ? 32 : 128;
+      if (family === 0 || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > max)))
+        throw new ConfigError(name, `not an address or CIDR range: ${JSON.stringify(item)}`);
+      out.push(item);
+    }
+    return out;
+  };
+}
+
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** Every environment variable moim reads. Order = order in the README table. */
@@ -169,9 +193,15 @@ export const CONFIG_VARS = {
   },
   dataDir: {
     env: 'MOIM_DATA_DIR',
-    doc: 'Folder for the SQLite database, attachments and the generated development secret.',
+    doc: 'Folder for the SQLite database, attachments and the generated development secret. One moim per folder: a second one on the same folder refuses to start (`moim.lock`, which a killed server cannot leave stuck).',
     defaultText: './data',
     parse: str({ default: './data' }),
+  },
+  dataMinFreeBytes: {
+    env: 'MOIM_DATA_MIN_FREE_BYTES',
+    doc: 'Free-space floor of the data disk: below it `/readyz` reports `diskSpace: false` and attachment uploads are refused with `STORAGE_FULL` (507), keeping room for chat, documents and the database. 0: only a really full disk refuses.',
+    defaultText: '268435456',
+    parse: int({ min: 0, max: 2 ** 50, default: 256 * 1024 * 1024 }),
   },
   logLevel: {
     env: 'MOIM_LOG_LEVEL',
@@ -184,6 +214,12 @@ export const CONFIG_VARS = {
     doc: 'Folder of the built web app served at `/`.',
     defaultText: 'web-demo/dist',
     parse: str({ default: 'web-demo/dist' }),
+  },
+  metricsToken: {
+    env: 'MOIM_METRICS_TOKEN',
+    doc: 'Bearer token `/metrics` requires (`Authorization: Bearer …`, 16–512 visible characters), from any address. Unset: in production `/metrics` answers only direct loopback connections (a scraper on the same host; never through a proxy), elsewhere anyone.',
+    defaultText: '(none)',
+    parse: optionalStr({ pattern: /^[\x21-\x7e]{16,512}$/, hint: 'expected 16 to 512 visible ASCII characters' }),
   },
 
   jwtSecret: {
@@ -252,6 +288,36 @@ export const CONFIG_VARS = {
     doc: 'Token-bucket burst per connection.',
     defaultText: '200',
     parse: int({ min: 1, max: 1_000_000, default: 200 }),
+  },
+  personRateLimitPerSec: {
+    env: 'MOIM_RATE_LIMIT_PERSON_PER_SEC',
+    doc: 'Sustained socket events per second per person, shared by all their connections (token bucket, on top of the per-connection one). 0: twice `MOIM_RATE_LIMIT_PER_SEC`.',
+    defaultText: '0 (100 with the default per-connection rate)',
+    parse: int({ min: 0, max: 1_000_000, default: 0 }),
+  },
+  personRateLimitBurst: {
+    env: 'MOIM_RATE_LIMIT_PERSON_BURST',
+    doc: 'Token-bucket burst per person across their connections. 0: twice `MOIM_RATE_LIMIT_BURST`.',
+    defaultText: '0 (400 with the default per-connection burst)',
+    parse: int({ min: 0, max: 10_000_000, default: 0 }),
+  },
+  maxConnectionsPerPerson: {
+    env: 'MOIM_MAX_CONNECTIONS_PER_PERSON',
+    doc: 'Simultaneous socket.io connections of one person (tabs and devices); more are refused at the handshake with `TOO_MANY_CONNECTIONS`.',
+    defaultText: '20',
+    parse: int({ min: 1, max: 100_000, default: 20 }),
+  },
+  trustedProxies: {
+    env: 'MOIM_TRUSTED_PROXIES',
+    doc: 'Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed (per-address limits then apply to the client behind them). Empty: none.',
+    defaultText: '(none)',
+    parse: cidrList(),
+  },
+  maxSocketsPerAddress: {
+    env: 'MOIM_MAX_SOCKETS_PER_ADDRESS',
+    doc: 'Open TCP connections (HTTP, socket.io, /yjs) from one client address; more are closed at once. Behind a trusted proxy, open WebSockets per forwarded address.',
+    defaultText: '256',
+    parse: int({ min: 1, max: 1_000_000, default: 256 }),
   },
   shutdownTimeoutMs: {
     env: 'MOIM_SHUTDOWN_TIMEOUT_MS',
@@ -405,6 +471,18 @@ export const CONFIG_VARS = {
     defaultText: '300',
     parse: int({ min: 5, max: 86400, default: 300 }),
   },
+  attachmentQuotaBytes: {
+    env: 'MOIM_ATTACHMENT_QUOTA_BYTES',
+    doc: 'Bytes of attachments one person may have stored in all; an upload past it is refused with `QUOTA_EXCEEDED` (nothing of it is kept).',
+    defaultText: '1073741824',
+    parse: int({ min: 1, max: 2 ** 50, default: 1024 * 1024 * 1024 }),
+  },
+  attachmentUploadsPerMin: {
+    env: 'MOIM_ATTACHMENT_UPLOADS_PER_MIN',
+    doc: 'Attachment uploads one person may start per minute (also the burst); more get `RATE_LIMITED`.',
+    defaultText: '30',
+    parse: int({ min: 1, max: 100_000, default: 30 }),
+  },
 
   docMaxUpdateBytes: {
     env: 'MOIM_DOC_MAX_UPDATE_BYTES',
@@ -448,6 +526,30 @@ export const CONFIG_VARS = {
     defaultText: '2000',
     parse: int({ min: 0, max: 5000, default: 2000 }),
   },
+  docAwarenessMaxBytes: {
+    env: 'MOIM_DOC_AWARENESS_MAX_BYTES',
+    doc: 'Largest awareness state (one client’s cursor, name, colour) in bytes of JSON; a larger one closes its `/yjs` connection with 4413.',
+    defaultText: '8192',
+    parse: int({ min: 256, max: 1024 * 1024, default: 8192 }),
+  },
+  docAwarenessMaxClients: {
+    env: 'MOIM_DOC_AWARENESS_MAX_CLIENTS',
+    doc: 'Awareness client ids one `/yjs` connection may introduce (a stock provider uses one; a read-only connection gets exactly one); others’ ids are never writable.',
+    defaultText: '4',
+    parse: int({ min: 1, max: 100, default: 4 }),
+  },
+  docMaxPendingUpdates: {
+    env: 'MOIM_DOC_MAX_PENDING_UPDATES',
+    doc: 'Yjs updates with missing dependencies a `/yjs` connection may send in a row (each refused and answered with sync step 1) before it is closed with 4400.',
+    defaultText: '8',
+    parse: int({ min: 1, max: 10_000, default: 8 }),
+  },
+  docMaxConnectionsPerPerson: {
+    env: 'MOIM_DOC_MAX_CONNECTIONS_PER_PERSON',
+    doc: '`/yjs` connections one person may have open at once, over all documents; more are closed with 4429 `TOO_MANY_CONNECTIONS`.',
+    defaultText: '100',
+    parse: int({ min: 1, max: 100_000, default: 100 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;
 
 type Vars = typeof CONFIG_VARS;
@@ -479,6 +581,9 @@ export function loadConfig(env: Env, opts: { cpus?: number } = {}): Config {
     if (production)
       throw new ConfigError('MOIM_JWT_SECRET', `too weak: at least ${WEAK_SECRET_BYTES} bytes are required`);
   }
+  const weakness = jwtSecret === undefined ? undefined : secretWeakness(jwtSecret);
+  if (production && weakness !== undefined)
+    throw new ConfigError('MOIM_JWT_SECRET', `too weak: ${weakness}; generate one with: openssl rand -base64 48`);
   if (production) {
     if (jwtSecret === undefined && Object.keys(p.jwtPublicKeys).length === 0) {
       throw new ConfigError('MOIM_JWT_SECRET', 'production needs MOIM_JWT_SECRET (≥ 32 bytes) or MOIM_JWT_PUBLIC_KEYS');
@@ -496,13 +601,97 @@ export function loadConfig(env: Env, opts: { cpus?: number } = {}): Config {
 }
 
 function devSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'dev-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return secret;
+  const file = path.resolve(dataDir, 'dev-secret');
+  try {
+    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+    makeDirs(dataDir);
+    const secret = randomBytes(48).toString('base64url');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return secret;
+  } catch (err) {
+    // a missing, read-only or unwritable data folder: one line naming the file and the reason
+    throw new ConfigError('MOIM_DATA_DIR', `cannot keep the development secret ${file}: ${describeFsError(err)}`);
+  }
+}
+
+/** Names people put in secrets by hand; a secret made only of these (and repeats) is guessable. */
+const WELL_KNOWN_SECRET_WORDS = [
+  'secret',
+  'changeme',
+  'change',
+  'password',
+  'passw0rd',
+  'passwd',
+  'example',
+  'default',
+  'placeholder',
+  'qwerty',
+  'letmein',
+  'admin',
+  'token',
+  'moim',
+  'test',
+  'jwt',
+  'key',
+  'your',
+  'here',
+  'production',
+  'prod',
+  'development',
+];
+
+/**
+ * Why a JWT secret is guessable, or undefined when it looks random enough: one character
+ * repeated; nothing much left once well-known words (`secret`, `changeme`, …), sequences (`abc`,
+ * `123`, `987`) and repeats are taken out; or little variety (few distinct characters, low Shannon
+ * entropy per character — random base64 has ~5 bits, hex ~3.7 (a 32-digit one rarely below 2.9),
+ * English words ~4, a short word repeated ~2.5).
+ */
+export function secretWeakness(secret: string): string | undefined {
+  const chars = [...secret];
+  if (chars.length === 0 || chars.every((c) => c === chars[0])) return 'it is one character repeated';
+  let residue = secret.toLowerCase();
+  for (const word of WELL_KNOWN_SECRET_WORDS) residue = residue.replaceAll(word, '');
+  if (withoutRuns([...residue]).length < 16)
+    return 'it is made of well-known words (like "secret", "changeme"), sequences (like "1234") or repeats';
+  const counts = new Map<string, number>();
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / chars.length) * Math.log2(n / chars.length);
+  if (counts.size < 8 || bits < 2.75)
+    return `it has too little variety (${counts.size} distinct characters, ${bits.toFixed(1)} bits of entropy per character)`;
+  return undefined;
+}
+
+/** `chars` without runs of 3 or more equal or consecutive characters (`aaa`, `abc`, `321`). */
+function withoutRuns(chars: string[]): string[] {
+  const code = (i: number) => chars[i]!.codePointAt(0)!;
+  const drop = new Array<boolean>(chars.length).fill(false);
+  let i = 0;
+  while (i < chars.length - 1) {
+    const step = code(i + 1) - code(i);
+    let j = i + 1;
+    if (Math.abs(step) <= 1) while (j + 1 < chars.length && code(j + 1) - code(j) === step) j++;
+    if (j - i + 1 >= 3) {
+      for (let k = i; k <= j; k++) drop[k] = true;
+      i = j + 1;
+    } else i++;
+  }
+  return chars.filter((_, k) => !drop[k]);
+}
+
+/**
+ * Settings that are allowed but risky: the entry point logs each as a warning at start.
+ * (Refusing them would break test and benchmark set-ups that use them on purpose.)
+ */
+export function configWarnings(c: Config): string[] {
+  const warnings: string[] = [];
+  if (c.env === 'production' && c.sfuAllowPlain)
+    warnings.push(
+      'MOIM_SFU_ALLOW_PLAIN is on in production: anyone with a room grant may create unencrypted plain-RTP transports; turn it off unless this node runs tests or benchmarks',
+    );
+  return warnings;
 }
 
 /** The README configuration table, generated from CONFIG_VARS. */

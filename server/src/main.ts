@@ -1,7 +1,33 @@
 import { availableParallelism } from 'node:os';
-import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type App, createApp } from './app.ts';
+import { ConfigError, configWarnings, loadConfig } from './config.ts';
+import { installLastResort } from './lib/lastResort.ts';
 import { createLogger } from './logger.ts';
+import { DataDirError } from './storage/index.ts';
+import { describeFsError } from './storage/storageErrors.ts';
+
+/** Exit code of a start-up refused for a reason of the machine or its settings (not a bug). */
+const EXIT_STARTUP = 2;
+
+/**
+ * The one line to print when start-up fails for a reason people can fix (bad setting, data
+ * folder missing, read-only or in use, port taken), or undefined for a bug (then the stack helps).
+ */
+function startupProblem(err: unknown): string | undefined {
+  if (err instanceof ConfigError) return `configuration error: ${err.message}`;
+  if (err instanceof DataDirError) return `cannot start: ${err.message}`;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    const where = e.path ?? (e.address !== undefined ? `${e.address}:${e.port ?? ''}` : undefined);
+    if (where !== undefined) return `cannot start: ${e.syscall} ${where}: ${describeFsError(e)}`;
+  }
+  return undefined;
+}
+
+function refuse(line: string): never {
+  console.error(`moim: ${line}`);
+  process.exit(EXIT_STARTUP);
+}
 
 /** Process entry point: the only place that reads process.env. */
 async function main(): Promise<void> {
@@ -9,15 +35,30 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(process.env, { cpus: availableParallelism() });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`moim: configuration error: ${err.message}`);
-      process.exit(2);
-    }
+    const line = startupProblem(err);
+    if (line !== undefined) refuse(line);
     throw err;
   }
   const log = createLogger(config.logLevel, config.nodeId);
-  const app = await createApp(config, log);
-  const url = await app.listen();
+  for (const warning of configWarnings(config)) log.warn(warning);
+  let app: App;
+  try {
+    app = await createApp(config, log);
+  } catch (err) {
+    const line = startupProblem(err);
+    if (line !== undefined) refuse(line);
+    throw err;
+  }
+  let url: string;
+  try {
+    url = await app.listen();
+  } catch (err) {
+    const line = startupProblem(err);
+    // release the data folder and the workers before leaving
+    await app.close().catch((closeErr: unknown) => log.error({ err: closeErr }, 'closing after a failed start failed'));
+    if (line !== undefined) refuse(line);
+    throw err;
+  }
   log.info({ url, env: config.env, storage: app.stores.kind }, 'moim ready');
   console.log(`moim ready at ${url}`);
 
@@ -34,7 +75,7 @@ async function main(): Promise<void> {
     app.close().then(
       () => {
         log.info('stopped');
-        process.exitCode = 0;
+        process.exitCode ??= 0;
       },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
@@ -42,6 +83,7 @@ async function main(): Promise<void> {
       },
     );
   };
+  installLastResort(log, stop);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

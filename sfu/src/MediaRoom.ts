@@ -300,7 +300,18 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
         throw new MoimError('NOT_IN_ROOM', 'the peer left');
       }
       if (opts.direction === 'send') {
-        await transport.setMaxIncomingBitrate(this.profile.maxIncomingBitrate).catch(() => {});
+        const cap = this.profile.maxIncomingBitrate;
+        try {
+          await transport.setMaxIncomingBitrate(cap);
+        } catch (err) {
+          // without its cap the transport would break the tier's guarantee: refuse it rather than keep it
+          transport.close();
+          this.#assertPeer(peer); // the room closing or the peer leaving meanwhile is why it failed
+          this.#log.error({ err, peer: peer.id, transport: transport.id, cap }, 'could not cap incoming bitrate');
+          throw new MoimError('MEDIA_ERROR', `could not apply this tier's incoming bitrate cap (${cap} bits/s)`, {
+            cause: err,
+          });
+        }
       }
       const t: TransportEntry = { transport, direction: opts.direction, kind: opts.kind, router: entry.router };
       peer.transports.set(transport.id, t);
@@ -420,8 +431,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       return producer;
     });
     if (producer.kind === 'audio' && (req.source === 'mic' || req.source === 'screen-audio')) {
-      await this.#activeSpeaker.addProducer({ producerId: producer.id }).catch(() => {});
-      await this.#audioLevel.addProducer({ producerId: producer.id }).catch(() => {});
+      // the producer works without them (no speaker or level reports for it)
+      const unobserved = (observer: string) => (err: unknown) =>
+        this.#log.warn({ err, peer: peer.id, producer: producer.id, observer }, 'could not observe audio producer');
+      await this.#activeSpeaker.addProducer({ producerId: producer.id }).catch(unobserved('activeSpeaker'));
+      await this.#audioLevel.addProducer({ producerId: producer.id }).catch(unobserved('audioLevel'));
     }
     for (const other of this.#peers.values()) {
       if (other !== peer) void this.#consumeSafe(other, peer, producer);
@@ -553,6 +567,44 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     return closed;
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Rights withdrawn (the owner of the peer decides; the room only carries it out)
+
+  /** Close every producer of `peer`; it is told `media:producerClosed` (`revoked`). Returns the ids closed. */
+  stopPublishing(peer: Peer): string[] {
+    this.#assertPeer(peer);
+    const closed: string[] = [];
+    for (const { producer } of [...peer.producers.values()]) {
+      producer.close();
+      peer.signal({
+        event: 'media:producerClosed',
+        payload: { roomId: this.id, producerId: producer.id, reason: 'revoked' },
+      });
+      closed.push(producer.id);
+    }
+    return closed;
+  }
+
+  /**
+   * Close every consumer of `peer` (it is told `media:consumerClosed`) and forget its receive
+   * capabilities, so no consumer is created for it until it sends `media:setCapabilities` again.
+   * Returns the ids closed.
+   */
+  stopSubscribing(peer: Peer): string[] {
+    this.#assertPeer(peer);
+    peer.rtpCapabilities = undefined;
+    const closed: string[] = [];
+    for (const [consumerId, { consumer }] of [...peer.consumers]) {
+      consumer.close();
+      peer.signal({
+        event: 'media:consumerClosed',
+        payload: { roomId: this.id, consumerId, producerId: consumer.producerId },
+      });
+      closed.push(consumerId);
+    }
+    return closed;
+  }
+
   /** Close the room: every peer is told `room:closed` with `reason`. Idempotent. */
   close(reason: RoomCloseReason = 'ROOM_CLOSED'): void {
     if (this.#closed) return;
@@ -590,7 +642,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => {});
+    // the lock only orders calls: `run`'s failure is its caller's, not the next call's
+    this.#lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -776,9 +832,10 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
         }),
       'CANNOT_CONSUME',
     );
-    if (peer.closed) {
+    if (peer.closed || peer.rtpCapabilities === undefined) {
+      // the peer left, or stopped receiving (stopSubscribing), while the consumer was being made
       consumer.close();
-      return undefined;
+      return peer.closed ? fail('NOT_IN_ROOM', 'the peer left') : fail('CANNOT_CONSUME', 'receiving was stopped');
     }
     entry.consumers++;
     const c: ConsumerEntry = { consumer, producerPeerId: owner.id, source, index };

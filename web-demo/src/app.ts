@@ -12,21 +12,33 @@ import { meetingView } from './views/meeting.ts';
 import { presenceView } from './views/presence.ts';
 import { signInView } from './views/signin.ts';
 
-const ROUTES: Record<string, View> = {
-  presence: presenceView,
-  chat: chatView,
-  meeting: meetingView,
-  docs: docsView,
-};
+/** Views by route name (a Map: `#/__proto__` or `#/constructor` must not find an Object member). */
+const ROUTES = new Map<string, View>([
+  ['presence', presenceView],
+  ['chat', chatView],
+  ['meeting', meetingView],
+  ['docs', docsView],
+]);
 
-function parseRoute(): { name: string; params: string[] } {
-  const parts = location.hash
-    .replace(/^#\/?/, '')
-    .split('/')
-    .filter(Boolean)
-    .map((p) => decodeURIComponent(p));
-  const name = parts[0] && parts[0] in ROUTES ? parts[0] : 'presence';
-  return { name, params: parts.slice(1) };
+/** decodeURIComponent, or undefined for a malformed escape (`#/chat/%ff`). */
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The route in the address's hash. Every part is decoded safely: a part with a malformed escape,
+ * or an unknown route name, falls back to the presence board instead of throwing.
+ */
+export function parseRoute(hash: string = location.hash): { name: string; params: string[] } {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(safeDecode);
+  const first = parts[0];
+  if (first === undefined || !ROUTES.has(first) || parts.some((p) => p === undefined))
+    return { name: 'presence', params: [] };
+  return { name: first, params: parts.slice(1) as string[] };
 }
 
 export function startApp(root: HTMLElement): void {
@@ -139,7 +151,7 @@ class Shell {
     this.#teardown();
     this.#view.replaceChildren();
     this.#view.dataset.view = name;
-    this.#teardown = ROUTES[name]!(this.#view, this.ctx, params);
+    this.#teardown = (ROUTES.get(name) ?? presenceView)(this.#view, this.ctx, params);
     for (const a of this.#header.querySelectorAll<HTMLAnchorElement>('nav a')) {
       if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');

@@ -1,7 +1,10 @@
 import type { AttachmentRef, Channel, ChatMessage, ChatResponses, MyChannel, RequestInput } from '@moim/protocol';
 import { isErrorCode, MoimError, TypedEmitter } from '@moim/protocol/client';
-import type { MoimClient } from '../MoimClient.ts';
+import { getLogger, LoggerNames } from '../logger.ts';
+import { type MoimClient, toMoimError } from '../MoimClient.ts';
 import { randomId } from '../token.ts';
+
+const log = getLogger(LoggerNames.Chat);
 
 export interface ChatEvents {
   /** A new message in a subscribed channel (live or caught up after a reconnect; never twice). */
@@ -303,7 +306,10 @@ export class Chat extends TypedEmitter<ChatEvents> {
     if (!typing && last === undefined) return;
     if (typing) this.#typingSent.set(channelId, now);
     else this.#typingSent.delete(channelId);
-    this.#client.request('chat:typing', { channelId, typing }).catch(() => {});
+    // best effort: a lost typing notice only delays the indicator, and the next one (or the message) corrects it
+    this.#client
+      .request('chat:typing', { channelId, typing })
+      .catch((error: unknown) => log.debug('typing notice not sent', { channelId, typing, error }));
   }
 
   /** People typing in a channel now. */
@@ -433,7 +439,15 @@ export class Chat extends TypedEmitter<ChatEvents> {
     if (st.messages.has(m.seq)) return;
     // a gap before this message (missed events): fetch it before announcing anything
     if (m.seq > st.through + 1 && st.through > 0) {
-      void this.#catchUp(st, m.seq).catch(() => {});
+      void this.#catchUp(st, m.seq).catch((err: unknown) => {
+        // the gap stays (`through` did not move): the next message or the reconnect's catch-up retries it
+        const error = toMoimError(err, 'UNAVAILABLE');
+        log.warn('catching up a gap in a channel failed', { channelId: st.id, through: st.through, seq: m.seq, error });
+        this.#client.safeEmit(
+          'error',
+          new MoimError(error.code, `catching up channel ${st.id} failed: ${error.message}`, { cause: err }),
+        );
+      });
       return;
     }
     this.#merge(st, [m], true);

@@ -2,9 +2,12 @@ import type { DocInfo, DocListResponse, DocRestoreResponse, DocVersionInfo, DocV
 import { DOC_CLOSE } from '@moim/protocol/client';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { getLogger, LoggerNames } from '../logger.ts';
 import type { MoimClient } from '../MoimClient.ts';
 
 type Awareness = WebsocketProvider['awareness'];
+
+const log = getLogger(LoggerNames.Docs);
 
 /** An open shared document. */
 export interface DocHandle {
@@ -64,12 +67,16 @@ export class Docs {
         // an expired token closes the socket with 4401: fetch a fresh one and connect again
         provider.on('closed', (event: { code: number }) => {
           if (event.code !== DOC_CLOSE.UNAUTHORIZED.code || this.#open.get(name) !== opened) return;
-          void this.#client.refreshToken().then(() => {
-            if (this.#open.get(name) === opened && this.#client.token) {
-              provider.params = { ...provider.params, token: this.#client.token };
-              provider.connect();
-            }
-          });
+          this.#client.refreshToken().then(
+            () => {
+              if (this.#open.get(name) === opened && this.#client.token) {
+                provider.params = { ...provider.params, token: this.#client.token };
+                provider.connect();
+              }
+            },
+            // without a fresh token the provider stays closed (4401): say why
+            (error: unknown) => log.warn('refreshing the token of a document failed', { doc: name, error }),
+          );
         });
         o = opened;
         this.#open.set(name, o);

@@ -1,6 +1,9 @@
 import type { PersonPresence, PresenceResponses, RequestInput } from '@moim/protocol';
 import { TypedEmitter } from '@moim/protocol/client';
+import { getLogger, LoggerNames } from '../logger.ts';
 import type { MoimClient } from '../MoimClient.ts';
+
+const log = getLogger(LoggerNames.Presence);
 
 export type PresenceFilter = RequestInput<'presence:subscribe'>;
 
@@ -86,7 +89,11 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     const report = (nowIdle: boolean) => {
       if (nowIdle === idle) return;
       idle = nowIdle;
-      this.activity(nowIdle).catch(() => {});
+      this.activity(nowIdle).catch((error: unknown) => {
+        log.warn('reporting activity failed', { idle: nowIdle, error });
+        // not reported: the next input (or idle timeout) reports it again
+        if (idle === nowIdle) idle = !nowIdle;
+      });
     };
     const onInput = () => {
       report(false);

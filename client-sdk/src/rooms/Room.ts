@@ -10,6 +10,7 @@ import type {
 } from '@moim/protocol';
 import { MoimError, TypedEmitter } from '@moim/protocol/client';
 import type { Device, types } from 'mediasoup-client';
+import { getLogger, type Logger, LoggerNames } from '../logger.ts';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
 import { chooseSpatialLayer, toSendEncodings } from './layers.ts';
 import { RemoteTrack } from './RemoteTrack.ts';
@@ -61,8 +62,11 @@ export interface RoomEvents {
   rejoined: (e: { resumed: boolean }) => void;
   /** A moderator removed me. The room object is closed. */
   removed: (e: { reason: string | null }) => void;
-  /** The room object is closed (left, removed, room closed). */
-  closed: (e: { reason: string }) => void;
+  /**
+   * The room object is closed (left, removed, room closed, or `rejoin failed`: every attempt to
+   * rejoin after a reconnect or a dead worker failed). `error` says what failed, when something did.
+   */
+  closed: (e: { reason: string; error?: MoimError }) => void;
 }
 
 export interface RoomDeps {
@@ -71,6 +75,10 @@ export interface RoomDeps {
   qualityIntervalMs: number;
   /** Check this long after publishing a video track that frames reach its sender (0: never). */
   stallCheckMs: number;
+  /** Attempts at rejoining (after a reconnect or a dead worker) before the room closes. */
+  rejoinAttempts: number;
+  /** Wait before the second attempt; doubles for each further one. */
+  rejoinDelayMs: number;
   onClosed: (room: Room) => void;
 }
 
@@ -92,7 +100,8 @@ const PRODUCER_KEY = (source: MediaSource, index: number) => `${source}:${index}
  * A joined media room: mediasoup-client device and transports, local tracks (published with the
  * tier's encodings), every remote producer consumed automatically, and the room's events.
  * After a reconnect the room is rejoined (resumed within the server's grace period, otherwise
- * rebuilt: new transports, local tracks published again, remote ones consumed again).
+ * rebuilt: new transports, local tracks published again, remote ones consumed again); a rejoin that
+ * keeps failing closes the room with `rejoin failed` rather than leaving it half there.
  */
 export class Room extends TypedEmitter<RoomEvents> {
   readonly roomId: string;
@@ -111,6 +120,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Peers announced by events since the last join answer (a rejoin's snapshot may predate them). */
   readonly #announced = new Set<string>();
   readonly #local = new Map<string, { info: LocalTrack; producer: types.Producer }>();
+  /** Local tracks to publish again after a rejoin (kept across failed attempts; the room owns them). */
+  readonly #republish: LocalTrack[] = [];
   readonly #remote = new Map<string, RemoteTrack>();
   readonly #attached = new Map<string, Attachment>();
   #handRaised = false;
@@ -119,6 +130,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
   #offVisibility: (() => void) | undefined;
   readonly #off: Array<() => void> = [];
+  readonly #log: Logger;
+  /** Bumped by each rejoin run, so that an older run waiting to retry gives way to a newer one. */
+  #rejoinRun = 0;
 
   /** Join a room: load the device, create the receive transport, announce capabilities. */
   static async join(deps: RoomDeps, roomId: string, displayName?: string): Promise<Room> {
@@ -141,9 +155,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     try {
       await room.#setUp(res);
     } catch (err) {
-      room.#dispose('join failed');
-      await deps.client.request('room:leave', { roomId }).catch(() => {});
-      throw toMoimError(err, 'MEDIA_ERROR');
+      const error = toMoimError(err, 'MEDIA_ERROR');
+      room.#dispose('join failed', error);
+      // the caller gets the join's error; a failed leave only means the server keeps the peer for its grace period
+      await deps.client
+        .request('room:leave', { roomId })
+        .catch((e: unknown) => room.#log.warn('leaving after a failed join failed', { error: e }));
+      throw error;
     }
     return room;
   }
@@ -157,6 +175,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#profile = res.profile;
     this.#peerId = res.peerId;
     this.#displayName = displayName;
+    this.#log = getLogger(LoggerNames.Room).withContext(() => ({ roomId: this.roomId, peerId: this.#peerId }));
     this.#listen();
   }
 
@@ -359,7 +378,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     element.srcObject = new MediaStream([track.track]);
     element.muted = true;
     element.playsInline = true;
-    void element.play().catch(() => {});
+    void element.play().catch((error: unknown) => {
+      // AbortError: a newer srcObject interrupted this play() (harmless). Anything else (autoplay
+      // refused) leaves the element paused until the app calls play() on a user gesture.
+      const aborted = (error as { name?: unknown } | null)?.name === 'AbortError';
+      this.#log[aborted ? 'debug' : 'warn']('video element did not start playing', {
+        consumerId: track.consumerId,
+        error,
+      });
+    });
     const a: Attachment = { element, visible: true };
     this.#attached.set(track.consumerId, a);
     const update = () => {
@@ -414,7 +441,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (receiving && track.kind === 'video')
       await this.#client
         .request('media:requestKeyFrame', { roomId: this.roomId, consumerId: track.consumerId })
-        .catch(() => {});
+        // best effort: without it the picture starts at the sender's next key frame (the SFU asks for one too)
+        .catch((error: unknown) =>
+          this.#log.debug('key frame request failed', { consumerId: track.consumerId, error }),
+        );
     this.safeEmit(track.paused ? 'trackPaused' : 'trackResumed', track);
   }
 
@@ -427,7 +457,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   async leave(): Promise<void> {
     if (this.#closed) return;
     this.#dispose('left');
-    await this.#client.request('room:leave', { roomId: this.roomId }).catch(() => {});
+    // left locally whatever the server answers; unacknowledged, the server ends the peer after its grace period
+    await this.#client
+      .request('room:leave', { roomId: this.roomId })
+      .catch((error: unknown) => this.#log.warn('the server did not acknowledge leaving', { error }));
   }
 
   // ----------------------------------------------------------------------------------- internal
@@ -437,12 +470,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     const run = this.#busy.then(step);
     this.#busy = run.then(
       () => undefined,
+      // the step's failure goes to its caller through `run`; the queue only waits for it to settle
       () => undefined,
     );
     return run;
   }
 
-  async #setUp(res: JoinResponse, keepLocal: Array<LocalTrack> = []): Promise<void> {
+  async #setUp(res: JoinResponse): Promise<void> {
     const device = await this.#deps.createDevice();
     await device.load({ routerRtpCapabilities: res.routerRtpCapabilities as types.RtpCapabilities });
     this.#device = device;
@@ -458,14 +492,18 @@ export class Room extends TypedEmitter<RoomEvents> {
       roomId: this.roomId,
       rtpCapabilities: device.recvRtpCapabilities as never,
     });
-    for (const l of keepLocal) {
-      if (l.track.readyState === 'ended') {
-        this.safeEmit('localTrackEnded', l);
-        continue;
-      }
-      await this.#produce(l.track, l.source, l.index, l.paused);
-    }
+    await this.#publishAgain();
     this.#startQuality();
+  }
+
+  /** Publish the tracks a rejoin took down (one stays listed until it is published, for the next attempt). */
+  async #publishAgain(): Promise<void> {
+    while (this.#republish.length > 0) {
+      const l = this.#republish[0]!;
+      if (l.track.readyState === 'ended') this.safeEmit('localTrackEnded', l);
+      else await this.#produce(l.track, l.source, l.index, l.paused);
+      this.#republish.shift();
+    }
   }
 
   async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -578,7 +616,11 @@ export class Room extends TypedEmitter<RoomEvents> {
   #watchStall(info: LocalTrack, producer: types.Producer): void {
     setTimeout(async () => {
       if (producer.closed || producer.paused || this.#closed) return;
-      const stats = await producer.getStats().catch(() => undefined);
+      const stats = await producer.getStats().catch((error: unknown) => {
+        // no stats (the producer closed meanwhile): no verdict rather than a false alarm
+        this.#log.debug('stall check could not read stats', { producerId: producer.id, error });
+        return undefined;
+      });
       let frames = 0;
       stats?.forEach((s: Record<string, unknown>) => {
         if (s.type === 'media-source' && typeof s.frames === 'number') frames += s.frames;
@@ -595,7 +637,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       () => {
         const l = this.#local.get(PRODUCER_KEY(info.source, info.index));
         if (!l || l.info.track !== track || this.#closed) return;
-        void this.unpublish(info.source, info.index).catch(() => {});
+        void this.unpublish(info.source, info.index).catch((error: unknown) =>
+          // the producer is closed here already; the server's stays until the peer leaves
+          this.#log.warn('unpublishing an ended track failed', { source: info.source, index: info.index, error }),
+        );
       },
       { once: true },
     );
@@ -635,7 +680,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.#client.safeEmit('error', toMoimError(err, 'CANNOT_CONSUME'));
       await this.#client
         .request('media:closeConsumer', { roomId: this.roomId, consumerId: e.consumerId })
-        .catch(() => {});
+        // the server's consumer stays paused (it was never resumed) until the peer leaves
+        .catch((error: unknown) =>
+          this.#log.warn('closing a consumer that failed here failed', { consumerId: e.consumerId, error }),
+        );
     }
   }
 
@@ -704,8 +752,10 @@ export class Room extends TypedEmitter<RoomEvents> {
         return;
       case 'room:closed':
         // the worker died: join again and the room is re-created on a live worker
-        if (e.payload.reason === 'WORKER_DIED') void this.#serial(() => this.#rejoin(false)).catch(() => {});
-        else this.#dispose(e.payload.reason);
+        if (e.payload.reason === 'WORKER_DIED') {
+          this.#log.info("the room's media worker died; rejoining");
+          void this.#rejoinOrClose(false, 'worker died');
+        } else this.#dispose(e.payload.reason);
         return;
     }
   }
@@ -804,7 +854,58 @@ export class Room extends TypedEmitter<RoomEvents> {
    */
   async restore(): Promise<void> {
     if (this.#closed) return;
-    await this.#serial(() => this.#rejoin(true));
+    await this.#rejoinOrClose(true, 'reconnected');
+  }
+
+  /**
+   * Rejoin (resuming when `tryResume`), `rejoinAttempts` attempts in all with a doubling delay.
+   * When all fail, the room closes (`closed` with reason `rejoin failed` and the error, and the
+   * client's `error`) instead of staying neither closed nor rejoined. A connection that drops
+   * meanwhile ends the attempts: the reconnect restores the room.
+   */
+  async #rejoinOrClose(tryResume: boolean, why: string): Promise<void> {
+    const run = ++this.#rejoinRun;
+    const attempts = Math.max(1, this.#deps.rejoinAttempts);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#serial(() => this.#rejoin(tryResume));
+        return;
+      } catch (err) {
+        const error = toMoimError(err, 'MEDIA_ERROR');
+        if (this.#closed || run !== this.#rejoinRun) return;
+        if (!this.#client.connected) {
+          this.#log.info('rejoin interrupted by a dropped connection; the reconnect restores the room', {
+            why,
+            attempt,
+            error,
+          });
+          return;
+        }
+        if (attempt >= attempts) {
+          this.#giveUp(why, attempt, error);
+          return;
+        }
+        const delayMs = this.#deps.rejoinDelayMs * 2 ** (attempt - 1);
+        this.#log.warn('rejoin failed; retrying', { why, attempt, attempts, delayMs, error });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.#closed || run !== this.#rejoinRun) return;
+      }
+    }
+  }
+
+  #giveUp(why: string, attempts: number, error: MoimError): void {
+    const e = new MoimError(
+      error.code,
+      `rejoining room ${this.roomId} (${why}) failed after ${attempts} attempt(s): ${error.message}`,
+      { cause: error },
+    );
+    this.#log.warn('rejoin failed; closing the room', { why, attempts, error });
+    this.#client.safeEmit('error', e);
+    this.#dispose('rejoin failed', e);
+    // a join that succeeded on the server before a later step failed here left a peer there
+    void this.#client
+      .request('room:leave', { roomId: this.roomId })
+      .catch((err: unknown) => this.#log.debug('leave after a failed rejoin not acknowledged', { error: err }));
   }
 
   async #rejoin(tryResume: boolean): Promise<void> {
@@ -841,9 +942,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (serverProducers.has(l.info.producerId)) continue;
       this.#local.delete(key);
       l.producer.close();
-      if (l.info.track.readyState !== 'ended')
-        await this.#produce(l.info.track, l.info.source, l.info.index, l.info.paused);
+      this.#republish.push({ ...l.info });
     }
+    await this.#publishAgain();
     // consumers: drop the ones the server closed, take the ones whose event we missed
     const serverConsumers = new Map((res.consumers ?? []).map((c) => [c.consumerId, c]));
     for (const id of [...this.#remote.keys()]) if (!serverConsumers.has(id)) this.#dropRemote(id);
@@ -852,13 +953,16 @@ export class Room extends TypedEmitter<RoomEvents> {
       await this.#onNewConsumer({ ...c, roomId: this.roomId }, () => {});
       await this.#client
         .request('media:resumeConsumer', { roomId: this.roomId, consumerId: c.consumerId })
-        .catch(() => {});
+        // the track is there but stays paused on the server until the app resumes it (setReceiving)
+        .catch((error: unknown) =>
+          this.#log.warn('resuming a consumer after a resume failed', { consumerId: c.consumerId, error }),
+        );
     }
     this.#reconcilePeers(res.peers);
   }
 
   async #rebuild(res: JoinResponse): Promise<void> {
-    const keep = [...this.#local.values()].map((l) => ({ ...l.info }));
+    this.#republish.push(...[...this.#local.values()].map((l) => ({ ...l.info })));
     this.#local.clear();
     this.#stopQuality();
     for (const t of [this.#send, this.#recv]) t?.close();
@@ -867,7 +971,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const id of [...this.#remote.keys()]) this.#dropRemote(id);
     this.#peerId = res.peerId;
     this.#reconcilePeers(res.peers);
-    await this.#setUp(res, keep);
+    await this.#setUp(res);
   }
 
   #reconcilePeers(peers: PeerInfo[]): void {
@@ -892,7 +996,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (this.listenerCount('quality') === 0) return;
       this.quality().then(
         (q) => this.safeEmit('quality', q),
-        () => {},
+        // a best-effort poll: the next tick tries again
+        (error: unknown) => this.#log.debug('quality poll failed', { error }),
       );
     }, this.#deps.qualityIntervalMs);
   }
@@ -903,9 +1008,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Close everything locally (no requests). */
-  #dispose(reason: string): void {
+  #dispose(reason: string, error?: MoimError): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#log.info('room closed', { reason, ...(error ? { error } : {}) });
     this.#stopQuality();
     this.#offVisibility?.();
     for (const off of this.#off.splice(0)) off();
@@ -915,11 +1021,12 @@ export class Room extends TypedEmitter<RoomEvents> {
       l.info.track.stop();
     }
     this.#local.clear();
+    for (const l of this.#republish.splice(0)) l.track.stop();
     this.#send?.close();
     this.#recv?.close();
     for (const id of [...this.#remote.keys()]) this.#dropRemote(id);
     this.#deps.onClosed(this);
-    this.safeEmit('closed', { reason });
+    this.safeEmit('closed', error ? { reason, error } : { reason });
   }
 
   /** Close locally without telling the server (the client is closing). */

@@ -11,6 +11,13 @@ export interface RoomsOptions {
   qualityIntervalMs?: number;
   /** Check this long after publishing a video track that frames reach its sender. 0 turns it off. @default 8000 */
   stallCheckMs?: number;
+  /**
+   * Attempts at rejoining a room after a reconnect or a dead media worker; when all fail the room
+   * closes (`closed` with reason `rejoin failed`). @default 3
+   */
+  rejoinAttempts?: number;
+  /** Wait before the second rejoin attempt, doubled for each further one. @default 1000 */
+  rejoinDelayMs?: number;
 }
 
 export interface RoomsEvents {
@@ -56,6 +63,8 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
         createDevice: this.#opts.createDevice ?? defaultDevice,
         qualityIntervalMs: this.#opts.qualityIntervalMs ?? 3000,
         stallCheckMs: this.#opts.stallCheckMs ?? 8000,
+        rejoinAttempts: this.#opts.rejoinAttempts ?? 3,
+        rejoinDelayMs: this.#opts.rejoinDelayMs ?? 1000,
         onClosed: (room) => {
           if (this.#joined.get(room.roomId) !== room) return;
           this.#joined.delete(room.roomId);

@@ -1,5 +1,8 @@
 import type { types } from 'mediasoup-client';
+import { getLogger, LoggerNames } from '../logger.ts';
 import type { RemoteTrack } from './RemoteTrack.ts';
+
+const log = getLogger(LoggerNames.Room);
 
 export interface TrackFigures {
   consumerId: string;
@@ -57,14 +60,27 @@ function selectedPair(stats: Stat[]): Stat | undefined {
   );
 }
 
+/**
+ * A stats report, or none when reading it failed. Figures are best effort: a transport or consumer
+ * closing between the check and the read rejects, and its figures are simply left out (at debug).
+ */
+async function readStats(what: string, read: () => Promise<RTCStatsReport>): Promise<Stat[]> {
+  try {
+    return each(await read());
+  } catch (error) {
+    log.debug('stats not read', { what, error });
+    return [];
+  }
+}
+
 /** Read network figures from the transports' and consumers' WebRTC stats. */
 export async function readNetworkQuality(
   send: types.Transport | undefined,
   recv: types.Transport | undefined,
   remote: RemoteTrack[],
 ): Promise<NetworkQuality> {
-  const sendStats = send && !send.closed ? each(await send.getStats().catch(() => undefined)) : [];
-  const recvStats = recv && !recv.closed ? each(await recv.getStats().catch(() => undefined)) : [];
+  const sendStats = send && !send.closed ? await readStats('send transport', () => send.getStats()) : [];
+  const recvStats = recv && !recv.closed ? await readStats('recv transport', () => recv.getStats()) : [];
   const pairs = [selectedPair(sendStats), selectedPair(recvStats)].filter((p): p is Stat => p !== undefined);
   const rtts = pairs.map((p) => num(p.currentRoundTripTime)).filter((n): n is number => n !== null);
   const rttMs = rtts.length ? Math.max(...rtts) * 1000 : null;
@@ -85,7 +101,7 @@ export async function readNetworkQuality(
   let bytesReceived = 0;
   for (const t of remote) {
     if (t.closed) continue;
-    const stats = each(await t.getStats().catch(() => undefined));
+    const stats = await readStats(`consumer ${t.consumerId}`, () => t.getStats());
     const inbound = stats.find((s) => s.type === 'inbound-rtp' && s.kind === t.kind);
     const f: TrackFigures = {
       consumerId: t.consumerId,

@@ -1,11 +1,22 @@
 import { type DocGrant, docGrantsFor, MoimError, type RoomGrant, roomGrantsFor, type Tier } from '@moim/protocol';
 import type { VerifiedToken } from './TokenService.ts';
 
+/**
+ * The key of a person in maps and room names: `sub` is only unique inside an organisation (the
+ * same sub in another org is someone else). JSON keeps the pair unambiguous.
+ */
+export const personKey = (org: string, sub: string): string => JSON.stringify([org, sub]);
+
 /** The authenticated person behind a connection or request, with grant checks that throw FORBIDDEN. */
 export class Principal {
   readonly token: VerifiedToken;
   constructor(token: VerifiedToken) {
     this.token = token;
+  }
+
+  /** `personKey(org, sub)` of this token. */
+  get key(): string {
+    return personKey(this.token.org, this.token.sub);
   }
 
   get sub(): string {

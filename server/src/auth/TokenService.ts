@@ -9,7 +9,7 @@ import {
   tokenClaimsSchema,
 } from '@moim/protocol';
 import jwt from 'jsonwebtoken';
-import type { PublicKeyDef } from '../config.ts';
+import type { Config, PublicKeyDef } from '../config.ts';
 
 type Alg = 'HS256' | 'RS256' | 'ES256';
 
@@ -43,6 +43,20 @@ export const DEV_ISSUER = 'moim-dev';
  * TOKEN_AUDIENCE, TOKEN_CLAIMS.
  */
 export class TokenService {
+  /** The token service a node's configuration describes. */
+  static fromConfig(
+    config: Pick<Config, 'jwtSecret' | 'jwtSecretKid' | 'jwtPublicKeys' | 'jwtAudience' | 'jwtIssuer' | 'devTokenTtlS'>,
+  ): TokenService {
+    return new TokenService({
+      secret: config.jwtSecret,
+      secretKid: config.jwtSecretKid,
+      publicKeys: config.jwtPublicKeys,
+      audience: config.jwtAudience,
+      issuer: config.jwtIssuer,
+      devTokenTtlS: config.devTokenTtlS,
+    });
+  }
+
   readonly #keys = new Map<string, VerifyKey>();
   readonly #opts: TokenServiceOptions;
 
@@ -67,12 +81,19 @@ export class TokenService {
         algorithms: [key.alg],
         audience: this.#opts.audience,
         ...(this.#opts.issuer ? { issuer: this.#opts.issuer } : {}),
+        // for `nbf`/`iat` (clocks of the identity provider); expiry is checked below, exactly
         clockTolerance: 5,
+        ignoreExpiration: true,
       }) as jwt.JwtPayload;
     } catch (err) {
       throw mapJwtError(err);
     }
     if (typeof payload.exp !== 'number') throw new MoimError('TOKEN_CLAIMS', 'token has no expiry');
+    // one rule everywhere (HTTP, the socket.io handshake, /yjs, and each event through
+    // Principal.valid): a token is expired from its `exp` second on, with no tolerance. With
+    // jsonwebtoken's clockTolerance, HTTP and the handshake accepted a token for 5 s after expiry
+    // while every socket event already refused it with TOKEN_EXPIRED.
+    if (tokenExpired(payload.exp)) throw new MoimError('TOKEN_EXPIRED', 'token has expired');
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success)
       throw new MoimError('TOKEN_CLAIMS', `token claims are invalid: ${claims.error.issues[0]?.message ?? ''}`);
@@ -118,6 +139,11 @@ export class TokenService {
     if (this.#opts.secret) return this.#keys.get(this.#opts.secretKid);
     return this.#keys.size === 1 ? [...this.#keys.values()][0] : undefined;
   }
+}
+
+/** True from the token's `exp` (seconds) on; the same test as `Principal.valid`. */
+export function tokenExpired(exp: number, now: number = Date.now()): boolean {
+  return exp * 1000 <= now;
 }
 
 /** A stable person id from a display name (dev sign-in only). */

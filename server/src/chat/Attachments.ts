@@ -1,9 +1,10 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type AttachmentRef, CHAT_LIMITS, MoimError } from '@moim/protocol';
+import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { BlobStore } from '../storage/BlobStore.ts';
-import type { ChatStore, StoredAttachment } from '../storage/ChatStore.ts';
+import { type ChatStore, ChatStoreError, type StoredAttachment } from '../storage/ChatStore.ts';
 import type { ChatActor, ChatService } from './ChatService.ts';
 
 export interface AttachmentOptions {
@@ -13,6 +14,10 @@ export interface AttachmentOptions {
   audit: AuditStore;
   /** Largest attachment (MOIM_ATTACHMENT_MAX_BYTES). */
   maxBytes: number;
+  /** Bytes of attachments one person may have stored in all (MOIM_ATTACHMENT_QUOTA_BYTES). */
+  quotaBytes: number;
+  /** Uploads one person may start per minute, as a burst too (MOIM_ATTACHMENT_UPLOADS_PER_MIN). */
+  uploadsPerMin: number;
   /** Allowed MIME types; `type/*` and trailing `*` wildcards (MOIM_ATTACHMENT_TYPES). */
   types: readonly string[];
   /** Lifetime of download links, seconds (MOIM_ATTACHMENT_LINK_TTL_S). */
@@ -23,18 +28,23 @@ export interface AttachmentOptions {
 }
 
 /**
- * Attachments: upload into the blob store with size and type limits; download through a
+ * Attachments: upload into the blob store with size and type limits, a per-person quota of stored
+ * bytes (QUOTA_EXCEEDED) and a per-person upload rate (RATE_LIMITED); download through a
  * short-lived link signed with HMAC-SHA256 over (attachment, person, expiry). The channel policy
  * (`downloadsAllowed`) and the person's access are checked when the link is issued and again
- * when it is used, so a policy change or a removal takes effect at once.
+ * when it is used, so a policy change or a removal takes effect at once. A full data disk refuses
+ * uploads with STORAGE_FULL (from the blob store); what is already stored stays readable.
  */
 export class Attachments {
   readonly #o: AttachmentOptions;
   readonly #now: () => number;
+  /** Upload starts per person (this node). */
+  readonly #uploads: KeyedRateLimiter;
 
   constructor(opts: AttachmentOptions) {
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
+    this.#uploads = new KeyedRateLimiter(opts.uploadsPerMin / 60, opts.uploadsPerMin);
   }
 
   typeAllowed(type: string): boolean {
@@ -55,10 +65,34 @@ export class Attachments {
         'UNSUPPORTED_MEDIA_TYPE',
         `attachments of type ${JSON.stringify(type.slice(0, 100))} are not allowed`,
       );
-    if (input.declaredBytes !== undefined && input.declaredBytes > this.#o.maxBytes)
+    const declared = input.declaredBytes;
+    if (declared !== undefined && declared > this.#o.maxBytes)
       throw new MoimError('PAYLOAD_TOO_LARGE', `attachment exceeds ${this.#o.maxBytes} bytes`);
+    if (!this.#uploads.take(me.sub))
+      throw new MoimError(
+        'RATE_LIMITED',
+        `at most ${this.#o.uploadsPerMin} uploads per minute per person; wait a little and retry`,
+      );
+    const quota = this.#o.quotaBytes;
+    const used = await this.#o.store.attachmentBytes(me.sub);
+    const left = quota - used;
+    const quotaError = (size: number | undefined) =>
+      new MoimError(
+        'QUOTA_EXCEEDED',
+        `your attachments use ${used} of ${quota} bytes${size === undefined ? '' : `; this one (${size} bytes) does not fit`}`,
+      );
+    if (left <= 0 || (declared !== undefined && declared > left)) throw quotaError(declared);
     const name = cleanFileName(input.name);
-    const blob = await this.#o.blobs.put(input.body, { maxBytes: this.#o.maxBytes });
+    // the stream stops at whichever limit comes first: the attachment size or the quota left
+    const limit = Math.min(this.#o.maxBytes, left);
+    let blob: Awaited<ReturnType<BlobStore['put']>>;
+    try {
+      blob = await this.#o.blobs.put(input.body, { maxBytes: limit, expectedBytes: declared });
+    } catch (err) {
+      if (err instanceof MoimError && err.code === 'PAYLOAD_TOO_LARGE' && limit < this.#o.maxBytes)
+        throw quotaError(undefined);
+      throw err;
+    }
     if (blob.size === 0) {
       await this.#o.blobs.delete(blob.key);
       throw new MoimError('INVALID_PAYLOAD', 'the attachment is empty');
@@ -75,9 +109,12 @@ export class Attachments {
       createdAt: this.#now(),
     };
     try {
-      await this.#o.store.putAttachment(a);
+      // checked again with the insert: uploads finishing together cannot pass the quota
+      await this.#o.store.putAttachment(a, { quotaBytes: quota });
     } catch (err) {
       await this.#o.blobs.delete(blob.key);
+      if (err instanceof ChatStoreError && err.reason === 'quota-exceeded')
+        throw new MoimError('QUOTA_EXCEEDED', err.message, { cause: err });
       throw err;
     }
     await this.#o.audit.append({

@@ -1,9 +1,21 @@
 import type { ChatServerEvents } from '@moim/protocol';
-import type { MoimServer } from '../gateway/Gateway.ts';
-import { personRoom } from '../gateway/Gateway.ts';
+import { personKey } from '../auth/Principal.ts';
+import { type MoimServer, personRoom } from '../gateway/Gateway.ts';
 
 /** Room of a channel's live events (joined by `chat:subscribe`). */
 export const chatRoom = (channelId: string): string => `chat:${channelId}`;
+
+/** True for a channel's room (the subscriptions a token refresh re-evaluates). */
+export const isChatRoom = (room: string): boolean => room.startsWith('chat:');
+
+/** The channel id of a channel's room. */
+export const channelOfRoom = (room: string): string => room.slice('chat:'.length);
+
+/**
+ * Room of a person's connections that hold the chat grant: chat pushes addressed to a person
+ * (invitations, mentions) go here, never to a connection whose token has no chat grant.
+ */
+export const chatPersonRoom = (org: string, sub: string): string => `chat-person:${personKey(org, sub)}`;
 
 type Payload<E extends keyof ChatServerEvents> = Parameters<ChatServerEvents[E]>[0];
 
@@ -20,10 +32,10 @@ export interface ChatBus {
     payload: Payload<E>,
     exceptSocketId?: string,
   ): void;
-  /** To every connection of these people. */
-  toPeople<E extends keyof ChatServerEvents>(subs: readonly string[], event: E, payload: Payload<E>): void;
+  /** To every connection of these people of organisation `org`. */
+  toPeople<E extends keyof ChatServerEvents>(org: string, subs: readonly string[], event: E, payload: Payload<E>): void;
   /** Take every connection of this person out of the channel's room (removed members get nothing more). */
-  evict(sub: string, channelId: string): void;
+  evict(org: string, sub: string, channelId: string): void;
 }
 
 export class SocketIoChatBus implements ChatBus {
@@ -44,12 +56,19 @@ export class SocketIoChatBus implements ChatBus {
     (target.emit as (e: string, p: unknown) => boolean)(event, payload);
   }
 
-  toPeople<E extends keyof ChatServerEvents>(subs: readonly string[], event: E, payload: Payload<E>): void {
+  toPeople<E extends keyof ChatServerEvents>(
+    org: string,
+    subs: readonly string[],
+    event: E,
+    payload: Payload<E>,
+  ): void {
     if (subs.length === 0) return;
-    (this.#io.to(subs.map(personRoom)).emit as (e: string, p: unknown) => boolean)(event, payload);
+    const rooms = subs.map((sub) => chatPersonRoom(org, sub));
+    (this.#io.to(rooms).emit as (e: string, p: unknown) => boolean)(event, payload);
   }
 
-  evict(sub: string, channelId: string): void {
-    this.#io.in(personRoom(sub)).socketsLeave(chatRoom(channelId));
+  evict(org: string, sub: string, channelId: string): void {
+    // every connection of the person, whatever its grants
+    this.#io.in(personRoom(org, sub)).socketsLeave(chatRoom(channelId));
   }
 }

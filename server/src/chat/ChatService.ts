@@ -7,6 +7,7 @@ import {
   MoimError,
   type MyChannel,
 } from '@moim/protocol';
+import { personKey } from '../auth/Principal.ts';
 import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
@@ -94,7 +95,7 @@ export class ChatService {
   /** The channel of the person's site (`site-<site>`), created on first use, with the person in it. */
   async ensureSiteChannel(me: ChatActor): Promise<StoredChannel> {
     const id = siteChannelId(me.org, me.site);
-    const key = `${me.sub}\n${id}`;
+    const key = JSON.stringify([me.org, me.sub, id]);
     if (this.#siteJoined.has(key)) {
       const c = await this.#store.getChannel(id);
       if (c) return c;
@@ -158,7 +159,7 @@ export class ChatService {
       detail: { kind: channel.kind, name: channel.name, members: others.length + 1, policy: channel.policy },
     });
     const view = toChannel(channel);
-    this.#bus.toPeople(others, 'chat:channel', { channel: view, change: 'joined' });
+    this.#bus.toPeople(me.org, others, 'chat:channel', { channel: view, change: 'joined' });
     return view;
   }
 
@@ -189,9 +190,9 @@ export class ChatService {
     if (channel.kind === 'site' && channel.site === me.site)
       throw new MoimError('FORBIDDEN', 'everyone is a member of their own site channel');
     await this.#store.removeMembers(channelId, [me.sub]);
-    if (channel.kind === 'private') this.#bus.evict(me.sub, channelId);
+    if (channel.kind === 'private') this.#bus.evict(channel.org, me.sub, channelId);
     await this.#audit.append({ actor: me.sub, action: 'chat.channel.leave', target: channelId });
-    this.#bus.toPeople([me.sub], 'chat:channel', { channel: toChannel(channel), change: 'left' });
+    this.#bus.toPeople(channel.org, [me.sub], 'chat:channel', { channel: toChannel(channel), change: 'left' });
   }
 
   async updateMembers(
@@ -226,9 +227,9 @@ export class ChatService {
         detail: { added, removed },
       });
     const view = toChannel(after);
-    this.#bus.toPeople(added, 'chat:channel', { channel: view, change: 'joined' });
-    for (const sub of removed) if (channel.kind === 'private') this.#bus.evict(sub, channelId);
-    this.#bus.toPeople(removed, 'chat:channel', { channel: view, change: 'left' });
+    this.#bus.toPeople(channel.org, added, 'chat:channel', { channel: view, change: 'joined' });
+    for (const sub of removed) if (channel.kind === 'private') this.#bus.evict(channel.org, sub, channelId);
+    this.#bus.toPeople(channel.org, removed, 'chat:channel', { channel: view, change: 'left' });
     return { added, removed, memberCount: after.memberCount };
   }
 
@@ -282,6 +283,7 @@ export class ChatService {
     );
     const view = toChannel(channel);
     this.#bus.toPeople(
+      me.org,
       members.filter((s) => s !== me.sub),
       'chat:channel',
       { channel: view, change: 'joined' },
@@ -309,7 +311,8 @@ export class ChatService {
     },
   ): Promise<{ message: ChatMessage; duplicate: boolean }> {
     if (this.#closed) throw new MoimError('UNAVAILABLE', 'the server is shutting down');
-    if (!this.#sendLimiter.take(me.sub))
+    // per person: the same sub in another organisation is someone else
+    if (!this.#sendLimiter.take(personKey(me.org, me.sub)))
       throw new MoimError('RATE_LIMITED', `at most ${this.#limits.messagesPerSec} messages per second`);
     if (input.text.length > this.#limits.maxMessageChars && countChars(input.text) > this.#limits.maxMessageChars)
       throw new MoimError('MESSAGE_TOO_LONG', `a message holds at most ${this.#limits.maxMessageChars} characters`);
@@ -346,7 +349,7 @@ export class ChatService {
     const message = toMessage(stored.message);
     if (!stored.duplicate) {
       this.#bus.toChannel(input.channelId, 'chat:message', message);
-      if (message.mentions.length) await this.#notifyMentions(message);
+      if (message.mentions.length) await this.#notifyMentions(me.org, message);
     }
     return { message, duplicate: stored.duplicate };
   }
@@ -412,7 +415,7 @@ export class ChatService {
     typing: boolean,
     exceptSocketId?: string,
   ): Promise<{ broadcast: boolean }> {
-    const key = `${me.sub}\n${channelId}`;
+    const key = JSON.stringify([me.org, me.sub, channelId]);
     const now = performance.now();
     const last = this.#typing.get(key);
     const wait = last && last.typing === typing ? this.#typingIntervalMs : this.#typingIntervalMs / 10;
@@ -487,14 +490,14 @@ export class ChatService {
     return m;
   }
 
-  async #notifyMentions(message: ChatMessage): Promise<void> {
+  async #notifyMentions(org: string, message: ChatMessage): Promise<void> {
     const notify: string[] = [];
     for (const sub of message.mentions) {
       const a = await this.#store.access(message.channelId, sub);
       if (a?.member) notify.push(sub);
     }
     const excerpt = message.text.length > EXCERPT_CHARS ? `${message.text.slice(0, EXCERPT_CHARS - 1)}…` : message.text;
-    this.#bus.toPeople(notify, 'chat:mention', {
+    this.#bus.toPeople(org, notify, 'chat:mention', {
       channelId: message.channelId,
       seq: message.seq,
       sender: message.sender,
@@ -512,6 +515,8 @@ export class ChatService {
   }
 
   #storeError(err: unknown): MoimError {
+    // the store already named the failure (STORAGE_FULL on a full disk): pass it on unchanged
+    if (err instanceof MoimError) return err;
     if (!(err instanceof ChatStoreError)) {
       this.#log.error({ err }, 'chat store failed');
       return new MoimError('UNAVAILABLE', 'chat storage failed; retry', { cause: err });

@@ -2,6 +2,7 @@ import { MoimError } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
+import type { Logger } from '../logger.ts';
 import type { Attachments } from './Attachments.ts';
 import type { ChatActor } from './ChatService.ts';
 
@@ -9,6 +10,7 @@ export interface AttachmentRouteDeps {
   router: HttpRouter;
   tokens: TokenService;
   attachments: Attachments;
+  log: Logger;
 }
 
 const CHANNEL_ID = /^[\w.:~-]{1,128}$/;
@@ -70,9 +72,13 @@ export function addAttachmentRoutes(d: AttachmentRouteDeps): void {
       'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(attachment.name)}`,
       'cache-control': 'private, no-store',
       'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox",
+      'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
     });
-    stream.on('error', () => res.destroy());
+    stream.on('error', (err) => {
+      // the headers went out: all that is left is to cut the response short
+      d.log.warn({ err, attachment: attachment.id }, 'attachment read failed');
+      res.destroy();
+    });
     stream.pipe(res);
     return undefined;
   });

@@ -1,22 +1,22 @@
 import {
-  type DocCloseReason,
   type DocContent,
   type DocInfo,
   type DocPolicy,
   type DocVersionInfo,
   docNameSchema,
   MoimError,
+  ownValue,
 } from '@moim/protocol';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { WebSocket } from 'ws';
-import { Principal } from '../auth/Principal.ts';
+import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import type { Metrics } from '../http/Metrics.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
-import type { DocRecord, DocStore } from '../storage/DocStore.ts';
+import type { DocRecord, DocRef, DocStore } from '../storage/DocStore.ts';
 import { contentOf, restoreUpdate } from './content.ts';
-import { closeSocket, DocConnection } from './DocConnection.ts';
+import { closeSocket, DocConnection, type YjsCloseReason } from './DocConnection.ts';
 import { Document, type DocumentDeps, type DocumentLimits } from './Document.ts';
 import { GroupCommitter } from './GroupCommitter.ts';
 
@@ -29,6 +29,11 @@ export interface DocServiceOptions {
   limits: DocumentLimits & {
     /** Documents one person may have open at once (MOIM_DOC_MAX_OPEN_PER_PERSON). */
     maxOpenPerPerson: number;
+    /**
+     * `/yjs` connections one person may have open at once, over all documents
+     * (MOIM_DOC_MAX_CONNECTIONS_PER_PERSON); more are closed with 4429 `TOO_MANY_CONNECTIONS`.
+     */
+    maxConnectionsPerPerson: number;
   };
 }
 
@@ -42,7 +47,14 @@ const DEFAULT_POLICY: DocPolicy = { exportAllowed: true };
 /** How often open connections are checked for an expired token. */
 const EXPIRY_SWEEP_MS = 5_000;
 
-const ignoreError = (): void => {};
+/**
+ * The key of a document in maps: a name is unique only inside its organisation (each org has its
+ * own namespace). JSON keeps the pair unambiguous; Maps keep names like `constructor` harmless.
+ */
+const docKey = (ref: DocRef): string => JSON.stringify([ref.org, ref.name]);
+
+/** The path of a `/yjs` request without its query (which carries the token): what may be logged. */
+const pathOf = (requestUrl: string): string => (requestUrl.split('?', 1)[0] ?? '').slice(0, 300);
 
 /** Frames a client may send before its document finished loading (then it is dropped). */
 const MAX_EARLY_FRAMES = 64;
@@ -51,24 +63,31 @@ const MAX_EARLY_FRAMES = 64;
  * Shared documents of this node: accepts y-websocket connections (after the token and grant
  * checks), loads a document on its first open and unloads it after its last client left and its
  * writes are committed, and serves the HTTP operations (list, create, delete, export, versions).
+ * Every document lives in the namespace of one organisation: each operation and each `/yjs`
+ * connection reaches only documents of its token's `org` (a grant never crosses organisations).
  */
 export class DocService {
   readonly #opts: DocServiceOptions;
   readonly #log: Logger;
   readonly #store: DocStore;
   readonly #committer: GroupCommitter;
-  /** Loaded (or loading) documents. An entry leaves the map when its document closes. */
+  /** Loaded (or loading) documents by `docKey`. An entry leaves the map when its document closes. */
   readonly #docs = new Map<string, DocEntry>();
   /**
-   * Open documents per person: the name when it is one document on one connection (the usual
-   * case, no Map per person), else each name with its connection count.
+   * Open documents per person (`personKey`): the name when it is one document on one connection
+   * (the usual case, no Map per person), else each name with its connection count. A person has
+   * one organisation, so names suffice.
    */
   readonly #openByPerson = new Map<string, string | Map<string, number>>();
+  /** Open `/yjs` connections per person (`personKey`). */
+  readonly #connsByPerson = new Map<string, number>();
+  /** Documents being deleted, by `docKey`. */
   readonly #deleting = new Set<string>();
   /** Every connection, by its socket (the socket listeners are shared: no closure per connection). */
   readonly #conns = new Map<WebSocket, DocConnection>();
   readonly #onSocketMessage: (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void;
   readonly #onSocketClose: (this: WebSocket) => void;
+  readonly #onSocketError: (this: WebSocket, err: Error) => void;
   /** What every document gets (one object for all of them). */
   readonly #docDeps: DocumentDeps;
   readonly #expirySweep: NodeJS.Timeout;
@@ -88,7 +107,7 @@ export class DocService {
     this.#connGauge = new Gauge({ name: 'moim_doc_connections', help: 'Open y-websocket connections', registers });
     this.#updates = new Counter({
       name: 'moim_doc_updates_total',
-      help: 'Document updates by outcome: stored, read_only, malformed, too_large, storage_error',
+      help: 'Document messages by outcome: stored, read_only, malformed, too_large, storage_error, pending (missing dependencies, refused), awareness (a client id of another connection, refused)',
       labelNames: ['outcome'],
       registers,
     });
@@ -130,6 +149,11 @@ export class DocService {
       const conn = conns.get(this);
       if (conn) service.#onClose(conn);
     };
+    const log = this.#log;
+    // a socket error is always followed by its close (which cleans up): only noted
+    this.#onSocketError = function (this: WebSocket, err: Error) {
+      (conns.get(this)?.log ?? log).debug({ err }, 'document socket error');
+    };
     this.#docDeps = {
       store: this.#store,
       committer: this.#committer,
@@ -142,8 +166,9 @@ export class DocService {
       },
       onClose: (doc) => {
         this.#loadedGauge.dec();
-        const entry = this.#docs.get(doc.name);
-        if (entry?.doc === doc) this.#docs.delete(doc.name);
+        const key = docKey(doc.ref);
+        const entry = this.#docs.get(key);
+        if (entry?.doc === doc) this.#docs.delete(key);
       },
     };
   }
@@ -159,8 +184,13 @@ export class DocService {
   }
 
   /** The loaded document, if it is loaded (tests, diagnostics). */
-  async loaded(name: string): Promise<Document | undefined> {
-    return this.#docs.get(name)?.promise;
+  async loaded(ref: DocRef): Promise<Document | undefined> {
+    return this.#docs.get(docKey(ref))?.promise;
+  }
+
+  /** Open `/yjs` connections of one person (tests, diagnostics). */
+  connectionsOf(org: string, sub: string): number {
+    return this.#connsByPerson.get(personKey(org, sub)) ?? 0;
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -168,12 +198,25 @@ export class DocService {
   /**
    * Take over an upgraded `/yjs/<docName>` socket. Refusals close it with a documented code
    * (`DOC_CLOSE`): 4404 bad name, 4401 no/invalid token, 4403 no grant, 4410 being deleted,
-   * 4429 too many documents open.
+   * 4429 too many documents open or too many connections (`TOO_MANY_CONNECTIONS`). Never throws:
+   * a failure inside closes the socket with 1011 and is logged (a throw here would reach the HTTP
+   * server's `upgrade` listener).
    */
   accept(ws: WebSocket, requestUrl: string): void {
-    ws.on('error', ignoreError);
+    try {
+      this.#accept(ws, requestUrl);
+    } catch (err) {
+      this.#log.error({ err, path: pathOf(requestUrl) }, 'taking over a document connection failed; closing it');
+      const conn = this.#conns.get(ws);
+      if (conn) this.#onClose(conn);
+      closeSocket(ws, 'INTERNAL');
+    }
+  }
+
+  #accept(ws: WebSocket, requestUrl: string): void {
+    ws.on('error', this.#onSocketError);
     const url = new URL(requestUrl, 'http://localhost');
-    const refuse = (reason: DocCloseReason, detail?: string) => closeSocket(ws, reason, detail);
+    const refuse = (reason: YjsCloseReason, detail?: string) => closeSocket(ws, reason, detail);
     if (this.#closing) {
       refuse('GOING_AWAY');
       return;
@@ -197,22 +240,31 @@ export class DocService {
       refuse('UNAUTHORIZED', code);
       return;
     }
+    // the document lives in the namespace of the token's organisation: grants name documents there
+    const ref: DocRef = { org: principal.token.org, name };
     const canWrite = principal.hasDoc(name, 'write');
     if (!canWrite && !principal.hasDoc(name, 'read')) {
       refuse('FORBIDDEN', `no grant for ${name}`);
       return;
     }
-    if (this.#deleting.has(name)) {
+    if (this.#deleting.has(docKey(ref))) {
       refuse('GONE');
       return;
     }
-    if (!this.#addOpen(principal.sub, name)) {
+    const person = principal.key;
+    const maxConns = this.#opts.limits.maxConnectionsPerPerson;
+    if ((this.#connsByPerson.get(person) ?? 0) >= maxConns) {
+      refuse('TOO_MANY_CONNECTIONS', `TOO_MANY_CONNECTIONS (at most ${maxConns} per person)`);
+      return;
+    }
+    if (!this.#addOpen(person, name)) {
       refuse('TOO_MANY_DOCUMENTS', `at most ${this.#opts.limits.maxOpenPerPerson}`);
       return;
     }
-    // keep only what the connection needs (sub, grant, expiry): connections are many
+    // keep only what the connection needs (org, sub, grant, expiry): connections are many
     const conn = new DocConnection({
       ws,
+      org: ref.org,
       sub: principal.sub,
       docName: name,
       canWrite,
@@ -220,6 +272,7 @@ export class DocService {
       log: this.#log,
     });
     this.#conns.set(ws, conn);
+    this.#connsByPerson.set(person, (this.#connsByPerson.get(person) ?? 0) + 1);
     this.#connGauge.inc();
     ws.on('message', this.#onSocketMessage);
     ws.on('close', this.#onSocketClose);
@@ -227,12 +280,13 @@ export class DocService {
   }
 
   async #join(conn: DocConnection): Promise<void> {
+    const ref: DocRef = { org: conn.org, name: conn.docName };
     const name = conn.docName;
     try {
-      if (conn.canWrite && !(await this.#store.get(name))) {
-        await this.#store.create({ name, owner: conn.sub, policy: DEFAULT_POLICY });
+      if (conn.canWrite && !(await this.#store.get(ref))) {
+        await this.#store.create({ ...ref, owner: conn.sub, policy: DEFAULT_POLICY });
       }
-      const opened = await this.#open(name);
+      const opened = await this.#open(ref);
       if (conn.closed) {
         opened.release();
         return;
@@ -243,9 +297,9 @@ export class DocService {
       const frames = conn.early ?? [];
       conn.early = undefined;
       for (const f of frames) opened.handleMessage(conn, f);
-      this.#log.debug({ doc: name, sub: conn.sub, canWrite: conn.canWrite }, 'document client joined');
+      this.#log.debug({ org: conn.org, doc: name, sub: conn.sub, canWrite: conn.canWrite }, 'document client joined');
     } catch (err) {
-      this.#log.error({ err, doc: name, sub: conn.sub }, 'opening a document failed');
+      this.#log.error({ err, org: conn.org, doc: name, sub: conn.sub }, 'opening a document failed');
       conn.close('RELOAD', 'could not open the document');
     }
   }
@@ -268,9 +322,36 @@ export class DocService {
     conn.markClosed();
     if (!this.#conns.delete(conn.ws)) return;
     this.#connGauge.dec();
-    this.#removeOpen(conn.sub, conn.docName);
+    const person = conn.personKey;
+    const n = this.#connsByPerson.get(person) ?? 0;
+    if (n > 1) this.#connsByPerson.set(person, n - 1);
+    else this.#connsByPerson.delete(person);
+    this.#removeOpen(person, conn.docName);
     conn.doc?.removeConnection(conn);
     conn.doc = undefined;
+  }
+
+  /**
+   * A person refreshed their socket.io token with other rights (the gateway's `reauth`): their
+   * `/yjs` connections that the new token no longer allows end now instead of at their own token's
+   * expiry. Lost read (or another organisation): 4403. Lost write only: 4500, so a client that
+   * reconnects with its fresh token comes back read-only. Returns how many were closed.
+   */
+  reauthorize(previous: Principal, next: Principal): number {
+    const { org, sub } = previous.token;
+    let closed = 0;
+    for (const conn of [...this.#conns.values()]) {
+      if (conn.org !== org || conn.sub !== sub) continue;
+      const sameOrg = next.token.org === org;
+      if (!sameOrg || !(next.hasDoc(conn.docName, 'read') || next.hasDoc(conn.docName, 'write'))) {
+        conn.close('FORBIDDEN', 'the refreshed token no longer grants this document');
+        closed++;
+      } else if (conn.canWrite && !next.hasDoc(conn.docName, 'write')) {
+        conn.close('RELOAD', 'the refreshed token no longer grants writing');
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** Token expiry ends a session (checked every few seconds): 4401 tells the client to come back with a fresh token. */
@@ -284,16 +365,16 @@ export class DocService {
     for (const entry of this.#docs.values()) entry.doc?.saveVersionIfDue(now);
   };
 
-  #addOpen(sub: string, name: string): boolean {
-    let open = this.#openByPerson.get(sub);
+  #addOpen(person: string, name: string): boolean {
+    let open = this.#openByPerson.get(person);
     if (open === undefined) {
-      this.#openByPerson.set(sub, name);
+      this.#openByPerson.set(person, name);
       return true;
     }
     if (typeof open === 'string') {
       const only = open;
       open = new Map([[only, 1]]);
-      this.#openByPerson.set(sub, open);
+      this.#openByPerson.set(person, open);
     }
     const n = open.get(name);
     if (n === undefined && open.size >= this.#opts.limits.maxOpenPerPerson) return false;
@@ -301,35 +382,37 @@ export class DocService {
     return true;
   }
 
-  #removeOpen(sub: string, name: string): void {
-    const open = this.#openByPerson.get(sub);
+  #removeOpen(person: string, name: string): void {
+    const open = this.#openByPerson.get(person);
     if (open === undefined) return;
     if (typeof open === 'string') {
-      if (open === name) this.#openByPerson.delete(sub);
+      if (open === name) this.#openByPerson.delete(person);
       return;
     }
     const n = open.get(name);
     if (n === undefined) return;
     if (n > 1) open.set(name, n - 1);
     else open.delete(name);
-    if (open.size === 0) this.#openByPerson.delete(sub);
+    if (open.size === 0) this.#openByPerson.delete(person);
   }
 
   /** Load (or reuse) a document and retain it once; the caller releases it. */
-  async #open(name: string): Promise<Document> {
+  async #open(ref: DocRef): Promise<Document> {
+    const key = docKey(ref);
     for (;;) {
       if (this.#closing) throw new MoimError('UNAVAILABLE', 'server is shutting down');
-      let entry = this.#docs.get(name);
+      let entry = this.#docs.get(key);
       if (!entry) {
-        const fresh: DocEntry = { promise: this.#load(name) };
+        const fresh: DocEntry = { promise: this.#load(ref) };
         entry = fresh;
-        this.#docs.set(name, fresh);
+        this.#docs.set(key, fresh);
         fresh.promise.then(
           (doc) => {
             fresh.doc = doc;
           },
+          // the failure reaches (and is logged by) whoever awaits `entry.promise` below
           () => {
-            if (this.#docs.get(name) === fresh) this.#docs.delete(name);
+            if (this.#docs.get(key) === fresh) this.#docs.delete(key);
           },
         );
       }
@@ -343,15 +426,15 @@ export class DocService {
     }
   }
 
-  async #load(name: string): Promise<Document> {
-    const doc = await Document.load(name, this.#docDeps);
+  async #load(ref: DocRef): Promise<Document> {
+    const doc = await Document.load(ref, this.#docDeps);
     this.#loadedGauge.inc();
     return doc;
   }
 
   /** Run `fn` with the document loaded (loading it if needed) and unload it after if nobody else uses it. */
-  async #withDoc<T>(name: string, fn: (doc: Document) => Promise<T>): Promise<T> {
-    const doc = await this.#open(name);
+  async #withDoc<T>(ref: DocRef, fn: (doc: Document) => Promise<T>): Promise<T> {
+    const doc = await this.#open(ref);
     try {
       return await fn(doc);
     } finally {
@@ -360,18 +443,21 @@ export class DocService {
   }
 
   // ---------------------------------------------------------------- HTTP operations
+  // Every operation works in the namespace of the caller's organisation (`refOf`): a document of
+  // another organisation is never found, listed, changed or versioned through it.
 
   async list(principal: Principal, q: { after?: string; limit: number }): Promise<{ docs: DocInfo[]; next?: string }> {
     const grants = principal.token.grants.docs;
     // with a wildcard grant every record is a candidate (specific keys may narrow some away);
     // without one, only the names granted explicitly
-    const wildcard = (grants['*'] ?? []).length > 0;
+    const wildcard = (ownValue(grants, '*') ?? []).length > 0;
     const names = wildcard ? undefined : Object.keys(grants).filter((n) => n !== '*');
     const pageSize = Math.max(q.limit, 100);
     const out: DocInfo[] = [];
     let after = q.after;
     for (;;) {
       const records = await this.#store.list({
+        org: principal.token.org,
         ...(after ? { after } : {}),
         ...(names ? { names } : {}),
         limit: pageSize,
@@ -389,72 +475,97 @@ export class DocService {
 
   async get(principal: Principal, name: string): Promise<DocInfo> {
     const access = this.#requireAccess(principal, name, 'read');
-    return this.#info(await this.#record(name), access);
+    return this.#info(await this.#record(refOf(principal, name)), access);
   }
 
   async create(principal: Principal, input: { name: string; exportAllowed?: boolean | undefined }): Promise<DocInfo> {
     this.#requireAccess(principal, input.name, 'write');
-    if (this.#deleting.has(input.name)) throw new MoimError('CONFLICT', 'document is being deleted');
+    const ref = refOf(principal, input.name);
+    if (this.#deleting.has(docKey(ref))) throw new MoimError('CONFLICT', 'document is being deleted');
     const { record, created } = await this.#store.create({
-      name: input.name,
+      ...ref,
       owner: principal.sub,
       policy: { exportAllowed: input.exportAllowed ?? DEFAULT_POLICY.exportAllowed },
     });
     if (!created) throw new MoimError('CONFLICT', `document ${input.name} already exists`);
-    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.create', target: input.name });
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.create',
+      target: input.name,
+      ...orgDetail(ref),
+    });
     return this.#info(record, 'write');
   }
 
   async setPolicy(principal: Principal, name: string, policy: DocPolicy): Promise<DocInfo> {
-    const record = await this.#record(name);
+    const ref = refOf(principal, name);
+    const record = await this.#record(ref);
     this.#requireOwnerOrAdmin(principal, record);
-    const updated = (await this.#store.setPolicy(name, policy)) ?? record;
-    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.policy', target: name, detail: { ...policy } });
+    const updated = (await this.#store.setPolicy(ref, policy)) ?? record;
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.policy',
+      target: name,
+      detail: { ...policy, org: ref.org },
+    });
     return this.#info(updated, this.#access(principal, name) ?? 'read');
   }
 
   /** Owner or admin: close every client (4410), wait for writes, delete record, updates and versions. */
   async delete(principal: Principal, name: string): Promise<void> {
-    const record = await this.#record(name);
+    const ref = refOf(principal, name);
+    const record = await this.#record(ref);
     this.#requireOwnerOrAdmin(principal, record);
-    if (this.#deleting.has(name)) throw new MoimError('CONFLICT', 'document is being deleted');
-    this.#deleting.add(name);
+    const key = docKey(ref);
+    if (this.#deleting.has(key)) throw new MoimError('CONFLICT', 'document is being deleted');
+    this.#deleting.add(key);
     try {
-      const entry = this.#docs.get(name);
+      const entry = this.#docs.get(key);
       if (entry) {
-        const doc = await entry.promise.catch(() => undefined);
+        const doc = await entry.promise.catch((err: unknown) => {
+          // nothing loaded, so nothing to close; the load failure itself was logged where it was awaited
+          this.#log.debug({ err, org: ref.org, doc: name }, 'deleting a document whose load failed');
+          return undefined;
+        });
         await doc?.close('GONE', { saveVersion: false });
       }
       await this.#committer.flush();
-      await this.#store.delete(name);
-      await this.#opts.audit.append({ actor: principal.sub, action: 'doc.delete', target: name });
+      await this.#store.delete(ref);
+      await this.#opts.audit.append({ actor: principal.sub, action: 'doc.delete', target: name, ...orgDetail(ref) });
     } finally {
-      this.#deleting.delete(name);
+      this.#deleting.delete(key);
     }
   }
 
   /** Export the stored content. POLICY_FORBIDS where the document's data-leak policy forbids export. */
   async export(principal: Principal, name: string, format: 'text' | 'json'): Promise<DocContent> {
     this.#requireAccess(principal, name, 'read');
-    const record = await this.#record(name);
+    const ref = refOf(principal, name);
+    const record = await this.#record(ref);
     if (!record.policy.exportAllowed) {
       await this.#opts.audit.append({
         actor: principal.sub,
         action: 'doc.export-refused',
         target: name,
-        detail: { format },
+        detail: { format, org: ref.org },
       });
       throw new MoimError('POLICY_FORBIDS', `the policy of ${name} forbids export`);
     }
-    const state = await this.#withDoc(name, (doc) => doc.committedState());
-    await this.#opts.audit.append({ actor: principal.sub, action: 'doc.export', target: name, detail: { format } });
+    const state = await this.#withDoc(ref, (doc) => doc.committedState());
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.export',
+      target: name,
+      detail: { format, org: ref.org },
+    });
     return contentOf(state);
   }
 
   async saveVersion(principal: Principal, name: string, label: string): Promise<DocVersionInfo> {
     this.#requireAccess(principal, name, 'write');
-    await this.#record(name);
-    return this.#withDoc(name, (doc) => doc.saveVersion({ label, auto: false, createdBy: principal.sub }));
+    const ref = refOf(principal, name);
+    await this.#record(ref);
+    return this.#withDoc(ref, (doc) => doc.saveVersion({ label, auto: false, createdBy: principal.sub }));
   }
 
   async listVersions(
@@ -463,8 +574,9 @@ export class DocService {
     q: { beforeId?: number; limit: number },
   ): Promise<DocVersionInfo[]> {
     this.#requireAccess(principal, name, 'read');
-    await this.#record(name);
-    return this.#store.listVersions(name, q);
+    const ref = refOf(principal, name);
+    await this.#record(ref);
+    return this.#store.listVersions(ref, q);
   }
 
   async readVersion(
@@ -473,7 +585,7 @@ export class DocService {
     id: number,
   ): Promise<{ version: DocVersionInfo; content: DocContent }> {
     this.#requireAccess(principal, name, 'read');
-    const found = await this.#store.getVersion(name, id);
+    const found = await this.#store.getVersion(refOf(principal, name), id);
     if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
     return { version: found.version, content: contentOf(found.state) };
   }
@@ -489,9 +601,10 @@ export class DocService {
     id: number,
   ): Promise<{ backup: DocVersionInfo; restored: DocVersionInfo }> {
     this.#requireAccess(principal, name, 'write');
-    const found = await this.#store.getVersion(name, id);
+    const ref = refOf(principal, name);
+    const found = await this.#store.getVersion(ref, id);
     if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
-    const backup = await this.#withDoc(name, async (doc) => {
+    const backup = await this.#withDoc(ref, async (doc) => {
       const backupVersion = await doc.saveVersion({
         label: `before restoring ${found.version.label}`.slice(0, 200),
         auto: true,
@@ -506,7 +619,7 @@ export class DocService {
       actor: principal.sub,
       action: 'doc.restore',
       target: name,
-      detail: { version: id, backup: backup.id },
+      detail: { version: id, backup: backup.id, org: ref.org },
     });
     return { backup, restored: found.version };
   }
@@ -533,9 +646,9 @@ export class DocService {
     }
   }
 
-  async #record(name: string): Promise<DocRecord> {
-    const record = await this.#store.get(name);
-    if (!record) throw new MoimError('NOT_FOUND', `no document ${name}`);
+  async #record(ref: DocRef): Promise<DocRecord> {
+    const record = await this.#store.get(ref);
+    if (!record) throw new MoimError('NOT_FOUND', `no document ${ref.name}`);
     return record;
   }
 
@@ -549,10 +662,28 @@ export class DocService {
     clearInterval(this.#expirySweep);
     clearInterval(this.#versionSweep);
     for (const conn of this.#conns.values()) conn.close('GOING_AWAY');
-    const docs = await Promise.all([...this.#docs.values()].map((e) => e.promise.catch(() => undefined)));
+    const docs = await Promise.all(
+      [...this.#docs.values()].map((e) =>
+        e.promise.catch((err: unknown) => {
+          // a document that failed to load has nothing to close
+          this.#log.debug({ err }, 'a document failed to load before closing');
+          return undefined;
+        }),
+      ),
+    );
     await Promise.all(docs.map((d) => d?.close('GOING_AWAY')));
     await this.#committer.flush();
   }
+}
+
+/** A document of the caller's organisation. */
+function refOf(principal: Principal, name: string): DocRef {
+  return { org: principal.token.org, name };
+}
+
+/** The organisation in an audit entry's detail. */
+function orgDetail(ref: DocRef): { detail: { org: string } } {
+  return { detail: { org: ref.org } };
 }
 
 function toUint8Array(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {

@@ -1,13 +1,13 @@
-import { DOC_MESSAGE, DOC_SYNC_MESSAGE, type DocCloseReason } from '@moim/protocol';
+import { DOC_MESSAGE, DOC_SYNC_MESSAGE } from '@moim/protocol';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as authProtocol from 'y-protocols/auth';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Logger } from '../logger.ts';
-import type { DocStore, StoredDocVersion } from '../storage/DocStore.ts';
+import type { DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
 import { isEmptyUpdate } from './content.ts';
-import type { DocConnection } from './DocConnection.ts';
+import type { DocConnection, YjsCloseReason } from './DocConnection.ts';
 import type { GroupCommitter } from './GroupCommitter.ts';
 
 export interface DocumentLimits {
@@ -31,6 +31,21 @@ export interface DocumentLimits {
    * so this stays well below the 15 s of slack. @default 2000
    */
   awarenessRenewalMs?: number;
+  /**
+   * Largest awareness state of one client, in bytes of its JSON (MOIM_DOC_AWARENESS_MAX_BYTES);
+   * a larger one closes the connection with 4413. @default 8192
+   */
+  awarenessMaxBytes?: number;
+  /**
+   * Awareness client ids one connection may introduce (MOIM_DOC_AWARENESS_MAX_CLIENTS); a stock
+   * provider uses one, and a read-only connection gets exactly one. @default 4
+   */
+  awarenessMaxClients?: number;
+  /**
+   * Updates with missing dependencies a connection may send in a row (each refused and answered
+   * with sync step 1) before it is closed with 4400 (MOIM_DOC_MAX_PENDING_UPDATES). @default 8
+   */
+  maxPendingUpdates?: number;
 }
 
 export interface DocumentDeps {
@@ -39,13 +54,15 @@ export interface DocumentDeps {
   limits: DocumentLimits;
   log: Logger;
   /** Called for each refused or failed message (metrics). */
-  onRefused?: (outcome: 'read_only' | 'malformed' | 'too_large' | 'storage_error') => void;
+  onRefused?: (outcome: RefusedOutcome) => void;
   onStored?: (count: number) => void;
   /** No connection and no lease is left, and every write is committed: the owner may unload it. */
   onIdle?: (doc: Document) => void;
   /** Closed and released: the Y.Doc is destroyed. */
   onClose?: (doc: Document) => void;
 }
+
+export type RefusedOutcome = 'read_only' | 'malformed' | 'too_large' | 'storage_error' | 'pending' | 'awareness';
 
 /** Origin of server-side changes (restore). */
 const SERVER_ORIGIN = Symbol('server');
@@ -90,14 +107,26 @@ const permissionDeniedMessage = (reason: string): Uint8Array => {
  * its storage commit: broadcasts wait for their group commit, and an answer to sync step 1 waits
  * for every commit queued before it. A group commit's updates go out as one merged update. If applying throws half-way, nothing captured is stored, the offender is
  * closed (4400) and the live document is thrown away and reloaded from storage (clients resync).
+ * An update with a dependency the document does not have is refused before it is applied (it
+ * would stay pending in the Y.Doc): the document never holds pending structures.
+ * Awareness: each connection sets only the client ids it introduced, with states of bounded size.
  */
 export class Document {
+  /** The organisation whose namespace holds this document. */
+  readonly org: string;
   readonly name: string;
+  /** Where it is stored (organisation and name). */
+  readonly ref: DocRef;
   readonly ydoc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
   readonly #deps: DocumentDeps;
   readonly #log: Logger;
   readonly #conns = new Set<DocConnection>();
+  /**
+   * The connection that introduced each awareness client id: only it (or a later connection of
+   * the same person, taking over after a reconnect) may set or remove that id's state.
+   */
+  readonly #awarenessOwners = new Map<number, DocConnection>();
   #leases = 0;
   /** Updates handed to the group committer, and how many of them finished (in order). */
   #appendSeq = 0;
@@ -123,8 +152,10 @@ export class Document {
   #awarenessTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
   #awarenessPrompt = false;
 
-  private constructor(name: string, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
-    this.name = name;
+  private constructor(ref: DocRef, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
+    this.org = ref.org;
+    this.name = ref.name;
+    this.ref = { org: ref.org, name: ref.name };
     this.ydoc = ydoc;
     this.#deps = deps;
     this.#log = deps.log;
@@ -136,8 +167,9 @@ export class Document {
   }
 
   /** Load the stored state and updates. A stored update that fails to apply is skipped and logged. */
-  static async load(name: string, deps: DocumentDeps): Promise<Document> {
-    const rows = await deps.store.loadContent(name);
+  static async load(ref: DocRef, deps: DocumentDeps): Promise<Document> {
+    const { org, name } = ref;
+    const rows = await deps.store.loadContent(ref);
     const ydoc = new Y.Doc({ gc: true });
     let bytes = 0;
     const apply = (update: Uint8Array, what: string) => {
@@ -145,13 +177,16 @@ export class Document {
       try {
         Y.applyUpdate(ydoc, update);
       } catch (err) {
-        deps.log.error({ err, doc: name, what }, 'stored document update failed to apply; skipped');
+        deps.log.error({ err, org, doc: name, what }, 'stored document update failed to apply; skipped');
       }
     };
     if (rows.state) apply(rows.state, 'state');
     for (const u of rows.updates) apply(u.update, `update ${u.id}`);
-    const doc = new Document(name, ydoc, bytes, rows.updates.length, deps);
-    deps.log.debug({ doc: name, bytes, updates: rows.updates.length }, 'document loaded');
+    // a document never holds pending structures (they would be merged again with every later
+    // update); stored rows are what Yjs integrated, so this finds something only in damaged data
+    if (dropPending(ydoc)) deps.log.warn({ org, doc: name }, 'stored content with missing dependencies dropped');
+    const doc = new Document(ref, ydoc, bytes, rows.updates.length, deps);
+    deps.log.debug({ org, doc: name, bytes, updates: rows.updates.length }, 'document loaded');
     return doc;
   }
 
@@ -192,7 +227,8 @@ export class Document {
 
   removeConnection(conn: DocConnection): void {
     if (!this.#conns.delete(conn)) return;
-    const ids = conn.awarenessIds();
+    const ids = conn.awarenessIds().filter((id) => this.#awarenessOwners.get(id) === conn);
+    for (const id of ids) this.#awarenessOwners.delete(id);
     if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, null);
     this.#checkIdle();
   }
@@ -231,7 +267,8 @@ export class Document {
           break;
         }
         case DOC_MESSAGE.awareness: {
-          const update = decoding.readVarUint8Array(decoder);
+          const update = this.#allowedAwareness(conn, decoding.readVarUint8Array(decoder));
+          if (!update) break;
           awarenessChangeSeen = false;
           this.awareness.on('change', noteAwarenessChange);
           try {
@@ -289,14 +326,14 @@ export class Document {
    * compaction, save an automatic version if the document changed since the last one, release
    * the Y.Doc. Idempotent.
    */
-  close(reason?: DocCloseReason, opts: { saveVersion?: boolean } = {}): Promise<void> {
+  close(reason?: YjsCloseReason, opts: { saveVersion?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
       for (const conn of this.#conns) if (reason) conn.close(reason);
       this.#conns.clear();
       await this.flushed();
       if ((opts.saveVersion ?? true) && this.#dirtySince > 0 && this.#deps.limits.versionIntervalMs > 0) {
         await this.#saveAutoVersion().catch((err: unknown) =>
-          this.#log.error({ err, doc: this.name }, 'automatic version on unload failed'),
+          this.#log.error({ err, org: this.org, doc: this.name }, 'automatic version on unload failed'),
         );
       }
       this.awareness.off('update', this.#onAwareness);
@@ -305,7 +342,7 @@ export class Document {
       this.awareness.destroy();
       this.ydoc.destroy();
       this.#closed = true;
-      this.#log.debug({ doc: this.name }, 'document unloaded');
+      this.#log.debug({ org: this.org, doc: this.name }, 'document unloaded');
       this.#notify(this.#deps.onClose, 'close');
     })();
     return this.#closing;
@@ -314,7 +351,7 @@ export class Document {
   /** Save a version of the stored state. */
   async saveVersion(input: { label: string; auto: boolean; createdBy: string }): Promise<StoredDocVersion> {
     const state = await this.committedState();
-    const version = await this.#deps.store.saveVersion({ docName: this.name, state, ...input });
+    const version = await this.#deps.store.saveVersion({ doc: this.ref, state, ...input });
     this.#dirtySince = 0;
     return version;
   }
@@ -327,9 +364,24 @@ export class Document {
       }
       return;
     }
+    // An update Yjs cannot integrate yet (something it depends on is not in the document) would
+    // stay pending in the Y.Doc and be merged again with every later update: a few of them froze
+    // the event loop for seconds. It is refused before it touches anything, and the client is
+    // asked for what is missing (sync step 1: a stock provider answers with everything we lack).
+    // First the cheap check against the state vector: does every client start where we are?
+    const ahead = aheadOfState(this.ydoc, update);
+    if (ahead) {
+      this.#refusePending(conn, update.byteLength, ahead);
+      return;
+    }
     // framing garbage (truncated varints, huge lengths, unknown content) fails here, untouched
     const decoded = Y.decodeUpdate(update);
     if (decoded.structs.length === 0 && decoded.ds.clients.size === 0) return;
+    const missing = missingDependency(this.ydoc, decoded);
+    if (missing) {
+      this.#refusePending(conn, update.byteLength, missing);
+      return;
+    }
     if (this.#bytes + update.byteLength > this.#deps.limits.maxDocBytes) {
       this.#deps.onRefused?.('too_large');
       conn.close('TOO_LARGE', `document would exceed ${this.#deps.limits.maxDocBytes} bytes`);
@@ -342,7 +394,120 @@ export class Document {
       this.#reload();
       return;
     }
+    // what was integrated is stored; anything Yjs still kept aside (a dependency cycle the checks
+    // above cannot see) is dropped, never kept: the document holds no pending structures
+    if (dropPending(this.ydoc)) this.#refusePending(conn, update.byteLength, 'part of it stayed pending');
+    else conn.clearPendingRefused();
     for (const u of captured) this.#commitAndBroadcast(u, conn);
+  }
+
+  /**
+   * Refuse an update with missing dependencies: answer with sync step 1 (the client sends what we
+   * lack; updates relayed out of order catch up that way). A connection whose updates keep being
+   * refused is closed: 4400 after `maxPendingUpdates` in a row, 4413 once the refused bytes and
+   * the stored ones together pass the document size cap.
+   */
+  #refusePending(conn: DocConnection, bytes: number, why: string): void {
+    this.#deps.onRefused?.('pending');
+    const refused = conn.notePendingRefused(bytes);
+    const maxInRow = this.#deps.limits.maxPendingUpdates ?? 8;
+    if (refused.count > maxInRow) {
+      conn.log.info(
+        { refused: refused.count, bytes: refused.bytes, why },
+        'updates keep missing dependencies; closing',
+      );
+      conn.close('MALFORMED', `more than ${maxInRow} updates with missing dependencies`);
+      return;
+    }
+    if (this.#bytes + refused.bytes > this.#deps.limits.maxDocBytes) {
+      conn.log.info(
+        { refused: refused.count, bytes: refused.bytes, why },
+        'refused updates over the size cap; closing',
+      );
+      conn.close('TOO_LARGE', `updates with missing dependencies over ${this.#deps.limits.maxDocBytes} bytes`);
+      return;
+    }
+    conn.log.debug({ refused: refused.count, why }, 'update with missing dependencies refused; asking for sync');
+    conn.send(syncMessage((e) => writeStep1(e, this.ydoc)));
+  }
+
+  /**
+   * The part of a client's awareness update it may apply, re-encoded; undefined when nothing is
+   * left (or the connection was closed). A connection sets only the client ids it introduced: a
+   * new id is introduced by a state newer than any the document knows for it, while no other
+   * connection owns it; a read-only connection introduces one id (its own state), any other at
+   * most `awarenessMaxClients`. Entries for other ids are dropped without closing anything: stock
+   * providers echo everyone's states back (an echo changes nothing). A state over
+   * `awarenessMaxBytes` closes the connection with 4413.
+   */
+  #allowedAwareness(conn: DocConnection, update: Uint8Array): Uint8Array | undefined {
+    const maxBytes = this.#deps.limits.awarenessMaxBytes ?? 8192;
+    const decoder = decoding.createDecoder(update);
+    const count = decoding.readVarUint(decoder);
+    const out = encoding.createEncoder();
+    const kept: Array<{ id: number; clock: number; state: Uint8Array }> = [];
+    let spoofed = 0;
+    // each entry takes at least 3 bytes: a huge count runs out of input and throws (malformed)
+    for (let i = 0; i < count; i++) {
+      const id = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const state = decoding.readVarUint8Array(decoder); // the state's JSON (a varString), unparsed
+      const right = this.#awarenessRight(conn, id, clock, isNullState(state));
+      if (right === 'refused') spoofed++;
+      if (right === 'refused' || right === 'ignored') continue;
+      if (state.byteLength > maxBytes) {
+        this.#deps.onRefused?.('too_large');
+        conn.close('TOO_LARGE', `awareness state over ${maxBytes} bytes`);
+        return undefined;
+      }
+      if (right !== 'own') this.#claimAwareness(conn, id);
+      kept.push({ id, clock, state });
+    }
+    if (spoofed > 0) {
+      this.#deps.onRefused?.('awareness');
+      conn.log.debug({ spoofed }, 'awareness of client ids this connection does not own refused');
+    }
+    if (kept.length === 0) return undefined;
+    encoding.writeVarUint(out, kept.length);
+    for (const k of kept) {
+      encoding.writeVarUint(out, k.id);
+      encoding.writeVarUint(out, k.clock);
+      encoding.writeVarUint8Array(out, k.state);
+    }
+    return encoding.toUint8Array(out);
+  }
+
+  /**
+   * May `conn` set (or remove) the awareness state of `id` at `clock`? `own`: it introduced the id;
+   * `claim`: a new id it introduces now; `takeover`: an id of an older connection of the same
+   * person (a reconnect seen before the old socket was found dead). `ignored`: an echo or a
+   * removal of what is not there (nothing to apply); `refused`: someone else's id, or over the
+   * connection's number of ids.
+   */
+  #awarenessRight(
+    conn: DocConnection,
+    id: number,
+    clock: number,
+    isNull: boolean,
+  ): 'own' | 'claim' | 'takeover' | 'ignored' | 'refused' {
+    if (id === this.awareness.clientID) return 'refused'; // the server's own (empty) state
+    const owner = this.#awarenessOwners.get(id);
+    if (owner === conn) return 'own';
+    const known = this.awareness.meta.get(id)?.clock;
+    const newer = known === undefined || clock > known;
+    const maxIds = conn.canWrite ? (this.#deps.limits.awarenessMaxClients ?? 4) : 1;
+    if (owner !== undefined) {
+      if (!newer) return 'ignored';
+      return !isNull && owner.personKey === conn.personKey && conn.awarenessIdCount < maxIds ? 'takeover' : 'refused';
+    }
+    if (isNull || !newer) return 'ignored';
+    return conn.awarenessIdCount < maxIds ? 'claim' : 'refused';
+  }
+
+  #claimAwareness(conn: DocConnection, id: number): void {
+    this.#awarenessOwners.get(id)?.deleteAwarenessId(id);
+    this.#awarenessOwners.set(id, conn);
+    conn.addAwarenessId(id);
   }
 
   /**
@@ -358,7 +523,10 @@ export class Document {
       Y.applyUpdate(this.ydoc, update, origin);
       return captured;
     } catch (err) {
-      this.#log.warn({ err, doc: this.name }, 'update failed to apply; reloading the document from storage');
+      this.#log.warn(
+        { err, org: this.org, doc: this.name },
+        'update failed to apply; reloading the document from storage',
+      );
       return undefined;
     } finally {
       this.ydoc.off('update', onUpdate);
@@ -373,13 +541,16 @@ export class Document {
   #commitAndBroadcast(update: Uint8Array, origin: DocConnection | undefined): void {
     this.#bytes += update.byteLength;
     const seq = ++this.#appendSeq;
-    this.#deps.committer.append(this.name, update, (err) => {
+    this.#deps.committer.append(this.ref, update, (err) => {
       this.#committedSeq = seq;
       if (err) {
         this.#deps.onRefused?.('storage_error');
         if (!this.#storageFailed) {
           this.#storageFailed = true;
-          this.#log.error({ err, doc: this.name }, 'storing a document update failed; reloading the document');
+          this.#log.error(
+            { err, org: this.org, doc: this.name },
+            'storing a document update failed; reloading the document',
+          );
           this.#reload();
         }
       } else {
@@ -421,7 +592,7 @@ export class Document {
       try {
         waiter.fn();
       } catch (err) {
-        this.#log.error({ err, doc: this.name }, 'document commit waiter failed');
+        this.#log.error({ err, org: this.org, doc: this.name }, 'document commit waiter failed');
       }
     }
     if (waiters?.length === 0) this.#waiters = undefined;
@@ -457,9 +628,6 @@ export class Document {
     origin: unknown,
   ): void => {
     const conn = this.#connOf(origin);
-    if (conn) {
-      if (added.length > 0 || removed.length > 0) conn.noteAwareness(added, removed);
-    }
     if (this.#conns.size === 0 || added.length + updated.length + removed.length === 0) return;
     this.#awarenessPending ??= new Set();
     const pending = this.#awarenessPending;
@@ -520,7 +688,7 @@ export class Document {
     try {
       hook?.(this);
     } catch (err) {
-      this.#log.error({ err, doc: this.name, what }, 'document owner hook failed');
+      this.#log.error({ err, org: this.org, doc: this.name, what }, 'document owner hook failed');
     }
   }
 
@@ -537,7 +705,7 @@ export class Document {
     const interval = this.#deps.limits.versionIntervalMs;
     if (interval <= 0 || this.#dirtySince === 0 || this.#closing || now - this.#dirtySince < interval) return;
     this.#saveAutoVersion().catch((err: unknown) =>
-      this.#log.error({ err, doc: this.name }, 'automatic version failed'),
+      this.#log.error({ err, org: this.org, doc: this.name }, 'automatic version failed'),
     );
   }
 
@@ -545,7 +713,7 @@ export class Document {
     this.#dirtySince = 0;
     const state = Y.encodeStateAsUpdate(this.ydoc);
     await this.#deps.store.saveVersion({
-      docName: this.name,
+      doc: this.ref,
       label: `auto ${new Date().toISOString()}`,
       auto: true,
       createdBy: 'system',
@@ -555,7 +723,9 @@ export class Document {
 
   #maybeCompact(): void {
     if (this.#compacting || this.#uncompacted < this.#deps.limits.compactEvery) return;
-    this.compact().catch((err: unknown) => this.#log.error({ err, doc: this.name }, 'compaction failed'));
+    this.compact().catch((err: unknown) =>
+      this.#log.error({ err, org: this.org, doc: this.name }, 'compaction failed'),
+    );
   }
 
   /**
@@ -568,6 +738,7 @@ export class Document {
     const run = this.#compactOnce();
     const tracked: Promise<void> = run.then(
       () => undefined,
+      // the failure is the caller's (it gets `run`, and logs it): this copy only tracks completion
       () => undefined,
     );
     this.#compacting = tracked;
@@ -579,7 +750,7 @@ export class Document {
   }
 
   async #compactOnce(): Promise<{ merged: number; bytes: number } | undefined> {
-    const rows = await this.#deps.store.loadContent(this.name);
+    const rows = await this.#deps.store.loadContent(this.ref);
     const last = rows.updates.at(-1);
     if (!last) return undefined;
     const scratch = new Y.Doc({ gc: true });
@@ -595,13 +766,13 @@ export class Document {
           Y.applyUpdate(scratch, u.update);
         } catch (err) {
           this.#log.error(
-            { err, doc: this.name, update: u.id },
+            { err, org: this.org, doc: this.name, update: u.id },
             'stored update failed to apply during compaction; skipped',
           );
         }
       }
       const state = Y.encodeStateAsUpdate(scratch);
-      const ok = await this.#deps.store.commitCompaction(this.name, {
+      const ok = await this.#deps.store.commitCompaction(this.ref, {
         expectSeq: rows.stateSeq,
         upToId: last.id,
         state,
@@ -609,7 +780,10 @@ export class Document {
       if (!ok) return undefined;
       this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
       this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
-      this.#log.debug({ doc: this.name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
+      this.#log.debug(
+        { org: this.org, doc: this.name, merged: rows.updates.length, bytes: state.byteLength },
+        'document compacted',
+      );
       return { merged: rows.updates.length, bytes: state.byteLength };
     } finally {
       scratch.destroy();
@@ -620,4 +794,68 @@ export class Document {
 function writeStep1(e: encoding.Encoder, doc: Y.Doc): void {
   encoding.writeVarUint(e, DOC_SYNC_MESSAGE.step1);
   encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
+}
+
+/**
+ * Why an update would stay pending because a client's structs start after what the document has
+ * (its `from` clocks, `Y.parseUpdateMeta`, against the document's state vector), or undefined.
+ */
+export function aheadOfState(ydoc: Y.Doc, update: Uint8Array): string | undefined {
+  const { from } = Y.parseUpdateMeta(update);
+  for (const [client, clock] of from) {
+    const have = Y.getState(ydoc.store, client);
+    if (clock > have) return `client ${client} starts at clock ${clock}, the document has ${have}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why part of a decoded update would stay pending in Yjs, or undefined when it integrates
+ * entirely: a gap in a client's structs (a skip the document does not cover), an origin, right
+ * origin or parent on another client that neither the document nor this update has, or a deleted
+ * range beyond what the document will have. (What Yjs resolves inside one update — structs of
+ * several clients depending on each other — counts as present; a cycle among them is caught
+ * after applying, see `dropPending`.)
+ */
+export function missingDependency(ydoc: Y.Doc, decoded: ReturnType<typeof Y.decodeUpdate>): string | undefined {
+  const store = ydoc.store;
+  /** Per client: the clock the document will have once this update is integrated. */
+  const will = new Map<number, number>();
+  const stateOf = (client: number): number => will.get(client) ?? Y.getState(store, client);
+  for (const s of decoded.structs) {
+    const client = s.id.client;
+    const have = stateOf(client);
+    if (s.id.clock > have) return `client ${client} skips from clock ${have} to ${s.id.clock}`;
+    will.set(client, s instanceof Y.Skip ? have : Math.max(have, s.id.clock + s.length));
+  }
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue;
+    const parent = s.parent instanceof Y.ID ? s.parent : null;
+    for (const dep of [s.origin, s.rightOrigin, parent]) {
+      if (dep && dep.client !== s.id.client && dep.clock >= stateOf(dep.client))
+        return `client ${s.id.client} depends on client ${dep.client} clock ${dep.clock}`;
+    }
+  }
+  for (const [client, ranges] of decoded.ds.clients) {
+    const end = stateOf(client);
+    for (const r of ranges)
+      if (r.clock + r.len > end) return `deletes client ${client} clocks ${r.clock}–${r.clock + r.len} beyond ${end}`;
+  }
+  return undefined;
+}
+
+/** Drop what Yjs keeps aside for missing dependencies; true if there was any. */
+function dropPending(ydoc: Y.Doc): boolean {
+  const store = ydoc.store;
+  if (store.pendingStructs === null && store.pendingDs === null) return false;
+  store.pendingStructs = null;
+  store.pendingDs = null;
+  return true;
+}
+
+const utf8 = new TextDecoder();
+
+/** Is an awareness state's JSON `null` (a removal)? Only short texts can be. */
+function isNullState(json: Uint8Array): boolean {
+  return json.byteLength <= 32 && utf8.decode(json).trim() === 'null';
 }

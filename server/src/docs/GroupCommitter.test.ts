@@ -3,7 +3,9 @@ import type { DocStore } from '../storage/DocStore.ts';
 import { GroupCommitter } from './GroupCommitter.ts';
 
 const append = (c: GroupCommitter, name: string, byte: number): Promise<void> =>
-  new Promise((resolve, reject) => c.append(name, new Uint8Array([byte]), (err) => (err ? reject(err) : resolve())));
+  new Promise((resolve, reject) =>
+    c.append({ org: 'default', name }, new Uint8Array([byte]), (err) => (err ? reject(err) : resolve())),
+  );
 
 /** A store that records transactions; optionally slow (async) or failing. */
 function fakeStore(opts: { delayMs?: number; failOn?: number } = {}) {

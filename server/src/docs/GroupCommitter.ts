@@ -1,10 +1,10 @@
-import type { DocStore } from '../storage/DocStore.ts';
+import type { DocRef, DocStore } from '../storage/DocStore.ts';
 
 /** Called once the update's transaction committed (no error) or failed. */
 export type CommitCallback = (err: unknown | undefined) => void;
 
 interface Pending {
-  name: string;
+  doc: DocRef;
   update: Uint8Array;
   done: CommitCallback;
 }
@@ -34,8 +34,8 @@ export class GroupCommitter {
     this.#onCommit = opts.onCommit;
   }
 
-  append(name: string, update: Uint8Array, done: CommitCallback): void {
-    this.#queue.push({ name, update, done });
+  append(doc: DocRef, update: Uint8Array, done: CommitCallback): void {
+    this.#queue.push({ doc, update, done });
     if (!this.#scheduled && !this.#running) {
       this.#scheduled = true;
       setImmediate(this.#start);
@@ -60,7 +60,7 @@ export class GroupCommitter {
       const started = performance.now();
       let error: unknown;
       try {
-        await this.#store.appendUpdates(batch.map(({ name, update }) => ({ name, update })));
+        await this.#store.appendUpdates(batch.map(({ doc, update }) => ({ org: doc.org, name: doc.name, update })));
         this.#onCommit?.(batch.length, (performance.now() - started) / 1000);
       } catch (err) {
         error = err ?? new Error('commit failed');

@@ -1,6 +1,7 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { UpgradeRouter } from '../http/Upgrades.ts';
 import type { Logger } from '../logger.ts';
 import type { DocService } from './DocService.ts';
 
@@ -19,18 +20,16 @@ function destroySelf(this: Duplex): void {
 const PING_INTERVAL_MS = 30_000;
 
 /**
- * The `/yjs/<docName>` WebSocket endpoint on the shared HTTP server (`ws` in noServer mode on the
- * `upgrade` event; socket.io was created with `destroyUpgrade: false`, so it leaves these alone).
- * Every upgrade is accepted and then checked by the DocService, which refuses with a close code.
+ * The `/yjs/<docName>` WebSocket endpoint on the shared HTTP server (`ws` in noServer mode, given
+ * its prefix by the UpgradeRouter). Every upgrade is accepted and then checked by the DocService,
+ * which refuses with a close code.
  */
 export class YjsEndpoint {
   readonly #wss: WebSocketServer;
-  readonly #http: HttpServer;
   readonly #service: DocService;
   readonly #ping: NodeJS.Timeout;
 
-  constructor(opts: { http: HttpServer; service: DocService; log: Logger; maxMessageBytes: number }) {
-    this.#http = opts.http;
+  constructor(opts: { upgrades: UpgradeRouter; service: DocService; log: Logger; maxMessageBytes: number }) {
     this.#service = opts.service;
     // messages a bit over the update limit are refused by the service with 4413 (a reason the
     // provider shows); far beyond it, ws drops the socket itself (1009) without buffering it
@@ -42,7 +41,7 @@ export class YjsEndpoint {
       clientTracking: false,
     });
     this.#wss.on('error', (err) => opts.log.warn({ err }, 'yjs endpoint error'));
-    opts.http.on('upgrade', this.#onUpgrade);
+    opts.upgrades.add(YJS_PATH_PREFIX, this.#onUpgrade);
     this.#ping = setInterval(() => {
       for (const ws of this.#service.sockets()) {
         if (!alive.has(ws)) {
@@ -57,8 +56,7 @@ export class YjsEndpoint {
   }
 
   #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = req.url;
-    if (!url?.startsWith(YJS_PATH_PREFIX)) return;
+    const url = req.url ?? YJS_PATH_PREFIX;
     socket.on('error', destroySelf);
     // the callback keeps only the URL string: no closure retains the request (memory per connection)
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
@@ -76,7 +74,6 @@ export class YjsEndpoint {
 
   close(): void {
     clearInterval(this.#ping);
-    this.#http.off('upgrade', this.#onUpgrade);
     for (const ws of [...this.#service.sockets()]) ws.terminate();
     this.#wss.close();
   }

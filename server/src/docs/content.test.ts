@@ -83,6 +83,12 @@ describe('restoreUpdate', () => {
     expect(isEmptyUpdate(update)).toBe(true);
   });
 
+  it('restores an empty document to an empty version (no change, no throw)', () => {
+    const empty = state(new Y.Doc());
+    const update = restoreUpdate(empty, empty);
+    expect(isEmptyUpdate(update)).toBe(true);
+  });
+
   it('works on a live document that garbage-collected what was deleted since', () => {
     const live = new Y.Doc({ gc: true });
     const text = live.getText('t');

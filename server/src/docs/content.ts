@@ -132,6 +132,9 @@ function contentOfScratch(doc: Y.Doc): DocContent {
   return { json, text: texts.filter((t) => t.length > 0).join('\n\n') };
 }
 
+/** A Yjs update with no structs and no deletions. */
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
+
 /**
  * The update that turns `current` into the content of `versionState`, as new operations on top
  * of the current history (nothing is rewritten).
@@ -152,6 +155,9 @@ export function restoreUpdate(currentState: Uint8Array, versionState: Uint8Array
     const kinds = rootKinds(current);
     for (const [name, kind] of rootKinds(scratch)) kinds.set(name, kind);
     const roots = typeRoots(scratch, kinds).map(([, , type]) => type);
+    // neither has any content (an empty document restored to an empty version): nothing to change
+    // (and an UndoManager needs at least one type)
+    if (roots.length === 0) return EMPTY_UPDATE;
     const origin = Symbol('restore');
     const undo = new Y.UndoManager(roots, { trackedOrigins: new Set([origin]), captureTimeout: 0 });
     const sinceVersion = Y.encodeStateAsUpdate(current, Y.encodeStateVector(scratch));

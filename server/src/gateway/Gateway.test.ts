@@ -90,4 +90,21 @@ describe('socket.io gateway', () => {
     expect(await request(socket, 'system:auth', { token: other })).toMatchObject({ error: { code: 'FORBIDDEN' } });
     expect(await request(socket, 'system:auth', { token: 'junk' })).toMatchObject({ error: { code: 'TOKEN_INVALID' } });
   });
+
+  it('emits reauth(conn, previous, next) once per accepted refresh, before the answer', async () => {
+    server = await startTestServer();
+    const seen: Array<{ conn: string; before: string; after: string; current: boolean }> = [];
+    server.app.gateway.on('reauth', (conn, previous, next) =>
+      seen.push({ conn: conn.id, before: previous.token.org, after: next.token.org, current: conn.principal === next }),
+    );
+    const socket = await server.connect(await server.token({ name: 'Kim', sub: 'kim' }));
+    await call(socket, 'system:auth', { token: await server.token({ name: 'Kim', sub: 'kim', org: 'globex' }) });
+    expect(seen).toEqual([{ conn: expect.any(String), before: 'default', after: 'globex', current: true }]);
+    expect(await call(socket, 'system:whoami', {})).toMatchObject({ org: 'globex' });
+    // refused refreshes change nothing and emit nothing
+    await request(socket, 'system:auth', { token: await server.token({ name: 'Lee', sub: 'lee' }) });
+    expect(seen).toHaveLength(1);
+    expect(server.app.gateway.connectionsOf('globex', 'kim')).toBe(1);
+    expect(server.app.gateway.connectionsOf('default', 'kim')).toBe(0);
+  });
 });

@@ -6,6 +6,7 @@ import {
   type ErrorBody,
   type InterServerEvents,
   MoimError,
+  ownValue,
   type RequestData,
   type RequestName,
   type ResponseData,
@@ -17,23 +18,26 @@ import {
 } from '@moim/protocol';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
-import { Principal } from '../auth/Principal.ts';
+import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { describeZodError } from '../http/HttpRouter.ts';
 import type { Metrics } from '../http/Metrics.ts';
 import { TokenBucket } from '../lib/RateLimiter.ts';
-
 import type { Logger } from '../logger.ts';
+import { PersonLimits } from './PersonLimits.ts';
 
 export type MoimServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type MoimSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** What a request handler knows about its caller. `principal` is re-read on every request (tokens can be refreshed). */
+/**
+ * What a request handler knows about its caller. `principal` is re-read on every request: a token
+ * refresh replaces it (only through `Gateway.reauthenticate`, which emits `reauth`).
+ */
 export interface Connection {
   readonly id: string;
   readonly deviceId: string;
   readonly socket: MoimSocket;
-  principal: Principal;
+  readonly principal: Principal;
   readonly log: Logger;
 }
 
@@ -49,6 +53,14 @@ export interface GatewayEvents {
   disconnect: (conn: Connection, reason: string) => void;
   /** Any accepted request (presence counts it as activity). */
   activity: (conn: Connection, event: RequestName) => void;
+  /**
+   * The connection's principal changed (`system:auth` with a fresh token for the same `sub`; its
+   * org, grants, role, teams and site may differ). Emitted after `conn.principal === next` and
+   * before the request is acknowledged. Each service drops, synchronously, every subscription of
+   * `conn` that `next` no longer allows (an org change drops everything of `previous.token.org`);
+   * a listener that needs I/O starts it itself and logs its own failures.
+   */
+  reauth: (conn: Connection, previous: Principal, next: Principal) => void;
 }
 
 export interface GatewayOptions {
@@ -59,23 +71,60 @@ export interface GatewayOptions {
   maxHttpBufferSize: number;
   rateLimitPerSec: number;
   rateLimitBurst: number;
+  /**
+   * Requests per second shared by all connections of one person (on top of the per-connection
+   * bucket). 0: twice the per-connection rate. @default 0
+   */
+  personRateLimitPerSec: number;
+  /** Burst of the per-person bucket. 0: twice the per-connection burst. @default 0 */
+  personRateLimitBurst: number;
+  /** Simultaneous connections of one person; more are refused at the handshake (TOO_MANY_CONNECTIONS). */
+  maxConnectionsPerPerson: number;
   /** A silent connection is dropped after about this long (socket.io ping interval + timeout). */
   heartbeatTimeoutMs: number;
 }
 
-/** Room every socket of a person joins, for pushes addressed to a person. */
-export const personRoom = (sub: string): string => `person:${sub}`;
+/**
+ * Join or leave socket.io rooms without waiting: the in-memory adapter does it at once (so the
+ * caller can rely on it before answering); an adapter that returns a promise has its failure
+ * logged with the connection's context, never dropped.
+ */
+export function joinNow(conn: Pick<Connection, 'socket' | 'log'>, rooms: string | string[]): void {
+  settleRoomOp(conn, conn.socket.join(rooms), 'join', rooms);
+}
+
+/** See `joinNow`. */
+export function leaveNow(conn: Pick<Connection, 'socket' | 'log'>, room: string): void {
+  settleRoomOp(conn, conn.socket.leave(room), 'leave', room);
+}
+
+function settleRoomOp(
+  conn: Pick<Connection, 'log'>,
+  op: Promise<void> | void,
+  action: string,
+  rooms: string | string[],
+): void {
+  if (op) op.catch((err: unknown) => conn.log.error({ err, rooms }, `could not ${action} a room`));
+}
 
 /**
- * The socket.io edge: authenticates the handshake, validates every inbound payload with its
- * @moim/protocol schema, rate-limits per connection, and calls the registered handler. No
+ * Room every socket of a person joins, for pushes addressed to a person. Scoped by organisation:
+ * the same `sub` in another org is someone else.
+ */
+export const personRoom = (org: string, sub: string): string => `person:${personKey(org, sub)}`;
+
+/**
+ * The socket.io edge: authenticates the handshake, caps connections per person, validates every
+ * inbound payload with its @moim/protocol schema, rate-limits per connection and per person
+ * (across their connections), and calls the registered handler. No
  * business logic lives here. Handler errors become `{ error: { code, message } }` acks; nothing
  * thrown reaches socket.io.
  */
 export class Gateway extends TypedEmitter<GatewayEvents> {
   readonly io: MoimServer;
-  readonly #handlers: HandlerTable = {};
-  readonly #connections = new Map<string, Connection>();
+  readonly #handlers = new Map<RequestName, RequestHandler<RequestName>>();
+  readonly #connections = new Map<string, MutableConnection>();
+  readonly #people: PersonLimits;
   readonly #opts: GatewayOptions;
   readonly #log: Logger;
 
@@ -83,6 +132,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     super();
     this.#opts = opts;
     this.#log = opts.log;
+    this.#people = new PersonLimits({
+      maxConnections: opts.maxConnectionsPerPerson,
+      // unset (0): twice one connection's bucket
+      ratePerSec: opts.personRateLimitPerSec || 2 * opts.rateLimitPerSec,
+      burst: opts.personRateLimitBurst || 2 * opts.rateLimitBurst,
+    });
     this.onListenerError = (event, err) => this.#log.error({ err, event }, 'gateway listener failed');
     const pingInterval = Math.max(500, Math.floor(opts.heartbeatTimeoutMs * 0.6));
     this.io = new Server(opts.httpServer, {
@@ -114,8 +169,9 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
   /** Register handlers; a request name may have one handler. */
   register(table: HandlerTable): void {
     for (const [name, handler] of Object.entries(table)) {
-      if (this.#handlers[name as RequestName]) throw new Error(`handler for ${name} registered twice`);
-      (this.#handlers as Record<string, unknown>)[name] = handler;
+      if (!Object.hasOwn(requestSchemas, name)) throw new Error(`${name} is not a request of @moim/protocol`);
+      if (this.#handlers.has(name as RequestName)) throw new Error(`handler for ${name} registered twice`);
+      this.#handlers.set(name as RequestName, handler as RequestHandler<RequestName>);
     }
   }
 
@@ -127,34 +183,92 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     return this.#connections.values();
   }
 
+  /** Open connections of one person (org + sub). */
+  connectionsOf(org: string, sub: string): number {
+    return this.#people.connectionsOf(personKey(org, sub));
+  }
+
+  /** People with at least one open connection (the per-person map's size). */
+  get connectedPeople(): number {
+    return this.#people.size;
+  }
+
+  /**
+   * Replace the connection's principal with a refreshed one (same `sub`; org, grants, teams may
+   * differ) and emit `reauth` so that every service drops what `next` no longer allows. The
+   * person's connection count, shared rate bucket and person room follow an org change.
+   */
+  reauthenticate(conn: Connection, next: Principal): void {
+    const mutable = this.#connections.get(conn.id);
+    if (!mutable || mutable !== conn) throw new MoimError('UNAVAILABLE', 'this connection is closing');
+    const previous = mutable.principal;
+    if (next.sub !== previous.sub) throw new MoimError('FORBIDDEN', 'a refreshed token must be for the same person');
+    const before = previous.key;
+    const after = next.key;
+    if (before !== after) {
+      if (!this.#people.canConnect(after))
+        throw new MoimError(
+          'TOO_MANY_CONNECTIONS',
+          `at most ${this.#people.maxConnections} connections per person in that organisation`,
+        );
+      this.#people.remove(before, conn.id);
+      this.#people.add(after, conn.id);
+      leaveNow(mutable, personRoom(previous.token.org, previous.sub));
+      joinNow(mutable, personRoom(next.token.org, next.sub));
+    }
+    mutable.principal = next;
+    conn.log.info({ org: next.token.org, orgChanged: before !== after }, 'token refreshed');
+    this.safeEmit('reauth', conn, previous, next);
+  }
+
   #authenticate(socket: MoimSocket): void {
-    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
-    const protocol = auth.protocol;
+    const handshake = socket.handshake.auth as unknown;
+    const auth: Record<string, unknown> =
+      typeof handshake === 'object' && handshake !== null ? (handshake as Record<string, unknown>) : {};
+    const protocol = ownValue(auth, 'protocol');
     if (typeof protocol !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocol)) {
       throw new MoimError(
         'PROTOCOL_MISMATCH',
         `protocol ${String(protocol)} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
       );
     }
-    const token = this.#opts.tokens.verify(auth.token);
-    const deviceId =
-      typeof auth.deviceId === 'string' && /^[\w-]{1,64}$/.test(auth.deviceId) ? auth.deviceId : randomUUID();
+    const token = this.#opts.tokens.verify(ownValue(auth, 'token'));
+    if (!this.#people.canConnect(personKey(token.org, token.sub)))
+      throw new MoimError(
+        'TOO_MANY_CONNECTIONS',
+        `at most ${this.#people.maxConnections} connections per person; close a tab or device first`,
+      );
+    const requested = ownValue(auth, 'deviceId');
+    const deviceId = typeof requested === 'string' && /^[\w-]{1,64}$/.test(requested) ? requested : randomUUID();
     socket.data = { sub: token.sub, connectionId: randomUUID(), deviceId, protocol };
     (socket as unknown as { [PRINCIPAL]: Principal })[PRINCIPAL] = new Principal(token);
   }
 
   #onConnection(socket: MoimSocket): void {
     const principal = (socket as unknown as { [PRINCIPAL]: Principal })[PRINCIPAL];
-    const conn: Connection = {
+    const key = principal.key;
+    if (!this.#people.canConnect(key)) {
+      // two handshakes of the same person passed the check in the same tick
+      this.#opts.metrics.events.inc({ event: 'handshake', outcome: 'TOO_MANY_CONNECTIONS' });
+      socket.emit('system:notice', {
+        code: 'TOO_MANY_CONNECTIONS',
+        message: `at most ${this.#people.maxConnections} connections per person`,
+        at: Date.now(),
+      });
+      socket.disconnect(true);
+      return;
+    }
+    const conn: MutableConnection = {
       id: socket.data.connectionId,
       deviceId: socket.data.deviceId,
       socket,
       principal,
-      log: this.#log.child({ conn: socket.data.connectionId, sub: principal.sub }),
+      log: this.#log.child({ conn: socket.data.connectionId, sub: principal.sub, org: principal.token.org }),
     };
     this.#connections.set(conn.id, conn);
+    this.#people.add(key, conn.id);
     this.#opts.metrics.connections.inc();
-    void socket.join(personRoom(principal.sub));
+    joinNow(conn, personRoom(principal.token.org, principal.sub));
     const bucket = new TokenBucket(this.#opts.rateLimitPerSec, this.#opts.rateLimitBurst);
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
@@ -163,6 +277,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     });
     socket.on('disconnect', (reason) => {
       this.#connections.delete(conn.id);
+      this.#people.remove(conn.principal.key, conn.id);
       this.#opts.metrics.connections.dec();
       this.safeEmit('disconnect', conn, reason);
     });
@@ -188,10 +303,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     };
     const fail = (e: MoimError) => reply({ error: e.toBody() }, e.code);
     if (!bucket.take()) return fail(new MoimError('RATE_LIMITED', 'too many requests on this connection; slow down'));
+    if (!this.#people.take(conn.principal.key))
+      return fail(new MoimError('RATE_LIMITED', 'too many requests from this person across connections; slow down'));
     if (!Object.hasOwn(requestSchemas, event))
       return fail(new MoimError('UNKNOWN_EVENT', `unknown event ${JSON.stringify(event.slice(0, 64))}`));
     const name = event as RequestName;
-    const handler = this.#handlers[name] as RequestHandler<RequestName> | undefined;
+    const handler = this.#handlers.get(name);
     if (!handler) return fail(new MoimError('UNKNOWN_EVENT', `${name} is not served by this server`));
     if (!conn.principal.valid && name !== 'system:auth')
       return fail(new MoimError('TOKEN_EXPIRED', 'token has expired; refresh it with system:auth'));
@@ -220,3 +337,6 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
 }
 
 const PRINCIPAL = Symbol('principal');
+
+/** The gateway's own view of a connection: only it replaces the principal (`reauthenticate`). */
+type MutableConnection = { -readonly [K in keyof Connection]: Connection[K] };

@@ -1,5 +1,5 @@
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
-import type { Connection, HandlerTable } from './Gateway.ts';
+import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
 
 /** A peer's channel on its socket: one-way events, and `media:newConsumer` with an acknowledgement. */
 export function socketChannel(conn: Connection): MediaChannel {
@@ -7,6 +7,7 @@ export function socketChannel(conn: Connection): MediaChannel {
   const emit = socket.emit.bind(socket) as unknown as (event: string, payload: unknown) => boolean;
   return {
     connectionId: conn.id,
+    principal: () => conn.principal,
     emit: (signal) => {
       if (socket.connected) emit(signal.event, signal.payload);
     },
@@ -15,6 +16,20 @@ export function socketChannel(conn: Connection): MediaChannel {
       await socket.timeout(timeoutMs).emitWithAck('media:newConsumer', payload);
     },
   };
+}
+
+/**
+ * Wire video rooms to the gateway: their requests, a closed socket (its peers wait for a resume),
+ * and a refreshed token (`reauth`: leave the rooms the new token no longer allows, before
+ * `system:auth` is answered).
+ */
+export function wireMedia(gateway: Gateway, media: MediaService): void {
+  gateway.register(mediaHandlers(media));
+  gateway.on('disconnect', (conn) => media.connectionClosed(conn.id));
+  gateway.on('reauth', (conn, _previous, next) => {
+    const left = media.reauthorize(conn.id, next);
+    if (left.length > 0) conn.log.info({ rooms: left }, 'media: left rooms the refreshed token does not allow');
+  });
 }
 
 /**

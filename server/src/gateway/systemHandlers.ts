@@ -1,9 +1,14 @@
 import { MoimError } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import type { HandlerTable } from './Gateway.ts';
+import type { Gateway, HandlerTable } from './Gateway.ts';
 
-export function systemHandlers(deps: { tokens: TokenService; nodeId: string }): HandlerTable {
+export function systemHandlers(deps: {
+  tokens: TokenService;
+  nodeId: string;
+  /** Replaces a connection's principal and tells every service (`reauth`). */
+  gateway: Pick<Gateway, 'reauthenticate'>;
+}): HandlerTable {
   return {
     'system:ping': async ({ t }) => ({ t, serverTime: Date.now() }),
     'system:whoami': async (_data, conn) => {
@@ -14,7 +19,8 @@ export function systemHandlers(deps: { tokens: TokenService; nodeId: string }): 
       const verified = deps.tokens.verify(token);
       if (verified.sub !== conn.principal.sub)
         throw new MoimError('FORBIDDEN', 'a refreshed token must be for the same person');
-      conn.principal = new Principal(verified);
+      // every subscription the new token no longer allows is dropped before this answer
+      deps.gateway.reauthenticate(conn, new Principal(verified));
       return { expiresAt: verified.exp };
     },
   };

@@ -37,8 +37,18 @@ export class HttpRouter {
     return this;
   }
 
+  /** Every route as `METHOD /pattern` (tests derive their lists from it). */
+  routes(): Array<{ method: string; pattern: string }> {
+    return this.#routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}` }));
+  }
+
   handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.#dispatch(req, res);
+    this.#dispatch(req, res).catch((err: unknown) => {
+      // last line of defence: a throw outside a handler (the fallback, a write) answers 500, never escapes
+      this.#log.error({ err, path: req.url?.split('?')[0] }, 'http request failed');
+      if (!res.headersSent) sendError(res, err);
+      else res.destroy();
+    });
   };
 
   async #dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -50,6 +60,11 @@ export class HttpRouter {
       return;
     }
     const segments = url.pathname.split('/').filter(Boolean);
+    // a malformed percent-escape (`/%ff`, `/%ZZ`) is a bad request on every path, routed or not
+    if (url.pathname.includes('%') && segments.some((s) => safeDecode(s) === undefined)) {
+      sendError(res, new MoimError('INVALID_PAYLOAD', 'malformed percent-escape in the path'));
+      return;
+    }
     let pathMatched = false;
     for (const route of this.#routes) {
       const params = match(route.parts, segments);
@@ -80,19 +95,26 @@ export class HttpRouter {
 
 function match(parts: string[], segments: string[]): Record<string, string> | undefined {
   if (parts.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = Object.create(null);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     const s = segments[i]!;
     if (p.startsWith(':')) {
-      try {
-        params[p.slice(1)] = decodeURIComponent(s);
-      } catch {
-        return undefined;
-      }
+      const value = safeDecode(s);
+      if (value === undefined) return undefined;
+      params[p.slice(1)] = value;
     } else if (p !== s) return undefined;
   }
   return params;
+}
+
+/** decodeURIComponent, or undefined for a malformed escape (`%ff`, `%ZZ`, an overlong `%c0%ae`). */
+export function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

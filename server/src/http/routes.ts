@@ -1,11 +1,14 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { grantsSchema, MoimError, ROLES, siteSchema } from '@moim/protocol';
 import { z } from 'zod';
 import type { TokenService } from '../auth/TokenService.ts';
+import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/index.ts';
-import { type HttpRouter, readJson, sendJson } from './HttpRouter.ts';
+import { normalizeAddress } from './clientAddress.ts';
+import { type HttpRouter, readJson, safeDecode, sendError, sendJson } from './HttpRouter.ts';
 import type { Metrics } from './Metrics.ts';
 
 export interface CoreRouteDeps {
@@ -17,6 +20,40 @@ export interface CoreRouteDeps {
   maxBodyBytes: number;
   /** Readiness: every dependency (storage, workers, Redis) is usable. */
   ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  /** Who may read `/metrics`. */
+  metricsAccess: MetricsAccess;
+}
+
+/**
+ * `/metrics` tells room names, counts and load to whoever reads it. With a token
+ * (MOIM_METRICS_TOKEN) it requires `Authorization: Bearer <token>` from anyone; without one,
+ * `loopbackOnly` (production) serves only direct connections from this host — not through a
+ * reverse proxy, which would make every outside request look local.
+ */
+export interface MetricsAccess {
+  token?: string | undefined;
+  loopbackOnly: boolean;
+}
+
+function checkMetricsAccess(req: IncomingMessage, access: MetricsAccess): void {
+  if (access.token !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new MoimError('TOKEN_MISSING', 'metrics need Authorization: Bearer <MOIM_METRICS_TOKEN>');
+    // compared as hashes: constant time whatever the lengths
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(m[1]!), digest(access.token)))
+      throw new MoimError('TOKEN_INVALID', 'the metrics token is wrong');
+    return;
+  }
+  if (!access.loopbackOnly) return;
+  const peer = normalizeAddress(req.socket.remoteAddress);
+  const loopback = peer === '::1' || /^127\./.test(peer);
+  const proxied = ['x-forwarded-for', 'forwarded', 'x-real-ip'].some((h) => req.headers[h] !== undefined);
+  if (!loopback || proxied)
+    throw new MoimError(
+      'FORBIDDEN',
+      'metrics are served to this host only; set MOIM_METRICS_TOKEN to scrape them from elsewhere',
+    );
 }
 
 const devTokenRequest = z
@@ -43,7 +80,8 @@ export function addCoreRoutes(d: CoreRouteDeps): void {
     const r = await d.ready();
     return { status: r.ok ? 200 : 503, body: r };
   });
-  d.router.add('GET', '/metrics', async ({ res }) => {
+  d.router.add('GET', '/metrics', async ({ req, res }) => {
+    checkMetricsAccess(req, d.metricsAccess);
     const text = await d.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
     res.end(text);
@@ -93,14 +131,22 @@ const MIME: Record<string, string> = {
 };
 
 /** Serve the built web app; unknown paths get index.html (client-side routes). */
-export function staticFiles(root: string): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+export function staticFiles(
+  root: string,
+  log: Logger,
+): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
   const abs = path.resolve(root);
   const index = path.join(abs, 'index.html');
   if (!existsSync(index)) return undefined;
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let file = path.join(abs, path.normalize(decodeURIComponent(url.pathname)));
-    if (!file.startsWith(abs)) file = index;
+    const decoded = safeDecode(url.pathname);
+    if (decoded === undefined || decoded.includes('\0')) {
+      sendError(res, new MoimError('INVALID_PAYLOAD', 'malformed path'));
+      return;
+    }
+    let file = path.join(abs, path.normalize(decoded));
+    if (file !== abs && !file.startsWith(abs + path.sep)) file = index;
     if (!existsSync(file) || !statSync(file).isFile()) file = index;
     const type = MIME[path.extname(file)] ?? 'application/octet-stream';
     const immutable = file.includes(`${path.sep}assets${path.sep}`);
@@ -109,13 +155,21 @@ export function staticFiles(root: string): ((req: IncomingMessage, res: ServerRe
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
       'content-security-policy':
-        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'",
+      // for browsers older than CSP frame-ancestors: no framing by other sites (clickjacking)
+      'x-frame-options': 'SAMEORIGIN',
     });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    createReadStream(file).pipe(res);
+    createReadStream(file)
+      .on('error', (err) => {
+        // the file went away or cannot be read after the headers went out: end the response
+        log.warn({ err, file }, 'static file read failed');
+        res.destroy();
+      })
+      .pipe(res);
   };
 }
 

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 describe('SqliteRoomStore', () => {
-  test('create, get, close, ban; ids unique; tier immutable', async () => {
+  test('create, get, close, ban; ids unique; tier and org immutable; another org finds nothing', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moim-rooms-'));
     dirs.push(dir);
     const db = SqliteDb.open(path.join(dir, 'db.sqlite'));
@@ -25,6 +25,7 @@ describe('SqliteRoomStore', () => {
     const store = new SqliteRoomStore(db);
     const room = {
       id: 'r1',
+      org: 'acme',
       tier: 'standard' as const,
       name: 'Team',
       ownerSub: 'u1',
@@ -34,15 +35,35 @@ describe('SqliteRoomStore', () => {
     expect(await store.create(room)).toEqual({ ...room, closedAt: null });
     await expect(store.create({ ...room, tier: 'personal' })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(() => db.run("UPDATE media_rooms SET tier = 'immersive' WHERE id = 'r1'")).toThrow(/tier cannot change/);
-    expect((await store.get('r1'))?.tier).toBe('standard');
+    expect(() => db.run("UPDATE media_rooms SET org = 'evil' WHERE id = 'r1'")).toThrow(/org cannot change/);
+    expect((await store.get('acme', 'r1'))?.tier).toBe('standard');
+    expect(await store.get('evil', 'r1')).toBeUndefined();
+    expect(await store.get('default', 'r1')).toBeUndefined();
     expect(await store.isBanned('r1', 'u2')).toBe(false);
     await store.ban('r1', 'u2', 'u1', 5);
     await store.ban('r1', 'u2', 'u1', 6);
     expect(await store.isBanned('r1', 'u2')).toBe(true);
     expect(await store.close('r1', 9)).toBe(true);
     expect(await store.close('r1', 10)).toBe(false);
-    expect((await store.get('r1'))?.closedAt).toBe(9);
-    expect(await store.get('nope')).toBeUndefined();
+    expect((await store.get('acme', 'r1'))?.closedAt).toBe(9);
+    expect(await store.get('acme', 'nope')).toBeUndefined();
+    db.close();
+  });
+});
+
+describe('migration 0301_media_room_org', () => {
+  test('rooms stored before it belong to the default organisation', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moim-rooms-'));
+    dirs.push(dir);
+    const db = SqliteDb.open(path.join(dir, 'db.sqlite'));
+    db.migrate(sqliteMigrations.filter((m) => m.id < '0301'));
+    db.run(
+      "INSERT INTO media_rooms (id, tier, name, owner_sub, doc_name, created_at) VALUES ('old', 'standard', NULL, 'u1', 'n', 1)",
+    );
+    expect(db.migrate(sqliteMigrations)).toContain('0301_media_room_org');
+    const store = new SqliteRoomStore(db);
+    expect(await store.get('default', 'old')).toMatchObject({ id: 'old', org: 'default', ownerSub: 'u1' });
+    expect(await store.get('acme', 'old')).toBeUndefined();
     db.close();
   });
 });

@@ -14,7 +14,7 @@ import {
 import { iceServersFor, MediaRoom, type Peer, type PeerSignal, type TurnOptions, type WorkerPool } from '@moim/sfu';
 import type { RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import { Counter, Gauge } from 'prom-client';
-import type { Principal } from '../auth/Principal.ts';
+import { type Principal, personKey } from '../auth/Principal.ts';
 import type { Metrics } from '../http/Metrics.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditStore, RoomRecord, RoomStore } from '../storage/index.ts';
@@ -22,6 +22,11 @@ import type { AuditStore, RoomRecord, RoomStore } from '../storage/index.ts';
 /** How the service reaches one peer's client (the gateway builds it from the socket). */
 export interface MediaChannel {
   readonly connectionId: string;
+  /**
+   * The connection's principal now (a token refresh replaces it while a join awaits): a join that
+   * finishes after a refresh is checked again with it.
+   */
+  principal(): Principal;
   emit(signal: PeerSignal): void;
   /** Send `media:newConsumer` and resolve once the client acknowledges it. */
   newConsumer(payload: ConsumerInfo & { roomId: string }, timeoutMs: number): Promise<void>;
@@ -53,6 +58,8 @@ interface PeerState {
   roomId: string;
   peer: Peer;
   sub: string;
+  /** `personKey(org, sub)`: a `sub` is only unique inside its organisation. */
+  key: string;
   /** The connection the peer belongs to (the last one, while disconnected). */
   connId: string;
   channel: MediaChannel | undefined;
@@ -65,6 +72,11 @@ type Data<N extends keyof MediaResponses> = RequestData<N>;
  * Video rooms as the gateway sees them: an async service addressed by room id. It keeps the
  * room records (RoomStore), checks the caller's grants on every request, binds peers to
  * connections (with a grace period after a socket drops), and drives the SFU's MediaRooms.
+ *
+ * Every room belongs to one organisation: a room of another org is NOT_FOUND to the caller
+ * whatever their grants name (a grant never crosses orgs), and a token refresh
+ * (`reauthorize`) leaves the rooms the new token no longer allows. Everything keyed by a room,
+ * peer or media id is a `Map`, so ids such as `__proto__` or `constructor` find nothing.
  */
 export class MediaService extends TypedEmitter<MediaServiceEvents> {
   readonly pool: WorkerPool;
@@ -104,8 +116,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   async createRoom(caller: Principal, data: Data<'room:create'>): Promise<RoomRecordInfo> {
     caller.requireCreateRoom(data.tier);
     const id = randomUUID();
+    const org = caller.token.org;
     const record = await this.#opts.rooms.create({
       id,
+      org,
       tier: data.tier,
       name: data.name ?? null,
       ownerSub: caller.sub,
@@ -116,15 +130,15 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       actor: caller.sub,
       action: 'room.create',
       target: id,
-      detail: { tier: data.tier },
+      detail: { tier: data.tier, org },
     });
-    this.#log.info({ room: id, tier: data.tier, owner: caller.sub }, 'room created');
+    this.#log.info({ room: id, org, tier: data.tier, owner: caller.sub }, 'room created');
     return recordInfo(record);
   }
 
   async roomInfo(caller: Principal, { roomId }: Data<'room:info'>): Promise<MediaResponses['room:info']> {
     caller.requireRoom(roomId, 'join');
-    const record = await this.#record(roomId);
+    const record = await this.#record(caller, roomId);
     const live = this.#live.get(roomId);
     return { ...recordInfo(record), peers: live ? live.peers().map((p) => p.info()) : [] };
   }
@@ -136,7 +150,9 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     this.#joining.add(key);
     const held = holdUntilAnswered(channel);
     try {
-      return await this.#join(caller, held.channel, data);
+      const joined = await this.#join(caller, held.channel, data);
+      this.#recheckJoin(caller, channel, joined.peerId);
+      return joined;
     } finally {
       this.#joining.delete(key);
       held.release();
@@ -146,7 +162,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   async #join(caller: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
     const { roomId } = data;
     caller.requireRoom(roomId, 'join');
-    const record = await this.#record(roomId);
+    const record = await this.#record(caller, roomId);
     if (record.closedAt !== null) throw new MoimError('ROOM_CLOSED', 'this room was closed');
     if (await this.#opts.rooms.isBanned(roomId, caller.sub))
       throw new MoimError('PEER_REMOVED', 'you were removed from this room');
@@ -158,7 +174,15 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
     const room = await this.#liveRoom(record);
     const peer = room.addPeer({ sub: caller.sub, displayName: data.displayName ?? caller.name });
-    const state: PeerState = { roomId, peer, sub: caller.sub, connId: channel.connectionId, channel, grace: undefined };
+    const state: PeerState = {
+      roomId,
+      peer,
+      sub: caller.sub,
+      key: caller.key,
+      connId: channel.connectionId,
+      channel,
+      grace: undefined,
+    };
     this.#peers.set(peer.id, state);
     this.#bind(channel.connectionId, roomId, peer.id);
     peer.on('signal', (signal) => state.channel?.emit(signal));
@@ -170,7 +194,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   async leave(caller: Principal, connId: string, { roomId }: Data<'room:leave'>): Promise<{ left: boolean }> {
     const peerId = this.#byConn.get(connId)?.get(roomId);
     const state = peerId ? this.#peers.get(peerId) : undefined;
-    if (!state || state.sub !== caller.sub) return { left: false };
+    if (!state || state.key !== caller.key) return { left: false };
     this.#live.get(roomId)?.removePeer(state.peer.id, 'left');
     this.#drop(state);
     return { left: true };
@@ -180,6 +204,44 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     const { room, peer } = this.#ctx(caller, connId, data.roomId, []);
     room.setHandRaised(peer, data.raised);
     return { raised: data.raised };
+  }
+
+  /**
+   * The connection's token was refreshed (`system:auth`, the gateway's `reauth`): leave at once
+   * every room `next` no longer allows (another organisation, or no `join` grant for the room).
+   * The peer closes; its client gets `room:removed`, the others `room:peerLeft`. In a room it
+   * may stay in, a peer that lost `publish` has its producers closed (`media:producerClosed`,
+   * `revoked`) and one that lost `subscribe` its consumers (`media:consumerClosed`). Synchronous,
+   * so it is done before the refresh is answered. Returns the ids of the rooms left.
+   */
+  reauthorize(connId: string, next: Principal): string[] {
+    const rooms = this.#byConn.get(connId);
+    if (!rooms) return [];
+    const left: string[] = [];
+    for (const peerId of [...rooms.values()]) {
+      const state = this.#peers.get(peerId);
+      if (!state) continue;
+      if (!this.#allows(next, state)) {
+        this.#revoke(state, 'removed');
+        left.push(state.roomId);
+        continue;
+      }
+      const room = this.#live.get(state.roomId);
+      if (!room || room.closed) continue;
+      const { peer, roomId } = state;
+      if (!next.hasRoom(roomId, 'publish') && peer.producers.size > 0) {
+        const producers = room.stopPublishing(peer);
+        this.#log.info({ room: roomId, peer: peer.id, producers }, 'publish withdrawn by a token refresh');
+      }
+      if (!next.hasRoom(roomId, 'subscribe') && (peer.consumers.size > 0 || peer.rtpCapabilities)) {
+        const consumers = room.stopSubscribing(peer);
+        this.#log.info(
+          { room: roomId, peer: peer.id, consumers: consumers.length },
+          'subscribe withdrawn by a token refresh',
+        );
+      }
+    }
+    return left;
   }
 
   /** The socket of `connId` is gone: keep its peers for the grace period. */
@@ -321,7 +383,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   async removePeer(caller: Principal, d: Data<'room:removePeer'>) {
     const room = await this.#moderated(caller, d.roomId);
     const peer = room.peer(d.peerId);
-    if (peer.sub === caller.sub) throw new MoimError('INVALID_PAYLOAD', 'use room:leave to leave');
+    if (this.#peers.get(peer.id)?.key === caller.key) throw new MoimError('INVALID_PAYLOAD', 'use room:leave to leave');
     await this.#opts.rooms.ban(d.roomId, peer.sub, caller.sub, Date.now());
     room.removePeer(peer.id, 'removed', d.reason);
     await this.#audit(caller, 'room.remove-peer', d.roomId, { sub: peer.sub, reason: d.reason ?? null });
@@ -330,7 +392,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
   async closeRoom(caller: Principal, { roomId }: Data<'room:close'>) {
     caller.requireRoom(roomId, 'join');
-    const record = await this.#record(roomId);
+    const record = await this.#record(caller, roomId);
     this.#requireModerator(caller, record);
     const closed = await this.#opts.rooms.close(roomId, Date.now());
     this.#live.get(roomId)?.close('ROOM_CLOSED');
@@ -355,10 +417,44 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     if (this.#closed) throw new MoimError('UNAVAILABLE', 'the media service is shutting down');
   }
 
-  async #record(roomId: string): Promise<RoomRecord> {
-    const record = await this.#opts.rooms.get(roomId);
+  /** The caller's organisation's room `roomId`; another org's room is NOT_FOUND, as if it did not exist. */
+  async #record(caller: Principal, roomId: string): Promise<RoomRecord> {
+    const record = await this.#opts.rooms.get(caller.token.org, roomId);
     if (!record) throw new MoimError('NOT_FOUND', 'no such room');
     return record;
+  }
+
+  /** Whether `principal` may stay in the peer's room: the same person of the same org, still granted `join`. */
+  #allows(principal: Principal, state: PeerState): boolean {
+    return principal.key === state.key && principal.hasRoom(state.roomId, 'join');
+  }
+
+  /**
+   * A join that awaited while its connection's token was refreshed: if the refreshed token does
+   * not allow the room, the new peer leaves again and the join is refused (the refresh's own
+   * check ran before the peer existed).
+   */
+  #recheckJoin(caller: Principal, channel: MediaChannel, peerId: string): void {
+    const now = channel.principal();
+    if (now === caller) return;
+    const state = this.#peers.get(peerId);
+    if (!state || state.connId !== channel.connectionId || this.#allows(now, state)) return;
+    this.#revoke(state, 'left');
+    throw new MoimError('FORBIDDEN', 'the refreshed token does not allow this room');
+  }
+
+  /**
+   * Close a peer whose connection may no longer be in its room. `removed`: its client is told
+   * (`room:removed`) and the others see `room:peerLeft` with `removed`; no ban is recorded.
+   */
+  #revoke(state: PeerState, reason: 'removed' | 'left'): void {
+    const room = this.#live.get(state.roomId);
+    if (room && !room.closed) room.removePeer(state.peer.id, reason, REVOKED_MESSAGE);
+    this.#drop(state);
+    this.#log.info(
+      { room: state.roomId, peer: state.peer.id, conn: state.connId },
+      'peer left: token no longer allows the room',
+    );
   }
 
   /** Check grants (every request) and find the caller's peer in the room. */
@@ -368,7 +464,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     const peerId = this.#byConn.get(connId)?.get(roomId);
     const state = peerId ? this.#peers.get(peerId) : undefined;
     const room = this.#live.get(roomId);
-    if (!state || !room || room.closed || state.sub !== caller.sub)
+    if (!state || !room || room.closed || state.key !== caller.key)
       throw new MoimError('NOT_IN_ROOM', 'join the room first');
     return { room, peer: state.peer };
   }
@@ -378,13 +474,14 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   }
 
   #requireModerator(caller: Principal, record: RoomRecord): void {
-    if (!caller.hasRoom(record.id, 'moderate') && record.ownerSub !== caller.sub)
+    // #record found the room in the caller's org, so the owner's sub names one person there
+    if (!caller.hasRoom(record.id, 'moderate') && personKey(record.org, record.ownerSub) !== caller.key)
       throw new MoimError('FORBIDDEN', 'moderating this room needs the moderate grant');
   }
 
   async #moderated(caller: Principal, roomId: string): Promise<MediaRoom> {
     caller.requireRoom(roomId, 'join');
-    const record = await this.#record(roomId);
+    const record = await this.#record(caller, roomId);
     this.#requireModerator(caller, record);
     const room = this.#live.get(roomId);
     if (!room || room.closed) throw new MoimError('NOT_FOUND', 'nobody is in this room');
@@ -392,7 +489,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   }
 
   async #audit(caller: Principal, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
-    await this.#opts.audit.append({ actor: caller.sub, action, target, detail }).catch((err: unknown) => {
+    const entry = { actor: caller.sub, action, target, detail: { ...detail, org: caller.token.org } };
+    await this.#opts.audit.append(entry).catch((err: unknown) => {
       this.#log.error({ err, action }, 'audit append failed');
     });
   }
@@ -415,7 +513,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   ): { room: MediaRoom; state: PeerState } | undefined {
     const state = this.#peers.get(peerId);
     const room = this.#live.get(roomId);
-    if (!state || !room || room.closed || state.roomId !== roomId || state.sub !== caller.sub) return undefined;
+    if (!state || !room || room.closed || state.roomId !== roomId || state.key !== caller.key) return undefined;
     if (state.grace) clearTimeout(state.grace);
     state.grace = undefined;
     const oldConn = state.connId;
@@ -470,7 +568,9 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
         return room;
       });
       this.#opening.set(record.id, opening);
-      void opening.finally(() => this.#opening.delete(record.id)).catch(() => {});
+      // a failure reaches every awaiting joiner (and is logged below); this only forgets the attempt
+      const forget = () => this.#opening.delete(record.id);
+      opening.then(forget, forget);
     }
     try {
       return await opening;
@@ -593,6 +693,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   }
 }
 
+const REVOKED_MESSAGE = 'your access to this room was withdrawn';
+
 function recordInfo(r: RoomRecord): RoomRecordInfo {
   return { roomId: r.id, tier: r.tier, name: r.name, ownerSub: r.ownerSub, docName: r.docName, createdAt: r.createdAt };
 }
@@ -612,6 +714,7 @@ function holdUntilAnswered(channel: MediaChannel): { channel: MediaChannel; rele
   return {
     channel: {
       connectionId: channel.connectionId,
+      principal: () => channel.principal(),
       emit: (signal) => {
         if (held) held.push(signal);
         else channel.emit(signal);

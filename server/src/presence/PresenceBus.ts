@@ -28,4 +28,8 @@ export const presenceRooms = {
   site: (org: string, site: string): string => `presence:${JSON.stringify([org, 'site', site])}`,
   team: (org: string, team: string): string => `presence:${JSON.stringify([org, 'team', team])}`,
   person: (org: string, sub: string): string => `presence:${JSON.stringify([org, 'person', sub])}`,
+  /** True for any presence subscription room. */
+  isRoom: (room: string): boolean => room.startsWith('presence:'),
+  /** True for a subscription room of this organisation (the JSON array starts with the org). */
+  inOrg: (room: string, org: string): boolean => room.startsWith(`presence:[${JSON.stringify(org)},`),
 };

@@ -1,5 +1,6 @@
 import type { PersonPresence } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { personRoom } from '../gateway/Gateway.ts';
 import { createLogger } from '../logger.ts';
 import { chatMigrations } from '../storage/sqlite/migrations/chat.ts';
 import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';
@@ -45,9 +46,9 @@ describe('PresenceService', () => {
     await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
     expect(bus.last('alice')?.state).toBe('online');
     presence.activity('c1', true);
-    expect(presence.snapshot('alice')?.state).toBe('online');
+    expect(presence.snapshot('acme', 'alice')?.state).toBe('online');
     presence.activity('c2', true);
-    expect(presence.snapshot('alice')?.state).toBe('away');
+    expect(presence.snapshot('acme', 'alice')?.state).toBe('away');
     expect(bus.last('alice')?.state).toBe('away');
     presence.activity('c2');
     expect(bus.last('alice')?.state).toBe('online');
@@ -60,9 +61,9 @@ describe('PresenceService', () => {
     await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
     expect(presence.setMeeting('alice', 'c1', 'room-1')).toBe(true);
     expect(bus.last('alice')?.state).toBe('in-meeting');
-    presence.set('alice', { busy: true });
+    presence.set('acme', 'alice', { busy: true });
     expect(bus.last('alice')?.state).toBe('busy');
-    presence.set('alice', { busy: false });
+    presence.set('acme', 'alice', { busy: false });
     expect(bus.last('alice')?.state).toBe('in-meeting');
     // another person's sub or an unknown connection changes nothing
     expect(presence.setMeeting('bob', 'c1', null)).toBe(false);
@@ -90,12 +91,12 @@ describe('PresenceService', () => {
   it('publishes to the person, site, team and watcher rooms, and to the old site on a move', async () => {
     const { presence, bus } = setup();
     await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
-    presence.set('alice', { site: 'home' });
+    presence.set('acme', 'alice', { site: 'home' });
     const last = bus.sent.at(-1);
     expect(last?.presence.site).toBe('home');
     expect(last?.rooms).toEqual(
       expect.arrayContaining([
-        'person:alice',
+        personRoom('acme', 'alice'),
         presenceRooms.person('acme', 'alice'),
         presenceRooms.site('acme', 'home'),
         presenceRooms.site('acme', 'hq'),
@@ -110,14 +111,14 @@ describe('PresenceService', () => {
     await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
     const before = bus.sent.length;
     for (let i = 0; i < 10; i++) presence.activity('c1');
-    presence.set('alice', { busy: false });
+    presence.set('acme', 'alice', { busy: false });
     expect(bus.sent.length).toBe(before);
   });
 
   it('remembers lastSeen, status and do-not-disturb after the last device leaves and across restarts', async () => {
     const { presence, store, bus } = setup();
     await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
-    presence.set('alice', { status: 'at the dentist', busy: true });
+    presence.set('acme', 'alice', { status: 'at the dentist', busy: true });
     presence.disconnect('c1');
     expect(bus.last('alice')?.state).toBe('offline');
     await presence.close();
@@ -130,7 +131,7 @@ describe('PresenceService', () => {
     expect(other).toMatchObject({ name: null, lastSeen: null });
     // the status and do-not-disturb come back on reconnect
     await again.connect({ ...alice, connectionId: 'c9', deviceId: 'laptop' });
-    expect(again.snapshot('alice')).toMatchObject({ state: 'busy', status: 'at the dentist' });
+    expect(again.snapshot('acme', 'alice')).toMatchObject({ state: 'busy', status: 'at the dentist' });
     await again.close();
   });
 

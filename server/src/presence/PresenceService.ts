@@ -1,4 +1,5 @@
 import type { PersonPresence, PresenceState } from '@moim/protocol';
+import { personKey } from '../auth/Principal.ts';
 import { personRoom } from '../gateway/Gateway.ts';
 import type { Logger } from '../logger.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
@@ -73,6 +74,7 @@ export class PresenceService {
   readonly #opts: PresenceServiceOptions;
   readonly #log: Logger;
   readonly #now: () => number;
+  /** By `personKey(org, sub)`: the same sub in another organisation is another person. */
   readonly #people = new Map<string, Person>();
   readonly #byConnection = new Map<string, Person>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -88,7 +90,8 @@ export class PresenceService {
   async connect(id: DeviceIdentity): Promise<void> {
     if (this.#closed) return;
     const now = this.#now();
-    let person = this.#people.get(id.sub);
+    const key = personKey(id.org, id.sub);
+    let person = this.#people.get(key);
     const first = !person;
     if (!person) {
       person = {
@@ -106,7 +109,7 @@ export class PresenceService {
         published: undefined,
         publishedSite: undefined,
       };
-      this.#people.set(id.sub, person);
+      this.#people.set(key, person);
     } else {
       // the newest token is the freshest word on name and teams
       person.name = id.name;
@@ -140,7 +143,7 @@ export class PresenceService {
           this.#log.warn({ err, sub: p.sub }, 'presence: could not read the stored record');
         }
         p.ready = true;
-        if (this.#people.get(p.sub) !== p) return; // gone again meanwhile
+        if (this.#people.get(key) !== p) return; // gone again meanwhile
         this.#publishIfChanged(p);
         await this.#save(p, now);
       })(),
@@ -159,7 +162,7 @@ export class PresenceService {
       this.#publishIfChanged(person);
       return;
     }
-    this.#people.delete(person.sub);
+    this.#people.delete(personKey(person.org, person.sub));
     const lastSeen = this.#now();
     if (person.ready) this.#publish(person, this.#view(person, lastSeen));
     void this.#track(this.#save(person, lastSeen));
@@ -188,9 +191,34 @@ export class PresenceService {
     return this.#state(person);
   }
 
+  /**
+   * The connection's token was refreshed. Another organisation: the device leaves the old org's
+   * person (who may go offline) and joins the new one. Same organisation: name and teams follow
+   * the newest token.
+   */
+  async reidentify(id: DeviceIdentity): Promise<void> {
+    const person = this.#byConnection.get(id.connectionId);
+    if (!person) return;
+    if (person.org !== id.org || person.sub !== id.sub) {
+      this.disconnect(id.connectionId);
+      await this.connect(id);
+      return;
+    }
+    const teamsChanged = person.teams.join('\n') !== id.teams.join('\n');
+    if (!teamsChanged && person.name === id.name) return;
+    person.name = id.name;
+    person.teams = [...id.teams];
+    // subscribers of a team the person just joined learn about them now
+    if (person.ready) this.#publish(person, this.#view(person));
+  }
+
   /** Change what the person controls. Returns their presence afterwards. */
-  set(sub: string, change: { busy?: boolean; status?: string | null; site?: string }): PersonPresence | undefined {
-    const person = this.#people.get(sub);
+  set(
+    org: string,
+    sub: string,
+    change: { busy?: boolean; status?: string | null; site?: string },
+  ): PersonPresence | undefined {
+    const person = this.#people.get(personKey(org, sub));
     if (!person) return undefined;
     if (change.busy !== undefined) {
       person.busy = change.busy;
@@ -225,8 +253,8 @@ export class PresenceService {
   }
 
   /** The person's presence if connected to this node. */
-  snapshot(sub: string): PersonPresence | undefined {
-    const person = this.#people.get(sub);
+  snapshot(org: string, sub: string): PersonPresence | undefined {
+    const person = this.#people.get(personKey(org, sub));
     return person ? this.#view(person) : undefined;
   }
 
@@ -251,8 +279,8 @@ export class PresenceService {
     const live = new Map<string, PersonPresence>();
     const missing: string[] = [];
     for (const sub of unique) {
-      const person = this.#people.get(sub);
-      if (person && person.org === org) live.set(sub, this.#view(person));
+      const person = this.#people.get(personKey(org, sub));
+      if (person) live.set(sub, this.#view(person));
       else missing.push(sub);
     }
     const stored = new Map((await this.#opts.store.get(org, missing)).map((r) => [r.sub, r]));
@@ -359,7 +387,7 @@ export class PresenceService {
   #publish(person: Person, view: PersonPresence): void {
     person.published = `${view.state}|${view.site}|${view.busy}|${view.status ?? ''}`;
     const rooms = [
-      personRoom(person.sub),
+      personRoom(person.org, person.sub),
       presenceRooms.person(person.org, person.sub),
       presenceRooms.site(person.org, person.site),
       ...person.teams.map((t) => presenceRooms.team(person.org, t)),

@@ -73,7 +73,13 @@ export interface MyChannelRow {
 
 /** Why a store call refused; the service maps it to a MoimError code. */
 export class ChatStoreError extends Error {
-  readonly reason: 'channel-not-found' | 'message-not-found' | 'channel-full' | 'thread-root-invalid' | 'exists';
+  readonly reason:
+    | 'channel-not-found'
+    | 'message-not-found'
+    | 'channel-full'
+    | 'thread-root-invalid'
+    | 'exists'
+    | 'quota-exceeded';
   constructor(reason: ChatStoreError['reason'], message: string) {
     super(message);
     this.name = 'ChatStoreError';
@@ -133,7 +139,14 @@ export interface ChatStore {
     limit: number,
   ): Promise<Array<{ sub: string; lastRead: number }>>;
 
-  putAttachment(a: StoredAttachment): Promise<void>;
+  /**
+   * Record an uploaded attachment. With `quotaBytes`, refuses (`quota-exceeded`, nothing stored)
+   * when the uploader's attachments would then exceed it: the sum and the insert are one
+   * transaction, so uploads finishing at the same time cannot together pass the quota.
+   */
+  putAttachment(a: StoredAttachment, opts?: { quotaBytes?: number | undefined }): Promise<void>;
+  /** Bytes of every attachment the person uploaded (what the quota counts). */
+  attachmentBytes(uploader: string): Promise<number>;
   getAttachment(id: string): Promise<StoredAttachment | undefined>;
 
   /** Commit whatever is queued (group commit) and stop accepting writes. */

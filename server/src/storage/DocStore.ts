@@ -1,8 +1,17 @@
 import type { DocPolicy, DocVersionInfo } from '@moim/protocol';
 
-/** A document's record (its content lives in its compacted state plus appended updates). */
-export interface DocRecord {
+/**
+ * Where a document lives. Every organisation has its own namespace of documents: `acme/notes` and
+ * `evil/notes` are two documents, and nothing of one is reachable through the other.
+ */
+export interface DocRef {
+  /** The `org` claim of the tokens that may reach it ('default' for tokens that name none). */
+  org: string;
   name: string;
+}
+
+/** A document's record (its content lives in its compacted state plus appended updates). */
+export interface DocRecord extends DocRef {
   owner: string;
   createdAt: number;
   updatedAt: number;
@@ -28,7 +37,7 @@ export interface DocContentRows {
 export type StoredDocVersion = DocVersionInfo;
 
 export interface DocVersionInput {
-  docName: string;
+  doc: DocRef;
   label: string;
   auto: boolean;
   createdBy: string;
@@ -40,35 +49,37 @@ export interface DocVersionInput {
  * Storage of shared documents: records, an append-only log of updates per document, a compacted
  * state, and named versions. Async and free of SQL dialect so PostgreSQL can implement it too.
  * "Stored" means committed durably (SQLite WAL with synchronous=FULL) when the promise resolves.
+ * Every operation names its document by `DocRef` (organisation and name): a query never reaches
+ * another organisation's rows.
  */
 export interface DocStore {
-  get(name: string): Promise<DocRecord | undefined>;
+  get(ref: DocRef): Promise<DocRecord | undefined>;
   /** Insert the record if it does not exist. `created` says whether this call created it. */
-  create(input: { name: string; owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }>;
-  setPolicy(name: string, policy: DocPolicy): Promise<DocRecord | undefined>;
-  /** Records by name, ascending, after `after` (exclusive). */
-  list(query: { after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]>;
+  create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }>;
+  setPolicy(ref: DocRef, policy: DocPolicy): Promise<DocRecord | undefined>;
+  /** Records of one organisation by name, ascending, after `after` (exclusive). */
+  list(query: { org: string; after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]>;
   /** Delete the record, its updates, its state and its versions. False when it did not exist. */
-  delete(name: string): Promise<boolean>;
+  delete(ref: DocRef): Promise<boolean>;
 
   /** The compacted state and every update appended since, in id order. */
-  loadContent(name: string): Promise<DocContentRows>;
+  loadContent(ref: DocRef): Promise<DocContentRows>;
   /**
    * Append updates of one or several documents in one transaction (group commit), in the order
    * given, and bump each document's `updatedAt`. Resolves when durably committed; returns the ids.
    */
-  appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]>;
+  appendUpdates(entries: readonly (DocRef & { update: Uint8Array })[]): Promise<number[]>;
   /**
    * Replace the state with `state` (which merges the previous state and every update with
    * id ≤ `upToId`) and delete exactly those updates, in one transaction — only if the state is
    * still at `expectSeq`. False when another compaction won (nothing changed).
    */
-  commitCompaction(name: string, input: { expectSeq: number; upToId: number; state: Uint8Array }): Promise<boolean>;
+  commitCompaction(ref: DocRef, input: { expectSeq: number; upToId: number; state: Uint8Array }): Promise<boolean>;
 
   saveVersion(input: DocVersionInput): Promise<StoredDocVersion>;
   /** Newest first. */
-  listVersions(name: string, query: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]>;
-  getVersion(name: string, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined>;
+  listVersions(ref: DocRef, query: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]>;
+  getVersion(ref: DocRef, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined>;
   /** Release what the store holds besides the shared connection (e.g. a writer thread). */
   close(): Promise<void>;
 }

@@ -3,48 +3,83 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MoimError } from '@moim/protocol';
+import type { Logger } from '../logger.ts';
 import type { BlobStore, StoredBlob } from './BlobStore.ts';
+import type { DataDirHealth } from './DataDirHealth.ts';
+import { storageError } from './storageErrors.ts';
 
 const KEY_RE = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
 
+export interface FsBlobStoreOptions {
+  /** Free-space floor and reservations of the data disk; without it only a full disk refuses. */
+  space?: DataDirHealth | undefined;
+  log?: Logger | undefined;
+}
+
 /**
  * Blobs as files: `<root>/<2 hex>/<uuid>`. A blob is written to `<root>/tmp`, fsynced, then
- * renamed into place, so a crash never leaves a half-written blob under a key.
+ * renamed into place, so a crash never leaves a half-written blob under a key. Before writing, the
+ * blob's size (declared, else its limit) is reserved against the data disk's free-space floor;
+ * a full disk (floor or ENOSPC) refuses with STORAGE_FULL and keeps nothing of the new blob.
  */
 export class FsBlobStore implements BlobStore {
   readonly #root: string;
-  constructor(root: string) {
+  readonly #space: DataDirHealth | undefined;
+  readonly #log: Logger | undefined;
+
+  constructor(root: string, opts: FsBlobStoreOptions = {}) {
     this.#root = path.resolve(root);
+    this.#space = opts.space;
+    this.#log = opts.log;
   }
 
-  async put(source: AsyncIterable<Uint8Array>, opts: { maxBytes: number }): Promise<StoredBlob> {
+  async put(
+    source: AsyncIterable<Uint8Array>,
+    opts: { maxBytes: number; expectedBytes?: number | undefined },
+  ): Promise<StoredBlob> {
+    const release = await this.#space?.reserve(Math.min(opts.expectedBytes ?? opts.maxBytes, opts.maxBytes));
+    try {
+      return await this.#write(source, opts.maxBytes);
+    } catch (err) {
+      throw storageError(err);
+    } finally {
+      release?.();
+    }
+  }
+
+  async #write(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBlob> {
     const id = randomUUID();
     const key = `${id.slice(0, 2)}/${id}`;
     const tmpDir = path.join(this.#root, 'tmp');
-    await mkdir(tmpDir, { recursive: true });
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = path.join(tmpDir, id);
     const hash = createHash('sha256');
     let size = 0;
     const fh = await open(tmp, 'wx', 0o600);
+    let closed = false;
     let done = false;
     try {
       for await (const chunk of source) {
         size += chunk.byteLength;
-        if (size > opts.maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `attachment exceeds ${opts.maxBytes} bytes`);
+        if (size > maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `attachment exceeds ${maxBytes} bytes`);
         hash.update(chunk);
         let off = 0;
         while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
       }
       await fh.sync();
+      closed = true;
       await fh.close();
       const dest = this.#file(key);
-      await mkdir(path.dirname(dest), { recursive: true });
+      await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
       await rename(tmp, dest);
       done = true;
       return { key, size, sha256: hash.digest('hex') };
     } finally {
       if (!done) {
-        await fh.close().catch(() => {});
+        if (!closed) {
+          // the write already failed; a failing close adds nothing for the caller, but is logged
+          await fh.close().catch((err: unknown) => this.#log?.warn({ err, file: tmp }, 'closing a failed blob failed'));
+        }
         await rm(tmp, { force: true });
       }
     }
@@ -56,8 +91,9 @@ export class FsBlobStore implements BlobStore {
     try {
       const s = await stat(file);
       return { stream: createReadStream(file), size: s.size };
-    } catch {
-      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
   }
 

@@ -1,8 +1,13 @@
 import type { Tier } from '@moim/protocol';
 
-/** A video room's stored record. The tier never changes once created. */
+/** A video room's stored record. The tier and the organisation never change once created. */
 export interface RoomRecord {
   id: string;
+  /**
+   * The organisation the room belongs to (its creator's token `org`; rooms made before orgs were
+   * stored belong to `default`). Nobody of another org finds it, whatever their grants say.
+   */
+  org: string;
   tier: Tier;
   name: string | null;
   ownerSub: string;
@@ -17,7 +22,8 @@ export interface RoomRecord {
 export interface RoomStore {
   /** Store a new room; CONFLICT when the id exists. */
   create(room: Omit<RoomRecord, 'closedAt'>): Promise<RoomRecord>;
-  get(id: string): Promise<RoomRecord | undefined>;
+  /** The room `id` of organisation `org`; undefined when it does not exist or is another org's. */
+  get(org: string, id: string): Promise<RoomRecord | undefined>;
   /** Mark a room closed; false when it was already closed or does not exist. */
   close(id: string, at: number): Promise<boolean>;
   /** Remember that `sub` was removed from the room and may not join it again. */

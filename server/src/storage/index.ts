@@ -1,7 +1,11 @@
 import path from 'node:path';
+import type { Logger } from '../logger.ts';
 import type { AuditStore } from './AuditStore.ts';
 import type { BlobStore } from './BlobStore.ts';
 import type { ChatStore } from './ChatStore.ts';
+import { prepareDataDir } from './DataDir.ts';
+import { DataDirHealth, type StorageChecks } from './DataDirHealth.ts';
+import { DataDirLock } from './DataDirLock.ts';
 import type { DocStore } from './DocStore.ts';
 import { FsBlobStore } from './FsBlobStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
@@ -17,6 +21,8 @@ import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { ChatStore } from './ChatStore.ts';
+export { DataDirError } from './DataDir.ts';
+export type { StorageChecks } from './DataDirHealth.ts';
 export type {
   DocContentRows,
   DocRecord,
@@ -38,7 +44,9 @@ export interface Stores {
   readonly docs: DocStore;
   readonly presence: PresenceStore;
   readonly rooms: RoomStore;
-  /** Flush and close every store. */
+  /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
+  checks(): Promise<StorageChecks>;
+  /** Flush and close every store, then release the data folder. */
   close(): Promise<void>;
 }
 
@@ -47,28 +55,52 @@ export interface StorageOptions {
   databaseUrl?: string | undefined;
   /** Chat group-commit pacing under load (MOIM_CHAT_COMMIT_INTERVAL_MS). */
   chatCommitIntervalMs?: number | undefined;
+  /** Free-space floor of the data disk (MOIM_DATA_MIN_FREE_BYTES). @default 0 */
+  minFreeBytes?: number | undefined;
+  log?: Logger | undefined;
 }
 
+/**
+ * Open every store on the data folder. The folder is checked first (exists or can be created,
+ * takes a write: DataDirError naming it and the reason otherwise) and locked for this process
+ * (DataDirError when another moim runs on it), then the database is opened and migrated.
+ */
 export async function openStores(opts: StorageOptions): Promise<Stores> {
   if (opts.databaseUrl) {
     throw new Error('DATABASE_URL (PostgreSQL) arrives with the cluster mode (not built yet); unset it to use SQLite');
   }
-  const db = SqliteDb.open(path.join(opts.dataDir, 'moim.sqlite'));
-  db.migrate(sqliteMigrations);
-  const chat = new SqliteChatStore(db, { commitIntervalMs: opts.chatCommitIntervalMs });
-  const docs = new SqliteDocStore(db);
+  const dir = prepareDataDir(opts.dataDir);
+  const lock = DataDirLock.acquire(dir, { log: opts.log });
+  let db: SqliteDb | undefined;
+  try {
+    db = SqliteDb.open(path.join(dir, 'moim.sqlite'));
+    db.migrate(sqliteMigrations);
+  } catch (err) {
+    db?.close();
+    lock.release();
+    throw err;
+  }
+  const opened = db;
+  const health = new DataDirHealth({ dir, minFreeBytes: opts.minFreeBytes ?? 0, lock, log: opts.log });
+  const chat = new SqliteChatStore(opened, { commitIntervalMs: opts.chatCommitIntervalMs });
+  const docs = new SqliteDocStore(opened);
   return {
     kind: 'sqlite',
     chat,
-    blobs: new FsBlobStore(path.join(opts.dataDir, 'blobs')),
-    audit: new SqliteAuditStore(db),
+    blobs: new FsBlobStore(path.join(dir, 'blobs'), { space: health, log: opts.log }),
+    audit: new SqliteAuditStore(opened),
     docs,
-    presence: new SqlitePresenceStore(db),
-    rooms: new SqliteRoomStore(db),
+    presence: new SqlitePresenceStore(opened),
+    rooms: new SqliteRoomStore(opened),
+    checks: () => health.checks(),
     async close() {
-      await docs.close();
-      await chat.close();
-      db.close();
+      try {
+        await docs.close();
+        await chat.close();
+        opened.close();
+      } finally {
+        lock.release();
+      }
     },
   };
 }

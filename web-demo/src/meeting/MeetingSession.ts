@@ -1,9 +1,11 @@
-import type { LocalTrack, NetworkQuality, RemoteTrack, Room } from '@moim/client-sdk';
+import { getLogger, type LocalTrack, type NetworkQuality, type RemoteTrack, type Room } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 
 type Listener = () => void;
+
+const log = getLogger('moim.web.meeting');
 
 /**
  * The meeting this tab is in: the SDK room plus what the interface shows about it (active
@@ -58,7 +60,9 @@ export class MeetingSession {
     });
     room.on('localTrackStalled', (l) => {
       ctx.toast(t('cameraStalled', { n: l.index + 1 }), 'error');
-      void room.unpublish(l.source, l.index).catch(() => {});
+      void room
+        .unpublish(l.source, l.index)
+        .catch((error: unknown) => log.warn('unpublishing a stalled camera failed', { index: l.index, error }));
     });
     room.on('activeSpeaker', ({ peerId }) => {
       this.activeSpeaker = peerId;
@@ -164,7 +168,27 @@ export class MeetingSession {
     const el = h('audio', { autoplay: true, dataset: { consumer: track.consumerId, peer: track.peerId } });
     el.srcObject = new MediaStream([track.track]);
     this.#ctx.audioSink.appendChild(el);
-    void el.play().catch(() => {});
+    void el.play().catch((error: unknown) => {
+      if ((error as { name?: unknown } | null)?.name === 'AbortError') {
+        // a newer source or the element's removal interrupted play(): nothing to do
+        log.debug('remote audio play() interrupted', { consumerId: track.consumerId, error });
+        return;
+      }
+      // the browser refused to play sound before a user gesture: play it on the next one
+      log.warn('remote audio not playing; retrying on the next click or key', { consumerId: track.consumerId, error });
+      const retry = () => {
+        document.removeEventListener('pointerdown', retry);
+        document.removeEventListener('keydown', retry);
+        if (!el.isConnected) return;
+        void el
+          .play()
+          .catch((e: unknown) =>
+            log.warn('remote audio still not playing', { consumerId: track.consumerId, error: e }),
+          );
+      };
+      document.addEventListener('pointerdown', retry);
+      document.addEventListener('keydown', retry);
+    });
     this.#audio.set(track.consumerId, el);
   }
 

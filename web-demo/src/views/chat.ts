@@ -1,10 +1,12 @@
-import type { ChatMessage, MyChannel, PendingMessage } from '@moim/client-sdk';
+import { type ChatMessage, getLogger, type MyChannel, type PendingMessage } from '@moim/client-sdk';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { getLang, t } from '../i18n.ts';
 import { siteLabel } from '../sites.ts';
 import { formatDateTime, formatTime } from '../time.ts';
 import { initial } from './presence.ts';
+
+const log = getLogger('moim.web.chat');
 
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
 
@@ -28,7 +30,10 @@ export const chatView: View = (root, ctx, params) => {
     if (p?.name) return p.name;
     if (!asked.has(sub)) {
       asked.add(sub);
-      void client.presence.get([sub]).then(renderAll, () => {});
+      void client.presence.get([sub]).then(renderAll, (error: unknown) => {
+        // shown by id until a presence update brings the name
+        log.warn('looking up a name failed', { sub, error });
+      });
     }
     return sub;
   };
@@ -446,7 +451,11 @@ export const chatView: View = (root, ctx, params) => {
   const onMessage = (m: ChatMessage) => {
     if (m.channelId !== channelId) return;
     renderMessages();
-    if (document.visibilityState === 'visible') void chat.read(channelId).catch(() => {});
+    if (document.visibilityState === 'visible')
+      void chat
+        .read(channelId)
+        // the channel stays counted unread until the next read succeeds
+        .catch((error: unknown) => log.warn('marking the channel read failed', { channelId, error }));
   };
   const onUpdated = (m: ChatMessage) => m.channelId === channelId && renderMessages();
   const onPending = (e: { channelId: string }) => e.channelId === channelId && renderMessages();
@@ -474,7 +483,9 @@ export const chatView: View = (root, ctx, params) => {
       }
       await chat.subscribe(channelId);
       if (threadSeq !== undefined) await chat.thread(channelId, threadSeq);
-      await chat.read(channelId).catch(() => {});
+      await chat
+        .read(channelId)
+        .catch((error: unknown) => log.warn('marking the channel read failed', { channelId, error }));
     } catch (err) {
       report(err);
     }

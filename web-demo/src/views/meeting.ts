@@ -1,4 +1,4 @@
-import { type RemoteTrack, type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/client-sdk';
+import { getLogger, type RemoteTrack, type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/client-sdk';
 import type { AppContext, View } from '../context.ts';
 import { coalesce, h, icon, mount } from '../dom.ts';
 import { getLang, t } from '../i18n.ts';
@@ -6,6 +6,8 @@ import { MeetingSession } from '../meeting/MeetingSession.ts';
 import { siteLabel } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 import { initial } from './presence.ts';
+
+const log = getLogger('moim.web.meeting');
 
 const RECENT_KEY = 'moim.recentRooms';
 
@@ -211,8 +213,14 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       type: 'button',
       class: 'ghost small',
       onclick: async () => {
-        await navigator.clipboard?.writeText(room.roomId).catch(() => {});
-        codeBtn.textContent = t('copied');
+        try {
+          if (!navigator.clipboard) throw new Error('no clipboard access (not a secure context)');
+          await navigator.clipboard.writeText(room.roomId);
+          codeBtn.textContent = t('copied');
+        } catch (error) {
+          log.warn('copying the room code failed', { roomId: room.roomId, error });
+          ctx.toast(t('copyFailed'), 'error');
+        }
       },
     },
     t('copyLink'),
@@ -248,7 +256,11 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   // immersive rooms are laid out per site: learn where each participant is
   const watchPeers = () => {
     const subs = [...room.peers.values()].map((p) => p.sub).filter((s) => !ctx.client.presence.people.has(s));
-    if (subs.length) void ctx.client.presence.subscribe({ people: subs }).then(render, () => {});
+    if (subs.length)
+      void ctx.client.presence.subscribe({ people: subs }).then(render, (error: unknown) => {
+        // their tiles stay in the default group until the next change of peers asks again
+        log.warn("learning participants' sites failed", { people: subs, error });
+      });
   };
 
   function tileFor(key: string, make: () => Tile): Tile {
@@ -318,7 +330,10 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       });
       if (tile.video && (tile.video.srcObject as MediaStream | null)?.getVideoTracks()[0] !== l.track) {
         tile.video.srcObject = new MediaStream([l.track]);
-        void tile.video.play().catch(() => {});
+        void tile.video
+          .play()
+          // the local preview is muted (no autoplay refusal): only a newer source interrupts this play()
+          .catch((error: unknown) => log.debug('local preview play() interrupted', { source: l.source, error }));
       }
       tile.el.classList.toggle('paused', l.paused);
       wanted.push({ tile, group: siteOf(me.sub) ?? 'hq' });

@@ -1,4 +1,4 @@
-import type { ChannelKind, ChannelPolicy } from '@moim/protocol';
+import { type ChannelKind, type ChannelPolicy, MoimError } from '@moim/protocol';
 import {
   type ChatStore,
   ChatStoreError,
@@ -12,6 +12,7 @@ import {
   type StoredMessage,
   type StoredReaction,
 } from '../ChatStore.ts';
+import { storageError } from '../storageErrors.ts';
 import {
   applyChatWrites,
   type ChatWriteOp,
@@ -410,20 +411,44 @@ export class SqliteChatStore implements ChatStore {
 
   // ── attachments ─────────────────────────────────────────────────────────
 
-  async putAttachment(a: StoredAttachment): Promise<void> {
+  async putAttachment(a: StoredAttachment, opts: { quotaBytes?: number | undefined } = {}): Promise<void> {
     this.#open();
-    this.#db.run(
-      `INSERT INTO chat_attachments (id, channel_id, uploader, name, type, size, sha256, blob_key, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.id,
-      a.channelId,
-      a.uploader,
-      a.name,
-      a.type,
-      a.size,
-      a.sha256,
-      a.blobKey,
-      a.createdAt,
+    const quota = opts.quotaBytes;
+    this.#db.tx(() => {
+      if (quota !== undefined) {
+        const used = this.#attachmentBytes(a.uploader);
+        if (used + a.size > quota)
+          throw new ChatStoreError(
+            'quota-exceeded',
+            `your attachments use ${used} of ${quota} bytes; this one (${a.size} bytes) does not fit`,
+          );
+      }
+      this.#db.run(
+        `INSERT INTO chat_attachments (id, channel_id, uploader, name, type, size, sha256, blob_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        a.id,
+        a.channelId,
+        a.uploader,
+        a.name,
+        a.type,
+        a.size,
+        a.sha256,
+        a.blobKey,
+        a.createdAt,
+      );
+    });
+  }
+
+  async attachmentBytes(uploader: string): Promise<number> {
+    return this.#attachmentBytes(uploader);
+  }
+
+  #attachmentBytes(uploader: string): number {
+    return (
+      this.#db.get<{ bytes: number | null }>(
+        'SELECT SUM(size) AS bytes FROM chat_attachments WHERE uploader = ?',
+        uploader,
+      )?.bytes ?? 0
     );
   }
 
@@ -490,7 +515,12 @@ export class SqliteChatStore implements ChatStore {
       try {
         results = await this.#commit(batch.map((p) => p.op));
       } catch (err) {
-        const failed = new Error(`chat commit failed: ${(err as Error).message}`, { cause: err });
+        // a full disk stays STORAGE_FULL (a code people can act on); anything else is wrapped
+        const translated = storageError(err);
+        const failed =
+          translated instanceof MoimError
+            ? translated
+            : new Error(`chat commit failed: ${(err as Error).message}`, { cause: err });
         for (const p of batch) p.reject(failed);
         continue;
       }

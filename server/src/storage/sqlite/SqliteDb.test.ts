@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,39 @@ describe('SqliteDb', () => {
       }),
     ).toThrow();
     expect(db.all('SELECT a FROM t')).toEqual([]);
+    db.close();
+  });
+
+  it('a full database (SQLITE_FULL) throws STORAGE_FULL, inside a transaction too, and stays usable', async () => {
+    const db = SqliteDb.open(file());
+    db.exec('CREATE TABLE t (a TEXT NOT NULL)');
+    db.run('INSERT INTO t (a) VALUES (?)', 'kept');
+    // max_page_count stands in for a full disk: SQLite answers both with SQLITE_FULL
+    const pages = db.get<{ page_count: number }>('PRAGMA page_count')!.page_count;
+    db.exec(`PRAGMA max_page_count = ${pages + 1}`);
+    const big = 'x'.repeat(64 * 1024);
+    expect(() => db.run('INSERT INTO t (a) VALUES (?)', big)).toThrow(
+      expect.objectContaining({ code: 'STORAGE_FULL' }),
+    );
+    expect(() =>
+      db.tx(() => {
+        db.run('INSERT INTO t (a) VALUES (?)', 'small');
+        db.run('INSERT INTO t (a) VALUES (?)', big);
+      }),
+    ).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
+    expect(db.all('SELECT a FROM t')).toEqual([{ a: 'kept' }]);
+    db.run('INSERT INTO t (a) VALUES (?)', 'after');
+    expect(db.all('SELECT a FROM t').length).toBe(2);
+    db.close();
+  });
+
+  it('creates the database file, its -wal and -shm readable by the owner only, and tightens older ones', () => {
+    const f = file();
+    writeFileSync(f, '', { mode: 0o644 });
+    chmodSync(f, 0o644);
+    const db = SqliteDb.open(f);
+    db.exec('CREATE TABLE t (a INTEGER)');
+    for (const name of [f, `${f}-wal`, `${f}-shm`]) expect((statSync(name).mode & 0o777).toString(8)).toBe('600');
     db.close();
   });
 });

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { storageError } from '../storageErrors.ts';
 
 export interface Migration {
   /** Sortable unique id, e.g. `0001_core`. Never renamed or edited once released. */
@@ -13,7 +14,9 @@ export type SqlValue = SQLInputValue;
 /**
  * One SQLite database (node:sqlite, no native addon). WAL with `synchronous=FULL`: a statement
  * that returned is committed and durable. node:sqlite is synchronous, so a transaction body is a
- * synchronous function and nothing can interleave with it on this connection.
+ * synchronous function and nothing can interleave with it on this connection. The file and its
+ * `-wal`/`-shm` are readable by their owner only (0600), like every data file. A write on a full
+ * disk (SQLITE_FULL) throws STORAGE_FULL.
  */
 export class SqliteDb {
   readonly #db: DatabaseSync;
@@ -29,12 +32,19 @@ export class SqliteDb {
 
   /** Open (creating folders) and apply pragmas. `file` may be `:memory:`. */
   static open(file: string): SqliteDb {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // create it 0600 before SQLite does (SQLite would use 0644 less the umask): SQLite then
+      // gives the -wal and -shm files the database file's mode; older installs are tightened here
+      closeSync(openSync(file, 'a', 0o600));
+      chmodOwnerOnly(file);
+    }
     const db = new DatabaseSync(file);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
     db.exec('PRAGMA busy_timeout = 5000');
+    if (file !== ':memory:') for (const suffix of ['-wal', '-shm']) chmodOwnerOnly(file + suffix);
     return new SqliteDb(db, file === ':memory:' ? undefined : path.resolve(file));
   }
 
@@ -53,11 +63,20 @@ export class SqliteDb {
   }
 
   exec(sql: string): void {
-    this.#db.exec(sql);
+    try {
+      this.#db.exec(sql);
+    } catch (err) {
+      throw storageError(err);
+    }
   }
 
   run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.stmt(sql).run(...params);
+    let r: ReturnType<StatementSync['run']>;
+    try {
+      r = this.stmt(sql).run(...params);
+    } catch (err) {
+      throw storageError(err);
+    }
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
@@ -71,14 +90,16 @@ export class SqliteDb {
 
   /** Run `fn` in one transaction (BEGIN IMMEDIATE … COMMIT, rolled back if it throws). */
   tx<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+    this.exec('BEGIN IMMEDIATE');
     try {
       const result = fn();
       this.#db.exec('COMMIT');
       return result;
     } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
+      // SQLite may already have rolled back (a full disk does that): ROLLBACK would then throw
+      // "no transaction is active" and hide the real error
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw storageError(err);
     }
   }
 
@@ -103,5 +124,14 @@ export class SqliteDb {
     this.#closed = true;
     this.#statements.clear();
     this.#db.close();
+  }
+}
+
+/** chmod 0600 if the file exists. */
+function chmodOwnerOnly(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -2,6 +2,7 @@ import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
   DocRecord,
+  DocRef,
   DocStore,
   DocVersionInput,
   StoredDocUpdate,
@@ -11,6 +12,7 @@ import type { SqliteDb } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
 
 interface DocRow {
+  org: string;
   name: string;
   owner: string;
   created_at: number;
@@ -36,10 +38,11 @@ interface WorkerReply {
   ok?: boolean;
 }
 
-const DOC_COLUMNS = 'name, owner, created_at, updated_at, export_allowed';
+const DOC_COLUMNS = 'org, name, owner, created_at, updated_at, export_allowed';
 const VERSION_COLUMNS = 'id, doc_name, label, auto, created_at, created_by, bytes';
 
 const toRecord = (r: DocRow): DocRecord => ({
+  org: r.org,
   name: r.name,
   owner: r.owner,
   createdAt: r.created_at,
@@ -58,7 +61,8 @@ const toVersion = (r: VersionRow): StoredDocVersion => ({
 });
 
 /**
- * Documents on SQLite. Appends go through a worker thread with its own connection (see
+ * Documents on SQLite, keyed by (org, name) in every table: each organisation has its own
+ * namespace of documents and no query reaches another's rows. Appends go through a worker thread with its own connection (see
  * docAppendWorker.ts) so a commit's fsync does not stall the event loop; everything else runs on
  * the shared connection. An in-memory database appends in-thread.
  */
@@ -82,41 +86,44 @@ export class SqliteDocStore implements DocStore {
     await this.#worker?.close();
   }
 
-  async get(name: string): Promise<DocRecord | undefined> {
-    const row = this.#db.get<DocRow>(`SELECT ${DOC_COLUMNS} FROM docs WHERE name = ?`, name);
+  async get(ref: DocRef): Promise<DocRecord | undefined> {
+    const row = this.#db.get<DocRow>(`SELECT ${DOC_COLUMNS} FROM docs WHERE org = ? AND name = ?`, ref.org, ref.name);
     return row && toRecord(row);
   }
 
-  async create(input: {
-    name: string;
-    owner: string;
-    policy: DocPolicy;
-  }): Promise<{ record: DocRecord; created: boolean }> {
+  async create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }> {
     const now = Date.now();
     const { changes } = this.#db.run(
-      'INSERT INTO docs (name, owner, created_at, updated_at, export_allowed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      'INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org, name) DO NOTHING',
+      input.org,
       input.name,
       input.owner,
       now,
       now,
       input.policy.exportAllowed ? 1 : 0,
     );
-    const record = (await this.get(input.name)) as DocRecord;
+    const record = (await this.get(input)) as DocRecord;
     return { record, created: changes === 1 };
   }
 
-  async setPolicy(name: string, policy: DocPolicy): Promise<DocRecord | undefined> {
-    this.#db.run('UPDATE docs SET export_allowed = ? WHERE name = ?', policy.exportAllowed ? 1 : 0, name);
-    return this.get(name);
+  async setPolicy(ref: DocRef, policy: DocPolicy): Promise<DocRecord | undefined> {
+    this.#db.run(
+      'UPDATE docs SET export_allowed = ? WHERE org = ? AND name = ?',
+      policy.exportAllowed ? 1 : 0,
+      ref.org,
+      ref.name,
+    );
+    return this.get(ref);
   }
 
-  async list(q: { after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]> {
+  async list(q: { org: string; after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]> {
     const limit = Math.min(Math.max(q.limit, 1), 1000);
     if (q.names) {
       if (q.names.length === 0) return [];
       const names = [...new Set(q.names)].slice(0, 1000);
       const rows = this.#db.all<DocRow>(
-        `SELECT ${DOC_COLUMNS} FROM docs WHERE name > ? AND name IN (${names.map(() => '?').join(',')}) ORDER BY name LIMIT ?`,
+        `SELECT ${DOC_COLUMNS} FROM docs WHERE org = ? AND name > ? AND name IN (${names.map(() => '?').join(',')}) ORDER BY name LIMIT ?`,
+        q.org,
         q.after ?? '',
         ...names,
         limit,
@@ -124,66 +131,88 @@ export class SqliteDocStore implements DocStore {
       return rows.map(toRecord);
     }
     return this.#db
-      .all<DocRow>(`SELECT ${DOC_COLUMNS} FROM docs WHERE name > ? ORDER BY name LIMIT ?`, q.after ?? '', limit)
+      .all<DocRow>(
+        `SELECT ${DOC_COLUMNS} FROM docs WHERE org = ? AND name > ? ORDER BY name LIMIT ?`,
+        q.org,
+        q.after ?? '',
+        limit,
+      )
       .map(toRecord);
   }
 
-  async delete(name: string): Promise<boolean> {
+  async delete(ref: DocRef): Promise<boolean> {
     return this.#db.tx(() => {
-      this.#db.run('DELETE FROM doc_updates WHERE doc_name = ?', name);
-      this.#db.run('DELETE FROM doc_versions WHERE doc_name = ?', name);
-      return this.#db.run('DELETE FROM docs WHERE name = ?', name).changes === 1;
+      this.#db.run('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
+      this.#db.run('DELETE FROM doc_versions WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
+      return this.#db.run('DELETE FROM docs WHERE org = ? AND name = ?', ref.org, ref.name).changes === 1;
     });
   }
 
-  async loadContent(name: string): Promise<DocContentRows> {
+  async loadContent(ref: DocRef): Promise<DocContentRows> {
     // one read transaction, so the state and the updates are from the same moment
     return this.#db.tx(() => {
       const doc = this.#db.get<{ state: Uint8Array | null; state_seq: number }>(
-        'SELECT state, state_seq FROM docs WHERE name = ?',
-        name,
+        'SELECT state, state_seq FROM docs WHERE org = ? AND name = ?',
+        ref.org,
+        ref.name,
       );
       const updates = this.#db
-        .all<{ id: number; data: Uint8Array }>('SELECT id, data FROM doc_updates WHERE doc_name = ? ORDER BY id', name)
+        .all<{ id: number; data: Uint8Array }>(
+          'SELECT id, data FROM doc_updates WHERE doc_org = ? AND doc_name = ? ORDER BY id',
+          ref.org,
+          ref.name,
+        )
         .map((r): StoredDocUpdate => ({ id: r.id, update: r.data }));
       return { state: doc?.state ?? undefined, stateSeq: doc?.state_seq ?? 0, updates };
     });
   }
 
-  async appendUpdates(entries: readonly { name: string; update: Uint8Array }[]): Promise<number[]> {
+  async appendUpdates(entries: readonly (DocRef & { update: Uint8Array })[]): Promise<number[]> {
     if (entries.length === 0) return [];
     if (this.#closed) throw new Error('document store is closed');
-    if (this.#worker) return (await this.#worker.request({ entries })).ids ?? [];
+    if (this.#worker) {
+      const plain = entries.map(({ org, name, update }) => ({ org, name, update }));
+      return (await this.#worker.request({ entries: plain })).ids ?? [];
+    }
     const now = Date.now();
     return this.#db.tx(() => {
       const ids: number[] = [];
-      const touched = new Set<string>();
+      const touched = new Map<string, DocRef>();
       for (const e of entries) {
         ids.push(
-          this.#db.run('INSERT INTO doc_updates (doc_name, data) VALUES (?, ?)', e.name, e.update).lastInsertRowid,
+          this.#db.run('INSERT INTO doc_updates (doc_org, doc_name, data) VALUES (?, ?, ?)', e.org, e.name, e.update)
+            .lastInsertRowid,
         );
-        touched.add(e.name);
+        touched.set(JSON.stringify([e.org, e.name]), e);
       }
-      for (const name of touched) this.#db.run('UPDATE docs SET updated_at = ? WHERE name = ?', now, name);
+      for (const ref of touched.values())
+        this.#db.run('UPDATE docs SET updated_at = ? WHERE org = ? AND name = ?', now, ref.org, ref.name);
       return ids;
     });
   }
 
   async commitCompaction(
-    name: string,
+    ref: DocRef,
     input: { expectSeq: number; upToId: number; state: Uint8Array },
   ): Promise<boolean> {
     // in the worker too: its fsync must not block the main thread, and it queues behind the appends
-    if (this.#worker && !this.#closed) return (await this.#worker.request({ compact: { name, ...input } })).ok === true;
+    if (this.#worker && !this.#closed)
+      return (await this.#worker.request({ compact: { org: ref.org, name: ref.name, ...input } })).ok === true;
     return this.#db.tx(() => {
       const { changes } = this.#db.run(
-        'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?',
+        'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE org = ? AND name = ? AND state_seq = ?',
         input.state,
-        name,
+        ref.org,
+        ref.name,
         input.expectSeq,
       );
       if (changes !== 1) return false;
-      this.#db.run('DELETE FROM doc_updates WHERE doc_name = ? AND id <= ?', name, input.upToId);
+      this.#db.run(
+        'DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?',
+        ref.org,
+        ref.name,
+        input.upToId,
+      );
       return true;
     });
   }
@@ -191,8 +220,9 @@ export class SqliteDocStore implements DocStore {
   async saveVersion(input: DocVersionInput): Promise<StoredDocVersion> {
     const now = Date.now();
     const { lastInsertRowid } = this.#db.run(
-      'INSERT INTO doc_versions (doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      input.docName,
+      'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      input.doc.org,
+      input.doc.name,
       input.label,
       input.auto ? 1 : 0,
       now,
@@ -202,7 +232,7 @@ export class SqliteDocStore implements DocStore {
     );
     return {
       id: lastInsertRowid,
-      docName: input.docName,
+      docName: input.doc.name,
       label: input.label,
       auto: input.auto,
       createdAt: now,
@@ -211,21 +241,23 @@ export class SqliteDocStore implements DocStore {
     };
   }
 
-  async listVersions(name: string, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {
+  async listVersions(ref: DocRef, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {
     return this.#db
       .all<VersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-        name,
+        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        ref.org,
+        ref.name,
         q.beforeId ?? Number.MAX_SAFE_INTEGER,
         Math.min(Math.max(q.limit, 1), 1000),
       )
       .map(toVersion);
   }
 
-  async getVersion(name: string, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined> {
+  async getVersion(ref: DocRef, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined> {
     const row = this.#db.get<VersionRow & { state: Uint8Array }>(
-      `SELECT ${VERSION_COLUMNS}, state FROM doc_versions WHERE doc_name = ? AND id = ?`,
-      name,
+      `SELECT ${VERSION_COLUMNS}, state FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id = ?`,
+      ref.org,
+      ref.name,
       id,
     );
     return row && { version: toVersion(row), state: row.state };

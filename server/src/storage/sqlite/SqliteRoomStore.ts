@@ -4,6 +4,7 @@ import type { SqliteDb } from './SqliteDb.ts';
 
 interface Row {
   id: string;
+  org: string;
   tier: Tier;
   name: string | null;
   owner_sub: string;
@@ -14,6 +15,7 @@ interface Row {
 
 const toRecord = (r: Row): RoomRecord => ({
   id: r.id,
+  org: r.org,
   tier: r.tier,
   name: r.name,
   ownerSub: r.owner_sub,
@@ -31,8 +33,9 @@ export class SqliteRoomStore implements RoomStore {
   async create(room: Omit<RoomRecord, 'closedAt'>): Promise<RoomRecord> {
     try {
       this.#db.run(
-        'INSERT INTO media_rooms (id, tier, name, owner_sub, doc_name, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO media_rooms (id, org, tier, name, owner_sub, doc_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         room.id,
+        room.org,
         room.tier,
         room.name,
         room.ownerSub,
@@ -47,8 +50,8 @@ export class SqliteRoomStore implements RoomStore {
     return { ...room, closedAt: null };
   }
 
-  async get(id: string): Promise<RoomRecord | undefined> {
-    const row = this.#db.get<Row>('SELECT * FROM media_rooms WHERE id = ?', id);
+  async get(org: string, id: string): Promise<RoomRecord | undefined> {
+    const row = this.#db.get<Row>('SELECT * FROM media_rooms WHERE id = ? AND org = ?', id, org);
     return row ? toRecord(row) : undefined;
   }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { storageError } from '../storageErrors.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { SqliteDb } from './SqliteDb.ts';
  * process alive only while a request is pending; a worker that dies fails every pending request
  * and is started afresh by the next one.
  */
-export class WriteWorker<Reply extends { id: number; error?: string }> {
+export class WriteWorker<Reply extends { id: number; error?: string; errcode?: number }> {
   readonly #url: URL;
   readonly #file: string;
   /** Names the worker in errors: "<name> exited (1)". */
@@ -29,7 +30,7 @@ export class WriteWorker<Reply extends { id: number; error?: string }> {
    * A worker on `db`'s file, or undefined when `enabled` is false or the database is in memory
    * (another connection would not see it): the store then writes on `db` itself.
    */
-  static forDatabase<R extends { id: number; error?: string }>(
+  static forDatabase<R extends { id: number; error?: string; errcode?: number }>(
     db: SqliteDb,
     enabled: boolean,
     opts: { url: URL; name: string; errorPrefix?: string },
@@ -68,8 +69,13 @@ export class WriteWorker<Reply extends { id: number; error?: string }> {
       if (!req) return;
       this.#pending.delete(msg.id);
       if (this.#pending.size === 0) worker.unref();
-      if (msg.error !== undefined) req.reject(new Error(`${this.#errorPrefix}${msg.error}`));
-      else req.resolve(msg);
+      if (msg.error === undefined) req.resolve(msg);
+      else {
+        // the worker's error crossed as text (and its SQLite code, where the worker sends it):
+        // a full disk becomes STORAGE_FULL here, like on the main thread's connection
+        const err = Object.assign(new Error(`${this.#errorPrefix}${msg.error}`), { errcode: msg.errcode });
+        req.reject(storageError(err) as Error);
+      }
     });
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = undefined;

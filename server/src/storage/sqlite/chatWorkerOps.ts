@@ -36,7 +36,10 @@ export interface ChatWriteRequest {
   id: number;
   ops: ChatWriteOp[];
 }
-export type ChatWriteReply = { id: number; results: ChatWriteResult[] } | { id: number; error: string };
+export type ChatWriteReply =
+  | { id: number; results: ChatWriteResult[] }
+  /** `errcode`: the SQLite result code, so the main thread can tell a full disk (STORAGE_FULL). */
+  | { id: number; error: string; errcode?: number };
 
 /** What the ops need of a connection. */
 export interface ChatWriteDb {

@@ -41,7 +41,8 @@ port.on('message', (req: ChatWriteRequest | 'close') => {
   try {
     reply = { id: req.id, results: applyChatWrites(conn, req.ops) };
   } catch (err) {
-    reply = { id: req.id, error: (err as Error).message };
+    const errcode = (err as { errcode?: unknown }).errcode;
+    reply = { id: req.id, error: (err as Error).message, ...(typeof errcode === 'number' ? { errcode } : {}) };
   }
   port.postMessage(reply);
 });

@@ -13,12 +13,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 interface AppendRequest {
   id: number;
-  entries: Array<{ name: string; update: Uint8Array }>;
+  entries: Array<{ org: string; name: string; update: Uint8Array }>;
 }
 
 interface CompactRequest {
   id: number;
-  compact: { name: string; expectSeq: number; upToId: number; state: Uint8Array };
+  compact: { org: string; name: string; expectSeq: number; upToId: number; state: Uint8Array };
 }
 
 /** Checkpoint (PASSIVE: never waits for readers) after this many commits. */
@@ -30,10 +30,13 @@ const db = new DatabaseSync((workerData as { file: string }).file);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
 db.exec('PRAGMA busy_timeout = 5000');
-const insert = db.prepare('INSERT INTO doc_updates (doc_name, data) VALUES (?, ?)');
-const touch = db.prepare('UPDATE docs SET updated_at = ? WHERE name = ?');
-const setState = db.prepare('UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE name = ? AND state_seq = ?');
-const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_name = ? AND id <= ?');
+// documents are keyed by (org, name) everywhere (migration 0201_docs_org)
+const insert = db.prepare('INSERT INTO doc_updates (doc_org, doc_name, data) VALUES (?, ?, ?)');
+const touch = db.prepare('UPDATE docs SET updated_at = ? WHERE org = ? AND name = ?');
+const setState = db.prepare(
+  'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE org = ? AND name = ? AND state_seq = ?',
+);
+const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?');
 let commitsSinceCheckpoint = 0;
 
 function tx<T>(fn: () => T): T {
@@ -52,22 +55,22 @@ function append(req: AppendRequest): number[] {
   const now = Date.now();
   return tx(() => {
     const ids: number[] = [];
-    let last: string | undefined;
-    const touched = new Set<string>();
+    let last: { org: string; name: string } | undefined;
+    const touched = new Map<string, { org: string; name: string }>();
     for (const e of req.entries) {
-      ids.push(Number(insert.run(e.name, e.update).lastInsertRowid));
-      if (e.name !== last) touched.add(e.name);
-      last = e.name;
+      ids.push(Number(insert.run(e.org, e.name, e.update).lastInsertRowid));
+      if (e.name !== last?.name || e.org !== last.org) touched.set(JSON.stringify([e.org, e.name]), e);
+      last = e;
     }
-    for (const name of touched) touch.run(now, name);
+    for (const ref of touched.values()) touch.run(now, ref.org, ref.name);
     return ids;
   });
 }
 
 function compact(req: CompactRequest['compact']): boolean {
   return tx(() => {
-    if (Number(setState.run(req.state, req.name, req.expectSeq).changes) !== 1) return false;
-    dropMerged.run(req.name, req.upToId);
+    if (Number(setState.run(req.state, req.org, req.name, req.expectSeq).changes) !== 1) return false;
+    dropMerged.run(req.org, req.name, req.upToId);
     return true;
   });
 }

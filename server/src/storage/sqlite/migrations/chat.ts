@@ -80,4 +80,9 @@ export const chatMigrations: Migration[] = [
       last_seen INTEGER NOT NULL
     );`,
   },
+  {
+    // the per-person attachment quota sums a person's attachments (covering index: no table reads)
+    id: '0102_attachment_quota',
+    sql: 'CREATE INDEX chat_attachments_uploader ON chat_attachments (uploader, size);',
+  },
 ];

@@ -31,4 +31,31 @@ export const docsMigrations: Migration[] = [
     );
     CREATE INDEX doc_versions_doc ON doc_versions (doc_name, id);`,
   },
+  {
+    // issue 11: every organisation has its own namespace of documents. A document is keyed by
+    // (org, name); the documents made before this belong to 'default', the org of tokens that name
+    // none. SQLite cannot change a primary key in place: the record table is rebuilt.
+    id: '0201_docs_org',
+    sql: `CREATE TABLE docs_by_org (
+      org TEXT NOT NULL,
+      name TEXT NOT NULL,
+      owner TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      export_allowed INTEGER NOT NULL DEFAULT 1,
+      state BLOB,
+      state_seq INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (org, name)
+    );
+    INSERT INTO docs_by_org (org, name, owner, created_at, updated_at, export_allowed, state, state_seq)
+      SELECT 'default', name, owner, created_at, updated_at, export_allowed, state, state_seq FROM docs;
+    DROP TABLE docs;
+    ALTER TABLE docs_by_org RENAME TO docs;
+    ALTER TABLE doc_updates ADD COLUMN doc_org TEXT NOT NULL DEFAULT 'default';
+    DROP INDEX doc_updates_doc;
+    CREATE INDEX doc_updates_doc ON doc_updates (doc_org, doc_name, id);
+    ALTER TABLE doc_versions ADD COLUMN doc_org TEXT NOT NULL DEFAULT 'default';
+    DROP INDEX doc_versions_doc;
+    CREATE INDEX doc_versions_doc ON doc_versions (doc_org, doc_name, id);`,
+  },
 ];

@@ -24,4 +24,12 @@ export const mediaMigrations: Migration[] = [
       PRIMARY KEY (room_id, sub)
     );`,
   },
+  {
+    // issue 11: a room belongs to one organisation (rooms made before this belong to 'default',
+    // the org of tokens that name none); it never moves to another
+    id: '0301_media_room_org',
+    sql: `ALTER TABLE media_rooms ADD COLUMN org TEXT NOT NULL DEFAULT 'default';
+    CREATE TRIGGER media_rooms_org_fixed BEFORE UPDATE OF org ON media_rooms
+      WHEN NEW.org <> OLD.org BEGIN SELECT RAISE(ABORT, 'a room org cannot change'); END;`,
+  },
 ];

@@ -1,0 +1,233 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenService } from '../server/src/auth/TokenService.ts';
+import { loadConfig } from '../server/src/config.ts';
+import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
+import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
+
+/** Send raw bytes on a new TCP connection; resolve with everything the server sent before it closed. */
+function raw(port: number, text: string, opts: { localAddress?: string; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
+    let out = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${opts.timeoutMs ?? 5000} ms; got ${JSON.stringify(out.slice(0, 200))}`));
+    }, opts.timeoutMs ?? 5000);
+    socket.on('data', (d) => (out += d.toString('latin1')));
+    socket.on('error', () => undefined); // a reset after the answer is fine: we assert on `out`
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.write(text);
+  });
+}
+
+/** The first bytes the server answers on a new connection (then the connection is dropped). */
+function firstAnswer(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+    socket.on('error', () => undefined);
+    socket.once('data', (d) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(d.toString('latin1'));
+    });
+    socket.once('close', () => resolve(''));
+    socket.write(text);
+  });
+}
+
+const upgradeRequest = (target: string, headers: Record<string, string> = {}) =>
+  `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${Object.entries(
+    headers,
+  )
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
+
+const PRODUCTION = { MOIM_ENV: 'production', MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN' };
+
+describe('one request never stops the process (issue 11, items 1–2)', () => {
+  let proc: ServerProcess;
+  let webRoot: string;
+  beforeAll(async () => {
+    webRoot = mkdtempSync(path.join(tmpdir(), 'moim-web-'));
+    mkdirSync(path.join(webRoot, 'assets'));
+    writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>moim</title>');
+    writeFileSync(path.join(webRoot, 'assets', 'app.js'), 'console.log(1)');
+    // production, as the attack was: the static fallback serves the web app
+    proc = await startServerProcess({ MOIM_WEB_ROOT: webRoot, ...PRODUCTION });
+  });
+  afterAll(async () => {
+    await proc.stop();
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('answers malformed percent-escapes with 400 and keeps serving', async () => {
+    for (const target of ['/%ff', '/docs/%ZZ', '/%c0%ae', '/assets/%ff.js', '/%', '/a/%E0%A4%A']) {
+      const res = await fetch(`${proc.url}${target}`);
+      expect(res.status, target).toBe(400);
+      expect(await res.json(), target).toMatchObject({ error: { code: 'INVALID_PAYLOAD' } });
+    }
+    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${proc.url}/assets/app.js`)).text()).toBe('console.log(1)');
+    expect(await (await fetch(`${proc.url}/some/client/route`)).text()).toContain('<title>moim</title>');
+    expect(proc.child.exitCode).toBeNull();
+  });
+
+  it('survives /yjs upgrades named after Object.prototype members with a valid token', async () => {
+    // production has no dev sign-in: sign as the deployment's identity provider would, with its secret
+    const config = loadConfig({ ...PRODUCTION, MOIM_DATA_DIR: proc.dataDir });
+    const tokens = TokenService.fromConfig(config);
+    const { token } = tokens.signDev({ name: 'Proto', site: 'hq', role: 'member' });
+    for (const name of PROTOTYPE_NAMES) {
+      const out = await firstAnswer(proc.port, upgradeRequest(`/yjs/${name}?token=${token}`));
+      // either a working document (101) or a clean refusal; never a dead process
+      expect(out, name).toMatch(/^HTTP\/1\.1 (101|4\d\d)/);
+    }
+    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
+    expect(proc.child.exitCode).toBeNull();
+  });
+
+  it('frames only from its own origin', async () => {
+    const res = await fetch(`${proc.url}/`);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+  });
+});
+
+describe('the HTTP and upgrade edges (issue 11, items 1–3)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ MOIM_MAX_SOCKETS_PER_ADDRESS: '40', MOIM_TRUSTED_PROXIES: '127.0.0.3' });
+  });
+  afterAll(() => server.close());
+  const port = () => Number(new URL(server.url).port);
+
+  it('every route answers malformed escapes and prototype names in its parameters without a 500', async () => {
+    const token = await server.token({ name: 'Fuzz', role: 'admin' });
+    const routes = server.app.router.routes();
+    expect(routes.length).toBeGreaterThan(10);
+    const statuses = new Map<number, number>();
+    for (const { method, pattern } of routes) {
+      const parts = pattern.split('/').filter(Boolean);
+      const params = parts.map((p, i) => (p.startsWith(':') ? i : -1)).filter((i) => i >= 0);
+      const values = [...MALFORMED_ESCAPES, ...PROTOTYPE_NAMES];
+      // every parameter position, and a static segment replaced, with every bad value
+      for (const at of params.length ? params : [parts.length - 1]) {
+        for (const value of values) {
+          const target = `/${parts.map((p, i) => (i === at ? value : p.startsWith(':') ? 'x' : p)).join('/')}`;
+          const res = await fetch(`${server.url}${target}`, {
+            method,
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            ...(method === 'GET' || method === 'HEAD' ? {} : { body: '{}' }),
+          });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          expect(res.status, `${method} ${target}`).toBeLessThan(500);
+          await res.arrayBuffer();
+        }
+      }
+    }
+    expect(statuses.get(400)).toBeGreaterThan(0);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers an upgrade to any unserved path with 404 and closes it', async () => {
+    const before = await connections(server);
+    const targets = ['/', '/nope', '/socket.iox', '/yjs', '/docs/x', '/%ff', '/healthz'];
+    for (let round = 0; round < 30; round++) {
+      const answers = await Promise.all(targets.map((t) => raw(port(), upgradeRequest(t))));
+      for (const a of answers) expect(a).toMatch(/^HTTP\/1\.1 404 /);
+    }
+    await waitFor(async () => (await connections(server)) <= before);
+    const counter = await metric(server, 'moim_upgrades_unclaimed_total');
+    expect(counter).toBeGreaterThanOrEqual(30 * targets.length);
+  });
+
+  it('bounds open sockets per address; other addresses and later sockets are served', async () => {
+    const held: Socket[] = [];
+    const closedByServer: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const s = connect({ port: port(), host: '127.0.0.1' });
+      s.on('error', () => undefined);
+      s.on('close', () => closedByServer.push(i));
+      held.push(s);
+    }
+    // this process's own keep-alive fetch connections count under 127.0.0.1 too
+    await waitFor(async () => closedByServer.length >= 10);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closedByServer.length).toBeGreaterThanOrEqual(10);
+    expect(50 - closedByServer.length).toBeLessThanOrEqual(40);
+    // another client address is not affected
+    const other = await raw(port(), 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
+      localAddress: '127.0.0.2',
+    });
+    expect(other).toMatch(/^HTTP\/1\.1 200 /);
+    for (const s of held) s.destroy();
+    await waitFor(() => healthzOk(server));
+  });
+
+  it('behind a trusted proxy, counts WebSockets per forwarded address', async () => {
+    // one person per socket: the per-person document connection cap is not what is tested here
+    const tokens = Array.from(
+      { length: 43 },
+      (_, i) => server.app.tokens.signDev({ name: `Proxied ${i}`, site: 'hq', role: 'member' }).token,
+    );
+    const open: Socket[] = [];
+    const upgradeVia = (forwardedFor: string) =>
+      new Promise<string>((resolve) => {
+        const token = tokens[open.length]!;
+        const s = connect({ port: port(), host: '127.0.0.1', localAddress: '127.0.0.3' });
+        s.on('error', () => undefined);
+        s.once('data', (d) => resolve(d.toString('latin1')));
+        s.once('close', () => resolve(''));
+        s.write(
+          upgradeRequest(`/yjs/proxied-doc?token=${token}`, { 'X-Forwarded-For': `198.51.100.7, ${forwardedFor}` }),
+        );
+        open.push(s);
+      });
+    const answers: string[] = [];
+    for (let i = 0; i < 42; i++) answers.push(await upgradeVia('10.1.1.1'));
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 101')).length).toBe(40);
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 429')).length).toBe(2);
+    // the proxy itself is never limited, and another client behind it is served
+    expect(await upgradeVia('10.2.2.2')).toMatch(/^HTTP\/1\.1 101/);
+    for (const s of open) s.destroy();
+  });
+});
+
+/** /healthz answers 200 on a new connection (a pooled one may have been among those refused). */
+async function healthzOk(server: TestServer): Promise<boolean> {
+  const out = await raw(
+    Number(new URL(server.url).port),
+    'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
+  return out.startsWith('HTTP/1.1 200');
+}
+
+function connections(server: TestServer): Promise<number> {
+  return new Promise((resolve, reject) => server.app.http.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+}
+
+async function metric(server: TestServer, name: string): Promise<number> {
+  const text = await server.app.metrics.registry.getSingleMetricAsString(name);
+  const line = text.split('\n').find((l) => l.startsWith(name));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { findSwallowedErrors, type SwallowedError } from './support/swallowedErrors.ts';
+
+/**
+ * No swallowed errors in production code: a rejection handler that does nothing (`.catch(() => {})`,
+ * `.then(ok, () => undefined)`) or an empty `catch {}` needs a comment saying why ignoring is
+ * right; otherwise the failure is handled, logged with context, or surfaced as an event. Checked on
+ * the syntax tree (test/support/swallowedErrors.ts), not with grep.
+ */
+
+const root = path.resolve(import.meta.dirname, '..');
+const SOURCE_ROOTS = ['protocol/src', 'sfu/src', 'server/src', 'client-sdk/src', 'web-demo/src'];
+/** Test helpers that still live in production folders (`testing.ts`, `testPeers.ts`, a `testing/` folder). */
+const TEST_HELPER = /(^|\/)(testing\/|testing\.ts$|test[A-Z]\w*\.ts$)/;
+
+function productionFiles(): string[] {
+  const out: string[] = [];
+  for (const dir of SOURCE_ROOTS) {
+    for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      if (entry.name.endsWith('.test.ts') || entry.name.endsWith('.test-d.ts') || entry.name.endsWith('.d.ts'))
+        continue;
+      const rel = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+      if (rel.includes('/node_modules/') || TEST_HELPER.test(rel)) continue;
+      out.push(rel);
+    }
+  }
+  return out.sort();
+}
+
+const where = (found: SwallowedError[]) => found.map((f) => `${f.file}:${f.line} ${f.kind}: ${f.text}`);
+
+describe('no swallowed errors', () => {
+  test('the check flags exactly the forbidden shapes of the fixture', () => {
+    const file = 'test/fixtures/swallowed-errors.fixture.ts';
+    const source = readFileSync(path.join(root, file), 'utf8');
+    const marked = source.split('\n').flatMap((line, i) => (line.trimEnd().endsWith('// FORBIDDEN') ? [i + 1] : []));
+    expect(marked.length).toBeGreaterThanOrEqual(10);
+    const found = findSwallowedErrors(file, source);
+    // each finding belongs to the first marker at or below it (a case of several lines ends with its marker)
+    const byMarker = found.map((f) => marked.find((m) => m >= f.line));
+    expect(byMarker, where(found).join('\n')).toEqual(marked);
+    expect(new Set(found.map((f) => f.kind))).toEqual(new Set(['rejection-handler', 'empty-catch-block']));
+  });
+
+  test('production code swallows no error without saying why', () => {
+    const files = productionFiles();
+    expect(files.length).toBeGreaterThan(50);
+    expect(files).toContain('client-sdk/src/rooms/Room.ts');
+    const found = files.flatMap((f) => findSwallowedErrors(f, readFileSync(path.join(root, f), 'utf8')));
+    expect(
+      where(found),
+      'handle, log with context, or surface these failures as events (or comment why ignoring is right)',
+    ).toEqual([]);
+  });
+});
