@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from '@moim/protocol';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { frames, openRaw, pendingUpdate } from './docs-support.ts';
 import { PROTOTYPE_NAMES } from './support/hostile.ts';
 import { devToken, type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 
@@ -92,6 +93,21 @@ async function round(url: string, port: number, token: string): Promise<void> {
         s.on('connect_error', () => resolve());
         s.on('disconnect', () => resolve());
       }),
+    );
+  }
+  // Yjs updates with missing dependencies (item 4) and oversized, spoofed awareness (item 6) on one document
+  for (let i = 0; i < 3; i++) {
+    const raw = openRaw(url, 'soak-doc', token);
+    attacks.push(
+      raw.opened
+        .then(() => {
+          for (let k = 0; k < 12; k++) raw.send(frames.update(pendingUpdate(1_000_000 + k, 64 * 1024)));
+          raw.send(frames.awareness([{ id: 424242, clock: 1, state: { name: 'x'.repeat(64 * 1024) } }]));
+          raw.send(frames.awareness([{ id: 1, clock: 99, state: { user: 'spoofed' } }]));
+        })
+        .catch(() => undefined)
+        .then(() => Promise.race([raw.closed, new Promise((r) => setTimeout(r, 2000))]))
+        .then(() => raw.ws.terminate()),
     );
   }
   // more TCP connections than one address may hold, all dropped at once

@@ -12,6 +12,7 @@ import {
   frames,
   openDoc,
   openRaw,
+  pendingUpdate,
   type RawDocSocket,
   storedText,
   synced,
@@ -35,19 +36,6 @@ afterEach(() => {
   destroyAllClients();
   destroyAllRaw();
 });
-
-/** The reproduction's update: a new client id whose structs start at clock 10 (clocks 0–9 never sent). */
-function pendingUpdate(clientId: number, bytes: number): Uint8Array {
-  const doc = new Y.Doc();
-  doc.clientID = clientId;
-  const text = doc.getText('content');
-  text.insert(0, '0123456789');
-  const sv = Y.encodeStateVector(doc);
-  text.insert(10, 'x'.repeat(bytes));
-  const update = Y.encodeStateAsUpdate(doc, sv);
-  doc.destroy();
-  return update;
-}
 
 /** Time every `/healthz` request made while `during` runs (one after the other, every 25 ms). */
 async function healthLatencies(during: Promise<unknown>): Promise<number[]> {

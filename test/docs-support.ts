@@ -258,3 +258,16 @@ const syncFrame = (sub: number, bytes: Uint8Array): Uint8Array =>
   });
 const writeVarUint = encoding.writeVarUint;
 const writeBytes = encoding.writeVarUint8Array;
+
+/** The item-4 reproduction's update: from a new client id whose structs start at clock 10 (clocks 0–9 never sent): it would stay pending. */
+export function pendingUpdate(clientId: number, bytes: number): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = clientId;
+  const text = doc.getText('content');
+  text.insert(0, '0123456789');
+  const sv = Y.encodeStateVector(doc);
+  text.insert(10, 'x'.repeat(bytes));
+  const update = Y.encodeStateAsUpdate(doc, sv);
+  doc.destroy();
+  return update;
+}
