@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AttachmentRef, Channel, ChatMessage } from '@moim/protocol';
-import { call, request, type TestServer, type TestSocket } from '../server/src/testing.ts';
+import { call, request, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
 
 /** Helpers of the attachment, quota and disk-full tests (real servers, real HTTP). */
 

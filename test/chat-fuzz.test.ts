@@ -8,7 +8,7 @@ import {
   presenceRequests,
 } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, nextEvent, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { call, nextEvent, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Malformed payloads for EVERY presence and chat request. A new request without a sample here

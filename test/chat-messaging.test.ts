@@ -9,7 +9,7 @@ import {
   startTestServer,
   type TestServer,
   type TestSocket,
-} from '../server/src/testing.ts';
+} from '../server/src/testing/index.ts';
 
 let server: TestServer;
 beforeAll(async () => {

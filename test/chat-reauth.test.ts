@@ -9,7 +9,7 @@ import {
   startTestServer,
   type TestServer,
   type TestSocket,
-} from '../server/src/testing.ts';
+} from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 7: a token refreshed with fewer rights (`system:auth` without `chat`, or for

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { startTestServer } from '../server/src/testing.ts';
+import { startTestServer } from '../server/src/testing/index.ts';
 
 describe('cluster settings', () => {
   test('are refused with a clear message until the cluster mode exists (no silent single node)', async () => {

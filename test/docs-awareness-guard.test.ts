@@ -1,6 +1,6 @@
 import { DOC_CLOSE } from '@moim/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import {
   type DocClient,
   destroyAllClients,

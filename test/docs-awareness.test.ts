@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { type DocClient, destroyAllClients, openDoc, synced, token, until } from './docs-support.ts';
 
 let server: TestServer;

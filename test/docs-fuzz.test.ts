@@ -3,7 +3,7 @@ import * as encoding from 'lib0/encoding';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { api, closedWith, destroyAllClients, docRef, openDoc, synced, until } from './docs-support.ts';
 import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
 

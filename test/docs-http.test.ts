@@ -7,7 +7,7 @@ import {
 } from '@moim/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import {
   api,
   closedWith,

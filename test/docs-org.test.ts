@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DocRef } from '../server/src/storage/DocStore.ts';
-import { call, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { call, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { api, destroyAllClients, docRef, eventually, openDoc, storedText, synced, until } from './docs-support.ts';
 
 /**

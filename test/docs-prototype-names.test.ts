@@ -1,7 +1,7 @@
 import { DOC_CLOSE, docNameSchema } from '@moim/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import {
   api,
   closedWith,

@@ -1,6 +1,6 @@
 import { DOC_CLOSE } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { call, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { openDoc, until } from './docs-support.ts';
 
 /**

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { sqliteMigrations } from '../server/src/storage/sqlite/migrations/index.ts';
 import { SqliteDb } from '../server/src/storage/sqlite/SqliteDb.ts';
 import { SqliteDocStore } from '../server/src/storage/sqlite/SqliteDocStore.ts';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { destroyAllClients, docRef, openDoc, storedText, synced, until } from './docs-support.ts';
 
 let server: TestServer;

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { DocRef } from '../server/src/storage/DocStore.ts';
-import type { TestServer } from '../server/src/testing.ts';
+import type { TestServer } from '../server/src/testing/index.ts';
 
 /** A stock y-websocket client in Node (BroadcastChannel off, so clients in one process only talk through the server). */
 export interface DocClient {

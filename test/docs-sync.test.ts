@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DOC_CLOSE } from '@moim/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { closedWith, destroyAllClients, docRef, openDoc, storedText, synced, token, until } from './docs-support.ts';
 
 let server: TestServer;

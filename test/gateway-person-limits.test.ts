@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing.ts';
+import { call, request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 9 (socket.io): one person on 20 connections sent 590 `presence:set`/s because the

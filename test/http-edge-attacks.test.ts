@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../server/src/auth/TokenService.ts';
 import { loadConfig } from '../server/src/config.ts';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 

@@ -9,7 +9,7 @@ import {
   mediaRequests,
   type RoomRecordInfo,
 } from '@moim/protocol';
-import { opusRtpParameters, vp8RtpParameters, waitFor } from '@moim/sfu';
+import { opusRtpParameters, vp8RtpParameters, waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -19,8 +19,8 @@ import {
   mediaPeer,
   publishPlain,
   subscribePlain,
-} from '../server/src/media/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+} from '../server/src/media/testing/testPeers.ts';
+import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { destroyAllClients, openDoc, synced } from './docs-support.ts';
 import { PROTOTYPE_NAMES } from './support/hostile.ts';
 

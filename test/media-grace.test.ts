@@ -1,5 +1,5 @@
 import type { JoinResponse, TransportInfo } from '@moim/protocol';
-import { waitFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   consumerBytes,
@@ -8,8 +8,8 @@ import {
   mediaPeer,
   publishPlain,
   subscribePlain,
-} from '../server/src/media/testPeers.ts';
-import { call, startTestServer, type TestServer } from '../server/src/testing.ts';
+} from '../server/src/media/testing/testPeers.ts';
+import { call, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer | undefined;
 const stops: Array<() => void> = [];

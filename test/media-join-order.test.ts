@@ -1,7 +1,7 @@
-import { waitFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createRoom, type MediaTestPeer, mediaPeer } from '../server/src/media/testPeers.ts';
-import { call, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { createRoom, type MediaTestPeer, mediaPeer } from '../server/src/media/testing/testPeers.ts';
+import { call, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer;
 type JoinAnswer = { peerId: string; peers: Array<{ peerId: string }> };

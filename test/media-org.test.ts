@@ -6,7 +6,7 @@ import {
   type PeerInfo,
   type RoomRecordInfo,
 } from '@moim/protocol';
-import { opusRtpParameters, waitFor } from '@moim/sfu';
+import { opusRtpParameters, waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   consumerBytes,
@@ -15,8 +15,8 @@ import {
   mediaPeer,
   publishPlain,
   subscribePlain,
-} from '../server/src/media/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+} from '../server/src/media/testing/testPeers.ts';
+import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 5 (rooms): a room belongs to its creator's organisation. With the default

@@ -1,5 +1,5 @@
 import type { JoinResponse, PeerInfo } from '@moim/protocol';
-import { type RtpSink, waitFor } from '@moim/sfu';
+import { type RtpSink, waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Principal } from '../server/src/auth/Principal.ts';
 import type { MediaChannel } from '../server/src/media/MediaService.ts';
@@ -9,8 +9,8 @@ import {
   mediaPeer,
   publishPlain,
   subscribePlain,
-} from '../server/src/media/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+} from '../server/src/media/testing/testPeers.ts';
+import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 7 (rooms): after `system:auth` with a token for the same person that no longer

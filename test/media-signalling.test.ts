@@ -1,4 +1,4 @@
-import { waitFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   consumerBytes,
@@ -7,8 +7,8 @@ import {
   mediaPeer,
   publishPlain,
   subscribePlain,
-} from '../server/src/media/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing.ts';
+} from '../server/src/media/testing/testPeers.ts';
+import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer;
 const stops: Array<() => void> = [];

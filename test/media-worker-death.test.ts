@@ -1,7 +1,13 @@
-import { waitFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
 import { afterEach, describe, expect, test } from 'vitest';
-import { consumerBytes, createRoom, mediaPeer, publishPlain, subscribePlain } from '../server/src/media/testPeers.ts';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import {
+  consumerBytes,
+  createRoom,
+  mediaPeer,
+  publishPlain,
+  subscribePlain,
+} from '../server/src/media/testing/testPeers.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer | undefined;
 const stops: Array<() => void> = [];

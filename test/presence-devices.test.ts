@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type PersonPresence, PROTOCOL_VERSION } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, nextEvent, request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing.ts';
+import {
+  call,
+  nextEvent,
+  request,
+  startTestServer,
+  type TestServer,
+  type TestSocket,
+} from '../server/src/testing/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 let servers: TestServer[] = [];

@@ -1,6 +1,6 @@
 import type { PersonPresence } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, nextEvent, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { call, nextEvent, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -1,6 +1,13 @@
 import type { PersonPresence } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, collect, nextEvent, startTestServer, type TestServer, type TestSocket } from '../server/src/testing.ts';
+import {
+  call,
+  collect,
+  nextEvent,
+  startTestServer,
+  type TestServer,
+  type TestSocket,
+} from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 7 (presence part): after `system:auth` for another organisation, no presence of

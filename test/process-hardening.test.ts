@@ -8,7 +8,7 @@ import { io } from 'socket.io-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { secretWeakness } from '../server/src/config.ts';
-import { startTestServer } from '../server/src/testing.ts';
+import { startTestServer } from '../server/src/testing/index.ts';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 
 /** Issue 11, items 10–13, against the server process as `npm start` runs it. */

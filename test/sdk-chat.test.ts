@@ -1,6 +1,6 @@
 import { type ChatMessage, connect, devToken, type MoimClient } from '@moim/client-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /** Chat through the client SDK against a real server. */
 let server: TestServer;

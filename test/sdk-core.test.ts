@@ -1,6 +1,6 @@
 import { connect, devToken, type MoimClient, tokenExpiry } from '@moim/client-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /** The client SDK against a real server in this process. */
 let server: TestServer;

@@ -12,7 +12,7 @@ import {
 import { MoimError } from '@moim/protocol';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startTestServer, type TestServer } from '../server/src/testing.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Media-room signalling through the client SDK against a real server and mediasoup worker, with

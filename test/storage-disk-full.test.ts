@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../server/src/storage/FsBlobStore.ts';
-import { request, startTestServer, type TestServer } from '../server/src/testing.ts';
+import { request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { bytesOf, channel, download, history, person, readyz, send, upload } from './attachments-support.ts';
 
 /**

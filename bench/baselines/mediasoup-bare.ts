@@ -7,7 +7,8 @@
  * WebRTC clients get). Driven over IPC by bench/sfu.ts (a generator process).
  */
 import { TIER_PROFILES } from '@moim/protocol';
-import { routerMediaCodecs, vp8RtpParameters } from '@moim/sfu';
+import { routerMediaCodecs } from '@moim/sfu';
+import { vp8RtpParameters } from '@moim/sfu/testing';
 import * as mediasoup from 'mediasoup';
 import type { PlainTransport, Producer, Router, SrtpCryptoSuite, Worker } from 'mediasoup/types';
 import { serve } from '../lib/generators.ts';

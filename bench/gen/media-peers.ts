@@ -5,7 +5,7 @@
  * resumed once the client acknowledges `media:newConsumer`, as with mediasoup-client).
  */
 import { type Ack, type JoinResponse, PROTOCOL_VERSION, type TransportInfo } from '@moim/protocol';
-import { vp8RtpParameters } from '@moim/sfu';
+import { vp8RtpParameters } from '@moim/sfu/testing';
 import { io, type Socket } from 'socket.io-client';
 import { mapLimit, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';

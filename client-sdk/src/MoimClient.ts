@@ -1,3 +1,9 @@
+/**
+ * The SDK's client (`connect()`, `MoimClient`): the socket.io connection and its states, typed
+ * requests and server events, the token (handshake, refresh, `system:auth`), reconnection with
+ * the areas' restorers, and the areas as properties (presence, chat, rooms, docs). Types are in
+ * clientTypes.ts, error conversion in errors.ts.
+ */
 import type {
   Ack,
   ClientToServerEvents,
@@ -7,70 +13,24 @@ import type {
   RequestName,
   ResponseData,
   ServerToClientEvents,
-  SystemResponses,
 } from '@moim/protocol';
 import { isAckError, isErrorCode, MoimError, PROTOCOL_VERSION, TypedEmitter } from '@moim/protocol/client';
 import { io, type Socket } from 'socket.io-client';
 import { Chat } from './chat/Chat.ts';
+import type { ClientEvents, ConnectionState, ConnectOptions, Me, Restorer } from './clientTypes.ts';
 import { Docs } from './docs/Docs.ts';
+import { toMoimError, unwrap } from './errors.ts';
 import { getLogger, LoggerNames } from './logger.ts';
 import { Presence } from './presence/Presence.ts';
-import { Rooms, type RoomsOptions } from './rooms/Rooms.ts';
+import { Rooms } from './rooms/Rooms.ts';
 import { randomId, refreshDelay, tokenExpiry } from './token.ts';
+
+export type { ClientEvents, ConnectionState, ConnectOptions, Me, Restorer } from './clientTypes.ts';
+export { toMoimError } from './errors.ts';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const log = getLogger(LoggerNames.Client);
-
-export interface ConnectOptions {
-  /** Server base URL, e.g. `https://moim.example.org` (the page's origin in the web app). */
-  url: string;
-  /**
-   * Returns a token for this person. Called for the first connection, before the current token
-   * expires (the fresh one is sent with `system:auth`), and when a reconnect needs a fresh one.
-   */
-  getToken: () => Promise<string> | string;
-  /** Stable id of this device (presence aggregates over devices). Default: random per client. */
-  deviceId?: string;
-  /** Acknowledgement timeout of one request. @default 15000 */
-  requestTimeoutMs?: number;
-  /** Transports socket.io may use. @default ['websocket', 'polling'] */
-  transports?: Array<'websocket' | 'polling'>;
-  /** First and largest reconnection delay. @default 500, 5000 */
-  reconnectDelayMs?: number;
-  reconnectDelayMaxMs?: number;
-  /** Give up on the first connection after this long (later drops are retried forever). @default 20000 */
-  connectTimeoutMs?: number;
-  /** Refresh the token this long before it expires at the latest. @default 60000 */
-  tokenRefreshMarginMs?: number;
-  /** Media rooms options (mediasoup-client device factory for tests in Node). */
-  rooms?: RoomsOptions;
-  /** WebSocket constructor for documents (global `WebSocket` by default; Node 22+ has one). */
-  WebSocket?: typeof WebSocket;
-}
-
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-export type Me = SystemResponses['system:whoami'];
-
-export interface ClientEvents {
-  /** The connection dropped; the client is reconnecting (requests wait for it). */
-  reconnecting: (e: { reason: string }) => void;
-  /** Back online: presence resubscribed, chat caught up, rooms rejoined. */
-  reconnected: (e: { downtimeMs: number }) => void;
-  state: (state: ConnectionState) => void;
-  /** A fresh token was sent to the server (`system:auth`). */
-  tokenRefreshed: (e: { expiresAt: number }) => void;
-  /** A server notice not tied to a request. */
-  notice: (notice: ErrorBody & { at: number }) => void;
-  /** A background failure (a token refresh, a restore step); the client carries on. */
-  error: (error: MoimError) => void;
-  /** The client is closed for good (by `close()`, or a refusal that retrying cannot fix). */
-  closed: (e: { code?: ErrorCode; reason: string }) => void;
-}
-
-/** Something that restores its state after a reconnect (presence subscriptions, chat catch-up, rooms). */
-export type Restorer = () => Promise<void>;
 
 /** Codes on which retrying the handshake cannot help. */
 const FATAL_HANDSHAKE: readonly string[] = ['PROTOCOL_MISMATCH', 'DEV_TOKENS_DISABLED'];
@@ -450,17 +410,4 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     for (const w of [...this.#waiters]) w.reject(err);
     this.safeEmit('closed', code ? { code, reason } : { reason });
   }
-}
-
-function unwrap<T>(ack: Ack<T>): T {
-  if (isAckError(ack)) throw new MoimError(ack.error.code, ack.error.message);
-  return ack.data;
-}
-
-export function toMoimError(err: unknown, fallback: ErrorCode): MoimError {
-  if (err instanceof MoimError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  return new MoimError(isErrorCode(code) ? code : fallback, err instanceof Error ? err.message : String(err), {
-    cause: err,
-  });
 }

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { importsOf } from '../../test/support/architecture.ts';
 import * as client from './client.ts';
 import * as full from './index.ts';
 
-/** Every module a file reaches through value imports/exports (`import type` is erased by bundlers). */
+/** Every module a file reaches through value imports/exports (type imports are erased by bundlers). */
 function reachable(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
-  const src = readFileSync(file, 'utf8');
-  for (const m of src.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)) {
-    const spec = m[1]!;
+  for (const { spec, typeOnly } of importsOf(file, readFileSync(file, 'utf8'))) {
+    if (typeOnly) continue;
     if (spec.startsWith('.')) reachable(path.resolve(path.dirname(file), spec), seen);
     else seen.add(spec);
   }

@@ -3,8 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from './logging.ts';
 import { MediaRoom } from './MediaRoom.ts';
 import type { Peer, PeerSignal } from './Peer.ts';
-import { RtpGenerator, RtpSink } from './RtpGenerator.ts';
-import { opusRtpParameters, vp8RtpParameters, waitFor } from './testing.ts';
+import { opusRtpParameters, RtpGenerator, RtpSink, vp8RtpParameters, waitFor } from './testing/index.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 let pool: WorkerPool;

@@ -1,9 +1,13 @@
+/**
+ * Owns one video room's lifecycle (open, close, a dead worker closes it), its peers and their
+ * state changes (told to the other peers), and the order of its media calls (a lock, so limit
+ * checks cannot race). The work is elsewhere: routers RouterSet.ts, transports transports.ts,
+ * producers producing.ts with the tier checks of tierRules.ts, consumers Consumers.ts and
+ * consumerControls.ts, speakers observers.ts, moderation and rights withdrawn withdraw.ts.
+ */
 import { randomUUID } from 'node:crypto';
 import {
   type ConsumerInfo,
-  type ErrorCode,
-  type MediaSource,
-  MoimError,
   type RoomCloseReason,
   type Tier,
   type TierProfile,
@@ -11,68 +15,30 @@ import {
   TypedEmitter,
   tierProfile,
 } from '@moim/protocol';
-import type {
-  ActiveSpeakerObserver,
-  AudioLevelObserver,
-  Consumer,
-  DtlsParameters,
-  MediaKind,
-  PlainTransport,
-  Producer,
-  Router,
-  RtpCapabilities,
-  RtpParameters,
-  SrtpCryptoSuite,
-  SrtpParameters,
-  TransportObserver,
-  WebRtcTransport,
-} from 'mediasoup/types';
-import { isHelperCodec, routerMediaCodecs } from './codecs.ts';
+import type { RtpCapabilities } from 'mediasoup/types';
+import { Consumers } from './Consumers.ts';
+import * as controls from './consumerControls.ts';
+import { mediaCall, SfuError } from './errors.ts';
 import type { SfuLogger } from './logging.ts';
-import { type ConsumerEntry, Peer, type PeerSignal, type TransportEntry, transportInfo } from './Peer.ts';
-import type { PoolWorker, WorkerPool } from './WorkerPool.ts';
+import type { MediaRoomEvents, MediaRoomOptions, PeerLeftReason } from './MediaRoomTypes.ts';
+import { createSpeakerObservers, observeAudio, reportSpeakers, type SpeakerObservers } from './observers.ts';
+import { Peer, type PeerSignal, peerState, transportInfo } from './Peer.ts';
+import { createProducer, type ProducerRequest } from './producing.ts';
+import { createRoomRouter, RouterSet } from './RouterSet.ts';
+import { assertAllowed, checkJoin } from './tierRules.ts';
+import {
+  addTransport,
+  type ConnectParams,
+  capIncomingBitrate,
+  checkTransportRequest,
+  connectTransport,
+  openTransport,
+  restartIce,
+  type TransportRequest,
+} from './transports.ts';
+import { closeConsumers, closeProducers } from './withdraw.ts';
 
-export interface MediaRoomOptions {
-  id: string;
-  tier: Tier;
-  pool: WorkerPool;
-  log: SfuLogger;
-  /** Consumers one router serves before recv transports go to a router on another worker (pipeToRouter). */
-  consumersPerRouter: number;
-  /** Allow `kind: 'plain'` transports (plain RTP; tests and benchmarks). @default false */
-  allowPlainTransports?: boolean;
-  /** Transports one peer may have open. @default 4 */
-  maxTransportsPerPeer?: number;
-  /** Audio level reports interval (ms). @default 1000 */
-  audioLevelIntervalMs?: number;
-  /** Tier profile override (tests); @default the table entry of `tier`. */
-  profile?: TierProfile;
-}
-
-export type PeerLeftReason = 'left' | 'removed' | 'timeout' | 'closed';
-
-export interface MediaRoomEvents {
-  peerJoined: (peer: Peer) => void;
-  /** A peer is gone (its transports are closed). `closed`: the whole room closed. */
-  peerLeft: (peer: Peer, reason: PeerLeftReason) => void;
-  close: (reason: RoomCloseReason) => void;
-}
-
-interface RouterEntry {
-  router: Router;
-  slot: PoolWorker;
-  /** Consumers currently on this router (excluding pipe consumers). */
-  consumers: number;
-  /** Producers piped into this router (producer id → pipe promise). */
-  piped: Map<string, Promise<void>>;
-}
-
-const SOURCE_KIND: Record<MediaSource, MediaKind> = {
-  camera: 'video',
-  screen: 'video',
-  mic: 'audio',
-  'screen-audio': 'audio',
-};
+export type { MediaRoomEvents, MediaRoomOptions, PeerLeftReason } from './MediaRoomTypes.ts';
 
 /**
  * A video room on the SFU: a router on the least-loaded worker (plus, when the room outgrows it,
@@ -87,21 +53,18 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   readonly #opts: MediaRoomOptions;
   readonly #log: SfuLogger;
   readonly #peers = new Map<string, Peer>();
-  readonly #routers: RouterEntry[];
-  readonly #activeSpeaker: ActiveSpeakerObserver;
-  readonly #audioLevel: AudioLevelObserver;
+  readonly #routers: RouterSet;
+  readonly #consumers: Consumers;
+  readonly #observers: SpeakerObservers;
   /** Serialises produce/transport creation so limit checks cannot race. */
   #lock: Promise<unknown> = Promise.resolve();
-  #growing: Promise<RouterEntry> | undefined;
-  /** `peerId producerId` pairs whose consumer is being created (no duplicates from concurrent paths). */
-  readonly #consuming = new Set<string>();
   #closed = false;
 
   private constructor(
     opts: MediaRoomOptions,
     profile: TierProfile,
-    primary: RouterEntry,
-    observers: { activeSpeaker: ActiveSpeakerObserver; audioLevel: AudioLevelObserver },
+    primary: ConstructorParameters<typeof RouterSet>[1],
+    observers: SpeakerObservers,
   ) {
     super();
     this.id = opts.id;
@@ -110,51 +73,34 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     this.#opts = opts;
     this.#log = opts.log.child({ room: opts.id });
     this.onListenerError = (event, err) => this.#log.error({ err, event }, 'room listener failed');
-    this.#routers = [primary];
-    this.#activeSpeaker = observers.activeSpeaker;
-    this.#audioLevel = observers.audioLevel;
-    this.#watchRouter(primary);
-    this.#activeSpeaker.on('dominantspeaker', ({ producer }) => {
-      const peerId = (producer.appData as { peerId?: string }).peerId;
-      if (peerId)
-        this.#broadcast({
-          event: 'media:activeSpeaker',
-          payload: { roomId: this.id, peerId, producerId: producer.id },
-        });
-    });
-    this.#audioLevel.on('volumes', (volumes) => {
-      const levels = volumes.flatMap(({ producer, volume }) => {
-        const peerId = (producer.appData as { peerId?: string }).peerId;
-        return peerId ? [{ peerId, producerId: producer.id, volume }] : [];
-      });
-      this.#broadcast({ event: 'media:audioLevels', payload: { roomId: this.id, levels } });
-    });
-    this.#audioLevel.on('silence', () =>
-      this.#broadcast({ event: 'media:audioLevels', payload: { roomId: this.id, levels: [] } }),
+    this.#routers = new RouterSet(
+      {
+        roomId: opts.id,
+        profile,
+        pool: opts.pool,
+        log: this.#log,
+        consumersPerRouter: opts.consumersPerRouter,
+        isClosed: () => this.#closed,
+        onWorkerDied: (worker) => {
+          this.#log.error({ worker }, 'worker of this room died');
+          this.close('WORKER_DIED');
+        },
+      },
+      primary,
     );
+    this.#consumers = new Consumers({ roomId: opts.id, profile, routers: this.#routers, log: this.#log });
+    this.#observers = observers;
+    reportSpeakers(observers, this.id, (signal) => this.#broadcast(signal));
   }
 
   /** Create the room's router on the least-loaded worker. */
   static async create(opts: MediaRoomOptions): Promise<MediaRoom> {
     const profile = opts.profile ?? tierProfile(opts.tier);
     const slot = await opts.pool.pick();
-    const router = await slot.worker.createRouter({
-      mediaCodecs: routerMediaCodecs(profile),
-      appData: { roomId: opts.id, workerIndex: slot.index },
-    });
+    const router = await createRoomRouter(slot, opts.id, profile);
     try {
-      const activeSpeaker = await router.createActiveSpeakerObserver({ interval: 300 });
-      const audioLevel = await router.createAudioLevelObserver({
-        maxEntries: 5,
-        threshold: -70,
-        interval: opts.audioLevelIntervalMs ?? 1000,
-      });
-      const room = new MediaRoom(
-        opts,
-        profile,
-        { router, slot, consumers: 0, piped: new Map() },
-        { activeSpeaker, audioLevel },
-      );
+      const observers = await createSpeakerObservers(router, opts.audioLevelIntervalMs ?? 1000);
+      const room = new MediaRoom(opts, profile, { router, slot }, observers);
       room.#log.info({ tier: opts.tier, worker: slot.index }, 'media room opened');
       return room;
     } catch (err) {
@@ -168,17 +114,17 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   }
 
   get rtpCapabilities(): RtpCapabilities {
-    return this.#primary.router.rtpCapabilities;
+    return this.#routers.primary.router.rtpCapabilities;
   }
 
   /** Routers serving this room (1 until it outgrows `consumersPerRouter`). */
   get routerCount(): number {
-    return this.#routers.length;
+    return this.#routers.count;
   }
 
   /** Pool slots (worker indexes) this room uses. */
   get workerIndexes(): number[] {
-    return this.#routers.map((r) => r.slot.index);
+    return this.#routers.workerIndexes;
   }
 
   get peerCount(): number {
@@ -195,14 +141,14 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   peer(peerId: string): Peer {
     const p = this.#peers.get(peerId);
-    if (!p) throw new MoimError('NOT_FOUND', 'no such peer in this room');
+    if (!p) throw new SfuError('NOT_FOUND', 'no such peer in this room');
     return p;
   }
 
   /** Worker index of the router a transport of `peer` lives on. */
   workerIndexOfTransport(peer: Peer, transportId: string): number {
     const t = peer.transport(transportId);
-    return this.#routers.find((r) => r.router === t.router)?.slot.index ?? -1;
+    return this.#routers.entryOf(t.router)?.slot.index ?? -1;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -211,8 +157,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   /** Add a peer; ROOM_FULL beyond the tier's `maxPeers`. */
   addPeer(init: { sub: string; displayName: string; id?: string }): Peer {
     this.#assertOpen();
-    if (this.#peers.size >= this.profile.maxPeers)
-      throw new MoimError('ROOM_FULL', `this ${this.tier} room is full (${this.profile.maxPeers} people)`);
+    assertAllowed(checkJoin(this.profile, this.tier, this.#peers.size));
     const peer = new Peer({ id: init.id ?? randomUUID(), sub: init.sub, displayName: init.displayName });
     peer.onListenerError = (event, err) => this.#log.error({ err, event, peer: peer.id }, 'peer listener failed');
     this.#peers.set(peer.id, peer);
@@ -237,136 +182,61 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   setHandRaised(peer: Peer, raised: boolean): void {
     this.#assertPeer(peer);
-    peer.handRaised = raised;
+    peerState(peer).handRaised = raised;
     this.#broadcast({ event: 'room:handRaised', payload: { roomId: this.id, peerId: peer.id, raised } });
   }
 
-  /** Tell the other peers that a peer's connection state changed (grace period). */
-  announcePeer(peer: Peer): void {
+  /**
+   * Mark a peer connected or not (its socket dropped: the grace period) and tell the other peers
+   * (`room:peerJoined` with its new state) when it changed.
+   */
+  setPeerConnected(peer: Peer, connected: boolean): void {
     this.#assertPeer(peer);
+    const state = peerState(peer);
+    if (state.connected === connected) return;
+    state.connected = connected;
     this.#broadcast({ event: 'room:peerJoined', payload: { roomId: this.id, peer: peer.info() } }, peer.id);
   }
 
   // -------------------------------------------------------------------------------------------
   // Transports
 
-  async createTransport(
-    peer: Peer,
-    opts: {
-      direction: 'send' | 'recv';
-      kind: 'webrtc' | 'plain';
-      forceTcp?: boolean | undefined;
-      /** Plain only: SRTP, with `srtpCryptoSuite` (default AES_CM_128_HMAC_SHA1_80). */
-      srtp?: boolean | undefined;
-      /** Plain SRTP only; Chromium negotiates AEAD_AES_256_GCM with a WebRtcTransport. */
-      srtpCryptoSuite?: SrtpCryptoSuite | undefined;
-    },
-  ): Promise<TransportInfo> {
+  async createTransport(peer: Peer, opts: TransportRequest): Promise<TransportInfo> {
     return this.#serial(async () => {
       this.#assertPeer(peer);
-      if (opts.kind === 'plain' && !this.#opts.allowPlainTransports)
-        throw new MoimError('FORBIDDEN', 'plain RTP transports are disabled on this server');
-      if (opts.srtp && opts.kind !== 'plain')
-        throw new MoimError('INVALID_PAYLOAD', 'srtp applies to plain transports (WebRTC is always encrypted)');
-      if (opts.srtpCryptoSuite && !opts.srtp)
-        throw new MoimError('INVALID_PAYLOAD', 'srtpCryptoSuite needs srtp: true (on a plain transport)');
-      const max = this.#opts.maxTransportsPerPeer ?? 4;
-      if (peer.transports.size >= max)
-        throw new MoimError('TOO_MANY_TRANSPORTS', `a peer may have at most ${max} transports`);
+      checkTransportRequest(opts, {
+        allowPlain: this.#opts.allowPlainTransports ?? false,
+        max: this.#opts.maxTransportsPerPeer ?? 4,
+        open: peer.transports.size,
+      });
       // Producers live on the primary router; recv transports go where there is room for consumers.
-      const entry = opts.direction === 'send' ? this.#primary : await this.#routerForConsumers();
+      const entry = opts.direction === 'send' ? this.#routers.primary : await this.#routers.forConsumers();
       const appData = { roomId: this.id, peerId: peer.id, direction: opts.direction };
-      const transport =
-        opts.kind === 'webrtc'
-          ? await entry.router.createWebRtcTransport({
-              webRtcServer: entry.slot.webRtcServer,
-              enableUdp: !opts.forceTcp,
-              enableTcp: true,
-              preferUdp: !opts.forceTcp,
-              initialAvailableOutgoingBitrate: 1_000_000,
-              appData,
-            })
-          : await entry.router.createPlainTransport({
-              listenInfo: this.#opts.pool.plainListenInfo(),
-              rtcpMux: true,
-              comedia: opts.direction === 'send',
-              ...(opts.srtp
-                ? { enableSrtp: true, srtpCryptoSuite: opts.srtpCryptoSuite ?? ('AES_CM_128_HMAC_SHA1_80' as const) }
-                : {}),
-              appData,
-            });
+      const transport = await openTransport(entry, this.#opts.pool, opts, appData);
       if (peer.closed) {
         transport.close();
-        throw new MoimError('NOT_IN_ROOM', 'the peer left');
+        throw new SfuError('NOT_IN_ROOM', 'the peer left');
       }
-      if (opts.direction === 'send') {
-        const cap = this.profile.maxIncomingBitrate;
-        try {
-          await transport.setMaxIncomingBitrate(cap);
-        } catch (err) {
-          // without its cap the transport would break the tier's guarantee: refuse it rather than keep it
-          transport.close();
-          this.#assertPeer(peer); // the room closing or the peer leaving meanwhile is why it failed
-          this.#log.error({ err, peer: peer.id, transport: transport.id, cap }, 'could not cap incoming bitrate');
-          throw new MoimError('MEDIA_ERROR', `could not apply this tier's incoming bitrate cap (${cap} bits/s)`, {
-            cause: err,
-          });
-        }
-      }
-      const t: TransportEntry = { transport, direction: opts.direction, kind: opts.kind, router: entry.router };
-      peer.transports.set(transport.id, t);
-      (transport.observer as TransportObserver).once('close', () => peer.transports.delete(transport.id));
-      if (opts.direction === 'recv') void this.#consumeAllFor(peer);
+      if (opts.direction === 'send')
+        await capIncomingBitrate(transport, this.profile.maxIncomingBitrate, {
+          log: this.#log.child({ peer: peer.id }),
+          // the room closing or the peer leaving meanwhile is why it failed
+          stillThere: () => this.#assertPeer(peer),
+        });
+      const t = addTransport(peer, transport, opts, entry.router);
+      if (opts.direction === 'recv') void this.#consumers.consumeAllFor(peer, this.#peers.values());
       return transportInfo(transport.id, t);
     });
   }
 
-  async connectTransport(
-    peer: Peer,
-    transportId: string,
-    params: {
-      dtlsParameters?: unknown;
-      ip?: string | undefined;
-      port?: number | undefined;
-      rtcpPort?: number | undefined;
-      srtpParameters?: SrtpParameters | undefined;
-    },
-  ): Promise<void> {
+  async connectTransport(peer: Peer, transportId: string, params: ConnectParams): Promise<void> {
     this.#assertPeer(peer);
-    const t = peer.transport(transportId);
-    if (t.kind === 'webrtc') {
-      if (!params.dtlsParameters) throw new MoimError('INVALID_PAYLOAD', 'a WebRTC transport needs dtlsParameters');
-      const w = t.transport as WebRtcTransport;
-      await mediaCall(() => w.connect({ dtlsParameters: params.dtlsParameters as DtlsParameters }), 'INVALID_PAYLOAD');
-      return;
-    }
-    const plain = t.transport as PlainTransport;
-    const srtp = plain.srtpParameters !== undefined;
-    if (srtp !== (params.srtpParameters !== undefined))
-      throw new MoimError(
-        'INVALID_PAYLOAD',
-        srtp ? 'an SRTP transport needs srtpParameters' : 'this transport is not SRTP',
-      );
-    const srtpParameters = params.srtpParameters ? { srtpParameters: params.srtpParameters } : {};
-    if (t.direction === 'send') {
-      // comedia: the plain send transport learns the remote address from the first packet.
-      if (params.ip || params.port) throw new MoimError('INVALID_PAYLOAD', 'a plain send transport needs no address');
-      if (srtp) await mediaCall(() => plain.connect(srtpParameters), 'INVALID_PAYLOAD');
-      return;
-    }
-    if (!params.ip || !params.port) throw new MoimError('INVALID_PAYLOAD', 'a plain recv transport needs ip and port');
-    const { ip, port, rtcpPort } = params;
-    await mediaCall(
-      () => plain.connect({ ip, port, ...(rtcpPort ? { rtcpPort } : {}), ...srtpParameters }),
-      'CONFLICT',
-    );
+    await connectTransport(peer.transport(transportId), params);
   }
 
   async restartIce(peer: Peer, transportId: string): Promise<unknown> {
     this.#assertPeer(peer);
-    const t = peer.transport(transportId);
-    if (t.kind !== 'webrtc') throw new MoimError('INVALID_PAYLOAD', 'only WebRTC transports restart ICE');
-    return mediaCall(() => (t.transport as WebRtcTransport).restartIce(), 'CONFLICT');
+    return restartIce(peer.transport(transportId));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -375,70 +245,23 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   /** Set the peer's receive capabilities and create consumers for every producer it can receive. Returns how many. */
   async setCapabilities(peer: Peer, rtpCapabilities: RtpCapabilities): Promise<number> {
     this.#assertPeer(peer);
-    peer.rtpCapabilities = rtpCapabilities;
-    return this.#consumeAllFor(peer);
+    peerState(peer).rtpCapabilities = rtpCapabilities;
+    return this.#consumers.consumeAllFor(peer, this.#peers.values());
   }
 
-  async produce(
-    peer: Peer,
-    req: {
-      transportId: string;
-      kind: MediaKind;
-      rtpParameters: RtpParameters;
-      source: MediaSource;
-      index: number;
-      paused: boolean;
-    },
-  ): Promise<string> {
+  async produce(peer: Peer, req: ProducerRequest): Promise<string> {
     const producer = await this.#serial(async () => {
       this.#assertPeer(peer);
-      const t = peer.transport(req.transportId);
-      if (t.direction !== 'send') throw new MoimError('INVALID_PAYLOAD', 'produce needs a send transport');
-      if (SOURCE_KIND[req.source] !== req.kind)
-        throw new MoimError('INVALID_PAYLOAD', `source ${req.source} is ${SOURCE_KIND[req.source]}, not ${req.kind}`);
-      this.#checkProducerLimits(peer, req);
-      const declaredBitrate = (req.rtpParameters.encodings ?? []).reduce((sum, e) => sum + (e.maxBitrate ?? 0), 0);
-      let onTransport = declaredBitrate;
-      for (const p of peer.producers.values()) if (p.transportId === req.transportId) onTransport += p.declaredBitrate;
-      if (onTransport > this.profile.maxIncomingBitrate)
-        throw new MoimError(
-          'BITRATE_NOT_ALLOWED',
-          `declared bitrate ${onTransport} exceeds this tier's ${this.profile.maxIncomingBitrate} bits/s`,
-        );
-      const producer = await mediaCall(
-        () =>
-          t.transport.produce({
-            kind: req.kind,
-            rtpParameters: req.rtpParameters,
-            paused: req.paused,
-            appData: { peerId: peer.id, source: req.source, index: req.index },
-          }),
-        'INVALID_PAYLOAD',
-        'invalid rtpParameters',
-      );
-      if (peer.closed) {
-        producer.close();
-        throw new MoimError('NOT_IN_ROOM', 'the peer left');
-      }
-      peer.producers.set(producer.id, {
-        producer,
-        source: req.source,
-        index: req.index,
-        transportId: req.transportId,
-        declaredBitrate,
+      return createProducer(peer, req, {
+        profile: this.profile,
+        tier: this.tier,
+        roomVideoProducers: this.#videoProducers(),
       });
-      producer.observer.once('close', () => peer.producers.delete(producer.id));
-      return producer;
     });
-    if (producer.kind === 'audio' && (req.source === 'mic' || req.source === 'screen-audio')) {
-      // the producer works without them (no speaker or level reports for it)
-      const unobserved = (observer: string) => (err: unknown) =>
-        this.#log.warn({ err, peer: peer.id, producer: producer.id, observer }, 'could not observe audio producer');
-      await this.#activeSpeaker.addProducer({ producerId: producer.id }).catch(unobserved('activeSpeaker'));
-      await this.#audioLevel.addProducer({ producerId: producer.id }).catch(unobserved('audioLevel'));
-    }
+    if (producer.kind === 'audio' && (req.source === 'mic' || req.source === 'screen-audio'))
+      await observeAudio(this.#observers, producer, this.#log.child({ peer: peer.id }));
     for (const other of this.#peers.values()) {
-      if (other !== peer) void this.#consumeSafe(other, peer, producer);
+      if (other !== peer) void this.#consumers.consumeSafe(other, peer, producer);
     }
     this.#log.debug({ peer: peer.id, producer: producer.id, source: req.source }, 'producer created');
     return producer.id;
@@ -465,11 +288,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   /** Create a consumer of `producerId` for `peer` (explicit subscribe); CANNOT_CONSUME without capabilities. */
   async consume(peer: Peer, producerId: string): Promise<ConsumerInfo> {
     this.#assertPeer(peer);
-    const owner = this.#ownerOf(producerId);
-    if (!owner) throw new MoimError('NOT_FOUND', 'no such producer in this room');
-    if (owner.peer === peer) throw new MoimError('CANNOT_CONSUME', 'cannot consume your own producer');
-    const consumer = await this.#consume(peer, owner.peer, owner.producer, { explicit: true });
-    return peer.consumerInfo(consumer!.id);
+    return this.#consumers.subscribe(peer, producerId, this.#peers.values());
   }
 
   closeConsumer(peer: Peer, consumerId: string): void {
@@ -479,55 +298,27 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   async setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<void> {
     this.#assertPeer(peer);
-    const { consumer } = peer.consumer(consumerId);
-    if (paused) await mediaCall(() => consumer.pause(), 'CONFLICT');
-    else await mediaCall(() => consumer.resume(), 'CONFLICT');
+    await controls.setPaused(peer.consumer(consumerId).consumer, paused);
   }
 
-  async setPreferredLayers(
-    peer: Peer,
-    consumerId: string,
-    layers: { spatialLayer: number; temporalLayer?: number | undefined },
-  ): Promise<{ spatialLayer: number; temporalLayer: number | null }> {
+  setPreferredLayers(peer: Peer, consumerId: string, layers: controls.LayersRequest): Promise<controls.Layers> {
     this.#assertPeer(peer);
-    const { consumer } = peer.consumer(consumerId);
-    if (consumer.type !== 'simulcast' && consumer.type !== 'svc')
-      throw new MoimError('INVALID_PAYLOAD', 'only simulcast and SVC consumers have layers');
-    await mediaCall(
-      () =>
-        consumer.setPreferredLayers({
-          spatialLayer: layers.spatialLayer,
-          ...(layers.temporalLayer === undefined ? {} : { temporalLayer: layers.temporalLayer }),
-        }),
-      'INVALID_PAYLOAD',
-    );
-    const p = consumer.preferredLayers;
-    return { spatialLayer: p?.spatialLayer ?? layers.spatialLayer, temporalLayer: p?.temporalLayer ?? null };
+    return controls.setPreferredLayers(peer.consumer(consumerId).consumer, layers);
   }
 
   async setPriority(peer: Peer, consumerId: string, priority: number): Promise<number> {
     this.#assertPeer(peer);
-    const { consumer } = peer.consumer(consumerId);
-    await mediaCall(() => consumer.setPriority(priority), 'INVALID_PAYLOAD');
-    return consumer.priority;
+    return controls.setPriority(peer.consumer(consumerId).consumer, priority);
   }
 
   async requestKeyFrame(peer: Peer, consumerId: string): Promise<void> {
     this.#assertPeer(peer);
-    const { consumer } = peer.consumer(consumerId);
-    if (consumer.kind !== 'video') throw new MoimError('INVALID_PAYLOAD', 'key frames are for video consumers');
-    await mediaCall(() => consumer.requestKeyFrame(), 'CONFLICT');
+    await controls.requestKeyFrame(peer.consumer(consumerId).consumer);
   }
 
   async getStats(peer: Peer, type: 'transport' | 'producer' | 'consumer', id: string): Promise<unknown[]> {
     this.#assertPeer(peer);
-    const target: { getStats(): Promise<unknown[]> } =
-      type === 'transport'
-        ? peer.transport(id).transport
-        : type === 'producer'
-          ? peer.producer(id).producer
-          : peer.consumer(id).consumer;
-    return mediaCall(() => target.getStats(), 'CONFLICT');
+    return controls.getStats(peer, type, id);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -554,17 +345,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     const entries = producerId
       ? [peer.producer(producerId)]
       : [...peer.producers.values()].filter((p) => p.source === 'camera');
-    const closed: string[] = [];
-    for (const e of entries) {
-      if (e.producer.kind !== 'video') throw new MoimError('INVALID_PAYLOAD', 'not a video producer');
-      e.producer.close();
-      peer.signal({
-        event: 'media:producerClosed',
-        payload: { roomId: this.id, producerId: e.producer.id, reason: 'moderator' },
-      });
-      closed.push(e.producer.id);
-    }
-    return closed;
+    return closeProducers(peer, entries, this.id, 'moderator', true);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -573,16 +354,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   /** Close every producer of `peer`; it is told `media:producerClosed` (`revoked`). Returns the ids closed. */
   stopPublishing(peer: Peer): string[] {
     this.#assertPeer(peer);
-    const closed: string[] = [];
-    for (const { producer } of [...peer.producers.values()]) {
-      producer.close();
-      peer.signal({
-        event: 'media:producerClosed',
-        payload: { roomId: this.id, producerId: producer.id, reason: 'revoked' },
-      });
-      closed.push(producer.id);
-    }
-    return closed;
+    return closeProducers(peer, [...peer.producers.values()], this.id, 'revoked', false);
   }
 
   /**
@@ -592,17 +364,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
    */
   stopSubscribing(peer: Peer): string[] {
     this.#assertPeer(peer);
-    peer.rtpCapabilities = undefined;
-    const closed: string[] = [];
-    for (const [consumerId, { consumer }] of [...peer.consumers]) {
-      consumer.close();
-      peer.signal({
-        event: 'media:consumerClosed',
-        payload: { roomId: this.id, consumerId, producerId: consumer.producerId },
-      });
-      closed.push(consumerId);
-    }
-    return closed;
+    return closeConsumers(peer, this.id);
   }
 
   /** Close the room: every peer is told `room:closed` with `reason`. Idempotent. */
@@ -619,7 +381,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       peer.close();
       this.safeEmit('peerLeft', peer, 'closed');
     }
-    for (const r of this.#routers) r.router.close();
+    this.#routers.closeAll();
     this.safeEmit('close', reason);
     this.removeAllListeners();
   }
@@ -627,26 +389,19 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   // -------------------------------------------------------------------------------------------
   // Internals
 
-  get #primary(): RouterEntry {
-    return this.#routers[0]!;
-  }
-
   #assertOpen(): void {
-    if (this.#closed) throw new MoimError('ROOM_CLOSED', 'the room is closed');
+    if (this.#closed) throw new SfuError('ROOM_CLOSED', 'the room is closed');
   }
 
   #assertPeer(peer: Peer): void {
     this.#assertOpen();
-    if (peer.closed || this.#peers.get(peer.id) !== peer) throw new MoimError('NOT_IN_ROOM', 'not in this room');
+    if (peer.closed || this.#peers.get(peer.id) !== peer) throw new SfuError('NOT_IN_ROOM', 'not in this room');
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#lock.then(fn, fn);
     // the lock only orders calls: `run`'s failure is its caller's, not the next call's
-    this.#lock = run.then(
-      () => undefined,
-      () => undefined,
-    );
+    this.#lock = run.then(noop, noop);
     return run;
   }
 
@@ -654,244 +409,12 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     for (const peer of this.#peers.values()) if (peer.id !== exceptPeerId) peer.signal(signal);
   }
 
-  #watchRouter(entry: RouterEntry): void {
-    entry.router.on('workerclose', () => {
-      this.#log.error({ worker: entry.slot.index }, 'worker of this room died');
-      this.close('WORKER_DIED');
-    });
-  }
-
-  #ownerOf(producerId: string): { peer: Peer; producer: Producer } | undefined {
-    for (const peer of this.#peers.values()) {
-      const p = peer.producers.get(producerId);
-      if (p) return { peer, producer: p.producer };
-    }
-    return undefined;
-  }
-
-  #checkProducerLimits(
-    peer: Peer,
-    req: { kind: MediaKind; rtpParameters: RtpParameters; source: MediaSource; index: number },
-  ): void {
-    const pr = this.profile;
-    if (peer.producers.size >= pr.maxProducersPerPeer)
-      throw new MoimError('TOO_MANY_PRODUCERS', `a peer may send at most ${pr.maxProducersPerPeer} streams here`);
-    const sameSource = [...peer.producers.values()].filter((p) => p.source === req.source);
-    const maxSource = pr.maxProducersPerSource[req.source];
-    if (sameSource.length >= maxSource)
-      throw new MoimError('TOO_MANY_PRODUCERS', `a peer may send at most ${maxSource} ${req.source} stream(s) here`);
-    if (req.index >= maxSource)
-      throw new MoimError('TOO_MANY_PRODUCERS', `${req.source} index ${req.index} is beyond this tier's ${maxSource}`);
-    if (sameSource.some((p) => p.index === req.index))
-      throw new MoimError('CONFLICT', `${req.source} ${req.index} is already being sent`);
-    if (req.kind === 'video') {
-      let video = 0;
-      for (const p of this.#peers.values())
-        for (const e of p.producers.values()) if (e.producer.kind === 'video') video++;
-      if (video >= pr.maxVideoProducersPerRoom)
-        throw new MoimError('TOO_MANY_PRODUCERS', `this room already carries ${pr.maxVideoProducersPerRoom} videos`);
-      const encodings = req.rtpParameters.encodings?.length ?? 1;
-      if (encodings > pr.maxEncodings)
-        throw new MoimError(
-          'ENCODINGS_NOT_ALLOWED',
-          `at most ${pr.maxEncodings} encoding(s) per video in a ${this.tier} room`,
-        );
-    }
-    const allowed = (req.kind === 'video' ? pr.videoCodecs : pr.audioCodecs).map((m) => m.toLowerCase());
-    for (const codec of req.rtpParameters.codecs) {
-      if (isHelperCodec(codec.mimeType)) continue;
-      const mime = codec.mimeType.toLowerCase();
-      if (!mime.startsWith(`${req.kind}/`) || !allowed.includes(mime))
-        throw new MoimError(
-          'CODEC_NOT_ALLOWED',
-          `${codec.mimeType} is not allowed for ${req.kind} in a ${this.tier} room`,
-        );
-    }
-  }
-
-  /** The router a new recv transport goes to: the first with room for consumers, else a new one on another worker. */
-  async #routerForConsumers(): Promise<RouterEntry> {
-    const limit = this.#opts.consumersPerRouter;
-    const free = this.#routers.find((r) => r.consumers < limit && !r.router.closed);
-    if (free) return free;
-    this.#growing ??= this.#grow().finally(() => {
-      this.#growing = undefined;
-    });
-    return this.#growing;
-  }
-
-  async #grow(): Promise<RouterEntry> {
-    const used = new Set(this.#routers.map((r) => r.slot.index));
-    const slot = await this.#opts.pool.pick(used);
-    if (used.has(slot.index)) {
-      // Every worker already serves this room: spread over the least-loaded existing router.
-      return this.#routers.reduce((a, b) => (b.consumers < a.consumers ? b : a));
-    }
-    const router = await slot.worker.createRouter({
-      mediaCodecs: routerMediaCodecs(this.profile),
-      appData: { roomId: this.id, workerIndex: slot.index },
-    });
-    if (this.#closed) {
-      router.close();
-      throw new MoimError('ROOM_CLOSED', 'the room is closed');
-    }
-    const entry: RouterEntry = { router, slot, consumers: 0, piped: new Map() };
-    this.#routers.push(entry);
-    this.#watchRouter(entry);
-    this.#log.info({ worker: slot.index, routers: this.#routers.length }, 'room spread to another worker');
-    return entry;
-  }
-
-  /** Make `producerId` available on `entry`'s router (pipeToRouter from the primary, once). */
-  async #ensurePiped(entry: RouterEntry, producerId: string): Promise<void> {
-    if (entry === this.#primary) return;
-    let p = entry.piped.get(producerId);
-    if (!p) {
-      p = this.#primary.router
-        .pipeToRouter({ producerId, router: entry.router, listenInfo: { protocol: 'udp', ip: '127.0.0.1' } })
-        .then(({ pipeProducer }) => {
-          pipeProducer?.observer.once('close', () => entry.piped.delete(producerId));
-        });
-      entry.piped.set(producerId, p);
-      p.catch(() => entry.piped.delete(producerId));
-    }
-    await p;
-  }
-
-  async #consumeAllFor(peer: Peer): Promise<number> {
-    if (!peer.rtpCapabilities || !peer.recvTransport()) return 0;
-    let created = 0;
-    for (const other of this.#peers.values()) {
-      if (other === peer) continue;
-      for (const p of other.producers.values()) {
-        if ([...peer.consumers.values()].some((c) => c.consumer.producerId === p.producer.id)) continue;
-        if (await this.#consumeSafe(peer, other, p.producer)) created++;
-      }
-    }
-    return created;
-  }
-
-  async #consumeSafe(peer: Peer, owner: Peer, producer: Producer): Promise<boolean> {
-    try {
-      return (await this.#consume(peer, owner, producer, { explicit: false })) !== undefined;
-    } catch (err) {
-      this.#log.warn({ err, peer: peer.id, producer: producer.id }, 'could not create consumer');
-      return false;
-    }
-  }
-
-  async #consume(
-    peer: Peer,
-    owner: Peer,
-    producer: Producer,
-    opts: { explicit: boolean },
-  ): Promise<Consumer | undefined> {
-    const fail = (code: ErrorCode, message: string): undefined => {
-      if (opts.explicit) throw new MoimError(code, message);
-      return undefined;
-    };
-    if (peer.closed || producer.closed) return fail('NOT_FOUND', 'the producer is gone');
-    const key = `${peer.id} ${producer.id}`;
-    if (this.#consuming.has(key) || [...peer.consumers.values()].some((c) => c.consumer.producerId === producer.id))
-      return fail('CONFLICT', 'already consuming this producer');
-    this.#consuming.add(key);
-    try {
-      return await this.#consumeOn(peer, owner, producer, fail);
-    } finally {
-      this.#consuming.delete(key);
-    }
-  }
-
-  async #consumeOn(
-    peer: Peer,
-    owner: Peer,
-    producer: Producer,
-    fail: (code: ErrorCode, message: string) => undefined,
-  ): Promise<Consumer | undefined> {
-    const caps = peer.rtpCapabilities;
-    if (!caps) return fail('CANNOT_CONSUME', 'send media:setCapabilities first');
-    const recv = peer.recvTransport();
-    if (!recv) return fail('CANNOT_CONSUME', 'create a recv transport first');
-    const entry = this.#routers.find((r) => r.router === recv.router);
-    if (!entry) return fail('NOT_FOUND', 'the transport is gone');
-    await this.#ensurePiped(entry, producer.id);
-    if (!entry.router.canConsume({ producerId: producer.id, rtpCapabilities: caps }))
-      return fail('CANNOT_CONSUME', 'your device cannot receive this producer');
-    const { source, index } = owner.producers.get(producer.id) ?? { source: 'camera' as MediaSource, index: 0 };
-    const layered = producer.kind === 'video' && producer.type !== 'simple';
-    const consumer = await mediaCall(
-      () =>
-        recv.transport.consume({
-          producerId: producer.id,
-          rtpCapabilities: caps,
-          paused: true,
-          enableRtx: true,
-          ignoreDtx: true,
-          ...(layered ? { preferredLayers: this.profile.defaultPreferredLayers } : {}),
-          appData: { peerId: peer.id, producerPeerId: owner.id },
-        }),
-      'CANNOT_CONSUME',
-    );
-    if (peer.closed || peer.rtpCapabilities === undefined) {
-      // the peer left, or stopped receiving (stopSubscribing), while the consumer was being made
-      consumer.close();
-      return peer.closed ? fail('NOT_IN_ROOM', 'the peer left') : fail('CANNOT_CONSUME', 'receiving was stopped');
-    }
-    entry.consumers++;
-    const c: ConsumerEntry = { consumer, producerPeerId: owner.id, source, index };
-    peer.consumers.set(consumer.id, c);
-    this.#wireConsumer(peer, consumer, entry);
-    peer.safeEmit('newConsumer', { roomId: this.id, ...peer.consumerInfo(consumer.id) });
-    return consumer;
-  }
-
-  #wireConsumer(peer: Peer, consumer: Consumer, entry: RouterEntry): void {
-    const roomId = this.id;
-    const consumerId = consumer.id;
-    const producerId = consumer.producerId;
-    consumer.observer.once('close', () => {
-      entry.consumers--;
-      peer.consumers.delete(consumerId);
-    });
-    consumer.on('producerclose', () => {
-      peer.consumers.delete(consumerId);
-      peer.signal({ event: 'media:consumerClosed', payload: { roomId, consumerId, producerId } });
-    });
-    consumer.on('producerpause', () =>
-      peer.signal({ event: 'media:producerPaused', payload: { roomId, producerId, consumerId } }),
-    );
-    consumer.on('producerresume', () =>
-      peer.signal({ event: 'media:producerResumed', payload: { roomId, producerId, consumerId } }),
-    );
-    consumer.on('score', (s) =>
-      peer.signal({
-        event: 'media:consumerScore',
-        payload: { roomId, consumerId, score: s.score, producerScore: s.producerScore },
-      }),
-    );
-    consumer.on('layerschange', (layers) =>
-      peer.signal({
-        event: 'media:consumerLayersChanged',
-        payload: {
-          roomId,
-          consumerId,
-          spatialLayer: layers?.spatialLayer ?? null,
-          temporalLayer: layers?.temporalLayer ?? null,
-        },
-      }),
-    );
+  #videoProducers(): number {
+    let video = 0;
+    for (const p of this.#peers.values())
+      for (const e of p.producers.values()) if (e.producer.kind === 'video') video++;
+    return video;
   }
 }
 
-/** Run a mediasoup call, turning its errors into a MoimError with `code` (mediasoup's message kept). */
-export async function mediaCall<T>(fn: () => Promise<T>, code: ErrorCode, prefix?: string): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof MoimError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    const name = err instanceof Error ? err.name : '';
-    const finalCode: ErrorCode = name === 'InvalidStateError' ? 'CONFLICT' : code;
-    throw new MoimError(finalCode, `${prefix ? `${prefix}: ` : ''}${message.slice(0, 300)}`, { cause: err });
-  }
-}
+const noop = (): void => undefined;

@@ -2,13 +2,13 @@ import {
   type ConsumerInfo,
   type MediaServerEvents,
   type MediaSource,
-  MoimError,
   type PeerInfo,
   type ProducerInfo,
   type TransportInfo,
   TypedEmitter,
 } from '@moim/protocol';
 import type { Consumer, PlainTransport, Producer, Router, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import { SfuError } from './errors.ts';
 
 type OneWayEvent = Exclude<keyof MediaServerEvents, 'media:newConsumer'>;
 /** A server→client event addressed to one peer (the service sends it on the peer's socket). */
@@ -48,29 +48,81 @@ export interface ConsumerEntry {
   index: number;
 }
 
+/** The state of a peer that only its MediaRoom changes (see `peerState`). */
+export interface PeerState {
+  readonly transports: Map<string, TransportEntry>;
+  readonly producers: Map<string, ProducerEntry>;
+  readonly consumers: Map<string, ConsumerEntry>;
+  rtpCapabilities: RtpCapabilities | undefined;
+  handRaised: boolean;
+  connected: boolean;
+}
+
+let stateOf: (peer: Peer) => PeerState;
+
+/**
+ * The mutable state of `peer`, for its MediaRoom. Not exported from the package: outside the SFU
+ * a peer is read-only, and changes go through MediaRoom methods that also tell the other peers.
+ */
+export function peerState(peer: Peer): PeerState {
+  return stateOf(peer);
+}
+
 /**
  * One participant of a MediaRoom: its transports, producers and consumers. Knows nothing about
  * sockets or users: `sub` and `displayName` are opaque labels handed back to clients. Closing a
- * peer closes its transports (and with them its producers and consumers).
+ * peer closes its transports (and with them its producers and consumers). Its state is read-only
+ * here (like mediasoup's Router, which keeps its maps private); its MediaRoom changes it.
  */
 export class Peer extends TypedEmitter<PeerEvents> {
   readonly id: string;
   readonly sub: string;
   readonly displayName: string;
-  readonly transports = new Map<string, TransportEntry>();
-  readonly producers = new Map<string, ProducerEntry>();
-  readonly consumers = new Map<string, ConsumerEntry>();
-  rtpCapabilities: RtpCapabilities | undefined;
-  handRaised = false;
-  /** False while the peer's socket is gone (grace period); set by the owner of the peer. */
-  connected = true;
+  readonly #state: PeerState = {
+    transports: new Map(),
+    producers: new Map(),
+    consumers: new Map(),
+    rtpCapabilities: undefined,
+    handRaised: false,
+    connected: true,
+  };
   #closed = false;
+
+  static {
+    stateOf = (peer) => peer.#state;
+  }
 
   constructor(init: { id: string; sub: string; displayName: string }) {
     super();
     this.id = init.id;
     this.sub = init.sub;
     this.displayName = init.displayName;
+  }
+
+  get transports(): ReadonlyMap<string, TransportEntry> {
+    return this.#state.transports;
+  }
+
+  get producers(): ReadonlyMap<string, ProducerEntry> {
+    return this.#state.producers;
+  }
+
+  get consumers(): ReadonlyMap<string, ConsumerEntry> {
+    return this.#state.consumers;
+  }
+
+  /** Set by `media:setCapabilities`; undefined until then and after `stopSubscribing`. */
+  get rtpCapabilities(): RtpCapabilities | undefined {
+    return this.#state.rtpCapabilities;
+  }
+
+  get handRaised(): boolean {
+    return this.#state.handRaised;
+  }
+
+  /** False while the peer's socket is gone (grace period); see `MediaRoom.setPeerConnected`. */
+  get connected(): boolean {
+    return this.#state.connected;
   }
 
   get closed(): boolean {
@@ -83,19 +135,19 @@ export class Peer extends TypedEmitter<PeerEvents> {
 
   transport(id: string): TransportEntry {
     const t = this.transports.get(id);
-    if (!t) throw new MoimError('NOT_FOUND', 'no such transport on this peer');
+    if (!t) throw new SfuError('NOT_FOUND', 'no such transport on this peer');
     return t;
   }
 
   producer(id: string): ProducerEntry {
     const p = this.producers.get(id);
-    if (!p) throw new MoimError('NOT_FOUND', 'no such producer on this peer');
+    if (!p) throw new SfuError('NOT_FOUND', 'no such producer on this peer');
     return p;
   }
 
   consumer(id: string): ConsumerEntry {
     const c = this.consumers.get(id);
-    if (!c) throw new MoimError('NOT_FOUND', 'no such consumer on this peer');
+    if (!c) throw new SfuError('NOT_FOUND', 'no such consumer on this peer');
     return c;
   }
 
@@ -159,10 +211,10 @@ export class Peer extends TypedEmitter<PeerEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of this.transports.values()) t.transport.close();
-    this.transports.clear();
-    this.producers.clear();
-    this.consumers.clear();
+    for (const t of this.#state.transports.values()) t.transport.close();
+    this.#state.transports.clear();
+    this.#state.producers.clear();
+    this.#state.consumers.clear();
     this.safeEmit('close');
     this.removeAllListeners();
   }

@@ -1,7 +1,8 @@
 export { isHelperCodec, routerMediaCodecs } from './codecs.ts';
+export { mediaCall, SfuError, type SfuErrorCode } from './errors.ts';
 export { type IceServer, iceServersFor, type TurnOptions } from './iceServers.ts';
 export { routeMediasoupLogs, type SfuLogger, silentLogger } from './logging.ts';
-export { MediaRoom, type MediaRoomEvents, type MediaRoomOptions, mediaCall, type PeerLeftReason } from './MediaRoom.ts';
+export { MediaRoom, type MediaRoomEvents, type MediaRoomOptions, type PeerLeftReason } from './MediaRoom.ts';
 export {
   type ConsumerEntry,
   Peer,
@@ -10,8 +11,16 @@ export {
   type ProducerEntry,
   type TransportEntry,
 } from './Peer.ts';
-export { type AudioStreamOptions, RtpGenerator, RtpSink, type VideoStreamOptions } from './RtpGenerator.ts';
-export { AUDIO_LEVEL_URI, opusRtpParameters, plainRecvCapabilities, vp8RtpParameters, waitFor } from './testing.ts';
+export {
+  checkJoin,
+  checkProduce,
+  checkTransportBitrate,
+  declaredBitrate,
+  type ProduceContext,
+  type ProduceRequest,
+  SOURCE_KIND,
+  type TierVerdict,
+} from './tierRules.ts';
 export {
   type ListenAddress,
   type PoolWorker,

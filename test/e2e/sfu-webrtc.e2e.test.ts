@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createRoom, mediaPeer } from '../../server/src/media/testPeers.ts';
-import { startTestServer, type TestServer } from '../../server/src/testing.ts';
+import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
+import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 
 /**
  * A real WebRTC peer over DTLS: headless Chromium with a fake camera and microphone publishes

@@ -1,53 +1,21 @@
+/**
+ * The SDK's chat (`client.chat`): channels and direct messages, the messages of subscribed
+ * channels (merged by seq, caught up after a reconnect), sends with their pending state, edits,
+ * reactions, threads, typing, receipts and unread counts. Kept apart: catch-up (catchUp.ts),
+ * chat attachments (attachments.ts), types (types.ts).
+ */
 import type { AttachmentRef, Channel, ChatMessage, ChatResponses, MyChannel, RequestInput } from '@moim/protocol';
-import { isErrorCode, MoimError, TypedEmitter } from '@moim/protocol/client';
+import { MoimError, TypedEmitter } from '@moim/protocol/client';
 import { getLogger, LoggerNames } from '../logger.ts';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
 import { randomId } from '../token.ts';
+import { attachmentLink, uploadAttachment } from './attachments.ts';
+import { catchUp } from './catchUp.ts';
+import { type ChannelState, type ChatEvents, newChannelState, type PendingMessage, type SendOptions } from './types.ts';
+
+export type { ChatEvents, PendingMessage } from './types.ts';
 
 const log = getLogger(LoggerNames.Chat);
-
-export interface ChatEvents {
-  /** A new message in a subscribed channel (live or caught up after a reconnect; never twice). */
-  message: (message: ChatMessage) => void;
-  /** A message was edited, deleted, or its reactions or reply count changed. */
-  updated: (message: ChatMessage) => void;
-  /** Someone started or stopped typing in a subscribed channel. */
-  typing: (e: { channelId: string; sub: string; typing: boolean }) => void;
-  receipt: (e: { channelId: string; sub: string; lastRead: number }) => void;
-  /** I was mentioned. */
-  mention: (e: { channelId: string; seq: number; sender: string; excerpt: string }) => void;
-  /** My channel list changed (joined, left, a policy changed) or an unread count moved. */
-  channels: (channels: MyChannel[]) => void;
-  /** Messages being sent (not yet acknowledged) changed for a channel. */
-  pending: (e: { channelId: string; pending: PendingMessage[] }) => void;
-}
-
-/** A message on its way: shown greyed until the server has stored it. */
-export interface PendingMessage {
-  channelId: string;
-  clientMsgId: string;
-  text: string;
-  threadRoot: number | null;
-  createdAt: number;
-  /** Set when sending failed for good (not a network problem). */
-  error?: MoimError;
-}
-
-interface ChannelState {
-  id: string;
-  subscribed: boolean;
-  /** Every message loaded, by seq (timeline and thread replies). */
-  messages: Map<number, ChatMessage>;
-  /** Highest seq up to which nothing is missing (catch-up resumes after it). */
-  through: number;
-  /** Lowest seq loaded (older pages load before it). */
-  oldest: number;
-  hasOlder: boolean;
-  typing: Map<string, ReturnType<typeof setTimeout>>;
-  catchingUp: Promise<void> | undefined;
-}
-
-type SendOptions = Omit<RequestInput<'chat:send'>, 'channelId' | 'clientMsgId' | 'text'>;
 
 const TYPING_RESEND_MS = 3000;
 const TYPING_EXPIRES_MS = 6000;
@@ -335,32 +303,13 @@ export class Chat extends TypedEmitter<ChatEvents> {
   }
 
   /** Upload a file to a channel; send its id in `send(…, { attachments: [id] })`. */
-  async upload(channelId: string, file: Blob, name: string): Promise<AttachmentRef> {
-    const token = await this.#client.currentToken();
-    const res = await fetch(`${this.#client.url}/chat/channels/${encodeURIComponent(channelId)}/attachments`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': file.type || 'application/octet-stream',
-        'x-filename': encodeURIComponent(name),
-      },
-      body: file,
-    });
-    const body = (await res.json().catch(() => ({}))) as {
-      attachment?: AttachmentRef;
-      error?: { code?: string; message?: string };
-    };
-    if (!res.ok || !body.attachment) {
-      const code = isErrorCode(body.error?.code) ? body.error.code : 'UNAVAILABLE';
-      throw new MoimError(code, body.error?.message ?? `upload failed (HTTP ${res.status})`);
-    }
-    return body.attachment;
+  upload(channelId: string, file: Blob, name: string): Promise<AttachmentRef> {
+    return uploadAttachment(this.#client, channelId, file, name);
   }
 
   /** A short-lived download link (refused with POLICY_FORBIDS where the channel forbids downloads). */
-  async attachmentLink(channelId: string, attachmentId: string): Promise<{ url: string; expiresAt: number }> {
-    const res = await this.#client.request('chat:attachment:link', { channelId, attachmentId });
-    return { url: new URL(res.url, `${this.#client.url}/`).toString(), expiresAt: res.expiresAt };
+  attachmentLink(channelId: string, attachmentId: string): Promise<{ url: string; expiresAt: number }> {
+    return attachmentLink(this.#client, channelId, attachmentId);
   }
 
   // ----------------------------------------------------------------------------- internal
@@ -368,16 +317,7 @@ export class Chat extends TypedEmitter<ChatEvents> {
   #stateOf(channelId: string): ChannelState {
     let st = this.#state.get(channelId);
     if (!st) {
-      st = {
-        id: channelId,
-        subscribed: false,
-        messages: new Map(),
-        through: 0,
-        oldest: Number.POSITIVE_INFINITY,
-        hasOlder: true,
-        typing: new Map(),
-        catchingUp: undefined,
-      };
+      st = newChannelState(channelId);
       this.#state.set(channelId, st);
     }
     return st;
@@ -385,29 +325,7 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   /** Fetch everything after `through` (or the latest page the first time) up to at least `lastSeq`. */
   #catchUp(st: ChannelState, lastSeq: number): Promise<void> {
-    const run = async () => {
-      if (st.messages.size === 0 && st.through === 0) {
-        const res = await this.#client.request('chat:history', { channelId: st.id, limit: 50 });
-        this.#merge(st, res.messages, false);
-        st.hasOlder = res.hasMore;
-        st.through = Math.max(st.through, lastSeq, ...res.messages.map((m) => m.seq));
-        return;
-      }
-      while (st.through < lastSeq) {
-        const res = await this.#client.request('chat:history', { channelId: st.id, after: st.through, limit: 200 });
-        this.#merge(st, res.messages, true);
-        const top = res.messages.reduce((m, x) => Math.max(m, x.seq), st.through);
-        // thread replies share the seq space; an empty page means nothing more is stored
-        st.through = res.messages.length === 0 || !res.hasMore ? Math.max(top, lastSeq) : top;
-        if (!res.hasMore) break;
-      }
-    };
-    const previous = st.catchingUp ?? Promise.resolve();
-    const p = previous.then(run, run).finally(() => {
-      if (st.catchingUp === p) st.catchingUp = undefined;
-    });
-    st.catchingUp = p;
-    return p;
+    return catchUp(this.#client, st, lastSeq, (messages, announce) => this.#merge(st, messages, announce));
   }
 
   /** Add messages, dropping those already loaded (by seq); `live` ones are announced. */

@@ -1,103 +1,32 @@
-import type {
-  ConsumerInfo,
-  JoinResponse,
-  MediaServerEvents,
-  MediaSource,
-  PeerInfo,
-  RoomRecordInfo,
-  TierClientProfile,
-  TransportInfo,
-} from '@moim/protocol';
+/**
+ * A joined video room (the SDK's `rooms`; the server's `media`, the SFU's `MediaRoom`, the web
+ * app's `meeting`): its public API, the device and transports, the room's state and events, and
+ * the rejoin after a reconnect or a dead worker. Kept apart: published tracks (LocalTracks.ts),
+ * received tracks (RemoteTracks.ts), peers and room events (peers.ts), the server's media events
+ * (mediaEvents.ts), capture (capture.ts), transports (transports.ts), video bindings
+ * (VideoBindings.ts), the rejoin's retry policy (rejoin.ts), stats (stats.ts), types (types.ts).
+ */
+import type { ConsumerInfo, JoinResponse, MediaSource, RoomRecordInfo, TierClientProfile } from '@moim/protocol';
 import { MoimError, TypedEmitter } from '@moim/protocol/client';
 import type { Device, types } from 'mediasoup-client';
 import { getLogger, type Logger, LoggerNames } from '../logger.ts';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
-import { chooseSpatialLayer, toSendEncodings } from './layers.ts';
-import { RemoteTrack } from './RemoteTrack.ts';
+import { captureCamera, captureMic, captureScreen, videoInputIds } from './capture.ts';
+import { LocalTracks } from './LocalTracks.ts';
+import { listenMediaEvents } from './mediaEvents.ts';
+import { bufferRoomEvents, type EarlyEvent, ROOM_EVENTS, RoomPeers } from './peers.ts';
+import type { RemoteTrack } from './RemoteTrack.ts';
+import { RemoteTracks } from './RemoteTracks.ts';
+import { retryRejoin } from './rejoin.ts';
 import { type NetworkQuality, readNetworkQuality } from './stats.ts';
+import { createTransport, restartIce, type TransportHost } from './transports.ts';
+import type { LocalTrack, RemotePeer, RoomDeps, RoomEvents } from './types.ts';
+import { VideoBindings } from './VideoBindings.ts';
 
-type Args<E extends keyof MediaServerEvents> = Parameters<MediaServerEvents[E]>[0];
-
-/** A track this client publishes. */
-export interface LocalTrack {
-  source: MediaSource;
-  index: number;
-  track: MediaStreamTrack;
-  producerId: string;
-  /** Paused by this client (muted / camera off) or by a moderator. */
-  paused: boolean;
-  /** The encodings handed to mediasoup-client (from the tier profile). */
-  encodings: ReadonlyArray<Record<string, unknown>>;
-}
-
-export interface RemotePeer extends PeerInfo {}
-
-export interface RoomEvents {
-  peerJoined: (peer: RemotePeer) => void;
-  peerLeft: (e: { peerId: string; reason: 'left' | 'removed' | 'timeout' | 'reconnect' }) => void;
-  handRaised: (e: { peerId: string; raised: boolean }) => void;
-  /** A remote track is ready to show or play (already resumed on the server). */
-  track: (track: RemoteTrack) => void;
-  trackEnded: (track: RemoteTrack) => void;
-  /** A remote track was paused or resumed (by its sender or by this client). */
-  trackPaused: (track: RemoteTrack) => void;
-  trackResumed: (track: RemoteTrack) => void;
-  layersChanged: (track: RemoteTrack) => void;
-  localTrack: (track: LocalTrack) => void;
-  localTrackEnded: (track: LocalTrack) => void;
-  localTrackPaused: (track: LocalTrack & { byModerator: boolean }) => void;
-  localTrackResumed: (track: LocalTrack) => void;
-  /**
-   * A published video track delivered no frame to its sender (a device the browser opens but
-   * cannot encode, such as a depth camera). The app usually unpublishes it.
-   */
-  localTrackStalled: (track: LocalTrack) => void;
-  activeSpeaker: (e: { peerId: string; producerId: string }) => void;
-  audioLevels: (levels: Args<'media:audioLevels'>['levels']) => void;
-  /** Periodic figures from WebRTC stats and the server's scores. */
-  quality: (q: NetworkQuality) => void;
-  /** The socket dropped; media may continue while the client reconnects. */
-  reconnecting: () => void;
-  /** Back in the room after a reconnect (`resumed`: the server kept this peer). */
-  rejoined: (e: { resumed: boolean }) => void;
-  /** A moderator removed me. The room object is closed. */
-  removed: (e: { reason: string | null }) => void;
-  /**
-   * The room object is closed (left, removed, room closed, or `rejoin failed`: every attempt to
-   * rejoin after a reconnect or a dead worker failed). `error` says what failed, when something did.
-   */
-  closed: (e: { reason: string; error?: MoimError }) => void;
-}
-
-export interface RoomDeps {
-  client: MoimClient;
-  createDevice: () => Promise<Device>;
-  qualityIntervalMs: number;
-  /** Check this long after publishing a video track that frames reach its sender (0: never). */
-  stallCheckMs: number;
-  /** Attempts at rejoining (after a reconnect or a dead worker) before the room closes. */
-  rejoinAttempts: number;
-  /** Wait before the second attempt; doubles for each further one. */
-  rejoinDelayMs: number;
-  onClosed: (room: Room) => void;
-}
-
-interface Attachment {
-  element: HTMLElement;
-  visible: boolean;
-  resize?: ResizeObserver;
-  intersect?: IntersectionObserver;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-const ROOM_EVENTS = ['room:peerJoined', 'room:peerLeft', 'room:handRaised', 'room:removed', 'room:closed'] as const;
-type RoomEventName = (typeof ROOM_EVENTS)[number];
-type EarlyEvent = { [E in RoomEventName]: { event: E; payload: Args<E> } }[RoomEventName];
-
-const PRODUCER_KEY = (source: MediaSource, index: number) => `${source}:${index}`;
+export type { LocalTrack, RemotePeer, RoomDeps, RoomEvents } from './types.ts';
 
 /**
- * A joined media room: mediasoup-client device and transports, local tracks (published with the
+ * A joined video room: mediasoup-client device and transports, local tracks (published with the
  * tier's encodings), every remote producer consumed automatically, and the room's events.
  * After a reconnect the room is rejoined (resumed within the server's grace period, otherwise
  * rebuilt: new transports, local tracks published again, remote ones consumed again); a rejoin that
@@ -116,19 +45,16 @@ export class Room extends TypedEmitter<RoomEvents> {
   #send: types.Transport | undefined;
   #recv: types.Transport | undefined;
   #sendCreating: Promise<types.Transport> | undefined;
-  readonly #peers = new Map<string, RemotePeer>();
-  /** Peers announced by events since the last join answer (a rejoin's snapshot may predate them). */
-  readonly #announced = new Set<string>();
-  readonly #local = new Map<string, { info: LocalTrack; producer: types.Producer }>();
-  /** Local tracks to publish again after a rejoin (kept across failed attempts; the room owns them). */
-  readonly #republish: LocalTrack[] = [];
-  readonly #remote = new Map<string, RemoteTrack>();
-  readonly #attached = new Map<string, Attachment>();
+  readonly #peerList: RoomPeers;
+  readonly #peers: RoomPeers['byId'];
+  readonly #tracks: LocalTracks;
+  readonly #receiving: RemoteTracks;
+  readonly #remote: RemoteTracks['byId'];
+  readonly #videos: VideoBindings;
   #handRaised = false;
   #closed = false;
   #busy: Promise<void> = Promise.resolve();
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
-  #offVisibility: (() => void) | undefined;
   readonly #off: Array<() => void> = [];
   readonly #log: Logger;
   /** Bumped by each rejoin run, so that an older run waiting to retry gives way to a newer one. */
@@ -136,19 +62,13 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Join a room: load the device, create the receive transport, announce capabilities. */
   static async join(deps: RoomDeps, roomId: string, displayName?: string): Promise<Room> {
-    // the server may announce another peer before it answers the join: keep such events and
-    // replay them once the room object exists
-    const early: EarlyEvent[] = [];
-    const offs = ROOM_EVENTS.map((event) =>
-      deps.client.onServer(event, ((e: { roomId: string }) => {
-        if (e.roomId === roomId) early.push({ event, payload: e } as EarlyEvent);
-      }) as never),
-    );
+    // the server may announce another peer before it answers the join: replay such events
+    const { early, stop } = bufferRoomEvents(deps.client, roomId);
     let res: JoinResponse;
     try {
       res = await deps.client.request('room:join', { roomId, ...(displayName ? { displayName } : {}) });
     } finally {
-      for (const off of offs) off();
+      stop();
     }
     const room = new Room(deps, res, displayName);
     for (const e of early) room.#roomEvent(e);
@@ -176,6 +96,39 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#peerId = res.peerId;
     this.#displayName = displayName;
     this.#log = getLogger(LoggerNames.Room).withContext(() => ({ roomId: this.roomId, peerId: this.#peerId }));
+    this.#tracks = new LocalTracks({
+      client: this.#client,
+      roomId: this.roomId,
+      log: this.#log,
+      emitter: this,
+      stallCheckMs: deps.stallCheckMs,
+      profile: () => this.#profile,
+      closed: () => this.#closed,
+      sendTransport: () => this.#sendTransport(),
+      unpublish: (source, index) => this.unpublish(source, index),
+    });
+    this.#peerList = new RoomPeers(this, () => this.#peerId);
+    this.#peers = this.#peerList.byId;
+    this.#receiving = new RemoteTracks({
+      client: this.#client,
+      roomId: this.roomId,
+      log: this.#log,
+      emitter: this,
+      peers: this.#peers,
+      closed: () => this.#closed,
+      recv: () => this.#recv,
+      detachVideo: (consumerId) => this.detachVideo(consumerId),
+    });
+    this.#remote = this.#receiving.byId;
+    this.#videos = new VideoBindings({
+      log: this.#log,
+      profile: () => this.#profile,
+      closed: () => this.#closed,
+      remote: (consumerId) => this.#remote.get(consumerId),
+      setReceiving: (track, receiving) => this.setReceiving(track, receiving),
+      setPreferredLayer: (track, layer) => this.setPreferredLayer(track, layer),
+      error: (error) => this.#client.safeEmit('error', error),
+    });
     this.#listen();
   }
 
@@ -202,7 +155,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#peers;
   }
   get localTracks(): LocalTrack[] {
-    return [...this.#local.values()].map((l) => l.info);
+    return [...this.#tracks.byKey.values()].map((l) => l.info);
   }
   get remoteTracks(): RemoteTrack[] {
     return [...this.#remote.values()];
@@ -216,23 +169,13 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Capture and publish a camera (`index` for immersive rooms' several cameras). */
   async publishCamera(opts: { deviceId?: string; index?: number } = {}): Promise<LocalTrack> {
-    const { width, height, frameRate } = this.#profile.maxVideo;
-    const stream = await navigator.mediaDevices.getUserMedia({
-      video: {
-        ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}),
-        width: { ideal: width },
-        height: { ideal: height },
-        frameRate: { ideal: frameRate },
-      },
-    });
-    return this.publishTrack(stream.getVideoTracks()[0]!, { source: 'camera', index: opts.index ?? 0 });
+    const track = await captureCamera(this.#profile, opts.deviceId);
+    return this.publishTrack(track, { source: 'camera', index: opts.index ?? 0 });
   }
 
   /** Publish several cameras at once (immersive): one per video input device, up to the tier's limit. */
   async publishCameras(deviceIds?: string[]): Promise<LocalTrack[]> {
-    const ids =
-      deviceIds ??
-      (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').map((d) => d.deviceId);
+    const ids = deviceIds ?? (await videoInputIds());
     const max = this.#profile.maxProducersPerSource.camera;
     const out: LocalTrack[] = [];
     for (const [index, deviceId] of ids.slice(0, max).entries())
@@ -241,24 +184,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async publishMic(opts: { deviceId?: string } = {}): Promise<LocalTrack> {
-    const stereo = this.#profile.stereoAudio;
-    const stream = await navigator.mediaDevices.getUserMedia({
-      audio: {
-        ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}),
-        channelCount: stereo ? { ideal: 2 } : { ideal: 1 },
-        // a room's mic array keeps its stereo image; a person's headset gets the usual processing
-        echoCancellation: !stereo,
-        noiseSuppression: !stereo,
-        autoGainControl: !stereo,
-      },
-    });
-    return this.publishTrack(stream.getAudioTracks()[0]!, { source: 'mic', index: 0 });
+    const track = await captureMic(this.#profile, opts.deviceId);
+    return this.publishTrack(track, { source: 'mic', index: 0 });
   }
 
   /** Share the screen (the browser asks which one); ends when the person stops sharing. */
   async publishScreen(): Promise<LocalTrack> {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
-    return this.publishTrack(stream.getVideoTracks()[0]!, { source: 'screen', index: 0 });
+    return this.publishTrack(await captureScreen(), { source: 'screen', index: 0 });
   }
 
   /** Publish any track (the tier's encodings are applied to video). */
@@ -266,36 +198,18 @@ export class Room extends TypedEmitter<RoomEvents> {
     track: MediaStreamTrack,
     opts: { source: MediaSource; index?: number; paused?: boolean },
   ): Promise<LocalTrack> {
-    return this.#serial(() => this.#produce(track, opts.source, opts.index ?? 0, opts.paused ?? false));
+    return this.#serial(() => this.#tracks.produce(track, opts.source, opts.index ?? 0, opts.paused ?? false));
   }
 
   /** Stop publishing a source (the track is stopped). */
   unpublish(source: MediaSource, index = 0): Promise<void> {
-    return this.#serial(async () => {
-      const l = this.#local.get(PRODUCER_KEY(source, index));
-      if (!l) return;
-      this.#local.delete(PRODUCER_KEY(source, index));
-      l.producer.close();
-      l.info.track.stop();
-      this.safeEmit('localTrackEnded', l.info);
-      await this.#client.request('media:closeProducer', { roomId: this.roomId, producerId: l.info.producerId });
-    });
+    return this.#serial(() => this.#tracks.unpublish(source, index));
   }
 
   /** Mute or unmute (pause or resume) a published source; camera off is `setPaused('camera', true)`. */
   async setPaused(source: MediaSource, paused: boolean, index = 0): Promise<void> {
     await this.#busy;
-    const l = this.#local.get(PRODUCER_KEY(source, index));
-    if (!l || l.info.paused === paused) return;
-    if (paused) l.producer.pause();
-    else l.producer.resume();
-    l.info.paused = paused;
-    await this.#client.request(paused ? 'media:pauseProducer' : 'media:resumeProducer', {
-      roomId: this.roomId,
-      producerId: l.info.producerId,
-    });
-    if (paused) this.safeEmit('localTrackPaused', { ...l.info, byModerator: false });
-    else this.safeEmit('localTrackResumed', l.info);
+    await this.#tracks.setPaused(source, paused, index);
   }
 
   setMicMuted(muted: boolean): Promise<void> {
@@ -309,33 +223,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Switch a published source to another input device (same producer, new track). */
   async switchDevice(source: 'camera' | 'mic', deviceId: string, index = 0): Promise<void> {
     await this.#busy;
-    const l = this.#local.get(PRODUCER_KEY(source, index));
-    if (!l) throw new MoimError('NOT_FOUND', `nothing published for ${source} ${index}`);
-    const { width, height, frameRate } = this.#profile.maxVideo;
-    const stream = await navigator.mediaDevices.getUserMedia(
-      source === 'camera'
-        ? {
-            video: {
-              deviceId: { exact: deviceId },
-              width: { ideal: width },
-              height: { ideal: height },
-              frameRate: { ideal: frameRate },
-            },
-          }
-        : { audio: { deviceId: { exact: deviceId } } },
-    );
-    const track = source === 'camera' ? stream.getVideoTracks()[0]! : stream.getAudioTracks()[0]!;
-    const old = l.info.track;
-    await l.producer.replaceTrack({ track });
-    l.info.track = track;
-    this.#watchEnded(l.info);
-    old.stop();
-    this.safeEmit('localTrack', l.info);
+    await this.#tracks.switchDevice(source, deviceId, index);
   }
 
   /** The browser's current send parameters of a published source (encodings as configured). */
   senderParameters(source: MediaSource, index = 0): RTCRtpSendParameters | undefined {
-    return this.#local.get(PRODUCER_KEY(source, index))?.producer.rtpSender?.getParameters();
+    return this.#tracks.get(source, index)?.producer.rtpSender?.getParameters();
   }
 
   async raiseHand(raised = true): Promise<void> {
@@ -374,78 +267,21 @@ export class Room extends TypedEmitter<RoomEvents> {
    * (scrolled away, hidden, or the page in the background). Returns the function that detaches.
    */
   attachVideo(track: RemoteTrack, element: HTMLVideoElement): () => void {
-    this.detachVideo(track.consumerId);
-    element.srcObject = new MediaStream([track.track]);
-    element.muted = true;
-    element.playsInline = true;
-    void element.play().catch((error: unknown) => {
-      // AbortError: a newer srcObject interrupted this play() (harmless). Anything else (autoplay
-      // refused) leaves the element paused until the app calls play() on a user gesture.
-      const aborted = (error as { name?: unknown } | null)?.name === 'AbortError';
-      this.#log[aborted ? 'debug' : 'warn']('video element did not start playing', {
-        consumerId: track.consumerId,
-        error,
-      });
-    });
-    const a: Attachment = { element, visible: true };
-    this.#attached.set(track.consumerId, a);
-    const update = () => {
-      clearTimeout(a.timer);
-      a.timer = setTimeout(() => void this.#applyView(track, a), 250);
-    };
-    if (typeof ResizeObserver !== 'undefined') {
-      a.resize = new ResizeObserver(update);
-      a.resize.observe(element);
-    }
-    if (typeof IntersectionObserver !== 'undefined') {
-      a.intersect = new IntersectionObserver((entries) => {
-        a.visible = entries.some((e) => e.isIntersecting);
-        update();
-      });
-      a.intersect.observe(element);
-    }
-    update();
-    return () => this.detachVideo(track.consumerId);
+    return this.#videos.attach(track, element);
   }
 
   detachVideo(consumerId: string): void {
-    const a = this.#attached.get(consumerId);
-    if (!a) return;
-    this.#attached.delete(consumerId);
-    clearTimeout(a.timer);
-    a.resize?.disconnect();
-    a.intersect?.disconnect();
+    this.#videos.detach(consumerId);
   }
 
   /** Ask for a simulcast layer yourself (0 = lowest). */
   async setPreferredLayer(track: RemoteTrack, spatialLayer: number): Promise<void> {
-    if (track.preferredSpatialLayer === spatialLayer || track.closed || !track.layered) return;
-    track.preferredSpatialLayer = spatialLayer;
-    await this.#client.request('media:setPreferredLayers', {
-      roomId: this.roomId,
-      consumerId: track.consumerId,
-      spatialLayer,
-    });
+    await this.#receiving.setPreferredLayer(track, spatialLayer);
   }
 
   /** Pause or resume receiving one remote track (both here and on the server). */
   async setReceiving(track: RemoteTrack, receiving: boolean): Promise<void> {
-    if (track.locallyPaused === !receiving || track.closed) return;
-    track.locallyPaused = !receiving;
-    if (receiving) track.consumer.resume();
-    else track.consumer.pause();
-    await this.#client.request(receiving ? 'media:resumeConsumer' : 'media:pauseConsumer', {
-      roomId: this.roomId,
-      consumerId: track.consumerId,
-    });
-    if (receiving && track.kind === 'video')
-      await this.#client
-        .request('media:requestKeyFrame', { roomId: this.roomId, consumerId: track.consumerId })
-        // best effort: without it the picture starts at the sender's next key frame (the SFU asks for one too)
-        .catch((error: unknown) =>
-          this.#log.debug('key frame request failed', { consumerId: track.consumerId, error }),
-        );
-    this.safeEmit(track.paused ? 'trackPaused' : 'trackResumed', track);
+    await this.#receiving.setReceiving(track, receiving);
   }
 
   /** Current network figures (round trip, available bitrate, loss, decoded frames, scores). */
@@ -481,87 +317,27 @@ export class Room extends TypedEmitter<RoomEvents> {
     await device.load({ routerRtpCapabilities: res.routerRtpCapabilities as types.RtpCapabilities });
     this.#device = device;
     this.#iceServers = res.iceServers.map((s) => ({ ...s }));
-    for (const p of res.peers) {
-      if (p.peerId === this.#peerId) continue;
-      const known = this.#peers.has(p.peerId);
-      this.#peers.set(p.peerId, { ...p });
-      if (!known) this.safeEmit('peerJoined', { ...p });
-    }
+    this.#peerList.add(res.peers);
     this.#recv = await this.#createTransport('recv');
     await this.#client.request('media:setCapabilities', {
       roomId: this.roomId,
       rtpCapabilities: device.recvRtpCapabilities as never,
     });
-    await this.#publishAgain();
+    await this.#tracks.publishAgain();
     this.#startQuality();
   }
 
-  /** Publish the tracks a rejoin took down (one stays listed until it is published, for the next attempt). */
-  async #publishAgain(): Promise<void> {
-    while (this.#republish.length > 0) {
-      const l = this.#republish[0]!;
-      if (l.track.readyState === 'ended') this.safeEmit('localTrackEnded', l);
-      else await this.#produce(l.track, l.source, l.index, l.paused);
-      this.#republish.shift();
-    }
+  /** What the transports need from this room. */
+  get #transportHost(): TransportHost {
+    return { client: this.#client, roomId: this.roomId, closed: () => this.#closed };
   }
 
-  async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
-    const info: TransportInfo = await this.#client.request('media:createTransport', {
-      roomId: this.roomId,
-      direction,
-    });
-    const options = {
-      id: info.transportId,
-      iceParameters: info.iceParameters as types.IceParameters,
-      iceCandidates: info.iceCandidates as types.IceCandidate[],
-      dtlsParameters: info.dtlsParameters as types.DtlsParameters,
-      iceServers: this.#iceServers,
-    };
-    const device = this.#device!;
-    const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.#client
-        .request('media:connectTransport', {
-          roomId: this.roomId,
-          transportId: transport.id,
-          dtlsParameters: dtlsParameters as never,
-        })
-        .then(() => callback(), errback);
-    });
-    if (direction === 'send') {
-      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        const a = appData as { source: MediaSource; index: number; paused: boolean };
-        this.#client
-          .request('media:produce', {
-            roomId: this.roomId,
-            transportId: transport.id,
-            kind,
-            rtpParameters: rtpParameters as never,
-            source: a.source,
-            index: a.index,
-            paused: a.paused,
-          })
-          .then(({ producerId }) => callback({ id: producerId }), errback);
-      });
-    }
-    transport.on('connectionstatechange', (state) => {
-      // a transport whose ICE failed while the socket is up: restart ICE once
-      if (state === 'failed' && this.#client.connected && !this.#closed) void this.#restartIce(transport);
-    });
-    return transport;
+  #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    return createTransport(this.#transportHost, this.#device!, this.#iceServers, direction);
   }
 
-  async #restartIce(transport: types.Transport): Promise<void> {
-    try {
-      const { iceParameters } = await this.#client.request('media:restartIce', {
-        roomId: this.roomId,
-        transportId: transport.id,
-      });
-      await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
-    } catch (err) {
-      this.#client.safeEmit('error', toMoimError(err, 'MEDIA_ERROR'));
-    }
+  #restartIce(transport: types.Transport): Promise<void> {
+    return restartIce(this.#transportHost, transport);
   }
 
   async #sendTransport(): Promise<types.Transport> {
@@ -573,148 +349,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#send;
   }
 
-  async #produce(track: MediaStreamTrack, source: MediaSource, index: number, paused: boolean): Promise<LocalTrack> {
-    if (this.#closed) throw new MoimError('NOT_IN_ROOM', 'the room is closed');
-    const key = PRODUCER_KEY(source, index);
-    const existing = this.#local.get(key);
-    if (existing && !existing.producer.closed) {
-      if (existing.info.track === track) return existing.info;
-      throw new MoimError('CONFLICT', `${source} ${index} is already published; unpublish it or switch devices`);
-    }
-    const transport = await this.#sendTransport();
-    const video = track.kind === 'video';
-    const encodings = video
-      ? toSendEncodings(source === 'screen' ? this.#profile.screenEncodings : this.#profile.cameraEncodings)
-      : undefined;
-    const codecOptions: types.ProducerCodecOptions = video
-      ? { videoGoogleStartBitrate: 1000 }
-      : { opusStereo: this.#profile.stereoAudio, opusFec: true, opusDtx: !this.#profile.stereoAudio };
-    const producer = await transport.produce({
-      track,
-      ...(encodings ? { encodings } : {}),
-      codecOptions,
-      // the room owns the tracks: a rebuilt transport publishes the same track again
-      stopTracks: false,
-      appData: { source, index, paused },
-    });
-    if (paused) producer.pause();
-    const info: LocalTrack = {
-      source,
-      index,
-      track,
-      producerId: producer.id,
-      paused,
-      encodings: (encodings ?? []).map((e) => ({ ...e })),
-    };
-    this.#local.set(key, { info, producer });
-    this.#watchEnded(info);
-    if (video && this.#deps.stallCheckMs > 0) this.#watchStall(info, producer);
-    this.safeEmit('localTrack', info);
-    return info;
-  }
-
-  #watchStall(info: LocalTrack, producer: types.Producer): void {
-    setTimeout(async () => {
-      if (producer.closed || producer.paused || this.#closed) return;
-      const stats = await producer.getStats().catch((error: unknown) => {
-        // no stats (the producer closed meanwhile): no verdict rather than a false alarm
-        this.#log.debug('stall check could not read stats', { producerId: producer.id, error });
-        return undefined;
-      });
-      let frames = 0;
-      stats?.forEach((s: Record<string, unknown>) => {
-        if (s.type === 'media-source' && typeof s.frames === 'number') frames += s.frames;
-        if (s.type === 'outbound-rtp' && typeof s.framesEncoded === 'number') frames += s.framesEncoded;
-      });
-      if (frames === 0 && !producer.closed) this.safeEmit('localTrackStalled', info);
-    }, this.#deps.stallCheckMs);
-  }
-
-  #watchEnded(info: LocalTrack): void {
-    const track = info.track;
-    track.addEventListener(
-      'ended',
-      () => {
-        const l = this.#local.get(PRODUCER_KEY(info.source, info.index));
-        if (!l || l.info.track !== track || this.#closed) return;
-        void this.unpublish(info.source, info.index).catch((error: unknown) =>
-          // the producer is closed here already; the server's stays until the peer leaves
-          this.#log.warn('unpublishing an ended track failed', { source: info.source, index: info.index, error }),
-        );
-      },
-      { once: true },
-    );
-  }
-
-  async #onNewConsumer(e: ConsumerInfo & { roomId: string }, ack: (ok: unknown) => void): Promise<void> {
-    const recv = this.#recv;
-    if (!recv || recv.closed || this.#closed) {
-      ack({ ok: false });
-      return;
-    }
-    try {
-      const consumer = await recv.consume({
-        id: e.consumerId,
-        producerId: e.producerId,
-        kind: e.kind,
-        rtpParameters: e.rtpParameters as types.RtpParameters,
-        streamId: `${e.peerId}-${e.source}-${e.index}`,
-        appData: { peerId: e.peerId, source: e.source, index: e.index },
-      });
-      const track = new RemoteTrack(e, consumer);
-      this.#remote.set(e.consumerId, track);
-      const peer = this.#peers.get(e.peerId);
-      if (peer && !peer.producers.some((p) => p.producerId === e.producerId))
-        peer.producers.push({
-          producerId: e.producerId,
-          kind: e.kind,
-          source: e.source,
-          index: e.index,
-          paused: e.producerPaused,
-        });
-      consumer.on('transportclose', () => this.#dropRemote(e.consumerId));
-      ack({ ok: true });
-      this.safeEmit('track', track);
-    } catch (err) {
-      ack({ ok: false });
-      this.#client.safeEmit('error', toMoimError(err, 'CANNOT_CONSUME'));
-      await this.#client
-        .request('media:closeConsumer', { roomId: this.roomId, consumerId: e.consumerId })
-        // the server's consumer stays paused (it was never resumed) until the peer leaves
-        .catch((error: unknown) =>
-          this.#log.warn('closing a consumer that failed here failed', { consumerId: e.consumerId, error }),
-        );
-    }
+  #onNewConsumer(e: ConsumerInfo & { roomId: string }, ack: (ok: unknown) => void): Promise<void> {
+    return this.#receiving.consume(e, ack);
   }
 
   #dropRemote(consumerId: string): void {
-    const t = this.#remote.get(consumerId);
-    if (!t) return;
-    this.#remote.delete(consumerId);
-    this.detachVideo(consumerId);
-    if (!t.consumer.closed) t.consumer.close();
-    this.safeEmit('trackEnded', t);
-  }
-
-  async #applyView(track: RemoteTrack, a: Attachment): Promise<void> {
-    if (track.closed || this.#attached.get(track.consumerId) !== a) return;
-    const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
-    const visible = a.visible && !hidden && a.element.isConnected;
-    try {
-      await this.setReceiving(track, visible);
-      if (!visible) return;
-      const rect = a.element.getBoundingClientRect();
-      const dpr = typeof devicePixelRatio === 'number' ? devicePixelRatio : 1;
-      if (track.source === 'camera' && track.layered && rect.width > 0) {
-        const layer = chooseSpatialLayer(this.#profile.cameraEncodings, this.#profile.maxVideo, {
-          width: rect.width * dpr,
-          height: rect.height * dpr,
-        });
-        await this.setPreferredLayer(track, layer);
-      }
-    } catch (err) {
-      if (!this.#closed) this.#client.safeEmit('error', toMoimError(err, 'MEDIA_ERROR'));
-    }
+    this.#receiving.drop(consumerId);
   }
 
   /** Room-level events (peers, hands, removal, closure); also replayed when they came before the join answer. */
@@ -722,18 +362,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (e.payload.roomId !== this.roomId || this.#closed) return;
     switch (e.event) {
       case 'room:peerJoined': {
-        const peer = e.payload.peer;
-        if (peer.peerId === this.#peerId) return;
-        const known = this.#peers.has(peer.peerId);
-        this.#peers.set(peer.peerId, { ...peer });
-        this.#announced.add(peer.peerId);
-        if (!known) this.safeEmit('peerJoined', { ...peer });
+        this.#peerList.joined(e.payload.peer);
         return;
       }
       case 'room:peerLeft': {
         const { peerId, reason } = e.payload;
-        this.#announced.delete(peerId);
-        if (!this.#peers.delete(peerId)) return;
+        if (!this.#peerList.left(peerId)) return;
         for (const t of [...this.#remote.values()]) if (t.peerId === peerId) this.#dropRemote(t.consumerId);
         this.safeEmit('peerLeft', { peerId, reason });
         return;
@@ -769,66 +403,14 @@ export class Room extends TypedEmitter<RoomEvents> {
           this.#roomEvent({ event, payload } as EarlyEvent)) as never),
       );
     this.#off.push(
-      c.onServer('media:newConsumer', (e, ack) => {
-        if (!mine(e)) return;
-        void this.#onNewConsumer(e, ack);
-      }),
-      c.onServer('media:consumerClosed', (e) => {
-        if (mine(e)) this.#dropRemote(e.consumerId);
-      }),
-      c.onServer('media:producerPaused', (e) => {
-        if (!mine(e)) return;
-        if (e.consumerId) {
-          const t = this.#remote.get(e.consumerId);
-          if (!t) return;
-          t.producerPaused = true;
-          this.safeEmit('trackPaused', t);
-          return;
-        }
-        for (const l of this.#local.values()) {
-          if (l.info.producerId !== e.producerId) continue;
-          l.producer.pause();
-          l.info.paused = true;
-          this.safeEmit('localTrackPaused', { ...l.info, byModerator: e.byModerator === true });
-        }
-      }),
-      c.onServer('media:producerResumed', (e) => {
-        if (!mine(e) || !e.consumerId) return;
-        const t = this.#remote.get(e.consumerId);
-        if (!t) return;
-        t.producerPaused = false;
-        if (!t.paused) this.safeEmit('trackResumed', t);
-      }),
-      c.onServer('media:producerClosed', (e) => {
-        if (!mine(e)) return;
-        for (const [key, l] of this.#local) {
-          if (l.info.producerId !== e.producerId) continue;
-          this.#local.delete(key);
-          l.producer.close();
-          l.info.track.stop();
-          this.safeEmit('localTrackEnded', l.info);
-        }
-      }),
-      c.onServer('media:activeSpeaker', (e) => {
-        if (mine(e)) this.safeEmit('activeSpeaker', { peerId: e.peerId, producerId: e.producerId });
-      }),
-      c.onServer('media:audioLevels', (e) => {
-        if (mine(e)) this.safeEmit('audioLevels', e.levels);
-      }),
-      c.onServer('media:consumerLayersChanged', (e) => {
-        if (!mine(e)) return;
-        const t = this.#remote.get(e.consumerId);
-        if (!t) return;
-        t.spatialLayer = e.spatialLayer;
-        t.temporalLayer = e.temporalLayer;
-        this.safeEmit('layersChanged', t);
-      }),
-      c.onServer('media:consumerScore', (e) => {
-        if (!mine(e)) return;
-        const t = this.#remote.get(e.consumerId);
-        if (!t) return;
-        t.score = e.score;
-        t.producerScore = e.producerScore;
+      ...listenMediaEvents({
+        client: c,
+        emitter: this,
+        mine,
+        local: this.#tracks.byKey,
+        remote: this.#remote,
+        dropRemote: (consumerId) => this.#dropRemote(consumerId),
+        onNewConsumer: (e, ack) => this.#onNewConsumer(e, ack),
       }),
     );
     const onReconnecting = () => {
@@ -836,16 +418,6 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     c.on('reconnecting', onReconnecting);
     this.#off.push(() => c.off('reconnecting', onReconnecting));
-    if (typeof document !== 'undefined') {
-      const onVis = () => {
-        for (const [id, a] of this.#attached) {
-          const t = this.#remote.get(id);
-          if (t) void this.#applyView(t, a);
-        }
-      };
-      document.addEventListener('visibilitychange', onVis);
-      this.#offVisibility = () => document.removeEventListener('visibilitychange', onVis);
-    }
   }
 
   /**
@@ -865,32 +437,16 @@ export class Room extends TypedEmitter<RoomEvents> {
    */
   async #rejoinOrClose(tryResume: boolean, why: string): Promise<void> {
     const run = ++this.#rejoinRun;
-    const attempts = Math.max(1, this.#deps.rejoinAttempts);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#serial(() => this.#rejoin(tryResume));
-        return;
-      } catch (err) {
-        const error = toMoimError(err, 'MEDIA_ERROR');
-        if (this.#closed || run !== this.#rejoinRun) return;
-        if (!this.#client.connected) {
-          this.#log.info('rejoin interrupted by a dropped connection; the reconnect restores the room', {
-            why,
-            attempt,
-            error,
-          });
-          return;
-        }
-        if (attempt >= attempts) {
-          this.#giveUp(why, attempt, error);
-          return;
-        }
-        const delayMs = this.#deps.rejoinDelayMs * 2 ** (attempt - 1);
-        this.#log.warn('rejoin failed; retrying', { why, attempt, attempts, delayMs, error });
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        if (this.#closed || run !== this.#rejoinRun) return;
-      }
-    }
+    await retryRejoin({
+      attempts: this.#deps.rejoinAttempts,
+      delayMs: this.#deps.rejoinDelayMs,
+      why,
+      log: this.#log,
+      attempt: () => this.#serial(() => this.#rejoin(tryResume)),
+      stale: () => this.#closed || run !== this.#rejoinRun,
+      connected: () => this.#client.connected,
+      giveUp: (attempts, error) => this.#giveUp(why, attempts, error),
+    });
   }
 
   #giveUp(why: string, attempts: number, error: MoimError): void {
@@ -911,7 +467,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #rejoin(tryResume: boolean): Promise<void> {
     if (this.#closed) return;
     let res: JoinResponse;
-    this.#announced.clear();
+    this.#peerList.clearAnnounced();
     try {
       res = await this.#client.request('room:join', {
         roomId: this.roomId,
@@ -937,56 +493,23 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #resume(res: JoinResponse): Promise<void> {
     for (const t of [this.#send, this.#recv]) if (t && !t.closed) await this.#restartIce(t);
     // producers the server no longer has are published again
-    const serverProducers = new Set((res.producers ?? []).map((p) => p.producerId));
-    for (const [key, l] of [...this.#local]) {
-      if (serverProducers.has(l.info.producerId)) continue;
-      this.#local.delete(key);
-      l.producer.close();
-      this.#republish.push({ ...l.info });
-    }
-    await this.#publishAgain();
+    this.#tracks.keepOnly(new Set((res.producers ?? []).map((p) => p.producerId)));
+    await this.#tracks.publishAgain();
     // consumers: drop the ones the server closed, take the ones whose event we missed
-    const serverConsumers = new Map((res.consumers ?? []).map((c) => [c.consumerId, c]));
-    for (const id of [...this.#remote.keys()]) if (!serverConsumers.has(id)) this.#dropRemote(id);
-    for (const c of serverConsumers.values()) {
-      if (this.#remote.has(c.consumerId)) continue;
-      await this.#onNewConsumer({ ...c, roomId: this.roomId }, () => {});
-      await this.#client
-        .request('media:resumeConsumer', { roomId: this.roomId, consumerId: c.consumerId })
-        // the track is there but stays paused on the server until the app resumes it (setReceiving)
-        .catch((error: unknown) =>
-          this.#log.warn('resuming a consumer after a resume failed', { consumerId: c.consumerId, error }),
-        );
-    }
-    this.#reconcilePeers(res.peers);
+    await this.#receiving.reconcile(res.consumers ?? []);
+    this.#peerList.reconcile(res.peers);
   }
 
   async #rebuild(res: JoinResponse): Promise<void> {
-    this.#republish.push(...[...this.#local.values()].map((l) => ({ ...l.info })));
-    this.#local.clear();
+    this.#tracks.takeAllDown();
     this.#stopQuality();
     for (const t of [this.#send, this.#recv]) t?.close();
     this.#send = undefined;
     this.#recv = undefined;
-    for (const id of [...this.#remote.keys()]) this.#dropRemote(id);
+    this.#receiving.dropAll();
     this.#peerId = res.peerId;
-    this.#reconcilePeers(res.peers);
+    this.#peerList.reconcile(res.peers);
     await this.#setUp(res);
-  }
-
-  #reconcilePeers(peers: PeerInfo[]): void {
-    const now = new Set(peers.map((p) => p.peerId));
-    for (const id of [...this.#peers.keys()]) {
-      if (now.has(id) || this.#announced.has(id)) continue;
-      this.#peers.delete(id);
-      this.safeEmit('peerLeft', { peerId: id, reason: 'reconnect' });
-    }
-    for (const p of peers) {
-      if (p.peerId === this.#peerId) continue;
-      const known = this.#peers.has(p.peerId);
-      this.#peers.set(p.peerId, { ...p });
-      if (!known) this.safeEmit('peerJoined', { ...p });
-    }
   }
 
   #startQuality(): void {
@@ -1013,18 +536,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#closed = true;
     this.#log.info('room closed', { reason, ...(error ? { error } : {}) });
     this.#stopQuality();
-    this.#offVisibility?.();
+    this.#videos.stopWatchingVisibility();
     for (const off of this.#off.splice(0)) off();
-    for (const id of [...this.#attached.keys()]) this.detachVideo(id);
-    for (const l of this.#local.values()) {
-      l.producer.close();
-      l.info.track.stop();
-    }
-    this.#local.clear();
-    for (const l of this.#republish.splice(0)) l.track.stop();
+    this.#videos.detachAll();
+    this.#tracks.closeAll();
     this.#send?.close();
     this.#recv?.close();
-    for (const id of [...this.#remote.keys()]) this.#dropRemote(id);
+    this.#receiving.dropAll();
     this.#deps.onClosed(this);
     this.safeEmit('closed', error ? { reason, error } : { reason });
   }

@@ -1,6 +1,6 @@
 import type { ChatServerEvents } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
-import { type MoimServer, personRoom } from '../gateway/Gateway.ts';
+import { type MoimServer, personRoom } from '../lib/rooms.ts';
 
 /** Room of a channel's live events (joined by `chat:subscribe`). */
 export const chatRoom = (channelId: string): string => `chat:${channelId}`;

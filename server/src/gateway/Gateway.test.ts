@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, request, startTestServer, type TestServer } from '../testing.ts';
+import { call, request, startTestServer, type TestServer } from '../testing/index.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -20,13 +20,15 @@ import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { describeZodError } from '../http/HttpRouter.ts';
-import type { Metrics } from '../http/Metrics.ts';
 import { TokenBucket } from '../lib/RateLimiter.ts';
+import { type MoimServer, personRoom } from '../lib/rooms.ts';
+import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
 import { PersonLimits } from './PersonLimits.ts';
 
-export type MoimServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type { MoimServer } from '../lib/rooms.ts';
+export { personRoom } from '../lib/rooms.ts';
 export type MoimSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /**
@@ -106,12 +108,6 @@ function settleRoomOp(
 ): void {
   if (op) op.catch((err: unknown) => conn.log.error({ err, rooms }, `could not ${action} a room`));
 }
-
-/**
- * Room every socket of a person joins, for pushes addressed to a person. Scoped by organisation:
- * the same `sub` in another org is someone else.
- */
-export const personRoom = (org: string, sub: string): string => `person:${personKey(org, sub)}`;
 
 /**
  * The socket.io edge: authenticates the handshake, caps connections per person, validates every

@@ -1,4 +1,5 @@
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
+import { withWireErrors } from '../media/sfuErrors.ts';
 import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
 
 /** A peer's channel on its socket: one-way events, and `media:newConsumer` with an acknowledgement. */
@@ -35,33 +36,34 @@ export function wireMedia(gateway: Gateway, media: MediaService): void {
 /**
  * Rooms and media signalling: validate (the gateway did), authorise and call the media service.
  * Every handler passes the connection's current principal, so grants are re-checked per request.
+ * The SFU's own errors become wire codes here (`withWireErrors`, the one mapping).
  */
 export function mediaHandlers(media: MediaService): HandlerTable {
-  return {
+  return withWireErrors<HandlerTable>({
     'room:create': (d, c) => media.createRoom(c.principal, d),
     'room:info': (d, c) => media.roomInfo(c.principal, d),
     'room:join': (d, c) => media.join(c.principal, socketChannel(c), d),
     'room:leave': (d, c) => media.leave(c.principal, c.id, d),
     'room:raiseHand': (d, c) => media.raiseHand(c.principal, c.id, d),
-    'room:mutePeer': (d, c) => media.mutePeer(c.principal, d),
-    'room:stopVideo': (d, c) => media.stopVideo(c.principal, d),
-    'room:removePeer': (d, c) => media.removePeer(c.principal, d),
-    'room:close': (d, c) => media.closeRoom(c.principal, d),
-    'media:createTransport': (d, c) => media.createTransport(c.principal, c.id, d),
-    'media:connectTransport': (d, c) => media.connectTransport(c.principal, c.id, d),
-    'media:restartIce': (d, c) => media.restartIce(c.principal, c.id, d),
-    'media:setCapabilities': (d, c) => media.setCapabilities(c.principal, c.id, d),
-    'media:produce': (d, c) => media.produce(c.principal, c.id, d),
-    'media:closeProducer': (d, c) => media.closeProducer(c.principal, c.id, d),
-    'media:pauseProducer': (d, c) => media.setProducerPaused(c.principal, c.id, d, true),
-    'media:resumeProducer': (d, c) => media.setProducerPaused(c.principal, c.id, d, false),
-    'media:consume': (d, c) => media.consume(c.principal, c.id, d),
-    'media:closeConsumer': (d, c) => media.closeConsumer(c.principal, c.id, d),
-    'media:pauseConsumer': (d, c) => media.setConsumerPaused(c.principal, c.id, d, true),
-    'media:resumeConsumer': (d, c) => media.setConsumerPaused(c.principal, c.id, d, false),
-    'media:setPreferredLayers': (d, c) => media.setPreferredLayers(c.principal, c.id, d),
-    'media:setPriority': (d, c) => media.setPriority(c.principal, c.id, d),
-    'media:requestKeyFrame': (d, c) => media.requestKeyFrame(c.principal, c.id, d),
-    'media:getStats': (d, c) => media.getStats(c.principal, c.id, d),
-  };
+    'room:mutePeer': (d, c) => media.moderation.mutePeer(c.principal, d),
+    'room:stopVideo': (d, c) => media.moderation.stopVideo(c.principal, d),
+    'room:removePeer': (d, c) => media.moderation.removePeer(c.principal, d),
+    'room:close': (d, c) => media.moderation.closeRoom(c.principal, d),
+    'media:createTransport': (d, c) => media.signalling.createTransport(c.principal, c.id, d),
+    'media:connectTransport': (d, c) => media.signalling.connectTransport(c.principal, c.id, d),
+    'media:restartIce': (d, c) => media.signalling.restartIce(c.principal, c.id, d),
+    'media:setCapabilities': (d, c) => media.signalling.setCapabilities(c.principal, c.id, d),
+    'media:produce': (d, c) => media.signalling.produce(c.principal, c.id, d),
+    'media:closeProducer': (d, c) => media.signalling.closeProducer(c.principal, c.id, d),
+    'media:pauseProducer': (d, c) => media.signalling.setProducerPaused(c.principal, c.id, d, true),
+    'media:resumeProducer': (d, c) => media.signalling.setProducerPaused(c.principal, c.id, d, false),
+    'media:consume': (d, c) => media.signalling.consume(c.principal, c.id, d),
+    'media:closeConsumer': (d, c) => media.signalling.closeConsumer(c.principal, c.id, d),
+    'media:pauseConsumer': (d, c) => media.signalling.setConsumerPaused(c.principal, c.id, d, true),
+    'media:resumeConsumer': (d, c) => media.signalling.setConsumerPaused(c.principal, c.id, d, false),
+    'media:setPreferredLayers': (d, c) => media.signalling.setPreferredLayers(c.principal, c.id, d),
+    'media:setPriority': (d, c) => media.signalling.setPriority(c.principal, c.id, d),
+    'media:requestKeyFrame': (d, c) => media.signalling.requestKeyFrame(c.principal, c.id, d),
+    'media:getStats': (d, c) => media.signalling.getStats(c.principal, c.id, d),
+  });
 }

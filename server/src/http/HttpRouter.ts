@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorBody, httpStatusOf, MoimError } from '@moim/protocol';
 import type { z } from 'zod';
+import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
+
+export { describeZodError };
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -164,13 +167,6 @@ export async function readJson<S extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', describeZodError(parsed.error));
   return parsed.data;
-}
-
-export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid payload';
-  const where = issue.path.length ? issue.path.join('.') : 'payload';
-  return `${where}: ${issue.message}`;
 }
 
 /** The bearer token of a request (`Authorization: Bearer …`, or `?token=` for links and WebSockets). */

@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
 import { normalizeAddress, type TrustedProxies } from './clientAddress.ts';
-import type { Metrics } from './Metrics.ts';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 

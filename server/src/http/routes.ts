@@ -6,10 +6,10 @@ import { grantsSchema, MoimError, ROLES, siteSchema } from '@moim/protocol';
 import { z } from 'zod';
 import type { TokenService } from '../auth/TokenService.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/index.ts';
 import { normalizeAddress } from './clientAddress.ts';
 import { type HttpRouter, readJson, safeDecode, sendError, sendJson } from './HttpRouter.ts';
-import type { Metrics } from './Metrics.ts';
 
 export interface CoreRouteDeps {
   router: HttpRouter;

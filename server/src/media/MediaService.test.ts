@@ -5,8 +5,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { sqliteMigrations } from '../storage/sqlite/migrations/index.ts';
 import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';
 import { SqliteRoomStore } from '../storage/sqlite/SqliteRoomStore.ts';
-import { call, startTestServer, type TestServer } from '../testing.ts';
-import { createRoom, mediaPeer } from './testPeers.ts';
+import { call, startTestServer, type TestServer } from '../testing/index.ts';
+import { createRoom, mediaPeer } from './testing/testPeers.ts';
 
 let server: TestServer | undefined;
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import { WorkerPool } from '@moim/sfu';
 import type { Config } from '../config.ts';
-import type { Metrics } from '../http/Metrics.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
 import type { Stores } from '../storage/index.ts';
 import { MediaService } from './MediaService.ts';
 

@@ -1,5 +1,5 @@
 import type { PersonPresence } from '@moim/protocol';
-import type { MoimServer } from '../gateway/Gateway.ts';
+import type { MoimServer } from '../lib/rooms.ts';
 
 /**
  * Where presence changes are published. The single-node implementation emits to socket.io rooms;

@@ -1,6 +1,6 @@
 import type { PersonPresence } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { personRoom } from '../gateway/Gateway.ts';
+import { personRoom } from '../lib/rooms.ts';
 import { createLogger } from '../logger.ts';
 import { chatMigrations } from '../storage/sqlite/migrations/chat.ts';
 import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';

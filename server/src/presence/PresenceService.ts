@@ -1,6 +1,6 @@
 import type { PersonPresence, PresenceState } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
-import { personRoom } from '../gateway/Gateway.ts';
+import { personRoom } from '../lib/rooms.ts';
 import type { Logger } from '../logger.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
 import { type PresenceBus, presenceRooms } from './PresenceBus.ts';

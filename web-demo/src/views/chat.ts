@@ -1,14 +1,16 @@
-import { type ChatMessage, getLogger, type MyChannel, type PendingMessage } from '@moim/client-sdk';
+/**
+ * The chat view (`#/chat[/<channelId>[/thread/<seq>]]`): the channel and direct-message lists,
+ * a conversation with its composer, a thread panel, typing; drafts survive re-renders. How one
+ * message is shown is in chat/messages.ts.
+ */
+import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
+import { messageRenderer } from '../chat/messages.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { getLang, t } from '../i18n.ts';
 import { siteLabel } from '../sites.ts';
-import { formatDateTime, formatTime } from '../time.ts';
-import { initial } from './presence.ts';
 
 const log = getLogger('moim.web.chat');
-
-const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
 
 /** `#/chat[/<channelId>[/thread/<seq>]]`: channels and direct messages, a conversation, a thread. */
 export const chatView: View = (root, ctx, params) => {
@@ -125,178 +127,7 @@ export const chatView: View = (root, ctx, params) => {
   };
 
   // ------------------------------------------------------------------------------- messages
-  const messageEl = (m: ChatMessage, inThread: boolean): HTMLElement => {
-    const mine = m.sender === client.me.sub;
-    const deleted = m.deletedAt !== null;
-    const channel = chat.myChannels.find((c) => c.id === m.channelId);
-    const downloads = channel?.policy.downloadsAllowed !== false;
-    const body = h('div', { class: 'body' }, deleted ? t('deleted') : m.text);
-    const actions = deleted
-      ? null
-      : h(
-          'div',
-          { class: 'message-actions' },
-          QUICK_REACTIONS.map((emoji) =>
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'ghost small',
-                title: t('react'),
-                onclick: () => void chat.react(m.channelId, m.seq, emoji).catch(report),
-              },
-              emoji,
-            ),
-          ),
-          inThread || m.threadRoot !== null
-            ? null
-            : h(
-                'a',
-                { class: 'button ghost small', href: `#/chat/${encodeURIComponent(m.channelId)}/thread/${m.seq}` },
-                m.replyCount > 0 ? t('replies', { n: m.replyCount }) : t('reply'),
-              ),
-          mine
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'ghost small',
-                  onclick: () => {
-                    const editor = h('textarea', { value: m.text, rows: '2' });
-                    body.replaceChildren(
-                      editor,
-                      h(
-                        'div',
-                        { class: 'row' },
-                        h(
-                          'button',
-                          {
-                            type: 'button',
-                            class: 'small primary',
-                            onclick: () => void chat.edit(m.channelId, m.seq, editor.value).then(renderAll, report),
-                          },
-                          t('save'),
-                        ),
-                        h('button', { type: 'button', class: 'small', onclick: () => renderAll() }, t('cancel')),
-                      ),
-                    );
-                    editor.focus();
-                  },
-                },
-                t('edit'),
-              )
-            : null,
-          mine
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'ghost small',
-                  onclick: () => void chat.delete(m.channelId, m.seq).catch(report),
-                },
-                t('delete'),
-              )
-            : null,
-        );
-    return h(
-      'article',
-      { class: `message${deleted ? ' deleted' : ''}${mine ? ' mine' : ''}`, dataset: { seq: String(m.seq) } },
-      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initial(nameOf(m.sender))),
-      h(
-        'div',
-        { class: 'message-main' },
-        h(
-          'div',
-          { class: 'meta' },
-          h('span', { class: 'author' }, nameOf(m.sender)),
-          h(
-            'time',
-            { class: 'muted', datetime: new Date(m.createdAt).toISOString(), title: formatDateTime(m.createdAt) },
-            formatTime(m.createdAt),
-          ),
-          m.editedAt !== null && !deleted ? h('span', { class: 'muted' }, t('edited')) : null,
-        ),
-        body,
-        m.attachments.length && !deleted
-          ? h(
-              'div',
-              { class: 'attachments' },
-              m.attachments.map((a) =>
-                h(
-                  'span',
-                  { class: 'attachment' },
-                  h('span', null, `📎 ${a.name}`),
-                  h('span', { class: 'muted' }, `${Math.max(1, Math.round(a.size / 1024))} KB`),
-                  downloads
-                    ? h(
-                        'button',
-                        {
-                          type: 'button',
-                          class: 'small',
-                          onclick: async () => {
-                            const link = await chat.attachmentLink(m.channelId, a.id).catch(report);
-                            if (link) {
-                              const anchor = h('a', { href: link.url, download: a.name, rel: 'noopener' });
-                              anchor.click();
-                            }
-                          },
-                        },
-                        t('download'),
-                      )
-                    : h('span', { class: 'muted' }, t('downloadForbidden')),
-                ),
-              ),
-            )
-          : null,
-        m.reactions.length
-          ? h(
-              'div',
-              { class: 'reactions' },
-              m.reactions.map((r) => {
-                const reacted = r.people.includes(client.me.sub);
-                return h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: `reaction${reacted ? ' mine' : ''}`,
-                    title: r.people.map(nameOf).join(', '),
-                    onclick: () => void chat.react(m.channelId, m.seq, r.emoji, !reacted).catch(report),
-                  },
-                  `${r.emoji} ${r.count}`,
-                );
-              }),
-            )
-          : null,
-        actions,
-      ),
-    );
-  };
-
-  const pendingEl = (p: PendingMessage): HTMLElement =>
-    h(
-      'article',
-      { class: 'message pending', dataset: { pending: p.clientMsgId } },
-      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initial(ctx.identity.name)),
-      h(
-        'div',
-        { class: 'message-main' },
-        h(
-          'div',
-          { class: 'meta' },
-          h('span', { class: 'author' }, ctx.identity.name),
-          h('span', { class: 'muted' }, '…'),
-        ),
-        h('div', { class: 'body muted' }, p.text),
-        p.error
-          ? h(
-              'div',
-              { class: 'error' },
-              `${t('errorPrefix')}: ${p.error.message} `,
-              h('button', { type: 'button', class: 'small', onclick: () => chat.discard(p.clientMsgId) }, t('delete')),
-            )
-          : null,
-      ),
-    );
+  const { messageEl, pendingEl } = messageRenderer({ ctx, nameOf, report, renderAll: () => renderAll() });
 
   const composer = (id: string, threadRoot?: number): HTMLElement => {
     const text = h('textarea', {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Ack, type ClientToServerEvents, PROTOCOL_VERSION, type ServerToClientEvents } from '@moim/protocol';
 import { type Socket as ClientSocket, io as ioClient } from 'socket.io-client';
-import { type App, createApp } from './app.ts';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { type App, createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
 
 export type TestSocket = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsumerInfo, JoinResponse, TransportInfo } from '@moim/protocol';
-import { opusRtpParameters, plainRecvCapabilities, RtpGenerator, RtpSink, vp8RtpParameters, waitFor } from '@moim/sfu';
+import {
+  opusRtpParameters,
+  plainRecvCapabilities,
+  RtpGenerator,
+  RtpSink,
+  vp8RtpParameters,
+  waitFor,
+} from '@moim/sfu/testing';
 import type { RtpCapabilities } from 'mediasoup/types';
-import { call, type TestServer, type TestSocket } from '../testing.ts';
+import { call, type TestServer, type TestSocket } from '../../testing/index.ts';
 
 /**
  * Test clients for the media signalling that speak plain RTP (needs MOIM_SFU_ALLOW_PLAIN=true):

@@ -1,0 +1,124 @@
+/**
+ * Media signalling of a joined peer: transports, producers, consumers, layers and stats. Each
+ * request re-checks the caller's grants (`join`, plus `publish` or `subscribe` as the request
+ * needs), finds the caller's peer in the live room and hands the call to the SFU's MediaRoom.
+ * Room records, joins and moderation are MediaService's; this file only relays.
+ */
+import type { RequestData, RequestName, RoomGrant } from '@moim/protocol';
+import type { MediaRoom, Peer } from '@moim/sfu';
+import type { RtpCapabilities, RtpParameters } from 'mediasoup/types';
+import type { Principal } from '../auth/Principal.ts';
+
+type Data<N extends RequestName> = RequestData<N>;
+
+/** Check grants (every request) and find the caller's peer in the room (NOT_IN_ROOM if it has none). */
+export type PeerResolver = (
+  caller: Principal,
+  connId: string,
+  roomId: string,
+  grants: RoomGrant[],
+) => { room: MediaRoom; peer: Peer };
+
+function requireDirection(caller: Principal, roomId: string, direction: 'send' | 'recv'): void {
+  caller.requireRoom(roomId, direction === 'send' ? 'publish' : 'subscribe');
+}
+
+export class MediaSignalling {
+  readonly #ctx: PeerResolver;
+
+  constructor(resolve: PeerResolver) {
+    this.#ctx = resolve;
+  }
+
+  async createTransport(caller: Principal, connId: string, d: Data<'media:createTransport'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, [d.direction === 'send' ? 'publish' : 'subscribe']);
+    return room.createTransport(peer, {
+      direction: d.direction,
+      kind: d.kind,
+      forceTcp: d.forceTcp,
+      srtp: d.srtp,
+      srtpCryptoSuite: d.srtpCryptoSuite,
+    });
+  }
+
+  async connectTransport(caller: Principal, connId: string, d: Data<'media:connectTransport'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+    requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
+    await room.connectTransport(peer, d.transportId, d);
+    return { connected: true };
+  }
+
+  async restartIce(caller: Principal, connId: string, d: Data<'media:restartIce'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+    requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
+    return { iceParameters: await room.restartIce(peer, d.transportId) };
+  }
+
+  async setCapabilities(caller: Principal, connId: string, d: Data<'media:setCapabilities'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    return { consumers: await room.setCapabilities(peer, d.rtpCapabilities as RtpCapabilities) };
+  }
+
+  async produce(caller: Principal, connId: string, d: Data<'media:produce'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+    const producerId = await room.produce(peer, {
+      transportId: d.transportId,
+      kind: d.kind,
+      rtpParameters: d.rtpParameters as RtpParameters,
+      source: d.source,
+      index: d.index,
+      paused: d.paused,
+    });
+    return { producerId };
+  }
+
+  async closeProducer(caller: Principal, connId: string, d: Data<'media:closeProducer'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+    room.closeProducer(peer, d.producerId);
+    return { closed: true };
+  }
+
+  async setProducerPaused(caller: Principal, connId: string, d: Data<'media:pauseProducer'>, paused: boolean) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+    await room.setProducerPaused(peer, d.producerId, paused);
+    return { paused };
+  }
+
+  async consume(caller: Principal, connId: string, d: Data<'media:consume'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    return room.consume(peer, d.producerId);
+  }
+
+  async closeConsumer(caller: Principal, connId: string, d: Data<'media:closeConsumer'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    room.closeConsumer(peer, d.consumerId);
+    return { closed: true };
+  }
+
+  async setConsumerPaused(caller: Principal, connId: string, d: Data<'media:pauseConsumer'>, paused: boolean) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    await room.setConsumerPaused(peer, d.consumerId, paused);
+    return { paused };
+  }
+
+  async setPreferredLayers(caller: Principal, connId: string, d: Data<'media:setPreferredLayers'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    return room.setPreferredLayers(peer, d.consumerId, d);
+  }
+
+  async setPriority(caller: Principal, connId: string, d: Data<'media:setPriority'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    return { priority: await room.setPriority(peer, d.consumerId, d.priority) };
+  }
+
+  async requestKeyFrame(caller: Principal, connId: string, d: Data<'media:requestKeyFrame'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+    await room.requestKeyFrame(peer, d.consumerId);
+    return { requested: true };
+  }
+
+  async getStats(caller: Principal, connId: string, d: Data<'media:getStats'>) {
+    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+    return { stats: await room.getStats(peer, d.type, d.id) };
+  }
+}

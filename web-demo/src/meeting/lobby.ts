@@ -1,0 +1,146 @@
+/**
+ * The meeting lobby (`#/meeting`): create a meeting (name and tier), join one by its code, and the
+ * meetings this browser joined recently (kept in localStorage). A meeting is a video room of the
+ * SDK (`client.rooms`, `Room`).
+ */
+import { type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/client-sdk';
+import type { AppContext } from '../context.ts';
+import { h, mount } from '../dom.ts';
+import { t } from '../i18n.ts';
+import { formatAgo } from '../time.ts';
+
+const RECENT_KEY = 'moim.recentRooms';
+
+interface Recent {
+  roomId: string;
+  name: string | null;
+  tier: Tier;
+  at: number;
+}
+
+function recentRooms(): Recent[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]') as Recent[];
+    return Array.isArray(v) ? v.filter((r) => typeof r?.roomId === 'string').slice(0, 8) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function remember(r: RoomRecordInfo): void {
+  const list = [
+    { roomId: r.roomId, name: r.name, tier: r.tier, at: Date.now() },
+    ...recentRooms().filter((x) => x.roomId !== r.roomId),
+  ];
+  try {
+    localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 8)));
+  } catch {
+    // not fatal
+  }
+}
+
+export function lobby(root: HTMLElement, ctx: AppContext): () => void {
+  const name = h('input', { id: 'meeting-name', maxlength: '100', placeholder: t('meetingName') });
+  const tiers = TIERS.map((tier, i) =>
+    h(
+      'label',
+      { class: 'tier-option' },
+      h('input', { type: 'radio', name: 'tier', value: tier, checked: i === 1 }),
+      h(
+        'span',
+        null,
+        h('strong', null, t(`tier_${tier}`)),
+        h('small', { class: 'muted' }, t(`tierDesc_${tier}`, { n: TIER_PROFILES[tier].maxPeers })),
+      ),
+    ),
+  );
+  const code = h('input', { id: 'room-code', maxlength: '64', placeholder: t('roomCode'), required: true });
+  const busy = (form: HTMLFormElement, on: boolean) => {
+    for (const b of form.querySelectorAll('button')) b.disabled = on;
+  };
+  const recents = recentRooms();
+  mount(
+    root,
+    h(
+      'div',
+      { class: 'page lobby' },
+      h('h1', null, t('meetingTitle')),
+      ctx.meeting
+        ? h(
+            'p',
+            { class: 'card' },
+            t('inMeeting', { name: ctx.meeting.title }),
+            ' ',
+            h('a', { href: `#/meeting/${encodeURIComponent(ctx.meeting.room.roomId)}` }, t('backToMeeting')),
+          )
+        : null,
+      h(
+        'div',
+        { class: 'lobby-grid' },
+        h(
+          'form',
+          {
+            class: 'card',
+            id: 'new-meeting',
+            onsubmit: async (e: Event) => {
+              e.preventDefault();
+              const form = e.currentTarget as HTMLFormElement;
+              const tier = (form.querySelector('input[name=tier]:checked') as HTMLInputElement).value as Tier;
+              busy(form, true);
+              try {
+                const record = await ctx.client.rooms.create({
+                  tier,
+                  ...(name.value.trim() ? { name: name.value.trim() } : {}),
+                });
+                remember(record);
+                ctx.navigate(`#/meeting/${encodeURIComponent(record.roomId)}`);
+              } catch (err) {
+                ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+                busy(form, false);
+              }
+            },
+          },
+          h('h2', null, t('newMeeting')),
+          h('label', { for: 'meeting-name' }, t('meetingName')),
+          name,
+          h('fieldset', { class: 'tiers' }, h('legend', null, t('tier')), tiers),
+          h('button', { type: 'submit', class: 'primary' }, t('create')),
+        ),
+        h(
+          'form',
+          {
+            class: 'card',
+            id: 'join-meeting',
+            onsubmit: (e: Event) => {
+              e.preventDefault();
+              const v = code.value.trim();
+              if (v) ctx.navigate(`#/meeting/${encodeURIComponent(v)}`);
+            },
+          },
+          h('h2', null, t('joinById')),
+          h('label', { for: 'room-code' }, t('roomCode')),
+          code,
+          h('button', { type: 'submit' }, t('join')),
+          recents.length
+            ? [
+                h('h3', null, t('recentRooms')),
+                h(
+                  'ul',
+                  { class: 'recent' },
+                  recents.map((r) =>
+                    h(
+                      'li',
+                      null,
+                      h('a', { href: `#/meeting/${encodeURIComponent(r.roomId)}` }, r.name ?? r.roomId),
+                      h('span', { class: 'muted' }, `${t(`tier_${r.tier}`)} · ${formatAgo(r.at)}`),
+                    ),
+                  ),
+                ),
+              ]
+            : null,
+        ),
+      ),
+    ),
+  );
+  return () => {};
+}
