@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkArchitecture, importsOf, type Violation } from './support/architecture.ts';
+import { productionSources } from './support/productionSources.ts';
 
 /**
  * The dependency arrows of docs/ARCHITECTURE.md, checked on the real imports (TypeScript syntax
@@ -13,25 +12,6 @@ import { checkArchitecture, importsOf, type Violation } from './support/architec
  * Production files only: tests and test helpers (`*.test.ts`, `testing/`, `testing.ts`) may reach
  * across to wire things up.
  */
-
-const root = path.resolve(import.meta.dirname, '..');
-const SOURCE_ROOTS = ['protocol/src', 'sfu/src', 'server/src', 'client-sdk/src', 'web-demo/src'];
-const TEST_HELPER = /(^|\/)(testing\/|testing\.ts$|test[A-Z]\w*\.ts$)/;
-
-function productionFiles(): { path: string; source: string }[] {
-  const out: { path: string; source: string }[] = [];
-  for (const dir of SOURCE_ROOTS) {
-    for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
-      if (entry.name.endsWith('.test.ts') || entry.name.endsWith('.test-d.ts') || entry.name.endsWith('.d.ts'))
-        continue;
-      const rel = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
-      if (rel.includes('/node_modules/') || TEST_HELPER.test(rel)) continue;
-      out.push({ path: rel, source: readFileSync(path.join(root, rel), 'utf8') });
-    }
-  }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
-}
 
 const describeAll = (found: Violation[]) =>
   found.map((v) => `${v.file}:${v.line} ${v.rule}${v.typeOnly ? ' (type)' : ''}: ${v.spec}`);
@@ -127,7 +107,7 @@ describe('architecture: forbidden imports', () => {
   });
 
   test('the repository follows the import rules', () => {
-    const files = productionFiles();
+    const files = productionSources();
     expect(files.length).toBeGreaterThan(50);
     expect(describeAll(checkArchitecture(files))).toEqual([]);
   });

@@ -26,13 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let n = 0;
-async function person(name: string, extra: Record<string, unknown> = {}) {
-  const sub = `${name}-${++n}`;
-  const token = await server.token({ name, sub, ...extra });
-  return { sub, token, socket: await server.connect(token) };
-}
-
 const send = (s: TestSocket, channelId: string, text: string, extra: Record<string, unknown> = {}) =>
   request<{ message: ChatMessage }>(s, 'chat:send', { channelId, clientMsgId: randomUUID(), text, ...extra });
 
@@ -59,9 +52,9 @@ async function audit(action: string) {
 
 describe('chat access', () => {
   it('refuses a non-member the history and the events of a private channel', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
-    const eve = await person('eve');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
+    const eve = await server.person('eve');
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', {
       name: 'board',
       kind: 'private',
@@ -90,9 +83,9 @@ describe('chat access', () => {
   });
 
   it('a removed member stops receiving events at once and loses access; membership changes are audited', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
-    const carol = await person('carol');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
+    const carol = await server.person('carol');
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', {
       name: 'hr',
       kind: 'private',
@@ -125,9 +118,9 @@ describe('chat access', () => {
   });
 
   it('public channels are readable by everyone in the organisation, writable after joining', async () => {
-    const alice = await person('alice');
-    const dan = await person('dan');
-    const outsider = await person('olga', { org: 'other-org' });
+    const alice = await server.person('alice');
+    const dan = await server.person('dan');
+    const outsider = await server.person('olga', { org: 'other-org' });
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', { name: 'general', kind: 'public' });
     await send(alice.socket, ch.id, 'welcome');
     expect(
@@ -143,9 +136,9 @@ describe('chat access', () => {
   });
 
   it('direct messages: the same people always get the same channel; others are refused', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
-    const eve = await person('eve');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
+    const eve = await server.person('eve');
     const a = await call<Channel>(alice.socket, 'chat:dm:open', { people: [bob.sub] });
     const b = await call<Channel>(bob.socket, 'chat:dm:open', { people: [alice.sub, bob.sub] });
     expect(b.id).toBe(a.id);
@@ -158,7 +151,7 @@ describe('chat access', () => {
   });
 
   it('enforces message length, messages per second and members per channel with their codes', async () => {
-    const alice = await person('alice');
+    const alice = await server.person('alice');
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', { name: 'limits', kind: 'public' });
     expect(errorCode(await send(alice.socket, ch.id, 'x'.repeat(101)))).toBe('MESSAGE_TOO_LONG');
     // 100 characters even when they are astral (2 UTF-16 units each)
@@ -193,9 +186,9 @@ describe('chat access', () => {
 
 describe('chat attachments', () => {
   it('uploads within limits, downloads through a short-lived link, and enforces a no-download policy', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
-    const eve = await person('eve');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
+    const eve = await server.person('eve');
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', {
       name: 'docs',
       kind: 'private',
@@ -278,8 +271,8 @@ describe('chat attachments', () => {
   });
 
   it('a link stops working when the person is removed from the channel', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
     const ch = await call<Channel>(alice.socket, 'chat:channel:create', {
       name: 'x',
       kind: 'private',

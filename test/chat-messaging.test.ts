@@ -21,14 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let n = 0;
-/** A fresh person (unique sub per test) connected as one device. */
-async function person(name: string, extra: Record<string, unknown> = {}) {
-  const sub = `${name}-${++n}`;
-  const token = await server.token({ name, sub, ...extra });
-  return { sub, token, socket: await server.connect(token) };
-}
-
 const send = (s: TestSocket, channelId: string, text: string, extra: Record<string, unknown> = {}) =>
   call<{ message: ChatMessage; duplicate: boolean }>(s, 'chat:send', {
     channelId,
@@ -37,14 +29,15 @@ const send = (s: TestSocket, channelId: string, text: string, extra: Record<stri
     ...extra,
   });
 
+let channels = 0;
 async function channelWith(owner: TestSocket, members: string[], kind: 'public' | 'private' = 'public') {
-  return call<Channel>(owner, 'chat:channel:create', { name: `room ${++n}`, kind, members });
+  return call<Channel>(owner, 'chat:channel:create', { name: `room ${++channels}`, kind, members });
 }
 
 describe('chat messaging', () => {
   it('sends, acknowledges after storing, and delivers to subscribers', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
     const ch = await channelWith(alice.socket, [bob.sub]);
     await call(alice.socket, 'chat:subscribe', { channelId: ch.id });
     expect(await call(bob.socket, 'chat:subscribe', { channelId: ch.id })).toEqual({ lastSeq: 0 });
@@ -58,8 +51,8 @@ describe('chat messaging', () => {
   });
 
   it('has one channel per site, joined on first use', async () => {
-    const a = await person('ahn', { site: 'busan' });
-    const b = await person('baek', { site: 'busan' });
+    const a = await server.person('ahn', { site: 'busan' });
+    const b = await server.person('baek', { site: 'busan' });
     const mine = await call<{ channels: MyChannel[] }>(a.socket, 'chat:channels', {});
     expect(mine.channels.map((c) => [c.id, c.kind])).toContainEqual(['site-busan', 'site']);
     await call(b.socket, 'chat:channels', {});
@@ -70,7 +63,7 @@ describe('chat messaging', () => {
   });
 
   it('a resend with the same client message id returns the stored message and never duplicates it', async () => {
-    const alice = await person('alice');
+    const alice = await server.person('alice');
     const ch = await channelWith(alice.socket, []);
     const clientMsgId = randomUUID();
     const payload = { channelId: ch.id, clientMsgId, text: 'once' };
@@ -88,12 +81,12 @@ describe('chat messaging', () => {
   });
 
   it('keeps one order for everyone under concurrent senders', async () => {
-    const people = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((x) => person(x)));
+    const people = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((x) => server.person(x)));
     const ch = await channelWith(
       people[0]!.socket,
       people.slice(1).map((p) => p.sub),
     );
-    const watcher = await person('watcher');
+    const watcher = await server.person('watcher');
     await call(watcher.socket, 'chat:join', { channelId: ch.id });
     for (const p of [...people, watcher]) await call(p.socket, 'chat:subscribe', { channelId: ch.id });
     const live = [...people, watcher].map((p) => collect<ChatMessage>(p.socket, 'chat:message'));
@@ -124,7 +117,7 @@ describe('chat messaging', () => {
   });
 
   it('pages history backwards and forwards', async () => {
-    const alice = await person('alice');
+    const alice = await server.person('alice');
     const ch = await channelWith(alice.socket, []);
     for (let i = 1; i <= 25; i++) await send(alice.socket, ch.id, `m${i}`);
     type Page = { messages: ChatMessage[]; hasMore: boolean };
@@ -145,9 +138,9 @@ describe('chat messaging', () => {
   });
 
   it('edits, deletes, reactions, threads, mentions, typing, receipts and unread counts', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
-    const carol = await person('carol');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
+    const carol = await server.person('carol');
     const ch = await channelWith(alice.socket, [bob.sub, carol.sub], 'private');
     await call(alice.socket, 'chat:subscribe', { channelId: ch.id });
     await call(bob.socket, 'chat:subscribe', { channelId: ch.id });
@@ -230,8 +223,8 @@ describe('chat messaging', () => {
   });
 
   it('catches up after being offline: subscribe, fetch after the last seq, drop duplicates', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
     const ch = await channelWith(alice.socket, [bob.sub]);
     await call(bob.socket, 'chat:subscribe', { channelId: ch.id });
     const seen = collect<ChatMessage>(bob.socket, 'chat:message');

@@ -21,13 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let n = 0;
-async function person(name: string, extra: Record<string, unknown> = {}) {
-  const sub = `${name}-${++n}`;
-  const token = await server.token({ name, sub, ...extra });
-  return { sub, token, socket: await server.connect(token) };
-}
-
 const send = (s: TestSocket, channelId: string, text: string, extra: Record<string, unknown> = {}) =>
   call<{ message: ChatMessage }>(s, 'chat:send', { channelId, clientMsgId: randomUUID(), text, ...extra });
 
@@ -38,8 +31,8 @@ const settle = (socket: TestSocket) => call(socket, 'system:ping', { t: 0 });
 
 /** A private channel of alice and bob, with bob's `watched` socket and a `control` socket both subscribed. */
 async function privateChannel() {
-  const alice = await person('alice');
-  const bob = await person('bob');
+  const alice = await server.person('alice');
+  const bob = await server.person('bob');
   const control = await server.connect(bob.token); // bob's other tab keeps its token
   const ch = await call<Channel>(alice.socket, 'chat:channel:create', {
     name: 'board',
@@ -132,7 +125,7 @@ describe('chat subscriptions follow a refreshed token', () => {
     expect(invitations).toEqual([]);
 
     // in the new organisation bob is served as anyone there
-    const carol = await person('carol', { org: 'elsewhere' });
+    const carol = await server.person('carol', { org: 'elsewhere' });
     const theirs = await call<Channel>(carol.socket, 'chat:channel:create', {
       name: 'theirs',
       kind: 'private',
@@ -158,8 +151,8 @@ describe('chat subscriptions follow a refreshed token', () => {
   });
 
   it('the same sub in another organisation is someone else: no pushes of the other one', async () => {
-    const alice = await person('alice');
-    const bob = await person('bob');
+    const alice = await server.person('alice');
+    const bob = await server.person('bob');
     const twin = await server.connect(await server.token({ name: 'bob', sub: bob.sub, org: 'twins' }));
     const pushes = collect<unknown>(twin, 'chat:channel');
     const mentions = collect<unknown>(twin, 'chat:mention');

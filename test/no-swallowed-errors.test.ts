@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { productionSources, root } from './support/productionSources.ts';
 import { findSwallowedErrors, type SwallowedError } from './support/swallowedErrors.ts';
 
 /**
@@ -9,26 +10,6 @@ import { findSwallowedErrors, type SwallowedError } from './support/swallowedErr
  * right; otherwise the failure is handled, logged with context, or surfaced as an event. Checked on
  * the syntax tree (test/support/swallowedErrors.ts), not with grep.
  */
-
-const root = path.resolve(import.meta.dirname, '..');
-const SOURCE_ROOTS = ['protocol/src', 'sfu/src', 'server/src', 'client-sdk/src', 'web-demo/src'];
-/** Test helpers that still live in production folders (`testing.ts`, `testPeers.ts`, a `testing/` folder). */
-const TEST_HELPER = /(^|\/)(testing\/|testing\.ts$|test[A-Z]\w*\.ts$)/;
-
-function productionFiles(): string[] {
-  const out: string[] = [];
-  for (const dir of SOURCE_ROOTS) {
-    for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
-      if (entry.name.endsWith('.test.ts') || entry.name.endsWith('.test-d.ts') || entry.name.endsWith('.d.ts'))
-        continue;
-      const rel = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
-      if (rel.includes('/node_modules/') || TEST_HELPER.test(rel)) continue;
-      out.push(rel);
-    }
-  }
-  return out.sort();
-}
 
 const where = (found: SwallowedError[]) => found.map((f) => `${f.file}:${f.line} ${f.kind}: ${f.text}`);
 
@@ -46,10 +27,10 @@ describe('no swallowed errors', () => {
   });
 
   test('production code swallows no error without saying why', () => {
-    const files = productionFiles();
+    const files = productionSources();
     expect(files.length).toBeGreaterThan(50);
-    expect(files).toContain('client-sdk/src/rooms/Room.ts');
-    const found = files.flatMap((f) => findSwallowedErrors(f, readFileSync(path.join(root, f), 'utf8')));
+    expect(files.map((f) => f.path)).toContain('client-sdk/src/rooms/Room.ts');
+    const found = files.flatMap((f) => findSwallowedErrors(f.path, f.source));
     expect(
       where(found),
       'handle, log with context, or surface these failures as events (or comment why ignoring is right)',

@@ -19,13 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let n = 0;
-async function person(name: string, extra: Record<string, unknown> = {}) {
-  const sub = `${name}-${++n}`;
-  const token = await server.token({ name, sub, ...extra });
-  return { sub, token, socket: await server.connect(token) };
-}
-
 const people = (r: { people: PersonPresence[] }) => r.people;
 
 /** A round trip on `socket`: everything the server sent it before is in (one socket keeps its order). */
@@ -33,10 +26,10 @@ const settle = (socket: TestSocket) => call(socket, 'system:ping', { t: 0 });
 
 describe('presence follows a refreshed token', () => {
   it('after an org change, updates of the old org stop; the new org is served', async () => {
-    const carol = await person('carol', { org: 'acme', teams: ['eng'] });
-    const watcher = await person('watcher', { org: 'acme', teams: ['eng'] });
+    const carol = await server.person('carol', { org: 'acme', teams: ['eng'] });
+    const watcher = await server.person('watcher', { org: 'acme', teams: ['eng'] });
     // a colleague who keeps watching the same things, to know when updates have gone out
-    const control = await person('control', { org: 'acme' });
+    const control = await server.person('control', { org: 'acme' });
     const watch = { teams: ['eng'], sites: ['hq'], people: [carol.sub] };
     await call(watcher.socket, 'presence:subscribe', watch);
     await call(control.socket, 'presence:subscribe', watch);
@@ -65,7 +58,7 @@ describe('presence follows a refreshed token', () => {
     });
 
     // the connection still works, in the new organisation
-    const dave = await person('dave', { org: 'evil', teams: ['eng'] });
+    const dave = await server.person('dave', { org: 'evil', teams: ['eng'] });
     await call(watcher.socket, 'presence:subscribe', { teams: ['eng'] });
     const fromEvil = nextEvent<PersonPresence>(watcher.socket, 'presence:update', (p) => p.sub === dave.sub);
     await call(dave.socket, 'presence:set', { status: 'hello' });
@@ -92,8 +85,8 @@ describe('presence follows a refreshed token', () => {
   });
 
   it('a refresh in the same org keeps subscriptions and follows new teams', async () => {
-    const erin = await person('erin', { org: 'acme', teams: ['eng'] });
-    const watcher = await person('watcher', { org: 'acme' });
+    const erin = await server.person('erin', { org: 'acme', teams: ['eng'] });
+    const watcher = await server.person('watcher', { org: 'acme' });
     await call(watcher.socket, 'presence:subscribe', { teams: ['ops'], people: [erin.sub] });
     await call(watcher.socket, 'system:auth', {
       token: await server.token({ name: 'watcher', sub: watcher.sub, org: 'acme', site: 'home' }),

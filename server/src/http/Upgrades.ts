@@ -23,6 +23,8 @@ export class SocketLimiter {
   readonly #proxies: TrustedProxies;
   readonly #log: Logger;
   readonly #refused: Counter<'stage'>;
+  /** One `close` listener for every counted socket (no closure per socket): `this` is the socket. */
+  readonly #release: (this: Duplex) => void;
   #lastRefusalLog = 0;
   #refusedSinceLog = 0;
 
@@ -36,6 +38,10 @@ export class SocketLimiter {
     this.#max = opts.maxPerAddress;
     this.#proxies = opts.proxies;
     this.#log = opts.log;
+    const limiter = this;
+    this.#release = function release(this: Duplex): void {
+      limiter.#forget(this);
+    };
     this.#refused = new Counter({
       name: 'moim_sockets_refused_total',
       help: 'Connections closed at once because their address had MOIM_MAX_SOCKETS_PER_ADDRESS open',
@@ -52,11 +58,6 @@ export class SocketLimiter {
       },
     });
     opts.http.on('connection', this.#onConnection);
-  }
-
-  /** Open sockets counted under `address` (tests and metrics). */
-  openFrom(address: string): number {
-    return this.#open.get(address) ?? 0;
   }
 
   #onConnection = (socket: Socket): void => {
@@ -85,12 +86,6 @@ export class SocketLimiter {
     socket.once('close', this.#release);
     return true;
   }
-
-  /** Shared `close` listener (no closure per socket): `this` is the socket that closed. */
-  readonly #release = ((limiter: SocketLimiter) =>
-    function release(this: Duplex): void {
-      limiter.#forget(this);
-    })(this);
 
   #forget(socket: Duplex): void {
     const address = this.#keyOf.get(socket);
@@ -127,6 +122,8 @@ export class UpgradeRouter {
   readonly #log: Logger;
   readonly #limiter: SocketLimiter;
   readonly #unclaimed: Counter;
+  /** Upgrade listeners that were on the server before the router (socket.io's), until `adopt` takes them. */
+  readonly #adopted: UpgradeHandler[];
 
   constructor(opts: { http: HttpServer; log: Logger; limiter: SocketLimiter; metrics: Metrics }) {
     this.#http = opts.http;
@@ -142,8 +139,6 @@ export class UpgradeRouter {
     opts.http.removeAllListeners('upgrade');
     opts.http.on('upgrade', this.#onUpgrade);
   }
-
-  readonly #adopted: UpgradeHandler[];
 
   /**
    * Give `prefix` to the upgrade listeners that were on the server before the router (socket.io,

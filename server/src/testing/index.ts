@@ -23,6 +23,8 @@ export interface TestServer {
   }): Promise<string>;
   /** A connected socket.io client (rejects with the refusal's code on connect_error). */
   connect(token: string, opts?: { deviceId?: string; protocol?: number }): Promise<TestSocket>;
+  /** A fresh person (a `sub` unique on this server, from `name`) with a token, connected as one device. */
+  person(name: string, extra?: Record<string, unknown>): Promise<{ sub: string; token: string; socket: TestSocket }>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,8 @@ export async function startTestServer(
   const app = await createApp(config, log);
   const url = (await app.listen()).replace('localhost', '127.0.0.1');
   const sockets = new Set<TestSocket>();
-  return {
+  let people = 0;
+  const server: TestServer = {
     app,
     url,
     dataDir,
@@ -86,12 +89,18 @@ export async function startTestServer(
         });
       });
     },
+    async person(name, extra = {}) {
+      const sub = `${name}-${++people}`;
+      const token = await server.token({ name, sub, ...extra });
+      return { sub, token, socket: await server.connect(token) };
+    },
     async close() {
       for (const s of sockets) s.disconnect();
       await app.close();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 /** Emit a request and wait for its acknowledgement (loosely typed, so tests can send garbage). */
