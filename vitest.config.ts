@@ -13,11 +13,22 @@ export default defineConfig({
             'client-sdk/src/**/*.test.ts',
             'test/**/*.test.ts',
           ],
-          exclude: ['test/e2e/**', '**/node_modules/**'],
+          exclude: ['test/e2e/**', 'test/cluster/**', '**/node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           pool: 'forks',
           typecheck: { enabled: true, include: ['protocol/src/**/*.test-d.ts'] },
+        },
+      },
+      {
+        test: {
+          // several node processes per test file, on real Redis and PostgreSQL: one file at a time
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
       {

@@ -1,11 +1,35 @@
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../server/src/storage/contract/backends.ts';
 import { startTestServer } from '../server/src/testing/index.ts';
 
+const schema = uniqueSchema('settings');
+afterAll(() => dropSchema(schema));
+
 describe('cluster settings', () => {
-  test('are refused with a clear message until the cluster mode exists (no silent single node)', async () => {
-    await expect(startTestServer({ DATABASE_URL: 'postgres://127.0.0.1:5432/test' })).rejects.toThrow(
-      /DATABASE_URL.*cluster mode/,
+  test('DATABASE_URL alone runs one node on PostgreSQL, and a second node on the same schema is refused', async () => {
+    const env = { DATABASE_URL: TEST_DATABASE_URL, MOIM_DATABASE_SCHEMA: schema };
+    const first = await startTestServer(env);
+    try {
+      expect(first.app.stores.kind).toBe('postgres');
+      await expect(startTestServer(env)).rejects.toThrow(/another moim node uses the PostgreSQL schema.*REDIS_URL/);
+    } finally {
+      await first.close();
+    }
+    // the lock went with the first node's connection: a new node starts
+    const again = await startTestServer(env);
+    await again.close();
+  });
+
+  test('REDIS_URL needs DATABASE_URL, and the preview switch until every part of the cluster mode is shared', async () => {
+    await expect(startTestServer({ REDIS_URL: 'redis://127.0.0.1:6379' })).rejects.toThrow(
+      /REDIS_URL.*needs DATABASE_URL/,
     );
-    await expect(startTestServer({ REDIS_URL: 'redis://127.0.0.1:6379' })).rejects.toThrow(/REDIS_URL.*cluster mode/);
+    await expect(
+      startTestServer({
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: TEST_DATABASE_URL,
+        MOIM_DATABASE_SCHEMA: schema,
+      }),
+    ).rejects.toThrow(/MOIM_CLUSTER_PREVIEW/);
   });
 });

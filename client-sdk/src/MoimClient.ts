@@ -98,7 +98,7 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     );
     this.#socket = io(this.url, {
       path: '/socket.io',
-      transports: options.transports ?? ['websocket', 'polling'],
+      transports: options.transports ?? ['websocket'],
       reconnection: true,
       reconnectionDelay: options.reconnectDelayMs ?? 500,
       reconnectionDelayMax: options.reconnectDelayMaxMs ?? 5000,

@@ -18,7 +18,11 @@ export interface ConnectOptions {
   deviceId?: string;
   /** Acknowledgement timeout of one request. @default 15000 */
   requestTimeoutMs?: number;
-  /** Transports socket.io may use. @default ['websocket', 'polling'] */
+  /**
+   * Transports socket.io may use. WebSocket only by default: a cluster of nodes needs no sticky
+   * sessions that way (long-polling would). Add 'polling' only for a single node behind a proxy
+   * that blocks WebSockets. @default ['websocket']
+   */
   transports?: Array<'websocket' | 'polling'>;
   /** First and largest reconnection delay. @default 500, 5000 */
   reconnectDelayMs?: number;

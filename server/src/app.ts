@@ -5,6 +5,7 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { RedisDocRelay, RedisPresence, startCluster } from './cluster/index.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
@@ -51,13 +52,20 @@ export interface App {
 
 /** Build every service of one node from its configuration. Nothing here reads process.env. */
 export async function createApp(config: Config, log: Logger): Promise<App> {
-  if (config.redisUrl)
-    // a node that believed it was clustered would silently split presence, chat and documents
-    throw new Error('REDIS_URL arrives with the cluster mode (not built yet); unset it to run a single node');
+  if (config.redisUrl && !config.databaseUrl)
+    // nodes sharing Redis but each with its own SQLite would silently split chat and documents
+    throw new Error('REDIS_URL (cluster mode) needs DATABASE_URL: every node must use the same PostgreSQL');
+  if (config.redisUrl && !config.clusterPreview)
+    // presence, documents and video rooms are not shared across nodes yet: a node must not believe it is clustered
+    throw new Error(
+      'REDIS_URL: the cluster mode shares chat across nodes, but not yet presence, documents or video rooms; set MOIM_CLUSTER_PREVIEW=1 to run it anyway (testing only)',
+    );
   const metrics = new Metrics(config.nodeId);
   const stores = await openStores({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    databaseSchema: config.databaseSchema,
+    clustered: config.redisUrl !== undefined,
     chatCommitIntervalMs: config.chatCommitIntervalMs,
     minFreeBytes: config.dataMinFreeBytes,
     log: log.child({ subsystem: 'storage' }),
@@ -79,7 +87,17 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
   const router = new HttpRouter(log.child({ subsystem: 'http' }));
   const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
   http.keepAliveTimeout = 5_000;
+  const cluster = config.redisUrl
+    ? await startCluster({
+        redisUrl: config.redisUrl,
+        prefix: config.redisPrefix,
+        nodeId: config.nodeId,
+        url: config.publicUrl ?? `http://${config.host}:${config.port}`,
+        log: log.child({ subsystem: 'cluster' }),
+      })
+    : undefined;
   const gateway = new Gateway({
+    adapter: cluster?.adapter,
     httpServer: http,
     tokens,
     metrics,
@@ -111,13 +129,35 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
     ['storage', async () => (await stores.checks()).storage],
     ['diskSpace', async () => (await stores.checks()).diskSpace],
   ];
+  if (cluster) {
+    readiness.push(['redis', async () => cluster.healthy()]);
+    // closed last (closers run in reverse): the node leaves the registry once its services stopped
+    closers.push(() => cluster.close());
+  }
 
-  const presence = new PresenceService({
+  const presenceBus = new SocketIoPresenceBus(gateway.io);
+  const presenceLog = log.child({ subsystem: 'presence' });
+  // in a cluster each node reports its devices to Redis, which merges every node's (late-bound: the
+  // directory asks the service for its local people after a Redis restart)
+  let presence: PresenceService | undefined;
+  const directory = cluster
+    ? new RedisPresence({
+        redis: cluster.redis,
+        registry: cluster.registry,
+        bus: presenceBus,
+        store: stores.presence,
+        log: presenceLog,
+        localPeople: () => presence?.localPeople() ?? [],
+      })
+    : undefined;
+  presence = new PresenceService({
     store: stores.presence,
-    bus: new SocketIoPresenceBus(gateway.io),
-    log: log.child({ subsystem: 'presence' }),
+    bus: presenceBus,
+    log: presenceLog,
     awayAfterMs: config.awayAfterMs,
+    directory,
   });
+  if (directory) closers.push(() => directory.close());
   // presence requests, device lifecycle, and subscriptions that follow a connection's token (`reauth`)
   wirePresence(gateway, presence);
   closers.push(() => presence.close());
@@ -159,7 +199,18 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
   media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
 
+  // cluster: committed updates and awareness reach the other nodes serving a document
+  const relay = cluster
+    ? new RedisDocRelay({
+        redisUrl: config.redisUrl!,
+        redis: cluster.redis,
+        registry: cluster.registry,
+        log: log.child({ subsystem: 'docs' }),
+      })
+    : undefined;
+  if (relay) closers.push(() => relay.close());
   const docs = new DocService({
+    relay,
     store: stores.docs,
     audit: stores.audit,
     tokens,

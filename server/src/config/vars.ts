@@ -166,14 +166,24 @@ export const CONFIG_VARS = {
 
   databaseUrl: {
     env: 'DATABASE_URL',
-    doc: 'PostgreSQL URL (cluster mode, not built yet: a set value stops the node with a message). Unset: embedded SQLite in the data folder.',
+    doc: 'PostgreSQL URL: every store (chat, documents, rooms, presence records, audit, attachments) in PostgreSQL, shared by the nodes of a cluster. Without REDIS_URL only one node may use the database (a second one refuses to start). Unset: embedded SQLite in the data folder.',
     defaultText: '(SQLite)',
     parse: optionalStr({ pattern: /^postgres(ql)?:\/\//, hint: 'expected postgres://…' }),
+  },
+  databaseSchema: {
+    env: 'MOIM_DATABASE_SCHEMA',
+    doc: 'PostgreSQL schema of moim’s tables (created when missing), so several deployments can share one database.',
+    parse: str({ default: 'public', pattern: /^[a-z_][a-z0-9_]{0,62}$/, hint: 'a lower-case SQL identifier' }),
   },
   redisUrl: {
     env: 'REDIS_URL',
     doc: 'Redis URL (cluster mode, not built yet: a set value stops the node with a message). Unset: single node.',
     parse: optionalStr({ pattern: /^rediss?:\/\//, hint: 'expected redis://…' }),
+  },
+  clusterPreview: {
+    env: 'MOIM_CLUSTER_PREVIEW',
+    doc: 'Start with REDIS_URL although only chat (and socket.io delivery) is shared across nodes so far; presence, documents and video rooms are not yet. Testing the cluster mode only.',
+    parse: bool(false),
   },
   redisPrefix: {
     env: 'MOIM_REDIS_PREFIX',

@@ -1,13 +1,13 @@
+/**
+ * One y-websocket client of one document (`DocConnection`: who, which grant, until when, its
+ * awareness ids and refused updates), and closing a `/yjs` socket with a documented code.
+ */
 import { DOC_CLOSE } from '@moim/protocol';
 import type { WebSocket } from 'ws';
 import { personKey } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
 import type { Document } from './Document.ts';
 
-/**
- * Close codes of `/yjs`: the protocol's `DOC_CLOSE`, plus two this server uses that the protocol
- * does not list yet (candidates for `DOC_CLOSE`).
- */
 /** Close codes of `/yjs` connections: the wire contract's table (`DOC_CLOSE` in @moim/protocol). */
 export const YJS_CLOSE = DOC_CLOSE;
 export type YjsCloseReason = keyof typeof YJS_CLOSE;

@@ -1,3 +1,7 @@
+/**
+ * The `/yjs/<docName>` WebSocket endpoint: upgrades handed over by the UpgradeRouter, the pings
+ * that drop dead sockets, and handing each accepted socket to the DocService.
+ */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -7,11 +11,6 @@ import type { DocService } from './DocService.ts';
 
 export const YJS_PATH_PREFIX = '/yjs/';
 
-/** Sockets that answered the last ping (shared listeners: no closure per connection). */
-const alive = new WeakSet<WebSocket>();
-function markAlive(this: WebSocket): void {
-  alive.add(this);
-}
 function destroySelf(this: Duplex): void {
   this.destroy();
 }
@@ -28,9 +27,17 @@ export class YjsEndpoint {
   readonly #wss: WebSocketServer;
   readonly #service: DocService;
   readonly #ping: NodeJS.Timeout;
+  /** Sockets that answered the last ping. */
+  readonly #alive = new WeakSet<WebSocket>();
+  /** The pong listener, shared by every socket (no closure per connection). */
+  readonly #markAlive: (this: WebSocket) => void;
 
   constructor(opts: { upgrades: UpgradeRouter; service: DocService; log: Logger; maxMessageBytes: number }) {
     this.#service = opts.service;
+    const alive = this.#alive;
+    this.#markAlive = function (this: WebSocket) {
+      alive.add(this);
+    };
     // messages a bit over the update limit are refused by the service with 4413 (a reason the
     // provider shows); far beyond it, ws drops the socket itself (1009) without buffering it
     this.#wss = new WebSocketServer({
@@ -67,8 +74,8 @@ export class YjsEndpoint {
   };
 
   #accepted(ws: WebSocket, url: string): void {
-    alive.add(ws);
-    ws.on('pong', markAlive);
+    this.#alive.add(ws);
+    ws.on('pong', this.#markAlive);
     this.#service.accept(ws, url);
   }
 

@@ -1,3 +1,4 @@
+/** Tests of `content.ts`: reading content without a schema, restore updates, empty updates. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { contentOf, isEmptyUpdate, restoreUpdate } from './content.ts';

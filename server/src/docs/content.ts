@@ -1,11 +1,10 @@
-import type { DocContent } from '@moim/protocol';
-import * as Y from 'yjs';
-
 /**
  * Reading a document's content without knowing its schema, and computing the change that
  * restores an older version. Everything here works on scratch `Y.Doc`s; the live document is
  * only read (encoded), never retyped.
  */
+import type { DocContent } from '@moim/protocol';
+import * as Y from 'yjs';
 
 type RootKind = 'text' | 'xml' | 'array' | 'map';
 
@@ -132,8 +131,8 @@ function contentOfScratch(doc: Y.Doc): DocContent {
   return { json, text: texts.filter((t) => t.length > 0).join('\n\n') };
 }
 
-/** A Yjs update with no structs and no deletions. */
-const EMPTY_UPDATE = new Uint8Array([0, 0]);
+/** A Yjs update with no structs and no deletions (fresh bytes each time: callers own what they get). */
+const emptyUpdate = (): Uint8Array => new Uint8Array([0, 0]);
 
 /**
  * The update that turns `current` into the content of `versionState`, as new operations on top
@@ -157,7 +156,7 @@ export function restoreUpdate(currentState: Uint8Array, versionState: Uint8Array
     const roots = typeRoots(scratch, kinds).map(([, , type]) => type);
     // neither has any content (an empty document restored to an empty version): nothing to change
     // (and an UndoManager needs at least one type)
-    if (roots.length === 0) return EMPTY_UPDATE;
+    if (roots.length === 0) return emptyUpdate();
     const origin = Symbol('restore');
     const undo = new Y.UndoManager(roots, { trackedOrigins: new Set([origin]), captureTimeout: 0 });
     const sinceVersion = Y.encodeStateAsUpdate(current, Y.encodeStateVector(scratch));

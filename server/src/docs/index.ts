@@ -1,3 +1,4 @@
+/** The public surface of shared documents: the service, its HTTP routes and `/yjs` endpoint, a document and its content. */
 export { contentOf, restoreUpdate } from './content.ts';
 export { DocConnection } from './DocConnection.ts';
 export { DocService, type DocServiceOptions } from './DocService.ts';

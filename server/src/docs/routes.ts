@@ -1,3 +1,4 @@
+/** The HTTP routes of shared documents under `/docs` (Bearer token): each validates and calls the DocService. */
 import {
   createDocRequest,
   DOC_EXPORT_FORMATS,

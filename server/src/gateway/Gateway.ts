@@ -16,12 +16,13 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   TypedEmitter,
 } from '@moim/protocol';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { TokenBucket } from '../lib/RateLimiter.ts';
 import { type MoimServer, personRoom } from '../lib/rooms.ts';
+import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
@@ -84,6 +85,11 @@ export interface GatewayOptions {
   maxConnectionsPerPerson: number;
   /** A silent connection is dropped after about this long (socket.io ping interval + timeout). */
   heartbeatTimeoutMs: number;
+  /**
+   * The cluster's socket.io adapter (Redis streams): broadcasts reach every node. With it the
+   * transport is WebSocket only, so no sticky sessions are needed. Unset: one node, in memory.
+   */
+  adapter?: ServerOptions['adapter'] | undefined;
 }
 
 /**
@@ -138,7 +144,9 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const pingInterval = Math.max(500, Math.floor(opts.heartbeatTimeoutMs * 0.6));
     this.io = new Server(opts.httpServer, {
       path: '/socket.io',
-      transports: ['websocket', 'polling'],
+      // long-polling needs every request of a session on the same node: never in a cluster
+      transports: opts.adapter ? ['websocket'] : ['websocket', 'polling'],
+      ...(opts.adapter ? { adapter: opts.adapter } : {}),
       maxHttpBufferSize: opts.maxHttpBufferSize,
       pingInterval,
       pingTimeout: Math.max(500, opts.heartbeatTimeoutMs - pingInterval),
@@ -315,7 +323,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       reply({ data }, 'ok');
       this.safeEmit('activity', conn, name);
     } catch (err) {
-      if (err instanceof MoimError) return fail(err);
+      const wire = toWireError(err);
+      if (wire) return fail(wire);
       conn.log.error({ err, event: name }, 'handler failed');
       fail(new MoimError('INTERNAL', 'internal error'));
     } finally {

@@ -1,5 +1,4 @@
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
-import { withWireErrors } from '../media/sfuErrors.ts';
 import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
 
 /** A peer's channel on its socket: one-way events, and `media:newConsumer` with an acknowledgement. */
@@ -36,10 +35,10 @@ export function wireMedia(gateway: Gateway, media: MediaService): void {
 /**
  * Rooms and media signalling: validate (the gateway did), authorise and call the media service.
  * Every handler passes the connection's current principal, so grants are re-checked per request.
- * The SFU's own errors become wire codes here (`withWireErrors`, the one mapping).
+ * The SFU's own errors become wire codes in the gateway (`lib/wireErrors.ts`, the one mapping).
  */
 export function mediaHandlers(media: MediaService): HandlerTable {
-  return withWireErrors<HandlerTable>({
+  return {
     'room:create': (d, c) => media.createRoom(c.principal, d),
     'room:info': (d, c) => media.roomInfo(c.principal, d),
     'room:join': (d, c) => media.join(c.principal, socketChannel(c), d),
@@ -65,5 +64,5 @@ export function mediaHandlers(media: MediaService): HandlerTable {
     'media:setPriority': (d, c) => media.signalling.setPriority(c.principal, c.id, d),
     'media:requestKeyFrame': (d, c) => media.signalling.requestKeyFrame(c.principal, c.id, d),
     'media:getStats': (d, c) => media.signalling.getStats(c.principal, c.id, d),
-  });
+  };
 }

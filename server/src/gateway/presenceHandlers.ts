@@ -50,8 +50,8 @@ export function wirePresence(gateway: Gateway, presence: PresenceService): void 
 }
 
 export function presenceHandlers(presence: PresenceService): HandlerTable {
-  const mine = (conn: Connection) => {
-    const p = presence.snapshot(conn.principal.token.org, conn.principal.sub);
+  const mine = async (conn: Connection) => {
+    const p = await presence.snapshot(conn.principal.token.org, conn.principal.sub);
     if (!p) throw new MoimError('UNAVAILABLE', 'presence for this connection is not ready yet; retry');
     return p;
   };
@@ -65,7 +65,7 @@ export function presenceHandlers(presence: PresenceService): HandlerTable {
     },
     'presence:activity': async (data, conn) => {
       const state = presence.activity(conn.id, data.idle ?? false);
-      return { state: state ?? mine(conn).state };
+      return { state: state ?? (await mine(conn)).state };
     },
     'presence:subscribe': async (data, conn) => {
       const org = conn.principal.token.org;
@@ -79,9 +79,12 @@ export function presenceHandlers(presence: PresenceService): HandlerTable {
       // join first, then read the state: a change in between arrives as an update, never lost
       await conn.socket.join(rooms);
       const seen = new Map<string, (typeof people)[number]>();
+      const queries = [
+        ...(data.sites ?? []).map((site) => presence.query({ org, site, limit: MAX_PRESENCE_SUBSCRIPTIONS })),
+        ...(data.teams ?? []).map((team) => presence.query({ org, team, limit: MAX_PRESENCE_SUBSCRIPTIONS })),
+      ];
       const people = [
-        ...(data.sites ?? []).flatMap((site) => presence.query({ org, site, limit: MAX_PRESENCE_SUBSCRIPTIONS })),
-        ...(data.teams ?? []).flatMap((team) => presence.query({ org, team, limit: MAX_PRESENCE_SUBSCRIPTIONS })),
+        ...(await Promise.all(queries)).flat(),
         ...(data.people?.length ? await presence.get(org, data.people) : []),
       ];
       if (conn.principal.token.org !== org) {
@@ -97,7 +100,7 @@ export function presenceHandlers(presence: PresenceService): HandlerTable {
       return {};
     },
     'presence:query': async (data, conn) => ({
-      people: presence.query({
+      people: await presence.query({
         org: conn.principal.token.org,
         site: data.site,
         team: data.team,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorBody, httpStatusOf, MoimError } from '@moim/protocol';
 import type { z } from 'zod';
+import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 
@@ -132,7 +133,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, err: unknown): void {
-  const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'internal error');
+  const e = toWireError(err) ?? new MoimError('INTERNAL', 'internal error');
   const body: { error: ErrorBody } = { error: e.toBody() };
   sendJson(res, httpStatusOf(e.code), body);
 }

@@ -3,7 +3,7 @@
  * drops) and reauthorization on a token refresh. Elsewhere: media signalling MediaSignalling.ts,
  * moderation Moderation.ts, the running SFU rooms LiveRooms.ts, which connection holds which peer
  * PeerBindings.ts, the join answer joinAnswer.ts, metrics mediaMetrics.ts, and the one mapping of
- * the SFU's errors to wire codes sfuErrors.ts.
+ * the SFU's errors to wire codes lib/wireErrors.ts.
  */
 import { randomUUID } from 'node:crypto';
 import {

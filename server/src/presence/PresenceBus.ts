@@ -1,5 +1,5 @@
 import type { PersonPresence } from '@moim/protocol';
-import type { MoimServer } from '../lib/rooms.ts';
+import { type MoimServer, personRoom } from '../lib/rooms.ts';
 
 /**
  * Where presence changes are published. The single-node implementation emits to socket.io rooms;
@@ -33,3 +33,21 @@ export const presenceRooms = {
   /** True for a subscription room of this organisation (the JSON array starts with the org). */
   inOrg: (room: string, org: string): boolean => room.startsWith(`presence:[${JSON.stringify(org)},`),
 };
+
+/**
+ * Every room a person's presence update goes to: their own connections, subscribers of the
+ * person, of their site (and of the site they just left) and of each of their teams.
+ */
+export function presenceTargets(
+  org: string,
+  sub: string,
+  site: string | null,
+  teams: readonly string[],
+  previousSite?: string | null,
+): string[] {
+  const rooms = [personRoom(org, sub), presenceRooms.person(org, sub)];
+  if (site !== null) rooms.push(presenceRooms.site(org, site));
+  for (const t of teams) rooms.push(presenceRooms.team(org, t));
+  if (previousSite != null && previousSite !== site) rooms.push(presenceRooms.site(org, previousSite));
+  return rooms;
+}

@@ -46,9 +46,9 @@ describe('PresenceService', () => {
     await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
     expect(bus.last('alice')?.state).toBe('online');
     presence.activity('c1', true);
-    expect(presence.snapshot('acme', 'alice')?.state).toBe('online');
+    expect((await presence.snapshot('acme', 'alice'))?.state).toBe('online');
     presence.activity('c2', true);
-    expect(presence.snapshot('acme', 'alice')?.state).toBe('away');
+    expect((await presence.snapshot('acme', 'alice'))?.state).toBe('away');
     expect(bus.last('alice')?.state).toBe('away');
     presence.activity('c2');
     expect(bus.last('alice')?.state).toBe('online');
@@ -131,7 +131,7 @@ describe('PresenceService', () => {
     expect(other).toMatchObject({ name: null, lastSeen: null });
     // the status and do-not-disturb come back on reconnect
     await again.connect({ ...alice, connectionId: 'c9', deviceId: 'laptop' });
-    expect(again.snapshot('acme', 'alice')).toMatchObject({ state: 'busy', status: 'at the dentist' });
+    expect(await again.snapshot('acme', 'alice')).toMatchObject({ state: 'busy', status: 'at the dentist' });
     await again.close();
   });
 
@@ -157,9 +157,9 @@ describe('PresenceService', () => {
       deviceId: 'e',
     });
     presence.activity('c2', true);
-    expect(presence.query({ org: 'acme', site: 'hq', limit: 10 }).map((p) => p.sub)).toEqual(['alice', 'bob']);
-    expect(presence.query({ org: 'acme', team: 'eng', limit: 10 }).map((p) => p.sub)).toEqual(['alice']);
-    expect(presence.query({ org: 'acme', states: ['online'], limit: 10 }).map((p) => p.sub)).toEqual(['alice']);
+    expect((await presence.query({ org: 'acme', site: 'hq', limit: 10 })).map((p) => p.sub)).toEqual(['alice', 'bob']);
+    expect((await presence.query({ org: 'acme', team: 'eng', limit: 10 })).map((p) => p.sub)).toEqual(['alice']);
+    expect((await presence.query({ org: 'acme', states: ['online'], limit: 10 })).map((p) => p.sub)).toEqual(['alice']);
     await presence.close();
   });
 });

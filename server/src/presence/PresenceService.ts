@@ -1,9 +1,9 @@
 import type { PersonPresence, PresenceState } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
-import { personRoom } from '../lib/rooms.ts';
 import type { Logger } from '../logger.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
-import { type PresenceBus, presenceRooms } from './PresenceBus.ts';
+import { type PresenceBus, presenceRooms, presenceTargets } from './PresenceBus.ts';
+import { type LocalPerson, type PresenceDirectory, presenceState, publishedKey } from './PresenceDirectory.ts';
 
 export interface PresenceServiceOptions {
   store: PresenceStore;
@@ -12,6 +12,11 @@ export interface PresenceServiceOptions {
   /** A device idle this long counts as away (`MOIM_AWAY_AFTER_MS`). */
   awayAfterMs: number;
   now?: () => number;
+  /**
+   * The cluster's presence directory: this node reports its devices there and the directory
+   * merges every node's and publishes. Unset: one node aggregates and publishes by itself.
+   */
+  directory?: PresenceDirectory | undefined;
 }
 
 /** Who a new device belongs to (from the verified token). */
@@ -164,6 +169,12 @@ export class PresenceService {
     }
     this.#people.delete(personKey(person.org, person.sub));
     const lastSeen = this.#now();
+    if (this.#opts.directory) {
+      // the directory says whether the person is still online elsewhere, and has their latest fields
+      if (person.ready)
+        void this.#track(this.#report(person).then((merged) => merged && this.#saveView(person, merged)));
+      return;
+    }
     if (person.ready) this.#publish(person, this.#view(person, lastSeen));
     void this.#track(this.#save(person, lastSeen));
   }
@@ -209,7 +220,8 @@ export class PresenceService {
     person.name = id.name;
     person.teams = [...id.teams];
     // subscribers of a team the person just joined learn about them now
-    if (person.ready) this.#publish(person, this.#view(person));
+    if (person.ready && this.#opts.directory) void this.#track(this.#report(person));
+    else if (person.ready) this.#publish(person, this.#view(person));
   }
 
   /** Change what the person controls. Returns their presence afterwards. */
@@ -231,7 +243,15 @@ export class PresenceService {
     }
     if (change.site !== undefined) person.site = change.site;
     person.ready = true;
-    this.#publishIfChanged(person);
+    const directory = this.#opts.directory;
+    if (directory) {
+      const fields = { site: person.site, status: person.status, busy: person.busy };
+      void this.#track(
+        directory
+          .setFields(person.org, person.sub, fields)
+          .catch((err: unknown) => this.#log.warn({ err, sub: person.sub }, 'presence: could not share a change')),
+      );
+    } else this.#publishIfChanged(person);
     void this.#track(this.#save(person, this.#now()));
     return this.#view(person);
   }
@@ -252,14 +272,18 @@ export class PresenceService {
     return true;
   }
 
-  /** The person's presence if connected to this node. */
-  snapshot(org: string, sub: string): PersonPresence | undefined {
+  /** The person's presence if connected to this node (merged over every node in a cluster). */
+  async snapshot(org: string, sub: string): Promise<PersonPresence | undefined> {
     const person = this.#people.get(personKey(org, sub));
-    return person ? this.#view(person) : undefined;
+    if (!person) return undefined;
+    const directory = this.#opts.directory;
+    if (!directory || !person.ready) return this.#view(person);
+    return (await directory.online(org, [sub]))[0] ?? this.#view(person);
   }
 
-  /** Connected people matching the filters, by name. */
-  query(q: PresenceQuery): PersonPresence[] {
+  /** Connected people matching the filters, by name (on every node in a cluster). */
+  async query(q: PresenceQuery): Promise<PersonPresence[]> {
+    if (this.#opts.directory) return this.#opts.directory.query(q);
     const out: PersonPresence[] = [];
     for (const person of this.#people.values()) {
       if (person.org !== q.org) continue;
@@ -278,11 +302,15 @@ export class PresenceService {
     const unique = [...new Set(subs)];
     const live = new Map<string, PersonPresence>();
     const missing: string[] = [];
-    for (const sub of unique) {
-      const person = this.#people.get(personKey(org, sub));
-      if (person) live.set(sub, this.#view(person));
-      else missing.push(sub);
-    }
+    if (this.#opts.directory) {
+      for (const p of await this.#opts.directory.online(org, unique)) live.set(p.sub, p);
+      missing.push(...unique.filter((sub) => !live.has(sub)));
+    } else
+      for (const sub of unique) {
+        const person = this.#people.get(personKey(org, sub));
+        if (person) live.set(sub, this.#view(person));
+        else missing.push(sub);
+      }
     const stored = new Map((await this.#opts.store.get(org, missing)).map((r) => [r.sub, r]));
     return unique.map((sub) => {
       const l = live.get(sub);
@@ -326,7 +354,11 @@ export class PresenceService {
     const now = this.#now();
     for (const person of this.#people.values()) {
       for (const d of person.devices.values()) if (d.timer) clearTimeout(d.timer);
-      void this.#track(this.#save(person, now));
+      if (this.#opts.directory && person.ready) {
+        // a draining node takes its devices out of the cluster now, not when their leases lapse
+        person.devices.clear();
+        void this.#track(this.#report(person).then((merged) => merged && this.#saveView(person, merged)));
+      } else void this.#track(this.#save(person, now));
     }
     this.#people.clear();
     this.#byConnection.clear();
@@ -350,14 +382,7 @@ export class PresenceService {
   }
 
   #state(person: Person): PresenceState {
-    if (person.devices.size === 0) return 'offline';
-    if (person.busy) return 'busy';
-    let active = false;
-    for (const d of person.devices.values()) {
-      if (d.meeting !== null) return 'in-meeting';
-      if (!d.idle) active = true;
-    }
-    return active ? 'online' : 'away';
+    return presenceState(person.devices.values(), person.busy);
   }
 
   #view(person: Person, offlineAt?: number): PersonPresence {
@@ -378,22 +403,18 @@ export class PresenceService {
 
   #publishIfChanged(person: Person): void {
     if (!person.ready) return;
+    if (this.#opts.directory) {
+      void this.#track(this.#report(person));
+      return;
+    }
     const view = this.#view(person);
-    const key = `${view.state}|${view.site}|${view.busy}|${view.status ?? ''}`;
-    if (key === person.published) return;
+    if (publishedKey(view) === person.published) return;
     this.#publish(person, view);
   }
 
   #publish(person: Person, view: PersonPresence): void {
-    person.published = `${view.state}|${view.site}|${view.busy}|${view.status ?? ''}`;
-    const rooms = [
-      personRoom(person.org, person.sub),
-      presenceRooms.person(person.org, person.sub),
-      presenceRooms.site(person.org, person.site),
-      ...person.teams.map((t) => presenceRooms.team(person.org, t)),
-    ];
-    if (person.publishedSite !== undefined && person.publishedSite !== person.site)
-      rooms.push(presenceRooms.site(person.org, person.publishedSite));
+    person.published = publishedKey(view);
+    const rooms = presenceTargets(person.org, person.sub, person.site, person.teams, person.publishedSite);
     person.publishedSite = person.site;
     try {
       this.#opts.bus.publish(rooms, view);
@@ -420,11 +441,52 @@ export class PresenceService {
     }
   }
 
+  /** Cluster: report this node's devices of the person; the merged view, or undefined when Redis failed. */
+  async #report(person: Person): Promise<PersonPresence | undefined> {
+    try {
+      return await this.#opts.directory!.report(localPerson(person));
+    } catch (err) {
+      // the next change or lease renewal reports again
+      this.#log.warn({ err, sub: person.sub }, 'presence: could not report to the cluster');
+      return undefined;
+    }
+  }
+
+  /** Cluster: store lastSeen with the person's shared fields once they are offline everywhere. */
+  async #saveView(person: Person, merged: PersonPresence): Promise<void> {
+    if (merged.state !== 'offline') return;
+    await this.#save(
+      { ...person, status: merged.status, busy: merged.busy, site: merged.site ?? person.site },
+      this.#now(),
+    );
+  }
+
+  /** Every person with a device on this node, as the cluster's directory wants them. */
+  *localPeople(): Iterable<LocalPerson> {
+    for (const person of this.#people.values()) if (person.ready) yield localPerson(person);
+  }
+
   #track<T>(p: Promise<T>): Promise<T> {
     this.#pending.add(p);
     void p.finally(() => this.#pending.delete(p));
     return p;
   }
+}
+
+function localPerson(person: Person): LocalPerson {
+  const devices = new Map<string, { idle: boolean; meeting: string | null; lastActive: number }>();
+  for (const d of person.devices.values())
+    devices.set(d.connectionId, { idle: d.idle, meeting: d.meeting, lastActive: d.lastActive });
+  return {
+    org: person.org,
+    sub: person.sub,
+    name: person.name,
+    teams: person.teams,
+    site: person.site,
+    status: person.status,
+    busy: person.busy,
+    devices,
+  };
 }
 
 function unknownPerson(sub: string): PersonPresence {

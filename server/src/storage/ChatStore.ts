@@ -1,10 +1,9 @@
-import type { AttachmentRef, ChannelKind, ChannelPolicy, ChatMessage, Reaction } from '@moim/protocol';
-
 /**
  * Chat storage. Async and free of SQLite specifics so a PostgreSQL implementation fits
  * (`appendMessage` is `UPDATE chat_channels SET last_seq = last_seq + 1 … RETURNING last_seq`
  * plus an INSERT in one transaction there too; `ON CONFLICT DO NOTHING` for idempotency).
  */
+import type { AttachmentRef, ChannelKind, ChannelPolicy, ChatMessage, Reaction } from '@moim/protocol';
 
 export interface StoredChannel {
   id: string;
@@ -71,6 +70,23 @@ export interface MyChannelRow {
   unread: number;
 }
 
+/** The channel and the person's membership in it (undefined: not a member). */
+export interface ChannelAccess {
+  channel: StoredChannel;
+  member: StoredMember | undefined;
+}
+
+/** A person's read marker and how many messages of others are unread after it (capped). */
+export interface ReadMark {
+  lastRead: number;
+  unread: number;
+}
+
+export interface Receipt {
+  sub: string;
+  lastRead: number;
+}
+
 /** Why a store call refused; the service maps it to a MoimError code. */
 export class ChatStoreError extends Error {
   readonly reason:
@@ -87,6 +103,15 @@ export class ChatStoreError extends Error {
   }
 }
 
+/** Refuse (`quota-exceeded`) an attachment of `size` bytes when `used` plus it would pass `quota`. */
+export function checkAttachmentQuota(used: number, size: number, quota: number): void {
+  if (used + size > quota)
+    throw new ChatStoreError(
+      'quota-exceeded',
+      `your attachments use ${used} of ${quota} bytes; this one (${size} bytes) does not fit`,
+    );
+}
+
 export interface ChatStore {
   /** Create a channel with its first members; `exists` if the id is taken (then nothing changes). */
   createChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel>;
@@ -94,10 +119,7 @@ export interface ChatStore {
   ensureChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel>;
   getChannel(id: string): Promise<StoredChannel | undefined>;
   /** The channel and the person's membership in one read. */
-  access(
-    channelId: string,
-    sub: string,
-  ): Promise<{ channel: StoredChannel; member: StoredMember | undefined } | undefined>;
+  access(channelId: string, sub: string): Promise<ChannelAccess | undefined>;
   /** Channels the person is a member of, with unread counts (capped). */
   myChannels(sub: string, org: string, unreadCap: number): Promise<MyChannelRow[]>;
   /** Public and site channels of an org, by id. */
@@ -127,17 +149,8 @@ export interface ChatStore {
   react(channelId: string, seq: number, sub: string, emoji: string, on: boolean): Promise<StoredMessage>;
 
   /** Move the person's read marker forward (never back); returns it with the unread count after it. */
-  markRead(
-    channelId: string,
-    sub: string,
-    seq: number,
-    unreadCap: number,
-  ): Promise<{ lastRead: number; unread: number }>;
-  receipts(
-    channelId: string,
-    after: string | undefined,
-    limit: number,
-  ): Promise<Array<{ sub: string; lastRead: number }>>;
+  markRead(channelId: string, sub: string, seq: number, unreadCap: number): Promise<ReadMark>;
+  receipts(channelId: string, after: string | undefined, limit: number): Promise<Receipt[]>;
 
   /**
    * Record an uploaded attachment. With `quotaBytes`, refuses (`quota-exceeded`, nothing stored)
@@ -152,3 +165,6 @@ export interface ChatStore {
   /** Commit whatever is queued (group commit) and stop accepting writes. */
   close(): Promise<void>;
 }
+
+/** A page of history asked for: by seq before or after a point, of the channel or one thread. */
+export type HistoryQuery = Parameters<ChatStore['history']>[0];

@@ -52,7 +52,12 @@ export interface Stores {
 
 export interface StorageOptions {
   dataDir: string;
+  /** PostgreSQL (`postgres://…`): every store there instead of SQLite in the data folder (cluster mode). */
   databaseUrl?: string | undefined;
+  /** PostgreSQL schema of moim's tables (MOIM_DATABASE_SCHEMA). @default 'public' */
+  databaseSchema?: string | undefined;
+  /** Other nodes share the PostgreSQL database (REDIS_URL set); else this node locks it for itself. */
+  clustered?: boolean | undefined;
   /** Chat group-commit pacing under load (MOIM_CHAT_COMMIT_INTERVAL_MS). */
   chatCommitIntervalMs?: number | undefined;
   /** Free-space floor of the data disk (MOIM_DATA_MIN_FREE_BYTES). @default 0 */
@@ -61,13 +66,16 @@ export interface StorageOptions {
 }
 
 /**
- * Open every store on the data folder. The folder is checked first (exists or can be created,
- * takes a write: DataDirError naming it and the reason otherwise) and locked for this process
- * (DataDirError when another moim runs on it), then the database is opened and migrated.
+ * Open every store: on PostgreSQL when `databaseUrl` is set (openPgStores.ts), else on the data
+ * folder. The folder is checked first (exists or can be created, takes a write: DataDirError
+ * naming it and the reason otherwise) and locked for this process (DataDirError when another moim
+ * runs on it), then the database is opened and migrated.
  */
 export async function openStores(opts: StorageOptions): Promise<Stores> {
   if (opts.databaseUrl) {
-    throw new Error('DATABASE_URL (PostgreSQL) arrives with the cluster mode (not built yet); unset it to use SQLite');
+    // loaded only here: a single node on SQLite never loads the PostgreSQL client
+    const { openPgStores } = await import('./postgres/openPgStores.ts');
+    return openPgStores({ ...opts, databaseUrl: opts.databaseUrl });
   }
   const dir = prepareDataDir(opts.dataDir);
   const lock = DataDirLock.acquire(dir, { log: opts.log });

@@ -1,5 +1,28 @@
 import { MoimError } from '@moim/protocol';
 
+/**
+ * A store was used after `close()` (the server is shutting down). The edge answers UNAVAILABLE:
+ * the client may retry on another node or after the restart.
+ */
+export class StoreClosedError extends Error {
+  constructor(store: string) {
+    super(`${store} is closed`);
+    this.name = 'StoreClosedError';
+  }
+}
+
+/**
+ * The database could not be reached or refused for a reason of its own (a connection lost, a
+ * PostgreSQL restart, a serialization failure). Nothing was committed; the edge answers
+ * UNAVAILABLE so the client retries.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** SQLite's primary result code for "database or disk is full" (extended codes keep it in the low byte). */
 const SQLITE_FULL = 13;
 const DISK_FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT']);

@@ -1,14 +1,7 @@
+/** The audit log on SQLite: append-only, `detail` stored as JSON text. */
 import type { AuditEntry, AuditStore, StoredAuditEntry } from '../AuditStore.ts';
+import { AUDIT_COLUMNS, type AuditRow, auditLimit, toAuditEntry } from '../sqlRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
-
-interface Row {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: string | null;
-}
 
 export class SqliteAuditStore implements AuditStore {
   readonly #db: SqliteDb;
@@ -31,24 +24,18 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async list(q: { afterId?: number; actor?: string; action?: string; limit: number }): Promise<StoredAuditEntry[]> {
-    const rows = this.#db.all<Row>(
-      `SELECT id, at, actor, action, target, detail FROM audit_log
-       WHERE id > ? AND (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?)
-       ORDER BY id LIMIT ?`,
-      q.afterId ?? 0,
-      q.actor ?? null,
-      q.actor ?? null,
-      q.action ?? null,
-      q.action ?? null,
-      Math.min(Math.max(q.limit, 1), 1000),
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      actor: r.actor,
-      action: r.action,
-      ...(r.target === null ? {} : { target: r.target }),
-      ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as Record<string, unknown> }),
-    }));
+    return this.#db
+      .all<AuditRow>(
+        `SELECT ${AUDIT_COLUMNS} FROM audit_log
+         WHERE id > ? AND (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?)
+         ORDER BY id LIMIT ?`,
+        q.afterId ?? 0,
+        q.actor ?? null,
+        q.actor ?? null,
+        q.action ?? null,
+        q.action ?? null,
+        auditLimit(q.limit),
+      )
+      .map(toAuditEntry);
   }
 }

@@ -1,76 +1,53 @@
-import { type ChannelKind, type ChannelPolicy, MoimError } from '@moim/protocol';
+/** The chat store on SQLite: one node's channels, members, messages and attachments. */
+import { type ChannelPolicy, MoimError } from '@moim/protocol';
+import { ChatCache } from '../ChatCache.ts';
 import {
+  type ChannelAccess,
   type ChatStore,
   ChatStoreError,
+  checkAttachmentQuota,
+  type HistoryQuery,
   type MemberRole,
   type MyChannelRow,
   type NewChannel,
   type NewMessage,
+  type ReadMark,
+  type Receipt,
   type StoredAttachment,
   type StoredChannel,
   type StoredMember,
   type StoredMessage,
-  type StoredReaction,
 } from '../ChatStore.ts';
+import {
+  ATTACHMENT_COLS,
+  type AttachmentRow,
+  attachmentValues,
+  CHANNEL_COLS,
+  type ChannelRow,
+  MEMBER_COLS,
+  MESSAGE_COLS,
+  type MemberRow,
+  type MessageRow,
+  toAttachment,
+  toChannel,
+  toMember,
+} from '../chatRecords.ts';
+import { ChatWriteQueue } from '../chatWriteQueue.ts';
+import type { ChatWriteOp, ChatWriteResult } from '../chatWrites.ts';
 import { storageError } from '../storageErrors.ts';
 import {
-  applyChatWrites,
-  type ChatWriteOp,
-  type ChatWriteReply,
-  type ChatWriteResult,
-  MESSAGE_COLS,
-  type MessageRow,
-  rowToMessage,
-} from './chatWorkerOps.ts';
+  addMembersTx,
+  attachmentBytes,
+  channelRow,
+  hydrate,
+  insertChannel,
+  memberRow,
+  myChannelRows,
+  removeMembersTx,
+} from './chatSql.ts';
+import { applyChatWrites, type ChatWriteReply } from './chatWorkerOps.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
-
-interface ChannelRow {
-  id: string;
-  org: string;
-  kind: ChannelKind;
-  name: string;
-  topic: string | null;
-  site: string | null;
-  created_by: string;
-  created_at: number;
-  downloads_allowed: number;
-  last_seq: number;
-  member_count: number;
-}
-
-interface MemberRow {
-  sub: string;
-  role: MemberRole;
-  joined_at: number;
-  last_read: number;
-}
-
-interface AttachmentRow {
-  id: string;
-  channel_id: string;
-  uploader: string;
-  name: string;
-  type: string;
-  size: number;
-  sha256: string;
-  blob_key: string;
-  created_at: number;
-}
-
-const CHANNEL_COLS =
-  'id, org, kind, name, topic, site, created_by, created_at, downloads_allowed, last_seq, member_count';
-const REACTION_PEOPLE = 50;
-
-interface Pending {
-  op: ChatWriteOp;
-  resolve: (r: ChatWriteResult) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Cached channels and memberships at most (the oldest entries go first). */
-const MAX_CACHED_CHANNELS = 20_000;
-const MAX_CACHED_MEMBERS = 200_000;
 
 export interface SqliteChatStoreOptions {
   /** Most writes committed in one transaction. @default 512 */
@@ -98,53 +75,54 @@ export interface SqliteChatStoreOptions {
  */
 export class SqliteChatStore implements ChatStore {
   readonly #db: SqliteDb;
-  readonly #maxBatch: number;
-  readonly #commitIntervalMs: number;
-  #lastCommit = Number.NEGATIVE_INFINITY;
-  #queue: Pending[] = [];
-  #scheduled = false;
-  #running = false;
-  #idle: Array<() => void> = [];
-  #closed = false;
+  readonly #writes: ChatWriteQueue;
   readonly #worker: WriteWorker<ChatWriteReply & { error?: string }> | undefined;
-  /** Channel rows by id (present channels only). */
-  readonly #channels = new Map<string, StoredChannel>();
-  /** Membership by `channel\nsub`; null: not a member. */
-  readonly #members = new Map<string, StoredMember | null>();
+  readonly #cache = new ChatCache();
 
   constructor(db: SqliteDb, opts: SqliteChatStoreOptions = {}) {
     this.#db = db;
-    this.#maxBatch = opts.maxBatch ?? 512;
-    this.#commitIntervalMs = opts.commitIntervalMs ?? 3;
     this.#worker = WriteWorker.forDatabase(db, opts.writeInWorker ?? true, {
       url: new URL('./chatWriteWorker.ts', import.meta.url),
       name: 'chat write worker',
+    });
+    this.#writes = new ChatWriteQueue({
+      commit: (ops) => this.#commit(ops),
+      maxBatch: opts.maxBatch,
+      commitIntervalMs: opts.commitIntervalMs,
+      committed: (op, r) => this.#committed(op, r),
+      // a full disk stays STORAGE_FULL (a code people can act on); anything else is wrapped
+      failure: (err) => {
+        const translated = storageError(err);
+        return translated instanceof MoimError
+          ? translated
+          : new Error(`chat commit failed: ${(err as Error).message}`, { cause: err });
+      },
     });
   }
 
   // ── channels and members ────────────────────────────────────────────────
 
   async createChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel> {
-    this.#open();
-    this.#forget(c.id, c.members);
+    this.#writes.open();
+    this.#cache.forget(c.id, c.members);
     return this.#db.tx(() => {
       if (this.#db.get('SELECT 1 AS x FROM chat_channels WHERE id = ?', c.id))
         throw new ChatStoreError('exists', `channel ${c.id} exists`);
-      this.#insertChannel(c);
-      this.#addMembersTx(c.id, c.members, maxMembers);
-      return this.#channelRow(c.id)!;
+      insertChannel(this.#db, c);
+      addMembersTx(this.#db, c.id, c.members, maxMembers);
+      return channelRow(this.#db, c.id)!;
     });
   }
 
   async ensureChannel(c: NewChannel, maxMembers: number): Promise<StoredChannel> {
-    this.#open();
+    this.#writes.open();
     const existing = this.#channel(c.id);
     if (existing && c.members.every((m) => this.#member(c.id, m.sub))) return existing;
-    this.#forget(c.id, c.members);
+    this.#cache.forget(c.id, c.members);
     return this.#db.tx(() => {
-      if (!this.#channelRow(c.id)) this.#insertChannel(c);
-      this.#addMembersTx(c.id, c.members, maxMembers);
-      return this.#channelRow(c.id)!;
+      if (!channelRow(this.#db, c.id)) insertChannel(this.#db, c);
+      addMembersTx(this.#db, c.id, c.members, maxMembers);
+      return channelRow(this.#db, c.id)!;
     });
   }
 
@@ -152,31 +130,14 @@ export class SqliteChatStore implements ChatStore {
     return this.#channel(id);
   }
 
-  async access(
-    channelId: string,
-    sub: string,
-  ): Promise<{ channel: StoredChannel; member: StoredMember | undefined } | undefined> {
+  async access(channelId: string, sub: string): Promise<ChannelAccess | undefined> {
     const channel = this.#channel(channelId);
     if (!channel) return undefined;
     return { channel, member: this.#member(channelId, sub) };
   }
 
   async myChannels(sub: string, org: string, unreadCap: number): Promise<MyChannelRow[]> {
-    const rows = this.#db.all<ChannelRow & { role: MemberRole; last_read: number; unread: number }>(
-      `SELECT ${CHANNEL_COLS.split(', ')
-        .map((c) => `c.${c}`)
-        .join(', ')}, m.role, m.last_read,
-         (SELECT COUNT(*) FROM chat_messages x
-           WHERE x.channel_id = c.id AND x.seq > m.last_read AND x.seq <= m.last_read + ?
-             AND x.sender <> m.sub AND x.deleted_at IS NULL) AS unread
-       FROM chat_members m JOIN chat_channels c ON c.id = m.channel_id
-       WHERE m.sub = ? AND c.org = ?
-       ORDER BY c.kind, c.name, c.id`,
-      unreadCap,
-      sub,
-      org,
-    );
-    return rows.map((r) => ({ channel: toChannel(r), role: r.role, lastRead: r.last_read, unread: r.unread }));
+    return myChannelRows(this.#db, sub, org, unreadCap);
   }
 
   async publicChannels(org: string, after: string | undefined, limit: number): Promise<StoredChannel[]> {
@@ -197,14 +158,15 @@ export class SqliteChatStore implements ChatStore {
     role: MemberRole,
     maxMembers: number,
   ): Promise<string[]> {
-    this.#open();
-    this.#forget(
+    this.#writes.open();
+    this.#cache.forget(
       channelId,
       subs.map((sub) => ({ sub })),
     );
     return this.#db.tx(() => {
-      if (!this.#channelRow(channelId)) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
-      return this.#addMembersTx(
+      if (!channelRow(this.#db, channelId)) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
+      return addMembersTx(
+        this.#db,
         channelId,
         subs.map((sub) => ({ sub, role })),
         maxMembers,
@@ -213,31 +175,18 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async removeMembers(channelId: string, subs: readonly string[]): Promise<string[]> {
-    this.#open();
-    this.#forget(
+    this.#writes.open();
+    this.#cache.forget(
       channelId,
       subs.map((sub) => ({ sub })),
     );
-    return this.#db.tx(() => {
-      const removed: string[] = [];
-      for (const sub of new Set(subs)) {
-        if (this.#db.run('DELETE FROM chat_members WHERE channel_id = ? AND sub = ?', channelId, sub).changes > 0)
-          removed.push(sub);
-      }
-      if (removed.length > 0)
-        this.#db.run(
-          'UPDATE chat_channels SET member_count = member_count - ? WHERE id = ?',
-          removed.length,
-          channelId,
-        );
-      return removed;
-    });
+    return this.#db.tx(() => removeMembersTx(this.#db, channelId, subs));
   }
 
   async listMembers(channelId: string, after: string | undefined, limit: number): Promise<StoredMember[]> {
     return this.#db
       .all<MemberRow>(
-        'SELECT sub, role, joined_at, last_read FROM chat_members WHERE channel_id = ? AND sub > ? ORDER BY sub LIMIT ?',
+        `SELECT ${MEMBER_COLS} FROM chat_members WHERE channel_id = ? AND sub > ? ORDER BY sub LIMIT ?`,
         channelId,
         after ?? '',
         limit,
@@ -246,43 +195,21 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async setPolicy(channelId: string, policy: ChannelPolicy): Promise<StoredChannel> {
-    this.#open();
-    this.#forget(channelId, []);
+    this.#writes.open();
+    this.#cache.forget(channelId, []);
     const r = this.#db.run(
       'UPDATE chat_channels SET downloads_allowed = ? WHERE id = ?',
       policy.downloadsAllowed ? 1 : 0,
       channelId,
     );
     if (r.changes === 0) throw new ChatStoreError('channel-not-found', `no channel ${channelId}`);
-    return this.#channelRow(channelId)!;
+    return channelRow(this.#db, channelId)!;
   }
 
   // ── messages ────────────────────────────────────────────────────────────
 
   async appendMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
-    const r = await this.#write({ kind: 'append', message: m });
-    if ('append' in r)
-      return {
-        message: {
-          channelId: m.channelId,
-          seq: r.append.seq,
-          clientMsgId: m.clientMsgId,
-          sender: m.sender,
-          text: m.text,
-          createdAt: r.append.createdAt,
-          editedAt: null,
-          deletedAt: null,
-          threadRoot: r.append.threadRoot,
-          replyCount: 0,
-          mentions: [...m.mentions],
-          attachments: [...m.attachments],
-          reactions: [],
-        },
-        duplicate: false,
-      };
-    if (!('duplicate' in r)) throw new Error('chat write answered out of kind');
-    // a resend: the stored message as it is now, reactions included
-    return { message: (await this.getMessage(m.channelId, r.duplicate.seq)) ?? r.duplicate, duplicate: true };
+    return this.#writes.append(m, (channelId, seq) => this.getMessage(channelId, seq));
   }
 
   async getMessage(channelId: string, seq: number): Promise<StoredMessage | undefined> {
@@ -291,16 +218,10 @@ export class SqliteChatStore implements ChatStore {
       channelId,
       seq,
     );
-    return row ? this.#hydrate([row])[0] : undefined;
+    return row ? hydrate(this.#db, [row])[0] : undefined;
   }
 
-  async history(q: {
-    channelId: string;
-    before?: number | undefined;
-    after?: number | undefined;
-    threadRoot?: number | undefined;
-    limit: number;
-  }): Promise<StoredMessage[]> {
+  async history(q: HistoryQuery): Promise<StoredMessage[]> {
     const thread = q.threadRoot === undefined ? '' : ' AND thread_root = ?';
     const threadArgs = q.threadRoot === undefined ? [] : [q.threadRoot];
     let rows: MessageRow[];
@@ -323,11 +244,11 @@ export class SqliteChatStore implements ChatStore {
         )
         .reverse();
     }
-    return this.#hydrate(rows);
+    return hydrate(this.#db, rows);
   }
 
   async editMessage(channelId: string, seq: number, text: string): Promise<StoredMessage> {
-    this.#open();
+    this.#writes.open();
     const r = this.#db.run(
       'UPDATE chat_messages SET text = ?, edited_at = ? WHERE channel_id = ? AND seq = ? AND deleted_at IS NULL',
       text,
@@ -340,7 +261,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async deleteMessage(channelId: string, seq: number): Promise<StoredMessage> {
-    this.#open();
+    this.#writes.open();
     this.#db.tx(() => {
       const r = this.#db.run(
         `UPDATE chat_messages SET text = '', mentions = NULL, attachments = NULL, deleted_at = ?
@@ -356,7 +277,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async react(channelId: string, seq: number, sub: string, emoji: string, on: boolean): Promise<StoredMessage> {
-    this.#open();
+    this.#writes.open();
     const live = this.#db.get<{ x: number }>(
       'SELECT 1 AS x FROM chat_messages WHERE channel_id = ? AND seq = ? AND deleted_at IS NULL',
       channelId,
@@ -383,22 +304,11 @@ export class SqliteChatStore implements ChatStore {
     return (await this.getMessage(channelId, seq))!;
   }
 
-  async markRead(
-    channelId: string,
-    sub: string,
-    seq: number,
-    unreadCap: number,
-  ): Promise<{ lastRead: number; unread: number }> {
-    const r = await this.#write({ kind: 'read', channelId, sub, seq, unreadCap });
-    if (!('read' in r)) throw new Error('chat write answered out of kind');
-    return r.read;
+  async markRead(channelId: string, sub: string, seq: number, unreadCap: number): Promise<ReadMark> {
+    return this.#writes.read(channelId, sub, seq, unreadCap);
   }
 
-  async receipts(
-    channelId: string,
-    after: string | undefined,
-    limit: number,
-  ): Promise<Array<{ sub: string; lastRead: number }>> {
+  async receipts(channelId: string, after: string | undefined, limit: number): Promise<Receipt[]> {
     return this.#db
       .all<{ sub: string; last_read: number }>(
         'SELECT sub, last_read FROM chat_members WHERE channel_id = ? AND sub > ? ORDER BY sub LIMIT ?',
@@ -412,131 +322,34 @@ export class SqliteChatStore implements ChatStore {
   // ── attachments ─────────────────────────────────────────────────────────
 
   async putAttachment(a: StoredAttachment, opts: { quotaBytes?: number | undefined } = {}): Promise<void> {
-    this.#open();
+    this.#writes.open();
     const quota = opts.quotaBytes;
     this.#db.tx(() => {
-      if (quota !== undefined) {
-        const used = this.#attachmentBytes(a.uploader);
-        if (used + a.size > quota)
-          throw new ChatStoreError(
-            'quota-exceeded',
-            `your attachments use ${used} of ${quota} bytes; this one (${a.size} bytes) does not fit`,
-          );
-      }
+      if (quota !== undefined) checkAttachmentQuota(attachmentBytes(this.#db, a.uploader), a.size, quota);
       this.#db.run(
-        `INSERT INTO chat_attachments (id, channel_id, uploader, name, type, size, sha256, blob_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        a.id,
-        a.channelId,
-        a.uploader,
-        a.name,
-        a.type,
-        a.size,
-        a.sha256,
-        a.blobKey,
-        a.createdAt,
+        `INSERT INTO chat_attachments (${ATTACHMENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...attachmentValues(a),
       );
     });
   }
 
   async attachmentBytes(uploader: string): Promise<number> {
-    return this.#attachmentBytes(uploader);
-  }
-
-  #attachmentBytes(uploader: string): number {
-    return (
-      this.#db.get<{ bytes: number | null }>(
-        'SELECT SUM(size) AS bytes FROM chat_attachments WHERE uploader = ?',
-        uploader,
-      )?.bytes ?? 0
-    );
+    return attachmentBytes(this.#db, uploader);
   }
 
   async getAttachment(id: string): Promise<StoredAttachment | undefined> {
-    const r = this.#db.get<AttachmentRow>(
-      'SELECT id, channel_id, uploader, name, type, size, sha256, blob_key, created_at FROM chat_attachments WHERE id = ?',
-      id,
-    );
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      channelId: r.channel_id,
-      uploader: r.uploader,
-      name: r.name,
-      type: r.type,
-      size: r.size,
-      sha256: r.sha256,
-      blobKey: r.blob_key,
-      createdAt: r.created_at,
-    };
+    const r = this.#db.get<AttachmentRow>(`SELECT ${ATTACHMENT_COLS} FROM chat_attachments WHERE id = ?`, id);
+    return r ? toAttachment(r) : undefined;
   }
 
   /** Commit what is queued, then stop the write worker and refuse writes. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#scheduled || this.#running || this.#queue.length > 0)
-      await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#writes.closed) return;
+    await this.#writes.close();
     await this.#worker?.close();
   }
 
   // ── internals ───────────────────────────────────────────────────────────
-
-  #open(): void {
-    if (this.#closed) throw new Error('chat store is closed');
-  }
-
-  /** Queue a write for the next group commit; settles once its batch committed (or failed). */
-  #write(op: ChatWriteOp): Promise<ChatWriteResult> {
-    if (this.#closed) return Promise.reject(new Error('chat store is closed'));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ op, resolve, reject });
-      if (!this.#scheduled && !this.#running) {
-        this.#scheduled = true;
-        setImmediate(this.#start);
-      }
-    });
-  }
-
-  #start = (): void => {
-    this.#scheduled = false;
-    this.#running = true;
-    void this.#drain();
-  };
-
-  /** One batch at a time: what queues while a commit is in flight goes into the next one. */
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const wait = this.#lastCommit + this.#commitIntervalMs - performance.now();
-      if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.#lastCommit = performance.now();
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      let results: ChatWriteResult[];
-      try {
-        results = await this.#commit(batch.map((p) => p.op));
-      } catch (err) {
-        // a full disk stays STORAGE_FULL (a code people can act on); anything else is wrapped
-        const translated = storageError(err);
-        const failed =
-          translated instanceof MoimError
-            ? translated
-            : new Error(`chat commit failed: ${(err as Error).message}`, { cause: err });
-        for (const p of batch) p.reject(failed);
-        continue;
-      }
-      batch.forEach((p, i) => {
-        const r = results[i];
-        if (!r) p.reject(new Error('chat commit answered short'));
-        else if ('refused' in r) p.reject(new ChatStoreError(r.refused.reason, r.refused.message));
-        else {
-          this.#committed(p.op, r);
-          p.resolve(r);
-        }
-      });
-    }
-    this.#running = false;
-    for (const resolve of this.#idle.splice(0)) resolve();
-  }
 
   /** Commit a batch on the worker (file databases) or in-thread (in-memory ones). */
   #commit(ops: ChatWriteOp[]): Promise<ChatWriteResult[]> {
@@ -554,157 +367,18 @@ export class SqliteChatStore implements ChatStore {
   #committed(op: ChatWriteOp, r: ChatWriteResult): void {
     if ('append' in r && op.kind === 'append') {
       const { channelId, sender } = op.message;
-      const { seq } = r.append;
-      const c = this.#channels.get(channelId);
-      if (c && c.lastSeq < seq) this.#channels.set(channelId, { ...c, lastSeq: seq });
-      this.#bumpRead(channelId, sender, seq);
-    } else if ('read' in r && op.kind === 'read') this.#bumpRead(op.channelId, op.sub, r.read.lastRead);
-  }
-
-  #bumpRead(channelId: string, sub: string, lastRead: number): void {
-    const key = `${channelId}\n${sub}`;
-    const m = this.#members.get(key);
-    if (m && m.lastRead < lastRead) this.#members.set(key, { ...m, lastRead });
-  }
-
-  /** Drop the cached channel and these memberships (before a change to them). */
-  #forget(channelId: string, members: ReadonlyArray<{ sub: string }>): void {
-    this.#channels.delete(channelId);
-    for (const m of members) this.#members.delete(`${channelId}\n${m.sub}`);
-  }
-
-  #insertChannel(c: NewChannel): void {
-    this.#db.run(
-      `INSERT INTO chat_channels (id, org, kind, name, topic, site, created_by, created_at, downloads_allowed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      c.id,
-      c.org,
-      c.kind,
-      c.name,
-      c.topic ?? null,
-      c.site ?? null,
-      c.createdBy,
-      Date.now(),
-      (c.policy?.downloadsAllowed ?? true) ? 1 : 0,
-    );
-  }
-
-  /** Inside a transaction: add the members not yet in, checking the limit. */
-  #addMembersTx(
-    channelId: string,
-    members: ReadonlyArray<{ sub: string; role: MemberRole }>,
-    maxMembers: number,
-  ): string[] {
-    const fresh = new Map<string, MemberRole>();
-    for (const m of members) if (!fresh.has(m.sub) && !this.#memberRow(channelId, m.sub)) fresh.set(m.sub, m.role);
-    if (fresh.size === 0) return [];
-    const ch = this.#db.get<{ member_count: number; last_seq: number }>(
-      'SELECT member_count, last_seq FROM chat_channels WHERE id = ?',
-      channelId,
-    )!;
-    if (ch.member_count + fresh.size > maxMembers)
-      throw new ChatStoreError('channel-full', `a channel holds at most ${maxMembers} members`);
-    const now = Date.now();
-    for (const [sub, role] of fresh)
-      this.#db.run(
-        'INSERT INTO chat_members (channel_id, sub, role, joined_at, last_read) VALUES (?, ?, ?, ?, ?)',
-        channelId,
-        sub,
-        role,
-        now,
-        ch.last_seq,
-      );
-    this.#db.run('UPDATE chat_channels SET member_count = member_count + ? WHERE id = ?', fresh.size, channelId);
-    return [...fresh.keys()];
+      this.#cache.sawSeq(channelId, r.append.seq);
+      this.#cache.sawRead(channelId, sender, r.append.seq);
+    } else if ('read' in r && op.kind === 'read') this.#cache.sawRead(op.channelId, op.sub, r.read.lastRead);
   }
 
   /** The channel, from the cache. */
   #channel(id: string): StoredChannel | undefined {
-    const cached = this.#channels.get(id);
-    if (cached) return cached;
-    const c = this.#channelRow(id);
-    if (c) {
-      if (this.#channels.size >= MAX_CACHED_CHANNELS) this.#channels.delete(this.#channels.keys().next().value!);
-      this.#channels.set(id, c);
-    }
-    return c;
+    return this.#cache.channel(id, (c) => channelRow(this.#db, c));
   }
 
   /** The membership, from the cache. */
   #member(channelId: string, sub: string): StoredMember | undefined {
-    const key = `${channelId}\n${sub}`;
-    const cached = this.#members.get(key);
-    if (cached !== undefined) return cached ?? undefined;
-    const m = this.#memberRow(channelId, sub);
-    if (this.#members.size >= MAX_CACHED_MEMBERS) this.#members.delete(this.#members.keys().next().value!);
-    this.#members.set(key, m ?? null);
-    return m;
+    return this.#cache.member(channelId, sub, (c, m) => memberRow(this.#db, c, m));
   }
-
-  #channelRow(id: string): StoredChannel | undefined {
-    const r = this.#db.get<ChannelRow>(`SELECT ${CHANNEL_COLS} FROM chat_channels WHERE id = ?`, id);
-    return r ? toChannel(r) : undefined;
-  }
-
-  #memberRow(channelId: string, sub: string): StoredMember | undefined {
-    const r = this.#db.get<MemberRow>(
-      'SELECT sub, role, joined_at, last_read FROM chat_members WHERE channel_id = ? AND sub = ?',
-      channelId,
-      sub,
-    );
-    return r ? toMember(r) : undefined;
-  }
-
-  /** Rows → messages with their reactions (one query for the whole page). */
-  #hydrate(rows: MessageRow[]): StoredMessage[] {
-    if (rows.length === 0) return [];
-    const first = rows[0]!;
-    const lo = Math.min(...rows.map((r) => r.seq));
-    const hi = Math.max(...rows.map((r) => r.seq));
-    const reactions = new Map<number, Map<string, string[]>>();
-    for (const r of this.#db.all<{ seq: number; emoji: string; sub: string }>(
-      'SELECT seq, emoji, sub FROM chat_reactions WHERE channel_id = ? AND seq BETWEEN ? AND ? ORDER BY seq, at, emoji, sub',
-      first.channel_id,
-      lo,
-      hi,
-    )) {
-      let bySeq = reactions.get(r.seq);
-      if (!bySeq) {
-        bySeq = new Map();
-        reactions.set(r.seq, bySeq);
-      }
-      let people = bySeq.get(r.emoji);
-      if (!people) {
-        people = [];
-        bySeq.set(r.emoji, people);
-      }
-      people.push(r.sub);
-    }
-    return rows.map((r) => {
-      const list: StoredReaction[] = [...(reactions.get(r.seq) ?? new Map<string, string[]>()).entries()].map(
-        ([emoji, people]) => ({ emoji, count: people.length, people: people.slice(0, REACTION_PEOPLE) }),
-      );
-      return { ...rowToMessage(r), reactions: list };
-    });
-  }
-}
-
-function toChannel(r: ChannelRow): StoredChannel {
-  return {
-    id: r.id,
-    org: r.org,
-    kind: r.kind,
-    name: r.name,
-    topic: r.topic,
-    site: r.site,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-    policy: { downloadsAllowed: r.downloads_allowed === 1 },
-    lastSeq: r.last_seq,
-    memberCount: r.member_count,
-  };
-}
-
-function toMember(r: MemberRow): StoredMember {
-  return { sub: r.sub, role: r.role, joinedAt: r.joined_at, lastRead: r.last_read };
 }

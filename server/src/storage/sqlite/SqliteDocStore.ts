@@ -1,3 +1,4 @@
+/** Documents (records, updates, compacted state, versions) on SQLite: the DocStore of a single node. */
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
@@ -8,27 +9,17 @@ import type {
   StoredDocUpdate,
   StoredDocVersion,
 } from '../DocStore.ts';
+import {
+  DOC_COLUMNS,
+  type DocRow,
+  toDocRecord as toRecord,
+  toDocVersion as toVersion,
+  VERSION_COLUMNS,
+  type VersionRow,
+} from '../sqlRows.ts';
+import { StoreClosedError } from '../storageErrors.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
-
-interface DocRow {
-  org: string;
-  name: string;
-  owner: string;
-  created_at: number;
-  updated_at: number;
-  export_allowed: number;
-}
-
-interface VersionRow {
-  id: number;
-  doc_name: string;
-  label: string;
-  auto: number;
-  created_at: number;
-  created_by: string;
-  bytes: number;
-}
 
 /** What the append worker answers. */
 interface WorkerReply {
@@ -37,28 +28,6 @@ interface WorkerReply {
   ids?: number[];
   ok?: boolean;
 }
-
-const DOC_COLUMNS = 'org, name, owner, created_at, updated_at, export_allowed';
-const VERSION_COLUMNS = 'id, doc_name, label, auto, created_at, created_by, bytes';
-
-const toRecord = (r: DocRow): DocRecord => ({
-  org: r.org,
-  name: r.name,
-  owner: r.owner,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  policy: { exportAllowed: r.export_allowed === 1 },
-});
-
-const toVersion = (r: VersionRow): StoredDocVersion => ({
-  id: r.id,
-  docName: r.doc_name,
-  label: r.label,
-  auto: r.auto === 1,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  bytes: r.bytes,
-});
 
 /**
  * Documents on SQLite, keyed by (org, name) in every table: each organisation has its own
@@ -169,7 +138,7 @@ export class SqliteDocStore implements DocStore {
 
   async appendUpdates(entries: readonly (DocRef & { update: Uint8Array })[]): Promise<number[]> {
     if (entries.length === 0) return [];
-    if (this.#closed) throw new Error('document store is closed');
+    if (this.#closed) throw new StoreClosedError('document store');
     if (this.#worker) {
       const plain = entries.map(({ org, name, update }) => ({ org, name, update }));
       return (await this.#worker.request({ entries: plain })).ids ?? [];

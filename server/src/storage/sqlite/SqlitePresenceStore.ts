@@ -1,16 +1,7 @@
+/** What the server remembers of people's presence, on SQLite (one row per person, teams as JSON). */
 import type { PresenceRecord, PresenceStore } from '../PresenceStore.ts';
+import { PRESENCE_COLUMNS, PRESENCE_UPSERT, type PresenceRow, toPresenceRecord } from '../sqlRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
-
-interface Row {
-  sub: string;
-  org: string;
-  name: string;
-  site: string;
-  teams: string;
-  status: string | null;
-  busy: number;
-  last_seen: number;
-}
 
 export class SqlitePresenceStore implements PresenceStore {
   readonly #db: SqliteDb;
@@ -20,9 +11,8 @@ export class SqlitePresenceStore implements PresenceStore {
 
   async save(r: PresenceRecord): Promise<void> {
     this.#db.run(
-      `INSERT INTO presence_people (sub, org, name, site, teams, status, busy, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (sub) DO UPDATE SET org = excluded.org, name = excluded.name, site = excluded.site,
-         teams = excluded.teams, status = excluded.status, busy = excluded.busy, last_seen = excluded.last_seen`,
+      `INSERT INTO presence_people (${PRESENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ${PRESENCE_UPSERT}`,
       r.sub,
       r.org,
       r.name,
@@ -36,21 +26,12 @@ export class SqlitePresenceStore implements PresenceStore {
 
   async get(org: string, subs: readonly string[]): Promise<PresenceRecord[]> {
     if (subs.length === 0) return [];
-    const rows = this.#db.all<Row>(
-      `SELECT sub, org, name, site, teams, status, busy, last_seen FROM presence_people
-       WHERE org = ? AND sub IN (SELECT value FROM json_each(?))`,
-      org,
-      JSON.stringify(subs),
-    );
-    return rows.map((r) => ({
-      sub: r.sub,
-      org: r.org,
-      name: r.name,
-      site: r.site,
-      teams: JSON.parse(r.teams) as string[],
-      status: r.status,
-      busy: r.busy === 1,
-      lastSeen: r.last_seen,
-    }));
+    return this.#db
+      .all<PresenceRow>(
+        `SELECT ${PRESENCE_COLUMNS} FROM presence_people WHERE org = ? AND sub IN (SELECT value FROM json_each(?))`,
+        org,
+        JSON.stringify(subs),
+      )
+      .map(toPresenceRecord);
   }
 }

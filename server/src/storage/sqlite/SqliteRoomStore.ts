@@ -1,28 +1,8 @@
-import { MoimError, type Tier } from '@moim/protocol';
+/** Video rooms and their bans on SQLite (the RoomStore of a single node). */
+import { MoimError } from '@moim/protocol';
 import type { RoomRecord, RoomStore } from '../RoomStore.ts';
+import { ROOM_COLUMNS, type RoomRow, roomValues, toRoomRecord } from '../sqlRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
-
-interface Row {
-  id: string;
-  org: string;
-  tier: Tier;
-  name: string | null;
-  owner_sub: string;
-  doc_name: string;
-  created_at: number;
-  closed_at: number | null;
-}
-
-const toRecord = (r: Row): RoomRecord => ({
-  id: r.id,
-  org: r.org,
-  tier: r.tier,
-  name: r.name,
-  ownerSub: r.owner_sub,
-  docName: r.doc_name,
-  createdAt: r.created_at,
-  closedAt: r.closed_at,
-});
 
 export class SqliteRoomStore implements RoomStore {
   readonly #db: SqliteDb;
@@ -34,13 +14,7 @@ export class SqliteRoomStore implements RoomStore {
     try {
       this.#db.run(
         'INSERT INTO media_rooms (id, org, tier, name, owner_sub, doc_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        room.id,
-        room.org,
-        room.tier,
-        room.name,
-        room.ownerSub,
-        room.docName,
-        room.createdAt,
+        ...roomValues(room),
       );
     } catch (err) {
       if (/UNIQUE|PRIMARY KEY/i.test((err as Error).message))
@@ -51,8 +25,8 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async get(org: string, id: string): Promise<RoomRecord | undefined> {
-    const row = this.#db.get<Row>('SELECT * FROM media_rooms WHERE id = ? AND org = ?', id, org);
-    return row ? toRecord(row) : undefined;
+    const row = this.#db.get<RoomRow>(`SELECT ${ROOM_COLUMNS} FROM media_rooms WHERE id = ? AND org = ?`, id, org);
+    return row ? toRoomRecord(row) : undefined;
   }
 
   async close(id: string, at: number): Promise<boolean> {

@@ -1,35 +1,25 @@
 /**
  * The chat writes that go through the group commit (message appends and read receipts), as one
  * transaction over a batch. Shared by the worker thread (chatWriteWorker.ts, its own connection)
- * and the in-thread fallback of SqliteChatStore (in-memory databases). Dependency-free on purpose:
- * type imports and node:sqlite statements only, so the worker loads nothing else.
+ * and the in-thread fallback of SqliteChatStore (in-memory databases). Dependency-light on purpose:
+ * type imports, node:sqlite statements and the dependency-free ../chatRecords.ts and
+ * ../chatWrites.ts (what the PostgreSQL batch shares), so the worker loads nothing else.
  *
  * Per-channel seq comes from the counter row bumped in the same transaction as the insert: a
  * batch that fails is rolled back whole, counters included, so a failure leaves no seq hole.
  */
-
 import type { StatementSync } from 'node:sqlite';
-import type { AttachmentRef, ChatMessage } from '@moim/protocol';
 import type { NewMessage } from '../ChatStore.ts';
-
-export type ChatWriteOp =
-  | { kind: 'append'; message: NewMessage }
-  | { kind: 'read'; channelId: string; sub: string; seq: number; unreadCap: number };
-
-export type ChatRefusal = {
-  reason: 'channel-not-found' | 'message-not-found' | 'thread-root-invalid';
-  message: string;
-};
-
-/**
- * `append`: the stored message's seq, time and thread (the rest is what was sent, so it does not
- * travel back from the worker); `duplicate`: the message stored earlier under that client id.
- */
-export type ChatWriteResult =
-  | { append: { seq: number; createdAt: number; threadRoot: number | null } }
-  | { duplicate: ChatMessage }
-  | { read: { lastRead: number; unread: number } }
-  | { refused: ChatRefusal };
+import { MESSAGE_COLS, type MessageRow, messageValues, rowToMessage } from '../chatRecords.ts';
+import {
+  type ChatWriteOp,
+  type ChatWriteResult,
+  markSent,
+  Refused,
+  refusedResult,
+  type SentMarks,
+  takeMarks,
+} from '../chatWrites.ts';
 
 /** The batch as the worker receives it, and its answer (`error`: the transaction was rolled back). */
 export interface ChatWriteRequest {
@@ -47,40 +37,13 @@ export interface ChatWriteDb {
   exec(sql: string): void;
 }
 
-export const MESSAGE_COLS =
-  'channel_id, seq, client_id, sender, text, created_at, edited_at, deleted_at, thread_root, reply_count, mentions, attachments';
-
-export interface MessageRow {
-  channel_id: string;
-  seq: number;
-  client_id: string;
-  sender: string;
-  text: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
-  thread_root: number | null;
-  reply_count: number;
-  mentions: string | null;
-  attachments: string | null;
-}
-
-class Refused extends Error {
-  readonly refusal: ChatRefusal;
-  constructor(reason: ChatRefusal['reason'], message: string) {
-    super(message);
-    this.refusal = { reason, message };
-  }
-}
-
 /** Per batch: each channel's counter and the read markers that own messages move. */
 interface Pending {
   /** Next free seq - 1, per channel, as of this batch. */
   seqs: Map<string, number>;
   /** Channels whose counter row moved. */
   moved: Set<string>;
-  /** `channel\nsub` → highest seq the person sent in this batch. */
-  marks: Map<string, { channelId: string; sub: string; seq: number }>;
+  marks: SentMarks;
 }
 
 /**
@@ -102,9 +65,7 @@ export function applyChatWrites(db: ChatWriteDb, ops: readonly ChatWriteOp[]): C
           results.push({ read: readOne(db, op) });
         }
       } catch (err) {
-        // each op checks everything before it writes, so a refusal leaves nothing behind
-        if (!(err instanceof Refused)) throw err;
-        results.push({ refused: err.refusal });
+        results.push(refusedResult(err));
       }
     }
     settle(db, pending);
@@ -127,17 +88,13 @@ function settle(db: ChatWriteDb, p: Pending, channelId?: string): void {
     db.stmt('UPDATE chat_channels SET last_seq = ? WHERE id = ?').run(p.seqs.get(id)!, id);
     p.moved.delete(id);
   }
-  for (const [key, m] of p.marks) {
-    if (channelId !== undefined && m.channelId !== channelId) continue;
-    // my own message is read by me
+  for (const m of takeMarks(p.marks, channelId))
     db.stmt('UPDATE chat_members SET last_read = ? WHERE channel_id = ? AND sub = ? AND last_read < ?').run(
       m.seq,
       m.channelId,
       m.sub,
       m.seq,
     );
-    p.marks.delete(key);
-  }
 }
 
 function appendOne(db: ChatWriteDb, p: Pending, m: NewMessage): ChatWriteResult {
@@ -169,17 +126,7 @@ function appendOne(db: ChatWriteDb, p: Pending, m: NewMessage): ChatWriteResult 
       `INSERT INTO chat_messages (channel_id, seq, client_id, sender, text, created_at, thread_root, mentions, attachments)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, sender, client_id) DO NOTHING`,
     )
-    .run(
-      m.channelId,
-      seq,
-      m.clientMsgId,
-      m.sender,
-      m.text,
-      createdAt,
-      root,
-      m.mentions.length ? JSON.stringify(m.mentions) : null,
-      m.attachments.length ? JSON.stringify(m.attachments) : null,
-    );
+    .run(...messageValues(m, seq, createdAt, root));
   if (Number(inserted.changes) === 0) return duplicate(db, m);
   p.seqs.set(m.channelId, seq);
   p.moved.add(m.channelId);
@@ -188,8 +135,7 @@ function appendOne(db: ChatWriteDb, p: Pending, m: NewMessage): ChatWriteResult 
       m.channelId,
       root,
     );
-  const key = `${m.channelId}\n${m.sender}`;
-  p.marks.set(key, { channelId: m.channelId, sub: m.sender, seq });
+  markSent(p.marks, m, seq);
   return { append: { seq, createdAt, threadRoot: root } };
 }
 
@@ -226,23 +172,4 @@ function readOne(
     )
     .get(op.channelId, row.last_read, row.last_read + op.unreadCap, op.sub) as { n: number } | undefined;
   return { lastRead: row.last_read, unread: unread?.n ?? 0 };
-}
-
-/** A row without its reactions (SqliteChatStore adds them for history pages). */
-export function rowToMessage(r: MessageRow): ChatMessage {
-  return {
-    channelId: r.channel_id,
-    seq: r.seq,
-    clientMsgId: r.client_id,
-    sender: r.sender,
-    text: r.text,
-    createdAt: r.created_at,
-    editedAt: r.edited_at,
-    deletedAt: r.deleted_at,
-    threadRoot: r.thread_root,
-    replyCount: r.reply_count,
-    mentions: r.mentions ? (JSON.parse(r.mentions) as string[]) : [],
-    attachments: r.attachments ? (JSON.parse(r.attachments) as AttachmentRef[]) : [],
-    reactions: [],
-  };
 }

@@ -1,0 +1,127 @@
+/**
+ * Compaction of one document's storage, and its stored size: how many updates were appended since
+ * the last compaction, the merge of the stored state and those updates into one state, and the
+ * approximate stored bytes the document size cap is checked against. Knows nothing of clients.
+ */
+import * as Y from 'yjs';
+import type { Logger } from '../logger.ts';
+import type { DocRef, DocStore } from '../storage/DocStore.ts';
+import type { DocumentLimits } from './DocumentOptions.ts';
+
+export class DocCompaction {
+  readonly #ref: DocRef;
+  readonly #store: DocStore;
+  readonly #log: Logger;
+  /** `compactEvery`: compact after this many appended updates. */
+  readonly #limits: Pick<DocumentLimits, 'compactEvery'>;
+  /** Called when a compaction finished (done or failed): the document may have become idle. */
+  readonly #onSettled: () => void;
+  /** Stored bytes (state + appended updates), approximately. */
+  #bytes: number;
+  /** Updates appended since the last compaction. */
+  #uncompacted: number;
+  #running: Promise<void> | undefined;
+
+  constructor(opts: {
+    ref: DocRef;
+    store: DocStore;
+    log: Logger;
+    limits: Pick<DocumentLimits, 'compactEvery'>;
+    /** What was loaded: stored bytes and appended updates. */
+    bytes: number;
+    uncompacted: number;
+    onSettled: () => void;
+  }) {
+    this.#ref = opts.ref;
+    this.#store = opts.store;
+    this.#log = opts.log;
+    this.#limits = opts.limits;
+    this.#bytes = opts.bytes;
+    this.#uncompacted = opts.uncompacted;
+    this.#onSettled = opts.onSettled;
+  }
+
+  /** Stored bytes (state + appended updates), approximately. */
+  get storedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Set while a compaction runs; resolves (never rejects) when it finished. */
+  get running(): Promise<void> | undefined {
+    return this.#running;
+  }
+
+  /** An update of `bytes` is being appended to storage. */
+  addBytes(bytes: number): void {
+    this.#bytes += bytes;
+  }
+
+  /** `count` appended updates were committed: compact once `compactEvery` piled up (failures are logged). */
+  noteCommitted(count: number): void {
+    this.#uncompacted += count;
+    if (this.#running || this.#uncompacted < this.#limits.compactEvery) return;
+    this.compact().catch((err: unknown) =>
+      this.#log.error({ err, org: this.#ref.org, doc: this.#ref.name }, 'compaction failed'),
+    );
+  }
+
+  /**
+   * Merge the stored state and the appended updates into one state, and delete exactly the
+   * updates merged, in one transaction. Updates appended meanwhile are left alone. The merge
+   * runs on a scratch Y.Doc (so deleted content is garbage-collected), not on the live one.
+   * Concurrent compactions are safe: the store commits only the one that read the current state.
+   */
+  compact(): Promise<{ merged: number; bytes: number } | undefined> {
+    const run = this.#compactOnce();
+    const tracked: Promise<void> = run.then(
+      () => undefined,
+      // the failure is the caller's (it gets `run`, and logs it): this copy only tracks completion
+      () => undefined,
+    );
+    this.#running = tracked;
+    void tracked.then(() => {
+      if (this.#running === tracked) this.#running = undefined;
+      this.#onSettled();
+    });
+    return run;
+  }
+
+  async #compactOnce(): Promise<{ merged: number; bytes: number } | undefined> {
+    const { org, name } = this.#ref;
+    const rows = await this.#store.loadContent(this.#ref);
+    const last = rows.updates.at(-1);
+    if (!last) return undefined;
+    const scratch = new Y.Doc({ gc: true });
+    try {
+      let before = 0;
+      if (rows.state) {
+        before += rows.state.byteLength;
+        Y.applyUpdate(scratch, rows.state);
+      }
+      for (const u of rows.updates) {
+        before += u.update.byteLength;
+        try {
+          Y.applyUpdate(scratch, u.update);
+        } catch (err) {
+          this.#log.error(
+            { err, org, doc: name, update: u.id },
+            'stored update failed to apply during compaction; skipped',
+          );
+        }
+      }
+      const state = Y.encodeStateAsUpdate(scratch);
+      const ok = await this.#store.commitCompaction(this.#ref, {
+        expectSeq: rows.stateSeq,
+        upToId: last.id,
+        state,
+      });
+      if (!ok) return undefined;
+      this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
+      this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
+      this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
+      return { merged: rows.updates.length, bytes: state.byteLength };
+    } finally {
+      scratch.destroy();
+    }
+  }
+}

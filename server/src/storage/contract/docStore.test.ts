@@ -1,0 +1,308 @@
+/**
+ * The DocStore contract, run unchanged against every backend (SQLite, PostgreSQL), plus what only
+ * a shared database has to survive: two nodes compacting and appending to one document at once.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { DocRef, DocStore } from '../DocStore.ts';
+import { coreMigrations } from '../postgres/migrations/core.ts';
+import { docsMigrations } from '../postgres/migrations/docs.ts';
+import { PgDb } from '../postgres/PgDb.ts';
+import { PgDocStore } from '../postgres/PgDocStore.ts';
+import { StoreClosedError } from '../storageErrors.ts';
+import { BACKENDS, dropSchema, type OpenedBackend, TEST_DATABASE_URL, uniqueSchema } from './backends.ts';
+
+const policy = { exportAllowed: true };
+const acme: DocRef = { org: 'acme', name: 'notes' };
+const evil: DocRef = { org: 'evil', name: 'notes' };
+
+/** `count` Yjs updates, each inserting its index into the text `content`. */
+function updates(count: number, prefix = ''): { updates: Uint8Array[]; text: string } {
+  const src = new Y.Doc();
+  const out: Uint8Array[] = [];
+  src.on('update', (u: Uint8Array) => out.push(u));
+  for (let i = 0; i < count; i++) src.getText('content').insert(src.getText('content').length, `${prefix}${i};`);
+  const text = src.getText('content').toString();
+  src.destroy();
+  return { updates: out, text };
+}
+
+/** The text a document's stored rows rebuild to. */
+function textOf(rows: { state: Uint8Array | undefined; updates: { update: Uint8Array }[] }): string {
+  const doc = new Y.Doc();
+  if (rows.state) Y.applyUpdate(doc, rows.state);
+  for (const u of rows.updates) Y.applyUpdate(doc, u.update);
+  const text = doc.getText('content').toString();
+  doc.destroy();
+  return text;
+}
+
+describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
+  let opened: OpenedBackend;
+  let docs: DocStore;
+  beforeEach(async () => {
+    opened = await backend.open();
+    docs = opened.stores.docs;
+  });
+  afterEach(() => opened.close());
+  /** A version of acme's document saved by ann. */
+  const saveAnnVersion = (label: string, state: Uint8Array) =>
+    docs.saveVersion({ doc: acme, label, auto: false, createdBy: 'ann', state });
+
+  it('creates a record once, reads it back, changes its policy', async () => {
+    expect(await docs.get(acme)).toBeUndefined();
+    const first = await docs.create({ ...acme, owner: 'ann', policy: { exportAllowed: false } });
+    expect(first.created).toBe(true);
+    expect(first.record).toMatchObject({ org: 'acme', name: 'notes', owner: 'ann', policy: { exportAllowed: false } });
+    expect(first.record.createdAt).toBe(first.record.updatedAt);
+    expect(typeof first.record.createdAt).toBe('number');
+    const again = await docs.create({ ...acme, owner: 'bob', policy });
+    expect(again).toEqual({ record: first.record, created: false });
+    expect(await docs.get(acme)).toEqual(first.record);
+    expect((await docs.setPolicy(acme, { exportAllowed: true }))?.policy).toEqual({ exportAllowed: true });
+    expect((await docs.get(acme))?.policy.exportAllowed).toBe(true);
+    expect(await docs.setPolicy({ org: 'acme', name: 'missing' }, policy)).toBeUndefined();
+  });
+
+  it('keeps organisations apart: acme/notes and evil/notes are two documents', async () => {
+    await docs.create({ ...acme, owner: 'ann', policy });
+    expect(await docs.get(evil)).toBeUndefined();
+    expect((await docs.create({ ...evil, owner: 'eve', policy })).created).toBe(true);
+    const { updates: ups, text } = updates(2);
+    await docs.appendUpdates(ups.map((update) => ({ ...acme, update })));
+    expect((await docs.loadContent(evil)).updates).toEqual([]);
+    expect(textOf(await docs.loadContent(acme))).toBe(text);
+    const v = await saveAnnVersion('v1', ups[0] as Uint8Array);
+    expect(await docs.listVersions(evil, { limit: 10 })).toEqual([]);
+    expect(await docs.getVersion(evil, v.id)).toBeUndefined();
+    expect((await docs.list({ org: 'evil', limit: 10 })).map((r) => r.owner)).toEqual(['eve']);
+    expect((await docs.list({ org: 'acme', limit: 10 })).map((r) => r.owner)).toEqual(['ann']);
+    // a compaction of evil's cannot touch acme's updates
+    const evilRows = await docs.loadContent(evil);
+    const acmeRows = await docs.loadContent(acme);
+    const lastAcmeId = acmeRows.updates.at(-1)?.id as number;
+    expect(
+      await docs.commitCompaction(evil, {
+        expectSeq: evilRows.stateSeq,
+        upToId: lastAcmeId,
+        state: new Uint8Array([0, 0]),
+      }),
+    ).toBe(true);
+    expect((await docs.loadContent(acme)).updates).toHaveLength(2);
+    expect(await docs.delete(evil)).toBe(true);
+    expect(await docs.get(acme)).toBeDefined();
+    expect(textOf(await docs.loadContent(acme))).toBe(text);
+    expect(await docs.getVersion(acme, v.id)).toBeDefined();
+  });
+
+  it('lists one organisation by name, ascending, after a name, by names, up to a limit', async () => {
+    for (const name of ['b', 'a', 'constructor', 'c', 'B'])
+      await docs.create({ org: 'acme', name, owner: 'ann', policy });
+    await docs.create({ org: 'other', name: 'a0', owner: 'x', policy });
+    const names = async (q: Parameters<DocStore['list']>[0]) => (await docs.list(q)).map((r) => r.name);
+    expect(await names({ org: 'acme', limit: 10 })).toEqual(['B', 'a', 'b', 'c', 'constructor']);
+    expect(await names({ org: 'acme', after: 'a', limit: 2 })).toEqual(['b', 'c']);
+    expect(await names({ org: 'acme', names: ['c', 'a', 'zz', 'a0'], limit: 10 })).toEqual(['a', 'c']);
+    expect(await names({ org: 'acme', names: ['c', 'a', 'constructor'], after: 'a', limit: 1 })).toEqual(['c']);
+    expect(await names({ org: 'acme', names: [], limit: 10 })).toEqual([]);
+    expect(await names({ org: 'nobody', limit: 10 })).toEqual([]);
+  });
+
+  it('appends updates of several documents in one call, in order, with growing ids, and bumps updatedAt', async () => {
+    const a = await docs.create({ ...acme, owner: 'ann', policy });
+    const b = await docs.create({ org: 'acme', name: 'plan', owner: 'ann', policy });
+    expect(await docs.appendUpdates([])).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5));
+    const { updates: ups } = updates(5);
+    const [u0, u1, u2, u3, u4] = ups as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const ids = await docs.appendUpdates([
+      { ...acme, update: u0 },
+      { org: 'acme', name: 'plan', update: u1 },
+      { ...acme, update: u2 },
+    ]);
+    expect(ids).toHaveLength(3);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    expect(new Set(ids).size).toBe(3);
+    const later = await docs.appendUpdates([
+      { ...acme, update: u3 },
+      { ...acme, update: u4 },
+    ]);
+    expect(later[0]).toBeGreaterThan(ids[2] as number);
+    const rows = await docs.loadContent(acme);
+    expect(rows.state).toBeUndefined();
+    expect(rows.stateSeq).toBe(0);
+    expect(rows.updates.map((u) => u.id)).toEqual([ids[0], ids[2], ...later]);
+    expect(rows.updates.map((u) => u.update)).toEqual([u0, u2, u3, u4]);
+    expect(rows.updates[0]?.update).toBeInstanceOf(Uint8Array);
+    expect((await docs.loadContent({ org: 'acme', name: 'plan' })).updates).toEqual([{ id: ids[1], update: u1 }]);
+    expect((await docs.get(acme))?.updatedAt).toBeGreaterThan(a.record.updatedAt);
+    expect((await docs.get({ org: 'acme', name: 'plan' }))?.updatedAt).toBeGreaterThan(b.record.updatedAt);
+  });
+
+  it('compacts: the state replaces exactly the updates up to upToId; a stale compaction changes nothing', async () => {
+    await docs.create({ ...acme, owner: 'ann', policy });
+    const { updates: ups, text } = updates(6);
+    await docs.appendUpdates(ups.slice(0, 3).map((update) => ({ ...acme, update })));
+    const read = await docs.loadContent(acme);
+    // two more arrive while the merge is computed
+    const late = await docs.appendUpdates(ups.slice(3, 5).map((update) => ({ ...acme, update })));
+    const merged = Y.mergeUpdates(read.updates.map((u) => u.update));
+    const upToId = read.updates.at(-1)?.id as number;
+    expect(await docs.commitCompaction(acme, { expectSeq: read.stateSeq, upToId, state: merged })).toBe(true);
+    const after = await docs.loadContent(acme);
+    expect(after.stateSeq).toBe(read.stateSeq + 1);
+    expect(after.state).toEqual(merged);
+    expect(after.updates.map((u) => u.id)).toEqual(late);
+
+    // a second compaction that read the old state loses and changes nothing
+    expect(
+      await docs.commitCompaction(acme, {
+        expectSeq: read.stateSeq,
+        upToId: upToId + 100,
+        state: new Uint8Array([0, 0]),
+      }),
+    ).toBe(false);
+    expect(await docs.loadContent(acme)).toEqual(after);
+
+    const [last] = await docs.appendUpdates([{ ...acme, update: ups[5] as Uint8Array }]);
+    const all = await docs.loadContent(acme);
+    expect(textOf(all)).toBe(text);
+    const state = Y.mergeUpdates([all.state as Uint8Array, ...all.updates.map((u) => u.update)]);
+    expect(await docs.commitCompaction(acme, { expectSeq: all.stateSeq, upToId: last as number, state })).toBe(true);
+    const final = await docs.loadContent(acme);
+    expect(final).toMatchObject({ stateSeq: read.stateSeq + 2, updates: [] });
+    expect(textOf(final)).toBe(text);
+    // a compaction of a document that does not exist wins nothing
+    expect(await docs.commitCompaction({ org: 'acme', name: 'none' }, { expectSeq: 0, upToId: 1e9, state })).toBe(
+      false,
+    );
+  });
+
+  it('saves versions and lists them newest first, by pages', async () => {
+    await docs.create({ ...acme, owner: 'ann', policy });
+    const { updates: ups } = updates(4);
+    const saved = [];
+    for (const [i, state] of ups.entries())
+      saved.push(await docs.saveVersion({ doc: acme, label: `v${i}`, auto: i % 2 === 0, createdBy: 'ann', state }));
+    expect(saved[0]).toMatchObject({
+      docName: 'notes',
+      label: 'v0',
+      auto: true,
+      createdBy: 'ann',
+      bytes: ups[0]?.byteLength,
+    });
+    expect(typeof saved[0]?.createdAt).toBe('number');
+    const ids = saved.map((v) => v.id);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    const page1 = await docs.listVersions(acme, { limit: 3 });
+    expect(page1).toEqual([...saved].reverse().slice(0, 3));
+    const page2 = await docs.listVersions(acme, { beforeId: page1.at(-1)?.id as number, limit: 3 });
+    expect(page2).toEqual([saved[0]]);
+    const got = await docs.getVersion(acme, saved[2]?.id as number);
+    expect(got?.version).toEqual(saved[2]);
+    expect(got?.state).toEqual(ups[2]);
+    expect(got?.state).toBeInstanceOf(Uint8Array);
+    expect(await docs.getVersion(acme, 1e12)).toBeUndefined();
+  });
+
+  it('deletes a document: its record, updates, state and versions', async () => {
+    await docs.create({ ...acme, owner: 'ann', policy });
+    const { updates: ups } = updates(3);
+    const ids = await docs.appendUpdates(ups.map((update) => ({ ...acme, update })));
+    await docs.commitCompaction(acme, { expectSeq: 0, upToId: ids[0] as number, state: ups[0] as Uint8Array });
+    const v = await saveAnnVersion('v', ups[0] as Uint8Array);
+    expect(await docs.delete(acme)).toBe(true);
+    expect(await docs.get(acme)).toBeUndefined();
+    expect(await docs.loadContent(acme)).toEqual({ state: undefined, stateSeq: 0, updates: [] });
+    expect(await docs.listVersions(acme, { limit: 10 })).toEqual([]);
+    expect(await docs.getVersion(acme, v.id)).toBeUndefined();
+    expect(await docs.delete(acme)).toBe(false);
+    // made again, it starts empty
+    expect((await docs.create({ ...acme, owner: 'bob', policy })).created).toBe(true);
+    expect(await docs.loadContent(acme)).toEqual({ state: undefined, stateSeq: 0, updates: [] });
+  });
+
+  it('refuses appends once closed', async () => {
+    await docs.create({ ...acme, owner: 'ann', policy });
+    await docs.close();
+    await expect(docs.appendUpdates([{ ...acme, update: updates(1).updates[0] as Uint8Array }])).rejects.toBeInstanceOf(
+      StoreClosedError,
+    );
+  });
+});
+
+describe('PostgreSQL: two nodes on one database', () => {
+  const schema = uniqueSchema('docs2');
+  let dbs: PgDb[] = [];
+  let a: PgDocStore;
+  let b: PgDocStore;
+  beforeAll(async () => {
+    dbs = [await PgDb.open({ url: TEST_DATABASE_URL, schema }), await PgDb.open({ url: TEST_DATABASE_URL, schema })];
+    await Promise.all(dbs.map((db) => db.migrate([...coreMigrations, ...docsMigrations])));
+    a = new PgDocStore(dbs[0] as PgDb);
+    b = new PgDocStore(dbs[1] as PgDb);
+  });
+  afterAll(async () => {
+    await Promise.all(dbs.map((db) => db.close()));
+    await dropSchema(schema);
+  });
+
+  it('of two compactions of one document from the same state, exactly one wins', async () => {
+    const ref = { org: 'acme', name: 'race' };
+    await a.create({ ...ref, owner: 'ann', policy });
+    const { updates: ups } = updates(10);
+    await a.appendUpdates(ups.map((update) => ({ ...ref, update })));
+    const appended = [...ups];
+    for (let round = 0; round < 5; round++) {
+      const [ra, rb] = await Promise.all([a.loadContent(ref), b.loadContent(ref)]);
+      const merge = (r: typeof ra) =>
+        Y.mergeUpdates([...(r.state ? [r.state] : []), ...r.updates.map((u) => u.update)]);
+      const results = await Promise.all([
+        a.commitCompaction(ref, { expectSeq: ra.stateSeq, upToId: ra.updates.at(-1)?.id ?? 0, state: merge(ra) }),
+        b.commitCompaction(ref, { expectSeq: rb.stateSeq, upToId: rb.updates.at(-1)?.id ?? 0, state: merge(rb) }),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const after = await a.loadContent(ref);
+      expect(after.stateSeq).toBe(round + 1);
+      expect(textOf(after)).toBe(textOf({ state: undefined, updates: appended.map((update) => ({ update })) }));
+      const more = updates(1, `r${round}-`).updates[0] as Uint8Array;
+      appended.push(more);
+      await b.appendUpdates([{ ...ref, update: more }]);
+    }
+  });
+
+  it('loses no update while both nodes append and compact one document at once', async () => {
+    const ref = { org: 'acme', name: 'busy' };
+    await a.create({ ...ref, owner: 'ann', policy });
+    const writer = (store: PgDocStore, who: string) => async () => {
+      const doc = new Y.Doc();
+      for (let i = 0; i < 40; i++) {
+        const before = Y.encodeStateVector(doc);
+        doc.getMap('m').set(`${who}${i}`, i);
+        await store.appendUpdates([{ ...ref, update: Y.encodeStateAsUpdate(doc, before) }]);
+      }
+      doc.destroy();
+    };
+    let writing = true;
+    const compactor = (store: PgDocStore) => async () => {
+      while (writing) {
+        const rows = await store.loadContent(ref);
+        const last = rows.updates.at(-1)?.id;
+        if (last === undefined) continue;
+        const state = Y.mergeUpdates([...(rows.state ? [rows.state] : []), ...rows.updates.map((u) => u.update)]);
+        await store.commitCompaction(ref, { expectSeq: rows.stateSeq, upToId: last, state });
+      }
+    };
+    const compactions = Promise.all([compactor(a)(), compactor(b)()]);
+    await Promise.all([writer(a, 'a')(), writer(b, 'b')(), writer(a, 'c')()]);
+    writing = false;
+    await compactions;
+    const rows = await b.loadContent(ref);
+    expect(rows.stateSeq).toBeGreaterThan(0);
+    const doc = new Y.Doc();
+    if (rows.state) Y.applyUpdate(doc, rows.state);
+    for (const u of rows.updates) Y.applyUpdate(doc, u.update);
+    expect(doc.getMap('m').size).toBe(120);
+    doc.destroy();
+  });
+});

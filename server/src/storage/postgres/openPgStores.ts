@@ -1,0 +1,55 @@
+/**
+ * The stores of the cluster mode, on one PostgreSQL database shared by every node: everything a
+ * node stores (attachments included) is readable from every other node, so nothing lives in the
+ * node's data folder. Migrations run once, whichever node starts first. Without the cluster's
+ * Redis (`clustered` false) the node holds an advisory lock so a second node cannot share the
+ * database unknowingly.
+ */
+import type { StorageOptions, Stores } from '../index.ts';
+import { pgMigrations } from './migrations/index.ts';
+import { PgAuditStore } from './PgAuditStore.ts';
+import { PgBlobStore } from './PgBlobStore.ts';
+import { PgChatStore } from './PgChatStore.ts';
+import { PgDb } from './PgDb.ts';
+import { PgDocStore } from './PgDocStore.ts';
+import { PgPresenceStore } from './PgPresenceStore.ts';
+import { PgRoomStore } from './PgRoomStore.ts';
+
+export async function openPgStores(opts: StorageOptions & { databaseUrl: string }): Promise<Stores> {
+  const db = await PgDb.open({ url: opts.databaseUrl, schema: opts.databaseSchema, log: opts.log });
+  try {
+    // without Redis nothing tells the nodes of each other's chat, presence or documents: one node only
+    if (!opts.clustered && !(await db.holdLock(`moim-single-node:${db.schema}`)))
+      throw new Error(
+        `another moim node uses the PostgreSQL schema "${db.schema}" without REDIS_URL; set REDIS_URL on every node to run a cluster`,
+      );
+    await db.migrate(pgMigrations);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const chat = new PgChatStore(db, { commitIntervalMs: opts.chatCommitIntervalMs, log: opts.log });
+  const docs = new PgDocStore(db);
+  return {
+    kind: 'postgres',
+    chat,
+    docs,
+    blobs: new PgBlobStore(db),
+    audit: new PgAuditStore(db),
+    presence: new PgPresenceStore(db),
+    rooms: new PgRoomStore(db),
+    async checks() {
+      const up = await db.ping();
+      // the database's disk is PostgreSQL's to watch; a full one answers STORAGE_FULL per write
+      return { storage: up, diskSpace: up };
+    },
+    async close() {
+      try {
+        await docs.close();
+        await chat.close();
+      } finally {
+        await db.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Documents across nodes (issue 13): clients of one document on different nodes converge; each
+ * update is committed to PostgreSQL before it is relayed (Redis stream per document); awareness
+ * crosses nodes with its node, and a killed node's cursors go.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
+import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
+import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { type ClusterEnv, clusterEnv, type RedisProcess, startNode, startRedis } from './support.ts';
+
+let redis: RedisProcess;
+let cluster: ClusterEnv;
+const nodes: ServerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  cluster = clusterEnv();
+  nodes.push(await startNode(cluster, redis.url, 'docs-a'));
+  nodes.push(await startNode(cluster, redis.url, 'docs-b'));
+}, 60_000);
+
+afterEach(() => destroyAllClients());
+
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+  await redis?.stop();
+  await cluster?.cleanup();
+});
+
+const text = (doc: Y.Doc) => doc.getText('content').toString();
+
+describe('documents across nodes', () => {
+  it('clients on two nodes converge, and a client joining later loads the same from the store', async () => {
+    const name = `notes-${randomUUID().slice(0, 8)}`;
+    const [a, b] = await Promise.all(
+      nodes.map(async (n, i) => openDoc(n.url, name, await devToken(n.url, { name: `writer${i}` }))),
+    );
+    await Promise.all([synced(a!), synced(b!)]);
+    for (let i = 0; i < 100; i++) {
+      const c = i % 2 ? a! : b!;
+      c.text.insert(c.text.length, `${i};`);
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const converged = () => text(a!.doc) === text(b!.doc) && text(a!.doc).split(';').length === 101;
+    await until(converged, { doc: a!.doc, timeoutMs: 10_000, what: 'convergence across nodes' });
+    // a third client, on the other node, gets exactly that
+    const late = openDoc(nodes[1]!.url, name, await devToken(nodes[1]!.url, { name: 'late' }));
+    await synced(late);
+    expect(text(late.doc)).toBe(text(a!.doc));
+  }, 60_000);
+
+  it('awareness crosses nodes, and a killed node’s cursors go within the lease', async () => {
+    const name = `cursors-${randomUUID().slice(0, 8)}`;
+    const a = openDoc(nodes[0]!.url, name, await devToken(nodes[0]!.url, { name: 'Ann' }));
+    const b = openDoc(nodes[1]!.url, name, await devToken(nodes[1]!.url, { name: 'Bob' }));
+    await Promise.all([synced(a), synced(b)]);
+    a.provider.awareness.setLocalStateField('user', { name: 'Ann' });
+    const annId = a.doc.clientID;
+    await until(() => b.provider.awareness.getStates().get(annId)?.user?.name === 'Ann', {
+      timeoutMs: 5000,
+      what: 'remote awareness',
+    });
+    const killedAt = Date.now();
+    nodes[0]!.child.kill('SIGKILL');
+    a.provider.disconnect();
+    await until(() => !b.provider.awareness.getStates().has(annId), {
+      timeoutMs: 10_000,
+      what: 'dead node cursor gone',
+    });
+    expect(Date.now() - killedAt).toBeLessThan(8000);
+  }, 60_000);
+});

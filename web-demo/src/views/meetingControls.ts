@@ -1,0 +1,169 @@
+/**
+ * The meeting's toolbar (for views/meeting.ts): microphone, camera, screen sharing, raised hand,
+ * the notes panel (the room's linked document in the editor, opened on first show), the devices
+ * panel (camera and microphone choice, another camera in immersive rooms), closing the room for
+ * moderators, and leaving. The view calls `update` from its coalesced render; each action asks
+ * for a render when done.
+ */
+import type { AppContext } from '../context.ts';
+import { h, icon, mount } from '../dom.ts';
+import { t } from '../i18n.ts';
+import type { MeetingSession } from '../meeting/MeetingSession.ts';
+
+export interface MeetingControls {
+  /** Draw the buttons for the current state of the meeting. */
+  update(): void;
+  /** Close the notes editor if it is open (the view is going away). */
+  closeNotes(): void;
+}
+
+export function meetingControls(opts: {
+  ctx: AppContext;
+  session: MeetingSession;
+  controls: HTMLElement;
+  notes: HTMLElement;
+  moderator: boolean;
+  immersive: boolean;
+  render: () => void;
+}): MeetingControls {
+  const { ctx, session, controls, notes, moderator, immersive, render } = opts;
+  const room = session.room;
+  const me = ctx.identity;
+
+  const deviceBox = h('details', { class: 'devices' });
+  async function renderDevices(): Promise<void> {
+    // enumeration refused: the panel shows empty selects rather than an error
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+    const cams = devices.filter((d) => d.kind === 'videoinput');
+    const mics = devices.filter((d) => d.kind === 'audioinput');
+    const camNow = session.local('camera')?.track.getSettings().deviceId;
+    const micNow = session.local('mic')?.track.getSettings().deviceId;
+    const select = (kind: 'camera' | 'mic', list: MediaDeviceInfo[], now: string | undefined) =>
+      h(
+        'select',
+        {
+          id: `device-${kind}`,
+          onchange: (e: Event) =>
+            void room
+              .switchDevice(kind, (e.target as HTMLSelectElement).value)
+              .catch((err: Error) => ctx.toast(err.message, 'error')),
+        },
+        list.map((d, i) =>
+          h('option', { value: d.deviceId, selected: d.deviceId === now }, d.label || `${kind} ${i + 1}`),
+        ),
+      );
+    mount(
+      deviceBox,
+      h('summary', null, icon('gear'), h('span', null, t('devicesTitle'))),
+      h(
+        'div',
+        { class: 'device-panel card' },
+        h('label', { for: 'device-camera' }, t('camera')),
+        select('camera', cams, camNow),
+        h('label', { for: 'device-mic' }, t('microphone')),
+        select('mic', mics, micNow),
+        immersive
+          ? h(
+              'button',
+              { type: 'button', class: 'small', onclick: () => void session.addCamera().then(render) },
+              t('addCamera'),
+            )
+          : null,
+      ),
+    );
+  }
+  mount(deviceBox, h('summary', null, icon('gear'), h('span', null, t('devicesTitle'))));
+  deviceBox.addEventListener('toggle', () => {
+    if (deviceBox.open) void renderDevices();
+  });
+
+  let editorTeardown: (() => void) | undefined;
+  async function openNotes(): Promise<void> {
+    if (editorTeardown) return;
+    const handle = await ctx.client.docs.open(room.record.docName);
+    mount(notes, h('h2', null, t('notes')));
+    const ed = (await import('../editor.ts')).createEditor(notes, handle, { sub: me.sub, name: me.name });
+    editorTeardown = () => {
+      ed.destroy();
+      handle.close();
+    };
+  }
+  if (!notes.hidden) void openNotes();
+
+  function button(id: string, on: boolean, ic: Parameters<typeof icon>[0], label: string, action: () => Promise<void>) {
+    return h(
+      'button',
+      {
+        type: 'button',
+        id,
+        class: `control${on ? ' on' : ''}`,
+        'aria-pressed': String(on),
+        title: label,
+        onclick: async (e: Event) => {
+          const b = e.currentTarget as HTMLButtonElement;
+          b.disabled = true;
+          try {
+            await action();
+          } catch (err) {
+            ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+          } finally {
+            b.disabled = false;
+            render();
+          }
+        },
+      },
+      icon(ic),
+      h('span', null, label),
+    );
+  }
+
+  function renderControls(): void {
+    const mic = session.local('mic');
+    const cam = session.local('camera');
+    const micOn = !!mic && !mic.paused;
+    const camOn = !!cam && !cam.paused;
+    const sharing = !!session.local('screen');
+    mount(
+      controls,
+      button('ctl-mic', !micOn, micOn ? 'mic' : 'micOff', micOn ? t('mute') : t('unmute'), () => session.toggleMic()),
+      button('ctl-cam', !camOn, camOn ? 'cam' : 'camOff', camOn ? t('cameraOff') : t('cameraOn'), () =>
+        session.toggleCamera(),
+      ),
+      button('ctl-screen', sharing, 'screen', sharing ? t('stopShare') : t('shareScreen'), () =>
+        session.toggleScreen(),
+      ),
+      button('ctl-hand', room.handRaised, 'hand', room.handRaised ? t('lowerHand') : t('raiseHand'), () =>
+        session.toggleHand(),
+      ),
+      button('ctl-notes', !notes.hidden, 'notes', t('notes'), async () => {
+        notes.hidden = !notes.hidden;
+        if (!notes.hidden) await openNotes();
+      }),
+      deviceBox,
+      moderator
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'control danger-outline',
+              id: 'ctl-close',
+              onclick: () => void room.closeRoom().catch((err: Error) => ctx.toast(err.message, 'error')),
+            },
+            h('span', null, t('closeRoom')),
+          )
+        : null,
+      button('ctl-leave', false, 'leave', t('leave'), async () => {
+        await session.leave();
+        ctx.navigate('#/meeting');
+      }),
+    );
+    controls.querySelector('#ctl-leave')?.classList.add('danger');
+  }
+
+  return {
+    update: renderControls,
+    closeNotes() {
+      editorTeardown?.();
+    },
+  };
+}
