@@ -5,14 +5,14 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
-import { RedisDocRelay, RedisPresence, startCluster } from './cluster/index.ts';
+import { MediaRelay, RedisDocRelay, RedisPresence, RoomHomes, startCluster } from './cluster/index.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
 import { wireChat } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
-import { wireMedia } from './gateway/mediaHandlers.ts';
+import { mediaHandlers, wireMedia } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
@@ -191,9 +191,24 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
   closers.push(() => chat.close());
 
   const media = await createMediaService(config, { log, metrics, stores });
+  // cluster: a room's signalling reaches its home node whichever node the socket is on
+  const mediaRelay = cluster
+    ? new MediaRelay({
+        redis: cluster.redis,
+        registry: cluster.registry,
+        homes: new RoomHomes(cluster.redis, cluster.registry),
+        io: gateway.io,
+        media,
+        handlers: (channelOf) => mediaHandlers(media, channelOf),
+        onRemoteMember: (roomId, sub, connId, joined) => presence.setMeeting(sub, connId, joined ? roomId : null),
+        log: log.child({ subsystem: 'media' }),
+      })
+    : undefined;
+  await mediaRelay?.start();
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
-  wireMedia(gateway, media);
+  wireMedia(gateway, media, mediaRelay);
   closers.push(() => media.close());
+  if (mediaRelay) closers.push(() => mediaRelay.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
@@ -292,6 +307,9 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
       closed ??= (async () => {
         closing = true;
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        // cluster drain: the rooms homed here close first (their homes are released), while the
+        // adapter still reaches other nodes' sockets: those clients join again on a live node
+        if (cluster) media.closeLiveRooms();
         await gateway.close();
         for (const close of closers.reverse()) {
           await close().catch((err: unknown) => log.error({ err }, 'service close failed'));

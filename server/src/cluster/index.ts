@@ -13,9 +13,11 @@ import type { Logger } from '../logger.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import { connectRedis, type RedisConnections, redisOptions, watch } from './redis.ts';
 
+export { MediaRelay } from './MediaRelay.ts';
 export { NodeRegistry } from './NodeRegistry.ts';
 export { RedisDocRelay } from './RedisDocRelay.ts';
 export { RedisPresence } from './RedisPresence.ts';
+export { RoomHomes } from './RoomHomes.ts';
 export type { RedisConnections } from './redis.ts';
 
 export interface ClusterOptions {

@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/Principal.ts';
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
 import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
 
@@ -23,13 +24,25 @@ export function socketChannel(conn: Connection): MediaChannel {
  * and a refreshed token (`reauth`: leave the rooms the new token no longer allows, before
  * `system:auth` is answered).
  */
-export function wireMedia(gateway: Gateway, media: MediaService): void {
-  gateway.register(mediaHandlers(media));
-  gateway.on('disconnect', (conn) => media.connectionClosed(conn.id));
+export function wireMedia(gateway: Gateway, media: MediaService, relay?: MediaRelayHooks): void {
+  const local = mediaHandlers(media);
+  gateway.register(relay ? relay.gatewayHandlers(local) : local);
+  gateway.on('disconnect', (conn) => {
+    media.connectionClosed(conn.id);
+    relay?.connectionClosed(conn.id);
+  });
   gateway.on('reauth', (conn, _previous, next) => {
     const left = media.reauthorize(conn.id, next);
     if (left.length > 0) conn.log.info({ rooms: left }, 'media: left rooms the refreshed token does not allow');
+    relay?.reauth(conn.id, next);
   });
+}
+
+/** What the cluster's media relay (cluster/MediaRelay.ts) adds to the wiring. */
+export interface MediaRelayHooks {
+  gatewayHandlers(local: HandlerTable): HandlerTable;
+  connectionClosed(connId: string): void;
+  reauth(connId: string, next: Principal): void;
 }
 
 /**
@@ -37,11 +50,14 @@ export function wireMedia(gateway: Gateway, media: MediaService): void {
  * Every handler passes the connection's current principal, so grants are re-checked per request.
  * The SFU's own errors become wire codes in the gateway (`lib/wireErrors.ts`, the one mapping).
  */
-export function mediaHandlers(media: MediaService): HandlerTable {
+export function mediaHandlers(
+  media: MediaService,
+  channelOf: (conn: Connection) => MediaChannel = socketChannel,
+): HandlerTable {
   return {
     'room:create': (d, c) => media.createRoom(c.principal, d),
     'room:info': (d, c) => media.roomInfo(c.principal, d),
-    'room:join': (d, c) => media.join(c.principal, socketChannel(c), d),
+    'room:join': (d, c) => media.join(c.principal, channelOf(c), d),
     'room:leave': (d, c) => media.leave(c.principal, c.id, d),
     'room:raiseHand': (d, c) => media.raiseHand(c.principal, c.id, d),
     'room:mutePeer': (d, c) => media.moderation.mutePeer(c.principal, d),

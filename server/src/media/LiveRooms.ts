@@ -1,6 +1,6 @@
 /**
  * The SFU rooms live on this node, by room id: opened at a room's first join (once, however many
- * join at the same moment), forgotten when they close. Room records are MediaService's; this
+ * join at the same moment), closed when their last peer left, forgotten when they close. Room records are MediaService's; this
  * only holds the running MediaRooms. A `Map`, so ids such as `__proto__` find nothing.
  */
 import { MoimError, type RoomCloseReason } from '@moim/protocol';
@@ -14,6 +14,8 @@ export interface LiveRoomsOptions {
   room: Omit<MediaRoomOptions, 'id' | 'tier' | 'log'>;
   /** A peer left one of the rooms (any reason, the room closing included). */
   onPeerLeft: (peer: Peer) => void;
+  /** A room closed (its last peer left, a moderator, the node closing). */
+  onRoomClosed?: (roomId: string, reason: RoomCloseReason) => void;
 }
 
 export class LiveRooms {
@@ -46,10 +48,15 @@ export class LiveRooms {
       opening = MediaRoom.create({ ...this.#opts.room, id: record.id, tier: record.tier, log: this.#opts.log }).then(
         (room) => {
           this.#live.set(record.id, room);
-          room.on('peerLeft', (peer) => this.#opts.onPeerLeft(peer));
+          room.on('peerLeft', (peer) => {
+            this.#opts.onPeerLeft(peer);
+            // an empty room gives its routers back (a cluster also releases its home); the next join opens it again
+            if (!room.closed && room.peers().length === 0) room.close('ROOM_CLOSED');
+          });
           room.on('close', (reason: RoomCloseReason) => {
             if (this.#live.get(record.id) === room) this.#live.delete(record.id);
             this.#opts.log.info({ room: record.id, reason }, 'live room closed');
+            this.#opts.onRoomClosed?.(record.id, reason);
           });
           return room;
         },

@@ -36,6 +36,8 @@ export interface MediaServiceEvents {
   memberJoined: (roomId: string, sub: string, connectionId: string) => void;
   /** …and left it (each memberJoined is followed by exactly one memberLeft for that connection). */
   memberLeft: (roomId: string, sub: string, connectionId: string) => void;
+  /** The live room closed on this node (cluster: the room's home is released). */
+  roomClosed: (roomId: string) => void;
 }
 
 export interface MediaServiceOptions {
@@ -97,6 +99,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
         const state = this.#bindings.get(peer.id);
         if (state) this.#drop(state);
       },
+      onRoomClosed: (roomId) => this.safeEmit('roomClosed', roomId),
     });
     this.signalling = new MediaSignalling((caller, connId, roomId, grants) =>
       this.#ctx(caller, connId, roomId, grants),
@@ -280,6 +283,16 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       }, this.#opts.peerGraceMs);
       state.grace.unref?.();
     }
+  }
+
+  /**
+   * Close every live room of this node, the service staying open (cluster: a fenced or draining
+   * node). Peers get `room:closed` with WORKER_DIED, on which clients join again (on a live node).
+   */
+  closeLiveRooms(): number {
+    const rooms = this.#live.all();
+    for (const room of rooms) room.close('WORKER_DIED');
+    return rooms.length;
   }
 
   /** Close every room (peers get `room:closed` with UNAVAILABLE) and the worker pool. */
