@@ -37,7 +37,14 @@ function contender(dir: string, at: number, holdMs: number): ChildProcess {
     try {
       const lock = DataDirLock.acquire(${JSON.stringify(dir)});
       console.log('locked');
-      setTimeout(() => lock.release(), ${holdMs});
+      // held until the test has heard every contender (SIGTERM), or holdMs at the latest: a
+      // contender started late on a loaded machine must not find the lock already released
+      const timer = setTimeout(() => lock.release(), ${holdMs});
+      process.on('SIGTERM', () => {
+        clearTimeout(timer);
+        lock.release();
+        process.exit(0);
+      });
     } catch (err) {
       console.log('refused: ' + err.message);
     }`;
@@ -48,6 +55,23 @@ function outputOf(child: ChildProcess): Promise<string> {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve) => child.once('exit', () => resolve(out.trim())));
+}
+
+/** Start the contenders, wait until each has said what it got, then let the holder go. */
+async function contest(dir: string, n: number): Promise<string[]> {
+  const at = Date.now() + 2000;
+  const children = Array.from({ length: n }, () => contender(dir, at, 60_000));
+  const said = children.map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        c.stdout!.once('data', () => resolve());
+        c.once('exit', () => resolve());
+      }),
+  );
+  const outputs = Promise.all(children.map(outputOf));
+  await Promise.all(said);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  return outputs;
 }
 
 /** A pid that certainly does not run any more. */
@@ -127,8 +151,7 @@ describe('the data-folder lock', () => {
 
   it('of several processes starting at once on a free folder, exactly one gets it', async () => {
     const dir = folder();
-    const at = Date.now() + 2000;
-    const outputs = await Promise.all(Array.from({ length: 6 }, () => outputOf(contender(dir, at, 2000))));
+    const outputs = await contest(dir, 6);
     expect(outputs.filter((o) => o === 'locked')).toHaveLength(1);
     for (const o of outputs.filter((x) => x !== 'locked')) expect(o).toMatch(/^refused: data folder .* is in use/);
   });
@@ -138,8 +161,7 @@ describe('the data-folder lock', () => {
     const pidNs = spawnSync('readlink', ['/proc/self/ns/pid'], { encoding: 'utf8' }).stdout.trim();
     for (let round = 0; round < 2; round++) {
       writeFileSync(path.join(dir, LOCK_FILE), me({ pid: deadPid(), pidNs }));
-      const at = Date.now() + 2000;
-      const outputs = await Promise.all(Array.from({ length: 6 }, () => outputOf(contender(dir, at, 2000))));
+      const outputs = await contest(dir, 6);
       expect(outputs.filter((o) => o === 'locked')).toHaveLength(1);
       expect(readdirSync(dir)).toEqual([]);
     }

@@ -55,11 +55,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   if (config.redisUrl && !config.databaseUrl)
     // nodes sharing Redis but each with its own SQLite would silently split chat and documents
     throw new Error('REDIS_URL (cluster mode) needs DATABASE_URL: every node must use the same PostgreSQL');
-  if (config.redisUrl && !config.clusterPreview)
-    // presence, documents and video rooms are not shared across nodes yet: a node must not believe it is clustered
-    throw new Error(
-      'REDIS_URL: the cluster mode shares chat across nodes, but not yet presence, documents or video rooms; set MOIM_CLUSTER_PREVIEW=1 to run it anyway (testing only)',
-    );
+
   const metrics = new Metrics(config.nodeId);
   const stores = await openStores({
     dataDir: config.dataDir,
@@ -94,6 +90,7 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
         nodeId: config.nodeId,
         url: config.publicUrl ?? `http://${config.host}:${config.port}`,
         log: log.child({ subsystem: 'cluster' }),
+        metrics,
       })
     : undefined;
   const gateway = new Gateway({
@@ -148,6 +145,7 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
         store: stores.presence,
         log: presenceLog,
         localPeople: () => presence?.localPeople() ?? [],
+        metrics: cluster.metrics,
       })
     : undefined;
   presence = new PresenceService({
@@ -202,6 +200,7 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
         handlers: (channelOf) => mediaHandlers(media, channelOf),
         onRemoteMember: (roomId, sub, connId, joined) => presence.setMeeting(sub, connId, joined ? roomId : null),
         log: log.child({ subsystem: 'media' }),
+        metrics: cluster.metrics,
       })
     : undefined;
   await mediaRelay?.start();
@@ -221,6 +220,7 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
         redis: cluster.redis,
         registry: cluster.registry,
         log: log.child({ subsystem: 'docs' }),
+        metrics: cluster.metrics,
       })
     : undefined;
   if (relay) closers.push(() => relay.close());

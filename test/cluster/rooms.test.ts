@@ -76,6 +76,12 @@ describe('video rooms across nodes', () => {
     const home = await homeOf(roomId);
     expect(home).toMatch(/^room-[abc]\|/);
     expect((await Promise.all(nodes.map(liveRooms))).reduce((a, b) => a + b, 0)).toBe(1);
+    // per-node and cross-node figures
+    const figures = await (await fetch(`${nodes[1]!.url}/metrics`)).text();
+    expect(figures).toMatch(/^moim_cluster_nodes_alive\{[^}]*\} 3$/m);
+    expect(figures).toMatch(/^moim_cluster_redis_up\{[^}]*\} 1$/m);
+    if (!home?.startsWith('room-b|'))
+      expect(figures).toMatch(/^moim_cluster_relay_requests_total\{[^}]*outcome="ok"[^}]*\} [1-9]/m);
     // every node answers about the same room: 50 peers
     for (const k of [0, 1, 2]) {
       const p = peers[k]!; // peer k is on node k % 3
@@ -142,4 +148,28 @@ describe('video rooms across nodes', () => {
     expect(toldMs).toBeLessThan(10_000);
     for (const p of [alice, bob, carol]) p.close();
   }, 90_000);
+
+  it('SIGTERM drains the home node: its rooms close first, so their clients move at once', async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const dan = await peerOn(a, 'Dan');
+    const { roomId } = await createRoom(dan);
+    await dan.join(roomId);
+    expect(await homeOf(roomId)).toMatch(/^room-a\|/);
+    const erin = await peerOn(b, 'Erin');
+    await erin.join(roomId);
+    const stoppedAt = Date.now();
+    const stopping = a.stop();
+    await erin.waitEvent(
+      'room:closed',
+      (e: { roomId: string; reason: string }) => e.roomId === roomId && e.reason === 'WORKER_DIED',
+      5000,
+    );
+    expect(Date.now() - stoppedAt).toBeLessThan(2000);
+    await stopping;
+    expect(a.child.exitCode).toBe(0);
+    const again = await erin.join(roomId);
+    expect(again.room.roomId).toBe(roomId);
+    expect(await homeOf(roomId)).toMatch(/^room-b\|/);
+    erin.close();
+  }, 60_000);
 });

@@ -7,7 +7,7 @@
 import { type AttachmentRef, type ChatMessage, MoimError } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
 import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
-import type { StoredMessage } from '../storage/ChatStore.ts';
+import type { HistoryQuery, StoredMessage } from '../storage/ChatStore.ts';
 import type { ChatAccess } from './ChatAccess.ts';
 import { type ChatActor, type ChatDeps, countChars, toMessage, UNREAD_CAP } from './model.ts';
 
@@ -22,14 +22,6 @@ export interface SendInput {
   threadRoot?: number | undefined;
   mentions?: readonly string[] | undefined;
   attachments?: readonly string[] | undefined;
-}
-
-export interface HistoryQuery {
-  channelId: string;
-  before?: number | undefined;
-  after?: number | undefined;
-  threadRoot?: number | undefined;
-  limit: number;
 }
 
 export class ChatMessages {

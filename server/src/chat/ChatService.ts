@@ -7,11 +7,11 @@
 import type { Channel, ChannelPolicy, ChatMessage, MyChannel } from '@moim/protocol';
 import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
-import type { ChatStore, StoredChannel } from '../storage/ChatStore.ts';
+import type { ChatStore, HistoryQuery, StoredChannel } from '../storage/ChatStore.ts';
 import { ChatAccess } from './ChatAccess.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { ChatChannels, type NewChannelInput } from './ChatChannels.ts';
-import { ChatMessages, type HistoryQuery, type SendInput } from './ChatMessages.ts';
+import { ChatMessages, type SendInput } from './ChatMessages.ts';
 import type { ChatActor, ChatLimits } from './model.ts';
 
 export type { ChatActor, ChatLimits } from './model.ts';

@@ -22,6 +22,7 @@ import type { MoimServer } from '../lib/rooms.ts';
 import { toWireError } from '../lib/wireErrors.ts';
 import type { Logger } from '../logger.ts';
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
+import type { ClusterMetrics } from './clusterMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RoomHomes } from './RoomHomes.ts';
 import type { RedisConnections } from './redis.ts';
@@ -63,6 +64,7 @@ export interface MediaRelayOptions {
   log: Logger;
   /** How long a relayed request may take. @default 5000 */
   timeoutMs?: number | undefined;
+  metrics?: ClusterMetrics | undefined;
 }
 
 export class MediaRelay {
@@ -156,7 +158,13 @@ export class MediaRelay {
     for (let attempt = 0; ; attempt++) {
       const home = await this.#o.homes.homeOf(data.roomId);
       if (home === this.#o.registry.nodeId) return local(data, conn);
-      const res = await this.#request(home, event, data, conn);
+      const started = performance.now();
+      const res = await this.#request(home, event, data, conn).catch((err: unknown) => {
+        this.#o.metrics?.relayRequests.inc({ outcome: toWireError(err)?.code ?? 'INTERNAL' });
+        throw err;
+      });
+      this.#o.metrics?.relaySeconds.observe((performance.now() - started) / 1000);
+      this.#o.metrics?.relayRequests.inc({ outcome: res.moved ? 'moved' : (res.error?.code ?? 'ok') });
       if (res.moved && attempt === 0) continue; // re-homed meanwhile: ask again
       if (res.error) throw new MoimError(res.error.code as never, res.error.message);
       if (res.moved) throw new MoimError('UNAVAILABLE', 'the room is moving to another node; try again');

@@ -13,6 +13,7 @@ import { Redis as RedisClient } from 'ioredis';
 import type { DocRelay, DocRelayLink, DocRelayTarget } from '../docs/DocRelay.ts';
 import type { Logger } from '../logger.ts';
 import type { DocRef } from '../storage/DocStore.ts';
+import type { ClusterMetrics } from './clusterMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { type RedisConnections, redisOptions, watch } from './redis.ts';
 
@@ -42,6 +43,7 @@ export interface RedisDocRelayOptions {
   redis: RedisConnections;
   registry: NodeRegistry;
   log: Logger;
+  metrics?: ClusterMetrics | undefined;
 }
 
 export class RedisDocRelay implements DocRelay {
@@ -100,6 +102,7 @@ export class RedisDocRelay implements DocRelay {
       },
       publishUpdate: (update) => {
         const node = this.#o.registry.nodeId;
+        this.#o.metrics?.docUpdates.inc({ direction: 'out' });
         this.#writer
           .eval(APPEND, 1, link.stream, node, Buffer.from(update), MAX_LEN)
           .catch((err: unknown) =>
@@ -204,9 +207,13 @@ export class RedisDocRelay implements DocRelay {
         link.cursor = id;
         if (prev !== expected) {
           this.#o.log.info({ doc: link.ref.name, expected, prev }, 'doc relay: entries missed; resync');
+          this.#o.metrics?.docResyncs.inc();
           link.target?.resync();
         }
-        if (node !== this.#o.registry.nodeId && update) link.target?.applyRelayed(new Uint8Array(update));
+        if (node !== this.#o.registry.nodeId && update) {
+          this.#o.metrics?.docUpdates.inc({ direction: 'in' });
+          link.target?.applyRelayed(new Uint8Array(update));
+        }
       }
     }
   }

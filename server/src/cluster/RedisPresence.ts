@@ -29,6 +29,7 @@ import {
   publishedKey,
 } from '../presence/PresenceDirectory.ts';
 import type { PresenceStore } from '../storage/PresenceStore.ts';
+import type { ClusterMetrics } from './clusterMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RedisConnections } from './redis.ts';
 
@@ -116,6 +117,7 @@ export interface RedisPresenceOptions {
   leaseMs?: number | undefined;
   /** Renewal and sweep period. @default 1500 */
   intervalMs?: number | undefined;
+  metrics?: ClusterMetrics | undefined;
 }
 
 interface Merged {
@@ -159,6 +161,7 @@ export class RedisPresence implements PresenceDirectory {
       person.devices.size,
     ];
     for (const [id, d] of person.devices) args.push(`${node}|${id}`, JSON.stringify(d));
+    this.#o.metrics?.presenceReports.inc();
     const raw = await this.#o.redis.cmd.eval(REPORT, 4, ...this.#keys(pk, person.org), ...args);
     return this.#publishMerged(pk, parseMerged(raw));
   }
@@ -300,6 +303,7 @@ export class RedisPresence implements PresenceDirectory {
       list.push(member.slice(cut + 1));
       byPerson.set(pk, list);
     }
+    this.#o.metrics?.presenceSwept.inc(lapsed.length);
     for (const [pk, fields] of byPerson) {
       const [org] = JSON.parse(pk) as [string, string];
       const merged = parseMerged(await cmd.eval(SWEEP, 4, ...this.#keys(pk, org), pk, now, ...fields));

@@ -10,9 +10,12 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
+import { ClusterMetrics } from './clusterMetrics.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import { connectRedis, type RedisConnections, redisOptions, watch } from './redis.ts';
 
+export type { ClusterMetrics } from './clusterMetrics.ts';
 export { MediaRelay } from './MediaRelay.ts';
 export { NodeRegistry } from './NodeRegistry.ts';
 export { RedisDocRelay } from './RedisDocRelay.ts';
@@ -28,6 +31,7 @@ export interface ClusterOptions {
   url: string;
   site?: string | null | undefined;
   log: Logger;
+  metrics: Metrics;
   /** How long start-up waits for Redis. @default 10000 */
   connectTimeoutMs?: number | undefined;
 }
@@ -35,6 +39,7 @@ export interface ClusterOptions {
 export interface Cluster {
   readonly redis: RedisConnections;
   readonly registry: NodeRegistry;
+  readonly metrics: ClusterMetrics;
   /** The socket.io adapter (pass as the Server's `adapter` option). */
   readonly adapter: ReturnType<typeof createAdapter>;
   /** True while both Redis connections are up. */
@@ -68,11 +73,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   });
   const registry = new NodeRegistry({ redis, nodeId: opts.nodeId, url: opts.url, site: opts.site, log });
   await registry.start();
+  const healthy = () => redis.cmd.status === 'ready' && redis.sub.status === 'ready';
   return {
     redis,
     registry,
+    metrics: new ClusterMetrics(opts.metrics, { registry, redisUp: healthy, log }),
     adapter,
-    healthy: () => redis.cmd.status === 'ready' && redis.sub.status === 'ready',
+    healthy,
     async close() {
       await registry.stop({ leave: true });
       await redis.close();

@@ -180,11 +180,7 @@ export const CONFIG_VARS = {
     doc: 'Redis URL (cluster mode, not built yet: a set value stops the node with a message). Unset: single node.',
     parse: optionalStr({ pattern: /^rediss?:\/\//, hint: 'expected redis://…' }),
   },
-  clusterPreview: {
-    env: 'MOIM_CLUSTER_PREVIEW',
-    doc: 'Start with REDIS_URL although only chat (and socket.io delivery) is shared across nodes so far; presence, documents and video rooms are not yet. Testing the cluster mode only.',
-    parse: bool(false),
-  },
+
   redisPrefix: {
     env: 'MOIM_REDIS_PREFIX',
     doc: 'Prefix of every Redis key and channel.',

@@ -1,12 +1,37 @@
 /**
- * Compaction of one document's storage, and its stored size: how many updates were appended since
- * the last compaction, the merge of the stored state and those updates into one state, and the
- * approximate stored bytes the document size cap is checked against. Knows nothing of clients.
+ * Compaction of one document's storage, and its stored size: reading the stored content into a
+ * Y.Doc (load), how many updates were appended since the last compaction, the merge of the stored
+ * state and those updates into one state, and the approximate stored bytes the document size cap
+ * is checked against. Knows nothing of clients.
  */
 import * as Y from 'yjs';
 import type { Logger } from '../logger.ts';
 import type { DocRef, DocStore } from '../storage/DocStore.ts';
-import type { DocumentLimits } from './DocumentOptions.ts';
+import type { DocumentDeps, DocumentLimits } from './DocumentOptions.ts';
+
+/**
+ * Read the stored state and updates into a fresh Y.Doc. A stored update that fails to apply is
+ * skipped and logged. Returns the doc, the stored bytes and how many updates were appended.
+ */
+export async function loadStored(
+  ref: DocRef,
+  deps: Pick<DocumentDeps, 'store' | 'log'>,
+): Promise<{ ydoc: Y.Doc; bytes: number; updates: number }> {
+  const rows = await deps.store.loadContent(ref);
+  const ydoc = new Y.Doc({ gc: true });
+  let bytes = 0;
+  const apply = (update: Uint8Array, what: string) => {
+    bytes += update.byteLength;
+    try {
+      Y.applyUpdate(ydoc, update);
+    } catch (err) {
+      deps.log.error({ err, org: ref.org, doc: ref.name, what }, 'stored document update failed to apply; skipped');
+    }
+  };
+  if (rows.state) apply(rows.state, 'state');
+  for (const u of rows.updates) apply(u.update, `update ${u.id}`);
+  return { ydoc, bytes, updates: rows.updates.length };
+}
 
 export class DocCompaction {
   readonly #ref: DocRef;

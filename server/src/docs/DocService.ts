@@ -18,7 +18,7 @@ import type { TokenService } from '../auth/TokenService.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
-import type { DocRecord, DocRef, DocStore } from '../storage/DocStore.ts';
+import type { DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
 import { contentOf, restoreUpdate } from './content.ts';
 import { accessOf, DEFAULT_POLICY, type DocAccess, refOf, requireAccess, requireOwnerOrAdmin } from './DocAccess.ts';
 import { DocMetrics } from './DocMetrics.ts';
@@ -247,8 +247,7 @@ export class DocService {
     id: number,
   ): Promise<{ version: DocVersionInfo; content: DocContent }> {
     requireAccess(principal, name, 'read');
-    const found = await this.#store.getVersion(refOf(principal, name), id);
-    if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
+    const found = await this.#version(refOf(principal, name), id);
     return { version: found.version, content: contentOf(found.state) };
   }
 
@@ -264,8 +263,7 @@ export class DocService {
   ): Promise<{ backup: DocVersionInfo; restored: DocVersionInfo }> {
     requireAccess(principal, name, 'write');
     const ref = refOf(principal, name);
-    const found = await this.#store.getVersion(ref, id);
-    if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${name}`);
+    const found = await this.#version(ref, id);
     const backup = await this.#docs.withDoc(ref, async (doc) => {
       const backupVersion = await doc.saveVersion({
         label: `before restoring ${found.version.label}`.slice(0, 200),
@@ -292,6 +290,12 @@ export class DocService {
     const record = await this.#store.get(ref);
     if (!record) throw new MoimError('NOT_FOUND', `no document ${ref.name}`);
     return record;
+  }
+
+  async #version(ref: DocRef, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array }> {
+    const found = await this.#store.getVersion(ref, id);
+    if (!found) throw new MoimError('NOT_FOUND', `no version ${id} of ${ref.name}`);
+    return found;
   }
 
   #info(r: DocRecord, access: DocAccess): DocInfo {

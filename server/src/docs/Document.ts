@@ -2,7 +2,8 @@
  * One loaded shared document: its Y.Doc and connections, the path of a client's message (decode,
  * check, apply, store, broadcast) and its lifecycle (load, leases, idle, close, reload after a
  * failure). The wire codec is in `codec.ts`, awareness in `DocAwareness`, the commit order in
- * `DocCommits`, compaction and the stored size in `DocCompaction`, versions in `DocVersions`.
+ * `DocCommits`, compaction and the stored size in `DocCompaction`, versions in `DocVersions`, the
+ * updates and awareness of other nodes (cluster) in `DocRelayed`.
  */
 import type { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
@@ -18,9 +19,10 @@ import {
 import { isEmptyUpdate } from './content.ts';
 import { DocAwareness } from './DocAwareness.ts';
 import { DocCommits } from './DocCommits.ts';
-import { DocCompaction } from './DocCompaction.ts';
+import { DocCompaction, loadStored } from './DocCompaction.ts';
 import type { DocConnection, YjsCloseReason } from './DocConnection.ts';
 import type { DocRelayLink } from './DocRelay.ts';
+import { DocRelayed } from './DocRelayed.ts';
 import type { DocumentDeps } from './DocumentOptions.ts';
 import { DocVersions } from './DocVersions.ts';
 import { aheadOfState, dropPending, missingDependency } from './dependencies.ts';
@@ -29,8 +31,6 @@ export type { DocumentDeps, DocumentLimits, RefusedOutcome } from './DocumentOpt
 
 /** Origin of server-side changes (restore). */
 const SERVER_ORIGIN = Symbol('server');
-/** Origin of updates other nodes committed (cluster). */
-const RELAY_ORIGIN = Symbol('relay');
 
 /**
  * One loaded shared document: its Y.Doc, awareness (`DocAwareness`) and connected clients.
@@ -64,9 +64,8 @@ export class Document {
   #leases = 0;
   #closing: Promise<void> | undefined;
   #closed = false;
-  /** Cluster: the relay to the other nodes serving this document. */
-  #link: DocRelayLink | undefined;
-  #resyncing: Promise<void> | undefined;
+  /** Cluster: the relay to the other nodes serving this document (`DocRelayed`). */
+  #relayed: DocRelayed | undefined;
 
   private constructor(ref: DocRef, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
     this.org = ref.org;
@@ -103,25 +102,19 @@ export class Document {
    */
   static async load(ref: DocRef, deps: DocumentDeps, link?: DocRelayLink): Promise<Document> {
     const { org, name } = ref;
-    const rows = await deps.store.loadContent(ref);
-    const ydoc = new Y.Doc({ gc: true });
-    let bytes = 0;
-    const apply = (update: Uint8Array, what: string) => {
-      bytes += update.byteLength;
-      try {
-        Y.applyUpdate(ydoc, update);
-      } catch (err) {
-        deps.log.error({ err, org, doc: name, what }, 'stored document update failed to apply; skipped');
-      }
-    };
-    if (rows.state) apply(rows.state, 'state');
-    for (const u of rows.updates) apply(u.update, `update ${u.id}`);
+    const { ydoc, bytes, updates } = await loadStored(ref, deps);
     // a document never holds pending structures (they would be merged again with every later
     // update); stored rows are what Yjs integrated, so this finds something only in damaged data
     if (dropPending(ydoc)) deps.log.warn({ org, doc: name }, 'stored content with missing dependencies dropped');
-    const doc = new Document(ref, ydoc, bytes, rows.updates.length, deps);
-    if (link) doc.#attach(link);
-    deps.log.debug({ org, doc: name, bytes, updates: rows.updates.length }, 'document loaded');
+    const doc = new Document(ref, ydoc, bytes, updates, deps);
+    if (link)
+      doc.#relayed = new DocRelayed(link, doc, deps, {
+        aware: doc.#aware,
+        applyCaptured: (update, origin) => doc.#applyCaptured(update, origin),
+        addBytes: (bytes) => doc.#compaction.addBytes(bytes),
+        reload: () => doc.#reload(),
+      });
+    deps.log.debug({ org, doc: name, bytes, updates }, 'document loaded');
     return doc;
   }
 
@@ -219,7 +212,6 @@ export class Document {
   }
 
   /** The full state once everything applied so far is stored. */
-  /** The full state once everything applied so far is stored. */
   async committedState(): Promise<Uint8Array> {
     await this.#commits.whenCommitted();
     return Y.encodeStateAsUpdate(this.ydoc);
@@ -243,7 +235,7 @@ export class Document {
       await this.flushed();
       const saving = (opts.saveVersion ?? true) ? this.#versions.saveOnUnload() : undefined;
       if (saving) await saving;
-      this.#link?.close();
+      this.#relayed?.close();
       this.#aware.destroy();
       this.ydoc.destroy();
       this.#closed = true;
@@ -386,73 +378,9 @@ export class Document {
   #broadcast(update: Uint8Array, skip: DocConnection | undefined, count: number): void {
     const message = syncUpdateMessage(update);
     for (const conn of this.#conns) if (conn !== skip) conn.send(message);
-    this.#link?.publishUpdate(update);
+    this.#relayed?.publishUpdate(update);
     this.#versions.markDirty();
     this.#compaction.noteCommitted(count);
-  }
-
-  /** Cluster: take relayed updates and awareness from the other nodes serving this document. */
-  #attach(link: DocRelayLink): void {
-    this.#link = link;
-    this.#aware.relayTo(link);
-    link.attach({
-      applyRelayed: (update) => this.#applyRelayed(update),
-      resync: () => void this.#resync(),
-      applyRemoteAwareness: (node, update) => this.#aware.applyRemote(node, update),
-      dropNode: (node) => this.#aware.dropNode(node),
-    });
-  }
-
-  /**
-   * An update another node committed: applied and sent to this node's clients (not stored again).
-   * One that depends on something not here yet (relayed out of order) makes the document merge the
-   * stored content instead, which holds it and whatever it depends on.
-   */
-  #applyRelayed(update: Uint8Array): void {
-    if (this.#closing) return;
-    try {
-      if (aheadOfState(this.ydoc, update) || missingDependency(this.ydoc, Y.decodeUpdate(update))) {
-        void this.#resync();
-        return;
-      }
-    } catch (err) {
-      this.#log.error({ err, org: this.org, doc: this.name }, 'relayed update is malformed; resyncing from storage');
-      void this.#resync();
-      return;
-    }
-    this.#sendMerged(this.#applyCaptured(update, RELAY_ORIGIN));
-  }
-
-  /** Merge the stored content into the live document (relayed updates were missed); clients get what was new. */
-  #resync(): Promise<void> {
-    this.#resyncing ??= (async () => {
-      try {
-        const rows = await this.#deps.store.loadContent(this.ref);
-        if (this.#closing) return;
-        const parts = [...(rows.state ? [rows.state] : []), ...rows.updates.map((u) => u.update)];
-        this.#sendMerged(this.#applyCaptured(Y.mergeUpdates(parts), RELAY_ORIGIN));
-        dropPending(this.ydoc);
-      } catch (err) {
-        this.#log.error({ err, org: this.org, doc: this.name }, 'resync from storage failed; reloading');
-        this.#reload();
-      } finally {
-        this.#resyncing = undefined;
-      }
-    })();
-    return this.#resyncing;
-  }
-
-  /** Send what applying relayed content changed to this node's clients, as one update. */
-  #sendMerged(captured: Uint8Array[] | undefined): void {
-    if (!captured) {
-      this.#reload();
-      return;
-    }
-    if (captured.length === 0) return;
-    const update = captured.length === 1 ? captured[0]! : Y.mergeUpdates(captured);
-    this.#compaction.addBytes(update.byteLength);
-    const message = syncUpdateMessage(update);
-    for (const conn of this.#conns) conn.send(message);
   }
 
   #checkIdle(): void {

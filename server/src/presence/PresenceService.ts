@@ -1,9 +1,25 @@
+/**
+ * Presence of the people connected to this node: devices connecting, leaving, turning idle and
+ * joining video rooms, the fields a person sets, publishing real changes (to subscribers, or in a
+ * cluster reporting to the directory) and storing lastSeen. Reads and views: `PresenceViews.ts`.
+ */
 import type { PersonPresence, PresenceState } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
-import { type PresenceBus, presenceRooms, presenceTargets } from './PresenceBus.ts';
-import { type LocalPerson, type PresenceDirectory, presenceState, publishedKey } from './PresenceDirectory.ts';
+import { type PresenceBus, presenceTargets } from './PresenceBus.ts';
+import { type LocalPerson, type PresenceDirectory, publishedKey } from './PresenceDirectory.ts';
+import {
+  type Device,
+  localPerson,
+  type Person,
+  type PresenceQuery,
+  PresenceReads,
+  personState,
+  personView,
+} from './PresenceViews.ts';
+
+export type { PresenceQuery } from './PresenceViews.ts';
 
 export interface PresenceServiceOptions {
   store: PresenceStore;
@@ -30,44 +46,6 @@ export interface DeviceIdentity {
   site: string;
 }
 
-interface Device {
-  readonly connectionId: string;
-  readonly deviceId: string;
-  lastActive: number;
-  idle: boolean;
-  /** Video room this connection is in, if any. */
-  meeting: string | null;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface Person {
-  readonly sub: string;
-  readonly org: string;
-  name: string;
-  teams: string[];
-  site: string;
-  status: string | null;
-  busy: boolean;
-  /** Changed by the person since connecting (a late restore from the store must not override it). */
-  statusSet: boolean;
-  busySet: boolean;
-  readonly devices: Map<string, Device>;
-  /** Set once the stored record was read; no update is published before that. */
-  ready: boolean;
-  /** What subscribers last saw (state|site|status|busy), to publish only real changes. */
-  published: string | undefined;
-  /** Rooms the last update went to (a site change also tells the old site's subscribers). */
-  publishedSite: string | undefined;
-}
-
-export interface PresenceQuery {
-  org: string;
-  site?: string | undefined;
-  team?: string | undefined;
-  states?: readonly PresenceState[] | undefined;
-  limit: number;
-}
-
 /**
  * Presence of everyone connected to this node, aggregated per person over their devices.
  * Rules (see @moim/protocol presence.ts): offline without devices; busy (set by the person) wins;
@@ -83,12 +61,14 @@ export class PresenceService {
   readonly #people = new Map<string, Person>();
   readonly #byConnection = new Map<string, Person>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #reads: PresenceReads;
   #closed = false;
 
   constructor(opts: PresenceServiceOptions) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#now = opts.now ?? Date.now;
+    this.#reads = new PresenceReads({ people: this.#people, store: opts.store, directory: opts.directory });
   }
 
   /** A device connected. Resolves once the person's stored status is restored and the change published. */
@@ -175,7 +155,7 @@ export class PresenceService {
         void this.#track(this.#report(person).then((merged) => merged && this.#saveView(person, merged)));
       return;
     }
-    if (person.ready) this.#publish(person, this.#view(person, lastSeen));
+    if (person.ready) this.#publish(person, personView(person, lastSeen));
     void this.#track(this.#save(person, lastSeen));
   }
 
@@ -191,7 +171,7 @@ export class PresenceService {
         device.timer = undefined;
         this.#publishIfChanged(person);
       }
-      return this.#state(person);
+      return personState(person);
     }
     device.lastActive = this.#now();
     if (device.idle) {
@@ -199,7 +179,7 @@ export class PresenceService {
       this.#publishIfChanged(person);
     }
     if (!device.timer) this.#armIdleTimer(person, device);
-    return this.#state(person);
+    return personState(person);
   }
 
   /**
@@ -221,7 +201,7 @@ export class PresenceService {
     person.teams = [...id.teams];
     // subscribers of a team the person just joined learn about them now
     if (person.ready && this.#opts.directory) void this.#track(this.#report(person));
-    else if (person.ready) this.#publish(person, this.#view(person));
+    else if (person.ready) this.#publish(person, personView(person));
   }
 
   /** Change what the person controls. Returns their presence afterwards. */
@@ -253,7 +233,7 @@ export class PresenceService {
       );
     } else this.#publishIfChanged(person);
     void this.#track(this.#save(person, this.#now()));
-    return this.#view(person);
+    return personView(person);
   }
 
   /**
@@ -273,62 +253,18 @@ export class PresenceService {
   }
 
   /** The person's presence if connected to this node (merged over every node in a cluster). */
-  async snapshot(org: string, sub: string): Promise<PersonPresence | undefined> {
-    const person = this.#people.get(personKey(org, sub));
-    if (!person) return undefined;
-    const directory = this.#opts.directory;
-    if (!directory || !person.ready) return this.#view(person);
-    return (await directory.online(org, [sub]))[0] ?? this.#view(person);
+  snapshot(org: string, sub: string): Promise<PersonPresence | undefined> {
+    return this.#reads.snapshot(org, sub);
   }
 
   /** Connected people matching the filters, by name (on every node in a cluster). */
-  async query(q: PresenceQuery): Promise<PersonPresence[]> {
-    if (this.#opts.directory) return this.#opts.directory.query(q);
-    const out: PersonPresence[] = [];
-    for (const person of this.#people.values()) {
-      if (person.org !== q.org) continue;
-      if (q.site !== undefined && person.site !== q.site) continue;
-      if (q.team !== undefined && !person.teams.includes(q.team)) continue;
-      const view = this.#view(person);
-      if (q.states && !q.states.includes(view.state)) continue;
-      out.push(view);
-    }
-    out.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.sub.localeCompare(b.sub));
-    return out.slice(0, q.limit);
+  query(q: PresenceQuery): Promise<PersonPresence[]> {
+    return this.#reads.query(q);
   }
 
   /** Named people, connected or not; offline ones come from the store (lastSeen survives restarts). */
-  async get(org: string, subs: readonly string[]): Promise<PersonPresence[]> {
-    const unique = [...new Set(subs)];
-    const live = new Map<string, PersonPresence>();
-    const missing: string[] = [];
-    if (this.#opts.directory) {
-      for (const p of await this.#opts.directory.online(org, unique)) live.set(p.sub, p);
-      missing.push(...unique.filter((sub) => !live.has(sub)));
-    } else
-      for (const sub of unique) {
-        const person = this.#people.get(personKey(org, sub));
-        if (person) live.set(sub, this.#view(person));
-        else missing.push(sub);
-      }
-    const stored = new Map((await this.#opts.store.get(org, missing)).map((r) => [r.sub, r]));
-    return unique.map((sub) => {
-      const l = live.get(sub);
-      if (l) return l;
-      const r = stored.get(sub);
-      if (!r) return unknownPerson(sub);
-      return {
-        sub,
-        name: r.name,
-        state: 'offline',
-        site: r.site,
-        teams: r.teams,
-        status: r.status,
-        busy: r.busy,
-        devices: 0,
-        lastSeen: r.lastSeen,
-      };
-    });
+  get(org: string, subs: readonly string[]): Promise<PersonPresence[]> {
+    return this.#reads.get(org, subs);
   }
 
   /** Rooms a subscription joins (org-scoped). */
@@ -336,11 +272,7 @@ export class PresenceService {
     org: string,
     s: { teams?: readonly string[]; sites?: readonly string[]; people?: readonly string[] },
   ): string[] {
-    return [
-      ...(s.teams ?? []).map((t) => presenceRooms.team(org, t)),
-      ...(s.sites ?? []).map((t) => presenceRooms.site(org, t)),
-      ...(s.people ?? []).map((p) => presenceRooms.person(org, p)),
-    ];
+    return this.#reads.subscriptionRooms(org, s);
   }
 
   get connectedPeople(): number {
@@ -381,33 +313,13 @@ export class PresenceService {
     device.timer.unref();
   }
 
-  #state(person: Person): PresenceState {
-    return presenceState(person.devices.values(), person.busy);
-  }
-
-  #view(person: Person, offlineAt?: number): PersonPresence {
-    let lastSeen = offlineAt ?? 0;
-    for (const d of person.devices.values()) lastSeen = Math.max(lastSeen, d.lastActive);
-    return {
-      sub: person.sub,
-      name: person.name,
-      state: this.#state(person),
-      site: person.site,
-      teams: [...person.teams],
-      status: person.status,
-      busy: person.busy,
-      devices: person.devices.size,
-      lastSeen: lastSeen || null,
-    };
-  }
-
   #publishIfChanged(person: Person): void {
     if (!person.ready) return;
     if (this.#opts.directory) {
       void this.#track(this.#report(person));
       return;
     }
-    const view = this.#view(person);
+    const view = personView(person);
     if (publishedKey(view) === person.published) return;
     this.#publish(person, view);
   }
@@ -471,34 +383,4 @@ export class PresenceService {
     void p.finally(() => this.#pending.delete(p));
     return p;
   }
-}
-
-function localPerson(person: Person): LocalPerson {
-  const devices = new Map<string, { idle: boolean; meeting: string | null; lastActive: number }>();
-  for (const d of person.devices.values())
-    devices.set(d.connectionId, { idle: d.idle, meeting: d.meeting, lastActive: d.lastActive });
-  return {
-    org: person.org,
-    sub: person.sub,
-    name: person.name,
-    teams: person.teams,
-    site: person.site,
-    status: person.status,
-    busy: person.busy,
-    devices,
-  };
-}
-
-function unknownPerson(sub: string): PersonPresence {
-  return {
-    sub,
-    name: null,
-    state: 'offline',
-    site: null,
-    teams: [],
-    status: null,
-    busy: false,
-    devices: 0,
-    lastSeen: null,
-  };
 }

@@ -6,7 +6,6 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   statSync,
   unlinkSync,
   utimesSync,
@@ -24,7 +23,7 @@ export const LOCK_FILE = 'moim.lock';
 const HEARTBEAT_MS = 10_000;
 /** A lock of another host or pid namespace is stale once its time is this old. */
 export const FOREIGN_STALE_MS = 3 * HEARTBEAT_MS;
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 50;
 
 /** Who holds the lock: enough to tell, on this machine, whether that very process still runs. */
 export interface LockHolder {
@@ -54,9 +53,9 @@ let exitHookInstalled = false;
  * to `moim.lock` (`link` fails with EEXIST when the lock exists, so exactly one of two starting
  * servers wins, and a lock file is never seen half-written). A lock whose process is gone — the
  * pid no longer runs, or runs with another start time (pid reuse), or the machine rebooted — is
- * stale: `kill -9` cannot leave the folder locked. A stale lock is removed by renaming it aside and
- * checking that what was moved is the very instance judged stale (else it is put back and judged
- * again), so two servers taking over one stale lock at once still end with one owner.
+ * stale: `kill -9` cannot leave the folder locked. A stale lock is removed under a takeover guard,
+ * only if it is still the very instance judged stale (else it is judged again), so two servers
+ * taking over one stale lock at once still end with one owner.
  *
  * The pid cannot be checked from another host or pid namespace (a shared volume, a recreated
  * container): there the holder's heartbeat (the file's time, refreshed every 10 s) decides, and
@@ -241,35 +240,54 @@ function judge(found: FoundLock, me: LockHolder): { alive: boolean; who: string 
   return { alive: true, who };
 }
 
+/** A takeover guard older than this belongs to a server that died while taking over. */
+const GUARD_STALE_MS = 10_000;
+/** How long a server waits for another one's takeover before judging the lock again. */
+const GUARD_WAIT_MS = 25;
+
 /**
- * Move the lock aside if it is still exactly `raw` (the instance judged stale) and delete it.
- * When another server replaced it meanwhile, the moved file is put back. True if removed.
+ * Remove the lock if it is still exactly `raw` (the instance judged stale). Only one server at a
+ * time may do it: it first takes a takeover guard (`.moim.lock.takeover`, created with `link`,
+ * which fails when it exists), then reads the lock again and removes it only if it is unchanged.
+ * Two servers judging the same stale lock at once thus never remove a lock that one of them (or a
+ * third) has taken meanwhile. A guard left by a server killed half-way is cleared after 10 s.
+ * True if this call removed the stale lock; false to judge again.
  */
 function removeIfSame(dir: string, file: string, raw: string, nonce: string): boolean {
-  const aside = path.join(dir, `.${LOCK_FILE}.stale.${process.pid}.${nonce}`);
+  const guard = path.join(dir, `.${LOCK_FILE}.takeover`);
+  const mine = path.join(dir, `.${LOCK_FILE}.takeover.${process.pid}.${nonce}`);
+  writeDurably(dir, mine, `${process.pid}\n`);
   try {
-    renameSync(file, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // someone else removed it
-    throw new DataDirError(dir, `has a stale lock that cannot be removed: ${describeFsError(err)}`, { cause: err });
-  }
-  let moved: string;
-  try {
-    moved = readFileSync(aside, 'utf8');
-  } catch (err) {
-    throw new DataDirError(dir, `has a stale lock that cannot be removed: ${describeFsError(err)}`, { cause: err });
-  }
-  if (moved !== raw) {
-    // a live lock taken after ours was judged: give it back (unless yet another server got in)
     try {
-      linkSync(aside, file);
+      linkSync(mine, guard);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new DataDirError(dir, `cannot be locked: ${describeFsError(err)}`, { cause: err });
+        throw new DataDirError(dir, `has a stale lock that cannot be removed: ${describeFsError(err)}`, { cause: err });
+      clearStaleGuard(guard);
+      // another server is taking over: wait a moment, then judge the lock again
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, GUARD_WAIT_MS);
+      return false;
     }
+    try {
+      if (readLock(file)?.raw !== raw) return false;
+      unlinkSync(file);
+      return true;
+    } finally {
+      unlinkSync(guard);
+    }
+  } finally {
+    unlinkSync(mine);
   }
-  unlinkSync(aside);
-  return moved === raw;
+}
+
+/** Remove a takeover guard whose server died half-way (older than GUARD_STALE_MS). */
+function clearStaleGuard(guard: string): void {
+  try {
+    if (Date.now() - statSync(guard).mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
+  } catch (err) {
+    // gone meanwhile: its server finished
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 function pidRuns(pid: number): boolean {

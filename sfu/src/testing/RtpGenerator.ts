@@ -68,15 +68,7 @@ export class RtpGenerator {
 
   /** Open a UDP socket on 127.0.0.1 that sends to `remote` (a plain transport's ip and port). */
   static async open(remote: { ip: string; port: number }, bindIp = '127.0.0.1'): Promise<RtpGenerator> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, bindIp, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    return new RtpGenerator(socket, remote);
+    return new RtpGenerator(await bindUdp(bindIp), remote);
   }
 
   addVideo(opts: VideoStreamOptions): this {
@@ -291,15 +283,7 @@ export class RtpSink {
   }
 
   static async open(bindIp = '127.0.0.1'): Promise<RtpSink> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, bindIp, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    return new RtpSink(socket);
+    return new RtpSink(await bindUdp(bindIp));
   }
 
   get address(): { ip: string; port: number } {
@@ -310,6 +294,19 @@ export class RtpSink {
   close(): void {
     this.#socket.close();
   }
+}
+
+/** A UDP socket bound to an ephemeral port on `bindIp`; rejects if binding fails. */
+async function bindUdp(bindIp: string): Promise<Socket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, bindIp, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
 }
 
 const rand16 = () => Math.floor(Math.random() * 0x10000);

@@ -21,6 +21,7 @@ import type { RoomRecord } from '../RoomStore.ts';
 import { sqliteMigrations } from '../sqlite/migrations/index.ts';
 import { SqliteAuditStore } from '../sqlite/SqliteAuditStore.ts';
 import { SqliteDb } from '../sqlite/SqliteDb.ts';
+import { StoreUnavailableError } from '../storageErrors.ts';
 import { BACKENDS, dropSchema, type OpenedBackend, TEST_DATABASE_URL, uniqueSchema } from './backends.ts';
 
 const room = (id: string, org = 'acme'): Omit<RoomRecord, 'closedAt'> => ({
@@ -286,6 +287,19 @@ describe('PostgreSQL: two nodes on one database', () => {
     await new PgBlobStore(node(1)).delete(stored.key);
     expect(await new PgBlobStore(node(0)).get(stored.key)).toBeUndefined();
     expect(await node(0).query('SELECT 1 FROM blob_chunks WHERE key = $1', [stored.key])).toEqual([]);
+  });
+
+  it('a transaction whose connection PostgreSQL ends fails UNAVAILABLE, with no uncaught error', async () => {
+    // PostgreSQL restarting ends each session (57P01): the checked-out client emits `error`, which
+    // was an uncaught exception (the node exited) until PgDb listened on checked-out clients
+    const tx = node(0).tx(async (t) => {
+      const me = await t.one<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await node(1).query('SELECT pg_terminate_backend($1)', [me?.pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      await t.query('SELECT 1');
+    });
+    await expect(tx).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await node(0).one('SELECT 1 AS x')).toEqual({ x: 1 });
   });
 
   it('a refused or failed upload keeps nothing', async () => {

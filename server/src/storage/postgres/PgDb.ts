@@ -117,12 +117,7 @@ export class PgDb {
   async tx<T>(fn: (tx: PgTx) => Promise<T>, opts: { isolation?: 'serializable' } = {}): Promise<T> {
     this.#open();
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (err) {
-        throw translate(err);
-      }
+      const { client, lost } = await this.#checkout();
       let broken: Error | undefined;
       try {
         await client.query(opts.isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
@@ -143,7 +138,7 @@ export class PgDb {
         }
         throw translate(err);
       } finally {
-        client.release(broken);
+        client.release(broken ?? lost());
       }
     }
   }
@@ -154,9 +149,7 @@ export class PgDb {
    */
   async migrate(migrations: readonly PgMigration[]): Promise<string[]> {
     this.#open();
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw translate(err);
-    });
+    const { client, lost } = await this.#checkout();
     const applied: string[] = [];
     let failed: Error | undefined;
     try {
@@ -186,7 +179,7 @@ export class PgDb {
       throw translate(err);
     } finally {
       // after a failure the connection is closed, not pooled: that also releases the advisory lock
-      client.release(failed);
+      client.release(failed ?? lost());
     }
     return applied;
   }
@@ -198,22 +191,19 @@ export class PgDb {
    */
   async holdLock(name: string): Promise<boolean> {
     this.#open();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw translate(err);
-    }
+    const { client, lost } = await this.#checkout();
     try {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name]);
       if (!r.rows[0]?.ok) {
-        client.release();
+        client.release(lost());
         return false;
       }
     } catch (err) {
+      lost();
       client.release(err as Error);
       throw translate(err);
     }
+    lost();
     client.on('error', (err) =>
       this.#log?.error({ err, lock: name }, 'postgres: the connection holding a lock was lost'),
     );
@@ -238,6 +228,39 @@ export class PgDb {
     // destroying the connection ends its session, which releases its advisory locks
     for (const client of this.#held.splice(0)) client.release(true);
     await this.pool.end();
+  }
+
+  /**
+   * A connection of the pool for a transaction or a session, with an `error` listener for as long
+   * as it is checked out. pg-pool listens for `error` only on idle clients, and a client emits
+   * `error` ("Connection terminated unexpectedly") when its server goes away, also after the
+   * running query already failed (PostgreSQL's fast shutdown sends 57P01, then closes the socket):
+   * without a listener that event is an uncaught exception and the node exits. The loss is only
+   * recorded (the client's queries fail and are translated as usual); `lost()` returns it, so the
+   * caller releases the client as broken and the pool never hands it out again. `lost()` also
+   * removes the listener: call it right before `release` (the pool's idle listener takes over) or
+   * before attaching a listener of one's own.
+   */
+  async #checkout(): Promise<{ client: pg.PoolClient; lost: () => Error | undefined }> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translate(err);
+    }
+    let lostWith: Error | undefined;
+    const onError = (err: Error) => {
+      lostWith ??= err;
+      this.#log?.warn({ err }, 'postgres: connection lost while in use');
+    };
+    client.on('error', onError);
+    return {
+      client,
+      lost: () => {
+        client.off('error', onError);
+        return lostWith;
+      },
+    };
   }
 
   #open(): void {
