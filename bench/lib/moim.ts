@@ -25,7 +25,8 @@ export interface MoimServer extends ServerProcess {
  * media benchmark states in its results). With `inspect` (or `--profile`), Node's inspector
  * listens on 127.0.0.1 so memory can be read after a forced GC and measurement windows profiled
  * (bench/lib/inspector.ts); it is idle otherwise. Every inherited MOIM_* / DATABASE_URL / REDIS_URL
- * variable is removed so the defaults apply.
+ * variable is removed so the defaults apply, except the per-address socket cap (all generator
+ * clients share 127.0.0.1).
  */
 export async function startMoim(
   extraEnv: Record<string, string> = {},
@@ -43,6 +44,9 @@ export async function startMoim(
     MOIM_DATA_DIR: dataDir,
     MOIM_LOG_LEVEL: 'warn',
     MOIM_RTC_PORT: '0',
+    // every generator client comes from 127.0.0.1: the per-address socket cap (default 256) would
+    // refuse them; it bounds one client machine, which a benchmark is not
+    MOIM_MAX_SOCKETS_PER_ADDRESS: '100000',
     ...extraEnv,
   });
   const server = await spawnServer({
