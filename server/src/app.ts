@@ -198,7 +198,8 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
         io: gateway.io,
         media,
         handlers: (channelOf) => mediaHandlers(media, channelOf),
-        onRemoteMember: (roomId, sub, connId, joined) => presence.setMeeting(sub, connId, joined ? roomId : null),
+        onRemoteMember: (roomId, sub, connectionId, joined) =>
+          presence.setMeeting(sub, connectionId, joined ? roomId : null),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
       })

@@ -37,9 +37,9 @@ type Message =
       conn: { id: string; socketId: string; token: VerifiedToken };
     }
   | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string }; moved?: boolean }
-  | { k: 'closed'; connId: string }
-  | { k: 'reauth'; connId: string; token: VerifiedToken }
-  | { k: 'member'; roomId: string; sub: string; connId: string; joined: boolean }
+  | { k: 'closed'; connectionId: string }
+  | { k: 'reauth'; connectionId: string; token: VerifiedToken }
+  | { k: 'member'; roomId: string; sub: string; connectionId: string; joined: boolean }
   | { k: 'consumer'; id: string; from: string; socketId: string; payload: unknown; timeoutMs: number };
 
 /** A connection of another node that joined a room homed here. */
@@ -60,7 +60,7 @@ export interface MediaRelayOptions {
   /** The media handlers of this node, given the channel of a (local or relayed) connection. */
   handlers: (channelOf: (conn: Connection) => MediaChannel) => HandlerTable;
   /** A local connection joined or left a room homed on another node. */
-  onRemoteMember: (roomId: string, sub: string, connId: string, joined: boolean) => void;
+  onRemoteMember: (roomId: string, sub: string, connectionId: string, joined: boolean) => void;
   log: Logger;
   /** How long a relayed request may take. @default 5000 */
   timeoutMs?: number | undefined;
@@ -96,9 +96,9 @@ export class MediaRelay {
         .release(roomId)
         .catch((err: unknown) => opts.log.warn({ err, room: roomId }, 'media: could not release a room home'));
     });
-    const member = (joined: boolean) => (roomId: string, sub: string, connId: string) => {
-      const remote = this.#remote.get(connId);
-      if (remote) this.#send(remote.node, { k: 'member', roomId, sub, connId, joined });
+    const member = (joined: boolean) => (roomId: string, sub: string, connectionId: string) => {
+      const remote = this.#remote.get(connectionId);
+      if (remote) this.#send(remote.node, { k: 'member', roomId, sub, connectionId, joined });
     };
     opts.media.on('memberJoined', member(true));
     opts.media.on('memberLeft', member(false));
@@ -122,18 +122,18 @@ export class MediaRelay {
   }
 
   /** A local socket closed: the homes of its rooms keep its peers for their grace period. */
-  connectionClosed(connId: string): void {
-    const away = this.#away.get(connId);
-    this.#away.delete(connId);
+  connectionClosed(connectionId: string): void {
+    const away = this.#away.get(connectionId);
+    this.#away.delete(connectionId);
     if (!away) return;
-    for (const node of new Set(away.rooms.values())) this.#send(node, { k: 'closed', connId });
+    for (const node of new Set(away.rooms.values())) this.#send(node, { k: 'closed', connectionId });
   }
 
   /** A local connection's token was refreshed: the homes of its rooms re-check it. */
-  reauth(connId: string, next: Principal): void {
-    const away = this.#away.get(connId);
+  reauth(connectionId: string, next: Principal): void {
+    const away = this.#away.get(connectionId);
     if (!away) return;
-    for (const node of new Set(away.rooms.values())) this.#send(node, { k: 'reauth', connId, token: next.token });
+    for (const node of new Set(away.rooms.values())) this.#send(node, { k: 'reauth', connectionId, token: next.token });
   }
 
   async close(): Promise<void> {
@@ -256,19 +256,19 @@ export class MediaRelay {
         void this.#serve(message);
         return;
       case 'closed': {
-        if (!this.#remote.delete(message.connId)) return;
-        this.#o.media.connectionClosed(message.connId);
+        if (!this.#remote.delete(message.connectionId)) return;
+        this.#o.media.connectionClosed(message.connectionId);
         return;
       }
       case 'reauth': {
-        const remote = this.#remote.get(message.connId);
+        const remote = this.#remote.get(message.connectionId);
         if (!remote) return;
         remote.principal = new Principal(message.token);
-        this.#o.media.reauthorize(message.connId, remote.principal);
+        this.#o.media.reauthorize(message.connectionId, remote.principal);
         return;
       }
       case 'member':
-        this.#o.onRemoteMember(message.roomId, message.sub, message.connId, message.joined);
+        this.#o.onRemoteMember(message.roomId, message.sub, message.connectionId, message.joined);
         return;
       case 'consumer':
         void this.#deliverConsumer(message);
@@ -331,18 +331,18 @@ export class MediaRelay {
   }
 
   /** A relayed connection's channel: events reach its socket on its own node through the adapter. */
-  #remoteChannel(connId: string, socketId: string): MediaChannel {
+  #remoteChannel(connectionId: string, socketId: string): MediaChannel {
     const io = this.#o.io;
     return {
-      connectionId: connId,
-      principal: () => this.#remote.get(connId)?.principal ?? (undefined as never),
+      connectionId: connectionId,
+      principal: () => this.#remote.get(connectionId)?.principal ?? (undefined as never),
       emit: (signal) => {
         (io.to(socketId).emit as (e: string, p: unknown) => boolean)(signal.event, signal.payload);
       },
       // acknowledged through the socket's own node (a broadcast with acknowledgement would depend
       // on the adapter's view of how many nodes there are)
       newConsumer: async (payload, timeoutMs) => {
-        const node = this.#remote.get(connId)?.node;
+        const node = this.#remote.get(connectionId)?.node;
         if (!node) throw new Error('the relayed connection is gone');
         const res = await this.#call(
           node,

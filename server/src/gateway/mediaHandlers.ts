@@ -41,8 +41,8 @@ export function wireMedia(gateway: Gateway, media: MediaService, relay?: MediaRe
 /** What the cluster's media relay (cluster/MediaRelay.ts) adds to the wiring. */
 export interface MediaRelayHooks {
   gatewayHandlers(local: HandlerTable): HandlerTable;
-  connectionClosed(connId: string): void;
-  reauth(connId: string, next: Principal): void;
+  connectionClosed(connectionId: string): void;
+  reauth(connectionId: string, next: Principal): void;
 }
 
 /**

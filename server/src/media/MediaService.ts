@@ -101,8 +101,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       },
       onRoomClosed: (roomId) => this.safeEmit('roomClosed', roomId),
     });
-    this.signalling = new MediaSignalling((caller, connId, roomId, grants) =>
-      this.#ctx(caller, connId, roomId, grants),
+    this.signalling = new MediaSignalling((caller, connectionId, roomId, grants) =>
+      this.#ctx(caller, connectionId, roomId, grants),
     );
     this.moderation = new MediaModeration({
       rooms: opts.rooms,
@@ -199,7 +199,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       peer,
       sub: caller.sub,
       key: caller.key,
-      connId: channel.connectionId,
+      connectionId: channel.connectionId,
       channel,
       grace: undefined,
     };
@@ -210,16 +210,16 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     return this.#joinResponse(record, room, state, false);
   }
 
-  async leave(caller: Principal, connId: string, { roomId }: Data<'room:leave'>): Promise<{ left: boolean }> {
-    const state = this.#bindings.of(connId, roomId);
+  async leave(caller: Principal, connectionId: string, { roomId }: Data<'room:leave'>): Promise<{ left: boolean }> {
+    const state = this.#bindings.of(connectionId, roomId);
     if (!state || state.key !== caller.key) return { left: false };
     this.#live.get(roomId)?.removePeer(state.peer.id, 'left');
     this.#drop(state);
     return { left: true };
   }
 
-  async raiseHand(caller: Principal, connId: string, data: Data<'room:raiseHand'>): Promise<{ raised: boolean }> {
-    const { room, peer } = this.#ctx(caller, connId, data.roomId, []);
+  async raiseHand(caller: Principal, connectionId: string, data: Data<'room:raiseHand'>): Promise<{ raised: boolean }> {
+    const { room, peer } = this.#ctx(caller, connectionId, data.roomId, []);
     room.setHandRaised(peer, data.raised);
     return { raised: data.raised };
   }
@@ -232,8 +232,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
    * `revoked`) and one that lost `subscribe` its consumers (`media:consumerClosed`). Synchronous,
    * so it is done before the refresh is answered. Returns the ids of the rooms left.
    */
-  reauthorize(connId: string, next: Principal): string[] {
-    const rooms = this.#bindings.roomsOf(connId);
+  reauthorize(connectionId: string, next: Principal): string[] {
+    const rooms = this.#bindings.roomsOf(connectionId);
     if (!rooms) return [];
     const left: string[] = [];
     for (const peerId of [...rooms.values()]) {
@@ -262,11 +262,11 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     return left;
   }
 
-  /** The socket of `connId` is gone: keep its peers for the grace period. */
-  connectionClosed(connId: string): void {
-    const rooms = this.#bindings.roomsOf(connId);
+  /** The socket of `connectionId` is gone: keep its peers for the grace period. */
+  connectionClosed(connectionId: string): void {
+    const rooms = this.#bindings.roomsOf(connectionId);
     if (!rooms) return;
-    this.#bindings.forgetConnection(connId);
+    this.#bindings.forgetConnection(connectionId);
     for (const [roomId, peerId] of rooms) {
       const state = this.#bindings.get(peerId);
       const room = this.#live.get(roomId);
@@ -333,7 +333,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     const now = channel.principal();
     if (now === caller) return;
     const state = this.#bindings.get(peerId);
-    if (!state || state.connId !== channel.connectionId || this.#allows(now, state)) return;
+    if (!state || state.connectionId !== channel.connectionId || this.#allows(now, state)) return;
     this.#revoke(state, 'left');
     throw new MoimError('FORBIDDEN', 'the refreshed token does not allow this room');
   }
@@ -347,16 +347,16 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     if (room && !room.closed) room.removePeer(state.peer.id, reason, REVOKED_MESSAGE);
     this.#drop(state);
     this.#log.info(
-      { room: state.roomId, peer: state.peer.id, conn: state.connId },
+      { room: state.roomId, peer: state.peer.id, conn: state.connectionId },
       'peer left: token no longer allows the room',
     );
   }
 
   /** Check grants (every request) and find the caller's peer in the room. */
-  #ctx(caller: Principal, connId: string, roomId: string, grants: RoomGrant[]): { room: MediaRoom; peer: Peer } {
+  #ctx(caller: Principal, connectionId: string, roomId: string, grants: RoomGrant[]): { room: MediaRoom; peer: Peer } {
     caller.requireRoom(roomId, 'join');
     for (const g of grants) caller.requireRoom(roomId, g);
-    const state = this.#bindings.of(connId, roomId);
+    const state = this.#bindings.of(connectionId, roomId);
     const room = this.#live.get(roomId);
     if (!state || !room || room.closed || state.key !== caller.key)
       throw new MoimError('NOT_IN_ROOM', 'join the room first');
@@ -375,10 +375,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     if (!state || !room || room.closed || state.roomId !== roomId || state.key !== caller.key) return undefined;
     if (state.grace) clearTimeout(state.grace);
     state.grace = undefined;
-    const oldConn = state.connId;
+    const oldConn = state.connectionId;
     this.#bindings.unbind(oldConn, roomId);
     this.safeEmit('memberLeft', roomId, state.sub, oldConn);
-    state.connId = channel.connectionId;
+    state.connectionId = channel.connectionId;
     state.channel = channel;
     this.#bindings.bind(channel.connectionId, roomId, peerId);
     room.setPeerConnected(state.peer, true);
@@ -389,7 +389,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
   /** Forget a peer that left the room (any reason). Idempotent. */
   #drop(state: PeerState): void {
-    if (this.#bindings.drop(state)) this.safeEmit('memberLeft', state.roomId, state.sub, state.connId);
+    if (this.#bindings.drop(state)) this.safeEmit('memberLeft', state.roomId, state.sub, state.connectionId);
   }
 
   #sendConsumer(room: MediaRoom, state: PeerState, info: ConsumerInfo & { roomId: string }): void {

@@ -14,7 +14,7 @@ type Data<N extends RequestName> = RequestData<N>;
 /** Check grants (every request) and find the caller's peer in the room (NOT_IN_ROOM if it has none). */
 export type PeerResolver = (
   caller: Principal,
-  connId: string,
+  connectionId: string,
   roomId: string,
   grants: RoomGrant[],
 ) => { room: MediaRoom; peer: Peer };
@@ -30,8 +30,10 @@ export class MediaSignalling {
     this.#ctx = resolve;
   }
 
-  async createTransport(caller: Principal, connId: string, d: Data<'media:createTransport'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, [d.direction === 'send' ? 'publish' : 'subscribe']);
+  async createTransport(caller: Principal, connectionId: string, d: Data<'media:createTransport'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, [
+      d.direction === 'send' ? 'publish' : 'subscribe',
+    ]);
     return room.createTransport(peer, {
       direction: d.direction,
       kind: d.kind,
@@ -41,26 +43,26 @@ export class MediaSignalling {
     });
   }
 
-  async connectTransport(caller: Principal, connId: string, d: Data<'media:connectTransport'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+  async connectTransport(caller: Principal, connectionId: string, d: Data<'media:connectTransport'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
     requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
     await room.connectTransport(peer, d.transportId, d);
     return { connected: true };
   }
 
-  async restartIce(caller: Principal, connId: string, d: Data<'media:restartIce'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+  async restartIce(caller: Principal, connectionId: string, d: Data<'media:restartIce'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
     requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
     return { iceParameters: await room.restartIce(peer, d.transportId) };
   }
 
-  async setCapabilities(caller: Principal, connId: string, d: Data<'media:setCapabilities'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async setCapabilities(caller: Principal, connectionId: string, d: Data<'media:setCapabilities'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     return { consumers: await room.setCapabilities(peer, d.rtpCapabilities as RtpCapabilities) };
   }
 
-  async produce(caller: Principal, connId: string, d: Data<'media:produce'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+  async produce(caller: Principal, connectionId: string, d: Data<'media:produce'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['publish']);
     const producerId = await room.produce(peer, {
       transportId: d.transportId,
       kind: d.kind,
@@ -72,53 +74,53 @@ export class MediaSignalling {
     return { producerId };
   }
 
-  async closeProducer(caller: Principal, connId: string, d: Data<'media:closeProducer'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+  async closeProducer(caller: Principal, connectionId: string, d: Data<'media:closeProducer'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['publish']);
     room.closeProducer(peer, d.producerId);
     return { closed: true };
   }
 
-  async setProducerPaused(caller: Principal, connId: string, d: Data<'media:pauseProducer'>, paused: boolean) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['publish']);
+  async setProducerPaused(caller: Principal, connectionId: string, d: Data<'media:pauseProducer'>, paused: boolean) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['publish']);
     await room.setProducerPaused(peer, d.producerId, paused);
     return { paused };
   }
 
-  async consume(caller: Principal, connId: string, d: Data<'media:consume'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async consume(caller: Principal, connectionId: string, d: Data<'media:consume'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     return room.consume(peer, d.producerId);
   }
 
-  async closeConsumer(caller: Principal, connId: string, d: Data<'media:closeConsumer'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async closeConsumer(caller: Principal, connectionId: string, d: Data<'media:closeConsumer'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     room.closeConsumer(peer, d.consumerId);
     return { closed: true };
   }
 
-  async setConsumerPaused(caller: Principal, connId: string, d: Data<'media:pauseConsumer'>, paused: boolean) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async setConsumerPaused(caller: Principal, connectionId: string, d: Data<'media:pauseConsumer'>, paused: boolean) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     await room.setConsumerPaused(peer, d.consumerId, paused);
     return { paused };
   }
 
-  async setPreferredLayers(caller: Principal, connId: string, d: Data<'media:setPreferredLayers'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async setPreferredLayers(caller: Principal, connectionId: string, d: Data<'media:setPreferredLayers'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     return room.setPreferredLayers(peer, d.consumerId, d);
   }
 
-  async setPriority(caller: Principal, connId: string, d: Data<'media:setPriority'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async setPriority(caller: Principal, connectionId: string, d: Data<'media:setPriority'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     return { priority: await room.setPriority(peer, d.consumerId, d.priority) };
   }
 
-  async requestKeyFrame(caller: Principal, connId: string, d: Data<'media:requestKeyFrame'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, ['subscribe']);
+  async requestKeyFrame(caller: Principal, connectionId: string, d: Data<'media:requestKeyFrame'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, ['subscribe']);
     await room.requestKeyFrame(peer, d.consumerId);
     return { requested: true };
   }
 
-  async getStats(caller: Principal, connId: string, d: Data<'media:getStats'>) {
-    const { room, peer } = this.#ctx(caller, connId, d.roomId, []);
+  async getStats(caller: Principal, connectionId: string, d: Data<'media:getStats'>) {
+    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
     return { stats: await room.getStats(peer, d.type, d.id) };
   }
 }

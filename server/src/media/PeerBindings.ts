@@ -14,7 +14,7 @@ export interface PeerState {
   /** `personKey(org, sub)`: a `sub` is only unique inside its organisation. */
   key: string;
   /** The connection the peer belongs to (the last one, while disconnected). */
-  connId: string;
+  connectionId: string;
   channel: MediaChannel | undefined;
   grace: NodeJS.Timeout | undefined;
 }
@@ -35,39 +35,39 @@ export class PeerBindings {
     return this.#peers.values();
   }
 
-  /** The peer `connId` has in `roomId`. */
-  of(connId: string, roomId: string): PeerState | undefined {
-    const peerId = this.#byConn.get(connId)?.get(roomId);
+  /** The peer `connectionId` has in `roomId`. */
+  of(connectionId: string, roomId: string): PeerState | undefined {
+    const peerId = this.#byConn.get(connectionId)?.get(roomId);
     return peerId ? this.#peers.get(peerId) : undefined;
   }
 
   /** Room id → peer id of the connection's peers. */
-  roomsOf(connId: string): ReadonlyMap<string, string> | undefined {
-    return this.#byConn.get(connId);
+  roomsOf(connectionId: string): ReadonlyMap<string, string> | undefined {
+    return this.#byConn.get(connectionId);
   }
 
   /** A new peer, bound to its connection. */
   add(state: PeerState): void {
     this.#peers.set(state.peer.id, state);
-    this.bind(state.connId, state.roomId, state.peer.id);
+    this.bind(state.connectionId, state.roomId, state.peer.id);
   }
 
-  bind(connId: string, roomId: string, peerId: string): void {
-    let rooms = this.#byConn.get(connId);
+  bind(connectionId: string, roomId: string, peerId: string): void {
+    let rooms = this.#byConn.get(connectionId);
     if (!rooms) {
       rooms = new Map();
-      this.#byConn.set(connId, rooms);
+      this.#byConn.set(connectionId, rooms);
     }
     rooms.set(roomId, peerId);
   }
 
-  unbind(connId: string, roomId: string): void {
-    this.#byConn.get(connId)?.delete(roomId);
+  unbind(connectionId: string, roomId: string): void {
+    this.#byConn.get(connectionId)?.delete(roomId);
   }
 
   /** Forget the connection's index (its socket is gone; the peers stay for the grace period). */
-  forgetConnection(connId: string): void {
-    this.#byConn.delete(connId);
+  forgetConnection(connectionId: string): void {
+    this.#byConn.delete(connectionId);
   }
 
   clearGraceTimers(): void {
@@ -80,9 +80,9 @@ export class PeerBindings {
     if (state.grace) clearTimeout(state.grace);
     state.grace = undefined;
     this.#peers.delete(state.peer.id);
-    const rooms = this.#byConn.get(state.connId);
+    const rooms = this.#byConn.get(state.connectionId);
     if (rooms?.get(state.roomId) === state.peer.id) rooms.delete(state.roomId);
-    if (rooms?.size === 0) this.#byConn.delete(state.connId);
+    if (rooms?.size === 0) this.#byConn.delete(state.connectionId);
     return true;
   }
 }

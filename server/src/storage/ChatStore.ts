@@ -3,20 +3,11 @@
  * (`appendMessage` is `UPDATE chat_channels SET last_seq = last_seq + 1 … RETURNING last_seq`
  * plus an INSERT in one transaction there too; `ON CONFLICT DO NOTHING` for idempotency).
  */
-import type { AttachmentRef, ChannelKind, ChannelPolicy, ChatMessage, Reaction } from '@moim/protocol';
+import type { AttachmentRef, Channel, ChannelKind, ChannelPolicy, ChatMessage, Reaction } from '@moim/protocol';
 
-export interface StoredChannel {
-  id: string;
+/** A stored channel is what the wire carries (see `Channel` in @moim/protocol) and its organisation. */
+export interface StoredChannel extends Channel {
   org: string;
-  kind: ChannelKind;
-  name: string;
-  topic: string | null;
-  site: string | null;
-  createdBy: string;
-  createdAt: number;
-  policy: ChannelPolicy;
-  lastSeq: number;
-  memberCount: number;
 }
 
 export type MemberRole = 'owner' | 'member';
