@@ -9,5 +9,6 @@ export * from './presence.ts';
 export * from './rpc.ts';
 export * from './system.ts';
 export * from './TypedEmitter.ts';
+export * from './telework.ts';
 export * from './tiers.ts';
 export * from './version.ts';

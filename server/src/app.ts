@@ -26,6 +26,8 @@ import { Metrics } from './observability/Metrics.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
+import { addTeleworkRoutes } from './telework/routes.ts';
+import { Sites } from './telework/Sites.ts';
 
 export interface App {
   readonly config: Config;
@@ -259,6 +261,10 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
     await docs.close();
     yjs.close();
   });
+
+  // telework sites and places as data (HTTP under /telework; an org's first request seeds hq and home)
+  const sites = new Sites({ store: stores.telework, audit: stores.audit, log: log.child({ subsystem: 'telework' }) });
+  addTeleworkRoutes({ router, sites, tokens, maxBodyBytes: config.maxBodyBytes });
 
   addCoreRoutes({
     router,

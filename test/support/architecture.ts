@@ -75,7 +75,7 @@ export const PACKAGE_DEPS: Record<Package, readonly Package[]> = {
 };
 
 /** Service folders of server/src: they hold the logic and never depend on the edge. */
-export const SERVICES = ['presence', 'chat', 'docs', 'media', 'storage', 'auth'] as const;
+export const SERVICES = ['presence', 'chat', 'docs', 'media', 'storage', 'auth', 'telework'] as const;
 export const EDGE = ['gateway', 'http'] as const;
 
 /**
@@ -87,6 +87,7 @@ export const SERVICE_EDGE_ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['chat/attachmentRoutes.ts', 'http/HttpRouter.ts'],
   ['docs/routes.ts', 'http/HttpRouter.ts'],
   ['docs/YjsEndpoint.ts', 'http/Upgrades.ts'],
+  ['telework/routes.ts', 'http/HttpRouter.ts'],
 ];
 
 export interface Violation {

@@ -17,6 +17,8 @@ import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
+import { SqliteTeleworkStore } from './sqlite/SqliteTeleworkStore.ts';
+import type { TeleworkStore } from './TeleworkStore.ts';
 
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
@@ -33,6 +35,7 @@ export type {
 } from './DocStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
+export type { TeleworkStore } from './TeleworkStore.ts';
 
 /** Every store the services use. Each is an async interface with a SQLite and (cluster) PostgreSQL implementation. */
 export interface Stores {
@@ -44,6 +47,8 @@ export interface Stores {
   readonly docs: DocStore;
   readonly presence: PresenceStore;
   readonly rooms: RoomStore;
+  /** Telework sites and places, per organisation. */
+  readonly telework: TeleworkStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -100,6 +105,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     docs,
     presence: new SqlitePresenceStore(opened),
     rooms: new SqliteRoomStore(opened),
+    telework: new SqliteTeleworkStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

@@ -14,6 +14,7 @@ import { PgDb } from './PgDb.ts';
 import { PgDocStore } from './PgDocStore.ts';
 import { PgPresenceStore } from './PgPresenceStore.ts';
 import { PgRoomStore } from './PgRoomStore.ts';
+import { PgTeleworkStore } from './PgTeleworkStore.ts';
 
 export async function openPgStores(opts: StorageOptions & { databaseUrl: string }): Promise<Stores> {
   const db = await PgDb.open({ url: opts.databaseUrl, schema: opts.databaseSchema, log: opts.log });
@@ -38,6 +39,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     audit: new PgAuditStore(db),
     presence: new PgPresenceStore(db),
     rooms: new PgRoomStore(db),
+    telework: new PgTeleworkStore(db),
     async checks() {
       const up = await db.ping();
       // the database's disk is PostgreSQL's to watch; a full one answers STORAGE_FULL per write

@@ -3,6 +3,7 @@ import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
 import { docsMigrations } from './docs.ts';
 import { mediaMigrations } from './media.ts';
+import { teleworkMigrations } from './telework.ts';
 
 /**
  * Every SQLite migration, forward-only. Each area keeps its own file with its own id range:
@@ -13,4 +14,5 @@ export const sqliteMigrations: Migration[] = [
   ...chatMigrations,
   ...docsMigrations,
   ...mediaMigrations,
+  ...teleworkMigrations,
 ];

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/**
+ * Telework: the sites people work from (headquarters, smart-work centres, home) and the places
+ * in them (seats, meeting rooms), as data of an organisation. This file owns their wire shape and
+ * the zod schemas every HTTP body goes through.
+ *
+ * ## HTTP (Bearer token; everything is scoped to the caller's `org`)
+ * - `GET /telework/sites` → `{ sites: Site[] }` (every member of the org)
+ * - `GET /telework/sites/:id` → `{ site: Site, places: Place[] }` (every member of the org)
+ * - `PUT /telework/sites/:id` `SiteInput` → `{ site, created }` (org admins; create or replace)
+ * - `DELETE /telework/sites/:id` → `{ deleted: true }` (org admins; its places go with it)
+ * - `PUT /telework/sites/:id/places/:placeId` `PlaceInput` → `{ place, created }` (org admins)
+ * - `DELETE /telework/sites/:id/places/:placeId` → `{ deleted: true }` (org admins)
+ *
+ * An organisation with no sites yet gets `hq` (Asia/Seoul, Mon–Fri 09:00–18:00) and `home` on its
+ * first telework request, so the `site` claims of tokens issued before keep naming a real site.
+ * Booking, requests and approvals, attendance and reports are not part of the protocol yet.
+ */
+
+export const SITE_KINDS = ['hq', 'smart-work-centre', 'home'] as const;
+export type SiteKind = (typeof SITE_KINDS)[number];
+export const PLACE_KINDS = ['seat', 'meeting-room'] as const;
+export type PlaceKind = (typeof PLACE_KINDS)[number];
+export const MEETING_ROOM_TIERS = ['personal', 'standard', 'immersive'] as const;
+export type MeetingRoomTier = (typeof MEETING_ROOM_TIERS)[number];
+
+export const TELEWORK_LIMITS = {
+  idChars: 40,
+  nameChars: 100,
+  addressChars: 300,
+  timeZoneChars: 64,
+  networks: 64,
+  networkChars: 64,
+  capacity: 500,
+} as const;
+
+/**
+ * Ids a lookup by a person's input must never meet on an object's prototype chain. Stores and
+ * services use `Map`s anyway; refusing the names at the edge makes the answer INVALID_PAYLOAD.
+ */
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A site or place id: a slug of lowercase letters, digits and `-`, 1–40 characters. */
+export const teleworkIdSchema = z
+  .string()
+  .min(1)
+  .max(TELEWORK_LIMITS.idChars)
+  .regex(/^[a-z0-9-]+$/, 'ids are lowercase letters, digits and -')
+  .refine((s) => !PROTOTYPE_NAMES.has(s), 'this id is reserved');
+
+/** True when `Intl` knows the zone (IANA names such as `Asia/Seoul`, and `UTC`). */
+function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone });
+    return true;
+  } catch (err) {
+    if (err instanceof RangeError) return false;
+    throw err;
+  }
+}
+
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(TELEWORK_LIMITS.timeZoneChars)
+  // IANA names only: no numeric offsets such as `+09:00`, which Intl also accepts
+  .regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'an IANA time zone such as Asia/Seoul')
+  .refine(isKnownTimeZone, 'unknown time zone');
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM (00:00–23:59)');
+
+/** One weekday's opening hours: `open` before `close`, same day. */
+export const dayHoursSchema = z
+  .object({ open: clockTime, close: clockTime })
+  .strict()
+  .refine((h) => h.open < h.close, 'open must be before close');
+export type DayHours = z.infer<typeof dayHoursSchema>;
+
+/** Opening hours by weekday, index 0 = Sunday … 6 = Saturday; null = closed that day. */
+export const openingHoursSchema = z.array(dayHoursSchema.nullable()).length(7);
+export type OpeningHours = z.infer<typeof openingHoursSchema>;
+
+/** A network of the site in CIDR notation (`10.20.0.0/16`, `2001:db8::/32`). */
+export const cidrSchema = z
+  .string()
+  .max(TELEWORK_LIMITS.networkChars)
+  .pipe(z.union([z.cidrv4(), z.cidrv6()]));
+
+const siteFields = {
+  name: z.string().trim().min(1).max(TELEWORK_LIMITS.nameChars),
+  address: z.string().max(TELEWORK_LIMITS.addressChars),
+  timeZone: timeZoneSchema,
+  openingHours: openingHoursSchema,
+  networks: z.array(cidrSchema).max(TELEWORK_LIMITS.networks),
+  kind: z.enum(SITE_KINDS),
+};
+
+export const teleworkSiteSchema = z.object({ id: teleworkIdSchema, ...siteFields }).strict();
+export type Site = z.infer<typeof teleworkSiteSchema>;
+
+/** Body of `PUT /telework/sites/:id`: the whole site; `id`, when given, must be the path's. */
+export const siteInputSchema = z.object({ id: teleworkIdSchema.optional(), ...siteFields }).strict();
+export type SiteInput = z.infer<typeof siteInputSchema>;
+
+const placeFields = {
+  kind: z.enum(PLACE_KINDS),
+  name: z.string().trim().min(1).max(TELEWORK_LIMITS.nameChars),
+  /** Meeting rooms: the video tier they are equipped for; seats: null. */
+  tier: z.enum(MEETING_ROOM_TIERS).nullable(),
+  capacity: z.number().int().min(1).max(TELEWORK_LIMITS.capacity),
+};
+
+const tierMatchesKind = (p: { kind: PlaceKind; tier: MeetingRoomTier | null }) =>
+  p.kind === 'meeting-room' ? p.tier !== null : p.tier === null;
+const tierMessage = 'meeting rooms have a tier; seats have tier null';
+
+export const teleworkPlaceSchema = z
+  .object({ id: teleworkIdSchema, siteId: teleworkIdSchema, ...placeFields })
+  .strict()
+  .refine(tierMatchesKind, tierMessage);
+export type Place = z.infer<typeof teleworkPlaceSchema>;
+
+/** Body of `PUT /telework/sites/:id/places/:placeId`; `id` and `siteId`, when given, must be the path's. */
+export const placeInputSchema = z
+  .object({ id: teleworkIdSchema.optional(), siteId: teleworkIdSchema.optional(), ...placeFields })
+  .strict()
+  .refine(tierMatchesKind, tierMessage);
+export type PlaceInput = z.infer<typeof placeInputSchema>;
+
+export interface SiteListResponse {
+  sites: Site[];
+}
+export interface SiteResponse {
+  site: Site;
+  places: Place[];
+}
+export interface SitePutResponse {
+  site: Site;
+  created: boolean;
+}
+export interface PlacePutResponse {
+  place: Place;
+  created: boolean;
+}

@@ -1,0 +1,143 @@
+/**
+ * Telework sites and places on PostgreSQL (the TeleworkStore of a cluster). The primary keys
+ * (org, id) and (org, site_id, id) decide races: of two nodes creating the same site at once,
+ * exactly one succeeds and the other gets CONFLICT.
+ */
+import { MoimError, type Place, type Site } from '@moim/protocol';
+import type { TeleworkStore } from '../TeleworkStore.ts';
+import {
+  PLACE_COLUMNS,
+  type PlaceRow,
+  placeValues,
+  SITE_COLUMNS,
+  type SiteRow,
+  siteValues,
+  toPlace,
+  toSite,
+} from '../teleworkRows.ts';
+import { isUniqueViolation, type PgDb, type PgTx } from './PgDb.ts';
+
+const INSERT_SITE = `INSERT INTO telework_sites
+  (name, address, time_zone, opening_hours, networks, kind, org, id, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`;
+
+export class PgTeleworkStore implements TeleworkStore {
+  readonly #db: PgDb;
+  constructor(db: PgDb) {
+    this.#db = db;
+  }
+
+  async createSite(org: string, site: Site, at: number): Promise<Site> {
+    try {
+      await this.#db.query(INSERT_SITE, [...siteValues(site), org, site.id, at]);
+    } catch (err) {
+      if (isUniqueViolation(err, 'telework_sites_pkey'))
+        throw new MoimError('CONFLICT', `site ${site.id} exists`, { cause: err });
+      throw err;
+    }
+    return site;
+  }
+
+  async updateSite(org: string, site: Site, at: number): Promise<boolean> {
+    const rows = await this.#db.query(
+      `UPDATE telework_sites SET name = $1, address = $2, time_zone = $3, opening_hours = $4, networks = $5, kind = $6,
+       updated_at = $7 WHERE org = $8 AND id = $9 RETURNING 1 AS x`,
+      [...siteValues(site), at, org, site.id],
+    );
+    return rows.length > 0;
+  }
+
+  async deleteSite(org: string, id: string): Promise<boolean> {
+    // the site's places go with it (ON DELETE CASCADE)
+    const rows = await this.#db.query('DELETE FROM telework_sites WHERE org = $1 AND id = $2 RETURNING 1 AS x', [
+      org,
+      id,
+    ]);
+    return rows.length > 0;
+  }
+
+  async getSite(org: string, id: string): Promise<Site | undefined> {
+    const row = await this.#db.one<SiteRow>(`SELECT ${SITE_COLUMNS} FROM telework_sites WHERE org = $1 AND id = $2`, [
+      org,
+      id,
+    ]);
+    return row ? toSite(row) : undefined;
+  }
+
+  async listSites(org: string): Promise<Site[]> {
+    const rows = await this.#db.query<SiteRow>(
+      `SELECT ${SITE_COLUMNS} FROM telework_sites WHERE org = $1 ORDER BY id COLLATE "C"`,
+      [org],
+    );
+    return rows.map(toSite);
+  }
+
+  async createPlace(org: string, place: Place, at: number): Promise<Place> {
+    await this.#db.tx(async (tx: PgTx) => {
+      // FOR SHARE: the site cannot be deleted between this check and the insert
+      const site = await tx.one('SELECT 1 AS x FROM telework_sites WHERE org = $1 AND id = $2 FOR SHARE', [
+        org,
+        place.siteId,
+      ]);
+      if (!site) throw new MoimError('NOT_FOUND', `no site ${place.siteId}`);
+      try {
+        await tx.query(
+          `INSERT INTO telework_places (kind, name, tier, capacity, org, site_id, id, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+          [...placeValues(place), org, place.siteId, place.id, at],
+        );
+      } catch (err) {
+        if (isUniqueViolation(err, 'telework_places_pkey'))
+          throw new MoimError('CONFLICT', `place ${place.id} exists`, { cause: err });
+        throw err;
+      }
+    });
+    return place;
+  }
+
+  async updatePlace(org: string, place: Place, at: number): Promise<boolean> {
+    const rows = await this.#db.query(
+      `UPDATE telework_places SET kind = $1, name = $2, tier = $3, capacity = $4, updated_at = $5
+       WHERE org = $6 AND site_id = $7 AND id = $8 RETURNING 1 AS x`,
+      [...placeValues(place), at, org, place.siteId, place.id],
+    );
+    return rows.length > 0;
+  }
+
+  async deletePlace(org: string, siteId: string, id: string): Promise<boolean> {
+    const rows = await this.#db.query(
+      'DELETE FROM telework_places WHERE org = $1 AND site_id = $2 AND id = $3 RETURNING 1 AS x',
+      [org, siteId, id],
+    );
+    return rows.length > 0;
+  }
+
+  async getPlace(org: string, siteId: string, id: string): Promise<Place | undefined> {
+    const row = await this.#db.one<PlaceRow>(
+      `SELECT ${PLACE_COLUMNS} FROM telework_places WHERE org = $1 AND site_id = $2 AND id = $3`,
+      [org, siteId, id],
+    );
+    return row ? toPlace(row) : undefined;
+  }
+
+  async listPlaces(org: string, siteId: string): Promise<Place[]> {
+    const rows = await this.#db.query<PlaceRow>(
+      `SELECT ${PLACE_COLUMNS} FROM telework_places WHERE org = $1 AND site_id = $2 ORDER BY id COLLATE "C"`,
+      [org, siteId],
+    );
+    return rows.map(toPlace);
+  }
+
+  async seedOnce(org: string, sites: readonly Site[], at: number): Promise<boolean> {
+    return this.#db.tx(async (tx) => {
+      const first = await tx.one(
+        'INSERT INTO telework_seeded (org, seeded_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS x',
+        [org, at],
+      );
+      if (!first) return false;
+      for (const site of sites)
+        await tx.query(`${INSERT_SITE} ON CONFLICT DO NOTHING`, [...siteValues(site), org, site.id, at]);
+      return true;
+    });
+  }
+}

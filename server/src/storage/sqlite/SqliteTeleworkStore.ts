@@ -1,0 +1,145 @@
+/** Telework sites and places on SQLite (the TeleworkStore of a single node). */
+import { MoimError, type Place, type Site } from '@moim/protocol';
+import type { TeleworkStore } from '../TeleworkStore.ts';
+import {
+  PLACE_COLUMNS,
+  type PlaceRow,
+  placeValues,
+  SITE_COLUMNS,
+  type SiteRow,
+  siteValues,
+  toPlace,
+  toSite,
+} from '../teleworkRows.ts';
+import type { SqliteDb } from './SqliteDb.ts';
+
+const isUnique = (err: unknown): boolean => /UNIQUE|PRIMARY KEY/i.test((err as Error).message);
+
+export class SqliteTeleworkStore implements TeleworkStore {
+  readonly #db: SqliteDb;
+  constructor(db: SqliteDb) {
+    this.#db = db;
+  }
+
+  async createSite(org: string, site: Site, at: number): Promise<Site> {
+    try {
+      this.#insertSite(org, site, at, '');
+    } catch (err) {
+      if (isUnique(err)) throw new MoimError('CONFLICT', `site ${site.id} exists`, { cause: err });
+      throw err;
+    }
+    return site;
+  }
+
+  async updateSite(org: string, site: Site, at: number): Promise<boolean> {
+    const r = this.#db.run(
+      `UPDATE telework_sites SET name = ?, address = ?, time_zone = ?, opening_hours = ?, networks = ?, kind = ?,
+       updated_at = ? WHERE org = ? AND id = ?`,
+      ...siteValues(site),
+      at,
+      org,
+      site.id,
+    );
+    return r.changes > 0;
+  }
+
+  async deleteSite(org: string, id: string): Promise<boolean> {
+    // the site's places go with it (ON DELETE CASCADE)
+    return this.#db.run('DELETE FROM telework_sites WHERE org = ? AND id = ?', org, id).changes > 0;
+  }
+
+  async getSite(org: string, id: string): Promise<Site | undefined> {
+    const row = this.#db.get<SiteRow>(`SELECT ${SITE_COLUMNS} FROM telework_sites WHERE org = ? AND id = ?`, org, id);
+    return row ? toSite(row) : undefined;
+  }
+
+  async listSites(org: string): Promise<Site[]> {
+    return this.#db
+      .all<SiteRow>(`SELECT ${SITE_COLUMNS} FROM telework_sites WHERE org = ? ORDER BY id`, org)
+      .map(toSite);
+  }
+
+  async createPlace(org: string, place: Place, at: number): Promise<Place> {
+    this.#db.tx(() => {
+      if (!this.#db.get('SELECT 1 AS x FROM telework_sites WHERE org = ? AND id = ?', org, place.siteId))
+        throw new MoimError('NOT_FOUND', `no site ${place.siteId}`);
+      try {
+        this.#db.run(
+          `INSERT INTO telework_places (kind, name, tier, capacity, org, site_id, id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ...placeValues(place),
+          org,
+          place.siteId,
+          place.id,
+          at,
+          at,
+        );
+      } catch (err) {
+        if (isUnique(err)) throw new MoimError('CONFLICT', `place ${place.id} exists`, { cause: err });
+        throw err;
+      }
+    });
+    return place;
+  }
+
+  async updatePlace(org: string, place: Place, at: number): Promise<boolean> {
+    const r = this.#db.run(
+      `UPDATE telework_places SET kind = ?, name = ?, tier = ?, capacity = ?, updated_at = ?
+       WHERE org = ? AND site_id = ? AND id = ?`,
+      ...placeValues(place),
+      at,
+      org,
+      place.siteId,
+      place.id,
+    );
+    return r.changes > 0;
+  }
+
+  async deletePlace(org: string, siteId: string, id: string): Promise<boolean> {
+    return (
+      this.#db.run('DELETE FROM telework_places WHERE org = ? AND site_id = ? AND id = ?', org, siteId, id).changes > 0
+    );
+  }
+
+  async getPlace(org: string, siteId: string, id: string): Promise<Place | undefined> {
+    const row = this.#db.get<PlaceRow>(
+      `SELECT ${PLACE_COLUMNS} FROM telework_places WHERE org = ? AND site_id = ? AND id = ?`,
+      org,
+      siteId,
+      id,
+    );
+    return row ? toPlace(row) : undefined;
+  }
+
+  async listPlaces(org: string, siteId: string): Promise<Place[]> {
+    return this.#db
+      .all<PlaceRow>(
+        `SELECT ${PLACE_COLUMNS} FROM telework_places WHERE org = ? AND site_id = ? ORDER BY id`,
+        org,
+        siteId,
+      )
+      .map(toPlace);
+  }
+
+  async seedOnce(org: string, sites: readonly Site[], at: number): Promise<boolean> {
+    return this.#db.tx(() => {
+      const first =
+        this.#db.run('INSERT INTO telework_seeded (org, seeded_at) VALUES (?, ?) ON CONFLICT DO NOTHING', org, at)
+          .changes > 0;
+      if (first) for (const site of sites) this.#insertSite(org, site, at, 'ON CONFLICT DO NOTHING');
+      return first;
+    });
+  }
+
+  #insertSite(org: string, site: Site, at: number, onConflict: '' | 'ON CONFLICT DO NOTHING'): void {
+    this.#db.run(
+      `INSERT INTO telework_sites (name, address, time_zone, opening_hours, networks, kind, org, id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${onConflict}`,
+      ...siteValues(site),
+      org,
+      site.id,
+      at,
+      at,
+    );
+  }
+}
