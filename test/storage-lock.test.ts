@@ -36,15 +36,16 @@ function contender(dir: string, at: number, holdMs: number): ChildProcess {
     while (Date.now() < ${at});
     try {
       const lock = DataDirLock.acquire(${JSON.stringify(dir)});
-      console.log('locked');
       // held until the test has heard every contender (SIGTERM), or holdMs at the latest: a
-      // contender started late on a loaded machine must not find the lock already released
+      // contender started late on a loaded machine must not find the lock already released; the
+      // handler is in place before the test can hear 'locked' and send the signal
       const timer = setTimeout(() => lock.release(), ${holdMs});
       process.on('SIGTERM', () => {
         clearTimeout(timer);
         lock.release();
         process.exit(0);
       });
+      console.log('locked');
     } catch (err) {
       console.log('refused: ' + err.message);
     }`;

@@ -40,6 +40,11 @@ export const ERROR_STATUS = {
   DOCUMENT_TOO_LARGE: 413,
   POLICY_FORBIDS: 403,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  // telework
+  /** The place is already booked for part of the requested time. */
+  BOOKING_CONFLICT: 409,
+  /** The requested time is not inside the site's opening hours (in the site's time zone). */
+  OUTSIDE_HOURS: 422,
   // limits and resources
   /** A per-person or per-address connection cap was reached. */
   TOO_MANY_CONNECTIONS: 429,

@@ -12,10 +12,14 @@ import { z } from 'zod';
  * - `DELETE /telework/sites/:id` → `{ deleted: true }` (org admins; its places go with it)
  * - `PUT /telework/sites/:id/places/:placeId` `PlaceInput` → `{ place, created }` (org admins)
  * - `DELETE /telework/sites/:id/places/:placeId` → `{ deleted: true }` (org admins)
+ * - `POST /telework/bookings` `BookingInput` → 201 `{ booking }` (the caller books for themself)
+ * - `DELETE /telework/bookings/:id` → `{ booking }` (its owner or an org admin; idempotent)
+ * - `GET /telework/bookings?siteId=&day=YYYY-MM-DD` → `{ bookings }` (a site's day, in its time zone)
+ * - `GET /telework/bookings/mine` → `{ bookings }` (the caller's bookings not yet ended)
  *
  * An organisation with no sites yet gets `hq` (Asia/Seoul, Mon–Fri 09:00–18:00) and `home` on its
  * first telework request, so the `site` claims of tokens issued before keep naming a real site.
- * Booking, requests and approvals, attendance and reports are not part of the protocol yet.
+ * Check-in, requests and approvals, attendance and reports are not part of the protocol yet.
  */
 
 export const SITE_KINDS = ['hq', 'smart-work-centre', 'home'] as const;
@@ -142,4 +146,67 @@ export interface SitePutResponse {
 export interface PlacePutResponse {
   place: Place;
   created: boolean;
+}
+
+// ---- bookings --------------------------------------------------------------------------------
+
+export const BOOKING_STATUSES = ['booked', 'cancelled'] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+export const BOOKING_LIMITS = {
+  /** Start and end fall on whole 5 minutes. */
+  alignMs: 5 * 60_000,
+  /** One booking lasts at most a day. */
+  maxDurationMs: 24 * 60 * 60_000,
+} as const;
+
+/** A booking id: a UUID the server picks. */
+export const bookingIdSchema = z.uuid();
+
+/** An instant as ISO-8601 in UTC (`2026-12-07T01:00:00Z`, milliseconds allowed). */
+export const utcInstantSchema = z.iso.datetime({ offset: false, local: false });
+
+/** A booking of one place (seat or meeting room) by one person; `end` is exclusive. */
+export const bookingSchema = z
+  .object({
+    id: bookingIdSchema,
+    siteId: teleworkIdSchema,
+    placeId: teleworkIdSchema,
+    /** The person the place is booked for (the token `sub`; the org is the caller's). */
+    sub: z.string().min(1),
+    start: utcInstantSchema,
+    end: utcInstantSchema,
+    status: z.enum(BOOKING_STATUSES),
+    createdAt: utcInstantSchema,
+  })
+  .strict();
+export type Booking = z.infer<typeof bookingSchema>;
+
+/** Body of `POST /telework/bookings`: `end` after `start`, at most 24 h, both on whole 5 minutes. */
+export const bookingInputSchema = z
+  .object({ siteId: teleworkIdSchema, placeId: teleworkIdSchema, start: utcInstantSchema, end: utcInstantSchema })
+  .strict()
+  .superRefine((b, ctx) => {
+    const start = Date.parse(b.start);
+    const end = Date.parse(b.end);
+    if (start % BOOKING_LIMITS.alignMs !== 0 || end % BOOKING_LIMITS.alignMs !== 0)
+      ctx.addIssue({ code: 'custom', path: ['start'], message: 'start and end fall on whole 5 minutes' });
+    if (end <= start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
+    if (end - start > BOOKING_LIMITS.maxDurationMs)
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'a booking lasts at most 24 hours' });
+  });
+export type BookingInput = z.infer<typeof bookingInputSchema>;
+
+/** A calendar day as `YYYY-MM-DD` (the `day` of a site's day view, in the site's time zone). */
+export const calendarDaySchema = z.iso.date();
+
+/** Query of `GET /telework/bookings`. */
+export const bookingDayQuerySchema = z.object({ siteId: teleworkIdSchema, day: calendarDaySchema }).strict();
+export type BookingDayQuery = z.infer<typeof bookingDayQuerySchema>;
+
+export interface BookingResponse {
+  booking: Booking;
+}
+export interface BookingListResponse {
+  bookings: Booking[];
 }

@@ -26,7 +26,8 @@ import { Metrics } from './observability/Metrics.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
-import { addTeleworkRoutes } from './telework/routes.ts';
+import { Bookings } from './telework/Bookings.ts';
+import { addBookingRoutes, addTeleworkRoutes } from './telework/routes.ts';
 import { Sites } from './telework/Sites.ts';
 
 export interface App {
@@ -262,9 +263,18 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
     yjs.close();
   });
 
-  // telework sites and places as data (HTTP under /telework; an org's first request seeds hq and home)
-  const sites = new Sites({ store: stores.telework, audit: stores.audit, log: log.child({ subsystem: 'telework' }) });
+  // telework sites, places and bookings (HTTP under /telework; an org's first request seeds hq and home)
+  const teleworkLog = log.child({ subsystem: 'telework' });
+  const sites = new Sites({ store: stores.telework, audit: stores.audit, log: teleworkLog });
   addTeleworkRoutes({ router, sites, tokens, maxBodyBytes: config.maxBodyBytes });
+  const bookings = new Bookings({
+    store: stores.telework,
+    sites,
+    audit: stores.audit,
+    log: teleworkLog,
+    maxBookingsPerPerson: config.teleworkMaxBookingsPerPerson,
+  });
+  addBookingRoutes({ router, bookings, tokens, maxBodyBytes: config.maxBodyBytes });
 
   addCoreRoutes({
     router,

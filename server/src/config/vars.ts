@@ -362,4 +362,9 @@ export const CONFIG_VARS = {
     doc: '`/yjs` connections one person may have open at once, over all documents; more are closed with 4429 `TOO_MANY_CONNECTIONS`.',
     parse: int({ min: 1, max: 100_000, default: 100 }),
   },
+  teleworkMaxBookingsPerPerson: {
+    env: 'MOIM_TELEWORK_MAX_BOOKINGS_PER_PERSON',
+    doc: 'Telework bookings (seats, meeting rooms) one person may hold that are booked and not yet ended; one more is refused with `CONFLICT`.',
+    parse: int({ min: 1, max: 10_000, default: 20 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;

@@ -1,8 +1,9 @@
 /**
  * The row shapes of the telework tables and their conversion to and from records, shared by the
- * SQLite and PostgreSQL TeleworkStores (opening hours and networks are stored as JSON text).
+ * SQLite and PostgreSQL TeleworkStores (opening hours and networks are stored as JSON text, booking
+ * times as integer milliseconds since the epoch, on the wire as ISO-8601 UTC).
  */
-import type { OpeningHours, Place, Site } from '@moim/protocol';
+import type { Booking, OpeningHours, Place, Site } from '@moim/protocol';
 
 export const SITE_COLUMNS = 'id, name, address, time_zone, opening_hours, networks, kind';
 export const PLACE_COLUMNS = 'id, site_id, kind, name, tier, capacity';
@@ -61,3 +62,48 @@ export const siteValues = (s: Site): [string, string, string, string, string, st
 
 /** kind, name, tier, capacity — in this order. */
 export const placeValues = (p: Place): [string, string, string | null, number] => [p.kind, p.name, p.tier, p.capacity];
+
+export const BOOKING_COLUMNS = 'id, site_id, place_id, sub, start_at, end_at, status, created_at';
+
+export interface BookingRow {
+  id: string;
+  site_id: string;
+  place_id: string;
+  sub: string;
+  /** PostgreSQL BIGINT arrives as a string. */
+  start_at: number | string;
+  end_at: number | string;
+  status: Booking['status'];
+  created_at: number | string;
+}
+
+const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
+
+export function toBooking(row: BookingRow): Booking {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    placeId: row.place_id,
+    sub: row.sub,
+    start: iso(row.start_at),
+    end: iso(row.end_at),
+    status: row.status,
+    createdAt: iso(row.created_at),
+  };
+}
+
+/** org, id, site_id, place_id, sub, start_at, end_at, status, created_at — in this order. */
+export const bookingValues = (
+  org: string,
+  b: Booking,
+): [string, string, string, string, string, number, number, string, number] => [
+  org,
+  b.id,
+  b.siteId,
+  b.placeId,
+  b.sub,
+  Date.parse(b.start),
+  Date.parse(b.end),
+  b.status,
+  Date.parse(b.createdAt),
+];

@@ -160,6 +160,11 @@ export class Sites {
     });
   }
 
+  /** The caller's org, seeded on its first use (for the other telework services). */
+  async orgOf(caller: Principal): Promise<string> {
+    return this.#orgOf(caller);
+  }
+
   /** The caller's org, seeded on its first use. */
   async #orgOf(caller: Principal): Promise<string> {
     const org = caller.token.org;

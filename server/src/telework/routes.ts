@@ -1,9 +1,16 @@
 /**
- * The HTTP routes of telework sites and places under `/telework/sites` (Bearer token): each
- * validates its path and body with the protocol's schemas and calls the Sites service, which
- * decides who may do it. The routes and answers are documented in protocol/src/telework.ts.
+ * The HTTP routes of telework under `/telework` (Bearer token): sites and places
+ * (`/telework/sites`, the Sites service) and bookings (`/telework/bookings`, the Bookings
+ * service). Each validates its path, query and body with the protocol's schemas and calls the
+ * service, which decides who may do it. The routes and answers are documented in
+ * protocol/src/telework.ts.
  */
 import {
+  type BookingListResponse,
+  type BookingResponse,
+  bookingDayQuerySchema,
+  bookingIdSchema,
+  bookingInputSchema,
   MoimError,
   placeInputSchema,
   type SiteListResponse,
@@ -14,7 +21,13 @@ import {
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import type { Bookings } from './Bookings.ts';
 import type { Sites } from './Sites.ts';
+
+const principalFrom =
+  (tokens: TokenService) =>
+  ({ req, url }: RouteContext): Principal =>
+    new Principal(tokens.verify(bearerToken(req, url)));
 
 export function addTeleworkRoutes(d: {
   router: HttpRouter;
@@ -22,7 +35,7 @@ export function addTeleworkRoutes(d: {
   tokens: TokenService;
   maxBodyBytes: number;
 }): void {
-  const principalOf = ({ req, url }: RouteContext): Principal => new Principal(d.tokens.verify(bearerToken(req, url)));
+  const principalOf = principalFrom(d.tokens);
   /** A path id that is not a valid site or place id (`__proto__`, `constructor`, `A B`) is INVALID_PAYLOAD. */
   const idOf = (ctx: RouteContext, param: 'id' | 'placeId'): string => {
     const parsed = teleworkIdSchema.safeParse(ctx.params[param]);
@@ -68,5 +81,43 @@ export function addTeleworkRoutes(d: {
     const principal = principalOf(ctx);
     await d.sites.deletePlace(principal, idOf(ctx, 'id'), idOf(ctx, 'placeId'));
     return { body: { deleted: true } };
+  });
+}
+
+export function addBookingRoutes(d: {
+  router: HttpRouter;
+  bookings: Bookings;
+  tokens: TokenService;
+  maxBodyBytes: number;
+}): void {
+  const principalOf = principalFrom(d.tokens);
+
+  d.router.add('POST', '/telework/bookings', async (ctx) => {
+    const principal = principalOf(ctx);
+    const input = await readJson(ctx.req, bookingInputSchema, d.maxBodyBytes);
+    const body: BookingResponse = { booking: await d.bookings.create(principal, input) };
+    return { status: 201, body };
+  });
+
+  d.router.add('GET', '/telework/bookings/mine', async (ctx) => {
+    const body: BookingListResponse = { bookings: await d.bookings.mine(principalOf(ctx)) };
+    return { body };
+  });
+
+  d.router.add('GET', '/telework/bookings', async (ctx) => {
+    const principal = principalOf(ctx);
+    const q = ctx.url.searchParams;
+    const parsed = bookingDayQuerySchema.safeParse({ siteId: q.get('siteId') ?? '', day: q.get('day') ?? '' });
+    if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', 'siteId (a site id) and day (YYYY-MM-DD) are required');
+    const body: BookingListResponse = { bookings: await d.bookings.day(principal, parsed.data) };
+    return { body };
+  });
+
+  d.router.add('DELETE', '/telework/bookings/:id', async (ctx) => {
+    const principal = principalOf(ctx);
+    const id = bookingIdSchema.safeParse(ctx.params.id);
+    if (!id.success) throw new MoimError('INVALID_PAYLOAD', 'id: a booking id (UUID)');
+    const body: BookingResponse = { booking: await d.bookings.cancel(principal, id.data) };
+    return { body };
   });
 }

@@ -1,17 +1,24 @@
 /**
- * Telework sites and places on PostgreSQL (the TeleworkStore of a cluster). The primary keys
- * (org, id) and (org, site_id, id) decide races: of two nodes creating the same site at once,
- * exactly one succeeds and the other gets CONFLICT.
+ * Telework sites, places and bookings on PostgreSQL (the TeleworkStore of a cluster). The primary
+ * keys (org, id) and (org, site_id, id) decide races: of two nodes creating the same site at once,
+ * exactly one succeeds and the other gets CONFLICT. Of bookings racing for one place and time,
+ * the exclusion constraint `telework_bookings_no_overlap` lets exactly one commit; the others'
+ * SQLSTATE 23P01 becomes BOOKING_CONFLICT. A person's bookings are counted and inserted under a
+ * transaction-scoped advisory lock of that person, so the per-person bound holds across nodes.
  */
-import { MoimError, type Place, type Site } from '@moim/protocol';
-import type { TeleworkStore } from '../TeleworkStore.ts';
+import { type Booking, MoimError, type Place, type Site } from '@moim/protocol';
+import type { BookingBound, TeleworkStore } from '../TeleworkStore.ts';
 import {
+  BOOKING_COLUMNS,
+  type BookingRow,
+  bookingValues,
   PLACE_COLUMNS,
   type PlaceRow,
   placeValues,
   SITE_COLUMNS,
   type SiteRow,
   siteValues,
+  toBooking,
   toPlace,
   toSite,
 } from '../teleworkRows.ts';
@@ -20,6 +27,11 @@ import { isUniqueViolation, type PgDb, type PgTx } from './PgDb.ts';
 const INSERT_SITE = `INSERT INTO telework_sites
   (name, address, time_zone, opening_hours, networks, kind, org, id, created_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`;
+
+const isExclusionViolation = (err: unknown, constraint: string): boolean => {
+  const e = err as { code?: unknown; constraint?: unknown };
+  return e?.code === '23P01' && e.constraint === constraint;
+};
 
 export class PgTeleworkStore implements TeleworkStore {
   readonly #db: PgDb;
@@ -139,5 +151,76 @@ export class PgTeleworkStore implements TeleworkStore {
         await tx.query(`${INSERT_SITE} ON CONFLICT DO NOTHING`, [...siteValues(site), org, site.id, at]);
       return true;
     });
+  }
+
+  async createBooking(org: string, booking: Booking, bound: BookingBound): Promise<Booking> {
+    await this.#db.tx(async (tx: PgTx) => {
+      // FOR SHARE: the place cannot be deleted between this check and the insert
+      const place = await tx.one(
+        'SELECT 1 AS x FROM telework_places WHERE org = $1 AND site_id = $2 AND id = $3 FOR SHARE',
+        [org, booking.siteId, booking.placeId],
+      );
+      if (!place) throw new MoimError('NOT_FOUND', `no place ${booking.placeId} in site ${booking.siteId}`);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `telework-booking:${JSON.stringify([org, booking.sub])}`,
+      ]);
+      const held = await tx.one<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM telework_bookings WHERE org = $1 AND sub = $2 AND status = 'booked' AND end_at > $3`,
+        [org, booking.sub, bound.now],
+      );
+      if (Number(held?.n ?? 0) >= bound.maxFuture)
+        throw new MoimError('CONFLICT', `at most ${bound.maxFuture} future bookings per person`);
+      try {
+        await tx.query(
+          `INSERT INTO telework_bookings (org, ${BOOKING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          bookingValues(org, booking),
+        );
+      } catch (err) {
+        if (isExclusionViolation(err, 'telework_bookings_no_overlap'))
+          throw new MoimError('BOOKING_CONFLICT', `${booking.placeId} is booked for part of that time`, {
+            cause: err,
+          });
+        if (isUniqueViolation(err, 'telework_bookings_pkey'))
+          throw new MoimError('CONFLICT', `booking ${booking.id} exists`, { cause: err });
+        throw err;
+      }
+    });
+    return booking;
+  }
+
+  async getBooking(org: string, id: string): Promise<Booking | undefined> {
+    const row = await this.#db.one<BookingRow>(
+      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings WHERE org = $1 AND id = $2`,
+      [org, id],
+    );
+    return row ? toBooking(row) : undefined;
+  }
+
+  async cancelBooking(org: string, id: string, at: number): Promise<Booking | undefined> {
+    await this.#db.query(
+      `UPDATE telework_bookings SET status = 'cancelled', cancelled_at = $1
+       WHERE org = $2 AND id = $3 AND status = 'booked'`,
+      [at, org, id],
+    );
+    return this.getBooking(org, id);
+  }
+
+  async listSiteBookings(org: string, siteId: string, from: number, to: number): Promise<Booking[]> {
+    const rows = await this.#db.query<BookingRow>(
+      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+       WHERE org = $1 AND site_id = $2 AND status = 'booked' AND start_at < $3 AND end_at > $4
+       ORDER BY start_at, place_id COLLATE "C", id COLLATE "C"`,
+      [org, siteId, to, from],
+    );
+    return rows.map(toBooking);
+  }
+
+  async listPersonBookings(org: string, sub: string, after: number): Promise<Booking[]> {
+    const rows = await this.#db.query<BookingRow>(
+      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+       WHERE org = $1 AND sub = $2 AND status = 'booked' AND end_at > $3 ORDER BY start_at, id COLLATE "C"`,
+      [org, sub, after],
+    );
+    return rows.map(toBooking);
   }
 }

@@ -1,19 +1,28 @@
-/** Telework sites and places on SQLite (the TeleworkStore of a single node). */
-import { MoimError, type Place, type Site } from '@moim/protocol';
-import type { TeleworkStore } from '../TeleworkStore.ts';
+/**
+ * Telework sites, places and bookings on SQLite (the TeleworkStore of a single node). A booking is
+ * inserted in one write transaction with its checks; the overlap itself is refused by the table's
+ * trigger (`telework_booking_overlap`), which this store turns into BOOKING_CONFLICT.
+ */
+import { type Booking, MoimError, type Place, type Site } from '@moim/protocol';
+import type { BookingBound, TeleworkStore } from '../TeleworkStore.ts';
 import {
+  BOOKING_COLUMNS,
+  type BookingRow,
+  bookingValues,
   PLACE_COLUMNS,
   type PlaceRow,
   placeValues,
   SITE_COLUMNS,
   type SiteRow,
   siteValues,
+  toBooking,
   toPlace,
   toSite,
 } from '../teleworkRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
 const isUnique = (err: unknown): boolean => /UNIQUE|PRIMARY KEY/i.test((err as Error).message);
+const isOverlap = (err: unknown): boolean => /telework_booking_overlap/.test((err as Error).message);
 
 export class SqliteTeleworkStore implements TeleworkStore {
   readonly #db: SqliteDb;
@@ -129,6 +138,88 @@ export class SqliteTeleworkStore implements TeleworkStore {
       if (first) for (const site of sites) this.#insertSite(org, site, at, 'ON CONFLICT DO NOTHING');
       return first;
     });
+  }
+
+  async createBooking(org: string, booking: Booking, bound: BookingBound): Promise<Booking> {
+    this.#db.tx(() => {
+      if (
+        !this.#db.get(
+          'SELECT 1 AS x FROM telework_places WHERE org = ? AND site_id = ? AND id = ?',
+          org,
+          booking.siteId,
+          booking.placeId,
+        )
+      )
+        throw new MoimError('NOT_FOUND', `no place ${booking.placeId} in site ${booking.siteId}`);
+      const held = this.#db.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM telework_bookings WHERE org = ? AND sub = ? AND status = 'booked' AND end_at > ?`,
+        org,
+        booking.sub,
+        bound.now,
+      );
+      if ((held?.n ?? 0) >= bound.maxFuture)
+        throw new MoimError('CONFLICT', `at most ${bound.maxFuture} future bookings per person`);
+      try {
+        this.#db.run(
+          `INSERT INTO telework_bookings (org, ${BOOKING_COLUMNS})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ...bookingValues(org, booking),
+        );
+      } catch (err) {
+        if (isOverlap(err))
+          throw new MoimError('BOOKING_CONFLICT', `${booking.placeId} is booked for part of that time`, {
+            cause: err,
+          });
+        if (isUnique(err)) throw new MoimError('CONFLICT', `booking ${booking.id} exists`, { cause: err });
+        throw err;
+      }
+    });
+    return booking;
+  }
+
+  async getBooking(org: string, id: string): Promise<Booking | undefined> {
+    const row = this.#db.get<BookingRow>(
+      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings WHERE org = ? AND id = ?`,
+      org,
+      id,
+    );
+    return row ? toBooking(row) : undefined;
+  }
+
+  async cancelBooking(org: string, id: string, at: number): Promise<Booking | undefined> {
+    this.#db.run(
+      `UPDATE telework_bookings SET status = 'cancelled', cancelled_at = ? WHERE org = ? AND id = ? AND status = 'booked'`,
+      at,
+      org,
+      id,
+    );
+    return this.getBooking(org, id);
+  }
+
+  async listSiteBookings(org: string, siteId: string, from: number, to: number): Promise<Booking[]> {
+    return this.#db
+      .all<BookingRow>(
+        `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+         WHERE org = ? AND site_id = ? AND status = 'booked' AND start_at < ? AND end_at > ?
+         ORDER BY start_at, place_id, id`,
+        org,
+        siteId,
+        to,
+        from,
+      )
+      .map(toBooking);
+  }
+
+  async listPersonBookings(org: string, sub: string, after: number): Promise<Booking[]> {
+    return this.#db
+      .all<BookingRow>(
+        `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+         WHERE org = ? AND sub = ? AND status = 'booked' AND end_at > ? ORDER BY start_at, id`,
+        org,
+        sub,
+        after,
+      )
+      .map(toBooking);
   }
 
   #insertSite(org: string, site: Site, at: number, onConflict: '' | 'ON CONFLICT DO NOTHING'): void {

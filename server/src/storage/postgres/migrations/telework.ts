@@ -2,7 +2,12 @@ import type { PgMigration } from '../PgDb.ts';
 
 /**
  * Telework sites and places on PostgreSQL (id range 0400): the same tables and rules as SQLite's
- * (sqlite/migrations/telework.ts), with BIGINT milliseconds.
+ * (sqlite/migrations/telework.ts), with BIGINT milliseconds. Overlapping booked bookings of a
+ * place are refused by an exclusion constraint (`telework_bookings_no_overlap`, SQLSTATE 23P01)
+ * over `int8range(start_at, end_at)` — half-open, so back-to-back slots do not overlap. It needs
+ * `btree_gist` (for `=` on text in a GiST index): installed once per database, in `public`, so
+ * dropping a node's own schema never drops it, under a database-wide lock so that nodes migrating
+ * different schemas at once do not race on it.
  */
 export const teleworkMigrations: PgMigration[] = [
   {
@@ -37,5 +42,29 @@ export const teleworkMigrations: PgMigration[] = [
       org TEXT PRIMARY KEY,
       seeded_at BIGINT NOT NULL
     );`,
+  },
+  {
+    id: '0401_telework_bookings',
+    sql: `SELECT pg_advisory_xact_lock(hashtext('moim-extension:btree_gist'));
+    CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+    CREATE TABLE telework_bookings (
+      org TEXT NOT NULL,
+      id TEXT NOT NULL,
+      site_id TEXT NOT NULL,
+      place_id TEXT NOT NULL,
+      sub TEXT NOT NULL,
+      start_at BIGINT NOT NULL,
+      end_at BIGINT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+      created_at BIGINT NOT NULL,
+      cancelled_at BIGINT,
+      CONSTRAINT telework_bookings_pkey PRIMARY KEY (org, id),
+      CHECK (end_at > start_at),
+      FOREIGN KEY (org, site_id, place_id) REFERENCES telework_places (org, site_id, id) ON DELETE CASCADE,
+      CONSTRAINT telework_bookings_no_overlap EXCLUDE USING gist
+        (org WITH =, site_id WITH =, place_id WITH =, int8range(start_at, end_at) WITH &&)
+        WHERE (status = 'booked')
+    );
+    CREATE INDEX telework_bookings_person ON telework_bookings (org, sub, end_at);`,
   },
 ];
