@@ -6,24 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../server/src/storage/contract/backends.ts';
+import { freePort } from '../../test/cluster/support.ts';
 import { withTimeout } from './bounded.ts';
 import { type MoimServer, startMoim } from './moim.ts';
 
 export { TEST_DATABASE_URL };
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RedisServer {
   url: string;

@@ -6,20 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChatMessage } from '@moim/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
 import { bytesOf, upload } from '../attachments-support.ts';
-import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import {
-  type ClusterEnv,
-  call,
-  clusterEnv,
-  collect,
-  connect,
-  type RedisProcess,
-  startNode,
-  startRedis,
-} from './support.ts';
+import { devToken } from '../support/serverProcess.ts';
+import { useCluster } from './fixture.ts';
+import { call, collect, connect } from './support.ts';
 
 const LIMITS = {
   MOIM_RATE_LIMIT_PER_SEC: '10000',
@@ -28,24 +20,8 @@ const LIMITS = {
   MOIM_MAX_SOCKETS_PER_ADDRESS: '5000',
 };
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-let nodes: ServerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  // one at a time: the first one migrates the schema
-  nodes.push(await startNode(cluster, redis.url, 'node-a', LIMITS));
-  nodes.push(...(await Promise.all(['node-b', 'node-c'].map((id) => startNode(cluster, redis.url, id, LIMITS)))));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  nodes = [];
-  await redis?.stop();
-  await cluster?.cleanup();
-});
+const fixture = useCluster(['node-a', 'node-b', 'node-c'], LIMITS);
+const nodes = fixture.nodes;
 
 interface Member {
   sub: string;

@@ -4,30 +4,16 @@
  * crosses nodes with its node, and a killed node's cursors go.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
-import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import { type ClusterEnv, clusterEnv, type RedisProcess, startNode, startRedis } from './support.ts';
+import { devToken } from '../support/serverProcess.ts';
+import { useCluster } from './fixture.ts';
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-const nodes: ServerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'docs-a'));
-  nodes.push(await startNode(cluster, redis.url, 'docs-b'));
-}, 60_000);
+const fixture = useCluster(['docs-a', 'docs-b']);
+const nodes = fixture.nodes;
 
 afterEach(() => destroyAllClients());
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
-});
 
 const text = (doc: Y.Doc) => doc.getText('content').toString();
 

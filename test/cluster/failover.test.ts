@@ -7,40 +7,25 @@ import { randomUUID } from 'node:crypto';
 import { type ChatMessage, connect, devToken, type MoimClient } from '@moim/client-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
-import type { ServerProcess } from '../support/serverProcess.ts';
-import {
-  type Balancer,
-  type ClusterEnv,
-  clusterEnv,
-  type RedisProcess,
-  startBalancer,
-  startNode,
-  startRedis,
-} from './support.ts';
+import { useCluster } from './fixture.ts';
+import { type Balancer, startBalancer } from './support.ts';
 
 const LIMITS = { MOIM_CHAT_MESSAGES_PER_SEC: '1000', MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000' };
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
 let lb: Balancer;
-const nodes: ServerProcess[] = [];
 const clients: MoimClient[] = [];
 
+const fixture = useCluster(['fo-a', 'fo-b', 'fo-c'], LIMITS);
+const nodes = fixture.nodes;
+
 beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'fo-a', LIMITS));
-  nodes.push(...(await Promise.all(['fo-b', 'fo-c'].map((id) => startNode(cluster, redis.url, id, LIMITS)))));
   lb = await startBalancer(() => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null));
-}, 60_000);
+});
 
 afterAll(async () => {
   destroyAllClients();
   for (const c of clients.splice(0)) await c.close();
   await lb?.close();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
 });
 
 async function client(sub: string): Promise<MoimClient> {

@@ -6,31 +6,17 @@
  */
 import { waitFor } from '@moim/sfu/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRoom, type MediaTestPeer, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import type { TestServer } from '../../server/src/testing/index.ts';
 import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import { type ClusterEnv, call, clusterEnv, connect, type RedisProcess, startNode, startRedis } from './support.ts';
+import { useCluster } from './fixture.ts';
+import { call, connect } from './support.ts';
 
 const ENV = { MOIM_PEER_GRACE_MS: '0' };
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-const nodes: ServerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'part-a', ENV));
-  nodes.push(...(await Promise.all(['part-b', 'part-c'].map((id) => startNode(cluster, redis.url, id, ENV)))));
-}, 60_000);
-
-afterAll(async () => {
-  for (const n of nodes) if (n.child.exitCode === null) n.child.kill('SIGCONT');
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
-});
+const fixture = useCluster(['part-a', 'part-b', 'part-c'], ENV);
+const nodes = fixture.nodes;
 
 function peerOn(node: ServerProcess, name: string): Promise<MediaTestPeer> {
   const server = {
@@ -42,7 +28,7 @@ function peerOn(node: ServerProcess, name: string): Promise<MediaTestPeer> {
 }
 
 async function redisGet(key: string): Promise<string | null> {
-  const r = new Redis(redis.url);
+  const r = new Redis(fixture.redis.url);
   try {
     return await r.get(key);
   } finally {
@@ -65,7 +51,7 @@ describe('a partition heals', () => {
     const bob = await peerOn(c, 'Bob');
     await alice.join(roomId);
     await bob.join(roomId);
-    const homeKey = `${cluster.prefix}room-home:${roomId}`;
+    const homeKey = `${fixture.cluster.prefix}room-home:${roomId}`;
     expect(await redisGet(homeKey)).toMatch(/^part-a\|/);
 
     a.child.kill('SIGSTOP');

@@ -5,27 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PersonPresence } from '@moim/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
 import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import { type ClusterEnv, call, clusterEnv, connect, type RedisProcess, startNode, startRedis } from './support.ts';
+import { useCluster } from './fixture.ts';
+import { call, connect } from './support.ts';
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-const nodes: ServerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'pres-a'));
-  nodes.push(...(await Promise.all(['pres-b', 'pres-c'].map((id) => startNode(cluster, redis.url, id)))));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
-});
+const fixture = useCluster(['pres-a', 'pres-b', 'pres-c']);
+const nodes = fixture.nodes;
 
 async function device(node: ServerProcess, sub: string, extra: Record<string, unknown> = {}): Promise<TestSocket> {
   return connect(node.url, await devToken(node.url, { name: sub, sub, ...extra }));
@@ -115,9 +102,9 @@ describe('presence across nodes', () => {
       (r) => r.people.every((p) => p.state === 'online'),
       5000,
     );
-    await redis.kill();
+    await fixture.redis.kill();
     await new Promise((r) => setTimeout(r, 3000));
-    await redis.start();
+    await fixture.redis.start();
     const back = Date.now();
     await until(
       'presence rebuilt',

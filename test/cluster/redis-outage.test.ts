@@ -6,37 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChatMessage } from '@moim/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
 import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import {
-  type ClusterEnv,
-  call,
-  clusterEnv,
-  collect,
-  connect,
-  type RedisProcess,
-  startNode,
-  startRedis,
-} from './support.ts';
+import { useCluster } from './fixture.ts';
+import { call, collect, connect } from './support.ts';
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-const nodes: ServerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'out-a'));
-  nodes.push(await startNode(cluster, redis.url, 'out-b'));
-}, 60_000);
+const fixture = useCluster(['out-a', 'out-b']);
+const nodes = fixture.nodes;
 
 afterAll(async () => {
   destroyAllClients();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
 });
 
 async function person(node: ServerProcess, sub: string): Promise<TestSocket> {
@@ -70,10 +51,10 @@ describe('Redis down for 3 s', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 500));
-    await redis.kill();
+    await fixture.redis.kill();
     await new Promise((r) => setTimeout(r, 3000));
     const sentWhileDown = acked.length;
-    await redis.start();
+    await fixture.redis.start();
     const back = Date.now();
     // the first message acknowledged after Redis is back reaches the other node within 2 s
     const firstAfter = await (async () => {
@@ -107,7 +88,7 @@ describe('Redis down for 3 s', () => {
     await Promise.all([synced(a!), synced(b!)]);
     a!.text.insert(0, 'before;');
     await until(() => b!.text.toString() === 'before;', { what: 'relayed before the outage' });
-    await redis.kill();
+    await fixture.redis.kill();
     // each side keeps editing on its own node; every edit is committed to PostgreSQL
     for (let k = 0; k < 20; k++) {
       a!.text.insert(a!.text.length, `a${k};`);
@@ -115,7 +96,7 @@ describe('Redis down for 3 s', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 1000));
-    await redis.start();
+    await fixture.redis.start();
     await until(() => a!.text.toString() === b!.text.toString(), {
       doc: a!.doc,
       timeoutMs: 10_000,

@@ -7,7 +7,7 @@
  */
 import { waitFor } from '@moim/sfu/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   consumerBytes,
   createRoom,
@@ -18,27 +18,18 @@ import {
 } from '../../server/src/media/testing/testPeers.ts';
 import type { TestServer } from '../../server/src/testing/index.ts';
 import { devToken, type ServerProcess } from '../support/serverProcess.ts';
-import { type ClusterEnv, call, clusterEnv, connect, type RedisProcess, startNode, startRedis } from './support.ts';
+import { useCluster } from './fixture.ts';
+import { call, connect } from './support.ts';
 
 const MEDIA = { MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_PEER_GRACE_MS: '0', MOIM_MAX_SOCKETS_PER_ADDRESS: '5000' };
 
-let redis: RedisProcess;
-let cluster: ClusterEnv;
-const nodes: ServerProcess[] = [];
 const stops: Array<() => void> = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-  cluster = clusterEnv();
-  nodes.push(await startNode(cluster, redis.url, 'room-a', MEDIA));
-  nodes.push(...(await Promise.all(['room-b', 'room-c'].map((id) => startNode(cluster, redis.url, id, MEDIA)))));
-}, 60_000);
+const fixture = useCluster(['room-a', 'room-b', 'room-c'], MEDIA);
+const nodes = fixture.nodes;
 
 afterAll(async () => {
   for (const s of stops.splice(0)) s();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await cluster?.cleanup();
 });
 
 /** The parts of TestServer the media test peers use, for a node process. */
@@ -53,9 +44,9 @@ function nodeServer(node: ServerProcess): TestServer {
 const peerOn = (node: ServerProcess, name: string): Promise<MediaTestPeer> => mediaPeer(nodeServer(node), { name });
 
 async function homeOf(roomId: string): Promise<string | null> {
-  const r = new Redis(redis.url);
+  const r = new Redis(fixture.redis.url);
   try {
-    return await r.get(`${cluster.prefix}room-home:${roomId}`);
+    return await r.get(`${fixture.cluster.prefix}room-home:${roomId}`);
   } finally {
     r.disconnect();
   }
