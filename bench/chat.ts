@@ -11,7 +11,7 @@
  * `node bench/chat.ts` (quick, a few minutes) or `node bench/chat.ts --full`.
  */
 import { PROTOCOL_VERSION } from '@moim/protocol';
-import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { startBaseline } from './lib/baselines.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
@@ -53,11 +53,7 @@ const FULL: typeof QUICK = {
   idleSec: 50,
   maxMinutes: 45,
 };
-const P = { ...(args.full ? FULL : QUICK) };
-for (const [k, v] of Object.entries(args.set)) {
-  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
-  (P as Record<string, unknown>)[k] = v;
-}
+const P = benchParams(args, QUICK, FULL);
 const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' : 'baseline'));
 const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
 const results: { fixed: Step[]; search: Step[] } = { fixed: [], search: [] };

@@ -18,7 +18,7 @@
  * (MOIM_TEST_DATABASE_URL). `node bench/cluster.ts` (quick, a few minutes) or `--full`.
  */
 import { PROTOCOL_VERSION } from '@moim/protocol';
-import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { type Deployment, startDeployment } from './lib/cluster.ts';
 import { GeneratorPool } from './lib/generators.ts';
@@ -56,11 +56,7 @@ const FULL: typeof QUICK = {
   presenceSec: 20,
   maxMinutes: 45,
 };
-const P = { ...(args.full ? FULL : QUICK) };
-for (const [k, v] of Object.entries(args.set)) {
-  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
-  (P as Record<string, unknown>)[k] = v;
-}
+const P = benchParams(args, QUICK, FULL);
 const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'one node' ? 'one' : 'two'));
 const report = new Report('cluster', commandLine('bench:cluster', args), { mode: args.full ? 'full' : 'quick', ...P });
 const results: { chat: ChatTrial[]; presence: PresenceTrial[] } = { chat: [], presence: [] };
@@ -326,17 +322,7 @@ async function chatTrial(system: System, trial: number): Promise<void> {
         `${redisCpu ? `, redis ${(redisCpu.cores * 100).toFixed(0)} %` : ''}, generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}`,
     );
   } finally {
-    await closeClients().catch((e: unknown) => log(`closing the clients: ${String(e)}`));
-    current = undefined;
-    lastNodeOutput = dep.nodes
-      .map((n, k) =>
-        n.output
-          .slice(-15)
-          .map((l) => `  [node ${k}] ${l}`)
-          .join('\n'),
-      )
-      .join('\n');
-    await dep.stop();
+    await endTrial(dep, closeClients);
   }
 }
 
@@ -464,17 +450,7 @@ async function presenceTrial(trial: number): Promise<void> {
         `${done.length ? `${Math.min(...done)}–${Math.max(...done)} ms` : '–'}`,
     );
   } finally {
-    await closeClients().catch((e: unknown) => log(`closing the clients: ${String(e)}`));
-    current = undefined;
-    lastNodeOutput = dep.nodes
-      .map((n, k) =>
-        n.output
-          .slice(-15)
-          .map((l) => `  [node ${k}] ${l}`)
-          .join('\n'),
-      )
-      .join('\n');
-    await dep.stop();
+    await endTrial(dep, closeClients);
   }
 }
 
@@ -637,4 +613,19 @@ function tables(): void {
     );
   }
   if (chatTwo.length === 0 && pres.length === 0 && chat.length === 0) report.note('nothing ran');
+}
+
+/** After a trial: close its clients, keep its nodes' last log lines (for a failed trial's note), stop it. */
+async function endTrial(dep: Deployment, closeClients: () => Promise<unknown>): Promise<void> {
+  await closeClients().catch((e: unknown) => log(`closing the clients: ${String(e)}`));
+  current = undefined;
+  lastNodeOutput = dep.nodes
+    .map((n, k) =>
+      n.output
+        .slice(-15)
+        .map((l) => `  [node ${k}] ${l}`)
+        .join('\n'),
+    )
+    .join('\n');
+  await dep.stop();
 }

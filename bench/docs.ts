@@ -13,7 +13,7 @@
  *
  * `node bench/docs.ts` (quick, a few minutes) or `node bench/docs.ts --full` (the issue's sizes).
  */
-import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { commitPercentileMs, type DocServer, startDocServer } from './lib/docservers.ts';
 import { Generator, GeneratorPool, split } from './lib/generators.ts';
@@ -57,12 +57,7 @@ const FULL: typeof QUICK = {
   awareness: 1,
   maxMinutes: 60,
 };
-const P = { ...(args.full ? FULL : QUICK) };
-for (const [k, v] of Object.entries(args.set)) {
-  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
-  const cur = (P as Record<string, unknown>)[k];
-  (P as Record<string, unknown>)[k] = Array.isArray(cur) ? [v] : v;
-}
+const P = benchParams(args, QUICK, FULL);
 const systems = DOC_SYSTEMS.filter((s) => wants(args.systems, s));
 const report = new Report('docs', commandLine('bench:docs', args), {
   mode: args.full ? 'full' : 'quick',

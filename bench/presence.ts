@@ -10,7 +10,7 @@
  */
 import { PROTOCOL_VERSION } from '@moim/protocol';
 import { CONFIG_VARS } from '../server/src/config.ts';
-import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
@@ -30,12 +30,7 @@ const QUICK = {
   maxMinutes: 10,
 };
 const FULL: typeof QUICK = { ...QUICK, rates: [20, 50, 100], durationSec: 30, frozen: 10, maxMinutes: 30 };
-const P = { ...(args.full ? FULL : QUICK) };
-for (const [k, v] of Object.entries(args.set)) {
-  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
-  const cur = (P as Record<string, unknown>)[k];
-  (P as Record<string, unknown>)[k] = Array.isArray(cur) ? [v] : v;
-}
+const P = benchParams(args, QUICK, FULL);
 const heartbeatMs = CONFIG_VARS.heartbeatTimeoutMs.parse(undefined, CONFIG_VARS.heartbeatTimeoutMs.env);
 const report = new Report('presence', commandLine('bench:presence', args), {
   mode: args.full ? 'full' : 'quick',

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
-import { benchArgs, commandLine, wants } from './lib/args.ts';
+import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { type SinkStats, startSink } from './lib/csink.ts';
 import { Generator } from './lib/generators.ts';
@@ -63,11 +63,7 @@ const FULL: typeof QUICK = {
   chromiumJoins: 30,
   maxMinutes: 60,
 };
-const P = { ...(args.full ? FULL : QUICK) };
-for (const [k, v] of Object.entries(args.set)) {
-  if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
-  (P as Record<string, unknown>)[k] = v;
-}
+const P = benchParams(args, QUICK, FULL);
 /** The suites mediasoup offers; the first is the one Chromium negotiates with a WebRtcTransport. */
 const SRTP_SUITES = [
   'AEAD_AES_256_GCM',

@@ -70,3 +70,17 @@ export function commandLine(script: string, args: BenchArgs): string {
 }
 
 export const wants = (list: string[], name: string): boolean => list.length === 0 || list.includes(name);
+
+/**
+ * The parameters of a run: `quick` or, with `--full`, `full`, with each `--set key=value` applied
+ * (an unknown key is an error; an array parameter becomes that one value).
+ */
+export function benchParams<T extends object>(args: BenchArgs, quick: T, full: T): T {
+  const P = { ...(args.full ? full : quick) };
+  for (const [k, v] of Object.entries(args.set)) {
+    if (!(k in P)) throw new Error(`unknown parameter ${k}; known: ${Object.keys(P).join(', ')}`);
+    const cur = (P as Record<string, unknown>)[k];
+    (P as Record<string, unknown>)[k] = Array.isArray(cur) ? [v] : v;
+  }
+  return P;
+}
