@@ -1,19 +1,39 @@
 /**
- * A node killed with SIGKILL while clients chat and edit (issue 13): the clients, behind a load
- * balancer that skips dead nodes (nginx without ip_hash), are back on survivors within 5 s; every
- * acknowledged message is stored exactly once; every edit any client made is in the document.
+ * A node killed with SIGKILL while clients chat, edit and sit in a video room homed on it (issue 13):
+ * the clients, behind a load balancer that skips dead nodes (nginx without ip_hash), are back on
+ * survivors within 5 s; every acknowledged message is stored exactly once; every edit any client made
+ * is in the document; the room's peers are told, join again and RTP flows on a live home.
  */
 import { randomUUID } from 'node:crypto';
 import { type ChatMessage, connect, devToken, type MoimClient } from '@moim/client-sdk';
+import { waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  consumerBytes,
+  createRoom,
+  type MediaTestPeer,
+  mediaPeer,
+  publishPlain,
+  subscribePlain,
+} from '../../server/src/media/testing/testPeers.ts';
+import type { TestServer } from '../../server/src/testing/index.ts';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
+import type { ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
-import { type Balancer, startBalancer } from './support.ts';
+import { type Balancer, connect as connectSocket, startBalancer } from './support.ts';
 
-const LIMITS = { MOIM_CHAT_MESSAGES_PER_SEC: '1000', MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000' };
+const LIMITS = {
+  MOIM_CHAT_MESSAGES_PER_SEC: '1000',
+  MOIM_RATE_LIMIT_PER_SEC: '1000',
+  MOIM_RATE_LIMIT_BURST: '1000',
+  MOIM_SFU_ALLOW_PLAIN: 'true',
+  MOIM_PEER_GRACE_MS: '0',
+};
 
 let lb: Balancer;
 const clients: MoimClient[] = [];
+const gens: Array<{ close(): void }> = [];
+const sinks: Array<{ close(): void }> = [];
 
 const fixture = useCluster(['fo-a', 'fo-b', 'fo-c'], LIMITS);
 const nodes = fixture.nodes;
@@ -23,10 +43,22 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const x of [...gens, ...sinks]) x.close();
   destroyAllClients();
   for (const c of clients.splice(0)) await c.close();
   await lb?.close();
 });
+
+/** A media test peer (plain RTP) on one node directly. */
+function peerOn(node: ServerProcess, name: string): Promise<MediaTestPeer> {
+  const server = {
+    url: node.url,
+    token: async (input: { name: string }) =>
+      (await devToken(node.url, { site: 'hq', role: 'member', ...input })).token,
+    connect: (token: string) => connectSocket(node.url, token),
+  } as unknown as TestServer;
+  return mediaPeer(server, { name });
+}
 
 async function client(sub: string): Promise<MoimClient> {
   const c = await connect({
@@ -40,8 +72,32 @@ async function client(sub: string): Promise<MoimClient> {
 }
 
 describe('a node killed during traffic', () => {
-  it('clients are back within 5 s; acknowledged messages are stored once; every edit is kept', async () => {
+  it('clients are back within 5 s; acknowledged messages are stored once; every edit is kept; the room goes on', async () => {
     const run = randomUUID().slice(0, 6);
+    // a video room homed on the node that will be killed, with media peers on the two others
+    const [a, victimNode, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const host = await peerOn(victimNode, 'Host');
+    const { roomId } = await createRoom(host);
+    await host.join(roomId);
+    const alice = await peerOn(a, 'Alice');
+    const bob = await peerOn(c, 'Bob');
+    await alice.join(roomId);
+    const bj = await bob.join(roomId);
+    const rtpFlows = async (label: string, caps: unknown) => {
+      const pub = await publishPlain(alice, roomId, { video: [5151] });
+      gens.push(pub.gen);
+      const sub = await subscribePlain(bob, roomId, caps);
+      sinks.push(sub.sink);
+      const consumer = await waitFor(() => bob.consumers.find((x) => x.producerId === pub.video), {
+        what: `${label}: consumer`,
+      });
+      await waitFor(async () => (await consumerBytes(bob, roomId, consumer.consumerId)) > 5000, {
+        what: `${label}: media`,
+        timeoutMs: 10_000,
+      });
+      return pub;
+    };
+    const firstMedia = await rtpFlows('before', bj.routerRtpCapabilities);
     const people = await Promise.all(Array.from({ length: 6 }, (_, i) => client(`fo${run}-${i}`)));
     const ch = await people[0]!.chat.createChannel({
       name: `failover ${run}`,
@@ -85,7 +141,7 @@ describe('a node killed during traffic', () => {
     await new Promise((r) => setTimeout(r, 1000));
 
     // kill the node that serves the most of them
-    const victim = nodes[1]!;
+    const victim = victimNode;
     const dropped = new Set<number>();
     for (const [i, p] of people.entries())
       p.on('state', (state) => {
@@ -98,6 +154,18 @@ describe('a node killed during traffic', () => {
       what: 'every client connected again',
     });
     const backMs = Date.now() - killedAt;
+    // the room: its clients are told (WORKER_DIED), join again, and media flows on a live home
+    for (const p of [alice, bob])
+      await p.waitEvent(
+        'room:closed',
+        (e: { roomId: string; reason: string }) => e.roomId === roomId && e.reason === 'WORKER_DIED',
+        15_000,
+      );
+    firstMedia.gen.close();
+    await alice.join(roomId);
+    const again = await bob.join(roomId);
+    bob.consumers.length = 0;
+    await rtpFlows('after', again.routerRtpCapabilities);
     expect(dropped.size).toBeGreaterThan(0); // some of them were on the killed node
     await new Promise((r) => setTimeout(r, 1500));
     sending = false;
