@@ -8,19 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { type ChatMessage, connect, devToken, type MoimClient } from '@moim/client-sdk';
 import { waitFor } from '@moim/sfu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  consumerBytes,
-  createRoom,
-  type MediaTestPeer,
-  mediaPeer,
-  publishPlain,
-  subscribePlain,
-} from '../../server/src/media/testing/testPeers.ts';
-import type { TestServer } from '../../server/src/testing/index.ts';
+import { consumerBytes, createRoom, publishPlain, subscribePlain } from '../../server/src/media/testing/testPeers.ts';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
 import type { ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
-import { type Balancer, connect as connectSocket, startBalancer } from './support.ts';
+import { peerOn } from './media.ts';
+import { type Balancer, startBalancer } from './support.ts';
 
 const LIMITS = {
   MOIM_CHAT_MESSAGES_PER_SEC: '1000',
@@ -48,17 +41,6 @@ afterAll(async () => {
   for (const c of clients.splice(0)) await c.close();
   await lb?.close();
 });
-
-/** A media test peer (plain RTP) on one node directly. */
-function peerOn(node: ServerProcess, name: string): Promise<MediaTestPeer> {
-  const server = {
-    url: node.url,
-    token: async (input: { name: string }) =>
-      (await devToken(node.url, { site: 'hq', role: 'member', ...input })).token,
-    connect: (token: string) => connectSocket(node.url, token),
-  } as unknown as TestServer;
-  return mediaPeer(server, { name });
-}
 
 async function client(sub: string): Promise<MoimClient> {
   const c = await connect({

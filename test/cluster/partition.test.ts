@@ -5,41 +5,17 @@
  * home, and a join through the resumed node reaches that one.
  */
 import { waitFor } from '@moim/sfu/testing';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createRoom, type MediaTestPeer, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
-import type { TestServer } from '../../server/src/testing/index.ts';
-import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { createRoom } from '../../server/src/media/testing/testPeers.ts';
+import type { ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
-import { call, connect } from './support.ts';
+import { liveRooms, peerOn, redisGet } from './media.ts';
+import { call } from './support.ts';
 
 const ENV = { MOIM_PEER_GRACE_MS: '0' };
 
 const fixture = useCluster(['part-a', 'part-b', 'part-c'], ENV);
 const nodes = fixture.nodes;
-
-function peerOn(node: ServerProcess, name: string): Promise<MediaTestPeer> {
-  const server = {
-    url: node.url,
-    token: (input: { name: string }) => devToken(node.url, input),
-    connect: (token: string) => connect(node.url, token),
-  } as unknown as TestServer;
-  return mediaPeer(server, { name });
-}
-
-async function redisGet(key: string): Promise<string | null> {
-  const r = new Redis(fixture.redis.url);
-  try {
-    return await r.get(key);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function liveRooms(node: ServerProcess): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return Number(/^moim_sfu_rooms\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? '0');
-}
 
 describe('a partition heals', () => {
   it('the home stopped past its lease is fenced when it resumes: one room, on its new home', async () => {
@@ -52,7 +28,7 @@ describe('a partition heals', () => {
     await alice.join(roomId);
     await bob.join(roomId);
     const homeKey = `${fixture.cluster.prefix}room-home:${roomId}`;
-    expect(await redisGet(homeKey)).toMatch(/^part-a\|/);
+    expect(await redisGet(fixture.redis.url, homeKey)).toMatch(/^part-a\|/);
 
     a.child.kill('SIGSTOP');
     for (const p of [alice, bob])
@@ -63,7 +39,7 @@ describe('a partition heals', () => {
       );
     await alice.join(roomId);
     await bob.join(roomId);
-    const moved = await redisGet(homeKey);
+    const moved = await redisGet(fixture.redis.url, homeKey);
     expect(moved).toMatch(/^part-[bc]\|/);
 
     a.child.kill('SIGCONT');
@@ -73,7 +49,7 @@ describe('a partition heals', () => {
       timeoutMs: 10_000,
     });
     expect(a.output()).toContain('this node was declared dead; fenced');
-    expect(await redisGet(homeKey)).toBe(moved);
+    expect(await redisGet(fixture.redis.url, homeKey)).toBe(moved);
     expect((await Promise.all(nodes.map(liveRooms))).reduce((x, y) => x + y, 0)).toBe(1);
     // a join through the resumed node reaches the one room
     const dave = await peerOn(a, 'Dave');

@@ -6,20 +6,12 @@
  * live node.
  */
 import { waitFor } from '@moim/sfu/testing';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  consumerBytes,
-  createRoom,
-  type MediaTestPeer,
-  mediaPeer,
-  publishPlain,
-  subscribePlain,
-} from '../../server/src/media/testing/testPeers.ts';
-import type { TestServer } from '../../server/src/testing/index.ts';
-import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { consumerBytes, createRoom, publishPlain, subscribePlain } from '../../server/src/media/testing/testPeers.ts';
+import type { ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
-import { call, connect } from './support.ts';
+import { liveRooms, peerOn, redisGet } from './media.ts';
+import { call } from './support.ts';
 
 const MEDIA = { MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_PEER_GRACE_MS: '0', MOIM_MAX_SOCKETS_PER_ADDRESS: '5000' };
 
@@ -32,30 +24,8 @@ afterAll(async () => {
   for (const s of stops.splice(0)) s();
 });
 
-/** The parts of TestServer the media test peers use, for a node process. */
-function nodeServer(node: ServerProcess): TestServer {
-  return {
-    url: node.url,
-    token: (input: { name: string }) => devToken(node.url, input),
-    connect: (token: string) => connect(node.url, token),
-  } as unknown as TestServer;
-}
-
-const peerOn = (node: ServerProcess, name: string): Promise<MediaTestPeer> => mediaPeer(nodeServer(node), { name });
-
-async function homeOf(roomId: string): Promise<string | null> {
-  const r = new Redis(fixture.redis.url);
-  try {
-    return await r.get(`${fixture.cluster.prefix}room-home:${roomId}`);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function liveRooms(node: ServerProcess): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return Number(/^moim_sfu_rooms\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? '0');
-}
+const homeOf = (roomId: string): Promise<string | null> =>
+  redisGet(fixture.redis.url, `${fixture.cluster.prefix}room-home:${roomId}`);
 
 describe('video rooms across nodes', () => {
   it('50 clients joining one new room through three nodes at once make exactly one room with one home', async () => {
