@@ -45,6 +45,14 @@ export const ERROR_STATUS = {
   BOOKING_CONFLICT: 409,
   /** The requested time is not inside the site's opening hours (in the site's time zone). */
   OUTSIDE_HOURS: 422,
+  /** The day is not covered by an approved telework plan at that site (booking, check-in). */
+  NOT_APPROVED: 403,
+  /** The person may not apply for telework (their duty excludes it, or they are suspended). */
+  NOT_ELIGIBLE: 403,
+  /** Booking is suspended for a while after repeated no-shows. */
+  BOOKING_SUSPENDED: 403,
+  /** The approval step or document was decided already; an approved document is never edited. */
+  ALREADY_DECIDED: 409,
   // limits and resources
   /** A per-person or per-address connection cap was reached. */
   TOO_MANY_CONNECTIONS: 429,

@@ -28,6 +28,7 @@ import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
 import { Bookings } from './telework/Bookings.ts';
 import { addBookingRoutes, addTeleworkRoutes } from './telework/routes.ts';
+import { type Clock, Scheduler, systemClock } from './telework/Scheduler.ts';
 import { Sites } from './telework/Sites.ts';
 
 export interface App {
@@ -47,14 +48,21 @@ export interface App {
   readonly media: MediaService;
   /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
   readonly docs: DocService;
+  /** Telework's periodic jobs (no-show release, automatic check-out, escalation, reminders) on one clock. */
+  readonly scheduler: Scheduler;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
   close(): Promise<void>;
 }
 
+export interface AppDeps {
+  /** The telework scheduler's clock (tests move a ManualClock). @default systemClock */
+  clock?: Clock;
+}
+
 /** Build every service of one node from its configuration. Nothing here reads process.env. */
-export async function createApp(config: Config, log: Logger): Promise<App> {
+export async function createApp(config: Config, log: Logger, deps: AppDeps = {}): Promise<App> {
   if (config.redisUrl && !config.databaseUrl)
     // nodes sharing Redis but each with its own SQLite would silently split chat and documents
     throw new Error('REDIS_URL (cluster mode) needs DATABASE_URL: every node must use the same PostgreSQL');
@@ -70,7 +78,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ subsystem: 'storage' }),
   });
   try {
-    return await buildServices(config, log, metrics, stores);
+    return await buildServices(config, log, metrics, stores, deps.clock ?? systemClock);
   } catch (err) {
     // a half-built node must not keep the data folder's lock (or open databases) until the process exits
     await stores
@@ -81,7 +89,13 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
 }
 
 /** Everything after the stores opened, in start-up order (createApp closes the stores when this throws). */
-async function buildServices(config: Config, log: Logger, metrics: Metrics, stores: Stores): Promise<App> {
+async function buildServices(
+  config: Config,
+  log: Logger,
+  metrics: Metrics,
+  stores: Stores,
+  clock: Clock,
+): Promise<App> {
   const tokens = TokenService.fromConfig(config);
   const router = new HttpRouter(log.child({ subsystem: 'http' }));
   const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
@@ -265,6 +279,8 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
 
   // telework sites, places and bookings (HTTP under /telework; an org's first request seeds hq and home)
   const teleworkLog = log.child({ subsystem: 'telework' });
+  const scheduler = new Scheduler({ clock, log: teleworkLog });
+  closers.push(async () => scheduler.stop());
   const sites = new Sites({ store: stores.telework, audit: stores.audit, log: teleworkLog });
   addTeleworkRoutes({ router, sites, tokens, maxBodyBytes: config.maxBodyBytes });
   const bookings = new Bookings({
@@ -311,11 +327,13 @@ async function buildServices(config: Config, log: Logger, metrics: Metrics, stor
     chat,
     media,
     docs,
+    scheduler,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.port, config.host, () => {
           http.off('error', reject);
+          scheduler.start();
           const { port } = http.address() as AddressInfo;
           resolve(config.publicUrl ?? `http://localhost:${port}`);
         });

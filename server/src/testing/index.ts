@@ -6,6 +6,7 @@ import { type Socket as ClientSocket, io as ioClient } from 'socket.io-client';
 import { type App, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import type { Clock } from '../telework/Scheduler.ts';
 
 export type TestSocket = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -34,7 +35,12 @@ export interface TestServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { /** Reuse this data folder (a restart); the caller removes it. */ dataDir?: string } = {},
+  opts: {
+    /** Reuse this data folder (a restart); the caller removes it. */
+    dataDir?: string;
+    /** The telework scheduler's clock: move it, then `app.scheduler.runDue()`. */
+    clock?: Clock;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'moim-test-'));
   const config = loadConfig(
@@ -51,7 +57,7 @@ export async function startTestServer(
     { cpus: 1 },
   );
   const log = createLogger(env.MOIM_LOG_LEVEL ?? 'silent', 'test');
-  const app = await createApp(config, log);
+  const app = await createApp(config, log, opts.clock ? { clock: opts.clock } : {});
   const url = (await app.listen()).replace('localhost', '127.0.0.1');
   const sockets = new Set<TestSocket>();
   let people = 0;
