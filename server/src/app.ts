@@ -5,7 +5,14 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
-import { MediaRelay, RedisDocRelay, RedisPresence, RoomHomes, startCluster } from './cluster/index.ts';
+import {
+  MediaRelay,
+  RedisDocRelay,
+  RedisPersonLimits,
+  RedisPresence,
+  RoomHomes,
+  startCluster,
+} from './cluster/index.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
@@ -110,6 +117,8 @@ async function buildServices(
         metrics,
       })
     : undefined;
+  // cluster: each person's connection count and request budget are shared with the other nodes
+  let personLimits: RedisPersonLimits | undefined;
   const gateway = new Gateway({
     adapter: cluster?.adapter,
     httpServer: http,
@@ -123,6 +132,17 @@ async function buildServices(
     personRateLimitBurst: config.personRateLimitBurst,
     maxConnectionsPerPerson: config.maxConnectionsPerPerson,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    sharePersonLimits:
+      cluster &&
+      ((local) => {
+        personLimits = new RedisPersonLimits({
+          redis: cluster.redis,
+          registry: cluster.registry,
+          local,
+          log: log.child({ subsystem: 'person-limits' }),
+        });
+        return personLimits;
+      }),
   });
   gateway.register(systemHandlers({ tokens, nodeId: config.nodeId, gateway }));
   // every WebSocket upgrade goes through one router: socket.io's prefix, /yjs, and 404 for the rest
@@ -147,6 +167,7 @@ async function buildServices(
     readiness.push(['redis', async () => cluster.healthy()]);
     // closed last (closers run in reverse): the node leaves the registry once its services stopped
     closers.push(() => cluster.close());
+    closers.push(async () => personLimits?.close());
   }
 
   const presenceBus = new SocketIoPresenceBus(gateway.io);
@@ -244,6 +265,7 @@ async function buildServices(
   if (relay) closers.push(() => relay.close());
   const docs = new DocService({
     relay,
+    sharedLimits: personLimits,
     store: stores.docs,
     audit: stores.audit,
     tokens,

@@ -109,6 +109,11 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
     return this.#o.nodeId;
   }
 
+  /** The sorted set of nodes by lease expiry (ms), for scripts that count only live nodes. */
+  get nodesKey(): string {
+    return this.#keys.nodes;
+  }
+
   /** This run's fencing epoch (changes when the node was fenced). */
   get epoch(): string {
     return this.#epoch;

@@ -19,6 +19,7 @@ export type { ClusterMetrics } from './clusterMetrics.ts';
 export { MediaRelay } from './MediaRelay.ts';
 export { NodeRegistry } from './NodeRegistry.ts';
 export { RedisDocRelay } from './RedisDocRelay.ts';
+export { RedisPersonLimits } from './RedisPersonLimits.ts';
 export { RedisPresence } from './RedisPresence.ts';
 export { RoomHomes } from './RoomHomes.ts';
 export type { RedisConnections } from './redis.ts';

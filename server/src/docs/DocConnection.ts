@@ -29,6 +29,8 @@ export class DocConnection {
   /** The document once loaded; frames that arrived before are kept in `early` (made on first use). */
   doc: Document | undefined;
   early: Uint8Array[] | undefined;
+  /** Counted in the cluster's per-person connection count (released when it closes). */
+  claimed = false;
   readonly #parentLog: Logger;
   #log: Logger | undefined;
   /**

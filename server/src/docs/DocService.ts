@@ -15,6 +15,7 @@ import {
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
+import type { SharedPersonLimits } from '../gateway/PersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
@@ -36,6 +37,8 @@ export interface DocServiceOptions {
   log: Logger;
   /** Cluster: the relay to other nodes serving the same documents (unset: one node). */
   relay?: DocRelay | undefined;
+  /** Cluster: `/yjs` connections of a person counted on every node together (unset: this node's alone). */
+  sharedLimits?: SharedPersonLimits | undefined;
   limits: DocumentLimits & {
     /** Documents one person may have open at once (MOIM_DOC_MAX_OPEN_PER_PERSON). */
     maxOpenPerPerson: number;
@@ -68,7 +71,15 @@ export class DocService {
     this.#committer = new GroupCommitter(opts.store, { onCommit: metrics.onCommit });
     const { store, log, limits } = opts;
     this.#docs = new LoadedDocs({ store, committer: this.#committer, limits, log, metrics, relay: opts.relay });
-    this.#yjs = new YjsConnections({ tokens: opts.tokens, store, log, limits, docs: this.#docs, metrics });
+    this.#yjs = new YjsConnections({
+      tokens: opts.tokens,
+      store,
+      log,
+      limits,
+      docs: this.#docs,
+      metrics,
+      shared: opts.sharedLimits,
+    });
   }
 
   /** Documents loaded in memory now (tests and the `moim_docs_loaded` gauge). */

@@ -7,6 +7,7 @@
 import type { WebSocket } from 'ws';
 import { type Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
+import type { SharedPersonLimits } from '../gateway/PersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { DocRef, DocStore } from '../storage/DocStore.ts';
 import { type ConnectionLimits, ConnectionRegistry } from './ConnectionRegistry.ts';
@@ -31,6 +32,7 @@ export class YjsConnections {
   readonly #docs: LoadedDocs;
   readonly #metrics: DocMetrics;
   readonly #limits: ConnectionLimits;
+  readonly #shared: SharedPersonLimits | undefined;
   readonly #conns: ConnectionRegistry;
   readonly #onSocketMessage: (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void;
   readonly #onSocketClose: (this: WebSocket) => void;
@@ -45,7 +47,9 @@ export class YjsConnections {
     limits: ConnectionLimits;
     docs: LoadedDocs;
     metrics: DocMetrics;
+    shared?: SharedPersonLimits | undefined;
   }) {
+    this.#shared = opts.shared;
     this.#tokens = opts.tokens;
     this.#store = opts.store;
     this.#log = opts.log;
@@ -145,6 +149,7 @@ export class YjsConnections {
     const ref: DocRef = { org: conn.org, name: conn.docName };
     const name = conn.docName;
     try {
+      if (this.#shared && !(await this.#claim(conn))) return;
       if (conn.canWrite && !(await this.#store.get(ref))) {
         await this.#store.create({ ...ref, owner: conn.sub, policy: DEFAULT_POLICY });
       }
@@ -180,8 +185,30 @@ export class YjsConnections {
     } else conn.close('TOO_LARGE', 'too many messages before the document loaded');
   }
 
+  /** Count the connection among the person's on every node; false (and closed) at the cap. */
+  async #claim(conn: DocConnection): Promise<boolean> {
+    const shared = this.#shared;
+    if (!shared) return true;
+    const person = personKey(conn.org, conn.sub);
+    const cap = this.#limits.maxConnectionsPerPerson;
+    if (!(await shared.claim('yjs', person, cap))) {
+      conn.close('TOO_MANY_CONNECTIONS', `TOO_MANY_CONNECTIONS (at most ${cap} per person across the service)`);
+      return false;
+    }
+    if (conn.closed) {
+      shared.release('yjs', person);
+      return false;
+    }
+    conn.claimed = true;
+    return true;
+  }
+
   #onClose(conn: DocConnection): void {
     conn.markClosed();
+    if (conn.claimed) {
+      conn.claimed = false;
+      this.#shared?.release('yjs', personKey(conn.org, conn.sub));
+    }
     if (!this.#conns.remove(conn)) return;
     this.#metrics.connections.dec();
     conn.doc?.removeConnection(conn);

@@ -26,7 +26,7 @@ import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
-import { PersonLimits } from './PersonLimits.ts';
+import { PersonLimits, type SharedPersonLimits } from './PersonLimits.ts';
 
 export type { MoimServer } from '../lib/rooms.ts';
 export { personRoom } from '../lib/rooms.ts';
@@ -83,6 +83,11 @@ export interface GatewayOptions {
   personRateLimitBurst: number;
   /** Simultaneous connections of one person; more are refused at the handshake (TOO_MANY_CONNECTIONS). */
   maxConnectionsPerPerson: number;
+  /**
+   * Cluster mode: share the connection count and the request budget of each person with the other
+   * nodes (cluster/RedisPersonLimits.ts), given this node's per-person limits. Unset: this node's alone.
+   */
+  sharePersonLimits?: ((local: PersonLimits) => SharedPersonLimits) | undefined;
   /** A silent connection is dropped after about this long (socket.io ping interval + timeout). */
   heartbeatTimeoutMs: number;
   /**
@@ -127,6 +132,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
   readonly #handlers = new Map<RequestName, RequestHandler<RequestName>>();
   readonly #connections = new Map<string, MutableConnection>();
   readonly #people: PersonLimits;
+  readonly #shared: SharedPersonLimits | undefined;
   readonly #opts: GatewayOptions;
   readonly #log: Logger;
 
@@ -140,6 +146,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       ratePerSec: opts.personRateLimitPerSec || 2 * opts.rateLimitPerSec,
       burst: opts.personRateLimitBurst || 2 * opts.rateLimitBurst,
     });
+    this.#shared = opts.sharePersonLimits?.(this.#people);
     this.onListenerError = (event, err) => this.#log.error({ err, event }, 'gateway listener failed');
     const pingInterval = Math.max(500, Math.floor(opts.heartbeatTimeoutMs * 0.6));
     this.io = new Server(opts.httpServer, {
@@ -155,17 +162,43 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       serveClient: false,
       cors: { origin: false },
     });
+    const refuse = (next: (err?: Error) => void, err: unknown) => {
+      const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'authentication failed');
+      this.#opts.metrics.events.inc({ event: 'handshake', outcome: e.code });
+      const refusal = new Error(e.message) as Error & { data: ErrorBody };
+      refusal.data = e.toBody();
+      next(refusal);
+    };
     this.io.use((socket, next) => {
       try {
         this.#authenticate(socket);
-        next();
       } catch (err) {
-        const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'authentication failed');
-        this.#opts.metrics.events.inc({ event: 'handshake', outcome: e.code });
-        const refusal = new Error(e.message) as Error & { data: ErrorBody };
-        refusal.data = e.toBody();
-        next(refusal);
+        return refuse(next, err);
       }
+      const shared = this.#shared;
+      if (!shared) return next();
+      // the person's connections on every node: one script in Redis decides a race between nodes
+      const key = principalOf(socket).key;
+      shared.claim('socket', key, this.#opts.maxConnectionsPerPerson).then(
+        (counted) => {
+          if (!counted)
+            return refuse(
+              next,
+              new MoimError(
+                'TOO_MANY_CONNECTIONS',
+                `at most ${this.#opts.maxConnectionsPerPerson} connections per person across the service; close a tab or device first`,
+              ),
+            );
+          if (socket.conn.readyState !== 'open') {
+            // the client left while Redis answered: socket.io will not connect it, so nothing releases it later
+            shared.release('socket', key);
+            return next(new Error('the connection closed during the handshake'));
+          }
+          (socket as unknown as { [CLAIMED]: string })[CLAIMED] = key;
+          next();
+        },
+        (err: unknown) => refuse(next, err),
+      );
     });
     this.io.on('connection', (socket) => this.#onConnection(socket));
   }
@@ -217,12 +250,41 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         );
       this.#people.remove(before, conn.id);
       this.#people.add(after, conn.id);
+      this.#moveClaim(mutable.socket, after);
       leaveNow(mutable, personRoom(previous.token.org, previous.sub));
       joinNow(mutable, personRoom(next.token.org, next.sub));
     }
     mutable.principal = next;
     conn.log.info({ org: next.token.org, orgChanged: before !== after }, 'token refreshed');
     this.safeEmit('reauth', conn, previous, next);
+  }
+
+  #releaseClaim(socket: MoimSocket): void {
+    const holder = socket as unknown as { [CLAIMED]?: string };
+    const key = holder[CLAIMED];
+    if (key === undefined || !this.#shared) return;
+    holder[CLAIMED] = undefined;
+    this.#shared.release('socket', key);
+  }
+
+  /**
+   * A token refresh moved the connection to another org: count it there in the cluster. The node's
+   * own cap was checked; the cluster's is not waited for (a refresh answers at once), so a person
+   * changing org on several nodes at the same moment may pass it by those connections.
+   */
+  #moveClaim(socket: MoimSocket, key: string): void {
+    const shared = this.#shared;
+    if (!shared) return;
+    this.#releaseClaim(socket);
+    const holder = socket as unknown as { [CLAIMED]?: string };
+    shared.claim('socket', key, Number.MAX_SAFE_INTEGER).then(
+      (counted) => {
+        if (!counted) return;
+        if (socket.connected) holder[CLAIMED] = key;
+        else shared.release('socket', key);
+      },
+      (err: unknown) => this.#log.error({ err }, 'counting a refreshed connection in the cluster failed'),
+    );
   }
 
   #authenticate(socket: MoimSocket): void {
@@ -249,9 +311,10 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
   }
 
   #onConnection(socket: MoimSocket): void {
-    const principal = (socket as unknown as { [PRINCIPAL]: Principal })[PRINCIPAL];
+    const principal = principalOf(socket);
     const key = principal.key;
     if (!this.#people.canConnect(key)) {
+      this.#releaseClaim(socket);
       // two handshakes of the same person passed the check in the same tick
       this.#opts.metrics.events.inc({ event: 'handshake', outcome: 'TOO_MANY_CONNECTIONS' });
       socket.emit('system:notice', {
@@ -282,6 +345,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     socket.on('disconnect', (reason) => {
       this.#connections.delete(conn.id);
       this.#people.remove(conn.principal.key, conn.id);
+      this.#releaseClaim(socket);
       this.#opts.metrics.connections.dec();
       this.safeEmit('disconnect', conn, reason);
     });
@@ -342,6 +406,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
 }
 
 const PRINCIPAL = Symbol('principal');
+/** The person key a socket's connection is counted under in the cluster (`SharedPersonLimits`). */
+const CLAIMED = Symbol('claimed');
+
+function principalOf(socket: MoimSocket): Principal {
+  return (socket as unknown as { [PRINCIPAL]: Principal })[PRINCIPAL];
+}
 
 /** The gateway's own view of a connection: only it replaces the principal (`reauthenticate`). */
 type MutableConnection = { -readonly [K in keyof Connection]: Connection[K] };

@@ -28,4 +28,25 @@ describe('PersonLimits', () => {
     // without a connection there is no bucket to take from
     expect(limits.take(personKey('acme', 'constructor'))).toBe(false);
   });
+
+  it('reports what each person spent since the last report, and takes what they spent elsewhere, one burst of debt at most', () => {
+    const limits = new PersonLimits({ maxConnections: 5, ratePerSec: 0.001, burst: 4 });
+    const ann = personKey('acme', 'ann');
+    const bob = personKey('acme', 'bob');
+    limits.add(ann, 'c1');
+    limits.add(bob, 'c2');
+    limits.take(ann);
+    limits.take(ann);
+    expect([...limits.drainSpent()]).toEqual([[ann, 2]]);
+    expect(limits.drainSpent().size).toBe(0);
+    // another node spent 10 of ann's: 2 left here, so 12 of debt, floored at one burst (4)
+    limits.spentElsewhere(ann, 10);
+    expect(limits.take(ann)).toBe(false);
+    limits.spentElsewhere(bob, 3);
+    expect([limits.take(bob), limits.take(bob)]).toEqual([true, false]);
+    expect([...limits.counts()]).toEqual([
+      [ann, 1],
+      [bob, 1],
+    ]);
+  });
 });

@@ -12,12 +12,15 @@ export interface PersonLimitsOptions {
 interface PersonEntry {
   readonly connections: Set<string>;
   readonly bucket: TokenBucket;
+  /** Requests allowed since the last `drainSpent` (the share other nodes are told about). */
+  spent: number;
 }
 
 /**
  * Per-person limits across connections: a connection cap and one token bucket shared by every
  * connection of the person (keyed by org + sub). An entry lives while the person has a
- * connection, so the map holds at most one entry per connected person.
+ * connection, so the map holds at most one entry per connected person. In a cluster the count and
+ * the budget are shared with the other nodes (`SharedPersonLimits`, `drainSpent`/`spentElsewhere`).
  */
 export class PersonLimits {
   readonly #opts: PersonLimitsOptions;
@@ -25,6 +28,11 @@ export class PersonLimits {
 
   constructor(opts: PersonLimitsOptions) {
     this.#opts = opts;
+  }
+
+  /** Sustained requests per second of one person. */
+  get ratePerSec(): number {
+    return this.#opts.ratePerSec;
   }
 
   get maxConnections(): number {
@@ -49,7 +57,7 @@ export class PersonLimits {
   add(key: string, connectionId: string): void {
     let entry = this.#people.get(key);
     if (!entry) {
-      entry = { connections: new Set(), bucket: new TokenBucket(this.#opts.ratePerSec, this.#opts.burst) };
+      entry = { connections: new Set(), bucket: new TokenBucket(this.#opts.ratePerSec, this.#opts.burst), spent: 0 };
       this.#people.set(key, entry);
     }
     entry.connections.add(connectionId);
@@ -67,6 +75,44 @@ export class PersonLimits {
   take(key: string, cost = 1): boolean {
     const entry = this.#people.get(key);
     // a request always comes from a counted connection; without one there is nothing to share
-    return entry ? entry.bucket.take(cost) : false;
+    if (!entry?.bucket.take(cost)) return false;
+    entry.spent += cost;
+    return true;
   }
+
+  /** The requests each person was allowed since the last call (people with none are left out), reset to 0. */
+  drainSpent(): Map<string, number> {
+    const spent = new Map<string, number>();
+    for (const [key, entry] of this.#people) {
+      if (entry.spent === 0) continue;
+      spent.set(key, entry.spent);
+      entry.spent = 0;
+    }
+    return spent;
+  }
+
+  /** Requests of the person on other nodes: taken from this node's bucket of the person (into debt, one burst deep at most). */
+  spentElsewhere(key: string, cost: number): void {
+    if (cost > 0) this.#people.get(key)?.bucket.drain(cost);
+  }
+
+  /** Each connected person with their connection count on this node. */
+  *counts(): IterableIterator<[string, number]> {
+    for (const [key, entry] of this.#people) yield [key, entry.connections.size];
+  }
+}
+
+/**
+ * The per-person limits of a cluster (cluster/RedisPersonLimits.ts): connection counts and a
+ * rate budget shared with the other nodes. Unset on a single node, where `PersonLimits` is all.
+ */
+export interface SharedPersonLimits {
+  /**
+   * Count one more connection of `kind` (`socket`, `yjs`) for the person on every node together:
+   * false when they have `cap` already. Resolves true (and counts nothing) when the shared count
+   * cannot be reached in time: the node's own cap still holds.
+   */
+  claim(kind: string, key: string, cap: number): Promise<boolean>;
+  /** Uncount a connection `claim` counted. */
+  release(kind: string, key: string): void;
 }

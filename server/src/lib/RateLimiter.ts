@@ -21,6 +21,17 @@ export class TokenBucket {
     this.#tokens -= cost;
     return true;
   }
+
+  /**
+   * Remove `cost` tokens spent elsewhere (another node's share of a budget shared across nodes).
+   * The bucket may go into debt, at most one burst deep: what others spent keeps this bucket's
+   * requests waiting until the shared rate has paid for it.
+   */
+  drain(cost: number, now: number = performance.now()): void {
+    const elapsed = Math.max(0, now - this.#last) / 1000;
+    this.#last = now;
+    this.#tokens = Math.max(-this.#burst, Math.min(this.#burst, this.#tokens + elapsed * this.#rate) - cost);
+  }
 }
 
 /** Token buckets by key (e.g. per person), pruned when full again. */
