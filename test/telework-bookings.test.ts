@@ -16,7 +16,11 @@ let member: string;
 let colleague: string;
 let otherAdmin: string;
 beforeAll(async () => {
-  server = await startTestServer({ MOIM_TELEWORK_MAX_BOOKINGS_PER_PERSON: '4' });
+  // the booking rules of any site; a centre's need of an approved plan: telework-booking-rules.test.ts
+  server = await startTestServer({
+    MOIM_TELEWORK_MAX_BOOKINGS_PER_PERSON: '4',
+    MOIM_TELEWORK_CENTRE_NEEDS_PLAN: 'false',
+  });
   [admin, member, colleague, otherAdmin] = await Promise.all([
     server.token({ name: 'Admin', sub: 'bk-admin', role: 'admin', org: 'acme' }),
     server.token({ name: 'Member', sub: 'bk-member', role: 'member', org: 'acme' }),

@@ -16,10 +16,19 @@ import { z } from 'zod';
  * - `DELETE /telework/bookings/:id` → `{ booking }` (its owner or an org admin; idempotent)
  * - `GET /telework/bookings?siteId=&day=YYYY-MM-DD` → `{ bookings }` (a site's day, in its time zone)
  * - `GET /telework/bookings/mine` → `{ bookings }` (the caller's bookings not yet ended)
+ * - `POST /telework/bookings/:id/check-in` → `{ booking }` (its owner, from `MOIM_TELEWORK_CHECKIN_BEFORE_MINUTES`
+ *   before its start to its end; source `network` from the site's ranges, else `manual` when
+ *   `MOIM_TELEWORK_MANUAL_CHECKIN` allows it, else FORBIDDEN; OUTSIDE_HOURS outside that window)
+ *
+ * A person's connection from a site's network range checks their bookings there in (source
+ * `network`). A booking not checked in `MOIM_TELEWORK_CHECKIN_GRACE_MINUTES` after its start is
+ * `released` (a no-show; the place is bookable again); `MOIM_TELEWORK_NO_SHOW_LIMIT` no-shows within
+ * `MOIM_TELEWORK_NO_SHOW_WINDOW_DAYS` suspend the person's booking for `MOIM_TELEWORK_SUSPENSION_DAYS`
+ * (BOOKING_SUSPENDED, the message names the end).
  *
  * An organisation with no sites yet gets `hq` (Asia/Seoul, Mon–Fri 09:00–18:00) and `home` on its
  * first telework request, so the `site` claims of tokens issued before keep naming a real site.
- * Check-in, requests and approvals, attendance and reports are not part of the protocol yet.
+ * Attendance: attendance.ts.
  */
 
 export const SITE_KINDS = ['hq', 'smart-work-centre', 'home'] as const;
@@ -150,8 +159,12 @@ export interface PlacePutResponse {
 
 // ---- bookings --------------------------------------------------------------------------------
 
-export const BOOKING_STATUSES = ['booked', 'cancelled'] as const;
+/** `released`: not checked in within the grace time after its start (a no-show); the place is free again. */
+export const BOOKING_STATUSES = ['booked', 'cancelled', 'released'] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+/** How a booking was checked in: from the site's network range, or by hand (`POST …/check-in`) from elsewhere. */
+export const CHECK_IN_SOURCES = ['network', 'manual'] as const;
+export type CheckInSource = (typeof CHECK_IN_SOURCES)[number];
 
 export const BOOKING_LIMITS = {
   /** Start and end fall on whole 5 minutes. */
@@ -178,6 +191,9 @@ export const bookingSchema = z
     end: utcInstantSchema,
     status: z.enum(BOOKING_STATUSES),
     createdAt: utcInstantSchema,
+    /** When the person was checked in (null until then); stores always fill both check-in fields. */
+    checkedInAt: utcInstantSchema.nullable().optional(),
+    checkInSource: z.enum(CHECK_IN_SOURCES).nullable().optional(),
   })
   .strict();
 export type Booking = z.infer<typeof bookingSchema>;

@@ -22,6 +22,7 @@ import { Gateway } from './gateway/Gateway.ts';
 import { mediaHandlers, wireMedia } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
+import { wireTeleworkPresence } from './gateway/teleworkPresence.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
@@ -33,10 +34,26 @@ import { Metrics } from './observability/Metrics.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
+import { Approvals, ESCALATION_JOB } from './telework/Approvals.ts';
+import { Attendance } from './telework/Attendance.ts';
+import { addApprovalRoutes } from './telework/approvalRoutes.ts';
+import { addAttendanceRoutes } from './telework/attendanceRoutes.ts';
 import { Bookings } from './telework/Bookings.ts';
+import { CheckIn } from './telework/CheckIn.ts';
+import type { TeleworkType } from './telework/contracts.ts';
+import { Dashboard } from './telework/Dashboard.ts';
+import { addDashboardRoutes } from './telework/dashboardRoutes.ts';
+import { addDirectoryRoutes } from './telework/directoryRoutes.ts';
+import { ChatNotices } from './telework/Notices.ts';
+import { OrgDirectory } from './telework/OrgDirectory.ts';
+import { Requests } from './telework/Requests.ts';
+import { addReportRoutes } from './telework/reportRoutes.ts';
+import { addRequestRoutes } from './telework/requestRoutes.ts';
 import { addBookingRoutes, addTeleworkRoutes } from './telework/routes.ts';
 import { type Clock, Scheduler, systemClock } from './telework/Scheduler.ts';
 import { Sites } from './telework/Sites.ts';
+import { Whereabouts } from './telework/Whereabouts.ts';
+import { WorkReports } from './telework/WorkReports.ts';
 
 export interface App {
   readonly config: Config;
@@ -57,6 +74,14 @@ export interface App {
   readonly docs: DocService;
   /** Telework's periodic jobs (no-show release, automatic check-out, escalation, reminders) on one clock. */
   readonly scheduler: Scheduler;
+  /** Telework's org directory (managers, approval chains, priority categories) and holiday calendar. */
+  readonly orgDirectory: OrgDirectory;
+  /** The approval engine (e-approval): documents, steps, delegations, escalation; emits `decided`. */
+  readonly approvals: Approvals;
+  /** Telework requests (quota, eligibility, centre seats and waiting lists); the approved plans of people's days. */
+  readonly teleworkRequests: Requests;
+  /** Work reports of telework days (a guarded document each), their review and reminders. */
+  readonly reports: WorkReports;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -305,14 +330,197 @@ async function buildServices(
   closers.push(async () => scheduler.stop());
   const sites = new Sites({ store: stores.telework, audit: stores.audit, log: teleworkLog });
   addTeleworkRoutes({ router, sites, tokens, maxBodyBytes: config.maxBodyBytes });
+  // the org directory and holiday calendar: approval chains, eligibility and the manager's view rest on it
+  const orgDirectory = new OrgDirectory({
+    store: stores.directory,
+    sites,
+    telework: stores.telework,
+    audit: stores.audit,
+    log: teleworkLog,
+    approvalSteps: config.teleworkApprovalSteps,
+    importMaxRows: config.teleworkDirectoryImportMaxRows,
+  });
+  addDirectoryRoutes({
+    router,
+    directory: orgDirectory,
+    tokens,
+    maxBodyBytes: config.maxBodyBytes,
+    importMaxBytes: config.teleworkDirectoryImportMaxBytes,
+  });
+  // approvals (any document needing sign-off) and telework requests; notices are chat DMs from `moim`
+  const notices = new ChatNotices({ chat, log: teleworkLog });
+  const approvals = new Approvals({
+    store: stores.approvals,
+    telework: stores.telework,
+    audit: stores.audit,
+    notices,
+    chains: orgDirectory,
+    clock,
+    log: teleworkLog,
+    maxSteps: config.teleworkApprovalMaxSteps,
+    escalateAfterMs: config.teleworkEscalateAfterHours * 3_600_000,
+  });
+  addApprovalRoutes({ router, approvals, tokens, maxBodyBytes: config.maxBodyBytes });
+  scheduler.add({
+    name: ESCALATION_JOB,
+    everyMs: config.teleworkEscalationIntervalMs,
+    run: (now) => approvals.escalateDue(now),
+  });
+  const teleworkRequests = new Requests({
+    store: stores.approvals,
+    telework: stores.telework,
+    sites,
+    approvals,
+    audit: stores.audit,
+    notices,
+    people: orgDirectory,
+    calendar: orgDirectory,
+    clock,
+    log: teleworkLog,
+    quotaPerWeek: config.teleworkQuotaPerWeek,
+    quotaPerMonth: config.teleworkQuotaPerMonth,
+    maxDays: config.teleworkRequestMaxDays,
+    maxTasks: config.teleworkRequestMaxTasks,
+  });
+  addRequestRoutes({ router, requests: teleworkRequests, tokens, maxBodyBytes: config.maxBodyBytes });
+  // reactions to decisions under way finish before the stores close
+  closers.push(() => teleworkRequests.idle());
+  // work reports: one per approved telework day, its text a guarded document made from a template
+  const reports = new WorkReports({
+    store: stores.reports,
+    telework: stores.telework,
+    sites,
+    docs,
+    plans: teleworkRequests,
+    people: orgDirectory,
+    notices,
+    audit: stores.audit,
+    log: teleworkLog,
+    clock,
+  });
+  addReportRoutes({ router, reports, tokens, maxBodyBytes: config.maxBodyBytes });
+  scheduler.add(reports.remindJob);
+  // an approved request opens the reports of its approved days (waitlisted days get theirs on first use)
+  approvals.on('decided', (org, approval) => {
+    if (approval.kind !== 'telework-request' || approval.status !== 'approved') return;
+    const payload = approval.payload as { days?: unknown; tasks?: unknown } | null;
+    const days = Array.isArray(payload?.days) ? payload.days.filter((d): d is string => typeof d === 'string') : [];
+    const tasks = Array.isArray(payload?.tasks) ? payload.tasks.filter((t): t is string => typeof t === 'string') : [];
+    void (async () => {
+      await teleworkRequests.idle();
+      for (const day of days) await reports.openFor(org, approval.applicant, day, tasks);
+    })().catch((err: unknown) =>
+      teleworkLog.error({ err, org, approval: approval.id }, 'opening the work reports of an approved request failed'),
+    );
+  });
   const bookings = new Bookings({
     store: stores.telework,
     sites,
     audit: stores.audit,
     log: teleworkLog,
     maxBookingsPerPerson: config.teleworkMaxBookingsPerPerson,
+    plans: config.teleworkCentreNeedsPlan ? teleworkRequests : undefined,
+    rooms: stores.rooms,
+    now: () => clock.now(),
   });
-  addBookingRoutes({ router, bookings, tokens, maxBodyBytes: config.maxBodyBytes });
+  // check-in (from a site's network, or by hand) and no-shows; attendance days from connections
+  const teleworkProxies = new TrustedProxies(config.trustedProxies);
+  const checkIn = new CheckIn({
+    store: stores.telework,
+    sites,
+    audit: stores.audit,
+    log: teleworkLog,
+    now: () => clock.now(),
+    beforeMs: config.teleworkCheckinBeforeMinutes * 60_000,
+    graceMs: config.teleworkCheckinGraceMinutes * 60_000,
+    manualAllowed: config.teleworkManualCheckin,
+    noShowLimit: config.teleworkNoShowLimit,
+    noShowWindowDays: config.teleworkNoShowWindowDays,
+    suspensionDays: config.teleworkSuspensionDays,
+  });
+  addBookingRoutes({
+    router,
+    bookings,
+    checkIn,
+    clientAddressOf: (req) => teleworkProxies.clientOf(req),
+    tokens,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  const attendance = new Attendance({
+    store: stores.attendance,
+    telework: stores.telework,
+    sites,
+    audit: stores.audit,
+    log: teleworkLog,
+    now: () => clock.now(),
+    lateAfterMinutes: config.teleworkLateAfterMinutes,
+    maxDays: config.teleworkAttendanceMaxDays,
+    calendar: orgDirectory,
+    reports: orgDirectory,
+    plans: teleworkRequests,
+    // an org's approved days in one look per site: its absences without one query per person
+    approvedOn: async (org, day) => {
+      const queues = await Promise.all(
+        (await stores.telework.listSites(org)).map((site) => stores.approvals.queue(org, site.id, day)),
+      );
+      return queues.flat().flatMap((d) => (d.status === 'approved' ? [d] : []));
+    },
+  });
+  addAttendanceRoutes({ router, attendance, tokens });
+  // the central manager's view: everyone the caller may see, expected where and checked in or not
+  const dashboard = new Dashboard({
+    sites,
+    telework: stores.telework,
+    directory: stores.directory,
+    attendance: stores.attendance,
+    calendar: orgDirectory,
+    plansOn: async (org, day) => {
+      const all = await Promise.all(
+        (await stores.telework.listSites(org)).map((site) => stores.approvals.queue(org, site.id, day)),
+      );
+      return all
+        .flat()
+        .flatMap((d) =>
+          d.status === 'approved' ? [{ sub: d.sub, siteId: d.siteId, type: d.type as TeleworkType }] : [],
+        );
+    },
+    online: (org) => presence.query({ org, limit: 1_000_000 }),
+    pendingApprovals: async (org, approver) => {
+      const docs = await stores.approvals.list(org, {
+        status: 'pending',
+        ...(approver === undefined ? {} : { approvers: [approver] }),
+        limit: 10_000,
+      });
+      return approver === undefined
+        ? docs.length
+        : docs.filter((doc) => doc.steps.some((st) => st.approver === approver && st.status === 'pending')).length;
+    },
+    clock,
+    lateAfterMinutes: config.teleworkLateAfterMinutes,
+  });
+  addDashboardRoutes({ router, dashboard, tokens });
+  const whereabouts = new Whereabouts({
+    sites,
+    telework: stores.telework,
+    checkIn,
+    attendance,
+    log: teleworkLog,
+    now: () => clock.now(),
+    alwaysLook: cluster !== undefined,
+  });
+  wireTeleworkPresence(gateway, whereabouts, teleworkProxies);
+  scheduler.add({
+    name: 'telework.bookings.no-shows',
+    everyMs: 60_000,
+    // people already on a site's network when a booking's window opens are checked in first
+    run: async (now) => (await whereabouts.checkInConnected()) + (await checkIn.releaseNoShows(now)),
+  });
+  scheduler.add({
+    name: 'telework.attendance',
+    everyMs: 60_000,
+    // forgotten days close at their site's closing time; people still connected get the new day
+    run: async (now) => (await attendance.closeDue(now)) + (await whereabouts.openDays(now)),
+  });
 
   addCoreRoutes({
     router,
@@ -350,6 +558,10 @@ async function buildServices(
     media,
     docs,
     scheduler,
+    approvals,
+    teleworkRequests,
+    reports,
+    orgDirectory,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

@@ -4,6 +4,7 @@
  * receipts (ChatMessages.ts), access checks and store-error mapping (ChatAccess.ts), the shared
  * types and wire mappings (model.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelPolicy, ChatMessage, MyChannel } from '@moim/protocol';
 import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
@@ -16,6 +17,9 @@ import type { ChatActor, ChatLimits } from './model.ts';
 
 export type { ChatActor, ChatLimits } from './model.ts';
 export { siteChannelId, toChannel } from './model.ts';
+
+/** The `sub` (and name) of moim's system account, the sender of notices. */
+export const SYSTEM_SENDER = 'moim';
 
 export interface ChatServiceOptions {
   store: ChatStore;
@@ -144,6 +148,21 @@ export class ChatService {
 
   receipts(me: ChatActor, channelId: string, after: string | undefined, limit: number) {
     return this.#messages.receipts(me, channelId, after, limit);
+  }
+
+  /**
+   * A direct message from moim's system account (`SYSTEM_SENDER`) to one person, in the DM of
+   * the two (opened on first use): how services such as telework approvals tell people things.
+   */
+  async systemMessage(org: string, to: string, text: string): Promise<ChatMessage> {
+    const system: ChatActor = { sub: SYSTEM_SENDER, org, site: SYSTEM_SENDER, isAdmin: false };
+    const dm = await this.#channels.openDm(system, [to]);
+    const { message } = await this.#messages.send(
+      system,
+      { channelId: dm.id, clientMsgId: randomUUID(), text },
+      { system: true },
+    );
+    return message;
   }
 
   // ── access (used by the attachment routes too) ────────────────────────────

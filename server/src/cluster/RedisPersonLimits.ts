@@ -22,7 +22,8 @@
  * outage).
  */
 
-import type { PersonLimits, SharedPersonLimits } from '../gateway/PersonLimits.ts';
+import type { PersonLimits } from '../gateway/PersonLimits.ts';
+import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RedisConnections } from './redis.ts';

@@ -367,4 +367,99 @@ export const CONFIG_VARS = {
     doc: 'Telework bookings (seats, meeting rooms) one person may hold that are booked and not yet ended; one more is refused with `CONFLICT`.',
     parse: int({ min: 1, max: 10_000, default: 20 }),
   },
+  teleworkCheckinBeforeMinutes: {
+    env: 'MOIM_TELEWORK_CHECKIN_BEFORE_MINUTES',
+    doc: 'A booking can be checked in (automatically from the site’s network, or by hand) from this many minutes before its start until its end.',
+    parse: int({ min: 0, max: 720, default: 15 }),
+  },
+  teleworkCheckinGraceMinutes: {
+    env: 'MOIM_TELEWORK_CHECKIN_GRACE_MINUTES',
+    doc: 'A booking not checked in this many minutes after its start is released (a no-show): the place is bookable again.',
+    parse: int({ min: 1, max: 1440, default: 15 }),
+  },
+  teleworkCentreNeedsPlan: {
+    env: 'MOIM_TELEWORK_CENTRE_NEEDS_PLAN',
+    doc: 'A booking at a smart-work centre needs an approved telework plan at that centre for its day (else `NOT_APPROVED`); off: anyone of the org books there.',
+    parse: bool(true),
+  },
+  teleworkManualCheckin: {
+    env: 'MOIM_TELEWORK_MANUAL_CHECKIN',
+    doc: 'Whether `POST /telework/bookings/:id/check-in` from outside the site’s network ranges is accepted (marked `manual`); off: only from the site’s ranges.',
+    parse: bool(true),
+  },
+  teleworkNoShowLimit: {
+    env: 'MOIM_TELEWORK_NO_SHOW_LIMIT',
+    doc: 'No-shows within `MOIM_TELEWORK_NO_SHOW_WINDOW_DAYS` that suspend a person’s booking (`BOOKING_SUSPENDED`) for `MOIM_TELEWORK_SUSPENSION_DAYS`; 0: never.',
+    parse: int({ min: 0, max: 1000, default: 3 }),
+  },
+  teleworkNoShowWindowDays: {
+    env: 'MOIM_TELEWORK_NO_SHOW_WINDOW_DAYS',
+    doc: 'Days over which no-shows are counted (no-shows before the last suspension began do not count again).',
+    parse: int({ min: 1, max: 366, default: 30 }),
+  },
+  teleworkSuspensionDays: {
+    env: 'MOIM_TELEWORK_SUSPENSION_DAYS',
+    doc: 'How long booking stays suspended after `MOIM_TELEWORK_NO_SHOW_LIMIT` no-shows.',
+    parse: int({ min: 1, max: 366, default: 7 }),
+  },
+  teleworkLateAfterMinutes: {
+    env: 'MOIM_TELEWORK_LATE_AFTER_MINUTES',
+    doc: 'A first check-in of the day this many minutes after the site’s opening time is flagged `late`.',
+    parse: int({ min: 0, max: 720, default: 10 }),
+  },
+  teleworkAttendanceMaxDays: {
+    env: 'MOIM_TELEWORK_ATTENDANCE_MAX_DAYS',
+    doc: 'Longest range (days, inclusive) of one `GET /telework/attendance`; a longer one is `INVALID_PAYLOAD`.',
+    parse: int({ min: 1, max: 3660, default: 93 }),
+  },
+  teleworkApprovalSteps: {
+    env: 'MOIM_TELEWORK_APPROVAL_STEPS',
+    doc: 'Steps of a telework approval chain, from the org directory: 1 = the person’s manager; 2 = then the manager’s manager, and so on. A chain ends early at the top, at a manager not on record or inactive, and at a cycle.',
+    parse: int({ min: 1, max: 10, default: 1 }),
+  },
+  teleworkDirectoryImportMaxRows: {
+    env: 'MOIM_TELEWORK_DIRECTORY_IMPORT_MAX_ROWS',
+    doc: 'People one CSV import of the telework directory may hold (rows after the header); more is refused with `PAYLOAD_TOO_LARGE` and nothing is stored.',
+    parse: int({ min: 1, max: 1_000_000, default: 10_000 }),
+  },
+  teleworkDirectoryImportMaxBytes: {
+    env: 'MOIM_TELEWORK_DIRECTORY_IMPORT_MAX_BYTES',
+    doc: 'Largest CSV body of a telework directory import, in bytes; a larger one is refused with `PAYLOAD_TOO_LARGE`.',
+    parse: int({ min: 1024, max: 256 * 1024 * 1024, default: 4 * 1024 * 1024 }),
+  },
+  teleworkApprovalMaxSteps: {
+    env: 'MOIM_TELEWORK_APPROVAL_MAX_STEPS',
+    doc: 'Approvers an applicant may name in the line of a `document` approval (`POST /approvals`); more is refused with `INVALID_PAYLOAD`.',
+    parse: int({ min: 1, max: 20, default: 5 }),
+  },
+  teleworkEscalateAfterHours: {
+    env: 'MOIM_TELEWORK_ESCALATE_AFTER_HOURS',
+    doc: 'Hours an approval step may stay undecided before it is escalated to the approver’s own manager (the step’s `dueAt`).',
+    parse: int({ min: 1, max: 8760, default: 48 }),
+  },
+  teleworkEscalationIntervalMs: {
+    env: 'MOIM_TELEWORK_ESCALATION_INTERVAL_MS',
+    doc: 'How often the scheduler looks for approval steps past their deadline.',
+    parse: int({ min: 1000, max: 86_400_000, default: 60_000 }),
+  },
+  teleworkQuotaPerWeek: {
+    env: 'MOIM_TELEWORK_QUOTA_PER_WEEK',
+    doc: 'Telework days (pending, approved or waitlisted) one person may hold per week, Monday to Sunday; more is refused with `QUOTA_EXCEEDED`.',
+    parse: int({ min: 0, max: 7, default: 3 }),
+  },
+  teleworkQuotaPerMonth: {
+    env: 'MOIM_TELEWORK_QUOTA_PER_MONTH',
+    doc: 'Telework days (pending, approved or waitlisted) one person may hold per calendar month; more is refused with `QUOTA_EXCEEDED`.',
+    parse: int({ min: 0, max: 31, default: 10 }),
+  },
+  teleworkRequestMaxDays: {
+    env: 'MOIM_TELEWORK_REQUEST_MAX_DAYS',
+    doc: 'Days one telework request may name.',
+    parse: int({ min: 1, max: 31, default: 10 }),
+  },
+  teleworkRequestMaxTasks: {
+    env: 'MOIM_TELEWORK_REQUEST_MAX_TASKS',
+    doc: 'Planned tasks one telework request may list (each at most 200 characters).',
+    parse: int({ min: 1, max: 20, default: 10 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;

@@ -15,13 +15,14 @@ import {
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import type { SharedPersonLimits } from '../gateway/PersonLimits.ts';
+import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
-import { contentOf, restoreUpdate } from './content.ts';
+import { contentOf, restoreUpdate, textUpdate } from './content.ts';
 import { accessOf, DEFAULT_POLICY, type DocAccess, refOf, requireAccess, requireOwnerOrAdmin } from './DocAccess.ts';
+import { DocGuards } from './DocGuards.ts';
 import { DocMetrics } from './DocMetrics.ts';
 import type { DocRelay } from './DocRelay.ts';
 import type { Document, DocumentLimits } from './Document.ts';
@@ -63,6 +64,8 @@ export class DocService {
   readonly #committer: GroupCommitter;
   readonly #docs: LoadedDocs;
   readonly #yjs: YjsConnections;
+  /** Name prefixes other services own (`report.`): their guard decides who opens such a document. */
+  readonly guards = new DocGuards();
 
   constructor(opts: DocServiceOptions) {
     this.#opts = opts;
@@ -79,6 +82,7 @@ export class DocService {
       docs: this.#docs,
       metrics,
       shared: opts.sharedLimits,
+      guards: this.guards,
     });
   }
 
@@ -147,7 +151,7 @@ export class DocService {
       });
       for (const r of records) {
         const access = accessOf(principal, r.name);
-        if (!access) continue;
+        if (!access || !(await this.guards.allows(principal, r.name))) continue;
         out.push(this.#info(r, access));
         if (out.length === q.limit) return { docs: out, next: r.name };
       }
@@ -158,11 +162,13 @@ export class DocService {
 
   async get(principal: Principal, name: string): Promise<DocInfo> {
     const access = requireAccess(principal, name, 'read');
+    await this.guards.require(principal, name);
     return this.#info(await this.#record(refOf(principal, name)), access);
   }
 
   async create(principal: Principal, input: { name: string; exportAllowed?: boolean | undefined }): Promise<DocInfo> {
     requireAccess(principal, input.name, 'write');
+    await this.guards.require(principal, input.name);
     const ref = refOf(principal, input.name);
     if (this.#docs.isDeleting(ref)) throw new MoimError('CONFLICT', 'document is being deleted');
     const { record, created } = await this.#store.create({
@@ -180,7 +186,27 @@ export class DocService {
     return this.#info(record, 'write');
   }
 
+  /**
+   * A document another service makes for a person (a work report from its template): the record,
+   * owned by `owner`, and its first content — `text` in the root text `body` the web app edits —
+   * as one server update. Idempotent: an existing document is left as it is (false).
+   */
+  async createWithText(ref: DocRef, owner: string, text: string): Promise<boolean> {
+    if (this.#docs.isDeleting(ref)) throw new MoimError('CONFLICT', 'document is being deleted');
+    const { created } = await this.#store.create({ ...ref, owner, policy: DEFAULT_POLICY });
+    if (!created) return false;
+    await this.#docs.withDoc(ref, (doc) => doc.applyServerUpdate(textUpdate(text)));
+    await this.#opts.audit.append({
+      actor: owner,
+      action: 'doc.create',
+      target: ref.name,
+      detail: { org: ref.org, from: 'template' },
+    });
+    return true;
+  }
+
   async setPolicy(principal: Principal, name: string, policy: DocPolicy): Promise<DocInfo> {
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     const record = await this.#record(ref);
     requireOwnerOrAdmin(principal, record);
@@ -196,6 +222,7 @@ export class DocService {
 
   /** Owner or admin: close every client (4410), wait for writes, delete record, updates and versions. */
   async delete(principal: Principal, name: string): Promise<void> {
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     const record = await this.#record(ref);
     requireOwnerOrAdmin(principal, record);
@@ -213,6 +240,7 @@ export class DocService {
   /** Export the stored content. POLICY_FORBIDS where the document's data-leak policy forbids export. */
   async export(principal: Principal, name: string, format: 'text' | 'json'): Promise<DocContent> {
     requireAccess(principal, name, 'read');
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     const record = await this.#record(ref);
     if (!record.policy.exportAllowed) {
@@ -236,6 +264,7 @@ export class DocService {
 
   async saveVersion(principal: Principal, name: string, label: string): Promise<DocVersionInfo> {
     requireAccess(principal, name, 'write');
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     await this.#record(ref);
     return this.#docs.withDoc(ref, (doc) => doc.saveVersion({ label, auto: false, createdBy: principal.sub }));
@@ -247,6 +276,7 @@ export class DocService {
     q: { beforeId?: number; limit: number },
   ): Promise<DocVersionInfo[]> {
     requireAccess(principal, name, 'read');
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     await this.#record(ref);
     return this.#store.listVersions(ref, q);
@@ -258,6 +288,7 @@ export class DocService {
     id: number,
   ): Promise<{ version: DocVersionInfo; content: DocContent }> {
     requireAccess(principal, name, 'read');
+    await this.guards.require(principal, name);
     const found = await this.#version(refOf(principal, name), id);
     return { version: found.version, content: contentOf(found.state) };
   }
@@ -273,6 +304,7 @@ export class DocService {
     id: number,
   ): Promise<{ backup: DocVersionInfo; restored: DocVersionInfo }> {
     requireAccess(principal, name, 'write');
+    await this.guards.require(principal, name);
     const ref = refOf(principal, name);
     const found = await this.#version(ref, id);
     const backup = await this.#docs.withDoc(ref, async (doc) => {

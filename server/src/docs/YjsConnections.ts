@@ -7,12 +7,13 @@
 import type { WebSocket } from 'ws';
 import { type Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import type { SharedPersonLimits } from '../gateway/PersonLimits.ts';
+import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { DocRef, DocStore } from '../storage/DocStore.ts';
 import { type ConnectionLimits, ConnectionRegistry } from './ConnectionRegistry.ts';
 import { checkUpgrade, DEFAULT_POLICY, reauthorizedClose } from './DocAccess.ts';
 import { closeSocket, DocConnection } from './DocConnection.ts';
+import type { DocGuards } from './DocGuards.ts';
 import type { DocMetrics } from './DocMetrics.ts';
 import type { LoadedDocs } from './LoadedDocs.ts';
 
@@ -33,6 +34,7 @@ export class YjsConnections {
   readonly #metrics: DocMetrics;
   readonly #limits: ConnectionLimits;
   readonly #shared: SharedPersonLimits | undefined;
+  readonly #guards: DocGuards;
   readonly #conns: ConnectionRegistry;
   readonly #onSocketMessage: (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void;
   readonly #onSocketClose: (this: WebSocket) => void;
@@ -48,8 +50,10 @@ export class YjsConnections {
     docs: LoadedDocs;
     metrics: DocMetrics;
     shared?: SharedPersonLimits | undefined;
+    guards: DocGuards;
   }) {
     this.#shared = opts.shared;
+    this.#guards = opts.guards;
     this.#tokens = opts.tokens;
     this.#store = opts.store;
     this.#log = opts.log;
@@ -142,13 +146,17 @@ export class YjsConnections {
     this.#metrics.connections.inc();
     ws.on('message', this.#onSocketMessage);
     ws.on('close', this.#onSocketClose);
-    void this.#join(conn);
+    void this.#join(conn, principal);
   }
 
-  async #join(conn: DocConnection): Promise<void> {
+  async #join(conn: DocConnection, principal: Principal): Promise<void> {
     const ref: DocRef = { org: conn.org, name: conn.docName };
     const name = conn.docName;
     try {
+      if (!(await this.#guards.allows(principal, name))) {
+        conn.close('FORBIDDEN', `document ${name} is not yours to open`);
+        return;
+      }
       if (this.#shared && !(await this.#claim(conn))) return;
       if (conn.canWrite && !(await this.#store.get(ref))) {
         await this.#store.create({ ...ref, owner: conn.sub, policy: DEFAULT_POLICY });

@@ -180,3 +180,12 @@ export function isEmptyUpdate(update: Uint8Array): boolean {
     return false;
   }
 }
+
+/** An update that gives a new document `text` in its root text `field` (the web editor's is `body`). */
+export function textUpdate(text: string, field = 'body'): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getText(field).insert(0, text);
+  const update = Y.encodeStateAsUpdate(doc);
+  doc.destroy();
+  return update;
+}

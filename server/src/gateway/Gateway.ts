@@ -22,11 +22,12 @@ import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { TokenBucket } from '../lib/RateLimiter.ts';
 import { type MoimServer, personRoom } from '../lib/rooms.ts';
+import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
 import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
-import { PersonLimits, type SharedPersonLimits } from './PersonLimits.ts';
+import { PersonLimits } from './PersonLimits.ts';
 
 export type { MoimServer } from '../lib/rooms.ts';
 export { personRoom } from '../lib/rooms.ts';

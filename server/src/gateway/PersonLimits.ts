@@ -101,18 +101,3 @@ export class PersonLimits {
     for (const [key, entry] of this.#people) yield [key, entry.connections.size];
   }
 }
-
-/**
- * The per-person limits of a cluster (cluster/RedisPersonLimits.ts): connection counts and a
- * rate budget shared with the other nodes. Unset on a single node, where `PersonLimits` is all.
- */
-export interface SharedPersonLimits {
-  /**
-   * Count one more connection of `kind` (`socket`, `yjs`) for the person on every node together:
-   * false when they have `cap` already. Resolves true (and counts nothing) when the shared count
-   * cannot be reached in time: the node's own cap still holds.
-   */
-  claim(kind: string, key: string, cap: number): Promise<boolean>;
-  /** Uncount a connection `claim` counted. */
-  release(kind: string, key: string): void;
-}

@@ -5,7 +5,9 @@ import type { Booking, Place, Site } from '@moim/protocol';
  * owns what is stored; who may change it is the telework service's (telework/Sites.ts). A site id
  * is unique within its organisation, a place id within its site; nothing is found across orgs.
  * Bookings of a place never overlap while booked: the database refuses it (an exclusion
- * constraint on PostgreSQL, a trigger on SQLite), so of racing requests exactly one wins.
+ * constraint on PostgreSQL, a trigger on SQLite), so of racing requests exactly one wins; only
+ * `booked` ones weigh (cancelled and released ones free their time). Check-in, the release of
+ * no-shows and the suspensions they lead to are conditional updates, safe to repeat and to race.
  */
 
 /** The per-person bound `createBooking` enforces in the same transaction as the insert. */
@@ -13,6 +15,19 @@ export interface BookingBound {
   /** Bookings of the person still booked and not yet ended at `now` they may hold; more is CONFLICT. */
   maxFuture: number;
   now: number;
+}
+
+/** A booking released as a no-show, with its org (the no-show job runs over every org). */
+export interface ReleasedBooking {
+  org: string;
+  booking: Booking;
+}
+
+/** A period a person may not book in, after `noShows` no-shows. */
+export interface Suspension {
+  from: number;
+  until: number;
+  noShows: number;
 }
 
 export interface TeleworkStore {
@@ -54,4 +69,23 @@ export interface TeleworkStore {
   listSiteBookings(org: string, siteId: string, from: number, to: number): Promise<Booking[]>;
   /** The person's booked bookings ending after `after`, by start. */
   listPersonBookings(org: string, sub: string, after: number): Promise<Booking[]>;
+
+  /**
+   * Check a booked booking in at `at` (a conditional update: only while booked and not checked in,
+   * so two nodes checking in at once record one time). Resolves with the booking as stored
+   * afterwards (checked in by this call or before, or no longer booked); undefined when there is none.
+   */
+  checkInBooking(org: string, id: string, at: number, source: 'network' | 'manual'): Promise<Booking | undefined>;
+  /**
+   * Release, over every org, at most `limit` booked bookings not checked in that started at or
+   * before `startedBefore` (status `released`, the place free again). Each is returned by exactly
+   * one call, however many run at once.
+   */
+  releaseNoShows(startedBefore: number, at: number, limit: number): Promise<ReleasedBooking[]>;
+  /** The person's released bookings (no-shows) that started at or after `since`. */
+  countNoShows(org: string, sub: string, since: number): Promise<number>;
+  /** Record a suspension; false when the person already has one starting at `from` (a repeated run). */
+  addSuspension(org: string, sub: string, suspension: Suspension): Promise<boolean>;
+  /** The person's latest suspension (by start), ended or not. */
+  lastSuspension(org: string, sub: string): Promise<Suspension | undefined>;
 }

@@ -1,30 +1,41 @@
 import path from 'node:path';
 import type { Logger } from '../logger.ts';
+import type { ApprovalStore } from './ApprovalStore.ts';
+import type { AttendanceStore } from './AttendanceStore.ts';
 import type { AuditStore } from './AuditStore.ts';
 import type { BlobStore } from './BlobStore.ts';
 import type { ChatStore } from './ChatStore.ts';
 import { prepareDataDir } from './DataDir.ts';
 import { DataDirHealth, type StorageChecks } from './DataDirHealth.ts';
 import { DataDirLock } from './DataDirLock.ts';
+import type { DirectoryStore } from './DirectoryStore.ts';
 import type { DocStore } from './DocStore.ts';
 import { FsBlobStore } from './FsBlobStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
 import type { RoomStore } from './RoomStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
+import { SqliteApprovalStore } from './sqlite/SqliteApprovalStore.ts';
+import { SqliteAttendanceStore } from './sqlite/SqliteAttendanceStore.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteChatStore } from './sqlite/SqliteChatStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
+import { SqliteDirectoryStore } from './sqlite/SqliteDirectoryStore.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 import { SqliteTeleworkStore } from './sqlite/SqliteTeleworkStore.ts';
+import { SqliteWorkReportStore } from './sqlite/SqliteWorkReportStore.ts';
 import type { TeleworkStore } from './TeleworkStore.ts';
+import type { WorkReportStore } from './WorkReportStore.ts';
 
+export type { ApprovalStore, StoredApproval, StoredRequestDay } from './ApprovalStore.ts';
+export type { AttendanceStore, StoredAttendance } from './AttendanceStore.ts';
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { ChatStore } from './ChatStore.ts';
 export { DataDirError } from './DataDir.ts';
 export type { StorageChecks } from './DataDirHealth.ts';
+export type { DirectoryImportCounts, DirectoryRecord, DirectoryStore } from './DirectoryStore.ts';
 export type {
   DocContentRows,
   DocRecord,
@@ -49,6 +60,14 @@ export interface Stores {
   readonly rooms: RoomStore;
   /** Telework sites and places, per organisation. */
   readonly telework: TeleworkStore;
+  /** Telework attendance days (one per person per working day), per organisation. */
+  readonly attendance: AttendanceStore;
+  /** Approval documents (e-approval), delegations and telework request days, per organisation. */
+  readonly approvals: ApprovalStore;
+  /** The telework org directory (people, managers, priority categories) and holiday calendar, per organisation. */
+  readonly directory: DirectoryStore;
+  /** Work reports of telework days (their text is a document), per organisation. */
+  readonly reports: WorkReportStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -106,6 +125,10 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     presence: new SqlitePresenceStore(opened),
     rooms: new SqliteRoomStore(opened),
     telework: new SqliteTeleworkStore(opened),
+    attendance: new SqliteAttendanceStore(opened),
+    approvals: new SqliteApprovalStore(opened),
+    directory: new SqliteDirectoryStore(opened),
+    reports: new SqliteWorkReportStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

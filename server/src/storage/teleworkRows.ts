@@ -63,7 +63,10 @@ export const siteValues = (s: Site): [string, string, string, string, string, st
 /** kind, name, tier, capacity — in this order. */
 export const placeValues = (p: Place): [string, string, string | null, number] => [p.kind, p.name, p.tier, p.capacity];
 
+/** The columns of an insert (bookingValues); check-in fields start empty. */
 export const BOOKING_COLUMNS = 'id, site_id, place_id, sub, start_at, end_at, status, created_at';
+/** The columns a booking is read with (toBooking). */
+export const BOOKING_READ_COLUMNS = `${BOOKING_COLUMNS}, checked_in_at, check_in_source`;
 
 export interface BookingRow {
   id: string;
@@ -75,6 +78,8 @@ export interface BookingRow {
   end_at: number | string;
   status: Booking['status'];
   created_at: number | string;
+  checked_in_at?: number | string | null;
+  check_in_source?: 'network' | 'manual' | null;
 }
 
 const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
@@ -89,6 +94,8 @@ export function toBooking(row: BookingRow): Booking {
     end: iso(row.end_at),
     status: row.status,
     createdAt: iso(row.created_at),
+    checkedInAt: row.checked_in_at == null ? null : iso(row.checked_in_at),
+    checkInSource: row.check_in_source ?? null,
   };
 }
 

@@ -35,6 +35,8 @@ export interface ApprovedPlan {
   siteId: string;
   /** The place approved, where the request named one. */
   placeId?: string | undefined;
+  /** The tasks the person planned (the work report's template lists them). */
+  tasks?: readonly string[] | undefined;
 }
 
 /** Implemented by the telework requests service (Requests.ts). */

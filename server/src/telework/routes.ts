@@ -1,7 +1,7 @@
 /**
  * The HTTP routes of telework under `/telework` (Bearer token): sites and places
  * (`/telework/sites`, the Sites service) and bookings (`/telework/bookings`, the Bookings
- * service). Each validates its path, query and body with the protocol's schemas and calls the
+ * service; check-in, the CheckIn service). Each validates its path, query and body with the protocol's schemas and calls the
  * service, which decides who may do it. The routes and answers are documented in
  * protocol/src/telework.ts.
  */
@@ -22,6 +22,7 @@ import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Bookings } from './Bookings.ts';
+import type { CheckIn } from './CheckIn.ts';
 import type { Sites } from './Sites.ts';
 
 const principalFrom =
@@ -87,6 +88,9 @@ export function addTeleworkRoutes(d: {
 export function addBookingRoutes(d: {
   router: HttpRouter;
   bookings: Bookings;
+  checkIn: CheckIn;
+  /** The request's client address, resolved through the trusted proxies (the edge's business). */
+  clientAddressOf: (req: RouteContext['req']) => string;
   tokens: TokenService;
   maxBodyBytes: number;
 }): void {
@@ -118,6 +122,16 @@ export function addBookingRoutes(d: {
     const id = bookingIdSchema.safeParse(ctx.params.id);
     if (!id.success) throw new MoimError('INVALID_PAYLOAD', 'id: a booking id (UUID)');
     const body: BookingResponse = { booking: await d.bookings.cancel(principal, id.data) };
+    return { body };
+  });
+
+  d.router.add('POST', '/telework/bookings/:id/check-in', async (ctx) => {
+    const principal = principalOf(ctx);
+    const id = bookingIdSchema.safeParse(ctx.params.id);
+    if (!id.success) throw new MoimError('INVALID_PAYLOAD', 'id: a booking id (UUID)');
+    const body: BookingResponse = {
+      booking: await d.checkIn.manual(principal, id.data, d.clientAddressOf(ctx.req)),
+    };
     return { body };
   });
 }

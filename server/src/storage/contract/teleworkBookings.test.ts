@@ -2,8 +2,11 @@
  * The TeleworkStore booking contract, run unchanged against every backend (SQLite, PostgreSQL):
  * a booked booking of a place refuses any overlapping one (BOOKING_CONFLICT) but not a
  * back-to-back one, a cancelled one frees its time, cancel is idempotent, NOT_FOUND without the
- * place, the per-person bound, the site and person listings, and no lookup crossing organisations.
- * On PostgreSQL, twenty creates racing for one slot from two nodes on one schema: exactly one wins.
+ * place, the per-person bound, the site and person listings, and no lookup crossing organisations;
+ * check-in (once, only while booked), the release of no-shows (once, over every org, freeing the
+ * place), their count and the suspensions kept. On PostgreSQL, twenty creates racing for one slot
+ * from two nodes on one schema: exactly one wins; two nodes releasing no-shows at once release
+ * each booking once.
  */
 import { type Booking, MoimError, type Place, type Site } from '@moim/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +40,8 @@ const booking = (placeId: string, fromH: number, toH: number, sub = 'alice'): Bo
   end: new Date(AT + toH * H).toISOString(),
   status: 'booked',
   createdAt: new Date(AT).toISOString(),
+  checkedInAt: null,
+  checkInSource: null,
 });
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -117,6 +122,88 @@ describe.each(BACKENDS)('telework booking contract on $name', (backend) => {
     expect(await t.listPersonBookings('evil', 'alice', AT)).toEqual([]);
   });
 
+  it('checks a booking in once, and only while it is booked', async () => {
+    const t = stores.telework;
+    const a = await t.createBooking('acme', booking('d1', 1, 2), BOUND);
+    expect(await t.checkInBooking('evil', a.id, AT, 'network')).toBeUndefined();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(await t.checkInBooking('acme', a.id, AT + 60_000, 'network')).toEqual({
+      ...a,
+      checkedInAt: iso(AT + 60_000),
+      checkInSource: 'network',
+    });
+    // a second check-in keeps the first time and source
+    expect(await t.checkInBooking('acme', a.id, AT + 120_000, 'manual')).toMatchObject({
+      checkedInAt: iso(AT + 60_000),
+      checkInSource: 'network',
+    });
+    expect(await t.getBooking('acme', a.id)).toMatchObject({ checkedInAt: iso(AT + 60_000) });
+    expect((await t.listPersonBookings('acme', 'alice', AT))[0]).toMatchObject({ checkInSource: 'network' });
+    const gone = await t.createBooking('acme', booking('d2', 1, 2), BOUND);
+    await t.cancelBooking('acme', gone.id, AT);
+    expect(await t.checkInBooking('acme', gone.id, AT, 'manual')).toMatchObject({
+      status: 'cancelled',
+      checkedInAt: null,
+    });
+    expect(await t.checkInBooking('acme', '00000000-0000-4000-8000-999999999999', AT, 'manual')).toBeUndefined();
+  });
+
+  it('releases bookings not checked in by the cut-off, once, over every org; their place is free again', async () => {
+    const t = stores.telework;
+    const due = await t.createBooking('acme', booking('d1', 1, 2, 'alice'), BOUND);
+    const theirs = await t.createBooking('evil', booking('d1', 1, 2, 'eve'), BOUND);
+    const inside = await t.createBooking('acme', booking('d2', 1, 2, 'bob'), BOUND);
+    await t.checkInBooking('acme', inside.id, AT + H, 'network');
+    const later = await t.createBooking('acme', booking('d1', 3, 4, 'alice'), BOUND);
+    const cancelled = await t.createBooking('acme', booking('d2', 0, 1, 'bob'), BOUND);
+    await t.cancelBooking('acme', cancelled.id, AT);
+    const released = await t.releaseNoShows(AT + H, AT + H + 1, 100);
+    expect(released.map((r) => [r.org, r.booking.id]).sort()).toEqual(
+      [
+        ['acme', due.id],
+        ['evil', theirs.id],
+      ].sort(),
+    );
+    for (const r of released) expect(r.booking.status).toBe('released');
+    expect(await t.releaseNoShows(AT + H, AT + H + 2, 100)).toEqual([]);
+    expect(await t.getBooking('acme', later.id)).toMatchObject({ status: 'booked' });
+    expect(await t.getBooking('acme', inside.id)).toMatchObject({ status: 'booked' });
+    expect(await t.getBooking('acme', cancelled.id)).toMatchObject({ status: 'cancelled' });
+    // a released booking is no longer listed, cannot be checked in, and frees its place
+    expect((await t.listPersonBookings('acme', 'alice', AT)).map((b) => b.id)).toEqual([later.id]);
+    expect(await t.checkInBooking('acme', due.id, AT + H, 'manual')).toMatchObject({ status: 'released' });
+    expect(await t.cancelBooking('acme', due.id, AT + H)).toMatchObject({ status: 'released' });
+    expect(await codeOf(t.createBooking('acme', booking('d1', 1, 2, 'bob'), BOUND))).toBe('ok');
+    // the limit bounds one call
+    await t.createBooking('acme', booking('d2', 5, 6, 'carol'), BOUND);
+    await t.createBooking('acme', booking('d1', 5, 6, 'dave'), BOUND);
+    expect(await t.releaseNoShows(AT + 5 * H, AT + 5 * H, 1)).toHaveLength(1);
+  });
+
+  it('counts a person’s no-shows and keeps their suspensions', async () => {
+    const t = stores.telework;
+    for (const [from, to] of [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ] as const)
+      await t.createBooking('acme', booking('d1', from, to, 'alice'), BOUND);
+    await t.createBooking('acme', booking('d2', 1, 2, 'bob'), BOUND);
+    await t.releaseNoShows(AT + 10 * H, AT + 10 * H, 100);
+    expect(await t.countNoShows('acme', 'alice', AT)).toBe(3);
+    expect(await t.countNoShows('acme', 'alice', AT + 3 * H)).toBe(2);
+    expect(await t.countNoShows('acme', 'bob', AT)).toBe(1);
+    expect(await t.countNoShows('evil', 'alice', AT)).toBe(0);
+    expect(await t.lastSuspension('acme', 'alice')).toBeUndefined();
+    const first = { from: AT + 10 * H, until: AT + 20 * H, noShows: 3 };
+    expect(await t.addSuspension('acme', 'alice', first)).toBe(true);
+    expect(await t.addSuspension('acme', 'alice', { ...first, until: AT + 30 * H })).toBe(false);
+    const second = { from: AT + 40 * H, until: AT + 50 * H, noShows: 4 };
+    expect(await t.addSuspension('acme', 'alice', second)).toBe(true);
+    expect(await t.lastSuspension('acme', 'alice')).toEqual(second);
+    expect(await t.lastSuspension('evil', 'alice')).toBeUndefined();
+  });
+
   it('takes a place’s bookings with it when the place is deleted', async () => {
     const t = stores.telework;
     const a = await t.createBooking('acme', booking('d1', 1, 2), BOUND);
@@ -146,6 +233,18 @@ describe('telework bookings on two PostgreSQL nodes', () => {
       expect(codes.filter((c) => c === 'ok')).toHaveLength(1);
       expect(codes.filter((c) => c === 'BOOKING_CONFLICT')).toHaveLength(19);
       expect(await b.listSiteBookings('acme', 'swc', AT, AT + 24 * H)).toHaveLength(1);
+      // both nodes release no-shows at once: each booking is released by exactly one of them
+      await a.createPlace('acme', seat('d2'), AT);
+      for (let i = 0; i < 10; i++) await a.createBooking('acme', booking('d2', i, i + 1, `q${i}`), BOUND);
+      const runs = await Promise.all([
+        a.releaseNoShows(AT + 24 * H, AT, 3),
+        b.releaseNoShows(AT + 24 * H, AT, 3),
+        a.releaseNoShows(AT + 24 * H, AT, 100),
+        b.releaseNoShows(AT + 24 * H, AT, 100),
+      ]);
+      const ids = runs.flat().map((r) => r.booking.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(11);
     } finally {
       for (const db of dbs) await db.close();
       await dropSchema(schema);

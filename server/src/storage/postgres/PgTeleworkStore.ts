@@ -5,11 +5,13 @@
  * the exclusion constraint `telework_bookings_no_overlap` lets exactly one commit; the others'
  * SQLSTATE 23P01 becomes BOOKING_CONFLICT. A person's bookings are counted and inserted under a
  * transaction-scoped advisory lock of that person, so the per-person bound holds across nodes.
+ * Check-in and the release of no-shows are conditional UPDATEs: of nodes racing, one changes a row.
  */
 import { type Booking, MoimError, type Place, type Site } from '@moim/protocol';
-import type { BookingBound, TeleworkStore } from '../TeleworkStore.ts';
+import type { BookingBound, ReleasedBooking, Suspension, TeleworkStore } from '../TeleworkStore.ts';
 import {
   BOOKING_COLUMNS,
+  BOOKING_READ_COLUMNS,
   type BookingRow,
   bookingValues,
   PLACE_COLUMNS,
@@ -190,7 +192,7 @@ export class PgTeleworkStore implements TeleworkStore {
 
   async getBooking(org: string, id: string): Promise<Booking | undefined> {
     const row = await this.#db.one<BookingRow>(
-      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings WHERE org = $1 AND id = $2`,
+      `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings WHERE org = $1 AND id = $2`,
       [org, id],
     );
     return row ? toBooking(row) : undefined;
@@ -207,7 +209,7 @@ export class PgTeleworkStore implements TeleworkStore {
 
   async listSiteBookings(org: string, siteId: string, from: number, to: number): Promise<Booking[]> {
     const rows = await this.#db.query<BookingRow>(
-      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+      `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings
        WHERE org = $1 AND site_id = $2 AND status = 'booked' AND start_at < $3 AND end_at > $4
        ORDER BY start_at, place_id COLLATE "C", id COLLATE "C"`,
       [org, siteId, to, from],
@@ -217,10 +219,66 @@ export class PgTeleworkStore implements TeleworkStore {
 
   async listPersonBookings(org: string, sub: string, after: number): Promise<Booking[]> {
     const rows = await this.#db.query<BookingRow>(
-      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+      `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings
        WHERE org = $1 AND sub = $2 AND status = 'booked' AND end_at > $3 ORDER BY start_at, id COLLATE "C"`,
       [org, sub, after],
     );
     return rows.map(toBooking);
+  }
+
+  async checkInBooking(
+    org: string,
+    id: string,
+    at: number,
+    source: 'network' | 'manual',
+  ): Promise<Booking | undefined> {
+    await this.#db.query(
+      `UPDATE telework_bookings SET checked_in_at = $1, check_in_source = $2
+       WHERE org = $3 AND id = $4 AND status = 'booked' AND checked_in_at IS NULL`,
+      [at, source, org, id],
+    );
+    return this.getBooking(org, id);
+  }
+
+  async releaseNoShows(startedBefore: number, at: number, limit: number): Promise<ReleasedBooking[]> {
+    // SKIP LOCKED: nodes running the job at once take different rows; the status test decides anyway
+    const rows = await this.#db.query<BookingRow & { org: string }>(
+      `UPDATE telework_bookings b SET status = 'released', released_at = $1
+       FROM (SELECT org, id FROM telework_bookings
+             WHERE status = 'booked' AND checked_in_at IS NULL AND start_at <= $2
+             ORDER BY start_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+       WHERE b.org = due.org AND b.id = due.id AND b.status = 'booked'
+       RETURNING b.org, ${BOOKING_READ_COLUMNS.split(', ')
+         .map((c) => `b.${c}`)
+         .join(', ')}`,
+      [at, startedBefore, limit],
+    );
+    return rows.map((row) => ({ org: row.org, booking: toBooking(row) }));
+  }
+
+  async countNoShows(org: string, sub: string, since: number): Promise<number> {
+    const row = await this.#db.one<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM telework_bookings WHERE org = $1 AND sub = $2 AND status = 'released' AND start_at >= $3`,
+      [org, sub, since],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async addSuspension(org: string, sub: string, s: Suspension): Promise<boolean> {
+    const row = await this.#db.one(
+      `INSERT INTO telework_suspensions (org, sub, from_at, until_at, no_shows) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING 1 AS x`,
+      [org, sub, s.from, s.until, s.noShows],
+    );
+    return row !== undefined;
+  }
+
+  async lastSuspension(org: string, sub: string): Promise<Suspension | undefined> {
+    const row = await this.#db.one<{ from_at: string; until_at: string; no_shows: number }>(
+      `SELECT from_at, until_at, no_shows FROM telework_suspensions WHERE org = $1 AND sub = $2
+       ORDER BY from_at DESC LIMIT 1`,
+      [org, sub],
+    );
+    return row ? { from: Number(row.from_at), until: Number(row.until_at), noShows: Number(row.no_shows) } : undefined;
   }
 }

@@ -7,14 +7,18 @@
  */
 import type { StorageOptions, Stores } from '../index.ts';
 import { pgMigrations } from './migrations/index.ts';
+import { PgApprovalStore } from './PgApprovalStore.ts';
+import { PgAttendanceStore } from './PgAttendanceStore.ts';
 import { PgAuditStore } from './PgAuditStore.ts';
 import { PgBlobStore } from './PgBlobStore.ts';
 import { PgChatStore } from './PgChatStore.ts';
 import { PgDb } from './PgDb.ts';
+import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
 import { PgPresenceStore } from './PgPresenceStore.ts';
 import { PgRoomStore } from './PgRoomStore.ts';
 import { PgTeleworkStore } from './PgTeleworkStore.ts';
+import { PgWorkReportStore } from './PgWorkReportStore.ts';
 
 export async function openPgStores(opts: StorageOptions & { databaseUrl: string }): Promise<Stores> {
   const db = await PgDb.open({ url: opts.databaseUrl, schema: opts.databaseSchema, log: opts.log });
@@ -41,6 +45,10 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     presence: new PgPresenceStore(db),
     rooms: new PgRoomStore(db),
     telework: new PgTeleworkStore(db),
+    attendance: new PgAttendanceStore(db),
+    approvals: new PgApprovalStore(db),
+    directory: new PgDirectoryStore(db),
+    reports: new PgWorkReportStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one

@@ -1,12 +1,14 @@
 /**
  * Telework sites, places and bookings on SQLite (the TeleworkStore of a single node). A booking is
  * inserted in one write transaction with its checks; the overlap itself is refused by the table's
- * trigger (`telework_booking_overlap`), which this store turns into BOOKING_CONFLICT.
+ * trigger (`telework_booking_overlap`), which this store turns into BOOKING_CONFLICT. Check-in and
+ * the release of no-shows are single conditional UPDATEs (RETURNING the rows this call changed).
  */
 import { type Booking, MoimError, type Place, type Site } from '@moim/protocol';
-import type { BookingBound, TeleworkStore } from '../TeleworkStore.ts';
+import type { BookingBound, ReleasedBooking, Suspension, TeleworkStore } from '../TeleworkStore.ts';
 import {
   BOOKING_COLUMNS,
+  BOOKING_READ_COLUMNS,
   type BookingRow,
   bookingValues,
   PLACE_COLUMNS,
@@ -179,7 +181,7 @@ export class SqliteTeleworkStore implements TeleworkStore {
 
   async getBooking(org: string, id: string): Promise<Booking | undefined> {
     const row = this.#db.get<BookingRow>(
-      `SELECT ${BOOKING_COLUMNS} FROM telework_bookings WHERE org = ? AND id = ?`,
+      `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings WHERE org = ? AND id = ?`,
       org,
       id,
     );
@@ -199,7 +201,7 @@ export class SqliteTeleworkStore implements TeleworkStore {
   async listSiteBookings(org: string, siteId: string, from: number, to: number): Promise<Booking[]> {
     return this.#db
       .all<BookingRow>(
-        `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+        `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings
          WHERE org = ? AND site_id = ? AND status = 'booked' AND start_at < ? AND end_at > ?
          ORDER BY start_at, place_id, id`,
         org,
@@ -213,13 +215,79 @@ export class SqliteTeleworkStore implements TeleworkStore {
   async listPersonBookings(org: string, sub: string, after: number): Promise<Booking[]> {
     return this.#db
       .all<BookingRow>(
-        `SELECT ${BOOKING_COLUMNS} FROM telework_bookings
+        `SELECT ${BOOKING_READ_COLUMNS} FROM telework_bookings
          WHERE org = ? AND sub = ? AND status = 'booked' AND end_at > ? ORDER BY start_at, id`,
         org,
         sub,
         after,
       )
       .map(toBooking);
+  }
+
+  async checkInBooking(
+    org: string,
+    id: string,
+    at: number,
+    source: 'network' | 'manual',
+  ): Promise<Booking | undefined> {
+    this.#db.run(
+      `UPDATE telework_bookings SET checked_in_at = ?, check_in_source = ?
+       WHERE org = ? AND id = ? AND status = 'booked' AND checked_in_at IS NULL`,
+      at,
+      source,
+      org,
+      id,
+    );
+    return this.getBooking(org, id);
+  }
+
+  async releaseNoShows(startedBefore: number, at: number, limit: number): Promise<ReleasedBooking[]> {
+    const rows = this.#db.all<BookingRow & { org: string }>(
+      `UPDATE telework_bookings SET status = 'released', released_at = ?
+       WHERE (org, id) IN (
+         SELECT org, id FROM telework_bookings
+         WHERE status = 'booked' AND checked_in_at IS NULL AND start_at <= ?
+         ORDER BY start_at, org, id LIMIT ?)
+       RETURNING org, ${BOOKING_READ_COLUMNS}`,
+      at,
+      startedBefore,
+      limit,
+    );
+    return rows.map((row) => ({ org: row.org, booking: toBooking(row) }));
+  }
+
+  async countNoShows(org: string, sub: string, since: number): Promise<number> {
+    const row = this.#db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM telework_bookings WHERE org = ? AND sub = ? AND status = 'released' AND start_at >= ?`,
+      org,
+      sub,
+      since,
+    );
+    return row?.n ?? 0;
+  }
+
+  async addSuspension(org: string, sub: string, s: Suspension): Promise<boolean> {
+    return (
+      this.#db.run(
+        `INSERT INTO telework_suspensions (org, sub, from_at, until_at, no_shows) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+        org,
+        sub,
+        s.from,
+        s.until,
+        s.noShows,
+      ).changes > 0
+    );
+  }
+
+  async lastSuspension(org: string, sub: string): Promise<Suspension | undefined> {
+    const row = this.#db.get<{ from_at: number; until_at: number; no_shows: number }>(
+      `SELECT from_at, until_at, no_shows FROM telework_suspensions WHERE org = ? AND sub = ?
+       ORDER BY from_at DESC LIMIT 1`,
+      org,
+      sub,
+    );
+    return row ? { from: row.from_at, until: row.until_at, noShows: row.no_shows } : undefined;
   }
 
   #insertSite(org: string, site: Site, at: number, onConflict: '' | 'ON CONFLICT DO NOTHING'): void {

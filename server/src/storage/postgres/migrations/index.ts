@@ -1,16 +1,26 @@
 import type { PgMigration } from '../PgDb.ts';
+import { approvalMigrations } from './approvals.ts';
+import { attendanceMigrations } from './attendance.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
+import { directoryMigrations } from './directory.ts';
 import { docsMigrations } from './docs.ts';
+import { reportMigrations } from './reports.ts';
 import { teleworkMigrations } from './telework.ts';
 
 /**
  * Every PostgreSQL migration, forward-only, with the SQLite ids' ranges: 0001–0099 core (audit,
- * presence, rooms, blobs), 0100 chat, 0200 documents, 0400 telework.
+ * presence, rooms, blobs), 0100 chat, 0200 documents, 0400 telework, 0500 the telework directory, 0600
+ * approvals and telework requests, 0700
+ * telework attendance, 0800 work reports.
  */
 export const pgMigrations: PgMigration[] = [
   ...coreMigrations,
   ...chatMigrations,
   ...docsMigrations,
   ...teleworkMigrations,
+  ...attendanceMigrations,
+  ...directoryMigrations,
+  ...approvalMigrations,
+  ...reportMigrations,
 ];

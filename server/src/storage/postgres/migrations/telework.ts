@@ -7,7 +7,8 @@ import type { PgMigration } from '../PgDb.ts';
  * over `int8range(start_at, end_at)` — half-open, so back-to-back slots do not overlap. It needs
  * `btree_gist` (for `=` on text in a GiST index): installed once per database, in `public`, so
  * dropping a node's own schema never drops it, under a database-wide lock so that nodes migrating
- * different schemas at once do not race on it.
+ * different schemas at once do not race on it. Released bookings (no-shows) and the suspensions
+ * they lead to: 0402.
  */
 export const teleworkMigrations: PgMigration[] = [
   {
@@ -66,5 +67,27 @@ export const teleworkMigrations: PgMigration[] = [
         WHERE (status = 'booked')
     );
     CREATE INDEX telework_bookings_person ON telework_bookings (org, sub, end_at);`,
+  },
+  {
+    // check-in and no-shows: `released` (not checked in within the grace time) weighs as little as
+    // `cancelled` in the exclusion constraint, whose WHERE is `status = 'booked'`
+    id: '0402_telework_booking_checkin',
+    sql: `ALTER TABLE telework_bookings DROP CONSTRAINT telework_bookings_status_check;
+    ALTER TABLE telework_bookings
+      ADD CONSTRAINT telework_bookings_status_check CHECK (status IN ('booked', 'cancelled', 'released')),
+      ADD COLUMN checked_in_at BIGINT,
+      ADD COLUMN check_in_source TEXT CHECK (check_in_source IN ('network', 'manual')),
+      ADD COLUMN released_at BIGINT;
+    CREATE INDEX telework_bookings_due ON telework_bookings (start_at) WHERE status = 'booked' AND checked_in_at IS NULL;
+    CREATE INDEX telework_bookings_no_shows ON telework_bookings (org, sub, start_at) WHERE status = 'released';
+    CREATE TABLE telework_suspensions (
+      org TEXT NOT NULL,
+      sub TEXT NOT NULL,
+      from_at BIGINT NOT NULL,
+      until_at BIGINT NOT NULL,
+      no_shows INTEGER NOT NULL,
+      CONSTRAINT telework_suspensions_pkey PRIMARY KEY (org, sub, from_at),
+      CHECK (until_at > from_at)
+    );`,
   },
 ];

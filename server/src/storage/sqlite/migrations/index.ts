@@ -1,13 +1,19 @@
 import type { Migration } from '../SqliteDb.ts';
+import { approvalMigrations } from './approvals.ts';
+import { attendanceMigrations } from './attendance.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
+import { directoryMigrations } from './directory.ts';
 import { docsMigrations } from './docs.ts';
 import { mediaMigrations } from './media.ts';
+import { reportMigrations } from './reports.ts';
 import { teleworkMigrations } from './telework.ts';
 
 /**
  * Every SQLite migration, forward-only. Each area keeps its own file with its own id range:
- * 0001–0099 core, 0100 chat, 0200 documents, 0300 media rooms, 0400 telework.
+ * 0001–0099 core, 0100 chat, 0200 documents, 0300 media rooms, 0400 telework, 0500 the telework directory, 0600
+ * approvals and telework requests, 0700
+ * telework attendance, 0800 work reports.
  */
 export const sqliteMigrations: Migration[] = [
   ...coreMigrations,
@@ -15,4 +21,8 @@ export const sqliteMigrations: Migration[] = [
   ...docsMigrations,
   ...mediaMigrations,
   ...teleworkMigrations,
+  ...attendanceMigrations,
+  ...directoryMigrations,
+  ...approvalMigrations,
+  ...reportMigrations,
 ];

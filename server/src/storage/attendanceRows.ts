@@ -1,0 +1,63 @@
+/**
+ * The row shape of `telework_attendance` and its conversion to records, shared by the SQLite and
+ * PostgreSQL AttendanceStores (flags and teams as JSON text, times as integer milliseconds since
+ * the epoch, on the wire as ISO-8601 UTC).
+ */
+import type { AttendanceFlag } from '@moim/protocol';
+import type { NewAttendance, StoredAttendance } from './AttendanceStore.ts';
+
+export const ATTENDANCE_COLUMNS =
+  'org, sub, day, site_id, source, first_in, last_out, closes_at, minutes, flags, closed_by, teams';
+
+export interface AttendanceRow {
+  org: string;
+  sub: string;
+  day: string;
+  site_id: string;
+  source: StoredAttendance['source'];
+  /** PostgreSQL BIGINT arrives as a string. */
+  first_in: number | string;
+  last_out: number | string | null;
+  closes_at: number | string;
+  minutes: number | string;
+  flags: string;
+  closed_by: StoredAttendance['closedBy'];
+  teams: string;
+}
+
+const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
+
+export function toAttendance(row: AttendanceRow): StoredAttendance {
+  return {
+    org: row.org,
+    sub: row.sub,
+    day: row.day,
+    siteId: row.site_id,
+    source: row.source,
+    firstIn: iso(row.first_in),
+    lastOut: row.last_out === null ? null : iso(row.last_out),
+    minutes: Number(row.minutes),
+    flags: JSON.parse(row.flags) as AttendanceFlag[],
+    closesAt: Number(row.closes_at),
+    closedBy: row.closed_by,
+    teams: JSON.parse(row.teams) as string[],
+  };
+}
+
+/** org, sub, day, site_id, source, first_in, closes_at, flags, teams, updated_at — in this order. */
+export const attendanceValues = (
+  org: string,
+  d: NewAttendance,
+  at: number,
+): [string, string, string, string, string, number, number, string, string, number] => [
+  org,
+  d.sub,
+  d.day,
+  d.siteId,
+  d.source,
+  d.firstIn,
+  d.closesAt,
+  JSON.stringify(d.flags),
+  JSON.stringify(d.teams),
+  at,
+];

@@ -1,0 +1,323 @@
+/**
+ * The central manager's view of a working day (protocol/src/dashboard.ts): for every person the
+ * caller may see, where they are expected (approved telework, else their home site on an open,
+ * non-holiday day) and what happened (attendance, presence), summed per site and per team, with
+ * centre occupancy and the approvals waiting. Computed from the stores on each request — the
+ * people, the day's approved plans and attendance in one query each — so it is as live as they
+ * are; nothing here is cached but the sites' seat counts (a few seconds).
+ */
+import type {
+  DashboardPerson,
+  DashboardSite,
+  DashboardTeam,
+  DashboardView,
+  PersonPresence,
+  Site,
+} from '@moim/protocol';
+import type { Principal } from '../auth/Principal.ts';
+import type { AttendanceStore, StoredAttendance } from '../storage/AttendanceStore.ts';
+import type { DirectoryStore } from '../storage/DirectoryStore.ts';
+import type { TeleworkStore } from '../storage/TeleworkStore.ts';
+import type { TeleworkType, WorkCalendar } from './contracts.ts';
+import type { Clock } from './Scheduler.ts';
+import type { Sites } from './Sites.ts';
+import { localTime, nextDay, startOfDay } from './siteClock.ts';
+
+/** An approved telework day as the dashboard needs it. */
+export interface DayPlan {
+  sub: string;
+  siteId: string;
+  type: TeleworkType;
+}
+
+export interface DashboardOptions {
+  sites: Sites;
+  telework: TeleworkStore;
+  directory: DirectoryStore;
+  attendance: AttendanceStore;
+  calendar: WorkCalendar;
+  /** Every approved telework day of the org on `day`. */
+  plansOn(org: string, day: string): Promise<DayPlan[]>;
+  /** Everyone of the org connected now. */
+  online(org: string): Promise<PersonPresence[]>;
+  /** Approval documents waiting: every pending one of the org, or those waiting for `approver`. */
+  pendingApprovals(org: string, approver: string | undefined): Promise<number>;
+  clock: Clock;
+  lateAfterMinutes: number;
+}
+
+interface SiteFacts {
+  site: Site;
+  seats: Set<string>;
+}
+
+const SITE_FACTS_TTL_MS = 5_000;
+const DEFAULT_OPEN_MINUTES = 9 * 60;
+
+export class Dashboard {
+  readonly #o: DashboardOptions;
+  readonly #siteFacts = new Map<string, { at: number; facts: Map<string, SiteFacts> }>();
+
+  constructor(opts: DashboardOptions) {
+    this.#o = opts;
+  }
+
+  async view(caller: Principal, requestedDay: string | undefined): Promise<DashboardView> {
+    const o = this.#o;
+    const org = await o.sites.orgOf(caller);
+    const now = o.clock.now();
+    const facts = await this.#facts(org, now);
+    const day = requestedDay ?? localTime(now, mainZone(facts)).date;
+    const [people, scopeSubs, plans, attendance, online, holiday, pendingApprovals] = await Promise.all([
+      o.directory.listPeople(org),
+      this.#scope(caller, org),
+      o.plansOn(org, day),
+      o.attendance.list(org, day, day),
+      o.online(org),
+      o.calendar.isHoliday(org, day),
+      o.pendingApprovals(org, caller.isAdmin ? undefined : caller.sub),
+    ]);
+    const planOf = new Map(plans.map((p) => [p.sub, p]));
+    const attendanceOf = new Map<string, StoredAttendance>(attendance.map((a) => [a.sub, a]));
+    const onlineSubs = new Set(online.map((p) => p.sub));
+    const hqId = [...facts.values()].find((f) => f.site.kind === 'hq')?.site.id ?? 'hq';
+
+    const visible = scopeSubs ? people.filter((p) => scopeSubs.has(p.sub)) : people;
+    // someone the directory does not know yet (a member before an admin listed them) still sees their own row
+    if (scopeSubs?.has(caller.sub) && !visible.some((p) => p.sub === caller.sub))
+      visible.push({
+        sub: caller.sub,
+        name: caller.token.name,
+        team: '',
+        manager: null,
+        homeSiteId: null,
+        dutyExcludesTelework: false,
+        routineDuties: false,
+        active: true,
+        priorityCategories: [],
+      });
+
+    const rows: DashboardPerson[] = [];
+    for (const person of visible) {
+      if (!person.active) continue;
+      const plan = planOf.get(person.sub);
+      const record = attendanceOf.get(person.sub);
+      let expectedSiteId: string | null = null;
+      let expectedType: DashboardPerson['expectedType'] = null;
+      if (plan) {
+        expectedSiteId = plan.siteId;
+        expectedType = plan.type;
+      } else {
+        const home = facts.get(person.homeSiteId ?? hqId);
+        if (home && !holiday && openOn(home.site, day)) {
+          expectedSiteId = home.site.id;
+          expectedType = 'office';
+        }
+      }
+      let status: DashboardPerson['status'];
+      if (record) status = record.flags.includes('late') ? 'late' : 'checked-in';
+      else if (expectedSiteId === null) status = 'off';
+      else status = now >= this.#lateAt(facts.get(expectedSiteId)?.site, day) ? 'absent' : 'not-yet';
+      rows.push({
+        sub: person.sub,
+        name: person.name,
+        team: person.team,
+        expectedSiteId,
+        expectedType,
+        checkedInSiteId: record?.siteId ?? null,
+        source: record?.source ?? null,
+        checkedInAt: record ? new Date(record.firstIn).toISOString() : null,
+        status,
+        online: onlineSubs.has(person.sub),
+      });
+    }
+    return this.#sum(org, day, now, caller, scopeSubs, rows, facts, pendingApprovals);
+  }
+
+  async #sum(
+    org: string,
+    day: string,
+    now: number,
+    caller: Principal,
+    scopeSubs: Set<string> | undefined,
+    rows: DashboardPerson[],
+    facts: Map<string, SiteFacts>,
+    pendingApprovals: number,
+  ): Promise<DashboardView> {
+    const sites = new Map<string, DashboardSite>();
+    for (const { site, seats } of facts.values())
+      sites.set(site.id, {
+        id: site.id,
+        name: site.name,
+        kind: site.kind,
+        expected: 0,
+        checkedIn: 0,
+        late: 0,
+        absent: 0,
+        online: 0,
+        seats: seats.size,
+        booked: 0,
+      });
+    const teams = new Map<string, DashboardTeam>();
+    const totals: DashboardView['totals'] = {
+      people: rows.length,
+      expected: 0,
+      checkedIn: 0,
+      late: 0,
+      absent: 0,
+      notYet: 0,
+      online: 0,
+      atHome: 0,
+      atCentres: 0,
+      atHq: 0,
+      pendingApprovals,
+    };
+    for (const r of rows) {
+      let team = teams.get(r.team);
+      if (!team) {
+        team = { team: r.team, people: 0, expected: 0, checkedIn: 0, late: 0, absent: 0 };
+        teams.set(r.team, team);
+      }
+      team.people++;
+      const present = r.status === 'checked-in' || r.status === 'late';
+      const where = sites.get(r.checkedInSiteId ?? r.expectedSiteId ?? '');
+      if (r.expectedSiteId !== null) {
+        totals.expected++;
+        team.expected++;
+        const expectedAt = sites.get(r.expectedSiteId);
+        if (expectedAt) expectedAt.expected++;
+      }
+      if (present) {
+        totals.checkedIn++;
+        team.checkedIn++;
+        if (where) {
+          where.checkedIn++;
+          if (where.kind === 'home') totals.atHome++;
+          else if (where.kind === 'smart-work-centre') totals.atCentres++;
+          else totals.atHq++;
+        }
+      }
+      if (r.status === 'late') {
+        totals.late++;
+        team.late++;
+        if (where) where.late++;
+      } else if (r.status === 'absent') {
+        totals.absent++;
+        team.absent++;
+        if (where) where.absent++;
+      } else if (r.status === 'not-yet') totals.notYet++;
+      if (r.online) {
+        totals.online++;
+        if (where) where.online++;
+      }
+    }
+    // centre occupancy: seats booked that day (admins and managers; a member's view has no sites' bookings)
+    if (scopeSubs === undefined || caller.token.role !== 'member')
+      await Promise.all(
+        [...facts.values()].map(async ({ site, seats }) => {
+          const row = sites.get(site.id);
+          if (!row || seats.size === 0) return;
+          const from = startOfDay(day, site.timeZone);
+          const bookings = await this.#o.telework.listSiteBookings(
+            org,
+            site.id,
+            from,
+            startOfDay(nextDay(day), site.timeZone),
+          );
+          row.booked = new Set(bookings.filter((b) => seats.has(b.placeId)).map((b) => b.placeId)).size;
+        }),
+      );
+    return {
+      day,
+      at: new Date(now).toISOString(),
+      scope: scopeSubs === undefined ? 'org' : scopeSubs.size > 1 ? 'team' : 'self',
+      totals,
+      sites: [...sites.values()],
+      teams: [...teams.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0)),
+      people: rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    };
+  }
+
+  /** The people the caller may see: undefined for everyone (an org admin), else themself and their reports. */
+  async #scope(caller: Principal, org: string): Promise<Set<string> | undefined> {
+    if (caller.isAdmin) return undefined;
+    return new Set([caller.sub, ...(await this.#o.directory.reportsOf(org, caller.sub))]);
+  }
+
+  /** When someone expected at `site` and not checked in counts as absent: its opening plus the late allowance. */
+  #lateAt(site: Site | undefined, day: string): number {
+    const zone = site?.timeZone ?? 'Asia/Seoul';
+    const hours = site?.openingHours[weekdayOf(day)] ?? null;
+    const open = hours ? minutesOf(hours.open) : DEFAULT_OPEN_MINUTES;
+    return startOfDay(day, zone) + (open + this.#o.lateAfterMinutes) * 60_000;
+  }
+
+  async #facts(org: string, now: number): Promise<Map<string, SiteFacts>> {
+    const cached = this.#siteFacts.get(org);
+    if (cached && now - cached.at < SITE_FACTS_TTL_MS && now >= cached.at) return cached.facts;
+    const sites = await this.#o.telework.listSites(org);
+    const facts = new Map<string, SiteFacts>();
+    await Promise.all(
+      sites.map(async (site) => {
+        const places = await this.#o.telework.listPlaces(org, site.id);
+        facts.set(site.id, { site, seats: new Set(places.filter((p) => p.kind === 'seat').map((p) => p.id)) });
+      }),
+    );
+    if (this.#siteFacts.size > 10_000) this.#siteFacts.clear();
+    this.#siteFacts.set(org, { at: now, facts });
+    return facts;
+  }
+}
+
+/** The org's main time zone: its HQ's, else its first site's, else Seoul. */
+function mainZone(facts: Map<string, SiteFacts>): string {
+  const all = [...facts.values()].map((f) => f.site);
+  return (all.find((s) => s.kind === 'hq') ?? all[0])?.timeZone ?? 'Asia/Seoul';
+}
+
+/** 0 = Sunday, as the opening hours are indexed. */
+function weekdayOf(day: string): number {
+  return new Date(`${day}T00:00:00Z`).getUTCDay();
+}
+
+function openOn(site: Site, day: string): boolean {
+  return site.openingHours[weekdayOf(day)] !== null;
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+}
+
+/** The people rows as CSV cells (the export). */
+export function dashboardCsvRows(view: DashboardView): Array<Array<string | boolean | null>> {
+  const header = [
+    'day',
+    'sub',
+    'name',
+    'team',
+    'expectedSite',
+    'expectedType',
+    'checkedInSite',
+    'source',
+    'checkedInAt',
+    'status',
+    'online',
+  ];
+  return [
+    header,
+    ...view.people.map((p) => [
+      view.day,
+      p.sub,
+      p.name,
+      p.team,
+      p.expectedSiteId,
+      p.expectedType,
+      p.checkedInSiteId,
+      p.source,
+      p.checkedInAt,
+      p.status,
+      p.online,
+    ]),
+  ];
+}
