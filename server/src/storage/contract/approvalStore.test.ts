@@ -5,10 +5,10 @@
  * lists, and telework request days (quota windows, one open request per day, seats given in queue
  * order with undecided requests keeping their place) — and no lookup crossing organisations.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StoredApproval, StoredRequestDay } from '../ApprovalStore.ts';
 import type { Stores } from '../index.ts';
-import { BACKENDS, type OpenedBackend } from './backends.ts';
+import { BACKENDS, useStores } from './backends.ts';
 
 const AT = 1_900_000_000_000;
 const HOUR = 3_600_000;
@@ -44,13 +44,10 @@ const draft = (extra: Partial<StoredApproval> = {}): StoredApproval => ({
 });
 
 describe.each(BACKENDS)('approval store contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   it('stores a document once with its steps, and keeps organisations apart', async () => {
     const a = stores.approvals;

@@ -4,10 +4,10 @@
  * reopen only a day closed by a disconnect, the open days of a person and the ones due over every
  * org, listings by day range and person, and no lookup crossing organisations.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AttendanceClose, NewAttendance } from '../AttendanceStore.ts';
 import type { Stores } from '../index.ts';
-import { BACKENDS, type OpenedBackend } from './backends.ts';
+import { BACKENDS, useStores } from './backends.ts';
 
 const AT = Date.parse('2030-01-09T00:00:00Z'); // 09:00 in Seoul
 const H = 3_600_000;
@@ -25,13 +25,10 @@ const day = (sub: string, d = '2030-01-09', extra: Partial<NewAttendance> = {}):
 });
 
 describe.each(BACKENDS)('attendance store contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   it('keeps one record per person and day: the first open wins', async () => {
     const a = stores.attendance;

@@ -6,11 +6,13 @@
  *
  * PostgreSQL is `MOIM_TEST_DATABASE_URL` (default: the local server's `test` database, trust auth).
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterEach, beforeEach } from 'vitest';
 import { openStores, type Stores } from '../index.ts';
 
 export const TEST_DATABASE_URL = process.env.MOIM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -79,3 +81,19 @@ export const postgresBackend: Backend = {
 
 /** Every backend, for `describe.each(BACKENDS)`. */
 export const BACKENDS: readonly Backend[] = [sqliteBackend, postgresBackend];
+
+/**
+ * Open the backend before each test of the calling `describe` and close it (removing what it
+ * stored) after; `use` gets the test's stores.
+ */
+export function useStores(backend: Backend, use: (stores: Stores) => void): void {
+  let opened: OpenedBackend | undefined;
+  beforeEach(async () => {
+    opened = await backend.open();
+    use(opened.stores);
+  });
+  afterEach(async () => {
+    await opened?.close();
+    opened = undefined;
+  });
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { MoimError } from '@moim/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stores } from '../index.ts';
 import { coreMigrations } from '../postgres/migrations/core.ts';
 import { PgAuditStore } from '../postgres/PgAuditStore.ts';
@@ -22,7 +22,7 @@ import { sqliteMigrations } from '../sqlite/migrations/index.ts';
 import { SqliteAuditStore } from '../sqlite/SqliteAuditStore.ts';
 import { SqliteDb } from '../sqlite/SqliteDb.ts';
 import { StoreUnavailableError } from '../storageErrors.ts';
-import { BACKENDS, dropSchema, type OpenedBackend, TEST_DATABASE_URL, uniqueSchema } from './backends.ts';
+import { BACKENDS, dropSchema, TEST_DATABASE_URL, uniqueSchema, useStores } from './backends.ts';
 
 const room = (id: string, org = 'acme'): Omit<RoomRecord, 'closedAt'> => ({
   id,
@@ -49,13 +49,10 @@ const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe.each(BACKENDS)('core stores contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   describe('rooms', () => {
     it('creates a room once (CONFLICT after), and only its organisation finds it', async () => {

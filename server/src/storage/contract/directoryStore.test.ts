@@ -4,10 +4,10 @@
  * and through a cycle without looping; an import stored in one transaction (a failing row leaves
  * nothing of it); holidays by day and year; and no lookup crossing organisations.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DirectoryRecord } from '../DirectoryStore.ts';
 import type { Stores } from '../index.ts';
-import { BACKENDS, type OpenedBackend } from './backends.ts';
+import { BACKENDS, useStores } from './backends.ts';
 
 const AT = 1_700_000_000_000;
 const person = (sub: string, extra: Partial<DirectoryRecord> = {}): DirectoryRecord => ({
@@ -24,13 +24,10 @@ const person = (sub: string, extra: Partial<DirectoryRecord> = {}): DirectoryRec
 });
 
 describe.each(BACKENDS)('directory store contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   it('puts a person (created, then replaced), gets, lists by sub and deletes once', async () => {
     const d = stores.directory;

@@ -4,9 +4,9 @@
  * first-use seed stored once, and no lookup crossing organisations.
  */
 import { MoimError, type Place, type Site } from '@moim/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Stores } from '../index.ts';
-import { BACKENDS, type OpenedBackend } from './backends.ts';
+import { BACKENDS, useStores } from './backends.ts';
 
 const AT = 1_700_000_000_000;
 const weekdays = (open: string, close: string): Site['openingHours'] => [
@@ -46,13 +46,10 @@ const room = (siteId: string, id: string): Place => ({
 });
 
 describe.each(BACKENDS)('telework store contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   it('creates a site once (CONFLICT after), gets, replaces and lists it by id', async () => {
     const t = stores.telework;

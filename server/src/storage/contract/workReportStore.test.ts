@@ -6,10 +6,10 @@
  * crossing organisations.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Stores } from '../index.ts';
 import type { NewWorkReport } from '../WorkReportStore.ts';
-import { BACKENDS, type OpenedBackend } from './backends.ts';
+import { BACKENDS, useStores } from './backends.ts';
 
 const AT = Date.parse('2030-01-09T00:00:00Z');
 const H = 3_600_000;
@@ -29,13 +29,10 @@ const report = (sub: string, day = '2030-01-09', extra: Partial<NewWorkReport> =
 };
 
 describe.each(BACKENDS)('work report store contract on $name', (backend) => {
-  let opened: OpenedBackend;
   let stores: Stores;
-  beforeEach(async () => {
-    opened = await backend.open();
-    stores = opened.stores;
+  useStores(backend, (s) => {
+    stores = s;
   });
-  afterEach(() => opened.close());
 
   it('keeps one report per person and day; a cancelled one comes back due for a new request', async () => {
     const r = stores.reports;
