@@ -88,6 +88,7 @@ export const SERVICE_EDGE_ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['docs/routes.ts', 'http/HttpRouter.ts'],
   ['docs/YjsEndpoint.ts', 'http/Upgrades.ts'],
   ['telework/routes.ts', 'http/HttpRouter.ts'],
+  ['telework/routeKit.ts', 'http/HttpRouter.ts'],
   ['telework/directoryRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/attendanceRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/approvalRoutes.ts', 'http/HttpRouter.ts'],

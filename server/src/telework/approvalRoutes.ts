@@ -19,10 +19,10 @@ import {
   MoimError,
   personSubSchema,
 } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, describeZodError, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { describeZodError, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Approvals } from './Approvals.ts';
+import { pathParam, principalFrom } from './routeKit.ts';
 
 export function addApprovalRoutes(d: {
   router: HttpRouter;
@@ -30,12 +30,8 @@ export function addApprovalRoutes(d: {
   tokens: TokenService;
   maxBodyBytes: number;
 }): void {
-  const principalOf = ({ req, url }: RouteContext): Principal => new Principal(d.tokens.verify(bearerToken(req, url)));
-  const idOf = (ctx: RouteContext): string => {
-    const parsed = approvalIdSchema.safeParse(ctx.params.id);
-    if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', 'id: an approval id (UUID)');
-    return parsed.data;
-  };
+  const principalOf = principalFrom(d.tokens);
+  const idOf = (ctx: RouteContext): string => pathParam(ctx, 'id', approvalIdSchema, 'an approval id (UUID)');
 
   // delegations first: `/approvals/delegations` is not an approval id
   d.router.add('PUT', '/approvals/delegations', async (ctx) => {

@@ -4,14 +4,14 @@
  * what the caller sees. Routes and answers: protocol/src/dashboard.ts.
  */
 import { type DashboardView, dashboardQuerySchema, MoimError } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter, type RouteContext } from '../http/HttpRouter.ts';
+import type { HttpRouter, RouteContext } from '../http/HttpRouter.ts';
 import { CSV_CONTENT_TYPE, toCsv } from './csv.ts';
 import { type Dashboard, dashboardCsvRows } from './Dashboard.ts';
+import { principalFrom } from './routeKit.ts';
 
 export function addDashboardRoutes(d: { router: HttpRouter; dashboard: Dashboard; tokens: TokenService }): void {
-  const principalOf = ({ req, url }: RouteContext) => new Principal(d.tokens.verify(bearerToken(req, url)));
+  const principalOf = principalFrom(d.tokens);
   const dayOf = (ctx: RouteContext): string | undefined => {
     const q = ctx.url.searchParams;
     const parsed = dashboardQuerySchema.safeParse(q.has('day') ? { day: q.get('day') } : {});

@@ -16,11 +16,11 @@ import {
   holidayYearQuerySchema,
   MoimError,
 } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter, type RouteContext, readBody, readJson } from '../http/HttpRouter.ts';
+import { type HttpRouter, type RouteContext, readBody, readJson } from '../http/HttpRouter.ts';
 import { CSV_CONTENT_TYPE } from './csv.ts';
 import type { OrgDirectory } from './OrgDirectory.ts';
+import { principalFrom } from './routeKit.ts';
 
 export function addDirectoryRoutes(d: {
   router: HttpRouter;
@@ -30,7 +30,7 @@ export function addDirectoryRoutes(d: {
   /** Largest CSV import body (`MOIM_TELEWORK_DIRECTORY_IMPORT_MAX_BYTES`). */
   importMaxBytes: number;
 }): void {
-  const principalOf = ({ req, url }: RouteContext): Principal => new Principal(d.tokens.verify(bearerToken(req, url)));
+  const principalOf = principalFrom(d.tokens);
   const subOf = (ctx: RouteContext): string => {
     const parsed = directorySubSchema.safeParse(ctx.params.sub);
     if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', 'sub: letters, digits and . _ @ -, 1–128');

@@ -15,9 +15,9 @@ import {
   workReportReviewSchema,
   workReportSummaryQuerySchema,
 } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { pathParam, principalFrom } from './routeKit.ts';
 import type { WorkReports } from './WorkReports.ts';
 
 export function addReportRoutes(d: {
@@ -26,12 +26,8 @@ export function addReportRoutes(d: {
   tokens: TokenService;
   maxBodyBytes: number;
 }): void {
-  const principalOf = ({ req, url }: RouteContext) => new Principal(d.tokens.verify(bearerToken(req, url)));
-  const idOf = (ctx: RouteContext): string => {
-    const parsed = workReportIdSchema.safeParse(ctx.params.id);
-    if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', 'id: a report id (UUID)');
-    return parsed.data;
-  };
+  const principalOf = principalFrom(d.tokens);
+  const idOf = (ctx: RouteContext): string => pathParam(ctx, 'id', workReportIdSchema, 'a report id (UUID)');
   const query = (ctx: RouteContext, keys: readonly string[]) =>
     Object.fromEntries(keys.flatMap((k) => (ctx.url.searchParams.has(k) ? [[k, ctx.url.searchParams.get(k)]] : [])));
 

@@ -5,16 +5,15 @@
  */
 import {
   approvalIdSchema,
-  MoimError,
   type TeleworkRequestListResponse,
   type TeleworkRequestResponse,
   teleworkCancelInputSchema,
   teleworkRequestInputSchema,
 } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Requests } from './Requests.ts';
+import { pathParam, principalFrom } from './routeKit.ts';
 
 export function addRequestRoutes(d: {
   router: HttpRouter;
@@ -22,12 +21,8 @@ export function addRequestRoutes(d: {
   tokens: TokenService;
   maxBodyBytes: number;
 }): void {
-  const principalOf = ({ req, url }: RouteContext): Principal => new Principal(d.tokens.verify(bearerToken(req, url)));
-  const idOf = (ctx: RouteContext): string => {
-    const parsed = approvalIdSchema.safeParse(ctx.params.id);
-    if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', 'id: a request id (UUID)');
-    return parsed.data;
-  };
+  const principalOf = principalFrom(d.tokens);
+  const idOf = (ctx: RouteContext): string => pathParam(ctx, 'id', approvalIdSchema, 'a request id (UUID)');
 
   d.router.add('POST', '/telework/requests', async (ctx) => {
     const principal = principalOf(ctx);

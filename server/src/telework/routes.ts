@@ -18,17 +18,12 @@ import {
   siteInputSchema,
   teleworkIdSchema,
 } from '@moim/protocol';
-import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Bookings } from './Bookings.ts';
 import type { CheckIn } from './CheckIn.ts';
+import { principalFrom } from './routeKit.ts';
 import type { Sites } from './Sites.ts';
-
-const principalFrom =
-  (tokens: TokenService) =>
-  ({ req, url }: RouteContext): Principal =>
-    new Principal(tokens.verify(bearerToken(req, url)));
 
 export function addTeleworkRoutes(d: {
   router: HttpRouter;
