@@ -25,7 +25,7 @@ export type AttendanceSource = (typeof ATTENDANCE_SOURCES)[number];
  * - `auto-closed`: still open at the site's closing time; `lastOut` is that closing time
  * - `not-at-approved-place`: the approved plan of the day names another site
  */
-export const ATTENDANCE_FLAGS = ['late', 'auto-closed', 'not-at-approved-place'] as const;
+export const ATTENDANCE_FLAGS = ['late', 'auto-closed', 'not-at-approved-place', 'corrected'] as const;
 export type AttendanceFlag = (typeof ATTENDANCE_FLAGS)[number];
 
 /** A stored attendance day. `lastOut` null: the person is (or was last seen) still in. */
@@ -69,3 +69,24 @@ export type AttendanceQuery = z.infer<typeof attendanceQuerySchema>;
 export interface AttendanceResponse {
   days: AttendanceDay[];
 }
+
+/**
+ * Body of `POST /telework/attendance/corrections`: what the day should say (in and out as UTC
+ * instants on that day in the site's time zone) and why. It becomes an approval document of kind
+ * `attendance-correction` for the person's approver line; once approved, the day is replaced by it
+ * and flagged `corrected` (lateness judged again from the corrected time).
+ */
+export const attendanceCorrectionInputSchema = z
+  .object({
+    day: calendarDaySchema,
+    siteId: teleworkIdSchema,
+    firstIn: utcInstantSchema,
+    lastOut: utcInstantSchema,
+    reason: z.string().trim().min(1).max(500),
+  })
+  .strict()
+  .refine((c) => Date.parse(c.firstIn) < Date.parse(c.lastOut), {
+    message: 'firstIn must be before lastOut',
+    path: ['lastOut'],
+  });
+export type AttendanceCorrectionInput = z.infer<typeof attendanceCorrectionInputSchema>;

@@ -40,6 +40,7 @@ import { addApprovalRoutes } from './telework/approvalRoutes.ts';
 import { addAttendanceRoutes } from './telework/attendanceRoutes.ts';
 import { Bookings } from './telework/Bookings.ts';
 import { CheckIn } from './telework/CheckIn.ts';
+import { Corrections } from './telework/Corrections.ts';
 import type { TeleworkType } from './telework/contracts.ts';
 import { Dashboard } from './telework/Dashboard.ts';
 import { addDashboardRoutes } from './telework/dashboardRoutes.ts';
@@ -466,7 +467,16 @@ async function buildServices(
       return queues.flat().flatMap((d) => (d.status === 'approved' ? [d] : []));
     },
   });
-  addAttendanceRoutes({ router, attendance, tokens });
+  // attendance corrections: approval documents that replace a day once approved
+  const corrections = new Corrections({
+    approvals,
+    attendance,
+    telework: stores.telework,
+    sites,
+    clock,
+    log: teleworkLog,
+  });
+  addAttendanceRoutes({ router, attendance, corrections, tokens, maxBodyBytes: config.maxBodyBytes });
   // the central manager's view: everyone the caller may see, expected where and checked in or not
   const dashboard = new Dashboard({
     sites,

@@ -58,4 +58,22 @@ export interface AttendanceStore {
   listDue(at: number, limit: number): Promise<StoredAttendance[]>;
   /** The org's days from `from` to `to` (inclusive, `YYYY-MM-DD`), of one person or everyone, by day then sub. */
   list(org: string, from: string, to: string, sub?: string): Promise<StoredAttendance[]>;
+  /**
+   * Replace the person's day with an approved correction (creating it when there was none): a
+   * closed day (`closed_by` auto: a reconnect does not reopen it) with the given times and flags.
+   */
+  correct(org: string, day: AttendanceCorrection, at: number): Promise<StoredAttendance>;
+}
+
+/** An approved correction of one day. */
+export interface AttendanceCorrection {
+  sub: string;
+  day: string;
+  siteId: string;
+  firstIn: number;
+  lastOut: number;
+  minutes: number;
+  flags: AttendanceFlag[];
+  closesAt: number;
+  teams: readonly string[];
 }

@@ -4,7 +4,7 @@
  * the epoch, on the wire as ISO-8601 UTC).
  */
 import type { AttendanceFlag } from '@moim/protocol';
-import type { NewAttendance, StoredAttendance } from './AttendanceStore.ts';
+import type { AttendanceCorrection, NewAttendance, StoredAttendance } from './AttendanceStore.ts';
 
 export const ATTENDANCE_COLUMNS =
   'org, sub, day, site_id, source, first_in, last_out, closes_at, minutes, flags, closed_by, teams';
@@ -59,5 +59,31 @@ export const attendanceValues = (
   d.closesAt,
   JSON.stringify(d.flags),
   JSON.stringify(d.teams),
+  at,
+];
+
+/**
+ * An approved correction: the day as stated (source `declared` for a day that had no record;
+ * an existing day keeps its source), closed (`auto`), flagged as the service decided. `$n`
+ * placeholders (SQLite turns them into `?`; each is used once, in order).
+ */
+export const CORRECT_SQL = `INSERT INTO telework_attendance
+  (org, sub, day, site_id, source, first_in, last_out, closes_at, minutes, flags, closed_by, teams, updated_at)
+  VALUES ($1, $2, $3, $4, 'declared', $5, $6, $7, $8, $9, 'auto', $10, $11)
+  ON CONFLICT (org, sub, day) DO UPDATE SET site_id = excluded.site_id, first_in = excluded.first_in,
+    last_out = excluded.last_out, minutes = excluded.minutes, flags = excluded.flags, closed_by = 'auto',
+    updated_at = excluded.updated_at`;
+
+export const correctionValues = (org: string, c: AttendanceCorrection, at: number): Array<string | number> => [
+  org,
+  c.sub,
+  c.day,
+  c.siteId,
+  c.firstIn,
+  c.lastOut,
+  c.closesAt,
+  c.minutes,
+  JSON.stringify(c.flags),
+  JSON.stringify(c.teams),
   at,
 ];

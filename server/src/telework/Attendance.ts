@@ -281,6 +281,54 @@ export class Attendance {
     return true;
   }
 
+  /**
+   * Replace `sub`'s day with an approved correction (Corrections.ts): the stated times, `late`
+   * judged again from them against the site's working day, flagged `corrected`, closed. Audited
+   * with the approval that allowed it and who decided it.
+   */
+  async applyCorrection(
+    org: string,
+    sub: string,
+    c: { day: string; siteId: string; firstIn: number; lastOut: number; teams: readonly string[] },
+    approval: { id: string; decidedBy: string | null },
+  ): Promise<StoredAttendance> {
+    const site = await this.#o.telework.getSite(org, c.siteId);
+    if (!site) throw new MoimError('NOT_FOUND', `no site ${c.siteId}`);
+    const wd = await this.#workingDay(org, site, c.day);
+    const flags: AttendanceFlag[] = ['corrected'];
+    if (wd && c.firstIn > wd.openAt + this.#o.lateAfterMinutes * 60_000) flags.unshift('late');
+    const at = this.#o.now();
+    const record = await this.#o.store.correct(
+      org,
+      {
+        sub,
+        day: c.day,
+        siteId: c.siteId,
+        firstIn: c.firstIn,
+        lastOut: c.lastOut,
+        minutes: Math.floor((c.lastOut - c.firstIn) / 60_000),
+        flags,
+        closesAt: wd?.closeAt ?? c.lastOut,
+        teams: c.teams,
+      },
+      at,
+    );
+    this.#settled.delete(personKey(org, sub));
+    await this.#o.audit.append({
+      actor: approval.decidedBy ?? 'moim',
+      action: 'telework.attendance.correct',
+      target: `${sub}/${c.day}`,
+      detail: {
+        org,
+        approval: approval.id,
+        siteId: c.siteId,
+        firstIn: new Date(c.firstIn).toISOString(),
+        lastOut: new Date(c.lastOut).toISOString(),
+      },
+    });
+    return record;
+  }
+
   /** The site's working day `day`, or undefined when the site does not work that day. */
   async #workingDay(org: string, site: Site, day: string): Promise<WorkingDay | undefined> {
     const weekday = weekdayOf(day);

@@ -1,16 +1,37 @@
 /**
- * The HTTP route of telework attendance, `GET /telework/attendance?from=&to=&sub=` (Bearer token):
- * validates the query with the protocol's schema and calls the Attendance service, which decides
- * whose days the caller may see. The answer is documented in protocol/src/attendance.ts.
+ * The HTTP routes of telework attendance (Bearer token): `GET /telework/attendance?from=&to=&sub=`
+ * (the Attendance service decides whose days the caller may see) and `POST
+ * /telework/attendance/corrections` (a correction to approve). Queries and bodies go through the
+ * protocol's schemas; answers are documented in protocol/src/attendance.ts.
  */
-import { type AttendanceResponse, attendanceQuerySchema, MoimError } from '@moim/protocol';
+import {
+  type ApprovalResponse,
+  type AttendanceResponse,
+  attendanceCorrectionInputSchema,
+  attendanceQuerySchema,
+  MoimError,
+} from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
+import { bearerToken, type HttpRouter, readJson } from '../http/HttpRouter.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Attendance } from './Attendance.ts';
+import type { Corrections } from './Corrections.ts';
 
-export function addAttendanceRoutes(d: { router: HttpRouter; attendance: Attendance; tokens: TokenService }): void {
+export function addAttendanceRoutes(d: {
+  router: HttpRouter;
+  attendance: Attendance;
+  corrections: Corrections;
+  tokens: TokenService;
+  maxBodyBytes: number;
+}): void {
+  d.router.add('POST', '/telework/attendance/corrections', async (ctx) => {
+    const principal = new Principal(d.tokens.verify(bearerToken(ctx.req, ctx.url)));
+    const input = await readJson(ctx.req, attendanceCorrectionInputSchema, d.maxBodyBytes);
+    const body: ApprovalResponse = { approval: await d.corrections.request(principal, input) };
+    return { status: 201, body };
+  });
+
   d.router.add('GET', '/telework/attendance', async ({ req, url }) => {
     const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
     const q = url.searchParams;

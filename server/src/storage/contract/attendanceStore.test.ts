@@ -127,4 +127,34 @@ describe.each(BACKENDS)('attendance store contract on $name', (backend) => {
     expect(await a.list('acme', '2030-01-11', '2030-01-12')).toEqual([]);
     expect(await a.list('nobody', '2030-01-01', '2030-01-31')).toEqual([]);
   });
+
+  it('replaces a day with a correction, or creates it; a corrected day is not reopened by a reconnect', async () => {
+    const a = stores.attendance;
+    await a.open('acme', day('alice', undefined, { flags: ['late'] }), AT);
+    const fix = {
+      sub: 'alice',
+      day: '2030-01-09',
+      siteId: 'swc',
+      firstIn: AT,
+      lastOut: AT + 8 * H,
+      minutes: 480,
+      flags: ['corrected' as const],
+      closesAt: AT + 9 * H,
+      teams: ['blue'],
+    };
+    expect(await a.correct('acme', fix, AT + 10 * H)).toMatchObject({
+      sub: 'alice',
+      siteId: 'swc',
+      source: 'network',
+      firstIn: iso(AT),
+      lastOut: iso(AT + 8 * H),
+      minutes: 480,
+      flags: ['corrected'],
+      closedBy: 'auto',
+    });
+    expect(await a.reopen('acme', 'alice', '2030-01-09', AT + 11 * H)).toBe(false);
+    const created = await a.correct('acme', { ...fix, sub: 'bob' }, AT + 10 * H);
+    expect(created).toMatchObject({ sub: 'bob', source: 'declared', flags: ['corrected'] });
+    expect(await a.get('globex', 'bob', '2030-01-09')).toBeUndefined();
+  });
 });

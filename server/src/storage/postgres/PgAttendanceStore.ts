@@ -2,8 +2,21 @@
  * Telework attendance days on PostgreSQL (the AttendanceStore of a cluster): each change is one
  * conditional statement, so of nodes racing (the scheduler's close, a disconnect) one changes a day.
  */
-import type { AttendanceClose, AttendanceStore, NewAttendance, StoredAttendance } from '../AttendanceStore.ts';
-import { ATTENDANCE_COLUMNS, type AttendanceRow, attendanceValues, toAttendance } from '../attendanceRows.ts';
+import type {
+  AttendanceClose,
+  AttendanceCorrection,
+  AttendanceStore,
+  NewAttendance,
+  StoredAttendance,
+} from '../AttendanceStore.ts';
+import {
+  ATTENDANCE_COLUMNS,
+  type AttendanceRow,
+  attendanceValues,
+  CORRECT_SQL,
+  correctionValues,
+  toAttendance,
+} from '../attendanceRows.ts';
 import type { PgDb } from './PgDb.ts';
 
 export class PgAttendanceStore implements AttendanceStore {
@@ -92,5 +105,14 @@ export class PgAttendanceStore implements AttendanceStore {
             [org, sub, from, to],
           );
     return rows.map(toAttendance);
+  }
+
+  async correct(org: string, c: AttendanceCorrection, at: number): Promise<StoredAttendance> {
+    const row = await this.#db.one<AttendanceRow>(
+      `${CORRECT_SQL} RETURNING ${ATTENDANCE_COLUMNS}`,
+      correctionValues(org, c, at),
+    );
+    if (!row) throw new Error('a corrected attendance row was not returned');
+    return toAttendance(row);
   }
 }

@@ -2,8 +2,21 @@
  * Telework attendance days on SQLite (the AttendanceStore of a single node): each change is one
  * conditional statement, so a repeated or overlapping run changes a day at most once.
  */
-import type { AttendanceClose, AttendanceStore, NewAttendance, StoredAttendance } from '../AttendanceStore.ts';
-import { ATTENDANCE_COLUMNS, type AttendanceRow, attendanceValues, toAttendance } from '../attendanceRows.ts';
+import type {
+  AttendanceClose,
+  AttendanceCorrection,
+  AttendanceStore,
+  NewAttendance,
+  StoredAttendance,
+} from '../AttendanceStore.ts';
+import {
+  ATTENDANCE_COLUMNS,
+  type AttendanceRow,
+  attendanceValues,
+  CORRECT_SQL,
+  correctionValues,
+  toAttendance,
+} from '../attendanceRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
 export class SqliteAttendanceStore implements AttendanceStore {
@@ -119,5 +132,14 @@ export class SqliteAttendanceStore implements AttendanceStore {
             to,
           );
     return rows.map(toAttendance);
+  }
+
+  async correct(org: string, c: AttendanceCorrection, at: number): Promise<StoredAttendance> {
+    const rows = this.#db.all<AttendanceRow>(
+      `${CORRECT_SQL.replaceAll(/\$\d+/g, '?')} RETURNING ${ATTENDANCE_COLUMNS}`,
+      ...correctionValues(org, c, at),
+    );
+    if (!rows[0]) throw new Error('a corrected attendance row was not returned');
+    return toAttendance(rows[0]);
   }
 }
