@@ -64,7 +64,9 @@ describe('attendance corrections', () => {
   it('judges lateness again; a rejected correction changes nothing', async () => {
     const late = await ask('amy', { firstIn: iso(seoul(DAY, 10)), lastOut: iso(seoul(DAY, 17)) });
     await call(server, 'POST', `/approvals/${late.body.approval.id}/approve`, token('mgr'), {});
-    await expect.poll(async () => (await dayOf('amy'))[0]?.flags, { timeout: 5000 }).toEqual(['late', 'corrected']);
+    await expect
+      .poll(async () => ((await dayOf('amy'))[0] as { flags?: string[] } | undefined)?.flags, { timeout: 5000 })
+      .toEqual(['late', 'corrected']);
     const rejected = await ask('amy', { firstIn: iso(seoul(DAY, 8)), lastOut: iso(seoul(DAY, 18, 30)) });
     expect(
       (await call(server, 'POST', `/approvals/${rejected.body.approval.id}/reject`, token('mgr'), { comment: 'No' }))
