@@ -4,7 +4,8 @@
  * non-holiday day) and what happened (attendance, presence), summed per site and per team, with
  * centre occupancy and the approvals waiting. Computed from the stores on each request — the
  * people, the day's approved plans and attendance in one query each — so it is as live as they
- * are; nothing here is cached but the sites' seat counts (a few seconds).
+ * are; only the sites' seat counts and the org directory are kept a few seconds (they change by
+ * an admin's hand).
  */
 import type {
   DashboardPerson,
@@ -16,7 +17,7 @@ import type {
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
 import type { AttendanceStore, StoredAttendance } from '../storage/AttendanceStore.ts';
-import type { DirectoryStore } from '../storage/DirectoryStore.ts';
+import type { DirectoryRecord, DirectoryStore } from '../storage/DirectoryStore.ts';
 import type { TeleworkStore } from '../storage/TeleworkStore.ts';
 import type { TeleworkType, WorkCalendar } from './contracts.ts';
 import type { Clock } from './Scheduler.ts';
@@ -57,6 +58,7 @@ const DEFAULT_OPEN_MINUTES = 9 * 60;
 export class Dashboard {
   readonly #o: DashboardOptions;
   readonly #siteFacts = new Map<string, { at: number; facts: Map<string, SiteFacts> }>();
+  readonly #directory = new Map<string, { at: number; people: Promise<DirectoryRecord[]> }>();
 
   constructor(opts: DashboardOptions) {
     this.#o = opts;
@@ -69,7 +71,7 @@ export class Dashboard {
     const facts = await this.#facts(org, now);
     const day = requestedDay ?? localTime(now, mainZone(facts)).date;
     const [people, scopeSubs, plans, attendance, online, holiday, pendingApprovals] = await Promise.all([
-      o.directory.listPeople(org),
+      this.#people(org, now),
       this.#scope(caller, org),
       o.plansOn(org, day),
       o.attendance.list(org, day, day),
@@ -98,6 +100,9 @@ export class Dashboard {
       });
 
     const rows: DashboardPerson[] = [];
+    // by site: when someone expected there and not in counts as absent (one time-zone look per site)
+    const lateAtOf = new Map<string, number>();
+    const weekday = weekdayOf(day);
     for (const person of visible) {
       if (!person.active) continue;
       const plan = planOf.get(person.sub);
@@ -109,7 +114,7 @@ export class Dashboard {
         expectedType = plan.type;
       } else {
         const home = facts.get(person.homeSiteId ?? hqId);
-        if (home && !holiday && openOn(home.site, day)) {
+        if (home && !holiday && home.site.openingHours[weekday] !== null) {
           expectedSiteId = home.site.id;
           expectedType = 'office';
         }
@@ -117,7 +122,14 @@ export class Dashboard {
       let status: DashboardPerson['status'];
       if (record) status = record.flags.includes('late') ? 'late' : 'checked-in';
       else if (expectedSiteId === null) status = 'off';
-      else status = now >= this.#lateAt(facts.get(expectedSiteId)?.site, day) ? 'absent' : 'not-yet';
+      else {
+        let lateAt = lateAtOf.get(expectedSiteId);
+        if (lateAt === undefined) {
+          lateAt = this.#lateAt(facts.get(expectedSiteId)?.site, day);
+          lateAtOf.set(expectedSiteId, lateAt);
+        }
+        status = now >= lateAt ? 'absent' : 'not-yet';
+      }
       rows.push({
         sub: person.sub,
         name: person.name,
@@ -252,6 +264,18 @@ export class Dashboard {
     return startOfDay(day, zone) + (open + this.#o.lateAfterMinutes) * 60_000;
   }
 
+  /** The org's directory, read at most every few seconds (it changes by an admin's hand, not by the minute). */
+  #people(org: string, now: number): Promise<DirectoryRecord[]> {
+    const cached = this.#directory.get(org);
+    if (cached && now - cached.at < SITE_FACTS_TTL_MS && now >= cached.at) return cached.people;
+    const people = this.#o.directory.listPeople(org);
+    if (this.#directory.size > 10_000) this.#directory.clear();
+    this.#directory.set(org, { at: now, people });
+    // a failed read is not kept: the next view reads again
+    people.catch(() => this.#directory.delete(org));
+    return people;
+  }
+
   async #facts(org: string, now: number): Promise<Map<string, SiteFacts>> {
     const cached = this.#siteFacts.get(org);
     if (cached && now - cached.at < SITE_FACTS_TTL_MS && now >= cached.at) return cached.facts;
@@ -278,10 +302,6 @@ function mainZone(facts: Map<string, SiteFacts>): string {
 /** 0 = Sunday, as the opening hours are indexed. */
 function weekdayOf(day: string): number {
   return new Date(`${day}T00:00:00Z`).getUTCDay();
-}
-
-function openOn(site: Site, day: string): boolean {
-  return site.openingHours[weekdayOf(day)] !== null;
 }
 
 function minutesOf(hhmm: string): number {
