@@ -22,7 +22,11 @@ const token = (sub: string): string => tokens.get(sub) ?? '';
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ MOIM_TELEWORK_LATE_AFTER_MINUTES: '10' }, { clock });
+  // every view computed afresh here; the shared live view has its own test below
+  server = await startTestServer(
+    { MOIM_TELEWORK_LATE_AFTER_MINUTES: '10', MOIM_TELEWORK_DASHBOARD_FRESH_MS: '0' },
+    { clock },
+  );
   tokens.set('admin', await server.token({ name: 'Admin', sub: 'admin', role: 'admin', org: 'acme' }));
   const people: Array<[string, string, string]> = [
     ['mgr', '관리자', 'hq'],
@@ -190,5 +194,27 @@ describe('the manager’s dashboard', () => {
       headers: { authorization: `Bearer ${token('ben')}` },
     });
     expect((await member.text()).trimEnd().split('\r\n')).toHaveLength(2);
+  });
+});
+
+describe('the shared live view', () => {
+  it('is computed once per scope and second, and answered from that meanwhile', async () => {
+    const live = await startTestServer({ MOIM_TELEWORK_DASHBOARD_FRESH_MS: '1000' });
+    try {
+      const admin = await live.token({ name: 'Admin', sub: 'admin', role: 'admin', org: 'live' });
+      const member = await live.token({ name: 'Mia', sub: 'mia', org: 'live' });
+      const at = async (token: string) =>
+        (await call<DashboardView>(live, 'GET', '/telework/dashboard', token)).body.at;
+      const first = await at(admin);
+      expect(await at(admin)).toBe(first);
+      // another scope is another view
+      const mine = await call<DashboardView>(live, 'GET', '/telework/dashboard', member);
+      expect(mine.body.scope).toBe('self');
+      await new Promise((r) => setTimeout(r, 1100));
+      // older than a second: answered as it was while it is computed again, then the new one
+      await expect.poll(() => at(admin), { timeout: 5000, interval: 50 }).not.toBe(first);
+    } finally {
+      await live.close();
+    }
   });
 });

@@ -507,6 +507,8 @@ async function buildServices(
     },
     clock,
     lateAfterMinutes: config.teleworkLateAfterMinutes,
+    freshMs: config.teleworkDashboardFreshMs,
+    log: teleworkLog,
   });
   addDashboardRoutes({ router, dashboard, tokens });
   const whereabouts = new Whereabouts({

@@ -377,6 +377,11 @@ export const CONFIG_VARS = {
     doc: 'A booking not checked in this many minutes after its start is released (a no-show): the place is bookable again.',
     parse: int({ min: 1, max: 1440, default: 15 }),
   },
+  teleworkDashboardFreshMs: {
+    env: 'MOIM_TELEWORK_DASHBOARD_FRESH_MS',
+    doc: 'How old the manager’s live view (`GET /telework/dashboard`) may be: each scope (the org for admins, a manager’s team, a member) is recomputed at most this often and shared by the requests meanwhile (its `at` says when). 0: computed for each request.',
+    parse: int({ min: 0, max: 60_000, default: 1000 }),
+  },
   teleworkCentreNeedsPlan: {
     env: 'MOIM_TELEWORK_CENTRE_NEEDS_PLAN',
     doc: 'A booking at a smart-work centre needs an approved telework plan at that centre for its day (else `NOT_APPROVED`); off: anyone of the org books there.',

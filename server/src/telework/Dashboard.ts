@@ -5,7 +5,8 @@
  * centre occupancy and the approvals waiting. Computed from the stores on each request — the
  * people, the day's approved plans and attendance in one query each — so it is as live as they
  * are; only the sites' seat counts and the org directory are kept a few seconds (they change by
- * an admin's hand).
+ * an admin's hand). The live view (`liveJson`) is shared per scope and recomputed at most once a
+ * second; the export computes afresh.
  */
 import type {
   DashboardPerson,
@@ -16,6 +17,7 @@ import type {
   Site,
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
+import type { Logger } from '../logger.ts';
 import type { AttendanceStore, StoredAttendance } from '../storage/AttendanceStore.ts';
 import type { DirectoryRecord, DirectoryStore } from '../storage/DirectoryStore.ts';
 import type { TeleworkStore } from '../storage/TeleworkStore.ts';
@@ -32,6 +34,12 @@ export interface DayPlan {
 }
 
 export interface DashboardOptions {
+  /**
+   * The live view of one scope (the org for admins, a manager's team, a member) is recomputed at
+   * most this often and shared by every request meanwhile, served as the JSON it was computed to
+   * (`at` says when). 0: computed for each request. @default 1000
+   */
+  freshMs?: number | undefined;
   sites: Sites;
   telework: TeleworkStore;
   directory: DirectoryStore;
@@ -45,6 +53,15 @@ export interface DashboardOptions {
   pendingApprovals(org: string, approver: string | undefined): Promise<number>;
   clock: Clock;
   lateAfterMinutes: number;
+  log: Logger;
+}
+
+interface LiveView {
+  /** performance.now() when computed. */
+  madeAt: number;
+  json: string;
+  /** The recomputation under way, if any. */
+  refreshing: Promise<string> | undefined;
 }
 
 interface SiteFacts {
@@ -59,9 +76,52 @@ export class Dashboard {
   readonly #o: DashboardOptions;
   readonly #siteFacts = new Map<string, { at: number; facts: Map<string, SiteFacts> }>();
   readonly #directory = new Map<string, { at: number; people: Promise<DirectoryRecord[]> }>();
+  readonly #live = new Map<string, LiveView>();
 
   constructor(opts: DashboardOptions) {
     this.#o = opts;
+  }
+
+  /**
+   * The live view as JSON, shared: a view younger than `freshMs` (real time, not the business
+   * clock) is answered as it is; an older one is answered too while one recomputation for its
+   * scope runs, unless it is older than ten times that (then the request waits for the new one).
+   * So many managers polling cost one computation per scope and second, and an answer costs the
+   * writing of bytes already made.
+   */
+  async liveJson(caller: Principal, day: string | undefined): Promise<string> {
+    const fresh = this.#o.freshMs ?? 1000;
+    if (fresh <= 0) return JSON.stringify(await this.view(caller, day));
+    const org = await this.#o.sites.orgOf(caller);
+    const key = JSON.stringify([org, day ?? '', caller.isAdmin ? '*' : caller.sub]);
+    const now = performance.now();
+    const entry = this.#live.get(key);
+    if (entry && now - entry.madeAt < fresh) return entry.json;
+    const refresh = (entry?.refreshing ?? this.#refresh(key, caller, day)) as Promise<string>;
+    if (entry && now - entry.madeAt < 10 * fresh) {
+      refresh.catch((err: unknown) => this.#o.log.error({ err, org }, 'refreshing a dashboard view failed'));
+      return entry.json;
+    }
+    return refresh;
+  }
+
+  #refresh(key: string, caller: Principal, day: string | undefined): Promise<string> {
+    const refreshing = this.view(caller, day).then(
+      (view) => {
+        const json = JSON.stringify(view);
+        if (this.#live.size > 10_000) this.#live.clear();
+        this.#live.set(key, { madeAt: performance.now(), json, refreshing: undefined });
+        return json;
+      },
+      (err: unknown) => {
+        const entry = this.#live.get(key);
+        if (entry) entry.refreshing = undefined;
+        throw err;
+      },
+    );
+    const entry = this.#live.get(key);
+    if (entry) entry.refreshing = refreshing;
+    return refreshing;
   }
 
   async view(caller: Principal, requestedDay: string | undefined): Promise<DashboardView> {

@@ -3,7 +3,7 @@
  * JSON, and its people rows as CSV (UTF-8 with BOM, formula cells escaped). The Dashboard decides
  * what the caller sees. Routes and answers: protocol/src/dashboard.ts.
  */
-import { type DashboardView, dashboardQuerySchema, MoimError } from '@moim/protocol';
+import { dashboardQuerySchema, MoimError } from '@moim/protocol';
 import type { TokenService } from '../auth/TokenService.ts';
 import type { HttpRouter, RouteContext } from '../http/HttpRouter.ts';
 import { CSV_CONTENT_TYPE, toCsv } from './csv.ts';
@@ -21,8 +21,16 @@ export function addDashboardRoutes(d: { router: HttpRouter; dashboard: Dashboard
 
   d.router.add('GET', '/telework/dashboard', async (ctx) => {
     const principal = principalOf(ctx);
-    const body: DashboardView = await d.dashboard.view(principal, dayOf(ctx));
-    return { body };
+    // a DashboardView, serialized once per recomputation and shared (Dashboard.liveJson)
+    const json = await d.dashboard.liveJson(principal, dayOf(ctx));
+    ctx.res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(json),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    ctx.res.end(json);
+    return undefined;
   });
 
   d.router.add('GET', '/telework/dashboard.csv', async (ctx) => {
