@@ -1,8 +1,9 @@
 /**
  * The SDK's client (`connect()`, `MoimClient`): the socket.io connection and its states, typed
  * requests and server events, the token (handshake, refresh, `system:auth`), reconnection with
- * the areas' restorers, and the areas as properties (presence, chat, rooms, docs). Types are in
- * clientTypes.ts, error conversion in errors.ts.
+ * the areas' restorers, and the areas as properties (presence, chat, rooms, docs, telework,
+ * teleworkRequests, approvals, workReports, dashboard). Types are in clientTypes.ts, error
+ * conversion in errors.ts.
  */
 import type {
   Ack,
@@ -20,9 +21,15 @@ import { Chat } from './chat/Chat.ts';
 import type { ClientEvents, ConnectionState, ConnectOptions, Me, Restorer } from './clientTypes.ts';
 import { Docs } from './docs/Docs.ts';
 import { toMoimError, unwrap } from './errors.ts';
+import { authorizedJson } from './http.ts';
 import { getLogger, LoggerNames } from './logger.ts';
 import { Presence } from './presence/Presence.ts';
 import { Rooms } from './rooms/Rooms.ts';
+import { Approvals } from './telework/Approvals.ts';
+import { TeleworkDashboard } from './telework/Dashboard.ts';
+import { TeleworkRequests } from './telework/Requests.ts';
+import { Telework } from './telework/Telework.ts';
+import { WorkReports } from './telework/WorkReports.ts';
 import { randomId, refreshDelay, tokenExpiry } from './token.ts';
 
 export type { ClientEvents, ConnectionState, ConnectOptions, Me, Restorer } from './clientTypes.ts';
@@ -57,6 +64,16 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
   readonly chat: Chat;
   readonly rooms: Rooms;
   readonly docs: Docs;
+  /** Telework over HTTP: sites, places, bookings (`client.telework.sites()`). */
+  readonly telework: Telework;
+  /** Telework requests over HTTP: apply, mine, cancel (`client.teleworkRequests.apply(…)`). */
+  readonly teleworkRequests: TeleworkRequests;
+  /** Approvals over HTTP: inbox, approve / reject with comments, delegations. */
+  readonly approvals: Approvals;
+  /** Work reports over HTTP (their text is a document: `client.docs.open(report.docName)`). */
+  readonly workReports: WorkReports;
+  /** The manager's view over HTTP: a day's dashboard, its CSV, attendance. */
+  readonly dashboard: TeleworkDashboard;
 
   readonly #opts: ConnectOptions;
   readonly #socket: ClientSocket;
@@ -126,6 +143,12 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     this.chat = new Chat(this);
     this.rooms = new Rooms(this, options.rooms);
     this.docs = new Docs(this, options.WebSocket);
+    this.telework = new Telework({ url: this.url, getToken: () => this.currentToken() });
+    const http = { url: this.url, getToken: () => this.currentToken() };
+    this.teleworkRequests = new TeleworkRequests(http);
+    this.approvals = new Approvals(http);
+    this.workReports = new WorkReports(http);
+    this.dashboard = new TeleworkDashboard(http);
     this.#socket.connect();
   }
 
@@ -203,28 +226,7 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
 
   /** Authorised HTTP call to the server's REST API (`path` starts with `/`). Rejects with a `MoimError`. */
   async fetchJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const token = await this.currentToken();
-    const res = await fetch(`${this.url}${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const err = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      const code = isErrorCode(err?.code) ? err.code : res.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE';
-      throw new MoimError(code, typeof err?.message === 'string' ? err.message : `HTTP ${res.status}`);
-    }
-    return body as T;
+    return authorizedJson<T>(this.url, await this.currentToken(), path, init);
   }
 
   /** Fetch a fresh token now and hand it to the server and the document providers. */

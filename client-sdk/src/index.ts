@@ -1,19 +1,48 @@
 // the parts of the wire contract an application needs (so apps depend on the SDK only)
 export type {
+  Approval,
+  ApprovalComment,
+  ApprovalStatus,
+  ApprovalStep,
+  ApprovalSummary,
   AttachmentRef,
+  AttendanceDay,
+  Booking,
   Channel,
   ChatMessage,
+  DashboardPerson,
+  DashboardSite,
+  DashboardStatus,
+  DashboardTeam,
+  DashboardView,
+  Delegation,
   DocInfo,
   DocVersionInfo,
   ErrorCode,
+  MeetingRoomTier,
   MyChannel,
+  OpeningHours,
   PeerInfo,
   PersonPresence,
+  Place,
+  PlaceInput,
+  PlaceKind,
   PresenceState,
+  PriorityCategory,
+  RequestDayStatus,
   Role,
   RoomRecordInfo,
+  Site,
+  SiteInput,
+  SiteKind,
+  TeleworkRequest,
+  TeleworkRequestDay,
+  TeleworkRequestInput,
   Tier,
   TierProfile,
+  WorkReport,
+  WorkReportStatus,
+  WorkReportSummary,
 } from '@moim/protocol';
 export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol/client';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
@@ -35,4 +64,31 @@ export { Room } from './rooms/Room.ts';
 export type { RoomsOptions } from './rooms/Rooms.ts';
 export { Rooms } from './rooms/Rooms.ts';
 export type { NetworkQuality, TrackFigures } from './rooms/stats.ts';
+export type { ApprovalListOptions } from './telework/Approvals.ts';
+export { Approvals } from './telework/Approvals.ts';
+export {
+  BOOKING_LIMITS,
+  MEETING_ROOM_TIERS,
+  PLACE_KINDS,
+  SITE_KINDS,
+  TELEWORK_ID_RE,
+  TELEWORK_LIMITS,
+} from './telework/constants.ts';
+export { TeleworkDashboard } from './telework/Dashboard.ts';
+export { TeleworkRequests } from './telework/Requests.ts';
+export type { SiteClock } from './telework/siteTime.ts';
+export { addDays, siteClock, siteInstant, weekdayOf } from './telework/siteTime.ts';
+export type { BookRequest, Instant, TeleworkOptions } from './telework/Telework.ts';
+export { Telework } from './telework/Telework.ts';
+export { WorkReports } from './telework/WorkReports.ts';
+export type { TeleworkType } from './telework/workflowConstants.ts';
+export {
+  APPROVAL_STATUSES,
+  DASHBOARD_STATUSES,
+  PRIORITY_CATEGORIES,
+  REQUEST_DAY_STATUSES,
+  TELEWORK_TYPES,
+  TELEWORK_WORKFLOW_LIMITS,
+  WORK_REPORT_STATUSES,
+} from './telework/workflowConstants.ts';
 export { randomId, tokenExpiry } from './token.ts';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { root, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
+import { devToken, root, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 
 export { root };
 export const artifacts = path.join(root, 'test-artifacts', 'e2e');
@@ -72,13 +72,53 @@ export async function signIn(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`${who.name}: ${err.stack ?? err.message}`));
+  await ensureSite(url, who.site);
   await page.goto(url);
+  // step 1: who (the app then reads the org's sites with a token at its default site)
   await page.locator('#signin-name').fill(who.name);
-  await page.locator('#signin-site').selectOption(who.site);
   await page.locator('#signin-role').selectOption(who.role ?? 'member');
-  await page.locator('form.signin button[type=submit]').click();
+  await page.locator('form.signin[data-step="who"] button[type=submit]').click();
+  // step 2: where, from the server's list
+  await page.locator('#signin-site').selectOption(who.site);
+  await page.locator('form.signin[data-step="where"] button[type=submit]').click();
   await page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
   return { name: who.name, site: who.site, context, page, errors };
+}
+
+/** Sites the browser tests sign in at besides the seeded `hq` and `home`, with their names. */
+const TEST_SITES = new Map([
+  ['so-seoul', 'Seoul Station smart office'],
+  ['so-sejong', 'Sejong smart office'],
+  ['so-daejeon', 'Daejeon smart office'],
+  ['so-busan', 'Busan smart office'],
+]);
+
+/**
+ * Sites are the organisation's data: a test signing someone in at a site the server does not
+ * have yet creates it first (an admin's PUT; open every day, all day, Asia/Seoul). A site the
+ * test created itself is left as it is.
+ */
+export async function ensureSite(url: string, id: string): Promise<void> {
+  if (id === 'hq' || id === 'home') return;
+  const token = await devToken(url, { name: 'Test admin', sub: 'e2e-site-admin', role: 'admin' });
+  const auth = { authorization: `Bearer ${token}` };
+  const found = await fetch(`${url}/telework/sites/${encodeURIComponent(id)}`, { headers: auth });
+  await found.body?.cancel();
+  if (found.status === 200) return;
+  const allDay = { open: '00:00', close: '23:59' };
+  const res = await fetch(`${url}/telework/sites/${encodeURIComponent(id)}`, {
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: TEST_SITES.get(id) ?? id,
+      address: '',
+      timeZone: 'Asia/Seoul',
+      openingHours: Array.from({ length: 7 }, () => allDay),
+      networks: [],
+      kind: 'smart-work-centre',
+    }),
+  });
+  if (!res.ok) throw new Error(`creating site ${id} failed: ${res.status} ${await res.text()}`);
 }
 
 /** Errors the app showed (error toasts), taken from the page so each test sees only its own. */

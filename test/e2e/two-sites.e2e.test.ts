@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DESKTOP,
   docText,
+  ensureSite,
   expectFlowing,
   launchBrowser,
   type Person,
@@ -39,6 +40,8 @@ describe('two people at two sites', () => {
       await shots(page, `signin-${locale.slice(0, 2)}`);
       await context.close();
     }
+    // sites are the organisation's data: the Sejong centre exists before anyone signs in
+    await ensureSite(server.url, 'so-sejong');
     kim = await signIn(browser, server.url, { name: '김민준', site: 'hq', role: 'manager', lang: 'ko' });
     lee = await signIn(browser, server.url, { name: 'Lee Seo-yeon', site: 'so-sejong', lang: 'en' });
   });

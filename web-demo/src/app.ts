@@ -1,16 +1,20 @@
 import type { ConnectionState, MoimClient } from '@moim/client-sdk';
 import type { AppContext, View } from './context.ts';
 import { h, icon, mount } from './dom.ts';
-import { getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
+import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
 import type { MeetingSession } from './meeting/MeetingSession.ts';
 import { type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
-import { siteLabel } from './sites.ts';
+import { clearSites, loadSites, onSitesChange, siteLabel } from './sites.ts';
 import { timeZone } from './time.ts';
+import { approvalsView } from './views/approvals.ts';
+import { bookingView } from './views/booking.ts';
 import { chatView } from './views/chat.ts';
 import { docsView } from './views/docs.ts';
 import { meetingView } from './views/meeting.ts';
 import { presenceView } from './views/presence.ts';
 import { signInView } from './views/signin.ts';
+import { sitesView } from './views/sites.ts';
+import { teleworkTab, teleworkView } from './views/telework.ts';
 
 /** Views by route name (a Map: `#/__proto__` or `#/constructor` must not find an Object member). */
 const ROUTES = new Map<string, View>([
@@ -18,6 +22,11 @@ const ROUTES = new Map<string, View>([
   ['chat', chatView],
   ['meeting', meetingView],
   ['docs', docsView],
+  ['booking', bookingView],
+  ['sites', sitesView],
+  // requests, work reports and the manager's view (`#/telework/<page>`), and the approvals inbox
+  ['telework', teleworkView],
+  ['approvals', approvalsView],
 ]);
 
 /** decodeURIComponent, or undefined for a malformed escape (`#/chat/%ff`). */
@@ -39,6 +48,11 @@ export function parseRoute(hash: string = location.hash): { name: string; params
   if (first === undefined || !ROUTES.has(first) || parts.some((p) => p === undefined))
     return { name: 'presence', params: [] };
   return { name: first, params: parts.slice(1) as string[] };
+}
+
+/** The navigation tab a route marks (a telework page marks its own: `telework/reports`). */
+function navTab(name: string, params: readonly string[]): string {
+  return name === 'telework' ? teleworkTab(params) : name;
 }
 
 export function startApp(root: HTMLElement): void {
@@ -90,6 +104,7 @@ class Shell {
   readonly #toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
   readonly #audio = h('div', { class: 'audio-sink', hidden: true });
   #teardown: () => void = () => {};
+  #offSites: () => void = () => {};
   #route = '';
 
   static start(root: HTMLElement, client: MoimClient, identity: Identity): Shell {
@@ -130,6 +145,9 @@ class Shell {
       this.#show(true);
     });
     client.presence.watchActivity(window);
+    // the organisation's sites, once per session (the header, chat and meetings name sites from it)
+    this.#offSites = onSitesChange(() => this.#renderHeader());
+    loadSites(client.telework).catch((e: unknown) => this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error'));
     // diagnostics (and the browser tests) reach the session when debugging is switched on
     if (localStorage.getItem('moim.debug') === '1') {
       const docs = new Map<string, () => string>();
@@ -152,8 +170,9 @@ class Shell {
     this.#view.replaceChildren();
     this.#view.dataset.view = name;
     this.#teardown = (ROUTES.get(name) ?? presenceView)(this.#view, this.ctx, params);
+    const tab = navTab(name, params);
     for (const a of this.#header.querySelectorAll<HTMLAnchorElement>('nav a')) {
-      if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
+      if (a.dataset.route === tab) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
     this.#renderMeetingBar();
@@ -162,7 +181,8 @@ class Shell {
   #renderHeader(): void {
     const { client, identity } = this.ctx;
     const state: ConnectionState = client.state;
-    const route = parseRoute().name;
+    const current = parseRoute();
+    const route = navTab(current.name, current.params);
     const navItem = (r: string, label: string) =>
       h(
         'a',
@@ -189,6 +209,12 @@ class Shell {
         navItem('chat', t('nav_chat')),
         navItem('meeting', t('nav_meeting')),
         navItem('docs', t('nav_docs')),
+        navItem('booking', t('nav_booking')),
+        navItem('telework/requests', t('nav_requests')),
+        navItem('approvals', t('nav_approvals')),
+        navItem('telework/reports', t('nav_reports')),
+        identity.role === 'member' ? null : navItem('telework/dashboard', t('nav_dashboard')),
+        identity.role === 'admin' ? navItem('sites', t('nav_sites')) : null,
       ),
       h(
         'div',
@@ -214,6 +240,8 @@ class Shell {
               await this.ctx.meeting?.leave();
               await client.close();
               saveIdentity(undefined);
+              this.#offSites();
+              clearSites();
               location.hash = '';
               this.#teardown();
               showSignIn(this.#root);

@@ -12,6 +12,20 @@ import { initial } from '../views/presence.ts';
 
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
 
+/** A link into this app (`#/approvals/<id>`, `#/telework/reports/<id>`: what moim's notices carry). */
+const APP_LINK = /(#\/[A-Za-z0-9][A-Za-z0-9/_.-]{0,200})/;
+
+/**
+ * A message's text with the links into this app made clickable. Only same-page `#/…` links are:
+ * nothing a sender types can become another address, and the rest stays text.
+ */
+export function withAppLinks(text: string): Array<string | HTMLElement> {
+  return text
+    .split(APP_LINK)
+    .map((part, i) => (i % 2 === 1 ? h('a', { href: part, class: 'app-link' }, part) : part))
+    .filter((part) => part !== '');
+}
+
 export interface MessageEnv {
   ctx: AppContext;
   /** A person's name (learnt from presence; the id until then). */
@@ -32,7 +46,7 @@ export function messageRenderer({ ctx, nameOf, report, renderAll }: MessageEnv):
     const deleted = m.deletedAt !== null;
     const channel = chat.myChannels.find((c) => c.id === m.channelId);
     const downloads = channel?.policy.downloadsAllowed !== false;
-    const body = h('div', { class: 'body' }, deleted ? t('deleted') : m.text);
+    const body = h('div', { class: 'body' }, deleted ? t('deleted') : withAppLinks(m.text));
     const actions = deleted
       ? null
       : h(

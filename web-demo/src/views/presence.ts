@@ -1,13 +1,16 @@
 import type { PersonPresence } from '@moim/client-sdk';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { getLang, t } from '../i18n.ts';
-import { KNOWN_SITES, siteKind, siteLabel, siteOrder } from '../sites.ts';
+import { errorText, getLang, t } from '../i18n.ts';
+import { KIND_ORDER, knownSites, loadSites, onSitesChange, siteKind, siteLabel, siteOrder } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 
 const STATE_ORDER = { 'in-meeting': 0, online: 1, busy: 2, away: 3, offline: 4 } as const;
 
-/** Presence board: everyone grouped by site (HQ, each smart office, home) with state, status and last seen. */
+/**
+ * Presence board: everyone grouped by site (HQ, each smart-work centre, home: the organisation's
+ * sites as data, see sites.ts) with state, status and last seen.
+ */
 export const presenceView: View = (root, ctx) => {
   const { client, identity } = ctx;
   const presence = client.presence;
@@ -21,17 +24,34 @@ export const presenceView: View = (root, ctx) => {
   });
   presence.on('update', render);
   const timer = setInterval(render, 30_000);
+  /** Sites this board subscribed to (a site created later is subscribed when the list changes). */
+  const watched = new Set<string>();
+  const watchSites = async () => {
+    const fresh = [...new Set([...knownSites().map((s) => s.id), identity.site])].filter((s) => !watched.has(s));
+    for (const s of fresh) watched.add(s);
+    // the server takes at most 50 sites per call
+    for (let i = 0; i < fresh.length; i += 50) await presence.subscribe({ sites: fresh.slice(i, i + 50) });
+  };
+  const offSites = onSitesChange(() => {
+    render();
+    watchSites().catch(report);
+  });
 
   void (async () => {
-    const sites = new Set([...KNOWN_SITES.map((s) => s.id), identity.site]);
     try {
-      await presence.subscribe({ sites: [...sites], teams: client.me.teams });
+      // the session's list, refreshed as the board opens (a centre created since shows up)
+      const loading = loadSites(client.telework, { force: true });
+      if (knownSites().length === 0) await loading.catch(report);
+      else void loading.catch(report);
+      await presence.subscribe({ teams: client.me.teams });
+      await watchSites();
       // people at sites we do not list yet: watch those sites too
       const others = await presence.query({ limit: 1000 });
-      const extra = [...new Set(others.map((p) => p.site).filter((s): s is string => !!s && !sites.has(s)))];
-      if (extra.length) await presence.subscribe({ sites: extra });
+      const extra = [...new Set(others.map((p) => p.site).filter((s): s is string => !!s && !watched.has(s)))];
+      for (const s of extra) watched.add(s);
+      for (let i = 0; i < extra.length; i += 50) await presence.subscribe({ sites: extra.slice(i, i + 50) });
     } catch (err) {
-      ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+      report(err);
     }
     render();
   })();
@@ -56,8 +76,8 @@ export const presenceView: View = (root, ctx) => {
         id: 'my-site',
         onchange: () => void presence.set({ site: site.value }).catch(report),
       },
-      KNOWN_SITES.map((s) =>
-        h('option', { value: s.id, selected: s.id === (me?.site ?? identity.site) }, s[getLang()]),
+      [...new Set([...knownSites().map((s) => s.id), me?.site ?? identity.site])].map((id) =>
+        h('option', { value: id, selected: id === (me?.site ?? identity.site) }, siteLabel(id, getLang())),
       ),
     );
     // keep what the person is typing when an update re-renders the card
@@ -99,19 +119,21 @@ export const presenceView: View = (root, ctx) => {
 
   function renderBoard(): void {
     const bySite = new Map<string, PersonPresence[]>();
-    for (const s of KNOWN_SITES) bySite.set(s.id, []);
+    for (const s of knownSites()) bySite.set(s.id, []);
     for (const p of presence.people.values()) {
       const site = p.site ?? 'hq';
       if (!bySite.has(site)) bySite.set(site, []);
       bySite.get(site)!.push(p);
     }
-    const groups = (['hq', 'smart-office', 'home'] as const).map((kind) => {
+    const groups = KIND_ORDER.map((kind) => {
       const sites = [...bySite.keys()].filter((s) => siteKind(s) === kind).sort((a, b) => siteOrder(a) - siteOrder(b));
+      // one headquarters and one home need no title of their own; centres are always named
+      const single = kind !== 'smart-work-centre' && sites.length === 1;
       return h(
         'section',
         { class: `site-group site-${kind}`, dataset: { kind } },
         h('h2', null, t(kind === 'hq' ? 'group_hq' : kind === 'home' ? 'group_home' : 'group_smart')),
-        sites.map((site) => siteCard(site, bySite.get(site) ?? [], kind !== 'smart-office')),
+        sites.map((site) => siteCard(site, bySite.get(site) ?? [], single)),
       );
     });
     mount(board, groups);
@@ -159,11 +181,12 @@ export const presenceView: View = (root, ctx) => {
   }
 
   function report(err: unknown): void {
-    ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+    ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
   }
 
   return () => {
     presence.off('update', render);
+    offSites();
     clearInterval(timer);
   };
 };
