@@ -204,7 +204,7 @@ describe('telework attendance days', () => {
 });
 
 describe('attendance against approved plans', () => {
-  it('flags a day at another site than the approved one, and lists approved days without attendance as absent', async () => {
+  it('flags a day at another site than the approved one until the person arrives there, and lists approved days without attendance as absent', async () => {
     await start();
     for (const [sub, body] of [
       ['at-boss', { name: 'Boss' }],
@@ -234,6 +234,17 @@ describe('attendance against approved plans', () => {
       (d) => d.length === 1,
     );
     expect(await daysOf('at-erin')).toMatchObject([{ siteId: 'hq', flags: ['not-at-approved-place'] }]);
+    // then from home, her approved place: that is her check-in, and the day moves there
+    clock.set(seoul(WED, 9, 30));
+    const fromHome = await connect(await person('at-erin', { site: 'home' }));
+    await until(
+      () => daysOf('at-erin'),
+      (d) => d[0]?.siteId === 'home',
+    );
+    expect(await daysOf('at-erin')).toMatchObject([
+      { siteId: 'home', source: 'declared', firstIn: iso(seoul(WED, 9, 30)), flags: ['late'], lastOut: null },
+    ]);
+    fromHome.disconnect();
     socket.disconnect();
     // Thursday before the working day begins: not absent yet; after: absent
     clock.set(seoul(THU, 8));

@@ -63,6 +63,26 @@ export interface AttendanceStore {
    * closed day (`closed_by` auto: a reconnect does not reopen it) with the given times and flags.
    */
   correct(org: string, day: AttendanceCorrection, at: number): Promise<StoredAttendance>;
+  /**
+   * Move a day not closed by the scheduler or a correction to where the person has just arrived
+   * (their approved place): its site, source, first-in and flags, open again. Undefined when the
+   * day is not there or was closed by the scheduler or a correction.
+   */
+  relocate(
+    org: string,
+    sub: string,
+    day: string,
+    to: AttendanceMove,
+    at: number,
+  ): Promise<StoredAttendance | undefined>;
+}
+
+/** Where a day moves to (Attendance: the first presence at the approved place is the check-in). */
+export interface AttendanceMove {
+  siteId: string;
+  source: AttendanceSource;
+  firstIn: number;
+  flags: AttendanceFlag[];
 }
 
 /** An approved correction of one day. */

@@ -4,7 +4,7 @@
  * the epoch, on the wire as ISO-8601 UTC).
  */
 import type { AttendanceFlag } from '@moim/protocol';
-import type { AttendanceCorrection, NewAttendance, StoredAttendance } from './AttendanceStore.ts';
+import type { AttendanceCorrection, AttendanceMove, NewAttendance, StoredAttendance } from './AttendanceStore.ts';
 
 export const ATTENDANCE_COLUMNS =
   'org, sub, day, site_id, source, first_in, last_out, closes_at, minutes, flags, closed_by, teams';
@@ -86,4 +86,20 @@ export const correctionValues = (org: string, c: AttendanceCorrection, at: numbe
   JSON.stringify(c.flags),
   JSON.stringify(c.teams),
   at,
+];
+
+/** A move to the approved place: `$n` placeholders, each used once, in order (SQLite turns them into `?`). */
+export const RELOCATE_SQL = `UPDATE telework_attendance SET site_id = $1, source = $2, first_in = $3, flags = $4,
+  last_out = NULL, minutes = 0, closed_by = NULL, updated_at = $5
+  WHERE org = $6 AND sub = $7 AND day = $8 AND (closed_by IS NULL OR closed_by = 'disconnect')`;
+
+export const relocateValues = (org: string, sub: string, day: string, to: AttendanceMove, at: number) => [
+  to.siteId,
+  to.source,
+  to.firstIn,
+  JSON.stringify(to.flags),
+  at,
+  org,
+  sub,
+  day,
 ];

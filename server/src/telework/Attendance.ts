@@ -214,6 +214,14 @@ export class Attendance {
     for (const rec of await this.#o.store.listOpenOf(loc.org, loc.sub))
       if (rec.day !== wd.day && rec.closesAt <= at) await this.#close(rec, at);
     const existing = await this.#o.store.get(loc.org, loc.sub, wd.day);
+    if (
+      existing?.flags.includes('not-at-approved-place') &&
+      existing.siteId !== site.id &&
+      (await this.#moveToApproved(loc, site.id, wd, existing, at, since))
+    ) {
+      settle(wd.closeAt);
+      return true;
+    }
     if (existing) {
       settle(wd.closeAt);
       if (existing.lastOut === null || existing.closedBy !== 'disconnect') return false;
@@ -327,6 +335,44 @@ export class Attendance {
       },
     });
     return record;
+  }
+
+  /**
+   * The person's day was opened somewhere else than their approved place and they have now arrived
+   * there: that is their check-in (the first presence at an approved place), so the day moves —
+   * site, source, in from now, `late` judged again — unless the scheduler or a correction closed it.
+   */
+  async #moveToApproved(
+    loc: Located,
+    siteId: string,
+    wd: WorkingDay,
+    existing: StoredAttendance,
+    at: number,
+    since: number | undefined,
+  ): Promise<boolean> {
+    const plan = await this.#o.plans?.planOn(loc.org, loc.sub, wd.day);
+    if (plan?.siteId !== siteId) return false;
+    const firstIn = since === undefined ? at : Math.max(wd.openAt, since);
+    const flags: AttendanceFlag[] = firstIn > wd.openAt + this.#o.lateAfterMinutes * 60_000 ? ['late'] : [];
+    const moved = await this.#o.store.relocate(
+      loc.org,
+      loc.sub,
+      wd.day,
+      { siteId, source: loc.source, firstIn, flags },
+      at,
+    );
+    if (!moved) return false;
+    await this.#o.audit.append({
+      actor: loc.sub,
+      action: 'telework.attendance.check-in',
+      target: `${loc.sub}/${wd.day}`,
+      detail: { org: loc.org, siteId, source: loc.source, from: existing.siteId, at: new Date(at).toISOString() },
+    });
+    this.#o.log.info(
+      { org: loc.org, sub: loc.sub, day: wd.day, from: existing.siteId, to: siteId },
+      'telework: arrived at the approved place',
+    );
+    return true;
   }
 
   /** The site's working day `day`, or undefined when the site does not work that day. */

@@ -157,4 +157,27 @@ describe.each(BACKENDS)('attendance store contract on $name', (backend) => {
     expect(created).toMatchObject({ sub: 'bob', source: 'declared', flags: ['corrected'] });
     expect(await a.get('globex', 'bob', '2030-01-09')).toBeUndefined();
   });
+
+  it('moves an open or disconnected day to another site, never one the scheduler or a correction closed', async () => {
+    const a = stores.attendance;
+    await a.open('acme', day('alice', undefined, { flags: ['not-at-approved-place'] }), AT);
+    const to = { siteId: 'home', source: 'declared' as const, firstIn: AT + H, flags: ['late' as const] };
+    expect(await a.relocate('acme', 'alice', '2030-01-09', to, AT + H)).toMatchObject({
+      siteId: 'home',
+      source: 'declared',
+      firstIn: iso(AT + H),
+      flags: ['late'],
+      lastOut: null,
+    });
+    await a.close(
+      'acme',
+      'alice',
+      '2030-01-09',
+      { lastOut: AT + 2 * H, minutes: 60, flags: [], by: 'auto' },
+      AT + 2 * H,
+    );
+    expect(await a.relocate('acme', 'alice', '2030-01-09', to, AT + 3 * H)).toBeUndefined();
+    expect(await a.relocate('acme', 'nobody', '2030-01-09', to, AT)).toBeUndefined();
+    expect(await a.relocate('globex', 'alice', '2030-01-09', to, AT)).toBeUndefined();
+  });
 });

@@ -5,6 +5,7 @@
 import type {
   AttendanceClose,
   AttendanceCorrection,
+  AttendanceMove,
   AttendanceStore,
   NewAttendance,
   StoredAttendance,
@@ -15,6 +16,8 @@ import {
   attendanceValues,
   CORRECT_SQL,
   correctionValues,
+  RELOCATE_SQL,
+  relocateValues,
   toAttendance,
 } from '../attendanceRows.ts';
 import type { PgDb } from './PgDb.ts';
@@ -114,5 +117,19 @@ export class PgAttendanceStore implements AttendanceStore {
     );
     if (!row) throw new Error('a corrected attendance row was not returned');
     return toAttendance(row);
+  }
+
+  async relocate(
+    org: string,
+    sub: string,
+    day: string,
+    to: AttendanceMove,
+    at: number,
+  ): Promise<StoredAttendance | undefined> {
+    const row = await this.#db.one<AttendanceRow>(
+      `${RELOCATE_SQL} RETURNING ${ATTENDANCE_COLUMNS}`,
+      relocateValues(org, sub, day, to, at),
+    );
+    return row ? toAttendance(row) : undefined;
   }
 }

@@ -5,6 +5,7 @@
 import type {
   AttendanceClose,
   AttendanceCorrection,
+  AttendanceMove,
   AttendanceStore,
   NewAttendance,
   StoredAttendance,
@@ -15,6 +16,8 @@ import {
   attendanceValues,
   CORRECT_SQL,
   correctionValues,
+  RELOCATE_SQL,
+  relocateValues,
   toAttendance,
 } from '../attendanceRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
@@ -141,5 +144,19 @@ export class SqliteAttendanceStore implements AttendanceStore {
     );
     if (!rows[0]) throw new Error('a corrected attendance row was not returned');
     return toAttendance(rows[0]);
+  }
+
+  async relocate(
+    org: string,
+    sub: string,
+    day: string,
+    to: AttendanceMove,
+    at: number,
+  ): Promise<StoredAttendance | undefined> {
+    const rows = this.#db.all<AttendanceRow>(
+      `${RELOCATE_SQL.replaceAll(/\$\d+/g, '?')} RETURNING ${ATTENDANCE_COLUMNS}`,
+      ...relocateValues(org, sub, day, to, at),
+    );
+    return rows[0] ? toAttendance(rows[0]) : undefined;
   }
 }
