@@ -342,7 +342,7 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
     await this.#notices.tell(
       org,
       after.applicant,
-      `${decision === 'approved' ? 'Approved' : 'Rejected'} by ${by}: ${after.title}${input.comment ? ` — “${input.comment}”` : ''}`,
+      `${decision === 'approved' ? '승인 · Approved' : '반려 · Rejected'} by ${by}: ${after.title}${input.comment ? ` — “${input.comment}”` : ''}`,
       `#/approvals/${id}`,
     );
     const approval = toApproval(after);
@@ -474,7 +474,7 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
     await this.#notices.tell(
       org,
       input.to,
-      `${caller.sub} delegated their approvals to you from ${input.from} to ${input.until}`,
+      `결재 위임 · ${caller.sub} delegated their approvals to you from ${input.from} to ${input.until}`,
       '#/approvals',
     );
     return toDelegation(d);
@@ -529,7 +529,7 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
       await this.#notices.tell(
         due.org,
         to,
-        `Escalated to you (undecided by ${due.approver}): ${doc.title} from ${doc.applicant}`,
+        `결재 이관 · Escalated to you (undecided by ${due.approver}): ${doc.title} from ${doc.applicant}`,
         `#/approvals/${due.id}`,
       );
     }
@@ -573,7 +573,12 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
     const step = doc.steps.find((s) => s.status === 'pending');
     if (!step) return;
     const link = `#/approvals/${doc.id}`;
-    await this.#notices.tell(doc.org, step.approver, `${doc.applicant} asks for your approval: ${doc.title}`, link);
+    await this.#notices.tell(
+      doc.org,
+      step.approver,
+      `결재 요청 · ${doc.applicant} asks for your approval: ${doc.title}`,
+      link,
+    );
     const now = this.#clock.now();
     const { given } = await this.#store.listDelegations(doc.org, step.approver);
     for (const d of given)
@@ -581,7 +586,7 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
         await this.#notices.tell(
           doc.org,
           d.to,
-          `${doc.applicant} asks ${step.approver} (whom you stand in for) for approval: ${doc.title}`,
+          `결재 요청 (대결) · ${doc.applicant} asks ${step.approver} (whom you stand in for) for approval: ${doc.title}`,
           link,
         );
   }

@@ -292,7 +292,7 @@ export class Requests implements TeleworkPlans {
       await o.notices.tell(
         org,
         approval.applicant,
-        `Telework at ${site?.name ?? payload.siteId}: approved ${approved.join(', ') || 'no day yet'}${
+        `원격근무 · Telework at ${site?.name ?? payload.siteId}: approved ${approved.join(', ') || 'no day yet'}${
           waiting.length ? `; on the waiting list ${waiting.join(', ')}` : ''
         }`,
         `#/telework/requests/${approval.id}`,
@@ -328,7 +328,7 @@ export class Requests implements TeleworkPlans {
       await this.#o.notices.tell(
         org,
         d.sub,
-        `A seat at ${site.name} came free: your telework on ${day} is approved`,
+        `대기 승인 · A seat at ${site.name} came free: your telework on ${day} is approved`,
         `#/telework/requests/${d.requestId}`,
       );
     }
