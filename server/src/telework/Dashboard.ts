@@ -106,19 +106,20 @@ export class Dashboard {
   }
 
   #refresh(key: string, caller: Principal, day: string | undefined): Promise<string> {
-    const refreshing = this.view(caller, day).then(
-      (view) => {
-        const json = JSON.stringify(view);
-        if (this.#live.size > 10_000) this.#live.clear();
-        this.#live.set(key, { madeAt: performance.now(), json, refreshing: undefined });
-        return json;
-      },
-      (err: unknown) => {
-        const entry = this.#live.get(key);
-        if (entry) entry.refreshing = undefined;
-        throw err;
-      },
-    );
+    const refreshing = this.view(caller, day)
+      .then(toJsonInTurns)
+      .then(
+        (json) => {
+          if (this.#live.size > 10_000) this.#live.clear();
+          this.#live.set(key, { madeAt: performance.now(), json, refreshing: undefined });
+          return json;
+        },
+        (err: unknown) => {
+          const entry = this.#live.get(key);
+          if (entry) entry.refreshing = undefined;
+          throw err;
+        },
+      );
     const entry = this.#live.get(key);
     if (entry) entry.refreshing = refreshing;
     return refreshing;
@@ -130,15 +131,19 @@ export class Dashboard {
     const now = o.clock.now();
     const facts = await this.#facts(org, now);
     const day = requestedDay ?? localTime(now, mainZone(facts)).date;
-    const [people, scopeSubs, plans, attendance, online, holiday, pendingApprovals] = await Promise.all([
-      this.#people(org, now),
-      this.#scope(caller, org),
-      o.plansOn(org, day),
-      o.attendance.list(org, day, day),
-      o.online(org),
-      o.calendar.isHoliday(org, day),
-      o.pendingApprovals(org, caller.isAdmin ? undefined : caller.sub),
-    ]);
+    // one source at a time, with a turn of the event loop between: on SQLite the reads run on this
+    // thread, and other requests (and presence) must not wait for all of them together
+    const people = await this.#people(org, now);
+    const scopeSubs = await this.#scope(caller, org);
+    await nextTurn();
+    const plans = await o.plansOn(org, day);
+    await nextTurn();
+    const attendance = await o.attendance.list(org, day, day);
+    await nextTurn();
+    const online = await o.online(org);
+    const holiday = await o.calendar.isHoliday(org, day);
+    const pendingApprovals = await o.pendingApprovals(org, caller.isAdmin ? undefined : caller.sub);
+    await nextTurn();
     const planOf = new Map(plans.map((p) => [p.sub, p]));
     const attendanceOf = new Map<string, StoredAttendance>(attendance.map((a) => [a.sub, a]));
     const onlineSubs = new Set(online.map((p) => p.sub));
@@ -163,7 +168,9 @@ export class Dashboard {
     // by site: when someone expected there and not in counts as absent (one time-zone look per site)
     const lateAtOf = new Map<string, number>();
     const weekday = weekdayOf(day);
+    let n = 0;
     for (const person of visible) {
+      if (++n % 1000 === 0) await nextTurn();
       if (!person.active) continue;
       const plan = planOf.get(person.sub);
       const record = attendanceOf.get(person.sub);
@@ -400,4 +407,22 @@ export function dashboardCsvRows(view: DashboardView): Array<Array<string | bool
       p.online,
     ]),
   ];
+}
+
+/** Let the event loop run what waits (other requests, socket traffic) before going on. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `JSON.stringify(view)`, the people rows a thousand at a time with a turn of the event loop between. */
+export async function toJsonInTurns(view: DashboardView): Promise<string> {
+  const head = JSON.stringify({ ...view, people: [] });
+  if (!head.endsWith('"people":[]}')) return JSON.stringify(view);
+  const parts: string[] = [];
+  for (let i = 0; i < view.people.length; i += 1000) {
+    parts.push(JSON.stringify(view.people.slice(i, i + 1000)).slice(1, -1));
+    await nextTurn();
+  }
+  // head ends with `"people":[]}`: put the rows between the brackets
+  return `${head.slice(0, -2)}${parts.filter((p) => p.length > 0).join(',')}]}`;
 }
