@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { devToken, root, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.ts';
 
 export { root };
 export const artifacts = path.join(root, 'test-artifacts', 'e2e');
@@ -232,55 +232,7 @@ export function docText(p: { page: Page }, name: string): Promise<string | null>
 
 // ------------------------------------------------------------------------------------- network
 
-/**
- * A TCP proxy in front of the server for one browser: `cut()` resets every connection through it
- * and refuses new ones until `restore()`. Media (UDP/TCP straight to the SFU) is not proxied.
- */
-export async function tcpProxy(targetPort: number): Promise<{
-  url: string;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<net.Socket>();
-  let blocked = false;
-  const server = net.createServer((client) => {
-    if (blocked) {
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    const drop = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    cut() {
-      blocked = true;
-      for (const s of sockets) s.resetAndDestroy();
-      sockets.clear();
-    },
-    restore() {
-      blocked = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+/** A TCP proxy in front of the server for one browser (`cut()`/`restore()` its network): see test/support/tcpProxy.ts. */
+export function tcpProxy(targetPort: number): Promise<TcpProxy> {
+  return startTcpProxy({ targetPort, localAddress: '127.0.0.1' });
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { siteClock } from '@moim/client-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { devToken } from '../support/serverProcess.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.ts';
 import {
   launchBrowser,
   type Person,
@@ -47,49 +47,6 @@ function pickZone(now: number): string {
   return 'UTC';
 }
 
-/** A TCP proxy to the server whose outgoing connections leave from `from` (switchable). */
-async function networkProxy(targetPort: number): Promise<{
-  url: string;
-  moveTo(address: string): void;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<net.Socket>();
-  let from = '127.0.0.1';
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ port: targetPort, host: '127.0.0.1', localAddress: from });
-    sockets.add(client);
-    sockets.add(upstream);
-    const drop = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const s of [client, upstream]) {
-      s.on('error', drop);
-      s.on('close', drop);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    moveTo(address) {
-      from = address;
-      // the connections still open came from the old place: cut them, the app reconnects
-      for (const s of sockets) s.resetAndDestroy();
-      sockets.clear();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 const subOf = (page: Page): Promise<string> =>
   page.evaluate(() => (JSON.parse(sessionStorage.getItem('moim.identity') ?? '{}') as { sub: string }).sub);
 
@@ -115,7 +72,7 @@ async function revisitUntil(page: Page, hash: string, selector: string, timeoutM
 describe('the telework flow in the web app', () => {
   let server: ServerProcess;
   let browser: Browser;
-  let proxy: Awaited<ReturnType<typeof networkProxy>>;
+  let proxy: TcpProxy;
   let manager: Person;
   let member: Person;
   let managerSub = '';
@@ -139,7 +96,8 @@ describe('the telework flow in the web app', () => {
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-    proxy = await networkProxy(server.port);
+    // connections leave from 127.0.0.1 (home) until the member moves to the centre (127.0.0.2)
+    proxy = await startTcpProxy({ targetPort: server.port, localAddress: '127.0.0.1' });
     const closed = Array.from({ length: 7 }, () => null);
     const allDay = Array.from({ length: 7 }, () => ({ open: '00:00', close: '23:59' }));
     const base = { address: '', timeZone: zone, networks: [] as string[] };

@@ -1,8 +1,10 @@
 /**
- * A TCP proxy whose connections to the target leave from another loopback address (default
- * 127.0.0.2), so the server sees its clients come from there — for clients that cannot bind a
- * local address themselves (Chromium): point them at the proxy's port. Bytes pass through
- * untouched (HTTP, WebSocket upgrades); either side closing closes the other.
+ * A TCP proxy in front of a server, for clients that cannot do what a test needs themselves
+ * (Chromium cannot bind a local address, nor lose its network on demand). Its connections to the
+ * target leave from `localAddress` (127.0.0.2: the server sees its clients come from another
+ * "site"), switchable with `moveTo`; `cut()` resets every connection and refuses new ones until
+ * `restore()`. Bytes pass through untouched (HTTP, WebSocket upgrades); either side closing closes
+ * the other. Media straight to the SFU does not go through it.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -11,6 +13,11 @@ export interface TcpProxy {
   port: number;
   /** `http://<listenHost>:<port>` */
   url: string;
+  /** Reset every connection through the proxy and refuse new ones until `restore()`. */
+  cut(): void;
+  restore(): void;
+  /** New connections leave from `address`; the open ones are reset (their clients reconnect, from there). */
+  moveTo(address: string): void;
   close(): Promise<void>;
 }
 
@@ -23,13 +30,19 @@ export async function startTcpProxy(opts: {
   localAddress?: string;
 }): Promise<TcpProxy> {
   const listenHost = opts.listenHost ?? '127.0.0.1';
+  let from = opts.localAddress ?? '127.0.0.2';
+  let blocked = false;
   const open = new Set<Socket>();
+  const resetAll = () => {
+    for (const s of open) s.resetAndDestroy();
+    open.clear();
+  };
   const server: Server = createServer((client) => {
-    const upstream = connect({
-      host: opts.targetHost ?? '127.0.0.1',
-      port: opts.targetPort,
-      localAddress: opts.localAddress ?? '127.0.0.2',
-    });
+    if (blocked) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect({ host: opts.targetHost ?? '127.0.0.1', port: opts.targetPort, localAddress: from });
     for (const s of [client, upstream]) {
       open.add(s);
       s.on('close', () => open.delete(s));
@@ -51,6 +64,17 @@ export async function startTcpProxy(opts: {
   return {
     port: address.port,
     url: `http://${listenHost}:${address.port}`,
+    cut() {
+      blocked = true;
+      resetAll();
+    },
+    restore() {
+      blocked = false;
+    },
+    moveTo(to) {
+      from = to;
+      resetAll();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
