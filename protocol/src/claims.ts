@@ -52,6 +52,12 @@ export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
+/**
+ * The `sub` of moim's own system account, the sender of its notices in chat. No token may carry
+ * it (TOKEN_CLAIMS), so nobody can speak as the system.
+ */
+export const SYSTEM_SUB = 'moim';
+
 /** Default grants implied by a role for development sign-in. */
 export function defaultGrantsFor(role: Role): Grants {
   const moderator = role === 'admin' || role === 'manager';

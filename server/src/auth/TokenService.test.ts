@@ -142,7 +142,17 @@ describe('TokenService.verify — the token matrix', () => {
     ).toBe('TOKEN_CLAIMS');
     expect(codeOf(jwt.sign(claims, SECRET, { algorithm: 'HS256', keyid: 'hs-1', audience: 'moim' }))).toBe(
       'TOKEN_CLAIMS',
-    );
+    ); // nobody speaks as moim's system account
+    expect(
+      codeOf(
+        jwt.sign({ ...claims, sub: 'moim' }, SECRET, {
+          algorithm: 'HS256',
+          keyid: 'hs-1',
+          audience: 'moim',
+          expiresIn: 60,
+        }),
+      ),
+    ).toBe('TOKEN_CLAIMS');
   });
 });
 

@@ -5,6 +5,7 @@ import {
   grantsSchema,
   MoimError,
   type Role,
+  SYSTEM_SUB,
   type TokenClaims,
   tokenClaimsSchema,
 } from '@moim/protocol';
@@ -97,6 +98,8 @@ export class TokenService {
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success)
       throw new MoimError('TOKEN_CLAIMS', `token claims are invalid: ${claims.error.issues[0]?.message ?? ''}`);
+    if (claims.data.sub === SYSTEM_SUB)
+      throw new MoimError('TOKEN_CLAIMS', `sub ${SYSTEM_SUB} is moim's own system account`);
     return { ...claims.data, exp: payload.exp };
   }
 

@@ -5,7 +5,7 @@
  * types and wire mappings (model.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Channel, ChannelPolicy, ChatMessage, MyChannel } from '@moim/protocol';
+import { type Channel, type ChannelPolicy, type ChatMessage, type MyChannel, SYSTEM_SUB } from '@moim/protocol';
 import type { Logger } from '../logger.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { ChatStore, HistoryQuery, StoredChannel } from '../storage/ChatStore.ts';
@@ -19,7 +19,7 @@ export type { ChatActor, ChatLimits } from './model.ts';
 export { siteChannelId, toChannel } from './model.ts';
 
 /** The `sub` (and name) of moim's system account, the sender of notices. */
-export const SYSTEM_SENDER = 'moim';
+export const SYSTEM_SENDER = SYSTEM_SUB;
 
 export interface ChatServiceOptions {
   store: ChatStore;
