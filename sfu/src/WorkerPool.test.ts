@@ -22,15 +22,32 @@ async function freePortPair(): Promise<number> {
   }
 }
 
+/**
+ * Create a pool on a port pair found free, again on another pair when a parallel test took one of
+ * them in between (mediasoup answers `address already in use`).
+ */
+async function onFreePorts(create: (port: number) => Promise<WorkerPool>): Promise<{ pool: WorkerPool; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePortPair();
+    try {
+      return { pool: await create(port), port };
+    } catch (err) {
+      if (attempt >= 5 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
 describe('WorkerPool', () => {
   test('one WebRtcServer per worker on port + index, one UDP and one TCP socket per listen address', async () => {
-    const port = await freePortPair();
-    pool = await WorkerPool.create({
-      workers: 2,
-      listen: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2', announcedAddress: '203.0.113.5' }],
-      port,
-      log: silentLogger,
-    });
+    const { pool: created, port } = await onFreePorts((p) =>
+      WorkerPool.create({
+        workers: 2,
+        listen: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2', announcedAddress: '203.0.113.5' }],
+        port: p,
+        log: silentLogger,
+      }),
+    );
+    pool = created;
     const workers = pool.workers();
     expect(workers.map((w) => w.index)).toEqual([0, 1]);
     for (const w of workers) {
