@@ -7,6 +7,7 @@
 export * from './constants.ts';
 export * from './errors.ts';
 export * from './rpc.ts';
+export * from './siteClock.ts';
 export * from './TypedEmitter.ts';
 export * from './tiers.ts';
 export * from './version.ts';

@@ -15,6 +15,7 @@ import {
   type DayHours,
   MoimError,
   type Site,
+  weekdayOf,
 } from '@moim/protocol';
 import { type Principal, personKey } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
@@ -103,7 +104,6 @@ const byDayThenSub = (a: { day: string; sub: string }, b: { day: string; sub: st
 };
 /** A key of one person's day in Sets. */
 const dayKey = (sub: string, day: string): string => JSON.stringify([sub, day]);
-const weekdayOf = (day: string): number => new Date(`${day}T00:00:00Z`).getUTCDay();
 const minutesBetween = (from: number, to: number): number => Math.max(0, Math.floor((to - from) / 60_000));
 
 export class Attendance {

@@ -8,13 +8,14 @@
  * an admin's hand). The live view (`liveJson`) is shared per scope and recomputed at most once a
  * second; the export computes afresh.
  */
-import type {
-  DashboardPerson,
-  DashboardSite,
-  DashboardTeam,
-  DashboardView,
-  PersonPresence,
-  Site,
+import {
+  type DashboardPerson,
+  type DashboardSite,
+  type DashboardTeam,
+  type DashboardView,
+  type PersonPresence,
+  type Site,
+  weekdayOf,
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
@@ -364,11 +365,6 @@ export class Dashboard {
 function mainZone(facts: Map<string, SiteFacts>): string {
   const all = [...facts.values()].map((f) => f.site);
   return (all.find((s) => s.kind === 'hq') ?? all[0])?.timeZone ?? 'Asia/Seoul';
-}
-
-/** 0 = Sunday, as the opening hours are indexed. */
-function weekdayOf(day: string): number {
-  return new Date(`${day}T00:00:00Z`).getUTCDay();
 }
 
 function minutesOf(hhmm: string): number {
