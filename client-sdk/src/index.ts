@@ -61,7 +61,7 @@ export { chooseSpatialLayer } from './rooms/layers.ts';
 export { RemoteTrack } from './rooms/RemoteTrack.ts';
 export type { LocalTrack, RemotePeer, RoomEvents } from './rooms/Room.ts';
 export { Room } from './rooms/Room.ts';
-export type { RoomsOptions } from './rooms/Rooms.ts';
+export type { NetworkPolicy, RoomsOptions } from './rooms/Rooms.ts';
 export { Rooms } from './rooms/Rooms.ts';
 export type { NetworkQuality, TrackFigures } from './rooms/stats.ts';
 export type { ApprovalListOptions } from './telework/Approvals.ts';

@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   PEER_REMOVED: 403,
   WORKER_DIED: 503,
   MEDIA_ERROR: 500,
+  /** Strict network (relay only) is on, but the server hands out no TURN relay to use. */
+  NO_RELAY: 503,
   // chat and documents
   NOT_A_MEMBER: 403,
   MESSAGE_TOO_LONG: 413,

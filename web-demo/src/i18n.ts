@@ -519,6 +519,8 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     PEER_REMOVED: 'You were removed from the meeting.',
     WORKER_DIED: 'The meeting’s media server restarted: join again.',
     MEDIA_ERROR: 'A media error occurred.',
+    NO_RELAY:
+      'Strict network is on, but this server offers no TURN relay: turn it off in the settings or ask your administrator.',
     NOT_A_MEMBER: 'You are not a member of this channel.',
     MESSAGE_TOO_LONG: 'The message is too long.',
     CHANNEL_FULL: 'The channel is full.',
@@ -568,6 +570,8 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     PEER_REMOVED: '회의에서 내보내졌습니다.',
     WORKER_DIED: '회의 미디어 서버가 다시 시작되었습니다. 다시 참여하세요.',
     MEDIA_ERROR: '미디어 오류가 났습니다.',
+    NO_RELAY:
+      '엄격한 네트워크 모드가 켜져 있지만 이 서버에는 TURN 중계 서버가 없습니다. 설정에서 끄거나 관리자에게 문의하세요.',
     NOT_A_MEMBER: '이 채널의 참여자가 아닙니다.',
     MESSAGE_TOO_LONG: '메시지가 너무 깁니다.',
     CHANNEL_FULL: '채널 인원이 가득 찼습니다.',

@@ -162,7 +162,7 @@ export class RoomSession {
   }
 
   #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
-    return createTransport(this.#transportHost, this.#device!, this.#iceServers, direction);
+    return createTransport(this.#transportHost, this.#device!, this.#iceServers, direction, this.#deps.network());
   }
 
   #restartIce(transport: types.Transport): Promise<void> {

@@ -3,6 +3,9 @@ import { TypedEmitter } from '@moim/protocol/client';
 import type { Device } from 'mediasoup-client';
 import type { MoimClient } from '../MoimClient.ts';
 import { Room } from './Room.ts';
+import type { NetworkPolicy } from './types.ts';
+
+export type { NetworkPolicy } from './types.ts';
 
 export interface RoomsOptions {
   /** Create the mediasoup-client Device. Default: `Device.factory()` (detects the browser). */
@@ -18,6 +21,14 @@ export interface RoomsOptions {
   rejoinAttempts?: number;
   /** Wait before the second rejoin attempt, doubled for each further one. @default 1000 */
   rejoinDelayMs?: number;
+  /**
+   * Strict network (closed networks): media only through the TURN relay the server hands out
+   * (`iceTransportPolicy: 'relay'`), never a direct path. Changeable later with
+   * `rooms.setNetwork()`. @default false
+   */
+  strictNetwork?: boolean;
+  /** Ask the SFU for TCP candidates only (networks that drop UDP but allow TCP to it). @default false */
+  forceTcp?: boolean;
 }
 
 export interface RoomsEvents {
@@ -31,11 +42,13 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
   readonly #opts: RoomsOptions;
   readonly #joined = new Map<string, Room>();
   readonly #joining = new Map<string, Promise<Room>>();
+  #network: NetworkPolicy;
 
   constructor(client: MoimClient, opts: RoomsOptions = {}) {
     super();
     this.#client = client;
     this.#opts = opts;
+    this.#network = { strictNetwork: opts.strictNetwork ?? false, forceTcp: opts.forceTcp ?? false };
     client.addRestorer('rooms', async () => {
       for (const room of [...this.#joined.values()]) await room.restore();
     });
@@ -49,6 +62,19 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
   /** A room's stored record and who is in it. */
   info(roomId: string): Promise<RoomRecordInfo & { peers: PeerInfo[] }> {
     return this.#client.request('room:info', { roomId });
+  }
+
+  /** The network policy transports are created with. */
+  get network(): NetworkPolicy {
+    return { ...this.#network };
+  }
+
+  /**
+   * Change the network policy (e.g. the user's "strict network" setting). It applies to transports
+   * created from now on: rooms joined later, and rooms rebuilt after a reconnect.
+   */
+  setNetwork(policy: Partial<NetworkPolicy>): void {
+    this.#network = { ...this.#network, ...policy };
   }
 
   /** Join a room with the tier the server stored for it. Joining a room already joined returns it. */
@@ -65,6 +91,7 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
         stallCheckMs: this.#opts.stallCheckMs ?? 8000,
         rejoinAttempts: this.#opts.rejoinAttempts ?? 3,
         rejoinDelayMs: this.#opts.rejoinDelayMs ?? 1000,
+        network: () => this.network,
         onClosed: (room) => {
           if (this.#joined.get(room.roomId) !== room) return;
           this.#joined.delete(room.roomId);

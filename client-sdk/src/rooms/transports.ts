@@ -3,8 +3,10 @@
  * server's parameters (wiring its `connect` and `produce` to the wire requests) and restarting ICE.
  */
 import type { MediaSource, TransportInfo } from '@moim/protocol';
+import { MoimError } from '@moim/protocol/client';
 import type { Device, types } from 'mediasoup-client';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
+import type { NetworkPolicy } from './types.ts';
 
 /** What a transport needs from its room. */
 export interface TransportHost {
@@ -18,15 +20,24 @@ export async function createTransport(
   device: Device,
   iceServers: RTCIceServer[],
   direction: 'send' | 'recv',
+  network: NetworkPolicy = { strictNetwork: false, forceTcp: false },
 ): Promise<types.Transport> {
   const { client, roomId } = host;
-  const info: TransportInfo = await client.request('media:createTransport', { roomId, direction });
+  if (network.strictNetwork && !iceServers.some((s) => s.urls && [s.urls].flat().some((u) => /^turns?:/.test(u))))
+    throw new MoimError('NO_RELAY', 'strict network is on but the server offers no TURN relay');
+  const info: TransportInfo = await client.request('media:createTransport', {
+    roomId,
+    direction,
+    ...(network.forceTcp ? { forceTcp: true } : {}),
+  });
   const options = {
     id: info.transportId,
     iceParameters: info.iceParameters as types.IceParameters,
     iceCandidates: info.iceCandidates as types.IceCandidate[],
     dtlsParameters: info.dtlsParameters as types.DtlsParameters,
     iceServers,
+    // strict network: relay candidates only, so no packet goes anywhere but the TURN server
+    iceTransportPolicy: network.strictNetwork ? ('relay' as const) : ('all' as const),
   };
   const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {

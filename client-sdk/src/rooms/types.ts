@@ -63,6 +63,14 @@ export interface RoomEvents {
   closed: (e: { reason: string; error?: MoimError }) => void;
 }
 
+/** How media transports reach the SFU (see `RoomsOptions.strictNetwork` and `forceTcp`). */
+export interface NetworkPolicy {
+  /** Relay-only ICE (`iceTransportPolicy: 'relay'`): media goes through the TURN server alone. */
+  strictNetwork: boolean;
+  /** TCP candidates only from the SFU. */
+  forceTcp: boolean;
+}
+
 export interface RoomDeps {
   client: MoimClient;
   createDevice: () => Promise<Device>;
@@ -73,5 +81,7 @@ export interface RoomDeps {
   rejoinAttempts: number;
   /** Wait before the second attempt; doubles for each further one. */
   rejoinDelayMs: number;
+  /** The network policy in force when a transport is created. */
+  network: () => NetworkPolicy;
   onClosed: (room: Room) => void;
 }
