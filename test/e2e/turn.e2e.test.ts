@@ -1,0 +1,399 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { iceServersFor } from '@moim/sfu';
+import { waitFor } from '@moim/sfu/testing';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { coturnConfig } from '../../server/src/media/coturnConfig.ts';
+import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
+import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
+
+/**
+ * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
+ * moim's own generator (coturnConfig) with a certificate from a test CA made here with openssl,
+ * which Chromium trusts through the CA's SPKI hash. moim mints the TURN REST credentials; a
+ * browser in strict network mode (relay only) joins a room through the relay and decodes video; a
+ * wrong secret and an expired credential are refused by coturn; a transport without UDP uses TCP.
+ */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
+const SECRET = 'turn-e2e-shared-secret-0123456789';
+
+let dir: string;
+let turnPort: number;
+let coturn: ChildProcess | undefined;
+let coturnLog = '';
+let server: TestServer;
+let browser: Browser;
+const pages: Page[] = [];
+
+type PageApi = {
+  join(o: {
+    url: string;
+    token: string;
+    roomId: string;
+    strictNetwork: boolean;
+    forceTcp: boolean;
+    publish: boolean;
+  }): Promise<void>;
+  recvFigures(): Promise<
+    | {
+        state: string;
+        localType: string;
+        localProtocol: string;
+        relayProtocol: string | undefined;
+        remoteProtocol: string;
+        bytesReceived: number;
+        framesDecoded: number;
+      }
+    | undefined
+  >;
+  gather(iceServers: unknown[]): Promise<{
+    relay: Array<{ address: string | null; relayProtocol: string | undefined }>;
+    errors: Array<{ errorCode: number; url: string }>;
+  }>;
+  errors(): string[];
+};
+type Moim = { moim: PageApi };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = tcpConnect({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** A test CA and a certificate for localhost signed by it; returns the CA's SPKI SHA-256 (base64). */
+function makeCertificates(): { cert: string; key: string; caSpki: string } {
+  const f = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=moim TURN test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    f('turn.key'),
+    '-out',
+    f('turn.csr'),
+  );
+  writeFileSync(
+    f('turn.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('turn.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('turn.ext'),
+    '-out',
+    f('turn.pem'),
+  );
+  // the chain coturn serves: the certificate, then the CA
+  writeFileSync(f('chain.pem'), readFileSync(f('turn.pem'), 'utf8') + readFileSync(f('ca.pem'), 'utf8'));
+  const ca = new X509Certificate(readFileSync(f('ca.pem')));
+  const spki = ca.publicKey.export({ type: 'spki', format: 'der' });
+  return { cert: f('chain.pem'), key: f('turn.key'), caSpki: createHash('sha256').update(spki).digest('base64') };
+}
+
+async function bundlePage(): Promise<string> {
+  const outDir = path.join(dir, 'page');
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: path.resolve(here, '../..'),
+    build: {
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      lib: {
+        entry: path.join(here, 'turn.page.ts'),
+        name: 'moimTurnPage',
+        formats: ['iife'],
+        fileName: () => 'page.js',
+      },
+    },
+  });
+  return readFileSync(path.join(outDir, 'page.js'), 'utf8');
+}
+
+async function openPage(name: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[${name}] page error`, err));
+  await page.goto(`${server.url}/e2e/turn.html`);
+  pages.push(page);
+  return page;
+}
+
+const figures = (page: Page) => page.evaluate(() => (globalThis as unknown as Moim).moim.recvFigures());
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-turn-'));
+  const { cert, key, caSpki } = makeCertificates();
+  const js = await bundlePage();
+  turnPort = await freePort();
+  const turnUrl = `turns:localhost:${turnPort}?transport=tcp`;
+  server = await startTestServer({
+    MOIM_SFU_WORKERS: '1',
+    MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]',
+    MOIM_RTC_PORT: '0',
+    MOIM_TURN_URLS: JSON.stringify([turnUrl]),
+    MOIM_TURN_SECRET: SECRET,
+    MOIM_TURN_TTL_S: '300',
+  });
+  // coturn configured by moim's generator from the same settings; loopback peers in this test only
+  const conf = coturnConfig({
+    urls: [turnUrl],
+    secret: SECRET,
+    sfuAddresses: [{ ip: '127.0.0.1' }],
+    listeningIp: '127.0.0.1',
+    relayIp: '127.0.0.1',
+    realm: 'moim.test',
+    cert,
+    pkey: key,
+    allowLoopbackPeers: true,
+    extra: [
+      'verbose',
+      'log-file=stdout',
+      'simple-log',
+      `pidfile=${path.join(dir, 'turn.pid')}`,
+      `userdb=${path.join(dir, 'turndb')}`,
+    ],
+  });
+  writeFileSync(path.join(dir, 'turnserver.conf'), conf);
+  coturn = spawn('turnserver', ['-c', path.join(dir, 'turnserver.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  coturn.stdout?.on('data', (d: Buffer) => {
+    coturnLog += d.toString();
+  });
+  coturn.stderr?.on('data', (d: Buffer) => {
+    coturnLog += d.toString();
+  });
+  await waitFor(() => accepts(turnPort), { timeoutMs: 15_000, what: `coturn on TLS port ${turnPort}` });
+
+  server.app.router.add('GET', '/e2e/turn.html', async ({ res }) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><meta charset="utf-8"><title>moim turn e2e</title><script src="/e2e/turn.js"></script>');
+    return undefined;
+  });
+  server.app.router.add('GET', '/e2e/turn.js', async ({ res }) => {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+    res.end(js);
+    return undefined;
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      // trust the test CA (not the whole web): certificates chaining to this key are accepted
+      `--ignore-certificate-errors-spki-list=${caSpki}`,
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  coturn?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('TURN over TLS (closed networks)', () => {
+  test('strict network: a browser joins through coturn over TLS and decodes video', async () => {
+    const owner = await mediaPeer(server, { name: 'Owner' });
+    const { roomId } = await createRoom(owner, 'standard');
+    owner.close();
+
+    const publisher = await openPage('publisher');
+    const pubToken = await server.token({ name: 'Publisher' });
+    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
+      url: server.url,
+      token: pubToken,
+      roomId,
+      strictNetwork: false,
+      forceTcp: false,
+      publish: true,
+    });
+
+    const viewer = await openPage('viewer');
+    const token = await server.token({ name: 'Viewer', sub: 'turn-viewer' });
+    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
+      url: server.url,
+      token,
+      roomId,
+      strictNetwork: true,
+      forceTcp: false,
+      publish: false,
+    });
+
+    const first = await waitFor(
+      async () => {
+        const f = await figures(viewer);
+        return f && f.framesDecoded > 0 ? f : undefined;
+      },
+      { timeoutMs: 30_000, what: `decoded frames through the relay (coturn log:\n${coturnLog.slice(-2000)})` },
+    );
+    expect(first).toMatchObject({ state: 'succeeded', localType: 'relay', relayProtocol: 'tls' });
+    const later = await waitFor(
+      async () => {
+        const f = await figures(viewer);
+        return f && f.bytesReceived > first.bytesReceived && f.framesDecoded > first.framesDecoded + 10 ? f : undefined;
+      },
+      { timeoutMs: 20_000, what: 'bytes and frames to grow on the relayed pair' },
+    );
+    expect(later.localType).toBe('relay');
+    expect(later.relayProtocol).toBe('tls');
+    // coturn saw the allocation of a moim-minted credential (the user part is the person's sub)
+    // coturn allocated for a credential moim minted for this person: "<expiry>:<sub>", expiring in MOIM_TURN_TTL_S
+    const allocated = [...coturnLog.matchAll(/username=<(\d+):turn-viewer>/g)].map((m) => Number(m[1]));
+    expect(allocated.length).toBeGreaterThan(0);
+    for (const expiry of allocated) expect(Math.abs(expiry - (Date.now() / 1000 + 300))).toBeLessThan(120);
+    expect(coturnLog).toMatch(/user <\d+:turn-viewer>: incoming packet ALLOCATE processed, success/);
+    expect(await viewer.evaluate(() => (globalThis as unknown as Moim).moim.errors())).toEqual([]);
+  });
+
+  test('coturn refuses a wrong secret and an expired credential; the right one gets a relay over TLS', async () => {
+    const page = pages[0] ?? (await openPage('gather'));
+    const url = `turns:localhost:${turnPort}?transport=tcp`;
+    const gather = (servers: unknown[]) =>
+      page.evaluate((s) => (globalThis as unknown as Moim).moim.gather(s), servers);
+
+    const good = await gather(iceServersFor('person-1', { urls: [url], secret: SECRET, ttlS: 120 }));
+    expect(good.relay.length).toBeGreaterThan(0);
+    expect(good.relay[0]!.address).toBe('127.0.0.1');
+    expect(good.errors).toEqual([]);
+
+    const wrong = await gather(
+      iceServersFor('person-1', { urls: [url], secret: 'not-the-secret-0123456789', ttlS: 120 }),
+    );
+    expect(wrong.relay).toEqual([]);
+    expect(wrong.errors.map((e) => e.errorCode)).toContain(401);
+
+    // minted two hours ago with a one-hour lifetime: expired an hour ago
+    const expired = await gather(
+      iceServersFor('person-1', { urls: [url], secret: SECRET, ttlS: 3600 }, Date.now() - 2 * 3600_000),
+    );
+    expect(expired.relay).toEqual([]);
+    expect(expired.errors.map((e) => e.errorCode)).toContain(401);
+  });
+
+  test('a browser that does not trust the test CA gets no relay (the TLS certificate is checked)', async () => {
+    const untrusting = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await (await untrusting.newContext()).newPage();
+      await page.goto(`${server.url}/e2e/turn.html`);
+      const url = `turns:localhost:${turnPort}?transport=tcp`;
+      const result = await page.evaluate(
+        (s) => (globalThis as unknown as Moim).moim.gather(s),
+        iceServersFor('person-2', { urls: [url], secret: SECRET, ttlS: 120 }),
+      );
+      expect(result.relay).toEqual([]);
+      // 701: the TURN server could not be reached — the TLS handshake was refused, before any TURN request
+      const codes = result.errors.map((e) => e.errorCode);
+      expect(codes).toContain(701);
+      expect(codes).not.toContain(401);
+    } finally {
+      await untrusting.close();
+    }
+  });
+
+  test('without UDP: a transport with TCP candidates only connects over TCP', async () => {
+    const owner = await mediaPeer(server, { name: 'Owner 2' });
+    const { roomId } = await createRoom(owner, 'standard');
+    owner.close();
+    const publisher = await openPage('publisher-2');
+    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
+      url: server.url,
+      token: await server.token({ name: 'Publisher 2' }),
+      roomId,
+      strictNetwork: false,
+      forceTcp: false,
+      publish: true,
+    });
+    const viewer = await openPage('tcp-viewer');
+    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
+      url: server.url,
+      token: await server.token({ name: 'TCP viewer' }),
+      roomId,
+      strictNetwork: false,
+      forceTcp: true,
+      publish: false,
+    });
+    const first = await waitFor(
+      async () => {
+        const f = await figures(viewer);
+        return f && f.framesDecoded > 0 ? f : undefined;
+      },
+      { timeoutMs: 30_000, what: 'decoded frames over TCP' },
+    );
+    expect(first).toMatchObject({ state: 'succeeded', localProtocol: 'tcp', remoteProtocol: 'tcp' });
+    await waitFor(async () => ((await figures(viewer))?.bytesReceived ?? 0) > first.bytesReceived, {
+      timeoutMs: 20_000,
+      what: 'bytes to grow over TCP',
+    });
+  });
+});
