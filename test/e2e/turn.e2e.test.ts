@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { coturnConfig } from '../../server/src/media/coturnConfig.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
+import { TurnClient } from '../support/turnClient.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -28,6 +29,7 @@ const SECRET = 'turn-e2e-shared-secret-0123456789';
 
 let dir: string;
 let turnPort: number;
+let caFile: string;
 let coturn: ChildProcess | undefined;
 let coturnLog = '';
 let server: TestServer;
@@ -86,7 +88,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /** A test CA and a certificate for localhost signed by it; returns the CA's SPKI SHA-256 (base64). */
-function makeCertificates(): { cert: string; key: string; caSpki: string } {
+function makeCertificates(): { cert: string; key: string; ca: string; caSpki: string } {
   const f = (name: string) => path.join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   ssl(
@@ -149,7 +151,12 @@ function makeCertificates(): { cert: string; key: string; caSpki: string } {
   writeFileSync(f('chain.pem'), readFileSync(f('turn.pem'), 'utf8') + readFileSync(f('ca.pem'), 'utf8'));
   const ca = new X509Certificate(readFileSync(f('ca.pem')));
   const spki = ca.publicKey.export({ type: 'spki', format: 'der' });
-  return { cert: f('chain.pem'), key: f('turn.key'), caSpki: createHash('sha256').update(spki).digest('base64') };
+  return {
+    cert: f('chain.pem'),
+    key: f('turn.key'),
+    ca: f('ca.pem'),
+    caSpki: createHash('sha256').update(spki).digest('base64'),
+  };
 }
 
 async function bundlePage(): Promise<string> {
@@ -186,7 +193,8 @@ const figures = (page: Page) => page.evaluate(() => (globalThis as unknown as Mo
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-turn-'));
-  const { cert, key, caSpki } = makeCertificates();
+  const { cert, key, ca, caSpki } = makeCertificates();
+  caFile = ca;
   const js = await bundlePage();
   turnPort = await freePort();
   const turnUrl = `turns:localhost:${turnPort}?transport=tcp`;
@@ -336,6 +344,34 @@ describe('TURN over TLS (closed networks)', () => {
     );
     expect(expired.relay).toEqual([]);
     expect(expired.errors.map((e) => e.errorCode)).toContain(401);
+  });
+
+  test('coturn relays only to the SFU’s addresses: other peers, private or public, are refused', async () => {
+    const [ice] = iceServersFor('person-3', {
+      urls: [`turns:localhost:${turnPort}?transport=tcp`],
+      secret: SECRET,
+      ttlS: 120,
+    });
+    const turn = await TurnClient.open({
+      host: '127.0.0.1',
+      port: turnPort,
+      ca: readFileSync(caFile),
+      servername: 'localhost',
+      username: ice!.username!,
+      credential: ice!.credential!,
+    });
+    try {
+      const allocation = await turn.allocate();
+      expect(allocation.ok).toBe(true);
+      expect(allocation.relayed).toMatch(/^127\.0\.0\.1:\d+$/);
+      // the SFU listens on 127.0.0.1 in this test (MOIM_RTC_LISTEN): allowed
+      expect(await turn.createPermission('127.0.0.1')).toEqual({ ok: true });
+      // the intranet behind the relay, link-local metadata, this host's other address, the internet: refused
+      for (const ip of ['10.1.2.3', '172.16.0.1', '192.168.1.10', '169.254.169.254', '192.0.2.2', '8.8.8.8'])
+        expect(await turn.createPermission(ip), ip).toEqual({ ok: false, errorCode: 403 });
+    } finally {
+      turn.close();
+    }
   });
 
   test('a browser that does not trust the test CA gets no relay (the TLS certificate is checked)', async () => {
