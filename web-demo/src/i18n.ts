@@ -84,6 +84,9 @@ const en = {
   meetingTitle: 'Meeting',
   newMeeting: 'New meeting',
   meetingName: 'Meeting name',
+  strictNetwork: 'Strict network (relay only)',
+  strictNetworkHint:
+    'For closed networks: media goes only through the organisation’s TURN relay over TLS. Applies to the next meeting you join.',
   tier: 'Room type',
   tier_personal: 'Personal',
   tier_standard: 'Standard',
@@ -302,6 +305,9 @@ const ko: Record<TextKey, string> = {
   meetingTitle: '회의',
   newMeeting: '새 회의',
   meetingName: '회의 이름',
+  strictNetwork: '엄격한 네트워크 (중계 서버만 사용)',
+  strictNetworkHint:
+    '폐쇄망용: 미디어가 기관의 TURN 중계 서버(TLS)만 거쳐 갑니다. 다음에 참여하는 회의부터 적용됩니다.',
   tier: '회의실 유형',
   tier_personal: '개인형',
   tier_standard: '표준형',

@@ -1,4 +1,5 @@
 import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/client-sdk';
+import { strictNetwork } from './network.ts';
 
 /** Who signed in on this tab (dev sign-in). Kept per tab so two tabs can be two people. */
 export interface Identity {
@@ -68,5 +69,6 @@ export async function startSession(identity: Identity): Promise<MoimClient> {
     url,
     deviceId: deviceId(),
     getToken: async () => (await devToken(url, identity)).token,
+    rooms: { strictNetwork: strictNetwork() },
   });
 }

@@ -7,6 +7,7 @@ import { type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/clie
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { t } from '../i18n.ts';
+import { setStrictNetwork } from '../network.ts';
 import { formatAgo } from '../time.ts';
 
 const RECENT_KEY = 'moim.recentRooms';
@@ -121,6 +122,22 @@ export function lobby(root: HTMLElement, ctx: AppContext): () => void {
           h('label', { for: 'room-code' }, t('roomCode')),
           code,
           h('button', { type: 'submit' }, t('join')),
+          h(
+            'label',
+            { class: 'strict-network' },
+            h('input', {
+              type: 'checkbox',
+              id: 'strict-network',
+              checked: ctx.client.rooms.network.strictNetwork,
+              onchange: (e: Event) => setStrictNetwork(ctx.client, (e.currentTarget as HTMLInputElement).checked),
+            }),
+            h(
+              'span',
+              null,
+              h('strong', null, t('strictNetwork')),
+              h('small', { class: 'muted' }, t('strictNetworkHint')),
+            ),
+          ),
           recents.length
             ? [
                 h('h3', null, t('recentRooms')),
