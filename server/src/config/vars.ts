@@ -215,7 +215,7 @@ export const CONFIG_VARS = {
   },
   turnUrls: {
     env: 'MOIM_TURN_URLS',
-    doc: 'TURN server URLs handed to clients, JSON array (e.g. `["turns:turn.example.org:443?transport=tcp"]`).',
+    doc: 'TURN server URLs handed to clients, JSON array (e.g. `["turns:turn.example.org:443?transport=tcp"]`). `node scripts/turn-config.ts` writes coturn’s configuration from it (see Closed networks).',
     parse: json<string[]>([], stringList),
   },
   turnSecret: {
@@ -225,7 +225,7 @@ export const CONFIG_VARS = {
   },
   turnTtlS: {
     env: 'MOIM_TURN_TTL_S',
-    doc: 'Lifetime of TURN credentials.',
+    doc: 'Lifetime of the TURN credentials minted per person with each join answer.',
     parse: int({ min: 60, max: 86400, default: 3600 }),
   },
   sfuAllowPlain: {

@@ -47,6 +47,9 @@ export function turnsEndpoint(urls: readonly string[]): { host: string; port: nu
 /** The turnserver.conf text. Throws when moim's settings cannot make a safe one. */
 export function coturnConfig(o: CoturnOptions): string {
   if (o.secret.length < 16) throw new Error('MOIM_TURN_SECRET is missing or shorter than 16 characters');
+  // every value becomes a line of the file: none may carry another directive with it
+  for (const v of [o.secret, o.cert, o.pkey, o.realm ?? '', o.listeningIp ?? '', o.relayIp ?? ''])
+    if (/[\r\n]/.test(v)) throw new Error('a coturn setting must be one line');
   const { host, port } = turnsEndpoint(o.urls);
   const peers = [...new Set(o.sfuAddresses.map((a) => a.announcedAddress ?? a.ip))];
   for (const p of peers)
