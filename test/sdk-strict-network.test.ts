@@ -1,6 +1,6 @@
 import { connect, devToken, type MoimClient, type RoomsOptions } from '@moim/client-sdk';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
@@ -75,5 +75,34 @@ describe('strict network (relay only)', () => {
     const [expiry, user] = ice!.username.split(':');
     expect(user).toBe(person.sub);
     expect(Math.abs(Number(expiry) - (Date.now() / 1000 + 120))).toBeLessThan(30);
+  });
+
+  it('an ICE restart brings fresh TURN credentials, which the SDK gives the transport before restarting', async () => {
+    const s = await startTestServer({
+      MOIM_TURN_URLS: '["turns:turn.example.org:443?transport=tcp"]',
+      MOIM_TURN_SECRET: 'strict-network-test-secret-0123456789',
+      MOIM_TURN_TTL_S: '600',
+    });
+    server = s;
+    const a = await client(s, 'strict-r', { strictNetwork: true });
+    const { roomId } = await a.rooms.create({ tier: 'standard' });
+    const room = await a.rooms.join(roomId);
+    const recv = room.transports.recv!;
+    const updated: RTCIceServer[][] = [];
+    const update = recv.updateIceServers.bind(recv);
+    recv.updateIceServers = async (o) => {
+      updated.push(o?.iceServers ?? []);
+      await update(o);
+    };
+    const restarted = vi.spyOn(recv, 'restartIce');
+    // ICE failed on this transport: the SDK restarts it
+    (recv as unknown as { emit(e: string, s: string): void }).emit('connectionstatechange', 'failed');
+    await vi.waitFor(() => expect(restarted).toHaveBeenCalled(), { timeout: 5000 });
+    expect(updated).toHaveLength(1);
+    const [ice] = updated[0]!;
+    expect(ice?.urls).toEqual(['turns:turn.example.org:443?transport=tcp']);
+    const [expiry, user] = String(ice?.username).split(':');
+    expect(user).toBe('strict-r');
+    expect(Math.abs(Number(expiry) - (Date.now() / 1000 + 600))).toBeLessThan(30);
   });
 });

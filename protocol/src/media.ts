@@ -379,7 +379,8 @@ export interface MediaResponses {
   'room:close': { closed: boolean };
   'media:createTransport': TransportInfo;
   'media:connectTransport': { connected: boolean };
-  'media:restartIce': { iceParameters: unknown };
+  /** `iceServers`: fresh TURN credentials (the join's may have expired by now). */
+  'media:restartIce': { iceParameters: unknown; iceServers: IceServerInfo[] };
   'media:setCapabilities': { consumers: number };
   'media:produce': { producerId: string };
   'media:closeProducer': { closed: boolean };

@@ -311,6 +311,8 @@ export class RoomSession {
   }
 
   async #resume(res: JoinResponse): Promise<void> {
+    // the rejoin's TURN credentials for transports created from now on (restarts fetch their own)
+    this.#iceServers = res.iceServers.map((s) => ({ ...s }));
     for (const t of [this.#send, this.#recv]) if (t && !t.closed) await this.#restartIce(t);
     // producers the server no longer has are published again
     this.tracks.keepOnly(new Set((res.producers ?? []).map((p) => p.producerId)));

@@ -75,10 +75,12 @@ export async function createTransport(
 /** Restart ICE on a transport; a failure is reported as the client's `error`. */
 export async function restartIce(host: TransportHost, transport: types.Transport): Promise<void> {
   try {
-    const { iceParameters } = await host.client.request('media:restartIce', {
+    const { iceParameters, iceServers } = await host.client.request('media:restartIce', {
       roomId: host.roomId,
       transportId: transport.id,
     });
+    // fresh TURN credentials first (the join's may have expired), then the new ICE parameters
+    if (iceServers.length > 0) await transport.updateIceServers({ iceServers: iceServers.map((s) => ({ ...s })) });
     await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
   } catch (err) {
     host.client.safeEmit('error', toMoimError(err, 'MEDIA_ERROR'));

@@ -101,8 +101,9 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       },
       onRoomClosed: (roomId) => this.safeEmit('roomClosed', roomId),
     });
-    this.signalling = new MediaSignalling((caller, connectionId, roomId, grants) =>
-      this.#ctx(caller, connectionId, roomId, grants),
+    this.signalling = new MediaSignalling(
+      (caller, connectionId, roomId, grants) => this.#ctx(caller, connectionId, roomId, grants),
+      (sub) => iceServersFor(sub, opts.turn),
     );
     this.moderation = new MediaModeration({
       rooms: opts.rooms,

@@ -4,7 +4,7 @@
  * needs), finds the caller's peer in the live room and hands the call to the SFU's MediaRoom.
  * Room records, joins and moderation are MediaService's; this file only relays.
  */
-import type { RequestData, RequestName, RoomGrant } from '@moim/protocol';
+import type { IceServerInfo, RequestData, RequestName, RoomGrant } from '@moim/protocol';
 import type { MediaRoom, Peer } from '@moim/sfu';
 import type { RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import type { Principal } from '../auth/Principal.ts';
@@ -25,9 +25,12 @@ function requireDirection(caller: Principal, roomId: string, direction: 'send' |
 
 export class MediaSignalling {
   readonly #ctx: PeerResolver;
+  readonly #iceServers: (sub: string) => IceServerInfo[];
 
-  constructor(resolve: PeerResolver) {
+  /** `iceServers`: a person's ICE servers with freshly minted TURN credentials. */
+  constructor(resolve: PeerResolver, iceServers: (sub: string) => IceServerInfo[] = () => []) {
     this.#ctx = resolve;
+    this.#iceServers = iceServers;
   }
 
   async createTransport(caller: Principal, connectionId: string, d: Data<'media:createTransport'>) {
@@ -53,7 +56,8 @@ export class MediaSignalling {
   async restartIce(caller: Principal, connectionId: string, d: Data<'media:restartIce'>) {
     const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
     requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
-    return { iceParameters: await room.restartIce(peer, d.transportId) };
+    // fresh TURN credentials with the new ICE parameters: the ones handed out at join may have expired
+    return { iceParameters: await room.restartIce(peer, d.transportId), iceServers: this.#iceServers(caller.sub) };
   }
 
   async setCapabilities(caller: Principal, connectionId: string, d: Data<'media:setCapabilities'>) {
