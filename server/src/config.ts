@@ -92,7 +92,24 @@ export function configWarnings(c: Config): string[] {
     warnings.push(
       'MOIM_SFU_ALLOW_PLAIN is on in production: anyone with a room grant may create unencrypted plain-RTP transports; turn it off unless this node runs tests or benchmarks',
     );
+  warnings.push(...turnWarnings(c));
   return warnings;
+}
+
+/** TURN settings that leave closed networks without a usable relay (see README, Closed networks). */
+function turnWarnings(c: Config): string[] {
+  const relays = c.turnUrls.filter((u) => /^turns?:/.test(u));
+  if (relays.length === 0) return [];
+  const out: string[] = [];
+  if (!c.turnSecret)
+    out.push(
+      'MOIM_TURN_URLS lists a TURN server but MOIM_TURN_SECRET is unset: clients get no TURN credentials, so the relay either refuses them or relays for anyone',
+    );
+  else if (c.turnSecret.length < 16)
+    out.push('MOIM_TURN_SECRET is shorter than 16 characters: generate one with: openssl rand -base64 48');
+  if (c.env === 'production' && !relays.some((u) => u.startsWith('turns:')))
+    out.push('MOIM_TURN_URLS has no turns: URL: networks that allow only TLS (port 443) cannot reach the relay');
+  return out;
 }
 
 /** The README configuration table, generated from CONFIG_VARS. */
