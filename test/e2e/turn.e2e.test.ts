@@ -377,6 +377,39 @@ describe('TURN over TLS (closed networks)', () => {
     await person.context.close();
   });
 
+  test('web app without a TURN relay: strict network says so in the viewer’s language; turned off, the meeting joins', async () => {
+    const plain = await startTestServer({
+      MOIM_SFU_WORKERS: '1',
+      MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]',
+      MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
+    });
+    try {
+      const person = await signIn(browser, plain.url, { name: 'Strict Kang', site: 'hq', role: 'manager', lang: 'en' });
+      pages.push(person.page);
+      await person.page.evaluate(() => localStorage.setItem('moim.strictNetwork', '1'));
+      await person.page.reload();
+      await person.page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
+      await person.page.goto(`${plain.url}/#/meeting`);
+      expect(await person.page.locator('#strict-network').isChecked()).toBe(true);
+      await person.page.locator('#new-meeting button[type=submit]').click();
+      await person.page.waitForURL(/#\/meeting\/[^/]+$/);
+      const roomUrl = person.page.url();
+      const alert = person.page.locator('p.error[role=alert]');
+      await alert.waitFor({ timeout: 20_000 });
+      expect(await alert.textContent()).toContain('Strict network is on, but this server offers no TURN relay');
+
+      await person.page.goto(`${plain.url}/#/meeting`);
+      await person.page.locator('#strict-network').uncheck();
+      await person.page.goto(roomUrl);
+      await person.page.locator('.meeting').waitFor({ timeout: 20_000 });
+      expect(await person.page.evaluate(() => localStorage.getItem('moim.strictNetwork'))).toBeNull();
+      expect(person.errors).toEqual([]);
+      await person.context.close();
+    } finally {
+      await plain.close();
+    }
+  });
+
   test('coturn refuses a wrong secret and an expired credential; the right one gets a relay over TLS', async () => {
     const page = pages[0] ?? (await openPage('gather'));
     const url = `turns:localhost:${turnPort}?transport=tcp`;

@@ -8,7 +8,7 @@
 import { getLogger } from '@moim/client-sdk';
 import type { AppContext, View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import { lobby, remember } from '../meeting/lobby.ts';
 import { MeetingSession } from '../meeting/MeetingSession.ts';
 import { meetingControls } from './meetingControls.ts';
@@ -45,7 +45,7 @@ function roomPage(root: HTMLElement, ctx: AppContext, roomId: string): () => voi
           h(
             'div',
             { class: 'page' },
-            h('p', { class: 'error', role: 'alert' }, `${t('errorPrefix')}: ${(err as Error).message}`),
+            h('p', { class: 'error', role: 'alert' }, `${t('errorPrefix')}: ${errorText(err)}`),
             h('a', { href: '#/meeting' }, t('meetingTitle')),
           ),
         );
