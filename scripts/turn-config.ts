@@ -7,7 +7,8 @@
 //   node scripts/turn-config.ts --cert /etc/coturn/fullchain.pem --pkey /etc/coturn/privkey.pem > /etc/turnserver.conf
 //
 // Options: --cert, --pkey (PEM files; default /etc/coturn/certs/fullchain.pem and privkey.pem),
-// --listening-ip, --relay-ip, --realm, --min-port, --max-port.
+// --listening-ip, --relay-ip, --realm, --min-port, --max-port, and --peer <ip> (repeatable) for the
+// SFU addresses of the other nodes of a cluster (each node's MOIM_RTC_LISTEN differs).
 import { parseArgs } from 'node:util';
 import { CONFIG_VARS, ConfigError } from '../server/src/config.ts';
 import { coturnConfig } from '../server/src/media/coturnConfig.ts';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     realm: { type: 'string' },
     'min-port': { type: 'string' },
     'max-port': { type: 'string' },
+    peer: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -38,7 +40,7 @@ try {
     coturnConfig({
       urls,
       secret,
-      sfuAddresses,
+      sfuAddresses: [...sfuAddresses, ...values.peer.map((ip) => ({ ip }))],
       cert: values.cert,
       pkey: values.pkey,
       ...(values['listening-ip'] ? { listeningIp: values['listening-ip'] } : {}),

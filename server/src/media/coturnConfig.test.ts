@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coturnConfig, turnsEndpoint } from './coturnConfig.ts';
 
@@ -52,5 +54,37 @@ describe('coturn configuration from moim settings', () => {
     expect(() => coturnConfig({ ...base, sfuAddresses: [{ ip: '0.0.0.0' }] })).toThrow(/announcedAddress/);
     expect(() => coturnConfig({ ...base, sfuAddresses: [{ ip: '10.0.0.0/8' }] })).toThrow(/not a single IP/);
     expect(() => coturnConfig({ ...base, secret: 'a-long-enough-secret\nno-auth' })).toThrow(/one line/);
+  });
+});
+
+describe('scripts/turn-config.ts', () => {
+  const script = path.resolve(import.meta.dirname, '../../../scripts/turn-config.ts');
+  const run = (env: Record<string, string>, args: string[] = []) =>
+    spawnSync(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+
+  it('prints the configuration from the environment, with extra cluster peers', () => {
+    const r = run(
+      {
+        MOIM_TURN_URLS: '["turns:turn.example.org:443?transport=tcp"]',
+        MOIM_TURN_SECRET: 'a-long-enough-shared-secret',
+        MOIM_RTC_LISTEN: '[{"ip":"10.0.0.5"}]',
+      },
+      ['--cert', '/c.pem', '--pkey', '/k.pem', '--peer', '10.0.0.6'],
+    );
+    expect(r.status).toBe(0);
+    const conf = lines(r.stdout);
+    expect(conf).toContain('tls-listening-port=443');
+    expect(conf).toContain('cert=/c.pem');
+    expect(conf.filter((l) => l.startsWith('allowed-peer-ip='))).toEqual([
+      'allowed-peer-ip=10.0.0.5',
+      'allowed-peer-ip=10.0.0.6',
+    ]);
+  });
+
+  it('stops with one line when the secret is missing', () => {
+    const r = run({ MOIM_TURN_URLS: '["turns:turn.example.org"]' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^turn-config: MOIM_TURN_SECRET: is required/);
   });
 });
