@@ -463,6 +463,39 @@ describe('TURN over TLS (closed networks)', () => {
     }
   });
 
+  test('a credential is checked when a relay is allocated: the allocation outlives it, a new one is refused', async () => {
+    const url = `turns:localhost:${turnPort}?transport=tcp`;
+    const minted = Date.now();
+    const [ice] = iceServersFor('person-4', { urls: [url], secret: SECRET, ttlS: 5 }, minted);
+    const open = () =>
+      TurnClient.open({
+        host: '127.0.0.1',
+        port: turnPort,
+        ca: readFileSync(caFile),
+        servername: 'localhost',
+        username: ice!.username!,
+        credential: ice!.credential!,
+      });
+    const turn = await open();
+    try {
+      expect((await turn.allocate()).ok).toBe(true);
+      // wait past the credential's expiry (whole seconds in the username)
+      await new Promise((r) => setTimeout(r, Math.max(0, minted + 7000 - Date.now())));
+      // a meeting that outlasts MOIM_TURN_TTL_S keeps its relay: refreshes and permissions go on
+      expect(await turn.refresh(600)).toEqual({ ok: true });
+      expect(await turn.createPermission('127.0.0.1')).toEqual({ ok: true });
+      // but the expired credential allocates nothing new (an ICE restart needs fresh ones, which it gets)
+      const late = await open();
+      try {
+        expect(await late.allocate()).toEqual({ ok: false, errorCode: 401 });
+      } finally {
+        late.close();
+      }
+    } finally {
+      turn.close();
+    }
+  });
+
   test('a browser that does not trust the test CA gets no relay (the TLS certificate is checked)', async () => {
     const untrusting = await chromium.launch({
       executablePath: CHROMIUM,

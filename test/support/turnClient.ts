@@ -18,6 +18,7 @@ const ATTR = {
 } as const;
 const ALLOCATE = 0x0003;
 const CREATE_PERMISSION = 0x0008;
+const REFRESH = 0x0004;
 
 interface Message {
   type: number;
@@ -179,6 +180,13 @@ export class TurnClient {
   async createPermission(ip: string): Promise<TurnReply> {
     const peer = attr(ATTR.XOR_PEER_ADDRESS, xorAddress(ip, 9));
     return reply(await this.#send(encode(CREATE_PERMISSION, [peer, ...this.#authAttrs()], this.#key)));
+  }
+
+  /** Refresh the allocation for `lifetime` seconds (0 releases it). */
+  async refresh(lifetime = 600): Promise<TurnReply> {
+    const value = Buffer.alloc(4);
+    value.writeUInt32BE(lifetime, 0);
+    return reply(await this.#send(encode(REFRESH, [attr(0x000d, value), ...this.#authAttrs()], this.#key)));
   }
 
   close(): void {
