@@ -1,6 +1,7 @@
 // Print coturn's turnserver.conf for this moim deployment, from the same environment moim reads
 // (MOIM_TURN_URLS, MOIM_TURN_SECRET, MOIM_RTC_LISTEN): TURN over TLS only on the port of the
-// turns: URL, moim's shared secret, relaying only to the SFU's addresses.
+// turns: URL, moim's shared secret, relaying only to the SFU's addresses, per-person allocations
+// bounded by MOIM_MAX_CONNECTIONS_PER_PERSON × 4.
 //
 //   MOIM_TURN_URLS='["turns:turn.example.org:443?transport=tcp"]' MOIM_TURN_SECRET=... \
 //   MOIM_RTC_LISTEN='[{"ip":"0.0.0.0","announcedAddress":"203.0.113.5"}]' \
@@ -32,6 +33,10 @@ try {
   const urls = v.turnUrls.parse(process.env[v.turnUrls.env], v.turnUrls.env);
   const secret = v.turnSecret.parse(process.env[v.turnSecret.env], v.turnSecret.env);
   const sfuAddresses = v.rtcListen.parse(process.env[v.rtcListen.env], v.rtcListen.env);
+  const connections = v.maxConnectionsPerPerson.parse(
+    process.env[v.maxConnectionsPerPerson.env],
+    v.maxConnectionsPerPerson.env,
+  );
   if (!secret) throw new ConfigError(v.turnSecret.env, 'is required (generate one with: openssl rand -base64 48)');
   const port = (name: 'min-port' | 'max-port') => (values[name] === undefined ? undefined : Number(values[name]));
   const minPort = port('min-port');
@@ -41,6 +46,8 @@ try {
       urls,
       secret,
       sfuAddresses: [...sfuAddresses, ...values.peer.map((ip) => ({ ip }))],
+      // each connection of a person: a send and a receive transport, a relay per local address (say 2)
+      userQuota: connections * 4,
       cert: values.cert,
       pkey: values.pkey,
       ...(values['listening-ip'] ? { listeningIp: values['listening-ip'] } : {}),

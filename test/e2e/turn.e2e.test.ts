@@ -220,6 +220,7 @@ beforeAll(async () => {
     cert,
     pkey: key,
     allowLoopbackPeers: true,
+    userQuota: 6,
     extra: [
       'verbose',
       'log-file=stdout',
@@ -493,6 +494,37 @@ describe('TURN over TLS (closed networks)', () => {
       }
     } finally {
       turn.close();
+    }
+  });
+
+  test('one person’s simultaneous relays are bounded (user-quota); another person is not affected', async () => {
+    const url = `turns:localhost:${turnPort}?transport=tcp`;
+    const open = (who: string) => {
+      const [ice] = iceServersFor(who, { urls: [url], secret: SECRET, ttlS: 120 });
+      return TurnClient.open({
+        host: '127.0.0.1',
+        port: turnPort,
+        ca: readFileSync(caFile),
+        servername: 'localhost',
+        username: ice!.username!,
+        credential: ice!.credential!,
+      });
+    };
+    const clients: TurnClient[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const c = await open('quota-person');
+        clients.push(c);
+        expect((await c.allocate()).ok, `allocation ${i + 1}`).toBe(true);
+      }
+      const extra = await open('quota-person');
+      clients.push(extra);
+      expect(await extra.allocate()).toEqual({ ok: false, errorCode: 486 });
+      const other = await open('someone-else');
+      clients.push(other);
+      expect((await other.allocate()).ok).toBe(true);
+    } finally {
+      for (const c of clients) c.close();
     }
   });
 

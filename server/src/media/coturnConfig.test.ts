@@ -46,6 +46,7 @@ describe('coturn configuration from moim settings', () => {
       'allowed-peer-ip=10.0.0.5',
     ]);
     expect(conf).not.toContain('allow-loopback-peers');
+    expect(coturnConfig({ ...base, userQuota: 12 })).toContain('\nuser-quota=12\n');
     expect(conf.some((l) => l.startsWith('listening-port'))).toBe(false);
   });
 
@@ -75,6 +76,7 @@ describe('scripts/turn-config.ts', () => {
     const conf = lines(r.stdout);
     expect(conf).toContain('tls-listening-port=443');
     expect(conf).toContain('cert=/c.pem');
+    expect(conf).toContain('user-quota=80'); // 20 connections per person (the default) × 4
     expect(conf.filter((l) => l.startsWith('allowed-peer-ip='))).toEqual([
       'allowed-peer-ip=10.0.0.5',
       'allowed-peer-ip=10.0.0.6',

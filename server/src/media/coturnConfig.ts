@@ -26,6 +26,12 @@ export interface CoturnOptions {
   /** Relay port range. @default 49152-65535 */
   minPort?: number;
   maxPort?: number;
+  /**
+   * Simultaneous relay allocations of one person (coturn counts by the part of the username after
+   * the expiry, moim's sub). @default 80: 20 connections (MOIM_MAX_CONNECTIONS_PER_PERSON's
+   * default) × 2 transports × 2 local addresses
+   */
+  userQuota?: number;
   /** Allow 127.0.0.0/8 and ::1 as peers: only for a test on one machine, never in production. */
   allowLoopbackPeers?: boolean;
   /** Extra lines (test logging, pid file). */
@@ -81,6 +87,9 @@ export function coturnConfig(o: CoturnOptions): string {
     'no-software-attribute',
     'no-cli',
     'no-multicast-peers',
+    '',
+    '# Per person (the sub in the username): simultaneous allocations.',
+    `user-quota=${o.userQuota ?? 80}`,
     ...(o.allowLoopbackPeers ? ['allow-loopback-peers'] : []),
     '',
     '# Relay only to the SFU: every IPv4 and IPv6 address is denied (private ranges included),',
