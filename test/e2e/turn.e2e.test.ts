@@ -14,7 +14,7 @@ import { coturnConfig } from '../../server/src/media/coturnConfig.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 import { TurnClient } from '../support/turnClient.ts';
-import { expectFlowing, signIn } from './harness.ts';
+import { expectFlowing, shot, signIn } from './harness.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -350,6 +350,7 @@ describe('TURN over TLS (closed networks)', () => {
     await person.page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
     await person.page.goto(`${server.url}/#/meeting`);
     expect(await person.page.locator('#strict-network').isChecked()).toBe(true);
+    await shot(person.page, 'turn-lobby-strict-network');
     const network = () =>
       person.page.evaluate(
         () =>

@@ -122,22 +122,6 @@ export function lobby(root: HTMLElement, ctx: AppContext): () => void {
           h('label', { for: 'room-code' }, t('roomCode')),
           code,
           h('button', { type: 'submit' }, t('join')),
-          h(
-            'label',
-            { class: 'strict-network' },
-            h('input', {
-              type: 'checkbox',
-              id: 'strict-network',
-              checked: ctx.client.rooms.network.strictNetwork,
-              onchange: (e: Event) => setStrictNetwork(ctx.client, (e.currentTarget as HTMLInputElement).checked),
-            }),
-            h(
-              'span',
-              null,
-              h('strong', null, t('strictNetwork')),
-              h('small', { class: 'muted' }, t('strictNetworkHint')),
-            ),
-          ),
           recents.length
             ? [
                 h('h3', null, t('recentRooms')),
@@ -155,6 +139,27 @@ export function lobby(root: HTMLElement, ctx: AppContext): () => void {
                 ),
               ]
             : null,
+        ),
+      ),
+      // this browser's network setting, for every meeting it creates or joins
+      h(
+        'div',
+        { class: 'card network-setting' },
+        h(
+          'label',
+          { class: 'strict-network' },
+          h('input', {
+            type: 'checkbox',
+            id: 'strict-network',
+            checked: ctx.client.rooms.network.strictNetwork,
+            onchange: (e: Event) => setStrictNetwork(ctx.client, (e.currentTarget as HTMLInputElement).checked),
+          }),
+          h(
+            'span',
+            null,
+            h('strong', null, t('strictNetwork')),
+            h('small', { class: 'muted' }, t('strictNetworkHint')),
+          ),
         ),
       ),
     ),
