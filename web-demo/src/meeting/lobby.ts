@@ -6,7 +6,7 @@
 import { type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import { setStrictNetwork } from '../network.ts';
 import { formatAgo } from '../time.ts';
 
@@ -96,7 +96,7 @@ export function lobby(root: HTMLElement, ctx: AppContext): () => void {
                 remember(record);
                 ctx.navigate(`#/meeting/${encodeURIComponent(record.roomId)}`);
               } catch (err) {
-                ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+                ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
                 busy(form, false);
               }
             },
