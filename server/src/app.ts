@@ -1,6 +1,10 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
+import { SocketIoCallBus } from './calls/CallBus.ts';
+import { MemoryCallHistory } from './calls/CallHistory.ts';
+import { CallService } from './calls/CallService.ts';
+import { addCallRoutes } from './calls/callRoutes.ts';
 import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
@@ -17,6 +21,7 @@ import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
+import { wireCalls } from './gateway/callHandlers.ts';
 import { wireChat } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
 import { mediaHandlers, wireMedia } from './gateway/mediaHandlers.ts';
@@ -71,6 +76,8 @@ export interface App {
   readonly chat: ChatService;
   /** Video rooms (the SFU); emits memberJoined/memberLeft for presence. */
   readonly media: MediaService;
+  /** Calls that ring: their state machines and ring timers. */
+  readonly calls: CallService;
   /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
   readonly docs: DocService;
   /** Telework's periodic jobs (no-show release, automatic check-out, escalation, reminders) on one clock. */
@@ -277,6 +284,41 @@ async function buildServices(
   // in-meeting presence is derived from video-room membership
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
   media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
+
+  // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
+  const calls = new CallService({
+    bus: new SocketIoCallBus(gateway.io),
+    rooms: {
+      create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,
+    },
+    people: {
+      lookup: async (org, subs) =>
+        new Map(
+          (await presence.get(org, subs)).map((p) => [p.sub, { name: p.name, busy: p.busy && p.state === 'busy' }]),
+        ),
+    },
+    notices: {
+      missed: async (org, caller, callee, at) => {
+        await chat.dmNotice(
+          org,
+          caller,
+          callee,
+          `📞 Missed call from ${caller.name} · 부재중 전화 (${new Date(at).toISOString()})`,
+        );
+      },
+    },
+    history: new MemoryCallHistory(config.callHistoryMax),
+    log: log.child({ subsystem: 'calls' }),
+    limits: {
+      ringTimeoutMs: config.callRingTimeoutMs,
+      maxCallees: config.callMaxCallees,
+      maxCallsPerPerson: config.callMaxPerPerson,
+      startsPerMinute: config.callStartsPerMinute,
+    },
+  });
+  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs });
+  addCallRoutes({ router, history: calls.history, tokens });
+  closers.push(() => calls.close());
 
   // cluster: committed updates and awareness reach the other nodes serving a document
   const relay = cluster
@@ -568,6 +610,7 @@ async function buildServices(
     presence,
     chat,
     media,
+    calls,
     docs,
     scheduler,
     approvals,

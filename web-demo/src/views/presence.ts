@@ -5,7 +5,7 @@ import { errorText, getLang, t } from '../i18n.ts';
 import { KIND_ORDER, knownSites, loadSites, onSitesChange, siteKind, siteLabel, siteOrder } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 
-const STATE_ORDER = { 'in-meeting': 0, online: 1, busy: 2, away: 3, offline: 4 } as const;
+const STATE_ORDER = { 'in-call': 0, 'in-meeting': 0, online: 1, busy: 2, away: 3, offline: 4 } as const;
 
 /**
  * Presence board: everyone grouped by site (HQ, each smart-work centre, home: the organisation's
