@@ -2,6 +2,7 @@
  * Calls that ring (issue 16): a real server, several socket.io devices per person, no media. Each
  * rule of protocol/src/calls.ts against the server's state machine, with its races.
  */
+import { rmSync } from 'node:fs';
 import type { CallHistoryPage, CallInfo, ChatMessage, MyChannel, PersonPresence } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -325,6 +326,31 @@ describe('calls that ring', () => {
     const stranger = await server.connect(await server.token({ name: 'carol', sub: carol!.sub, org: 'other-org' }));
     expect(await failure(stranger, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
     expect(await failure(dave!.devices.laptop!, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
+  });
+
+  it('the call history is stored: it is there after a restart', async () => {
+    const first = await startTestServer({ MOIM_CALL_RING_TIMEOUT_MS: '200' });
+    const dataDir = first.dataDir;
+    let alice: Person;
+    let bob: Person;
+    try {
+      alice = await person(first, 'alice');
+      bob = await person(first, 'bob');
+      const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
+      await update(bob.devices.laptop!, (u) => u.id === c.id && u.state === 'missed');
+      await expect.poll(async () => (await history(first, bob.token)).unread).toBe(1);
+    } finally {
+      await first.app.close();
+    }
+    const again = await startTestServer({}, { dataDir });
+    servers.push(again);
+    try {
+      const page = await history(again, bob!.token);
+      expect(page).toMatchObject({ unread: 1, entries: [{ outcome: 'missed', with: [alice!.sub] }] });
+    } finally {
+      // the second server removes nothing of a data folder it was given
+      servers.push({ close: async () => rmSync(dataDir, { recursive: true, force: true }) } as TestServer);
+    }
   });
 
   it('a person whose devices are all gone leaves the call after the grace period', async () => {

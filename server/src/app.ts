@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
 import { SocketIoCallBus } from './calls/CallBus.ts';
-import { MemoryCallHistory } from './calls/CallHistory.ts';
+import { StoredCallHistory } from './calls/CallHistory.ts';
 import { CallService } from './calls/CallService.ts';
 import { addCallRoutes } from './calls/callRoutes.ts';
 import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
@@ -307,7 +307,7 @@ async function buildServices(
         );
       },
     },
-    history: new MemoryCallHistory(config.callHistoryMax),
+    history: new StoredCallHistory(stores.calls, config.callHistoryMax),
     log: log.child({ subsystem: 'calls' }),
     limits: {
       ringTimeoutMs: config.callRingTimeoutMs,
