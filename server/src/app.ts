@@ -10,7 +10,9 @@ import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
 import {
+  CallRelay,
   MediaRelay,
+  RedisCallDirectory,
   RedisDocRelay,
   RedisPersonLimits,
   RedisPresence,
@@ -286,7 +288,17 @@ async function buildServices(
   media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
 
   // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
+  // cluster: a call lives on the node that placed it; other nodes find it and relay to it through Redis
+  const callDirectory = cluster
+    ? new RedisCallDirectory({
+        redis: cluster.redis,
+        registry: cluster.registry,
+        log: log.child({ subsystem: 'calls' }),
+        ringTimeoutMs: config.callRingTimeoutMs,
+      })
+    : undefined;
   const calls = new CallService({
+    directory: callDirectory,
     bus: new SocketIoCallBus(gateway.io),
     rooms: {
       create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,
@@ -316,9 +328,21 @@ async function buildServices(
       startsPerMinute: config.callStartsPerMinute,
     },
   });
-  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs });
+  const callRelay =
+    cluster && callDirectory
+      ? new CallRelay({
+          redis: cluster.redis,
+          registry: cluster.registry,
+          directory: callDirectory,
+          calls,
+          log: log.child({ subsystem: 'calls' }),
+        })
+      : undefined;
+  await callRelay?.start();
+  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs, relay: callRelay });
   addCallRoutes({ router, history: calls.history, tokens });
   closers.push(() => calls.close());
+  if (callRelay) closers.push(() => callRelay.close());
 
   // cluster: committed updates and awareness reach the other nodes serving a document
   const relay = cluster

@@ -27,6 +27,7 @@ import { type Principal, personKey } from '../auth/Principal.ts';
 import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { CallBus } from './CallBus.ts';
+import { type CallDirectory, CallElsewhereError } from './CallDirectory.ts';
 import type { CallHistory } from './CallHistory.ts';
 
 /** Makes a call's video room (MediaService.createRoom with the caller's principal, id `call-…`). */
@@ -63,6 +64,8 @@ export interface CallServiceOptions {
   history: CallHistory;
   log: Logger;
   limits: CallLimits;
+  /** Cluster mode: what other nodes must know of this node's calls (unset: one node). */
+  directory?: CallDirectory | undefined;
   now?: () => number;
 }
 
@@ -116,6 +119,8 @@ export class CallService {
   readonly #pending = new Set<Promise<unknown>>();
   /** Parties found in do-not-disturb by their look-up (checked right after it). */
   readonly #dnd = new WeakSet<Party>();
+  /** Calls being placed (their pair claim under way): an accept of one waits for it. */
+  readonly #starting = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(opts: CallServiceOptions) {
@@ -129,6 +134,11 @@ export class CallService {
   /** Where finished calls are written (the `/calls/history` routes read it). */
   get history(): CallHistory {
     return this.#o.history;
+  }
+
+  /** Whether this node holds the call (or is placing it). */
+  holds(callId: string): boolean {
+    return this.#calls.has(callId) || this.#starting.has(callId);
   }
 
   get activeCalls(): number {
@@ -162,10 +172,38 @@ export class CallService {
     }
     this.#checkCallsOf(me);
 
+    const id = randomUUID();
+    const directory = this.#o.directory;
+    let placed = () => {};
+    if (directory && !group) {
+      // across nodes: the callee may be calling me from another node at this very moment
+      this.#starting.set(
+        id,
+        new Promise<void>((resolve) => {
+          placed = resolve;
+        }),
+      );
+      let theirs: string | null;
+      try {
+        theirs = await directory.claimPair(me.token.org, me.sub, callees[0]!, id);
+      } catch (err) {
+        this.#starting.delete(id);
+        placed();
+        throw err;
+      }
+      if (theirs !== null) {
+        this.#starting.delete(id);
+        placed();
+        this.#log.info({ call: theirs, org, sub: me.sub }, 'call: called back while ringing; answered instead');
+        if (!this.holds(theirs)) throw new CallElsewhereError(theirs);
+        return this.accept(me, deviceId, { callId: theirs });
+      }
+    }
+
     const now = this.#now();
     const until = now + this.#o.limits.ringTimeoutMs;
     const call: Call = {
-      id: randomUUID(),
+      id,
       org,
       caller: party(me.sub, me.name, 'joined', now, 0),
       callerSite: me.token.site,
@@ -189,9 +227,13 @@ export class CallService {
     for (const sub of callees)
       call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
     this.#register(call);
+    this.#starting.delete(id);
+    placed();
+    directory?.placed(org, id, [me.sub, ...callees]);
+    directory?.setInCall(org, me.sub, id, true);
     this.#log.info({ call: call.id, org, caller: me.sub, callees, group }, 'call: ringing');
 
-    await this.#lookUp(call, callees);
+    await Promise.all([this.#lookUp(call, callees), this.#busyElsewhere(call, callees)]);
     if (call.state === 'ringing') {
       for (const p of call.callees.values()) if (p.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
       this.#settle(call);
@@ -204,6 +246,7 @@ export class CallService {
 
   async accept(me: Principal, deviceId: string, { callId }: { callId: string }): Promise<CallInfo> {
     this.#assertOpen();
+    await this.#starting.get(callId);
     const call = this.#callOf(me, callId);
     const p = call.callees.get(me.sub);
     if (!p) throw new MoimError('FORBIDDEN', 'only a callee answers a call');
@@ -215,7 +258,9 @@ export class CallService {
     if (call.state === 'ringing') {
       call.state = 'accepted';
       call.acceptedAt = this.#now();
+      if (!call.group) this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
     }
+    this.#o.directory?.setInCall(call.org, me.sub, call.id, true);
     this.#arm(call);
     this.#log.info({ call: call.id, org: call.org, sub: me.sub }, 'call: accepted');
     // the other devices stop ringing at once; the room follows in the next update
@@ -309,9 +354,12 @@ export class CallService {
       } else call.callees.set(sub, party(sub, null, state, now, until));
       this.#index(call.org, sub, call.id);
     }
+    if (!call.group && call.state === 'ringing')
+      this.#o.directory?.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
     call.group = true;
+    this.#o.directory?.placed(call.org, call.id, fresh);
     this.#log.info({ call: call.id, org: call.org, by: me.sub, added: fresh }, 'call: people added');
-    await this.#lookUp(call, fresh);
+    await Promise.all([this.#lookUp(call, fresh), this.#busyElsewhere(call, fresh)]);
     for (const sub of fresh) {
       const p = call.callees.get(sub);
       if (p?.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
@@ -414,6 +462,7 @@ export class CallService {
 
   #leave(call: Call, p: Party): void {
     this.#setParty(p, 'left');
+    this.#o.directory?.setInCall(call.org, p.sub, call.id, false);
     this.#log.info({ call: call.id, org: call.org, sub: p.sub }, 'call: left');
     this.#settle(call);
     if (ACTIVE.has(call.state)) this.#emit(call);
@@ -459,7 +508,15 @@ export class CallService {
     if (call.caller.state === 'joined') this.#setParty(call.caller, 'left');
     call.state = state;
     call.endedAt = now;
-    for (const sub of [call.caller.sub, ...call.callees.keys()]) this.#unindex(call.org, sub, call.id);
+    const people = [call.caller.sub, ...call.callees.keys()];
+    for (const sub of people) this.#unindex(call.org, sub, call.id);
+    const directory = this.#o.directory;
+    if (directory) {
+      if (!call.group && call.acceptedAt === null)
+        directory.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
+      for (const sub of people) directory.setInCall(call.org, sub, call.id, false);
+      directory.finished(call.org, call.id, people);
+    }
     this.#finished.push({ id: call.id, at: now });
     this.#forgetOld(now);
     this.#log.info({ call: call.id, org: call.org, state, reason: call.reason }, 'call: finished');
@@ -624,6 +681,21 @@ export class CallService {
     } catch (err) {
       // names are a courtesy; do-not-disturb unknown: they ring
       this.#log.warn({ err, call: call.id, org: call.org }, 'call: presence look-up failed');
+    }
+  }
+
+  /** Callees in a call held by another node (cluster) are busy, as those in one here are. */
+  async #busyElsewhere(call: Call, subs: readonly string[]): Promise<void> {
+    const directory = this.#o.directory;
+    if (!directory || subs.length === 0) return;
+    try {
+      for (const sub of await directory.inCallElsewhere(call.org, subs)) {
+        const p = call.callees.get(sub);
+        if (p) this.#dnd.add(p);
+      }
+    } catch (err) {
+      // unknown: they ring (and answering is still bounded per person on their node)
+      this.#log.warn({ err, call: call.id, org: call.org }, 'call: could not ask the cluster who is in a call');
     }
   }
 

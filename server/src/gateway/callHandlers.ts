@@ -1,5 +1,13 @@
+import type { CallInfo } from '@moim/protocol';
+import type { Principal } from '../auth/Principal.ts';
 import type { CallService } from '../calls/CallService.ts';
 import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
+
+/** What the cluster's call relay (cluster/CallRelay.ts) adds: calls held by other nodes. */
+export interface CallRelayHooks {
+  gatewayHandlers(local: HandlerTable): HandlerTable;
+  list(me: Principal, deviceId: string): Promise<CallInfo[]>;
+}
 
 /**
  * Wire calls to the gateway: the `call:*` requests; a device that connects is told of the calls
@@ -7,11 +15,23 @@ import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
  * ring finds its id in `me.dismissedOn`); a person with no connection left on this node for
  * `dropGraceMs` leaves the calls they are in.
  */
-export function wireCalls(gateway: Gateway, calls: CallService, opts: { dropGraceMs: number }): void {
-  gateway.register(callHandlers(calls));
+export function wireCalls(
+  gateway: Gateway,
+  calls: CallService,
+  opts: { dropGraceMs: number; relay?: CallRelayHooks | undefined },
+): void {
+  const local = callHandlers(calls);
+  const relay = opts.relay;
+  gateway.register(relay ? relay.gatewayHandlers(local) : local);
+  const tell = (conn: Connection, list: CallInfo[]) => {
+    for (const call of list) if (conn.socket.connected) conn.socket.emit('call:update', call);
+  };
   gateway.on('connect', (conn) => {
-    for (const call of calls.list(conn.principal.token.org, conn.principal.sub))
-      if (conn.socket.connected) conn.socket.emit('call:update', call);
+    if (!relay) return tell(conn, calls.list(conn.principal.token.org, conn.principal.sub));
+    relay.list(conn.principal, conn.deviceId).then(
+      (list) => tell(conn, list),
+      (err: unknown) => conn.log.warn({ err }, 'calls: could not list the calls of a new connection'),
+    );
   });
   const waiting = new Map<string, NodeJS.Timeout>();
   gateway.on('disconnect', (conn) => {

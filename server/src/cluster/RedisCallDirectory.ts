@@ -1,0 +1,129 @@
+/**
+ * Calls across nodes, in Redis (calls/CallDirectory.ts): `call-home:<id>` → the node holding the
+ * call; `call-people:<person>` the ids of a person's active calls; `call-in:<person>` the calls
+ * the person is in; `call-pair:<org> <caller> <callee>` a ringing 1:1 call. The claim of a pair
+ * is one Lua script, so of two people calling each other through two nodes exactly one call
+ * rings and the other start answers it. Homes and pairs expire (a node that died leaves nothing
+ * for long); a person's entries whose call has no home any more are dropped when read.
+ */
+import { personKey } from '../auth/Principal.ts';
+import type { CallDirectory } from '../calls/CallDirectory.ts';
+import type { Logger } from '../logger.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
+import type { RedisConnections } from './redis.ts';
+
+/** KEYS: their pair, my pair, my call's home. ARGV: call id, node, pair ttl, home ttl. */
+const CLAIM = `
+local theirs = redis.call('GET', KEYS[1])
+if theirs and redis.call('EXISTS', ARGV[5] .. theirs) == 1 then return theirs end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[4])
+return false`;
+
+/** KEYS: a pair. ARGV: the call id: deleted only if it is still that call's. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+/** KEYS: call-in sets. ARGV[1]: the home key prefix. Answers 1 per key whose set holds a call with a home. */
+const IN_CALL = `
+local out = {}
+for i, k in ipairs(KEYS) do
+  local busy = 0
+  for _, id in ipairs(redis.call('SMEMBERS', k)) do
+    if redis.call('EXISTS', ARGV[1] .. id) == 1 then busy = 1 else redis.call('SREM', k, id) end
+  end
+  out[i] = busy
+end
+return out`;
+
+/** A call longer than this loses its home record (and stops counting as busy elsewhere). */
+const HOME_TTL_MS = 12 * 3_600_000;
+
+export class RedisCallDirectory implements CallDirectory {
+  readonly #redis: RedisConnections;
+  readonly #registry: NodeRegistry;
+  readonly #log: Logger;
+  readonly #pairTtlMs: number;
+  readonly #p: string;
+
+  constructor(opts: { redis: RedisConnections; registry: NodeRegistry; log: Logger; ringTimeoutMs: number }) {
+    this.#redis = opts.redis;
+    this.#registry = opts.registry;
+    this.#log = opts.log;
+    this.#pairTtlMs = opts.ringTimeoutMs + 5_000;
+    this.#p = opts.redis.prefix;
+  }
+
+  #home(id: string): string {
+    return `${this.#p}call-home:${id}`;
+  }
+  #pair(org: string, caller: string, callee: string): string {
+    return `${this.#p}call-pair:${JSON.stringify([org, caller, callee])}`;
+  }
+  #people(org: string, sub: string): string {
+    return `${this.#p}call-people:${personKey(org, sub)}`;
+  }
+  #inCall(org: string, sub: string): string {
+    return `${this.#p}call-in:${personKey(org, sub)}`;
+  }
+
+  async claimPair(org: string, caller: string, callee: string, callId: string): Promise<string | null> {
+    const theirs = await this.#redis.cmd.eval(
+      CLAIM,
+      3,
+      this.#pair(org, callee, caller),
+      this.#pair(org, caller, callee),
+      this.#home(callId),
+      callId,
+      this.#registry.nodeId,
+      this.#pairTtlMs,
+      HOME_TTL_MS,
+      `${this.#p}call-home:`,
+    );
+    return typeof theirs === 'string' ? theirs : null;
+  }
+
+  releasePair(org: string, caller: string, callee: string, callId: string): void {
+    this.#settle(this.#redis.cmd.eval(RELEASE, 1, this.#pair(org, caller, callee), callId), 'release a pair', callId);
+  }
+
+  placed(org: string, callId: string, people: readonly string[]): void {
+    const m = this.#redis.cmd.multi().set(this.#home(callId), this.#registry.nodeId, 'PX', HOME_TTL_MS);
+    for (const sub of people) m.sadd(this.#people(org, sub), callId).pexpire(this.#people(org, sub), HOME_TTL_MS);
+    this.#settle(m.exec(), 'record a call', callId);
+  }
+
+  finished(org: string, callId: string, people: readonly string[]): void {
+    const m = this.#redis.cmd.multi().del(this.#home(callId));
+    for (const sub of people) m.srem(this.#people(org, sub), callId);
+    this.#settle(m.exec(), 'forget a call', callId);
+  }
+
+  setInCall(org: string, sub: string, callId: string, inCall: boolean): void {
+    const key = this.#inCall(org, sub);
+    const op = inCall
+      ? this.#redis.cmd.multi().sadd(key, callId).pexpire(key, HOME_TTL_MS).exec()
+      : this.#redis.cmd.srem(key, callId);
+    this.#settle(op, 'mark who is in a call', callId);
+  }
+
+  async inCallElsewhere(org: string, subs: readonly string[]): Promise<Set<string>> {
+    if (subs.length === 0) return new Set();
+    const keys = subs.map((s) => this.#inCall(org, s));
+    const flags = (await this.#redis.cmd.eval(IN_CALL, keys.length, ...keys, `${this.#p}call-home:`)) as number[];
+    return new Set(subs.filter((_, i) => flags[i] === 1));
+  }
+
+  homeOf(callId: string): Promise<string | null> {
+    return this.#redis.cmd.get(this.#home(callId));
+  }
+
+  async callsOf(org: string, sub: string): Promise<string[]> {
+    return this.#redis.cmd.smembers(this.#people(org, sub));
+  }
+
+  #settle(op: Promise<unknown>, what: string, callId: string): void {
+    op.catch((err: unknown) => this.#log.warn({ err, call: callId }, `calls: could not ${what} in Redis`));
+  }
+}
