@@ -161,11 +161,18 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     );
 
   const inCallBar = (call: CallInfo) => {
-    const add = h('input', {
-      class: 'call-add-input',
-      placeholder: t('call_addPlaceholder'),
-      'aria-label': t('call_addPlaceholder'),
-    });
+    const inCall = new Set([
+      call.caller.sub,
+      ...call.callees.filter((p) => p.state === 'joined' || p.state === 'ringing').map((p) => p.sub),
+    ]);
+    const add = h(
+      'select',
+      { class: 'call-add-input', 'aria-label': t('call_addPlaceholder') },
+      h('option', { value: '' }, t('call_addPlaceholder')),
+      [...client.presence.people.values()]
+        .filter((p) => !inCall.has(p.sub) && p.state !== 'offline')
+        .map((p) => h('option', { value: p.sub }, p.name ?? p.sub)),
+    );
     return h(
       'div',
       { class: 'call-banner active', role: 'status', dataset: { callId: call.id, roomId: call.roomId ?? '' } },
@@ -185,9 +192,8 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
           class: 'call-add',
           onsubmit: (e: Event) => {
             e.preventDefault();
-            const sub = add.value.trim();
+            const sub = add.value;
             if (sub) void act(() => client.calls.add(call.id, [sub]));
-            add.value = '';
           },
         },
         add,
@@ -266,6 +272,15 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
       );
     }
   };
+  // leaving the call's room in the meeting view (its Leave button) hangs up the call too
+  const setMeeting = ctx.setMeeting;
+  ctx.setMeeting = (m) => {
+    const before = ctx.meeting;
+    setMeeting.call(ctx, m);
+    if (!before || m) return;
+    const call = client.calls.active.find((c) => c.roomId === before.room.roomId && ownedHere.has(c.id));
+    if (call && call.me.state !== 'left') void act(() => client.calls.hangup(call.id));
+  };
   client.calls.on('ring', onRing);
   client.calls.on('stopRinging', onStop);
   client.calls.on('update', onUpdate);
@@ -280,6 +295,7 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     client.calls.off('stopRinging', onStop);
     client.calls.off('update', onUpdate);
     if (follow === onUpdate) follow = undefined;
+    ctx.setMeeting = setMeeting;
     for (const r of rings.values()) r.stop();
     rings.clear();
     mount(host);
