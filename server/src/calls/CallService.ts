@@ -117,7 +117,7 @@ export class CallService {
   /** Finished calls in finishing order (bounded by REMEMBER_FINISHED_MS). */
   readonly #finished: Array<{ id: string; at: number }> = [];
   readonly #pending = new Set<Promise<unknown>>();
-  /** Parties found in do-not-disturb by their look-up (checked right after it). */
+  /** Parties found busy by their look-up: do-not-disturb, or in a call held by another node (checked right after it). */
   readonly #dnd = new WeakSet<Party>();
   /** Calls being placed (their pair claim under way): an accept of one waits for it. */
   readonly #starting = new Map<string, Promise<void>>();
