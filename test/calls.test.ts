@@ -226,6 +226,9 @@ describe('calls that ring', () => {
     expect(await read.json()).toEqual({ read: 1 });
     expect((await history(server, bob.token)).unread).toBe(0);
     expect((await history(server, alice.token)).entries[0]).toMatchObject({ direction: 'outgoing', outcome: 'missed' });
+    expect(await server.app.metrics.registry.getSingleMetricAsString('moim_calls_finished_total')).toMatch(
+      /moim_calls_finished_total\{state="missed"[^}]*\} 1/,
+    );
   });
 
   it('accept against the timer: exactly one wins, and the outcome is the same for everyone', async () => {

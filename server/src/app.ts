@@ -299,6 +299,7 @@ async function buildServices(
     : undefined;
   const calls = new CallService({
     directory: callDirectory,
+    metrics,
     bus: new SocketIoCallBus(gateway.io),
     rooms: {
       create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,

@@ -26,9 +26,11 @@ import {
 import { type Principal, personKey } from '../auth/Principal.ts';
 import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
 import type { CallBus } from './CallBus.ts';
 import { type CallDirectory, CallElsewhereError } from './CallDirectory.ts';
 import type { CallHistory } from './CallHistory.ts';
+import { registerCallMetrics } from './callMetrics.ts';
 
 /** Makes a call's video room (MediaService.createRoom with the caller's principal, id `call-…`). */
 export interface CallRooms {
@@ -66,6 +68,7 @@ export interface CallServiceOptions {
   limits: CallLimits;
   /** Cluster mode: what other nodes must know of this node's calls (unset: one node). */
   directory?: CallDirectory | undefined;
+  metrics?: Metrics | undefined;
   now?: () => number;
 }
 
@@ -122,6 +125,7 @@ export class CallService {
   /** Calls being placed (their pair claim under way): an accept of one waits for it. */
   readonly #starting = new Map<string, Promise<void>>();
   #closed = false;
+  readonly #finishedCount: ReturnType<typeof registerCallMetrics> | undefined;
 
   constructor(opts: CallServiceOptions) {
     this.#o = opts;
@@ -129,6 +133,7 @@ export class CallService {
     this.#now = opts.now ?? Date.now;
     const perSec = opts.limits.startsPerMinute / 60;
     this.#starts = new KeyedRateLimiter(perSec, opts.limits.startsPerMinute);
+    this.#finishedCount = opts.metrics && registerCallMetrics(opts.metrics, () => this.activeCalls);
   }
 
   /** Where finished calls are written (the `/calls/history` routes read it). */
@@ -520,6 +525,7 @@ export class CallService {
     this.#finished.push({ id: call.id, at: now });
     this.#forgetOld(now);
     this.#log.info({ call: call.id, org: call.org, state, reason: call.reason }, 'call: finished');
+    this.#finishedCount?.inc({ state });
     this.#emit(call);
     this.#track(this.#writeHistory(call));
   }
