@@ -311,13 +311,9 @@ async function buildServices(
         ),
     },
     notices: {
-      missed: async (org, caller, callee, at) => {
-        await chat.dmNotice(
-          org,
-          caller,
-          callee,
-          `📞 Missed call from ${caller.name} · 부재중 전화 (${new Date(at).toISOString()})`,
-        );
+      // the message's own time says when; its sender is the caller, in their DM with the callee
+      missed: async (org, caller, callee) => {
+        await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
       },
     },
     history: new StoredCallHistory(stores.calls, config.callHistoryMax),

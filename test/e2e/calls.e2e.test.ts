@@ -71,6 +71,15 @@ async function secondDevice(
 
 const banner = (p: Page) => p.locator('.call-banner.incoming');
 
+/** The id of the DM of this page's person with `other` (opened through the app's client). */
+const dmWith = (p: Page, other: string): Promise<string> =>
+  p.evaluate(async (sub) => {
+    const w = window as unknown as {
+      __moim: { ctx: { client: { request(n: string, d: unknown): Promise<{ id: string }> } } };
+    };
+    return (await w.__moim.ctx.client.request('chat:dm:open', { people: [sub] })).id;
+  }, other);
+
 describe('calls that ring in the browser', () => {
   let server: ServerProcess;
   let browser: Browser;
@@ -151,21 +160,20 @@ describe('calls that ring in the browser', () => {
     await expect.poll(() => caller.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
   });
 
-  it('a call nobody answers is missed and shows in the DM', async () => {
-    await caller.page.goto(`${server.url}/#/presence`);
-    await caller.page.locator(`li.person[data-sub="${calleeId.sub}"] .call-button`).click();
+  it('a call from the DM nobody answers is missed and shows in the DM', async () => {
+    // the caller calls from the DM's call button this time
+    const callerDm = await dmWith(caller.page, calleeId.sub);
+    await caller.page.goto(`${server.url}/#/chat/${encodeURIComponent(callerDm)}`);
+    await caller.page.locator('.conversation-head .call-button').click();
+    await caller.page.locator('.call-banner.outgoing').waitFor({ timeout: 10_000 });
     for (const p of [callee.page, calleeOther.page]) await banner(p).waitFor({ timeout: 10_000 });
     // nobody answers: after the ring timeout every page stops ringing
     for (const p of [callee.page, calleeOther.page])
       await expect.poll(() => banner(p).count(), { timeout: RING_MS + 10_000 }).toBe(0);
 
     // the callee opens the DM with the caller: the missed call is there
-    const dmId = await callee.page.evaluate(async (other) => {
-      const w = window as unknown as {
-        __moim: { ctx: { client: { request(n: string, d: unknown): Promise<{ id: string }> } } };
-      };
-      return (await w.__moim.ctx.client.request('chat:dm:open', { people: [other] })).id;
-    }, callerId.sub);
+    const dmId = await dmWith(callee.page, callerId.sub);
+    expect(dmId).toBe(callerDm);
     await callee.page.goto(`${server.url}/#/chat/${encodeURIComponent(dmId)}`);
     await expect
       .poll(() => callee.page.locator('#messages').textContent(), { timeout: 15_000 })
