@@ -94,4 +94,31 @@ describe('calls across nodes', () => {
       await call(a, 'call:hangup', { callId: fromA.id });
     }
   });
+
+  // last: it kills node a
+  it('the calls of a node that died count for nothing: its people are not busy, not listed', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const carol = await person('carol');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const b = await device(nodes[1]!, bob.token, 'b1');
+    const c = await device(nodes[1]!, carol.token, 'c1');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    await call(b, 'call:accept', { callId: placed.id });
+    expect((await call<CallInfo>(c, 'call:start', { callees: [bob.sub] })).state).toBe('busy');
+
+    nodes[0]!.child.kill('SIGKILL');
+    // once node a's lease lapsed, bob is free again and the dead call is not listed
+    const deadline = Date.now() + 20_000;
+    let state = 'busy';
+    while (state === 'busy' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      const attempt = await call<CallInfo>(c, 'call:start', { callees: [bob.sub] });
+      state = attempt.state;
+      if (state === 'ringing') await call(c, 'call:cancel', { callId: attempt.id });
+    }
+    expect(state).toBe('ringing');
+    const listed = await call<{ calls: CallInfo[] }>(b, 'call:list', {});
+    expect(listed.calls.map((x) => x.id)).not.toContain(placed.id);
+  });
 });

@@ -3,8 +3,9 @@
  * call; `call-people:<person>` the ids of a person's active calls; `call-in:<person>` the calls
  * the person is in; `call-pair:<org> <caller> <callee>` a ringing 1:1 call. The claim of a pair
  * is one Lua script, so of two people calling each other through two nodes exactly one call
- * rings and the other start answers it. Homes and pairs expire (a node that died leaves nothing
- * for long); a person's entries whose call has no home any more are dropped when read.
+ * rings and the other start answers it. A call whose home node is dead (its lease lapsed) counts
+ * for nothing: not as a ringing pair, not as "in a call", not as a place to relay to; the records
+ * expire.
  */
 import { personKey } from '../auth/Principal.ts';
 import type { CallDirectory } from '../calls/CallDirectory.ts';
@@ -12,10 +13,22 @@ import type { Logger } from '../logger.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RedisConnections } from './redis.ts';
 
-/** KEYS: their pair, my pair, my call's home. ARGV: call id, node, pair ttl, home ttl. */
-const CLAIM = `
+/**
+ * Whether a call's home is a live node: its home record exists and names a node whose lease (the
+ * registry's sorted set, by expiry) has not lapsed. ARGV of the caller: ..., home prefix, nodes key, now.
+ */
+const LIVE_HOME = `
+local function live(prefix, nodes, now, id)
+  local node = redis.call('GET', prefix .. id)
+  if not node then return false end
+  local lease = redis.call('ZSCORE', nodes, node)
+  return lease ~= false and tonumber(lease) > tonumber(now)
+end`;
+
+/** KEYS: their pair, my pair, my call's home. ARGV: call id, node, pair ttl, home ttl, home prefix, nodes key, now. */
+const CLAIM = `${LIVE_HOME}
 local theirs = redis.call('GET', KEYS[1])
-if theirs and redis.call('EXISTS', ARGV[5] .. theirs) == 1 then return theirs end
+if theirs and live(ARGV[5], ARGV[6], ARGV[7], theirs) then return theirs end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[4])
 return false`;
@@ -25,13 +38,16 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-/** KEYS: call-in sets. ARGV[1]: the home key prefix. Answers 1 per key whose set holds a call with a home. */
-const IN_CALL = `
+/**
+ * KEYS: call-in sets. ARGV: home prefix, nodes key, now. Answers 1 per key whose set holds a call
+ * homed on a live node; calls of dead nodes are dropped from the set.
+ */
+const IN_CALL = `${LIVE_HOME}
 local out = {}
 for i, k in ipairs(KEYS) do
   local busy = 0
   for _, id in ipairs(redis.call('SMEMBERS', k)) do
-    if redis.call('EXISTS', ARGV[1] .. id) == 1 then busy = 1 else redis.call('SREM', k, id) end
+    if live(ARGV[1], ARGV[2], ARGV[3], id) then busy = 1 else redis.call('SREM', k, id) end
   end
   out[i] = busy
 end
@@ -80,6 +96,8 @@ export class RedisCallDirectory implements CallDirectory {
       this.#pairTtlMs,
       HOME_TTL_MS,
       `${this.#p}call-home:`,
+      this.#registry.nodesKey,
+      Date.now(),
     );
     return typeof theirs === 'string' ? theirs : null;
   }
@@ -111,12 +129,22 @@ export class RedisCallDirectory implements CallDirectory {
   async inCallElsewhere(org: string, subs: readonly string[]): Promise<Set<string>> {
     if (subs.length === 0) return new Set();
     const keys = subs.map((s) => this.#inCall(org, s));
-    const flags = (await this.#redis.cmd.eval(IN_CALL, keys.length, ...keys, `${this.#p}call-home:`)) as number[];
+    const flags = (await this.#redis.cmd.eval(
+      IN_CALL,
+      keys.length,
+      ...keys,
+      `${this.#p}call-home:`,
+      this.#registry.nodesKey,
+      Date.now(),
+    )) as number[];
     return new Set(subs.filter((_, i) => flags[i] === 1));
   }
 
-  homeOf(callId: string): Promise<string | null> {
-    return this.#redis.cmd.get(this.#home(callId));
+  /** The call's home node while that node is alive (a dead node's calls are gone). */
+  async homeOf(callId: string): Promise<string | null> {
+    const node = await this.#redis.cmd.get(this.#home(callId));
+    if (node === null || node === this.#registry.nodeId) return node;
+    return (await this.#registry.isAlive(node)) ? node : null;
   }
 
   async callsOf(org: string, sub: string): Promise<string[]> {
