@@ -332,6 +332,7 @@ async function buildServices(
           registry: cluster.registry,
           directory: callDirectory,
           calls,
+          bus: new SocketIoCallBus(gateway.io),
           log: log.child({ subsystem: 'calls' }),
         })
       : undefined;

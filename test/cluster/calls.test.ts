@@ -96,7 +96,7 @@ describe('calls across nodes', () => {
   });
 
   // last: it kills node a
-  it('the calls of a node that died count for nothing: its people are not busy, not listed', async () => {
+  it('the calls of a node that died fail: their people are told, not busy, not listed', async () => {
     const alice = await person('alice');
     const bob = await person('bob');
     const carol = await person('carol');
@@ -107,7 +107,10 @@ describe('calls across nodes', () => {
     await call(b, 'call:accept', { callId: placed.id });
     expect((await call<CallInfo>(c, 'call:start', { callees: [bob.sub] })).state).toBe('busy');
 
+    const failed = nextEvent<CallInfo>(b, 'call:update', (u) => u.id === placed.id && u.state === 'failed', 20_000);
     nodes[0]!.child.kill('SIGKILL');
+    // when the node is declared dead, the people of its calls are told they failed
+    expect(await failed).toMatchObject({ reason: 'node-died', me: { sub: bob.sub, state: 'left' } });
     // once node a's lease lapsed, bob is free again and the dead call is not listed
     const deadline = Date.now() + 20_000;
     let state = 'busy';

@@ -1,3 +1,5 @@
+import type { CallInfo } from '@moim/protocol';
+
 /**
  * What other nodes must know of the calls a node holds (cluster mode; cluster/RedisCallDirectory.ts):
  * each call's home node, the calls of each person, who is in a call, and the ringing 1:1 pairs —
@@ -26,6 +28,8 @@ export interface CallDirectory {
   homeOf(callId: string): Promise<string | null>;
   /** Ids of the active calls of a person, on every node. */
   callsOf(org: string, sub: string): Promise<string[]>;
+  /** The call's latest state (as its caller sees it), kept so that its people can be told if this node dies. */
+  snapshot(org: string, call: CallInfo): void;
 }
 
 /** `start` found the other person's call ringing for the caller on another node: answer it there. */

@@ -585,6 +585,7 @@ export class CallService {
     call.version++;
     for (const sub of [call.caller.sub, ...call.callees.keys()])
       this.#o.bus.toPerson(call.org, sub, this.view(call, sub));
+    if (ACTIVE.has(call.state)) this.#o.directory?.snapshot(call.org, this.view(call, call.caller.sub));
   }
 
   #setParty(p: Party, state: CallPartyState): void {

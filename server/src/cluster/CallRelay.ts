@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { type CallInfo, MoimError, type RequestName } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { VerifiedToken } from '../auth/TokenService.ts';
+import type { CallBus } from '../calls/CallBus.ts';
 import { CallElsewhereError } from '../calls/CallDirectory.ts';
 import type { CallService } from '../calls/CallService.ts';
 import type { Connection, HandlerTable } from '../gateway/Gateway.ts';
@@ -40,6 +41,7 @@ export class CallRelay {
     registry: NodeRegistry;
     directory: RedisCallDirectory;
     calls: CallService;
+    bus: CallBus;
     log: Logger;
     timeoutMs: number;
   };
@@ -52,12 +54,47 @@ export class CallRelay {
     registry: NodeRegistry;
     directory: RedisCallDirectory;
     calls: CallService;
+    bus: CallBus;
     log: Logger;
     timeoutMs?: number;
   }) {
     this.#o = { ...opts, timeoutMs: opts.timeoutMs ?? 5000 };
     this.#channel = this.#rpc(opts.registry.nodeId);
     opts.redis.sub.on('message', this.#onMessage);
+    opts.registry.on('nodeDead', (node) => {
+      this.#nodeDead(node).catch((err: unknown) =>
+        opts.log.error({ err, node }, 'call relay: could not end the calls of a dead node'),
+      );
+    });
+  }
+
+  /** A node died: the calls it held failed; their people are told (by whichever node takes them first). */
+  async #nodeDead(node: string): Promise<void> {
+    const taken = await this.#o.directory.takeCallsOf(node);
+    const now = Date.now();
+    for (const { org, call } of taken) {
+      const people = [call.caller, ...call.callees];
+      const ended: CallInfo = {
+        ...call,
+        state: 'failed',
+        reason: 'node-died',
+        endedAt: now,
+        version: call.version + 1,
+        callees: call.callees.map((p) =>
+          p.state === 'ringing' || p.state === 'joined'
+            ? { ...p, state: p.state === 'joined' ? 'left' : 'missed', at: now }
+            : p,
+        ),
+      };
+      for (const p of people) {
+        const mine = p.sub === call.caller.sub ? undefined : ended.callees.find((x) => x.sub === p.sub);
+        this.#o.bus.toPerson(org, p.sub, {
+          ...ended,
+          me: { sub: p.sub, state: mine ? mine.state : 'caller', dismissedOn: [], answeredOn: null },
+        });
+      }
+      this.#o.log.warn({ call: call.id, org, node }, 'calls: the call’s node died; its people were told it failed');
+    }
   }
 
   async start(): Promise<void> {

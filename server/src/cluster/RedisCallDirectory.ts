@@ -7,6 +7,7 @@
  * for nothing: not as a ringing pair, not as "in a call", not as a place to relay to; the records
  * expire.
  */
+import type { CallInfo } from '@moim/protocol';
 import { personKey } from '../auth/Principal.ts';
 import type { CallDirectory } from '../calls/CallDirectory.ts';
 import type { Logger } from '../logger.ts';
@@ -53,6 +54,20 @@ for i, k in ipairs(KEYS) do
 end
 return out`;
 
+/** KEYS: a dead node's set of calls. Takes them (one node handles a death) with their snapshots. */
+const TAKE = `
+local ids = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+local out = {}
+for _, id in ipairs(ids) do
+  local snap = redis.call('GET', ARGV[1] .. id)
+  if snap then
+    redis.call('DEL', ARGV[1] .. id)
+    table.insert(out, snap)
+  end
+end
+return out`;
+
 /** A call longer than this loses its home record (and stops counting as busy elsewhere). */
 const HOME_TTL_MS = 12 * 3_600_000;
 
@@ -83,6 +98,12 @@ export class RedisCallDirectory implements CallDirectory {
   #inCall(org: string, sub: string): string {
     return `${this.#p}call-in:${personKey(org, sub)}`;
   }
+  #ofNode(node: string): string {
+    return `${this.#p}call-node:${node}`;
+  }
+  #snap(id: string): string {
+    return `${this.#p}call-snap:${id}`;
+  }
 
   async claimPair(org: string, caller: string, callee: string, callId: string): Promise<string | null> {
     const theirs = await this.#redis.cmd.eval(
@@ -107,13 +128,21 @@ export class RedisCallDirectory implements CallDirectory {
   }
 
   placed(org: string, callId: string, people: readonly string[]): void {
-    const m = this.#redis.cmd.multi().set(this.#home(callId), this.#registry.nodeId, 'PX', HOME_TTL_MS);
+    const node = this.#ofNode(this.#registry.nodeId);
+    const m = this.#redis.cmd
+      .multi()
+      .set(this.#home(callId), this.#registry.nodeId, 'PX', HOME_TTL_MS)
+      .sadd(node, callId)
+      .pexpire(node, HOME_TTL_MS);
     for (const sub of people) m.sadd(this.#people(org, sub), callId).pexpire(this.#people(org, sub), HOME_TTL_MS);
     this.#settle(m.exec(), 'record a call', callId);
   }
 
   finished(org: string, callId: string, people: readonly string[]): void {
-    const m = this.#redis.cmd.multi().del(this.#home(callId));
+    const m = this.#redis.cmd
+      .multi()
+      .del(this.#home(callId), this.#snap(callId))
+      .srem(this.#ofNode(this.#registry.nodeId), callId);
     for (const sub of people) m.srem(this.#people(org, sub), callId);
     this.#settle(m.exec(), 'forget a call', callId);
   }
@@ -149,6 +178,28 @@ export class RedisCallDirectory implements CallDirectory {
 
   async callsOf(org: string, sub: string): Promise<string[]> {
     return this.#redis.cmd.smembers(this.#people(org, sub));
+  }
+
+  snapshot(org: string, call: CallInfo): void {
+    const json = JSON.stringify({ org, call });
+    this.#settle(this.#redis.cmd.set(this.#snap(call.id), json, 'PX', HOME_TTL_MS), 'keep a call snapshot', call.id);
+  }
+
+  /**
+   * The calls a dead node held, as last seen, each taken once (whichever node asks first gets
+   * them): their people are told the call failed.
+   */
+  async takeCallsOf(node: string): Promise<Array<{ org: string; call: CallInfo }>> {
+    const raw = (await this.#redis.cmd.eval(TAKE, 1, this.#ofNode(node), `${this.#p}call-snap:`)) as string[];
+    const out: Array<{ org: string; call: CallInfo }> = [];
+    for (const r of raw) {
+      try {
+        out.push(JSON.parse(r) as { org: string; call: CallInfo });
+      } catch (err) {
+        this.#log.error({ err, node }, 'calls: an unreadable call snapshot');
+      }
+    }
+    return out;
   }
 
   #settle(op: Promise<unknown>, what: string, callId: string): void {
