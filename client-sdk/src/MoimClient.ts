@@ -17,6 +17,7 @@ import type {
 } from '@moim/protocol';
 import { isAckError, isErrorCode, MoimError, PROTOCOL_VERSION, TypedEmitter } from '@moim/protocol/client';
 import { io, type Socket } from 'socket.io-client';
+import { Calls } from './calls/Calls.ts';
 import { Chat } from './chat/Chat.ts';
 import type { ClientEvents, ConnectionState, ConnectOptions, Me, Restorer } from './clientTypes.ts';
 import { Docs } from './docs/Docs.ts';
@@ -64,6 +65,8 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
   readonly chat: Chat;
   readonly rooms: Rooms;
   readonly docs: Docs;
+  /** Calls that ring: call people, answer, decline, silence this device (`client.calls.start([sub])`). */
+  readonly calls: Calls;
   /** Telework over HTTP: sites, places, bookings (`client.telework.sites()`). */
   readonly telework: Telework;
   /** Telework requests over HTTP: apply, mine, cancel (`client.teleworkRequests.apply(…)`). */
@@ -143,6 +146,7 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
     this.chat = new Chat(this);
     this.rooms = new Rooms(this, options.rooms);
     this.docs = new Docs(this, options.WebSocket);
+    this.calls = new Calls(this);
     this.telework = new Telework({ url: this.url, getToken: () => this.currentToken() });
     const http = { url: this.url, getToken: () => this.currentToken() };
     this.teleworkRequests = new TeleworkRequests(http);

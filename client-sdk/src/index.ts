@@ -8,6 +8,12 @@ export type {
   AttachmentRef,
   AttendanceDay,
   Booking,
+  CallHistoryEntry,
+  CallHistoryPage,
+  CallInfo,
+  CallParty,
+  CallPartyState,
+  CallState,
   Channel,
   ChatMessage,
   DashboardPerson,
@@ -45,6 +51,8 @@ export type {
   WorkReportSummary,
 } from '@moim/protocol';
 export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol/client';
+export type { CallsEvents } from './calls/Calls.ts';
+export { Calls, callActive, ringsOn } from './calls/Calls.ts';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
 export type { DocHandle } from './docs/Docs.ts';

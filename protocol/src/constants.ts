@@ -67,5 +67,29 @@ export type DocCloseReason = keyof typeof DOC_CLOSE;
 export const roomNotesDocName = (roomId: string): string => `room-${roomId}-notes`;
 
 // Presence (presence.ts)
-export const PRESENCE_STATES = ['online', 'away', 'busy', 'in-meeting', 'offline'] as const;
+export const PRESENCE_STATES = ['online', 'away', 'busy', 'in-meeting', 'offline', 'in-call'] as const;
 export type PresenceState = (typeof PRESENCE_STATES)[number];
+
+// Calls that ring (calls.ts)
+/**
+ * A call's state. `ringing` until a callee accepts (`accepted`), every callee declines
+ * (`declined`), the caller cancels (`cancelled`), the ring timer runs out (`missed`), every
+ * callee is in another call or do-not-disturb (`busy`), or the room could not be made (`failed`).
+ * An accepted call is `ended` when fewer than two people are left in it.
+ */
+export const CALL_STATES = [
+  'ringing',
+  'accepted',
+  'declined',
+  'cancelled',
+  'missed',
+  'busy',
+  'failed',
+  'ended',
+] as const;
+export type CallState = (typeof CALL_STATES)[number];
+/** One callee's part in a call (the caller is `joined` from the start). */
+export const CALL_PARTY_STATES = ['ringing', 'joined', 'declined', 'missed', 'busy', 'left', 'cancelled'] as const;
+export type CallPartyState = (typeof CALL_PARTY_STATES)[number];
+/** Video room ids of calls start with this (presence tells `in-call` from `in-meeting` by it). */
+export const CALL_ROOM_PREFIX = 'call-';

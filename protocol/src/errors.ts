@@ -55,6 +55,13 @@ export const ERROR_STATUS = {
   BOOKING_SUSPENDED: 403,
   /** The approval step or document was decided already; an approved document is never edited. */
   ALREADY_DECIDED: 409,
+  // calls that ring
+  /** The call is no longer ringing for you: answered on another device, declined, cancelled or timed out. */
+  CALL_NOT_RINGING: 409,
+  /** You already take part in as many calls as allowed (MOIM_CALL_MAX_PER_PERSON). */
+  TOO_MANY_CALLS: 429,
+  /** A call may ring at most MOIM_CALL_MAX_CALLEES people. */
+  TOO_MANY_CALLEES: 422,
   // limits and resources
   /** A per-person or per-address connection cap was reached. */
   TOO_MANY_CONNECTIONS: 429,

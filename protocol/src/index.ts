@@ -1,5 +1,6 @@
 export * from './approvals.ts';
 export * from './attendance.ts';
+export * from './calls.ts';
 export * from './chat.ts';
 export * from './claims.ts';
 export * from './constants.ts';

@@ -8,7 +8,8 @@ import { PRESENCE_STATES, type PresenceState } from './constants.ts';
  * A person's `state` is aggregated over every connected device (socket):
  * - `offline`: no device is connected;
  * - `busy`: the person set do-not-disturb (wins over every other state while connected);
- * - `in-meeting`: at least one device is in a video room;
+ * - `in-call`: at least one device is in a call's video room (id `call-…`, see calls.ts);
+ * - `in-meeting`: at least one device is in another video room;
  * - `online`: at least one device was active within the away delay (`MOIM_AWAY_AFTER_MS`);
  * - `away`: every device has been idle longer than that.
  *

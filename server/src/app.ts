@@ -1,12 +1,18 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/TokenService.ts';
+import { SocketIoCallBus } from './calls/CallBus.ts';
+import { StoredCallHistory } from './calls/CallHistory.ts';
+import { CallService } from './calls/CallService.ts';
+import { addCallRoutes } from './calls/callRoutes.ts';
 import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
 import {
+  CallRelay,
   MediaRelay,
+  RedisCallDirectory,
   RedisDocRelay,
   RedisPersonLimits,
   RedisPresence,
@@ -17,6 +23,7 @@ import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
+import { wireCalls } from './gateway/callHandlers.ts';
 import { wireChat } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
 import { mediaHandlers, wireMedia } from './gateway/mediaHandlers.ts';
@@ -71,6 +78,8 @@ export interface App {
   readonly chat: ChatService;
   /** Video rooms (the SFU); emits memberJoined/memberLeft for presence. */
   readonly media: MediaService;
+  /** Calls that ring: their state machines and ring timers. */
+  readonly calls: CallService;
   /** Shared documents (y-websocket on `/yjs/<doc>`, HTTP under `/docs`). */
   readonly docs: DocService;
   /** Telework's periodic jobs (no-show release, automatic check-out, escalation, reminders) on one clock. */
@@ -277,6 +286,61 @@ async function buildServices(
   // in-meeting presence is derived from video-room membership
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
   media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
+
+  // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
+  // cluster: a call lives on the node that placed it; other nodes find it and relay to it through Redis
+  const callDirectory = cluster
+    ? new RedisCallDirectory({
+        redis: cluster.redis,
+        registry: cluster.registry,
+        log: log.child({ subsystem: 'calls' }),
+        ringTimeoutMs: config.callRingTimeoutMs,
+      })
+    : undefined;
+  const calls = new CallService({
+    directory: callDirectory,
+    metrics,
+    bus: new SocketIoCallBus(gateway.io),
+    rooms: {
+      create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,
+    },
+    people: {
+      lookup: async (org, subs) =>
+        new Map(
+          (await presence.get(org, subs)).map((p) => [p.sub, { name: p.name, busy: p.busy && p.state === 'busy' }]),
+        ),
+    },
+    notices: {
+      // the message's own time says when; its sender is the caller, in their DM with the callee
+      missed: async (org, caller, callee) => {
+        await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
+      },
+    },
+    history: new StoredCallHistory(stores.calls, config.callHistoryMax),
+    log: log.child({ subsystem: 'calls' }),
+    limits: {
+      ringTimeoutMs: config.callRingTimeoutMs,
+      maxCallees: config.callMaxCallees,
+      maxCallsPerPerson: config.callMaxPerPerson,
+      startsPerMinute: config.callStartsPerMinute,
+    },
+  });
+  const callRelay =
+    cluster && callDirectory
+      ? new CallRelay({
+          redis: cluster.redis,
+          registry: cluster.registry,
+          directory: callDirectory,
+          calls,
+          bus: new SocketIoCallBus(gateway.io),
+          log: log.child({ subsystem: 'calls' }),
+        })
+      : undefined;
+  await callRelay?.start();
+  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs, relay: callRelay });
+  addCallRoutes({ router, history: calls.history, tokens });
+  closers.push(() => calls.close());
+  if (callRelay) closers.push(() => callRelay.close());
 
   // cluster: committed updates and awareness reach the other nodes serving a document
   const relay = cluster
@@ -568,6 +632,7 @@ async function buildServices(
     presence,
     chat,
     media,
+    calls,
     docs,
     scheduler,
     approvals,

@@ -75,7 +75,7 @@ export const PACKAGE_DEPS: Record<Package, readonly Package[]> = {
 };
 
 /** Service folders of server/src: they hold the logic and never depend on the edge. */
-export const SERVICES = ['presence', 'chat', 'docs', 'media', 'storage', 'auth', 'telework'] as const;
+export const SERVICES = ['presence', 'chat', 'docs', 'media', 'storage', 'auth', 'telework', 'calls'] as const;
 export const EDGE = ['gateway', 'http'] as const;
 
 /**
@@ -95,6 +95,7 @@ export const SERVICE_EDGE_ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['telework/reportRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/dashboardRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/requestRoutes.ts', 'http/HttpRouter.ts'],
+  ['calls/callRoutes.ts', 'http/HttpRouter.ts'],
 ];
 
 export interface Violation {

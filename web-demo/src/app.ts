@@ -1,4 +1,5 @@
 import type { ConnectionState, MoimClient } from '@moim/client-sdk';
+import { startCallUi } from './calls/callUi.ts';
 import type { AppContext, View } from './context.ts';
 import { h, icon, mount } from './dom.ts';
 import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
@@ -100,6 +101,8 @@ class Shell {
   readonly #root: HTMLElement;
   readonly #header = h('header', { class: 'top' });
   readonly #meetingBar = h('div', { class: 'meeting-bar', hidden: true });
+  /** Incoming-call banners, the calling and in-call bars (calls/callUi.ts). */
+  readonly #calls = h('div', { class: 'call-bars', 'aria-live': 'assertive' });
   readonly #view = h('main', { class: 'view', id: 'view' });
   readonly #toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
   readonly #audio = h('div', { class: 'audio-sink', hidden: true });
@@ -129,7 +132,7 @@ class Shell {
       toast: (message, kind = 'info') => this.#toast(message, kind),
       audioSink: this.#audio,
     };
-    mount(root, this.#header, this.#meetingBar, this.#view, this.#toasts, this.#audio);
+    mount(root, this.#header, this.#calls, this.#meetingBar, this.#view, this.#toasts, this.#audio);
     this.#renderHeader();
     client.on('state', () => this.#renderHeader());
     client.on('error', (e) => {
@@ -145,6 +148,8 @@ class Shell {
       this.#show(true);
     });
     client.presence.watchActivity(window);
+    const stopCalls = startCallUi(this.#calls, this.ctx);
+    client.on('closed', () => stopCalls());
     // the organisation's sites, once per session (the header, chat and meetings name sites from it)
     this.#offSites = onSitesChange(() => this.#renderHeader());
     loadSites(client.telework).catch((e: unknown) => this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error'));

@@ -1,5 +1,6 @@
 /** Korean and English interface texts. Korean is the default where the browser prefers it. */
 import type { ErrorCode } from '@moim/client-sdk';
+import { callEn, callKo } from './callTexts.ts';
 import { teleworkEn, teleworkKo } from './teleworkTexts.ts';
 
 export type Lang = 'ko' | 'en';
@@ -7,6 +8,8 @@ export type Lang = 'ko' | 'en';
 const en = {
   // telework requests, approvals, work reports, the manager's view (teleworkTexts.ts)
   ...teleworkEn,
+  // calls that ring (callTexts.ts)
+  ...callEn,
   appName: 'moim',
   tagline: 'Meetings, presence, chat and documents for HQ and every work site',
   signIn: 'Sign in',
@@ -38,6 +41,7 @@ const en = {
   state_away: 'Away',
   state_busy: 'Do not disturb',
   'state_in-meeting': 'In a meeting',
+  'state_in-call': 'In a call',
   state_offline: 'Offline',
   lastSeen: 'Last seen {when}',
   activeAgo: 'Active {when}',
@@ -231,6 +235,7 @@ export type TextKey = keyof typeof en;
 
 const ko: Record<TextKey, string> = {
   ...teleworkKo,
+  ...callKo,
   appName: '모임',
   tagline: '본부와 모든 근무지를 잇는 회의, 현황, 대화, 문서',
   signIn: '로그인',
@@ -261,6 +266,7 @@ const ko: Record<TextKey, string> = {
   state_away: '자리 비움',
   state_busy: '방해 금지',
   'state_in-meeting': '회의 중',
+  'state_in-call': '통화 중',
   state_offline: '오프라인',
   lastSeen: '마지막 접속 {when}',
   activeAgo: '{when} 활동',
@@ -540,6 +546,9 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     NOT_ELIGIBLE: 'Your duty does not allow telework.',
     BOOKING_SUSPENDED: 'Booking is suspended for a while after repeated no-shows.',
     ALREADY_DECIDED: 'This was already decided.',
+    CALL_NOT_RINGING: 'This call is no longer ringing: it was answered elsewhere, declined, cancelled or missed.',
+    TOO_MANY_CALLS: 'You are already in as many calls as allowed.',
+    TOO_MANY_CALLEES: 'Too many people for one call.',
     TOO_MANY_CONNECTIONS: 'Too many connections: close another tab or device.',
     QUOTA_EXCEEDED: 'Your quota is used up.',
     STORAGE_FULL: 'The server’s storage is full: nothing new can be saved.',
@@ -591,6 +600,9 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     NOT_ELIGIBLE: '담당 업무상 원격근무를 신청할 수 없습니다.',
     BOOKING_SUSPENDED: '예약 후 미사용이 반복되어 한동안 예약이 정지되었습니다.',
     ALREADY_DECIDED: '이미 결정된 건입니다.',
+    CALL_NOT_RINGING: '이미 끝난 호출입니다. 다른 기기에서 받았거나 거절·취소·부재중 처리되었습니다.',
+    TOO_MANY_CALLS: '동시에 할 수 있는 통화 수를 모두 쓰고 있습니다.',
+    TOO_MANY_CALLEES: '한 통화에 부를 수 있는 인원을 넘었습니다.',
     TOO_MANY_CONNECTIONS: '연결이 너무 많습니다. 다른 탭이나 기기를 닫으세요.',
     QUOTA_EXCEEDED: '허용된 한도를 모두 사용했습니다.',
     STORAGE_FULL: '서버 저장 공간이 가득 차 새로 저장할 수 없습니다.',

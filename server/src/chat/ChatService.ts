@@ -165,6 +165,22 @@ export class ChatService {
     return message;
   }
 
+  /**
+   * A notice in the DM of two people, in the name of `from` (not rate limited, as a system
+   * notice): how calls leave "missed call" in the DM of the caller and the callee, where it
+   * counts as unread for the callee.
+   */
+  async dmNotice(org: string, from: { sub: string; site: string }, to: string, text: string): Promise<ChatMessage> {
+    const actor: ChatActor = { sub: from.sub, org, site: from.site, isAdmin: false };
+    const dm = await this.#channels.openDm(actor, [to]);
+    const { message } = await this.#messages.send(
+      actor,
+      { channelId: dm.id, clientMsgId: randomUUID(), text },
+      { system: true },
+    );
+    return message;
+  }
+
   // ── access (used by the attachment routes too) ────────────────────────────
 
   /** Read access: public and site channels for everyone in the org, the others for members. */

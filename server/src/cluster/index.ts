@@ -15,9 +15,11 @@ import { ClusterMetrics } from './clusterMetrics.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import { connectRedis, type RedisConnections, redisOptions, watch } from './redis.ts';
 
+export { CallRelay } from './CallRelay.ts';
 export type { ClusterMetrics } from './clusterMetrics.ts';
 export { MediaRelay } from './MediaRelay.ts';
 export { NodeRegistry } from './NodeRegistry.ts';
+export { RedisCallDirectory } from './RedisCallDirectory.ts';
 export { RedisDocRelay } from './RedisDocRelay.ts';
 export { RedisPersonLimits } from './RedisPersonLimits.ts';
 export { RedisPresence } from './RedisPresence.ts';

@@ -467,4 +467,34 @@ export const CONFIG_VARS = {
     doc: 'Planned tasks one telework request may list (each at most 200 characters).',
     parse: int({ min: 1, max: 20, default: 10 }),
   },
+  callRingTimeoutMs: {
+    env: 'MOIM_CALL_RING_TIMEOUT_MS',
+    doc: 'How long a call rings a callee’s devices before it is missed.',
+    parse: int({ min: 100, max: 600_000, default: 45_000 }),
+  },
+  callMaxCallees: {
+    env: 'MOIM_CALL_MAX_CALLEES',
+    doc: 'People one call may ring, added ones included (also bounded by the call room’s tier); more is refused with `TOO_MANY_CALLEES`.',
+    parse: int({ min: 1, max: 49, default: 8 }),
+  },
+  callMaxPerPerson: {
+    env: 'MOIM_CALL_MAX_PER_PERSON',
+    doc: 'Calls one person takes part in at once (made, or answered); one more is refused with `TOO_MANY_CALLS`.',
+    parse: int({ min: 1, max: 10, default: 2 }),
+  },
+  callStartsPerMinute: {
+    env: 'MOIM_CALL_STARTS_PER_MINUTE',
+    doc: 'Calls one person may start per minute (a burst of as many); more are refused with `RATE_LIMITED`.',
+    parse: int({ min: 1, max: 1000, default: 10 }),
+  },
+  callHistoryMax: {
+    env: 'MOIM_CALL_HISTORY_MAX',
+    doc: 'Call history entries kept per person (the oldest go first).',
+    parse: int({ min: 1, max: 10_000, default: 200 }),
+  },
+  callDropGraceMs: {
+    env: 'MOIM_CALL_DROP_GRACE_MS',
+    doc: 'How long a person in a call may have no connection before they leave the call (a ringing call they made is cancelled).',
+    parse: int({ min: 0, max: 600_000, default: 15_000 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;

@@ -134,9 +134,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   // -------------------------------------------------------------------------------------------
   // Rooms
 
-  async createRoom(caller: Principal, data: Data<'room:create'>): Promise<RoomRecordInfo> {
+  /** `idPrefix`: a service's own kind of room (calls make `call-…` rooms, which presence shows as in a call). */
+  async createRoom(caller: Principal, data: Data<'room:create'>, idPrefix = ''): Promise<RoomRecordInfo> {
     caller.requireCreateRoom(data.tier);
-    const id = randomUUID();
+    const id = `${idPrefix}${randomUUID()}`;
     const org = caller.token.org;
     const record = await this.#opts.rooms.create({
       id,

@@ -4,7 +4,7 @@
  * the person to a directory (Redis: cluster/RedisPresence.ts) that merges them with the other
  * nodes' and publishes the person's presence when — and only when — the merged view changed.
  */
-import type { PersonPresence, PresenceState } from '@moim/protocol';
+import { CALL_ROOM_PREFIX, type PersonPresence, type PresenceState } from '@moim/protocol';
 
 /** One device as its node sees it. */
 export interface DeviceState {
@@ -60,20 +60,24 @@ export interface PresenceDirectory {
 
 /**
  * The presence rules (see @moim/protocol presence.ts), over devices wherever they are: offline
- * without devices; busy (set by the person) wins; then in-meeting if any device is in a video
- * room; online if any device is active; else away.
+ * without devices; busy (set by the person) wins; then in-call if any device is in a call's
+ * video room, in-meeting if in another video room; online if any device is active; else away.
  */
 export function presenceState(devices: Iterable<DeviceState>, busy: boolean): PresenceState {
   let count = 0;
   let active = false;
   let meeting = false;
+  let inCall = false;
   for (const d of devices) {
     count++;
     if (d.meeting !== null) meeting = true;
+    if (d.meeting?.startsWith(CALL_ROOM_PREFIX)) inCall = true;
     if (!d.idle) active = true;
   }
   if (count === 0) return 'offline';
   if (busy) return 'busy';
+  // a call's video room (`call-…`) shows as in a call, any other room as in a meeting
+  if (inCall) return 'in-call';
   if (meeting) return 'in-meeting';
   return active ? 'online' : 'away';
 }

@@ -4,6 +4,7 @@
  * message is shown is in chat/messages.ts.
  */
 import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
+import { callButton } from '../calls/callUi.ts';
 import { messageRenderer } from '../chat/messages.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
@@ -219,6 +220,7 @@ export const chatView: View = (root, ctx, params) => {
         { class: 'conversation-head' },
         h('h1', null, c ? channelLabel(c) : channelId),
         c?.topic ? h('p', { class: 'muted' }, c.topic) : null,
+        c?.kind === 'dm' ? dmCallButton(c.id, channelLabel(c)) : null,
       ),
       scroller,
       typingLine,
@@ -323,6 +325,15 @@ export const chatView: View = (root, ctx, params) => {
     renderAll();
     (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
   })();
+
+  /** The DM's call button: calls the other members of the DM. */
+  function dmCallButton(id: string, label: string): HTMLElement {
+    return callButton(
+      ctx,
+      async () => (await chat.members(id)).members.map((m) => m.sub).filter((s) => s !== client.me.sub),
+      label,
+    );
+  }
 
   function report(err: unknown): undefined {
     ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');

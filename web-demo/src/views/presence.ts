@@ -1,11 +1,12 @@
 import type { PersonPresence } from '@moim/client-sdk';
+import { callButton } from '../calls/callUi.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { errorText, getLang, t } from '../i18n.ts';
 import { KIND_ORDER, knownSites, loadSites, onSitesChange, siteKind, siteLabel, siteOrder } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 
-const STATE_ORDER = { 'in-meeting': 0, online: 1, busy: 2, away: 3, offline: 4 } as const;
+const STATE_ORDER = { 'in-call': 0, 'in-meeting': 0, online: 1, busy: 2, away: 3, offline: 4 } as const;
 
 /**
  * Presence board: everyone grouped by site (HQ, each smart-work centre, home: the organisation's
@@ -173,6 +174,7 @@ export const presenceView: View = (root, ctx) => {
           h('span', { class: 'person-name' }, name),
           me ? h('span', { class: 'tag' }, t('you')) : null,
           h('span', { class: 'state' }, h('span', { class: 'dot' }), t(`state_${p.state}`)),
+          me ? null : callButton(ctx, [p.sub], name),
         ),
         p.status ? h('div', { class: 'person-status' }, p.status) : null,
         when ? h('div', { class: 'person-seen muted' }, when) : null,

@@ -11,6 +11,7 @@ import { PgApprovalStore } from './PgApprovalStore.ts';
 import { PgAttendanceStore } from './PgAttendanceStore.ts';
 import { PgAuditStore } from './PgAuditStore.ts';
 import { PgBlobStore } from './PgBlobStore.ts';
+import { PgCallHistoryStore } from './PgCallHistoryStore.ts';
 import { PgChatStore } from './PgChatStore.ts';
 import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
@@ -49,6 +50,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     approvals: new PgApprovalStore(db),
     directory: new PgDirectoryStore(db),
     reports: new PgWorkReportStore(db),
+    calls: new PgCallHistoryStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one

@@ -1,6 +1,7 @@
 import type { PgMigration } from '../PgDb.ts';
 import { approvalMigrations } from './approvals.ts';
 import { attendanceMigrations } from './attendance.ts';
+import { callMigrations } from './calls.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
 import { directoryMigrations } from './directory.ts';
@@ -23,4 +24,6 @@ export const pgMigrations: PgMigration[] = [
   ...directoryMigrations,
   ...approvalMigrations,
   ...reportMigrations,
+  // 1600 call history
+  ...callMigrations,
 ];

@@ -1,0 +1,740 @@
+/**
+ * Owns: calls that ring — each call's state machine (ringing → accepted | declined | cancelled |
+ * missed | busy | failed; accepted → ended), its one ring timer, the per-person bounds (calls at
+ * once, callees per call, starts per minute), and what a call leaves behind (history entries,
+ * "missed call" in the DM). Elsewhere: the wire contract protocol/src/calls.ts, the requests
+ * gateway/callHandlers.ts, the fan-out CallBus.ts, the video room MediaService (through
+ * `CallRooms`), the history CallHistory.ts.
+ *
+ * Every transition happens synchronously inside one request or timer callback (the checks and
+ * the change with no `await` between them), so on one node a race — accept against the timer,
+ * two devices accepting, two people calling each other — has exactly one winner. The calls live
+ * in this node's memory (`CallRegistry`): in a cluster, a call is served by the node of the
+ * caller's `call:start` (see the README's "Calls").
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type CallHistoryEntry,
+  type CallInfo,
+  type CallPartyState,
+  type CallState,
+  MoimError,
+  SYSTEM_SUB,
+  TIER_PROFILES,
+  type Tier,
+} from '@moim/protocol';
+import { type Principal, personKey } from '../auth/Principal.ts';
+import { KeyedRateLimiter } from '../lib/RateLimiter.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/Metrics.ts';
+import type { CallBus } from './CallBus.ts';
+import { type CallDirectory, CallElsewhereError } from './CallDirectory.ts';
+import type { CallHistory } from './CallHistory.ts';
+import { registerCallMetrics } from './callMetrics.ts';
+
+/** Makes a call's video room (MediaService.createRoom with the caller's principal, id `call-…`). */
+export interface CallRooms {
+  create(caller: Principal, tier: Tier): Promise<string>;
+}
+
+/** Names and do-not-disturb of people (presence). */
+export interface CallPeople {
+  lookup(org: string, subs: readonly string[]): Promise<Map<string, { name: string | null; busy: boolean }>>;
+}
+
+/** "Missed call" in the DM of caller and callee (chat). */
+export interface CallNotices {
+  missed(org: string, caller: { sub: string; site: string; name: string }, callee: string, at: number): Promise<void>;
+}
+
+export interface CallLimits {
+  /** How long a callee's devices ring. */
+  ringTimeoutMs: number;
+  /** People one call may ring (added ones count). */
+  maxCallees: number;
+  /** Calls one person takes part in at once (as caller, or having answered). */
+  maxCallsPerPerson: number;
+  /** `call:start` per person per minute. */
+  startsPerMinute: number;
+}
+
+export interface CallServiceOptions {
+  bus: CallBus;
+  rooms: CallRooms;
+  people: CallPeople;
+  notices: CallNotices;
+  history: CallHistory;
+  log: Logger;
+  limits: CallLimits;
+  /** Cluster mode: what other nodes must know of this node's calls (unset: one node). */
+  directory?: CallDirectory | undefined;
+  metrics?: Metrics | undefined;
+  now?: () => number;
+}
+
+interface Party {
+  sub: string;
+  name: string | null;
+  state: CallPartyState;
+  at: number;
+  /** While ringing: when this party's ring runs out. */
+  until: number;
+  dismissedOn: Set<string>;
+  answeredOn: string | null;
+  everJoined: boolean;
+}
+
+interface Call {
+  id: string;
+  org: string;
+  caller: Party;
+  callerSite: string;
+  callerPrincipal: Principal;
+  callees: Map<string, Party>;
+  state: CallState;
+  reason: string | null;
+  group: boolean;
+  video: boolean;
+  tier: Tier;
+  roomId: string | null;
+  room: Promise<string> | undefined;
+  startedAt: number;
+  acceptedAt: number | null;
+  endedAt: number | null;
+  version: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const ACTIVE: ReadonlySet<CallState> = new Set(['ringing', 'accepted']);
+/** Finished calls are remembered this long, so a late accept hears CALL_NOT_RINGING rather than NOT_FOUND. */
+const REMEMBER_FINISHED_MS = 10 * 60_000;
+
+export class CallService {
+  readonly #o: CallServiceOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #calls = new Map<string, Call>();
+  /** personKey → ids of the active calls the person is a party of. */
+  readonly #byPerson = new Map<string, Set<string>>();
+  readonly #starts: KeyedRateLimiter;
+  /** Finished calls in finishing order (bounded by REMEMBER_FINISHED_MS). */
+  readonly #finished: Array<{ id: string; at: number }> = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  /** Parties found busy by their look-up: do-not-disturb, or in a call held by another node (checked right after it). */
+  readonly #dnd = new WeakSet<Party>();
+  /** Calls being placed (their pair claim under way): an accept of one waits for it. */
+  readonly #starting = new Map<string, Promise<void>>();
+  #closed = false;
+  readonly #finishedCount: ReturnType<typeof registerCallMetrics> | undefined;
+
+  constructor(opts: CallServiceOptions) {
+    this.#o = opts;
+    this.#log = opts.log;
+    this.#now = opts.now ?? Date.now;
+    const perSec = opts.limits.startsPerMinute / 60;
+    this.#starts = new KeyedRateLimiter(perSec, opts.limits.startsPerMinute);
+    this.#finishedCount = opts.metrics && registerCallMetrics(opts.metrics, () => this.activeCalls);
+  }
+
+  /** Where finished calls are written (the `/calls/history` routes read it). */
+  get history(): CallHistory {
+    return this.#o.history;
+  }
+
+  /** Whether this node holds the call (or is placing it). */
+  holds(callId: string): boolean {
+    return this.#calls.has(callId) || this.#starting.has(callId);
+  }
+
+  get activeCalls(): number {
+    let n = 0;
+    for (const c of this.#calls.values()) if (ACTIVE.has(c.state)) n++;
+    return n;
+  }
+
+  // ── requests ───────────────────────────────────────────────────────────────
+
+  async start(me: Principal, deviceId: string, data: { callees: string[]; video: boolean }): Promise<CallInfo> {
+    this.#assertOpen();
+    const org = me.token.org;
+    const callees = [...new Set(data.callees)];
+    if (callees.includes(me.sub)) throw new MoimError('INVALID_PAYLOAD', 'callees: you cannot call yourself');
+    if (callees.includes(SYSTEM_SUB)) throw new MoimError('INVALID_PAYLOAD', `callees: ${SYSTEM_SUB} takes no calls`);
+    const group = callees.length > 1;
+    const tier: Tier = group ? 'standard' : 'personal';
+    this.#checkCallees(tier, callees.length);
+    me.requireCreateRoom(tier);
+    if (!this.#starts.take(me.key))
+      throw new MoimError('RATE_LIMITED', `at most ${this.#o.limits.startsPerMinute} calls per minute`);
+
+    // two people calling each other: the second call answers the first one, ringing for this person
+    if (!group) {
+      const mutual = this.#ringingFrom(org, callees[0]!, me.sub);
+      if (mutual) {
+        this.#log.info({ call: mutual.id, org, sub: me.sub }, 'call: called back while ringing; answered instead');
+        return this.accept(me, deviceId, { callId: mutual.id });
+      }
+    }
+    this.#checkCallsOf(me);
+
+    const id = randomUUID();
+    const directory = this.#o.directory;
+    let placed = () => {};
+    if (directory && !group) {
+      // across nodes: the callee may be calling me from another node at this very moment
+      this.#starting.set(
+        id,
+        new Promise<void>((resolve) => {
+          placed = resolve;
+        }),
+      );
+      let theirs: string | null;
+      try {
+        theirs = await directory.claimPair(me.token.org, me.sub, callees[0]!, id);
+      } catch (err) {
+        this.#starting.delete(id);
+        placed();
+        throw err;
+      }
+      if (theirs !== null) {
+        this.#starting.delete(id);
+        placed();
+        this.#log.info({ call: theirs, org, sub: me.sub }, 'call: called back while ringing; answered instead');
+        if (!this.holds(theirs)) throw new CallElsewhereError(theirs);
+        return this.accept(me, deviceId, { callId: theirs });
+      }
+    }
+
+    const now = this.#now();
+    const until = now + this.#o.limits.ringTimeoutMs;
+    const call: Call = {
+      id,
+      org,
+      caller: party(me.sub, me.name, 'joined', now, 0),
+      callerSite: me.token.site,
+      callerPrincipal: me,
+      callees: new Map(),
+      state: 'ringing',
+      reason: null,
+      group,
+      video: data.video,
+      tier,
+      roomId: null,
+      room: undefined,
+      startedAt: now,
+      acceptedAt: null,
+      endedAt: null,
+      version: 0,
+      timer: undefined,
+    };
+    call.caller.answeredOn = deviceId;
+    call.caller.everJoined = true;
+    for (const sub of callees)
+      call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
+    this.#register(call);
+    this.#starting.delete(id);
+    placed();
+    directory?.placed(org, id, [me.sub, ...callees]);
+    directory?.setInCall(org, me.sub, id, true);
+    this.#log.info({ call: call.id, org, caller: me.sub, callees, group }, 'call: ringing');
+
+    await Promise.all([this.#lookUp(call, callees), this.#busyElsewhere(call, callees)]);
+    if (call.state === 'ringing') {
+      for (const p of call.callees.values()) if (p.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
+      this.#settle(call);
+    }
+    if (call.state === 'ringing') this.#arm(call);
+    // a finished call (everyone busy) was sent by #finish
+    if (ACTIVE.has(call.state)) this.#emit(call);
+    return this.view(call, me.sub);
+  }
+
+  async accept(me: Principal, deviceId: string, { callId }: { callId: string }): Promise<CallInfo> {
+    this.#assertOpen();
+    await this.#starting.get(callId);
+    const call = this.#callOf(me, callId);
+    const p = call.callees.get(me.sub);
+    if (!p) throw new MoimError('FORBIDDEN', 'only a callee answers a call');
+    if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
+    this.#checkCallsOf(me);
+    this.#setParty(p, 'joined');
+    p.answeredOn = deviceId;
+    p.everJoined = true;
+    if (call.state === 'ringing') {
+      call.state = 'accepted';
+      call.acceptedAt = this.#now();
+      if (!call.group) this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
+    }
+    this.#o.directory?.setInCall(call.org, me.sub, call.id, true);
+    this.#arm(call);
+    this.#log.info({ call: call.id, org: call.org, sub: me.sub }, 'call: accepted');
+    // the other devices stop ringing at once; the room follows in the next update
+    this.#emit(call);
+    if (!call.room) {
+      call.room = this.#o.rooms.create(call.callerPrincipal, call.tier);
+      call.room.then(
+        (roomId) => {
+          call.roomId = roomId;
+          if (ACTIVE.has(call.state)) this.#emit(call);
+        },
+        (err: unknown) => {
+          this.#log.error({ err, call: call.id, org: call.org }, 'call: its video room could not be made');
+          if (!ACTIVE.has(call.state)) return;
+          call.reason = err instanceof MoimError ? `room-failed: ${err.code}` : 'room-failed';
+          this.#finish(call, 'failed');
+        },
+      );
+    }
+    try {
+      await call.room;
+    } catch {
+      // logged and turned into the call's `failed` state above; the answer is that state
+    }
+    return this.view(call, me.sub);
+  }
+
+  async decline(me: Principal, _deviceId: string, { callId }: { callId: string }): Promise<CallInfo> {
+    const call = this.#callOf(me, callId);
+    const p = call.callees.get(me.sub);
+    if (!p) throw new MoimError('FORBIDDEN', 'only a callee declines a call');
+    if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
+    this.#setParty(p, 'declined');
+    this.#log.info({ call: call.id, org: call.org, sub: me.sub }, 'call: declined');
+    this.#settle(call);
+    if (ACTIVE.has(call.state)) this.#emit(call);
+    return this.view(call, me.sub);
+  }
+
+  async dismiss(me: Principal, deviceId: string, { callId }: { callId: string }): Promise<CallInfo> {
+    const call = this.#callOf(me, callId);
+    const p = call.callees.get(me.sub);
+    if (!p) throw new MoimError('FORBIDDEN', 'only a callee dismisses a call');
+    if (p.dismissedOn.size < 64) p.dismissedOn.add(deviceId);
+    call.version++;
+    // only this person's devices need to know
+    this.#o.bus.toPerson(call.org, me.sub, this.view(call, me.sub));
+    return this.view(call, me.sub);
+  }
+
+  async cancel(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
+    const call = this.#callOf(me, callId);
+    if (call.caller.sub !== me.sub) throw new MoimError('FORBIDDEN', 'only the caller cancels a call');
+    if (call.state !== 'ringing') throw notRinging(call, call.caller);
+    call.reason = 'cancelled-by-caller';
+    this.#finish(call, 'cancelled');
+    return this.view(call, me.sub);
+  }
+
+  async hangup(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
+    const call = this.#callOf(me, callId);
+    if (!ACTIVE.has(call.state)) return this.view(call, me.sub);
+    if (call.caller.sub === me.sub && call.state === 'ringing') return this.cancel(me, { callId });
+    const p = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
+    if (!p) throw new MoimError('NOT_FOUND', 'no such call');
+    if (p.state === 'ringing') return this.decline(me, '', { callId });
+    if (p.state !== 'joined') return this.view(call, me.sub);
+    this.#leave(call, p);
+    return this.view(call, me.sub);
+  }
+
+  async add(me: Principal, { callId, callees }: { callId: string; callees: string[] }): Promise<CallInfo> {
+    const call = this.#callOf(me, callId);
+    const mine = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
+    if (mine?.state !== 'joined') throw new MoimError('FORBIDDEN', 'only someone in the call adds people');
+    if (!ACTIVE.has(call.state)) throw notRinging(call, mine);
+    const fresh = [...new Set(callees)].filter(
+      (s) => s !== call.caller.sub && s !== SYSTEM_SUB && !isOn(call.callees.get(s)),
+    );
+    const after = new Set([...call.callees.keys(), ...fresh]).size;
+    this.#checkCallees(call.tier, after);
+    const now = this.#now();
+    const until = now + this.#o.limits.ringTimeoutMs;
+    for (const sub of fresh) {
+      const known = call.callees.get(sub);
+      const state: CallPartyState = this.#inCall(call.org, sub) ? 'busy' : 'ringing';
+      if (known) {
+        this.#setParty(known, state);
+        known.until = until;
+        known.dismissedOn.clear();
+      } else call.callees.set(sub, party(sub, null, state, now, until));
+      this.#index(call.org, sub, call.id);
+    }
+    if (!call.group && call.state === 'ringing')
+      this.#o.directory?.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
+    call.group = true;
+    this.#o.directory?.placed(call.org, call.id, fresh);
+    this.#log.info({ call: call.id, org: call.org, by: me.sub, added: fresh }, 'call: people added');
+    await Promise.all([this.#lookUp(call, fresh), this.#busyElsewhere(call, fresh)]);
+    for (const sub of fresh) {
+      const p = call.callees.get(sub);
+      if (p?.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
+    }
+    this.#arm(call);
+    this.#emit(call);
+    return this.view(call, me.sub);
+  }
+
+  /** The person's active calls (ringing for them, or running with them in it). */
+  list(org: string, sub: string): CallInfo[] {
+    const ids = this.#byPerson.get(personKey(org, sub));
+    const out: CallInfo[] = [];
+    for (const id of ids ?? []) {
+      const call = this.#calls.get(id);
+      if (call && ACTIVE.has(call.state)) out.push(this.view(call, sub));
+    }
+    return out;
+  }
+
+  /**
+   * The person has had no connection for the grace period: they leave every call they are in
+   * (a ringing call they made is cancelled); calls ringing for them keep ringing (they may come back).
+   */
+  personGone(org: string, sub: string): void {
+    for (const id of [...(this.#byPerson.get(personKey(org, sub)) ?? [])]) {
+      const call = this.#calls.get(id);
+      if (!call || !ACTIVE.has(call.state)) continue;
+      if (call.caller.sub === sub && call.state === 'ringing') {
+        call.reason = 'caller-gone';
+        this.#finish(call, 'cancelled');
+        continue;
+      }
+      const p = call.caller.sub === sub ? call.caller : call.callees.get(sub);
+      if (p?.state === 'joined') this.#leave(call, p);
+    }
+  }
+
+  /** Stop every timer; calls in flight end as `failed` (the node is going away). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const call of this.#calls.values())
+      if (ACTIVE.has(call.state)) {
+        call.reason = 'server-shutdown';
+        this.#finish(call, 'failed');
+      }
+    for (const call of this.#calls.values()) clearTimeout(call.timer);
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  // ── views ─────────────────────────────────────────────────────────────────
+
+  view(call: Call, sub: string): CallInfo {
+    const mine = call.caller.sub === sub ? call.caller : call.callees.get(sub);
+    return {
+      id: call.id,
+      state: call.state,
+      reason: call.reason,
+      caller: partyView(call.caller),
+      callees: [...call.callees.values()].map(partyView),
+      group: call.group,
+      video: call.video,
+      tier: call.tier,
+      roomId: call.roomId,
+      startedAt: call.startedAt,
+      ringsUntil: Math.max(0, ...[...call.callees.values()].filter((p) => p.state === 'ringing').map((p) => p.until)),
+      acceptedAt: call.acceptedAt,
+      endedAt: call.endedAt,
+      version: call.version,
+      me: {
+        sub,
+        state: call.caller.sub === sub ? 'caller' : (mine?.state ?? 'left'),
+        dismissedOn: mine ? [...mine.dismissedOn] : [],
+        answeredOn: mine?.answeredOn ?? null,
+      },
+    };
+  }
+
+  // ── the state machine ─────────────────────────────────────────────────────
+
+  /** Decide the call's state from its parties (no-op on a finished call). */
+  #settle(call: Call): void {
+    if (!ACTIVE.has(call.state)) return;
+    const parties = [...call.callees.values()];
+    const ringing = parties.some((p) => p.state === 'ringing');
+    if (call.state === 'ringing') {
+      if (ringing) return;
+      const state: CallState = parties.every((p) => p.state === 'busy')
+        ? 'busy'
+        : parties.some((p) => p.state === 'missed')
+          ? 'missed'
+          : 'declined';
+      this.#finish(call, state);
+      return;
+    }
+    const inCall = (call.caller.state === 'joined' ? 1 : 0) + parties.filter((p) => p.state === 'joined').length;
+    if (inCall === 0 || (inCall < 2 && !ringing)) this.#finish(call, 'ended');
+  }
+
+  #leave(call: Call, p: Party): void {
+    this.#setParty(p, 'left');
+    this.#o.directory?.setInCall(call.org, p.sub, call.id, false);
+    this.#log.info({ call: call.id, org: call.org, sub: p.sub }, 'call: left');
+    this.#settle(call);
+    if (ACTIVE.has(call.state)) this.#emit(call);
+  }
+
+  /** The one ring timer: at the earliest deadline of the parties still ringing. */
+  #arm(call: Call): void {
+    clearTimeout(call.timer);
+    call.timer = undefined;
+    const deadlines = [...call.callees.values()].filter((p) => p.state === 'ringing').map((p) => p.until);
+    if (deadlines.length === 0 || !ACTIVE.has(call.state)) return;
+    const wait = Math.max(0, Math.min(...deadlines) - this.#now());
+    call.timer = setTimeout(() => this.#ringTimedOut(call), wait);
+    call.timer.unref();
+  }
+
+  #ringTimedOut(call: Call): void {
+    call.timer = undefined;
+    if (!ACTIVE.has(call.state)) return;
+    const now = this.#now();
+    for (const p of call.callees.values())
+      if (p.state === 'ringing' && p.until <= now) {
+        this.#setParty(p, 'missed');
+        this.#missed(call, p);
+      }
+    if (call.state === 'ringing') call.reason = 'timeout';
+    this.#settle(call);
+    if (ACTIVE.has(call.state)) {
+      this.#arm(call);
+      this.#emit(call);
+    }
+  }
+
+  #finish(call: Call, state: CallState): void {
+    clearTimeout(call.timer);
+    call.timer = undefined;
+    const now = this.#now();
+    for (const p of call.callees.values())
+      if (p.state === 'ringing') {
+        this.#setParty(p, state === 'cancelled' ? 'cancelled' : 'missed');
+        this.#missed(call, p);
+      } else if (p.state === 'joined') this.#setParty(p, 'left');
+    if (call.caller.state === 'joined') this.#setParty(call.caller, 'left');
+    call.state = state;
+    call.endedAt = now;
+    const people = [call.caller.sub, ...call.callees.keys()];
+    for (const sub of people) this.#unindex(call.org, sub, call.id);
+    const directory = this.#o.directory;
+    if (directory) {
+      if (!call.group && call.acceptedAt === null)
+        directory.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
+      for (const sub of people) directory.setInCall(call.org, sub, call.id, false);
+      directory.finished(call.org, call.id, people);
+    }
+    this.#finished.push({ id: call.id, at: now });
+    this.#forgetOld(now);
+    this.#log.info({ call: call.id, org: call.org, state, reason: call.reason }, 'call: finished');
+    this.#finishedCount?.inc({ state });
+    this.#emit(call);
+    this.#track(this.#writeHistory(call));
+  }
+
+  /** A callee's ring ended unanswered: "missed call" in the DM with the caller. */
+  #missed(call: Call, p: Party): void {
+    const caller = { sub: call.caller.sub, site: call.callerSite, name: call.caller.name ?? call.caller.sub };
+    this.#track(
+      this.#o.notices
+        .missed(call.org, caller, p.sub, call.startedAt)
+        .catch((err: unknown) =>
+          this.#log.warn({ err, call: call.id, org: call.org, sub: p.sub }, 'call: missed-call notice not delivered'),
+        ),
+    );
+  }
+
+  async #writeHistory(call: Call): Promise<void> {
+    const ended = call.endedAt ?? this.#now();
+    const everyone = [call.caller.sub, ...call.callees.keys()];
+    const entry = (sub: string, direction: 'outgoing' | 'incoming', outcome: CallHistoryEntry['outcome']) => ({
+      callId: call.id,
+      direction,
+      outcome,
+      with: everyone.filter((s) => s !== sub),
+      group: call.group,
+      startedAt: call.startedAt,
+      endedAt: ended,
+      unread: outcome === 'missed' && direction === 'incoming',
+    });
+    const s = call.state;
+    const callerOutcome: CallHistoryEntry['outcome'] =
+      call.acceptedAt !== null
+        ? 'answered'
+        : s === 'missed' || s === 'declined' || s === 'busy' || s === 'cancelled'
+          ? s
+          : 'failed';
+    const writes = [this.#o.history.add(call.org, call.caller.sub, entry(call.caller.sub, 'outgoing', callerOutcome))];
+    for (const p of call.callees.values()) {
+      const outcome: CallHistoryEntry['outcome'] = p.everJoined
+        ? 'answered'
+        : p.state === 'declined'
+          ? 'declined'
+          : p.state === 'busy'
+            ? 'busy'
+            : 'missed';
+      writes.push(this.#o.history.add(call.org, p.sub, entry(p.sub, 'incoming', outcome)));
+    }
+    const results = await Promise.allSettled(writes);
+    for (const r of results)
+      if (r.status === 'rejected')
+        this.#log.error({ err: r.reason, call: call.id, org: call.org }, 'call: a history entry was not written');
+  }
+
+  // ── bookkeeping ───────────────────────────────────────────────────────────
+
+  #emit(call: Call): void {
+    call.version++;
+    for (const sub of [call.caller.sub, ...call.callees.keys()])
+      this.#o.bus.toPerson(call.org, sub, this.view(call, sub));
+    if (ACTIVE.has(call.state)) this.#o.directory?.snapshot(call.org, this.view(call, call.caller.sub));
+  }
+
+  #setParty(p: Party, state: CallPartyState): void {
+    p.state = state;
+    p.at = this.#now();
+  }
+
+  #register(call: Call): void {
+    this.#calls.set(call.id, call);
+    for (const sub of [call.caller.sub, ...call.callees.keys()]) this.#index(call.org, sub, call.id);
+  }
+
+  #index(org: string, sub: string, id: string): void {
+    const key = personKey(org, sub);
+    let ids = this.#byPerson.get(key);
+    if (!ids) {
+      ids = new Set();
+      this.#byPerson.set(key, ids);
+    }
+    ids.add(id);
+  }
+
+  #unindex(org: string, sub: string, id: string): void {
+    const key = personKey(org, sub);
+    const ids = this.#byPerson.get(key);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) this.#byPerson.delete(key);
+  }
+
+  #forgetOld(now: number): void {
+    while (this.#finished.length > 0 && now - this.#finished[0]!.at > REMEMBER_FINISHED_MS)
+      this.#calls.delete(this.#finished.shift()!.id);
+  }
+
+  #callOf(me: Principal, callId: string): Call {
+    const call = this.#calls.get(callId);
+    const isParty = call && (call.caller.sub === me.sub || call.callees.has(me.sub));
+    // a call of another org, or one the person is not part of, does not exist for them
+    if (!call || call.org !== me.token.org || !isParty) throw new MoimError('NOT_FOUND', 'no such call');
+    return call;
+  }
+
+  /** A ringing 1:1 call from `caller` to `callee` (the other half of two people calling each other). */
+  #ringingFrom(org: string, caller: string, callee: string): Call | undefined {
+    for (const id of this.#byPerson.get(personKey(org, caller)) ?? []) {
+      const call = this.#calls.get(id);
+      if (
+        call &&
+        call.state === 'ringing' &&
+        !call.group &&
+        call.caller.sub === caller &&
+        call.callees.get(callee)?.state === 'ringing'
+      )
+        return call;
+    }
+    return undefined;
+  }
+
+  /** In a call: the caller of an active call, or a callee who answered one. */
+  #inCall(org: string, sub: string): boolean {
+    return this.#callsOf(org, sub) > 0;
+  }
+
+  #callsOf(org: string, sub: string): number {
+    let n = 0;
+    for (const id of this.#byPerson.get(personKey(org, sub)) ?? []) {
+      const call = this.#calls.get(id);
+      if (!call || !ACTIVE.has(call.state)) continue;
+      const p = call.caller.sub === sub ? call.caller : call.callees.get(sub);
+      if (p?.state === 'joined') n++;
+    }
+    return n;
+  }
+
+  #checkCallsOf(me: Principal): void {
+    if (this.#callsOf(me.token.org, me.sub) >= this.#o.limits.maxCallsPerPerson)
+      throw new MoimError(
+        'TOO_MANY_CALLS',
+        `at most ${this.#o.limits.maxCallsPerPerson} calls at once; hang up one first`,
+      );
+  }
+
+  #checkCallees(tier: Tier, n: number): void {
+    const max = Math.min(this.#o.limits.maxCallees, TIER_PROFILES[tier].maxPeers - 1);
+    if (n > max) throw new MoimError('TOO_MANY_CALLEES', `a ${tier} call rings at most ${max} people`);
+  }
+
+  async #lookUp(call: Call, subs: readonly string[]): Promise<void> {
+    if (subs.length === 0) return;
+    try {
+      const found = await this.#o.people.lookup(call.org, subs);
+      for (const sub of subs) {
+        const p = call.callees.get(sub);
+        const f = found.get(sub);
+        if (!p || !f) continue;
+        p.name = f.name;
+        if (f.busy) this.#dnd.add(p);
+      }
+    } catch (err) {
+      // names are a courtesy; do-not-disturb unknown: they ring
+      this.#log.warn({ err, call: call.id, org: call.org }, 'call: presence look-up failed');
+    }
+  }
+
+  /** Callees in a call held by another node (cluster) are busy, as those in one here are. */
+  async #busyElsewhere(call: Call, subs: readonly string[]): Promise<void> {
+    const directory = this.#o.directory;
+    if (!directory || subs.length === 0) return;
+    try {
+      for (const sub of await directory.inCallElsewhere(call.org, subs)) {
+        const p = call.callees.get(sub);
+        if (p) this.#dnd.add(p);
+      }
+    } catch (err) {
+      // unknown: they ring (and answering is still bounded per person on their node)
+      this.#log.warn({ err, call: call.id, org: call.org }, 'call: could not ask the cluster who is in a call');
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MoimError('UNAVAILABLE', 'the server is shutting down');
+  }
+}
+
+function party(sub: string, name: string | null, state: CallPartyState, at: number, until: number): Party {
+  return { sub, name, state, at, until, dismissedOn: new Set(), answeredOn: null, everJoined: false };
+}
+
+function partyView(p: Party) {
+  return { sub: p.sub, name: p.name, state: p.state, at: p.at };
+}
+
+/** Ringing or in the call: adding them again changes nothing. */
+function isOn(p: Party | undefined): boolean {
+  return p?.state === 'ringing' || p?.state === 'joined';
+}
+
+function notRinging(call: Call, p: Party): MoimError {
+  const why =
+    p.state === 'joined'
+      ? 'it was answered on another device'
+      : p.state === 'ringing'
+        ? `the call is ${call.state}`
+        : `it is ${p.state} for you (the call is ${call.state})`;
+  return new MoimError('CALL_NOT_RINGING', `this call is no longer ringing: ${why}`);
+}

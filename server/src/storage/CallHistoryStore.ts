@@ -1,0 +1,40 @@
+import type { CallHistoryEntry, CallHistoryPage } from '@moim/protocol';
+
+/**
+ * Call history: one row per person and call (a call's parties each get theirs when it finishes),
+ * newest first, at most `keep` per person (the oldest go). Missed calls are unread until read.
+ */
+export interface CallHistoryStore {
+  /** Store an entry (a second one for the same person and call is ignored), then keep the newest `keep`. */
+  add(org: string, sub: string, entry: CallHistoryEntry, keep: number): Promise<void>;
+  list(org: string, sub: string, limit: number): Promise<CallHistoryPage>;
+  /** Mark every entry of the person read; answers how many were unread. */
+  markRead(org: string, sub: string): Promise<number>;
+}
+
+/** A stored row of either backend. */
+export interface CallHistoryRow {
+  call_id: string;
+  direction: string;
+  outcome: string;
+  with_subs: string;
+  grp: number | boolean;
+  started_at: number | string;
+  ended_at: number | string;
+  unread: number | boolean;
+}
+
+export const CALL_HISTORY_COLUMNS = 'call_id, direction, outcome, with_subs, grp, started_at, ended_at, unread';
+
+export function toCallHistoryEntry(r: CallHistoryRow): CallHistoryEntry {
+  return {
+    callId: r.call_id,
+    direction: r.direction as CallHistoryEntry['direction'],
+    outcome: r.outcome as CallHistoryEntry['outcome'],
+    with: JSON.parse(r.with_subs) as string[],
+    group: Boolean(r.grp),
+    startedAt: Number(r.started_at),
+    endedAt: Number(r.ended_at),
+    unread: Boolean(r.unread),
+  };
+}

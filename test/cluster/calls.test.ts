@@ -1,0 +1,127 @@
+/**
+ * Calls across nodes (issue 16): a call lives on the node that placed it; a callee's devices on
+ * other nodes ring (updates through the adapter), answer, decline and list through the relay;
+ * two people calling each other through two nodes end in one call (one Lua claim in Redis); a
+ * callee in a call held by another node is busy.
+ */
+import { randomUUID } from 'node:crypto';
+import { type CallInfo, PROTOCOL_VERSION } from '@moim/protocol';
+import { io as ioClient } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestSocket } from '../../server/src/testing/index.ts';
+import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { useCluster } from './fixture.ts';
+import { call, nextEvent, request } from './support.ts';
+
+const fixture = useCluster(['calls-a', 'calls-b'], { MOIM_CALL_RING_TIMEOUT_MS: '20000' });
+const nodes = fixture.nodes;
+const sockets: TestSocket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.disconnect();
+});
+
+function device(node: ServerProcess, token: string, deviceId: string): Promise<TestSocket> {
+  return new Promise((resolve, reject) => {
+    const socket: TestSocket = ioClient(node.url, {
+      transports: ['websocket'],
+      auth: { token, protocol: PROTOCOL_VERSION, deviceId },
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => reject(err));
+  });
+}
+
+async function person(name: string): Promise<{ sub: string; token: string }> {
+  const sub = `${name}-${randomUUID().slice(0, 6)}`;
+  return { sub, token: await devToken(nodes[0]!.url, { name, sub }) };
+}
+
+const update = (s: TestSocket, match: (c: CallInfo) => boolean) => nextEvent<CallInfo>(s, 'call:update', match);
+
+describe('calls across nodes', () => {
+  it('rings the callee’s devices on both nodes; an answer on the other node is relayed; a late one refused', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const caller = await device(nodes[0]!, alice.token, 'a1');
+    const bobHere = await device(nodes[0]!, bob.token, 'b-here');
+    const bobThere = await device(nodes[1]!, bob.token, 'b-there');
+    const ringing = [bobHere, bobThere].map((s) => update(s, (c) => c.me.state === 'ringing'));
+    const started = await call<CallInfo>(caller, 'call:start', { callees: [bob.sub] });
+    for (const r of await Promise.all(ringing)) expect(r.id).toBe(started.id);
+
+    // the device on the other node lists it (through the relay) and answers it
+    const listed = await call<{ calls: CallInfo[] }>(bobThere, 'call:list', {});
+    expect(listed.calls.map((c) => c.id)).toEqual([started.id]);
+    const stopped = update(bobHere, (c) => c.me.state === 'joined');
+    const callerSees = update(caller, (c) => c.state === 'accepted' && c.roomId !== null);
+    const accepted = await call<CallInfo>(bobThere, 'call:accept', { callId: started.id });
+    expect(accepted).toMatchObject({ state: 'accepted', me: { answeredOn: 'b-there' } });
+    expect((await stopped).me.answeredOn).toBe('b-there');
+    expect((await callerSees).roomId).toBe(accepted.roomId);
+    const late = await request(bobHere, 'call:accept', { callId: started.id });
+    expect('error' in late && late.error.code).toBe('CALL_NOT_RINGING');
+
+    // someone calling bob from the other node hears busy: bob is in a call held by node a
+    const carol = await person('carol');
+    const carolThere = await device(nodes[1]!, carol.token, 'c1');
+    expect((await call<CallInfo>(carolThere, 'call:start', { callees: [bob.sub] })).state).toBe('busy');
+
+    // hanging up from the other node ends the call everywhere
+    const ended = update(caller, (c) => c.id === started.id && c.state === 'ended');
+    await call(bobThere, 'call:hangup', { callId: started.id });
+    await ended;
+  });
+
+  it('two people calling each other through two nodes at the same moment end in one call', async () => {
+    for (let round = 0; round < 4; round++) {
+      const alice = await person('alice');
+      const bob = await person('bob');
+      const a = await device(nodes[0]!, alice.token, 'a1');
+      const b = await device(nodes[1]!, bob.token, 'b1');
+      const [fromA, fromB] = await Promise.all([
+        call<CallInfo>(a, 'call:start', { callees: [bob.sub] }),
+        call<CallInfo>(b, 'call:start', { callees: [alice.sub] }),
+      ]);
+      expect(fromA.id).toBe(fromB.id);
+      const lists = await Promise.all([a, b].map((s) => call<{ calls: CallInfo[] }>(s, 'call:list', {})));
+      for (const l of lists) {
+        expect(l.calls).toHaveLength(1);
+        expect(l.calls[0]).toMatchObject({ id: fromA.id, state: 'accepted' });
+      }
+      await call(a, 'call:hangup', { callId: fromA.id });
+    }
+  });
+
+  // last: it kills node a
+  it('the calls of a node that died fail: their people are told, not busy, not listed', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const carol = await person('carol');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const b = await device(nodes[1]!, bob.token, 'b1');
+    const c = await device(nodes[1]!, carol.token, 'c1');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    await call(b, 'call:accept', { callId: placed.id });
+    expect((await call<CallInfo>(c, 'call:start', { callees: [bob.sub] })).state).toBe('busy');
+
+    const failed = nextEvent<CallInfo>(b, 'call:update', (u) => u.id === placed.id && u.state === 'failed', 20_000);
+    nodes[0]!.child.kill('SIGKILL');
+    // when the node is declared dead, the people of its calls are told they failed
+    expect(await failed).toMatchObject({ reason: 'node-died', me: { sub: bob.sub, state: 'left' } });
+    // once node a's lease lapsed, bob is free again and the dead call is not listed
+    const deadline = Date.now() + 20_000;
+    let state = 'busy';
+    while (state === 'busy' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      const attempt = await call<CallInfo>(c, 'call:start', { callees: [bob.sub] });
+      state = attempt.state;
+      if (state === 'ringing') await call(c, 'call:cancel', { callId: attempt.id });
+    }
+    expect(state).toBe('ringing');
+    const listed = await call<{ calls: CallInfo[] }>(b, 'call:list', {});
+    expect(listed.calls.map((x) => x.id)).not.toContain(placed.id);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * `client.calls` of the SDK against a real server: ring and stop-ringing per device, the answer
+ * with the call's room, the room joined through `client.rooms`' request, a device that comes back
+ * after the call ended stops ringing, and the history.
+ */
+import { type CallInfo, connect, devToken, type MoimClient } from '@moim/client-sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
+
+let server: TestServer;
+const clients: MoimClient[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer({ MOIM_CALL_RING_TIMEOUT_MS: '1500' });
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await server.close();
+});
+
+async function device(sub: string, deviceId: string): Promise<MoimClient> {
+  const c = await connect({
+    url: server.url,
+    transports: ['websocket'],
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 500,
+    deviceId,
+    getToken: async () =>
+      (await devToken(server.url, { name: sub.toUpperCase(), site: 'hq', role: 'member', sub })).token,
+  });
+  clients.push(c);
+  return c;
+}
+
+function next<T>(subscribe: (resolve: (v: T) => void) => () => void, timeoutMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let off = () => {};
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('timed out'));
+    }, timeoutMs);
+    off = subscribe((v) => {
+      clearTimeout(timer);
+      off();
+      resolve(v);
+    });
+  });
+}
+
+const ringOn = (c: MoimClient) =>
+  next<CallInfo>((r) => {
+    c.calls.on('ring', r);
+    return () => c.calls.off('ring', r);
+  });
+const stopOn = (c: MoimClient) =>
+  next<CallInfo>((r) => {
+    c.calls.on('stopRinging', r);
+    return () => c.calls.off('stopRinging', r);
+  });
+
+describe('client.calls', () => {
+  it('rings every device of the callee; answering on one stops the other; the answer carries the room', async () => {
+    const alice = await device('alice', 'a-laptop');
+    const laptop = await device('bob', 'b-laptop');
+    const phone = await device('bob', 'b-phone');
+    const rings = [ringOn(laptop), ringOn(phone)];
+    const call = await alice.calls.start(['bob']);
+    const [r1, r2] = await Promise.all(rings);
+    expect(r1!.id).toBe(call.id);
+    expect(r2!.caller.sub).toBe('alice');
+    expect(laptop.calls.ringing.map((c) => c.id)).toEqual([call.id]);
+
+    const stopped = stopOn(laptop);
+    const answered = await phone.calls.accept(call.id);
+    expect(answered.roomId).toMatch(/^call-/);
+    expect((await stopped).me.answeredOn).toBe('b-phone');
+    expect(laptop.calls.ringing).toEqual([]);
+    await expect(laptop.calls.accept(call.id)).rejects.toMatchObject({ code: 'CALL_NOT_RINGING' });
+    const joined = await phone.request('room:join', { roomId: answered.roomId! });
+    expect(joined.room.tier).toBe('personal');
+    await alice.calls.hangup(call.id);
+    await expect.poll(() => phone.calls.get(call.id)?.state).toBe('ended');
+  });
+
+  it('dismiss stops this device only; a missed call is in the history, unread until read', async () => {
+    const alice = await device('alice', 'a-laptop');
+    const laptop = await device('bob', 'b-laptop');
+    const phone = await device('bob', 'b-phone');
+    const ringing = ringOn(laptop);
+    const call = await alice.calls.start(['bob']);
+    await ringing;
+    const stopped = stopOn(laptop);
+    await laptop.calls.dismiss(call.id);
+    await stopped;
+    expect(laptop.calls.ringing).toEqual([]);
+    await expect.poll(() => phone.calls.ringing.map((c) => c.id)).toEqual([call.id]);
+    // the phone rings until the timer runs out
+    const missed = await stopOn(phone);
+    expect(missed.state).toBe('missed');
+    await expect.poll(async () => (await phone.calls.history()).unread).toBe(1);
+    const { entries } = await laptop.calls.history();
+    expect(entries[0]).toMatchObject({ callId: call.id, outcome: 'missed', direction: 'incoming' });
+    expect(await phone.calls.markHistoryRead()).toEqual({ read: 1 });
+    expect((await alice.calls.history()).entries[0]).toMatchObject({ direction: 'outgoing', outcome: 'missed' });
+  });
+});
