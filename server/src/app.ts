@@ -5,6 +5,7 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { createCascade } from './cluster/createCascade.ts';
 import {
   MediaRelay,
   RedisDocRelay,
@@ -139,6 +140,7 @@ async function buildServices(
         prefix: config.redisPrefix,
         nodeId: config.nodeId,
         url: config.publicUrl ?? `http://${config.host}:${config.port}`,
+        site: config.nodeSite,
         log: log.child({ subsystem: 'cluster' }),
         metrics,
       })
@@ -266,13 +268,18 @@ async function buildServices(
           presence.setMeeting(sub, connectionId, joined ? roomId : null),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
+        servesLocally: config.nodeSite !== undefined,
       })
     : undefined;
   await mediaRelay?.start();
+  // cluster: a room served by several nodes has a router on each, producers piped between them
+  const cascade = cluster ? createCascade(config, { cluster, media, log, metrics }) : undefined;
+  await cascade?.start();
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
   wireMedia(gateway, media, mediaRelay);
   closers.push(() => media.close());
   if (mediaRelay) closers.push(() => mediaRelay.close());
+  if (cascade) closers.push(() => cascade.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));

@@ -65,6 +65,11 @@ export interface MediaRelayOptions {
   /** How long a relayed request may take. @default 5000 */
   timeoutMs?: number | undefined;
   metrics?: ClusterMetrics | undefined;
+  /**
+   * A node of a site (MOIM_NODE_SITE) serves its own clients' rooms itself, cascaded with the
+   * rooms' other nodes (Cascade.ts), instead of relaying them to the home.
+   */
+  servesLocally?: boolean | undefined;
 }
 
 export class MediaRelay {
@@ -155,6 +160,7 @@ export class MediaRelay {
     conn: Connection,
     local: (d: unknown, c: Connection) => Promise<unknown>,
   ): Promise<unknown> {
+    if (this.#o.servesLocally) return local(data, conn);
     for (let attempt = 0; ; attempt++) {
       const home = await this.#o.homes.homeOf(data.roomId);
       if (home === this.#o.registry.nodeId) return local(data, conn);

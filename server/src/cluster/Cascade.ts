@@ -1,0 +1,540 @@
+/**
+ * Cascaded video rooms: a room whose participants are served by several nodes has a router (a
+ * live MediaRoom) on each, and every producer crosses to each other participating node once, over
+ * a mediasoup PipeTransport pair set up by hand (pipeToRouter is in-process only) through the
+ * cluster's own messaging: Redis pub/sub on `cascade:<node>`, the set `cascade-room:<id>` naming
+ * the nodes serving a room. Consumers always consume locally.
+ *
+ * Per room and ordered pair of nodes A→B there is one pipe: A's PipeTransport consumes A's local
+ * producers, B's produces them again (same ids) for a *remote peer* standing for A's participant
+ * (sfu/src/cascade.ts), whom B's local peers consume like anyone else. A pipe consumer forwards
+ * every encoding, so layers are chosen by each node's own consumers; the pipe consumer stays paused
+ * while B has no consumer of that producer (B says so: `demand`). Pause, resume and close of a
+ * producer follow through messages; a node that leaves the room (`bye`) or dies (`nodeDead`) has
+ * its pipes closed and its remote peers removed; a room closes on a node when its last local
+ * participant leaves, and so the room ends when its last participant anywhere leaves.
+ *
+ * Room state stays apart from routers: the record is the store's, the home node (RoomHomes) is
+ * the cluster's anchor for nodes without a site, and any node may hold a router of the room.
+ */
+import { randomUUID } from 'node:crypto';
+import { type MediaSource, MoimError } from '@moim/protocol';
+import { isRemotePeer, type ListenAddress, type MediaRoom, markRemote, type Peer } from '@moim/sfu';
+import type { Consumer, MediaKind, PipeTransport, Producer, RtpParameters, SrtpParameters } from 'mediasoup/types';
+import type { Logger } from '../logger.ts';
+import type { MediaService } from '../media/MediaService.ts';
+import type { Metrics } from '../observability/Metrics.ts';
+import { registerCascadeMetrics } from './cascadeMetrics.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
+import type { RedisConnections } from './redis.ts';
+
+interface PeerCard {
+  id: string;
+  sub: string;
+  displayName: string;
+}
+
+type Message =
+  | { k: 'hello'; roomId: string; from: string; reply: boolean }
+  | { k: 'bye'; roomId: string; from: string }
+  | { k: 'peer'; roomId: string; from: string; peer: PeerCard; joined: boolean }
+  | { k: 'open'; id: string; roomId: string; from: string; ip: string; port: number; srtp?: SrtpParameters }
+  | { k: 'opened'; id: string; ip?: string; port?: number; srtp?: SrtpParameters; error?: string }
+  | {
+      k: 'pipe';
+      roomId: string;
+      from: string;
+      peer: PeerCard;
+      producerId: string;
+      kind: MediaKind;
+      rtpParameters: RtpParameters;
+      source: MediaSource;
+      index: number;
+      paused: boolean;
+    }
+  | { k: 'unpipe'; roomId: string; from: string; producerId: string }
+  | { k: 'paused'; roomId: string; from: string; producerId: string; paused: boolean }
+  | { k: 'demand'; roomId: string; from: string; producerId: string; wanted: boolean };
+
+/** The pipes of one room between this node and one other node. */
+export interface CascadeLink {
+  readonly node: string;
+  /** This node's side of the pipe carrying its producers there. */
+  out: Promise<PipeTransport> | undefined;
+  /** The same, once set up. */
+  outTransport: PipeTransport | undefined;
+  /** Pipe consumers of this node's producers, by producer id. */
+  readonly outConsumers: Map<string, Consumer>;
+  /** This node's side of the pipe carrying that node's producers here. */
+  in: PipeTransport | undefined;
+  /** Piped-in producers, by id, with the remote peer owning each. */
+  readonly inProducers: Map<string, { producer: Producer; peerId: string; consumers: number }>;
+  /** That node's participants, as remote peers of the local room. */
+  readonly ghosts: Map<string, Peer>;
+  /** Messages from that node are handled one after the other (a close never overtakes its pipe). */
+  queue: Promise<void>;
+}
+
+interface CascadeRoom {
+  roomId: string;
+  room: MediaRoom;
+  links: Map<string, CascadeLink>;
+}
+
+export interface CascadeOptions {
+  redis: RedisConnections;
+  registry: NodeRegistry;
+  media: MediaService;
+  /** Where this node's pipe transports listen (the first media listen address). */
+  listen: ListenAddress;
+  srtp: boolean;
+  /** How long the far side may take to set up its side of a pipe. @default 5000 */
+  timeoutMs?: number | undefined;
+  log: Logger;
+  metrics?: Metrics | undefined;
+}
+
+export class Cascade {
+  readonly #o: CascadeOptions;
+  readonly #channel: string;
+  readonly #rooms = new Map<string, CascadeRoom>();
+  readonly #pending = new Map<string, { resolve: (m: Message & { k: 'opened' }) => void; timer: NodeJS.Timeout }>();
+  /** Ids of remote peers being added (the room's `peerJoined` fires before they can be marked). */
+  readonly #arriving = new Set<string>();
+  #closed = false;
+
+  constructor(opts: CascadeOptions) {
+    this.#o = opts;
+    this.#channel = this.#chan(opts.registry.nodeId);
+    opts.redis.sub.on('message', this.#onMessage);
+    opts.media.on('memberJoined', (roomId) => this.#attach(roomId));
+    opts.registry.on('nodeDead', (node) => {
+      for (const r of this.#rooms.values()) this.#dropLink(r, node, 'the node died');
+    });
+    if (opts.metrics) registerCascadeMetrics(opts.metrics, { links: () => this.links(), log: opts.log });
+  }
+
+  get nodeId(): string {
+    return this.#o.registry.nodeId;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.redis.sub.subscribe(this.#channel);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#o.redis.sub.off('message', this.#onMessage);
+    for (const { timer } of this.#pending.values()) clearTimeout(timer);
+    this.#pending.clear();
+    for (const r of [...this.#rooms.values()]) await this.#detach(r);
+    await this.#o.redis.sub
+      .unsubscribe(this.#channel)
+      .catch((err: unknown) => this.#o.log.warn({ err }, 'cascade: unsubscribe failed'));
+  }
+
+  /** Every link of every cascaded room here (metrics, tests). */
+  links(): CascadeLink[] {
+    return [...this.#rooms.values()].flatMap((r) => [...r.links.values()]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rooms joining and leaving the cascade
+
+  #attach(roomId: string): void {
+    if (this.#closed || this.#rooms.has(roomId)) return;
+    const room = this.#o.media.liveRoom(roomId);
+    if (!room || room.closed) return;
+    const r: CascadeRoom = { roomId, room, links: new Map() };
+    this.#rooms.set(roomId, r);
+    for (const peer of room.peers()) if (!isRemotePeer(peer)) this.#watchPeer(r, peer);
+    room.on('peerJoined', (peer) => {
+      if (isRemotePeer(peer) || this.#arriving.has(peer.id)) return;
+      this.#watchPeer(r, peer);
+      for (const link of r.links.values()) this.#send(link.node, this.#peerMessage(r, peer, true));
+    });
+    room.on('peerLeft', (peer) => {
+      if (isRemotePeer(peer) || room.closed) return;
+      for (const link of r.links.values()) this.#send(link.node, this.#peerMessage(r, peer, false));
+    });
+    room.on('producer', (peer, producer) => {
+      if (isRemotePeer(peer)) return;
+      for (const link of r.links.values()) void this.#pipeOut(r, link, peer, producer);
+    });
+    room.on('close', () => {
+      if (this.#rooms.get(roomId) === r) void this.#detach(r);
+    });
+    void this.#announce(r);
+  }
+
+  /** Enter the room's node set and greet the other nodes serving it. */
+  async #announce(r: CascadeRoom): Promise<void> {
+    const key = this.#roomKey(r.roomId);
+    try {
+      await this.#o.redis.cmd.sadd(key, this.nodeId);
+      const nodes = await this.#o.redis.cmd.smembers(key);
+      for (const node of nodes) {
+        if (node === this.nodeId) continue;
+        const heard = await this.#publish(node, { k: 'hello', roomId: r.roomId, from: this.nodeId, reply: true });
+        // nobody listens there: a node gone without leaving (its death is swept anyway)
+        if (heard === 0) await this.#o.redis.cmd.srem(key, node);
+      }
+    } catch (err) {
+      this.#o.log.error({ err, room: r.roomId }, 'cascade: could not announce the room to the other nodes');
+    }
+  }
+
+  async #detach(r: CascadeRoom): Promise<void> {
+    this.#rooms.delete(r.roomId);
+    for (const node of [...r.links.keys()]) {
+      this.#send(node, { k: 'bye', roomId: r.roomId, from: this.nodeId });
+      this.#dropLink(r, node, 'the room closed here');
+    }
+    await this.#o.redis.cmd
+      .srem(this.#roomKey(r.roomId), this.nodeId)
+      .catch((err: unknown) => this.#o.log.warn({ err, room: r.roomId }, 'cascade: could not leave the room set'));
+  }
+
+  /** The link to `node`, made (and this node's participants and producers introduced there) once. */
+  #link(r: CascadeRoom, node: string): CascadeLink {
+    let link = r.links.get(node);
+    if (link) return link;
+    link = {
+      node,
+      out: undefined,
+      outTransport: undefined,
+      outConsumers: new Map(),
+      in: undefined,
+      inProducers: new Map(),
+      ghosts: new Map(),
+      queue: Promise.resolve(),
+    };
+    r.links.set(node, link);
+    this.#o.log.info({ room: r.roomId, node }, 'cascade: room linked with another node');
+    for (const peer of r.room.peers()) {
+      if (isRemotePeer(peer)) continue;
+      this.#send(node, this.#peerMessage(r, peer, true));
+      for (const { producer } of peer.producers.values()) void this.#pipeOut(r, link, peer, producer);
+    }
+    return link;
+  }
+
+  /** Close the pipes with `node` and remove its participants from the local room. */
+  #dropLink(r: CascadeRoom, node: string, why: string): void {
+    const link = r.links.get(node);
+    if (!link) return;
+    r.links.delete(node);
+    // one being set up closes itself when it finds the link gone
+    link.outTransport?.close();
+    link.in?.close();
+    for (const ghost of link.ghosts.values()) if (!r.room.closed) r.room.removePeer(ghost.id, 'left');
+    this.#o.log.info({ room: r.roomId, node, why }, 'cascade: link closed');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // This node's producers going out
+
+  async #pipeOut(r: CascadeRoom, link: CascadeLink, peer: Peer, producer: Producer): Promise<void> {
+    if (link.outConsumers.has(producer.id)) return;
+    try {
+      link.out ??= this.#openOut(r, link);
+      const transport = await link.out;
+      if (producer.closed || transport.closed || link.outConsumers.has(producer.id)) return;
+      const consumer = await transport.consume({ producerId: producer.id });
+      if (producer.closed || transport.closed) {
+        consumer.close();
+        return;
+      }
+      // nobody there consumes it yet: `demand` resumes it
+      await consumer.pause();
+      link.outConsumers.set(producer.id, consumer);
+      const base = { roomId: r.roomId, from: this.nodeId, producerId: producer.id };
+      consumer.observer.once('close', () => link.outConsumers.delete(producer.id));
+      consumer.on('producerclose', () => this.#send(link.node, { k: 'unpipe', ...base }));
+      consumer.on('producerpause', () => this.#send(link.node, { k: 'paused', ...base, paused: true }));
+      consumer.on('producerresume', () => this.#send(link.node, { k: 'paused', ...base, paused: false }));
+      const entry = peer.producers.get(producer.id);
+      this.#send(link.node, {
+        k: 'pipe',
+        ...base,
+        peer: card(peer),
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+        source: entry?.source ?? 'camera',
+        index: entry?.index ?? 0,
+        paused: producer.paused,
+      });
+    } catch (err) {
+      this.#o.log.error(
+        { err, room: r.roomId, node: link.node, producer: producer.id },
+        'cascade: could not pipe a producer to another node',
+      );
+    }
+  }
+
+  /** Set up this node's outgoing pipe to `link.node`: our PipeTransport, then theirs, connected both ways. */
+  async #openOut(r: CascadeRoom, link: CascadeLink): Promise<PipeTransport> {
+    const transport = await r.room.primaryRouter.createPipeTransport({
+      listenInfo: this.#listenInfo(),
+      enableRtx: true,
+      enableSrtp: this.#o.srtp,
+      appData: { cascade: 'out', node: link.node, roomId: r.roomId },
+    });
+    try {
+      const id = randomUUID();
+      const res = await this.#call(link.node, {
+        k: 'open',
+        id,
+        roomId: r.roomId,
+        from: this.nodeId,
+        ip: this.#announced(),
+        port: transport.tuple.localPort,
+        ...(transport.srtpParameters ? { srtp: transport.srtpParameters } : {}),
+      });
+      if (res.error || res.ip === undefined || res.port === undefined)
+        throw new Error(`the other node refused the pipe: ${res.error ?? 'no address'}`);
+      await transport.connect({ ip: res.ip, port: res.port, ...(res.srtp ? { srtpParameters: res.srtp } : {}) });
+      if (r.links.get(link.node) !== link) throw new Error('the link closed meanwhile');
+      link.outTransport = transport;
+      return transport;
+    } catch (err) {
+      transport.close();
+      if (link.out) link.out = undefined; // the next producer tries again
+      throw err;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages
+
+  #onMessage = (channel: string, raw: string): void => {
+    if (channel !== this.#channel) return;
+    let m: Message;
+    try {
+      m = JSON.parse(raw) as Message;
+    } catch (err) {
+      this.#o.log.error({ err }, 'cascade: unreadable message');
+      return;
+    }
+    if (m.k === 'opened') {
+      const pending = this.#pending.get(m.id);
+      if (!pending) return;
+      this.#pending.delete(m.id);
+      clearTimeout(pending.timer);
+      pending.resolve(m);
+      return;
+    }
+    const r = this.#rooms.get(m.roomId);
+    if (m.k === 'open' && !r) {
+      this.#send(m.from, { k: 'opened', id: m.id, error: 'the room is not served here' });
+      return;
+    }
+    if (!r) return;
+    if (m.k === 'hello') {
+      this.#link(r, m.from);
+      if (m.reply) this.#send(m.from, { k: 'hello', roomId: m.roomId, from: this.nodeId, reply: false });
+      return;
+    }
+    if (m.k === 'bye') {
+      this.#dropLink(r, m.from, 'the room closed there');
+      return;
+    }
+    const link = this.#link(r, m.from);
+    const run = () =>
+      this.#handle(r, link, m).catch((err: unknown) =>
+        this.#o.log.error({ err, room: r.roomId, node: m.from, kind: m.k }, 'cascade: message failed'),
+      );
+    link.queue = link.queue.then(run);
+  };
+
+  async #handle(r: CascadeRoom, link: CascadeLink, m: Message): Promise<void> {
+    if (r.links.get(link.node) !== link || r.room.closed) return;
+    switch (m.k) {
+      case 'open': {
+        link.in?.close();
+        link.in = undefined;
+        try {
+          const t = await r.room.primaryRouter.createPipeTransport({
+            listenInfo: this.#listenInfo(),
+            enableRtx: true,
+            enableSrtp: m.srtp !== undefined,
+            appData: { cascade: 'in', node: link.node, roomId: r.roomId },
+          });
+          link.in = t;
+          await t.connect({ ip: m.ip, port: m.port, ...(m.srtp ? { srtpParameters: m.srtp } : {}) });
+          this.#send(m.from, {
+            k: 'opened',
+            id: m.id,
+            ip: this.#announced(),
+            port: t.tuple.localPort,
+            ...(t.srtpParameters ? { srtp: t.srtpParameters } : {}),
+          });
+        } catch (err) {
+          this.#send(m.from, { k: 'opened', id: m.id, error: (err as Error).message });
+          throw err;
+        }
+        return;
+      }
+      case 'peer': {
+        if (m.joined) this.#ghost(r, link, m.peer);
+        else {
+          const ghost = link.ghosts.get(m.peer.id);
+          link.ghosts.delete(m.peer.id);
+          if (ghost) r.room.removePeer(ghost.id, 'left');
+        }
+        return;
+      }
+      case 'pipe': {
+        if (!link.in || link.in.closed) throw new Error('a producer was piped before its transport');
+        const ghost = this.#ghost(r, link, m.peer);
+        link.inProducers.get(m.producerId)?.producer.close();
+        const producer = await link.in.produce({
+          id: m.producerId,
+          kind: m.kind,
+          rtpParameters: m.rtpParameters,
+          paused: m.paused,
+          appData: { cascade: true, node: link.node, peerId: ghost.id },
+        });
+        const entry = { producer, peerId: ghost.id, consumers: 0 };
+        link.inProducers.set(m.producerId, entry);
+        producer.observer.once('close', () => {
+          if (link.inProducers.get(m.producerId) === entry) link.inProducers.delete(m.producerId);
+        });
+        if (ghost.closed) {
+          producer.close();
+          return;
+        }
+        r.room.adoptProducer(ghost, producer, { source: m.source, index: m.index });
+        return;
+      }
+      case 'unpipe':
+        link.inProducers.get(m.producerId)?.producer.close();
+        return;
+      case 'paused': {
+        const p = link.inProducers.get(m.producerId)?.producer;
+        if (!p || p.closed) return;
+        if (m.paused) await p.pause();
+        else await p.resume();
+        return;
+      }
+      case 'demand': {
+        const c = link.outConsumers.get(m.producerId);
+        if (!c || c.closed) return;
+        if (m.wanted) await c.resume();
+        else await c.pause();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The remote peer standing for `card` (a participant of `link.node`) in the local room. */
+  #ghost(r: CascadeRoom, link: CascadeLink, c: PeerCard): Peer {
+    const known = link.ghosts.get(c.id);
+    if (known && !known.closed) return known;
+    if (r.room.getPeer(c.id)) throw new MoimError('CONFLICT', `peer ${c.id} is already in the room`);
+    this.#arriving.add(c.id);
+    let ghost: Peer;
+    try {
+      ghost = r.room.addPeer({ id: c.id, sub: c.sub, displayName: c.displayName });
+    } finally {
+      this.#arriving.delete(c.id);
+    }
+    markRemote(ghost, link.node);
+    link.ghosts.set(c.id, ghost);
+    ghost.once('close', () => {
+      if (link.ghosts.get(c.id) === ghost) link.ghosts.delete(c.id);
+      for (const e of link.inProducers.values()) if (e.peerId === c.id) e.producer.close();
+    });
+    return ghost;
+  }
+
+  /** Count a local peer's consumers of piped-in producers: the far side pipes only what is consumed. */
+  #watchPeer(r: CascadeRoom, peer: Peer): void {
+    peer.on('newConsumer', (info) => {
+      for (const link of r.links.values()) {
+        const entry = link.inProducers.get(info.producerId);
+        if (!entry) continue;
+        const consumer = peer.consumers.get(info.consumerId)?.consumer;
+        if (!consumer || consumer.closed) return;
+        if (entry.consumers++ === 0) this.#demand(r, link, info.producerId, true);
+        consumer.observer.once('close', () => {
+          if (--entry.consumers === 0 && !entry.producer.closed) this.#demand(r, link, info.producerId, false);
+        });
+        return;
+      }
+    });
+  }
+
+  #demand(r: CascadeRoom, link: CascadeLink, producerId: string, wanted: boolean): void {
+    this.#send(link.node, { k: 'demand', roomId: r.roomId, from: this.nodeId, producerId, wanted });
+  }
+
+  #peerMessage(r: CascadeRoom, peer: Peer, joined: boolean): Message {
+    return { k: 'peer', roomId: r.roomId, from: this.nodeId, peer: card(peer), joined };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transport
+
+  #chan(node: string): string {
+    return `${this.#o.redis.prefix}cascade:${node}`;
+  }
+
+  #roomKey(roomId: string): string {
+    return `${this.#o.redis.prefix}cascade-room:${roomId}`;
+  }
+
+  #listenInfo() {
+    const l = this.#o.listen;
+    return {
+      protocol: 'udp' as const,
+      ip: l.ip,
+      ...(l.announcedAddress ? { announcedAddress: l.announcedAddress } : {}),
+    };
+  }
+
+  #announced(): string {
+    return this.#o.listen.announcedAddress ?? this.#o.listen.ip;
+  }
+
+  #publish(node: string, m: Message): Promise<number> {
+    return this.#o.redis.cmd.publish(this.#chan(node), JSON.stringify(m));
+  }
+
+  #send(node: string, m: Message): void {
+    this.#publish(node, m).catch((err: unknown) =>
+      this.#o.log.warn({ err, node, kind: m.k }, 'cascade: message not sent'),
+    );
+  }
+
+  /** Ask `node` to open its side of a pipe, answered within the timeout or refused. */
+  #call(node: string, m: Message & { k: 'open' }): Promise<Message & { k: 'opened' }> {
+    const timeoutMs = this.#o.timeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(m.id);
+        reject(new MoimError('UNAVAILABLE', `node ${node} did not open its side of the pipe within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(m.id, { resolve, timer });
+      this.#publish(node, m).then(
+        (heard) => {
+          if (heard === 0 && this.#pending.delete(m.id)) {
+            clearTimeout(timer);
+            reject(new MoimError('UNAVAILABLE', `node ${node} is not reachable`));
+          }
+        },
+        (err: unknown) => {
+          if (!this.#pending.delete(m.id)) return;
+          clearTimeout(timer);
+          reject(new MoimError('UNAVAILABLE', 'the cluster is unreachable for a moment', { cause: err }));
+        },
+      );
+    });
+  }
+}
+
+function card(peer: Peer): PeerCard {
+  return { id: peer.id, sub: peer.sub, displayName: peer.displayName };
+}
