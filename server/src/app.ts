@@ -14,6 +14,7 @@ import {
   RoomHomes,
   startCluster,
 } from './cluster/index.ts';
+import { SiteNodes } from './cluster/SiteNodes.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
@@ -269,6 +270,10 @@ async function buildServices(
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
         servesLocally: config.nodeSite !== undefined,
+        siteNode: (
+          (sites) => (site: string) =>
+            sites.nodeOf(site)
+        )(new SiteNodes(cluster.registry)),
       })
     : undefined;
   await mediaRelay?.start();

@@ -13,12 +13,22 @@ import {
   consumerBytes,
   createRoom,
   type MediaTestPeer,
+  mediaPeer,
   publishPlain,
   subscribePlain,
 } from '../../server/src/media/testing/testPeers.ts';
-import type { ServerProcess } from '../support/serverProcess.ts';
-import { peerOn } from './media.ts';
-import { type ClusterEnv, call, clusterEnv, type RedisProcess, startNode, startRedis } from './support.ts';
+import type { TestServer } from '../../server/src/testing/index.ts';
+import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { liveRooms, peerOn } from './media.ts';
+import {
+  type ClusterEnv,
+  call,
+  clusterEnv,
+  connect as connectSocket,
+  type RedisProcess,
+  startNode,
+  startRedis,
+} from './support.ts';
 
 const MEDIA = { MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_PEER_GRACE_MS: '0', MOIM_MAX_SOCKETS_PER_ADDRESS: '5000' };
 const SITE = { HOST: '127.0.0.2', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.2"}]', MOIM_NODE_SITE: 'site' };
@@ -149,11 +159,21 @@ describe('cascaded SFU nodes', () => {
     await sam.join(roomId);
     const hana = await peerOn(hq, 'Hana');
     const hj = await hana.join(roomId);
-    const sub = await subscribePlain(hana, roomId, hj.routerRtpCapabilities);
-    stops.push(() => sub.sink.close());
     const pub = await publishPlain(sam, roomId, { video: [3331] });
     stops.push(() => pub.gen.close());
+    // piped to headquarters, but paused while nobody there consumes it: no media on the link
+    const linkIn = () => metric(hq, 'moim_cascade_link_bytes', { peer_node: 'site', direction: 'in' });
+    await waitFor(async () => (await metric(hq, 'moim_cascade_pipes', { peer_node: 'site', direction: 'in' })) === 1, {
+      what: 'the pipe at headquarters',
+    });
+    const idle0 = await linkIn();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await linkIn()) - idle0).toBeLessThan(2000);
+    const sub = await subscribePlain(hana, roomId, hj.routerRtpCapabilities);
+    stops.push(() => sub.sink.close());
     const consumer = await receives(hana, roomId, pub.video!, 'Hana gets Sam');
+    const flowing = await linkIn();
+    expect(flowing - idle0).toBeGreaterThan(3000);
 
     await call(sam.socket, 'media:pauseProducer', { roomId, producerId: pub.video });
     await hana.waitEvent('media:producerPaused', (e: { producerId: string }) => e.producerId === pub.video, 5000);
@@ -169,6 +189,25 @@ describe('cascaded SFU nodes', () => {
     );
     expect(Date.now() - closedAt).toBeLessThan(1000);
     for (const p of [sam, hana]) p.close();
+  }, 60_000);
+
+  it('a person of the site who reached headquarters is served by the site node', async () => {
+    const owner = await peerOn(hq, 'Owner');
+    const { roomId } = await createRoom(owner);
+    const token = await devToken(hq.url, { name: 'Visitor', site: 'site' });
+    const visitor = await mediaPeer(
+      { connect: (t: string) => connectSocket(hq.url, t) } as unknown as TestServer,
+      { name: 'Visitor' },
+      token,
+    );
+    const vj = await visitor.join(roomId);
+    const { transport } = await subscribePlain(visitor, roomId, vj.routerRtpCapabilities);
+    stops.push(() => visitor.close());
+    // the media address handed out is the site node's
+    expect(transport.ip).toBe('127.0.0.2');
+    expect(await liveRooms(site)).toBeGreaterThan(0);
+    visitor.close();
+    owner.close();
   }, 60_000);
 
   it('killing the site node moves its clients to headquarters within 10 s, where media flows again', async () => {

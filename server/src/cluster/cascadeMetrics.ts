@@ -50,13 +50,19 @@ export async function linkFigures(links: CascadeLink[]): Promise<Map<string, Lin
 
 export function registerCascadeMetrics(metrics: Metrics, view: { links: () => CascadeLink[]; log: Logger }): void {
   const registers = [metrics.registry];
-  // the gauges are collected together on a scrape: one read of the stats serves them all
-  let read: { at: number; figures: Promise<Map<string, LinkFigures>> } | undefined;
+  // the gauges are collected together on a scrape: one read of the stats (while it runs) serves them all
+  let reading: Promise<Map<string, LinkFigures>> | undefined;
   const figures = async (): Promise<Map<string, LinkFigures>> => {
-    if (!read || performance.now() - read.at > 250)
-      read = { at: performance.now(), figures: linkFigures(view.links()) };
+    if (!reading) {
+      const read = linkFigures(view.links());
+      reading = read;
+      const done = () => {
+        if (reading === read) reading = undefined;
+      };
+      read.then(done, done);
+    }
     try {
-      return await read.figures;
+      return await reading;
     } catch (err) {
       // a pipe closing while it is read: the figures are unknown this time, /metrics still answers
       view.log.warn({ err }, 'metrics: could not read the cascade links');
