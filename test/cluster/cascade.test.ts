@@ -191,6 +191,52 @@ describe('cascaded SFU nodes', () => {
     for (const p of [sam, hana]) p.close();
   }, 60_000);
 
+  it('a moderator at headquarters mutes, stops the video of, removes a site participant, and closes the room everywhere', async () => {
+    const olivia = await peerOn(hq, 'Olivia'); // the owner: a moderator
+    const { roomId } = await createRoom(olivia);
+    const oj = await olivia.join(roomId);
+    const osub = await subscribePlain(olivia, roomId, oj.routerRtpCapabilities);
+    stops.push(() => osub.sink.close());
+    const bob = await peerOn(site, 'Bob');
+    const carl = await peerOn(site, 'Carl');
+    const bj = await bob.join(roomId);
+    await carl.join(roomId);
+    const pub = await publishPlain(bob, roomId, { video: [6661], audio: 6662 });
+    stops.push(() => pub.gen.close());
+    const video = await receives(olivia, roomId, pub.video!, 'Olivia gets Bob');
+    await receives(olivia, roomId, pub.audio!, 'Olivia gets Bob’s audio');
+
+    const muted = await call<{ paused: string[] }>(olivia.socket, 'room:mutePeer', { roomId, peerId: bj.peerId });
+    expect(muted.paused).toEqual([pub.audio]);
+    await bob.waitEvent(
+      'media:producerPaused',
+      (e: { producerId: string; byModerator?: boolean }) => e.producerId === pub.audio && e.byModerator === true,
+      5000,
+    );
+    await olivia.waitEvent('media:producerPaused', (e: { producerId: string }) => e.producerId === pub.audio, 5000);
+
+    await call(olivia.socket, 'room:stopVideo', { roomId, peerId: bj.peerId });
+    await bob.waitEvent(
+      'media:producerClosed',
+      (e: { producerId: string; reason: string }) => e.producerId === pub.video && e.reason === 'moderator',
+      5000,
+    );
+    await olivia.waitEvent(
+      'media:consumerClosed',
+      (e: { consumerId: string }) => e.consumerId === video.consumerId,
+      5000,
+    );
+
+    await call(olivia.socket, 'room:removePeer', { roomId, peerId: bj.peerId, reason: 'off topic' });
+    await bob.waitEvent('room:removed', (e: { reason: string | null }) => e.reason === 'off topic', 5000);
+    await olivia.waitEvent('room:peerLeft', (e: { peerId: string }) => e.peerId === bj.peerId, 5000);
+
+    await call(olivia.socket, 'room:close', { roomId });
+    await carl.waitEvent('room:closed', (e: { roomId: string; reason: string }) => e.roomId === roomId, 5000);
+    await waitFor(async () => (await liveRooms(site)) === 0, { what: 'the site’s router of the room closed' });
+    for (const p of [olivia, bob, carl]) p.close();
+  }, 60_000);
+
   it('a person of the site who reached headquarters is served by the site node', async () => {
     const owner = await peerOn(hq, 'Owner');
     const { roomId } = await createRoom(owner);

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type MediaSource, MoimError } from '@moim/protocol';
-import { isRemotePeer, type ListenAddress, type MediaRoom, markRemote, type Peer } from '@moim/sfu';
+import { isRemotePeer, type ListenAddress, type MediaRoom, markRemote, type Peer, type PeerSignal } from '@moim/sfu';
 import type { Consumer, MediaKind, PipeTransport, Producer, RtpParameters, SrtpParameters } from 'mediasoup/types';
 import type { Logger } from '../logger.ts';
 import type { MediaService } from '../media/MediaService.ts';
@@ -36,7 +36,7 @@ interface PeerCard {
 
 type Message =
   | { k: 'hello'; roomId: string; from: string; reply: boolean }
-  | { k: 'bye'; roomId: string; from: string }
+  | { k: 'bye'; roomId: string; from: string; closed?: boolean }
   | { k: 'peer'; roomId: string; from: string; peer: PeerCard; joined: boolean }
   | { k: 'open'; id: string; roomId: string; from: string; ip: string; port: number; srtp?: SrtpParameters }
   | { k: 'opened'; id: string; ip?: string; port?: number; srtp?: SrtpParameters; error?: string }
@@ -54,7 +54,8 @@ type Message =
     }
   | { k: 'unpipe'; roomId: string; from: string; producerId: string }
   | { k: 'paused'; roomId: string; from: string; producerId: string; paused: boolean }
-  | { k: 'demand'; roomId: string; from: string; producerId: string; wanted: boolean };
+  | { k: 'demand'; roomId: string; from: string; producerId: string; wanted: boolean }
+  | { k: 'moderate'; roomId: string; from: string; peerId: string; signal: PeerSignal };
 
 /** The pipes of one room between this node and one other node. */
 export interface CascadeLink {
@@ -79,6 +80,8 @@ interface CascadeRoom {
   roomId: string;
   room: MediaRoom;
   links: Map<string, CascadeLink>;
+  /** Local participants were still in it when it closed (a moderator closed it: it closes everywhere). */
+  closedWithPeers: boolean;
 }
 
 export interface CascadeOptions {
@@ -145,7 +148,7 @@ export class Cascade {
     if (this.#closed || this.#rooms.has(roomId)) return;
     const room = this.#o.media.liveRoom(roomId);
     if (!room || room.closed) return;
-    const r: CascadeRoom = { roomId, room, links: new Map() };
+    const r: CascadeRoom = { roomId, room, links: new Map(), closedWithPeers: false };
     this.#rooms.set(roomId, r);
     for (const peer of room.peers()) if (!isRemotePeer(peer)) this.#watchPeer(r, peer);
     room.on('peerJoined', (peer) => {
@@ -153,16 +156,18 @@ export class Cascade {
       this.#watchPeer(r, peer);
       for (const link of r.links.values()) this.#send(link.node, this.#peerMessage(r, peer, true));
     });
-    room.on('peerLeft', (peer) => {
-      if (isRemotePeer(peer) || room.closed) return;
+    room.on('peerLeft', (peer, reason) => {
+      if (isRemotePeer(peer)) return;
+      if (reason === 'closed') r.closedWithPeers = true;
+      if (room.closed) return;
       for (const link of r.links.values()) this.#send(link.node, this.#peerMessage(r, peer, false));
     });
     room.on('producer', (peer, producer) => {
       if (isRemotePeer(peer)) return;
       for (const link of r.links.values()) void this.#pipeOut(r, link, peer, producer);
     });
-    room.on('close', () => {
-      if (this.#rooms.get(roomId) === r) void this.#detach(r);
+    room.on('close', (reason) => {
+      if (this.#rooms.get(roomId) === r) void this.#detach(r, reason === 'ROOM_CLOSED' && r.closedWithPeers);
     });
     void this.#announce(r);
   }
@@ -184,10 +189,11 @@ export class Cascade {
     }
   }
 
-  async #detach(r: CascadeRoom): Promise<void> {
+  /** The room closed here (`closed`: by a moderator, so it closes on the other nodes too). */
+  async #detach(r: CascadeRoom, closed = false): Promise<void> {
     this.#rooms.delete(r.roomId);
     for (const node of [...r.links.keys()]) {
-      this.#send(node, { k: 'bye', roomId: r.roomId, from: this.nodeId });
+      this.#send(node, { k: 'bye', roomId: r.roomId, from: this.nodeId, ...(closed ? { closed } : {}) });
       this.#dropLink(r, node, 'the room closed here');
     }
     await this.#o.redis.cmd
@@ -337,6 +343,7 @@ export class Cascade {
     }
     if (m.k === 'bye') {
       this.#dropLink(r, m.from, 'the room closed there');
+      if (m.closed) r.room.close('ROOM_CLOSED');
       return;
     }
     const link = this.#link(r, m.from);
@@ -417,6 +424,9 @@ export class Cascade {
         else await p.resume();
         return;
       }
+      case 'moderate':
+        await this.#moderate(r, m);
+        return;
       case 'demand': {
         const c = link.outConsumers.get(m.producerId);
         if (!c || c.closed) return;
@@ -443,11 +453,41 @@ export class Cascade {
     }
     markRemote(ghost, link.node);
     link.ghosts.set(c.id, ghost);
+    // what a moderator here does to the remote peer is done to the participant on its node
+    ghost.on('signal', (signal) => {
+      if (
+        signal.event !== 'media:producerPaused' &&
+        signal.event !== 'media:producerClosed' &&
+        signal.event !== 'room:removed'
+      )
+        return;
+      this.#send(link.node, { k: 'moderate', roomId: r.roomId, from: this.nodeId, peerId: c.id, signal });
+    });
     ghost.once('close', () => {
       if (link.ghosts.get(c.id) === ghost) link.ghosts.delete(c.id);
       for (const e of link.inProducers.values()) if (e.peerId === c.id) e.producer.close();
     });
     return ghost;
+  }
+
+  /**
+   * A moderator on another node acted on one of this node's participants (through its remote peer
+   * there, which got the signal its client would have): carry it out on the participant here; the
+   * result (paused, closed, gone) reaches every node as usual. Who may moderate was checked there.
+   */
+  async #moderate(r: CascadeRoom, m: Message & { k: 'moderate' }): Promise<void> {
+    const peer = r.room.getPeer(m.peerId);
+    if (!peer || isRemotePeer(peer)) return;
+    const s = m.signal;
+    if (s.event === 'media:producerPaused' && s.payload.byModerator)
+      await r.room.mutePeer(peer.id, s.payload.producerId);
+    else if (s.event === 'media:producerClosed' && s.payload.reason === 'moderator')
+      r.room.stopVideo(peer.id, s.payload.producerId);
+    else if (s.event === 'room:removed') r.room.removePeer(peer.id, 'removed', s.payload.reason ?? undefined);
+    this.#o.log.info(
+      { room: r.roomId, peer: peer.id, action: s.event, by: m.from },
+      'cascade: moderated from another node',
+    );
   }
 
   /** Count a local peer's consumers of piped-in producers: the far side pipes only what is consumed. */
