@@ -153,7 +153,7 @@ describe('cascaded SFU nodes', () => {
     await waitFor(async () => (await metric(site, 'moim_cascade_pipes')) === 0, { what: 'pipes closed at the site' });
   }, 60_000);
 
-  it('closing a producer closes its far side within 1 s; pause and resume follow', async () => {
+  it('a pipe runs only while someone there watches; pause, resume follow; closing a producer closes its far side within 1 s', async () => {
     const sam = await peerOn(site, 'Sam');
     const { roomId } = await createRoom(sam);
     await sam.join(roomId);
@@ -174,6 +174,14 @@ describe('cascaded SFU nodes', () => {
     const consumer = await receives(hana, roomId, pub.video!, 'Hana gets Sam');
     const flowing = await linkIn();
     expect(flowing - idle0).toBeGreaterThan(3000);
+    // Hana hides Sam's tile (pauses her consumer): nobody there watches, the pipe pauses; and resumes
+    await call(hana.socket, 'media:pauseConsumer', { roomId, consumerId: consumer.consumerId });
+    await new Promise((r) => setTimeout(r, 500));
+    const hidden = await linkIn();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await linkIn()) - hidden).toBeLessThan(2000);
+    await call(hana.socket, 'media:resumeConsumer', { roomId, consumerId: consumer.consumerId });
+    await waitFor(async () => (await linkIn()) - hidden > 3000, { what: 'the pipe running again' });
 
     await call(sam.socket, 'media:pauseProducer', { roomId, producerId: pub.video });
     await hana.waitEvent('media:producerPaused', (e: { producerId: string }) => e.producerId === pub.video, 5000);

@@ -57,6 +57,13 @@ type Message =
   | { k: 'demand'; roomId: string; from: string; producerId: string; wanted: boolean }
   | { k: 'moderate'; roomId: string; from: string; peerId: string; signal: PeerSignal };
 
+/** A producer piped in, with the local consumers of it that their receivers have not paused. */
+interface InProducer {
+  producer: Producer;
+  peerId: string;
+  watching: Set<Consumer>;
+}
+
 /** The pipes of one room between this node and one other node. */
 export interface CascadeLink {
   readonly node: string;
@@ -69,7 +76,7 @@ export interface CascadeLink {
   /** This node's side of the pipe carrying that node's producers here. */
   in: PipeTransport | undefined;
   /** Piped-in producers, by id, with the remote peer owning each. */
-  readonly inProducers: Map<string, { producer: Producer; peerId: string; consumers: number }>;
+  readonly inProducers: Map<string, InProducer>;
   /** That node's participants, as remote peers of the local room. */
   readonly ghosts: Map<string, Peer>;
   /** Messages from that node are handled one after the other (a close never overtakes its pipe). */
@@ -402,7 +409,7 @@ export class Cascade {
           paused: m.paused,
           appData: { cascade: true, node: link.node, peerId: ghost.id },
         });
-        const entry = { producer, peerId: ghost.id, consumers: 0 };
+        const entry: InProducer = { producer, peerId: ghost.id, watching: new Set() };
         link.inProducers.set(m.producerId, entry);
         producer.observer.once('close', () => {
           if (link.inProducers.get(m.producerId) === entry) link.inProducers.delete(m.producerId);
@@ -498,10 +505,20 @@ export class Cascade {
         if (!entry) continue;
         const consumer = peer.consumers.get(info.consumerId)?.consumer;
         if (!consumer || consumer.closed) return;
-        if (entry.consumers++ === 0) this.#demand(r, link, info.producerId, true);
-        consumer.observer.once('close', () => {
-          if (--entry.consumers === 0 && !entry.producer.closed) this.#demand(r, link, info.producerId, false);
-        });
+        // a consumer counts while its receiver has it running (created paused, resumed on the
+        // client's acknowledgement; a client that hides a tile pauses it): the pipe runs while one does
+        const recount = () => {
+          const before = entry.watching.size;
+          if (consumer.closed || consumer.paused) entry.watching.delete(consumer);
+          else entry.watching.add(consumer);
+          const after = entry.watching.size;
+          if ((before === 0) !== (after === 0) && !entry.producer.closed)
+            this.#demand(r, link, info.producerId, after > 0);
+        };
+        consumer.observer.on('pause', recount);
+        consumer.observer.on('resume', recount);
+        consumer.observer.once('close', recount);
+        recount();
         return;
       }
     });
