@@ -147,8 +147,14 @@ describe('cascaded SFU nodes', () => {
     expect(link).toBeGreaterThan(sent * 0.7);
     expect(link).toBeLessThan(sent * 1.4);
     expect(received).toBeGreaterThan(link * 2);
-    for (const p of [alice, bob, ...more]) p.close();
-    // the room ends everywhere once its last participant left: no link, no pipe remains
+    // headquarters empties: its router of the room closes, the room goes on at the site
+    for (const p of [alice, ...more]) p.close();
+    await waitFor(async () => (await metric(hq, 'moim_cascade_pipes')) === 0, { what: 'hq left the room' });
+    expect(await liveRooms(site)).toBe(1);
+    const info = await call<{ peers: Array<{ displayName: string }> }>(bob.socket, 'room:info', { roomId });
+    expect(info.peers.map((p) => p.displayName)).toEqual(['Bob']);
+    // and ends once its last participant anywhere left: no link, no pipe remains
+    bob.close();
     await waitFor(async () => (await metric(hq, 'moim_cascade_pipes')) === 0, { what: 'pipes closed at hq' });
     await waitFor(async () => (await metric(site, 'moim_cascade_pipes')) === 0, { what: 'pipes closed at the site' });
   }, 60_000);

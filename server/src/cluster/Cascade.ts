@@ -118,6 +118,10 @@ export class Cascade {
     this.#channel = this.#chan(opts.registry.nodeId);
     opts.redis.sub.on('message', this.#onMessage);
     opts.media.on('memberJoined', (roomId) => this.#attach(roomId));
+    // Redis lost everything (restarted): enter the rooms' node sets again
+    opts.registry.on('redisRestored', () => {
+      for (const r of this.#rooms.values()) void this.#announce(r);
+    });
     opts.registry.on('nodeDead', (node) => {
       for (const r of this.#rooms.values()) this.#dropLink(r, node, 'the node died');
     });
@@ -247,7 +251,7 @@ export class Cascade {
   // -------------------------------------------------------------------------------------------
   // This node's producers going out
 
-  async #pipeOut(r: CascadeRoom, link: CascadeLink, peer: Peer, producer: Producer): Promise<void> {
+  async #pipeOut(r: CascadeRoom, link: CascadeLink, peer: Peer, producer: Producer, attempt = 1): Promise<void> {
     if (link.outConsumers.has(producer.id)) return;
     try {
       link.out ??= this.#openOut(r, link);
@@ -278,10 +282,12 @@ export class Cascade {
         paused: producer.paused,
       });
     } catch (err) {
+      const again = attempt < PIPE_ATTEMPTS && r.links.get(link.node) === link && !producer.closed && !r.room.closed;
       this.#o.log.error(
-        { err, room: r.roomId, node: link.node, producer: producer.id },
+        { err, room: r.roomId, node: link.node, producer: producer.id, attempt, again },
         'cascade: could not pipe a producer to another node',
       );
+      if (again) setTimeout(() => void this.#pipeOut(r, link, peer, producer, attempt + 1), 1000).unref();
     }
   }
 
@@ -591,6 +597,9 @@ export class Cascade {
     });
   }
 }
+
+/** Tries to pipe one producer to one node (a second after each failure) before giving up. */
+const PIPE_ATTEMPTS = 3;
 
 function card(peer: Peer): PeerCard {
   return { id: peer.id, sub: peer.sub, displayName: peer.displayName };
