@@ -147,6 +147,12 @@ describe('cascaded SFU nodes', () => {
     expect(link).toBeGreaterThan(sent * 0.7);
     expect(link).toBeLessThan(sent * 1.4);
     expect(received).toBeGreaterThan(link * 2);
+    // per-link figures: bitrate each way, packets lost (none on loopback)
+    expect(await metric(hq, 'moim_cascade_link_bitrate_bps', { peer_node: 'site', direction: 'in' })).toBeGreaterThan(
+      0,
+    );
+    const text = await (await fetch(`${hq.url}/metrics`)).text();
+    expect(text).toMatch(/^moim_cascade_link_packets_lost\{peer_node="site"[^}]*\} 0$/m);
     // headquarters empties: its router of the room closes, the room goes on at the site
     for (const p of [alice, ...more]) p.close();
     await waitFor(async () => (await metric(hq, 'moim_cascade_pipes')) === 0, { what: 'hq left the room' });
