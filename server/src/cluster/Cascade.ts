@@ -73,6 +73,8 @@ export interface CascadeLink {
   outTransport: PipeTransport | undefined;
   /** Pipe consumers of this node's producers, by producer id. */
   readonly outConsumers: Map<string, Consumer>;
+  /** Producers whose pipe consumer is being made. */
+  readonly piping: Set<string>;
   /** This node's side of the pipe carrying that node's producers here. */
   in: PipeTransport | undefined;
   /** Piped-in producers, by id, with the remote peer owning each. */
@@ -221,6 +223,7 @@ export class Cascade {
       out: undefined,
       outTransport: undefined,
       outConsumers: new Map(),
+      piping: new Set(),
       in: undefined,
       inProducers: new Map(),
       ghosts: new Map(),
@@ -252,18 +255,21 @@ export class Cascade {
   // This node's producers going out
 
   async #pipeOut(r: CascadeRoom, link: CascadeLink, peer: Peer, producer: Producer, attempt = 1): Promise<void> {
-    if (link.outConsumers.has(producer.id)) return;
+    // once per producer and link, whichever paths (a new producer, a new link, a retry) meet here
+    if (link.outConsumers.has(producer.id) || link.piping.has(producer.id)) return;
+    link.piping.add(producer.id);
     try {
       link.out ??= this.#openOut(r, link);
       const transport = await link.out;
-      if (producer.closed || transport.closed || link.outConsumers.has(producer.id)) return;
+      if (producer.closed || transport.closed) return;
       const consumer = await transport.consume({ producerId: producer.id });
-      if (producer.closed || transport.closed) {
+      // nobody there consumes it yet: `demand` resumes it
+      if (!consumer.closed) await consumer.pause();
+      // the producer or the link closed meanwhile (closing the consumer): nothing to announce
+      if (consumer.closed || producer.closed || transport.closed) {
         consumer.close();
         return;
       }
-      // nobody there consumes it yet: `demand` resumes it
-      await consumer.pause();
       link.outConsumers.set(producer.id, consumer);
       const base = { roomId: r.roomId, from: this.nodeId, producerId: producer.id };
       consumer.observer.once('close', () => link.outConsumers.delete(producer.id));
@@ -288,6 +294,8 @@ export class Cascade {
         'cascade: could not pipe a producer to another node',
       );
       if (again) setTimeout(() => void this.#pipeOut(r, link, peer, producer, attempt + 1), 1000).unref();
+    } finally {
+      link.piping.delete(producer.id);
     }
   }
 
