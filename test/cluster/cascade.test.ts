@@ -276,6 +276,42 @@ describe('cascaded SFU nodes', () => {
     owner.close();
   }, 60_000);
 
+  it('what was lost while Redis was away (a producer closed, a participant left) is repaired once it is back', async () => {
+    const tom = await peerOn(site, 'Tom');
+    const { roomId } = await createRoom(tom);
+    await tom.join(roomId);
+    const uma = await peerOn(site, 'Uma');
+    const uj = await uma.join(roomId);
+    const pub = await publishPlain(tom, roomId, { video: [8881] });
+    stops.push(() => pub.gen.close());
+    const vera = await peerOn(hq, 'Vera');
+    const vj = await vera.join(roomId);
+    const sub = await subscribePlain(vera, roomId, vj.routerRtpCapabilities);
+    stops.push(() => sub.sink.close());
+    const consumer = await receives(vera, roomId, pub.video!, 'Vera gets Tom');
+    await vera.waitEvent('room:peerJoined', (e: { peer: { peerId: string } }) => e.peer.peerId === uj.peerId);
+
+    await redis.kill();
+    await call(tom.socket, 'media:closeProducer', { roomId, producerId: pub.video });
+    uma.close();
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.start();
+    const back = Date.now();
+    await vera.waitEvent(
+      'media:consumerClosed',
+      (e: { consumerId: string }) => e.consumerId === consumer.consumerId,
+      20_000,
+    );
+    await vera.waitEvent('room:peerLeft', (e: { peerId: string }) => e.peerId === uj.peerId, 20_000);
+    console.log(`cascade: repaired ${Date.now() - back} ms after Redis came back`);
+    // the cluster is whole again for what follows
+    await waitFor(async () => (await fetch(`${site.url}/readyz`)).ok && (await fetch(`${hq.url}/readyz`)).ok, {
+      what: 'both nodes ready',
+      timeoutMs: 20_000,
+    });
+    for (const p of [tom, vera]) p.close();
+  }, 60_000);
+
   it('killing the site node moves its clients to headquarters within 10 s, where media flows again', async () => {
     const yuna = await peerOn(hq, 'Yuna');
     const { roomId } = await createRoom(yuna);

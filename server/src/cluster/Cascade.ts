@@ -34,8 +34,15 @@ interface PeerCard {
   displayName: string;
 }
 
+/** What a node has announced to another for one room: its participants and the producers piped there. */
+interface Roster {
+  peers: PeerCard[];
+  producers: Array<{ id: string; paused: boolean }>;
+}
+
 type Message =
-  | { k: 'hello'; roomId: string; from: string; reply: boolean }
+  | { k: 'hello'; roomId: string; from: string; reply: boolean; roster?: Roster }
+  | { k: 'repipe'; roomId: string; from: string; producerId: string }
   | { k: 'bye'; roomId: string; from: string; closed?: boolean }
   | { k: 'peer'; roomId: string; from: string; peer: PeerCard; joined: boolean }
   | { k: 'open'; id: string; roomId: string; from: string; ip: string; port: number; srtp?: SrtpParameters }
@@ -102,6 +109,8 @@ export interface CascadeOptions {
   srtp: boolean;
   /** How long the far side may take to set up its side of a pipe. @default 5000 */
   timeoutMs?: number | undefined;
+  /** How often each link's roster is sent (repairs what lost messages left). @default 10000 */
+  syncMs?: number | undefined;
   log: Logger;
   metrics?: Metrics | undefined;
 }
@@ -113,6 +122,7 @@ export class Cascade {
   readonly #pending = new Map<string, { resolve: (m: Message & { k: 'opened' }) => void; timer: NodeJS.Timeout }>();
   /** Ids of remote peers being added (the room's `peerJoined` fires before they can be marked). */
   readonly #arriving = new Set<string>();
+  readonly #syncTimer: NodeJS.Timeout;
   #closed = false;
 
   constructor(opts: CascadeOptions) {
@@ -128,6 +138,12 @@ export class Cascade {
       for (const r of this.#rooms.values()) this.#dropLink(r, node, 'the node died');
     });
     if (opts.metrics) registerCascadeMetrics(opts.metrics, { links: () => this.links(), log: opts.log });
+    // anti-entropy: each link's roster now and then (a lost message is repaired within a period)
+    this.#syncTimer = setInterval(() => {
+      for (const r of this.#rooms.values())
+        for (const link of r.links.values()) this.#send(link.node, this.#hello(r, link, false));
+    }, opts.syncMs ?? 10_000);
+    this.#syncTimer.unref();
   }
 
   get nodeId(): string {
@@ -140,6 +156,7 @@ export class Cascade {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#syncTimer);
     this.#o.redis.sub.off('message', this.#onMessage);
     for (const { timer } of this.#pending.values()) clearTimeout(timer);
     this.#pending.clear();
@@ -193,7 +210,12 @@ export class Cascade {
       const nodes = await this.#o.redis.cmd.smembers(key);
       for (const node of nodes) {
         if (node === this.nodeId) continue;
-        const heard = await this.#publish(node, { k: 'hello', roomId: r.roomId, from: this.nodeId, reply: true });
+        // a standing link (Redis came back) carries what was announced on it, for the other node to sync
+        const link = r.links.get(node);
+        const hello: Message = link
+          ? this.#hello(r, link, true)
+          : { k: 'hello', roomId: r.roomId, from: this.nodeId, reply: true };
+        const heard = await this.#publish(node, hello);
         // nobody listens there: a node gone without leaving (its death is swept anyway)
         if (heard === 0) await this.#o.redis.cmd.srem(key, node);
       }
@@ -231,12 +253,44 @@ export class Cascade {
     };
     r.links.set(node, link);
     this.#o.log.info({ room: r.roomId, node }, 'cascade: room linked with another node');
+    this.#introduce(r, link);
+    return link;
+  }
+
+  /** Announce this node's participants to `link.node` and pipe their producers there (each once). */
+  #introduce(r: CascadeRoom, link: CascadeLink): void {
     for (const peer of r.room.peers()) {
       if (isRemotePeer(peer)) continue;
-      this.#send(node, this.#peerMessage(r, peer, true));
+      this.#send(link.node, this.#peerMessage(r, peer, true));
       for (const { producer } of peer.producers.values()) void this.#pipeOut(r, link, peer, producer);
     }
-    return link;
+  }
+
+  /** A greeting carrying what this node announced to `link.node` (the other node syncs on it). */
+  #hello(r: CascadeRoom, link: CascadeLink, reply: boolean): Message {
+    const roster: Roster = {
+      peers: r.room.peers().flatMap((p) => (isRemotePeer(p) ? [] : [card(p)])),
+      producers: [...link.outConsumers].map(([id, c]) => ({ id, paused: c.producerPaused })),
+    };
+    return { k: 'hello', roomId: r.roomId, from: this.nodeId, reply, roster };
+  }
+
+  /**
+   * Bring the local view of `link.node`'s participants in line with its roster: messages lost
+   * while Redis was away (pub/sub keeps nothing) leave no remote peer, pipe nor pause behind.
+   */
+  async #sync(r: CascadeRoom, link: CascadeLink, roster: Roster): Promise<void> {
+    if (r.links.get(link.node) !== link || r.room.closed) return;
+    const peers = new Set(roster.peers.map((p) => p.id));
+    for (const [id, ghost] of [...link.ghosts]) if (!peers.has(id)) r.room.removePeer(ghost.id, 'left');
+    for (const c of roster.peers) this.#ghost(r, link, c);
+    const producers = new Map(roster.producers.map((p) => [p.id, p.paused]));
+    for (const [id, e] of [...link.inProducers]) if (!producers.has(id)) e.producer.close();
+    for (const [id, paused] of producers) {
+      const p = link.inProducers.get(id)?.producer;
+      if (!p || p.closed) this.#send(link.node, { k: 'repipe', roomId: r.roomId, from: this.nodeId, producerId: id });
+      else if (p.paused !== paused) await (paused ? p.pause() : p.resume());
+    }
   }
 
   /** Close the pipes with `node` and remove its participants from the local room. */
@@ -358,8 +412,19 @@ export class Cascade {
     }
     if (!r) return;
     if (m.k === 'hello') {
-      this.#link(r, m.from);
-      if (m.reply) this.#send(m.from, { k: 'hello', roomId: m.roomId, from: this.nodeId, reply: false });
+      const known = r.links.get(m.from);
+      const link = this.#link(r, m.from);
+      // a greeting on a standing link (a sync, or the other node re-announcing after Redis came
+      // back): announce again what may have been lost (the other node ignores what it has)
+      if (known) this.#introduce(r, link);
+      if (m.reply) this.#send(m.from, this.#hello(r, link, false));
+      const roster = m.roster;
+      if (roster)
+        link.queue = link.queue.then(() =>
+          this.#sync(r, link, roster).catch((err: unknown) =>
+            this.#o.log.error({ err, room: r.roomId, node: link.node }, 'cascade: sync failed'),
+          ),
+        );
       return;
     }
     if (m.k === 'bye') {
@@ -448,6 +513,14 @@ export class Cascade {
       case 'moderate':
         await this.#moderate(r, m);
         return;
+      case 'repipe': {
+        // the other node lost this pipe: set it up again
+        link.outConsumers.get(m.producerId)?.close();
+        const owner = r.room.peers().find((p) => !isRemotePeer(p) && p.producers.has(m.producerId));
+        const producer = owner?.producers.get(m.producerId)?.producer;
+        if (owner && producer && !producer.closed) void this.#pipeOut(r, link, owner, producer);
+        return;
+      }
       case 'demand': {
         const c = link.outConsumers.get(m.producerId);
         if (!c || c.closed) return;
