@@ -277,11 +277,15 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   /**
    * Cascade: a producer piped in from another node for `peer` (a remote peer, sfu/src/cascade.ts),
-   * on the primary router; every other peer consumes it as it would a local one.
+   * on the primary router (its `appData.peerId` naming the peer); every other peer consumes it as it
+   * would a local one.
    */
-  adoptProducer(peer: Peer, producer: Producer, info: { source: MediaSource; index: number }): void {
+  async adoptProducer(peer: Peer, producer: Producer, info: { source: MediaSource; index: number }): Promise<void> {
     this.#assertPeer(peer);
     adoptProducerEntry(peer, producer, info);
+    // remote speakers are heard in the speaker and level reports here too
+    if (producer.kind === 'audio' && (info.source === 'mic' || info.source === 'screen-audio'))
+      await observeAudio(this.#observers, producer, this.#log.child({ peer: peer.id }));
     for (const other of this.#peers.values()) {
       if (other !== peer) void this.#consumers.consumeSafe(other, peer, producer);
     }

@@ -91,7 +91,7 @@ test('a producer piped by hand into another room is consumed there through a rem
   const recv = await site.createTransport(bob, { direction: 'recv', kind: 'plain' });
   await site.connectTransport(bob, recv.transportId, sink.address);
   await site.setCapabilities(bob, site.rtpCapabilities);
-  site.adoptProducer(ghost, pipeProducer, { source: 'camera', index: 0 });
+  await site.adoptProducer(ghost, pipeProducer, { source: 'camera', index: 0 });
   const c = await waitFor(() => consumers.find((x) => x.producerId === producerId), { what: 'consumer at the site' });
   expect(c.peerId).toBe(alice.id);
   expect(ghost.info().producers.map((p) => p.producerId)).toEqual([producerId]);

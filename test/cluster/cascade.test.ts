@@ -117,6 +117,11 @@ describe('cascaded SFU nodes', () => {
       await receives(peer, roomId, pub.audio!, `${who}'s audio`);
     }
     await waitFor(() => aliceSub.sink.packets > 100 && bobSub.sink.packets > 100, { what: 'packets at both sinks' });
+    // each node's speaker reports include the other node's speaker
+    const hasLevel = (peerId: string) => (e: { levels: Array<{ peerId: string }> }) =>
+      e.levels.some((l) => l.peerId === peerId);
+    await alice.waitEvent('media:audioLevels', hasLevel(bj.peerId), 10_000);
+    await bob.waitEvent('media:audioLevels', hasLevel(aj.peerId), 10_000);
 
     // three more receivers at headquarters: Bob's producers still cross once
     const more = await Promise.all(['Carol', 'Dan', 'Erin'].map((n) => peerOn(hq, n)));

@@ -497,7 +497,7 @@ export class Cascade {
           producer.close();
           return;
         }
-        r.room.adoptProducer(ghost, producer, { source: m.source, index: m.index });
+        await r.room.adoptProducer(ghost, producer, { source: m.source, index: m.index });
         return;
       }
       case 'unpipe':
