@@ -117,6 +117,13 @@ describe('cascaded SFU nodes', () => {
       await receives(peer, roomId, pub.audio!, `${who}'s audio`);
     }
     await waitFor(() => aliceSub.sink.packets > 100 && bobSub.sink.packets > 100, { what: 'packets at both sinks' });
+    // a hand raised at the site is seen at headquarters
+    await call(bob.socket, 'room:raiseHand', { roomId, raised: true });
+    await alice.waitEvent(
+      'room:handRaised',
+      (e: { peerId: string; raised: boolean }) => e.peerId === bj.peerId && e.raised,
+      5000,
+    );
     // each node's speaker reports include the other node's speaker
     const hasLevel = (peerId: string) => (e: { levels: Array<{ peerId: string }> }) =>
       e.levels.some((l) => l.peerId === peerId);

@@ -32,6 +32,7 @@ interface PeerCard {
   id: string;
   sub: string;
   displayName: string;
+  handRaised: boolean;
 }
 
 /** What a node has announced to another for one room: its participants and the producers piped there. */
@@ -536,7 +537,10 @@ export class Cascade {
   /** The remote peer standing for `card` (a participant of `link.node`) in the local room. */
   #ghost(r: CascadeRoom, link: CascadeLink, c: PeerCard): Peer {
     const known = link.ghosts.get(c.id);
-    if (known && !known.closed) return known;
+    if (known && !known.closed) {
+      if (known.handRaised !== c.handRaised) r.room.setHandRaised(known, c.handRaised);
+      return known;
+    }
     if (r.room.getPeer(c.id)) throw new MoimError('CONFLICT', `peer ${c.id} is already in the room`);
     this.#arriving.add(c.id);
     let ghost: Peer;
@@ -547,6 +551,7 @@ export class Cascade {
     }
     markRemote(ghost, link.node);
     link.ghosts.set(c.id, ghost);
+    if (c.handRaised) r.room.setHandRaised(ghost, true);
     // what a moderator here does to the remote peer is done to the participant on its node
     ghost.on('signal', (signal) => {
       if (
@@ -586,6 +591,11 @@ export class Cascade {
 
   /** Count a local peer's consumers of piped-in producers: the far side pipes only what is consumed. */
   #watchPeer(r: CascadeRoom, peer: Peer): void {
+    // a raised or lowered hand reaches the other nodes (the peer gets the room's broadcast too)
+    peer.on('signal', (signal) => {
+      if (signal.event !== 'room:handRaised' || signal.payload.peerId !== peer.id) return;
+      for (const link of r.links.values()) this.#send(link.node, this.#peerMessage(r, peer, true));
+    });
     peer.on('newConsumer', (info) => {
       for (const link of r.links.values()) {
         const entry = link.inProducers.get(info.producerId);
@@ -683,5 +693,5 @@ export class Cascade {
 const PIPE_ATTEMPTS = 3;
 
 function card(peer: Peer): PeerCard {
-  return { id: peer.id, sub: peer.sub, displayName: peer.displayName };
+  return { id: peer.id, sub: peer.sub, displayName: peer.displayName, handRaised: peer.handRaised };
 }
