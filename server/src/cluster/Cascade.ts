@@ -33,6 +33,8 @@ interface PeerCard {
   sub: string;
   displayName: string;
   handRaised: boolean;
+  /** False while its socket is gone (grace period); brought over by the next roster. */
+  connected: boolean;
 }
 
 /** What a node has announced to another for one room: its participants and the producers piped there. */
@@ -539,6 +541,7 @@ export class Cascade {
     const known = link.ghosts.get(c.id);
     if (known && !known.closed) {
       if (known.handRaised !== c.handRaised) r.room.setHandRaised(known, c.handRaised);
+      if (known.connected !== c.connected) r.room.setPeerConnected(known, c.connected);
       return known;
     }
     if (r.room.getPeer(c.id)) throw new MoimError('CONFLICT', `peer ${c.id} is already in the room`);
@@ -552,6 +555,7 @@ export class Cascade {
     markRemote(ghost, link.node);
     link.ghosts.set(c.id, ghost);
     if (c.handRaised) r.room.setHandRaised(ghost, true);
+    if (!c.connected) r.room.setPeerConnected(ghost, false);
     // what a moderator here does to the remote peer is done to the participant on its node
     ghost.on('signal', (signal) => {
       if (
@@ -693,5 +697,11 @@ export class Cascade {
 const PIPE_ATTEMPTS = 3;
 
 function card(peer: Peer): PeerCard {
-  return { id: peer.id, sub: peer.sub, displayName: peer.displayName, handRaised: peer.handRaised };
+  return {
+    id: peer.id,
+    sub: peer.sub,
+    displayName: peer.displayName,
+    handRaised: peer.handRaised,
+    connected: peer.connected,
+  };
 }
