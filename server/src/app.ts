@@ -280,6 +280,7 @@ async function buildServices(
   // cluster: a room served by several nodes has a router on each, producers piped between them
   const cascade = cluster ? createCascade(config, { cluster, media, log, metrics }) : undefined;
   await cascade?.start();
+  if (cascade) media.peersElsewhere = (roomId) => cascade.peersElsewhere(roomId);
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
   wireMedia(gateway, media, mediaRelay);
   closers.push(() => media.close());

@@ -171,6 +171,11 @@ describe('cascaded SFU nodes', () => {
     expect(await liveRooms(site)).toBe(1);
     const info = await call<{ peers: Array<{ displayName: string }> }>(bob.socket, 'room:info', { roomId });
     expect(info.peers.map((p) => p.displayName)).toEqual(['Bob']);
+    // headquarters, holding no router of it now, still tells who is in the room
+    const zed = await peerOn(hq, 'Zed');
+    const seen = await call<{ peers: Array<{ displayName: string }> }>(zed.socket, 'room:info', { roomId });
+    expect(seen.peers.map((p) => p.displayName)).toEqual(['Bob']);
+    zed.close();
     // and ends once its last participant anywhere left: no link, no pipe remains
     bob.close();
     await waitFor(async () => (await metric(hq, 'moim_cascade_pipes')) === 0, { what: 'pipes closed at hq' });

@@ -18,7 +18,7 @@
  * the cluster's anchor for nodes without a site, and any node may hold a router of the room.
  */
 import { randomUUID } from 'node:crypto';
-import { type MediaSource, MoimError } from '@moim/protocol';
+import { type MediaSource, MoimError, type PeerInfo } from '@moim/protocol';
 import { isRemotePeer, type ListenAddress, type MediaRoom, markRemote, type Peer, type PeerSignal } from '@moim/sfu';
 import type { Consumer, MediaKind, PipeTransport, Producer, RtpParameters, SrtpParameters } from 'mediasoup/types';
 import type { Logger } from '../logger.ts';
@@ -46,6 +46,8 @@ interface Roster {
 type Message =
   | { k: 'hello'; roomId: string; from: string; reply: boolean; roster?: Roster }
   | { k: 'repipe'; roomId: string; from: string; producerId: string }
+  | { k: 'info'; id: string; roomId: string; from: string }
+  | { k: 'infoRes'; id: string; peers?: PeerInfo[] }
   | { k: 'bye'; roomId: string; from: string; closed?: boolean }
   | { k: 'peer'; roomId: string; from: string; peer: PeerCard; joined: boolean }
   | { k: 'open'; id: string; roomId: string; from: string; ip: string; port: number; srtp?: SrtpParameters }
@@ -122,7 +124,8 @@ export class Cascade {
   readonly #o: CascadeOptions;
   readonly #channel: string;
   readonly #rooms = new Map<string, CascadeRoom>();
-  readonly #pending = new Map<string, { resolve: (m: Message & { k: 'opened' }) => void; timer: NodeJS.Timeout }>();
+  /** Requests awaiting their answer (`opened`, `infoRes`), by id. */
+  readonly #pending = new Map<string, { resolve: (m: Message) => void; timer: NodeJS.Timeout }>();
   /** Ids of remote peers being added (the room's `peerJoined` fires before they can be marked). */
   readonly #arriving = new Set<string>();
   readonly #syncTimer: NodeJS.Timeout;
@@ -366,7 +369,7 @@ export class Cascade {
     });
     try {
       const id = randomUUID();
-      const res = await this.#call(link.node, {
+      const res = await this.#call<'opened'>(link.node, {
         k: 'open',
         id,
         roomId: r.roomId,
@@ -400,7 +403,7 @@ export class Cascade {
       this.#o.log.error({ err }, 'cascade: unreadable message');
       return;
     }
-    if (m.k === 'opened') {
+    if (m.k === 'opened' || m.k === 'infoRes') {
       const pending = this.#pending.get(m.id);
       if (!pending) return;
       this.#pending.delete(m.id);
@@ -409,6 +412,10 @@ export class Cascade {
       return;
     }
     const r = this.#rooms.get(m.roomId);
+    if (m.k === 'info') {
+      this.#send(m.from, { k: 'infoRes', id: m.id, ...(r && !r.room.closed ? { peers: peerInfos(r.room) } : {}) });
+      return;
+    }
     if (m.k === 'open' && !r) {
       this.#send(m.from, { k: 'opened', id: m.id, error: 'the room is not served here' });
       return;
@@ -667,15 +674,18 @@ export class Cascade {
     );
   }
 
-  /** Ask `node` to open its side of a pipe, answered within the timeout or refused. */
-  #call(node: string, m: Message & { k: 'open' }): Promise<Message & { k: 'opened' }> {
-    const timeoutMs = this.#o.timeoutMs ?? 5000;
+  /** Ask `node` something (open its side of a pipe, its participants), answered within the timeout or refused. */
+  #call<K extends 'opened' | 'infoRes'>(
+    node: string,
+    m: Message & { id: string },
+    timeoutMs = this.#o.timeoutMs ?? 5000,
+  ): Promise<Message & { k: K }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(m.id);
-        reject(new MoimError('UNAVAILABLE', `node ${node} did not open its side of the pipe within ${timeoutMs} ms`));
+        reject(new MoimError('UNAVAILABLE', `node ${node} did not answer (${m.k}) within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(m.id, { resolve, timer });
+      this.#pending.set(m.id, { resolve: (res) => resolve(res as Message & { k: K }), timer });
       this.#publish(node, m).then(
         (heard) => {
           if (heard === 0 && this.#pending.delete(m.id)) {
@@ -691,6 +701,25 @@ export class Cascade {
       );
     });
   }
+
+  /**
+   * The participants of a room this node holds no router of, as a node serving it lists them
+   * (its own and, as remote peers, the others'): room state is not tied to one router. Empty when
+   * no node serves it; UNAVAILABLE when the one asked does not answer in time.
+   */
+  async peersElsewhere(roomId: string): Promise<PeerInfo[]> {
+    const nodes = await this.#o.redis.cmd.smembers(this.#roomKey(roomId));
+    for (const node of nodes) {
+      if (node === this.nodeId) continue;
+      const res = await this.#call<'infoRes'>(node, { k: 'info', id: randomUUID(), roomId, from: this.nodeId }, 2000);
+      if (res.peers) return res.peers;
+    }
+    return [];
+  }
+}
+
+function peerInfos(room: MediaRoom): PeerInfo[] {
+  return room.peers().map((p) => p.info());
 }
 
 /** Tries to pipe one producer to one node (a second after each failure) before giving up. */
