@@ -35,6 +35,8 @@ const P = benchParams(args, QUICK, FULL);
 const report = new Report('cascade', commandLine('bench:cascade', args), { mode: args.full ? 'full' : 'quick', ...P });
 const MEDIA = { MOIM_SFU_ALLOW_PLAIN: 'true', MOIM_PEER_GRACE_MS: '0', MOIM_MAX_SOCKETS_PER_ADDRESS: '5000' };
 const SITE = { HOST: '127.0.0.2', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.2"}]', MOIM_NODE_SITE: 'site' };
+/** The site's network: its node on 127.0.0.2, its clients' media from 127.0.0.3. */
+const SITE_CLIENTS = '127.0.0.3';
 
 interface Result {
   system: 'cascaded' | 'one node';
@@ -83,9 +85,16 @@ async function meeting(
       video: [base + 1, base + 2, base + 3],
       maxBitrates: [150_000, 500_000, 1_200_000],
       audio: base + 4,
+      // the site's clients send and receive from the site's address
+      ...(atSite ? { bindIp: SITE_CLIENTS } : {}),
     });
     closers.push(() => pub.gen.close());
-    const sub = await subscribePlain(peer, roomId, joined.routerRtpCapabilities);
+    const sub = await subscribePlain(
+      peer,
+      roomId,
+      joined.routerRtpCapabilities,
+      atSite ? { bindIp: SITE_CLIENTS } : {},
+    );
     closers.push(() => sub.sink.close());
     members.push({ peer, atSite, transports: [pub.transport.transportId, sub.transport.transportId] });
   }
@@ -96,15 +105,14 @@ async function meeting(
   return { roomId, members };
 }
 
+/** Bytes HQ's transports of member `m` exchanged with the site's client address (their tuple's remote IP). */
 async function transportBytes(m: Member, roomId: string): Promise<number> {
   let sum = 0;
   for (const id of m.transports) {
-    const { stats } = await call<{ stats: Array<{ bytesReceived: number; bytesSent: number }> }>(
-      m.peer.socket,
-      'media:getStats',
-      { roomId, type: 'transport', id },
-    );
-    for (const s of stats) sum += s.bytesReceived + s.bytesSent;
+    const { stats } = await call<{
+      stats: Array<{ bytesReceived: number; bytesSent: number; tuple?: { remoteIp?: string } }>;
+    }>(m.peer.socket, 'media:getStats', { roomId, type: 'transport', id });
+    for (const s of stats) if (s.tuple?.remoteIp === SITE_CLIENTS) sum += s.bytesReceived + s.bytesSent;
   }
   return sum;
 }
@@ -207,7 +215,7 @@ async function finish(partial: boolean): Promise<void> {
           cas.linkBytes < one.linkBytes,
         );
       report.note(
-        'one node: bytes HQ exchanged with the site’s clients (their send and recv transports); cascaded: bytes on HQ’s pipe transports to the site node, both directions. Simulcast video (3 encodings, 150/500/1200 kbit/s declared) + audio per person from RTP generators.',
+        'one node: bytes HQ exchanged with the site’s clients (their transports whose remote address is the site clients’ 127.0.0.3); cascaded: bytes on HQ’s pipe transports to the site node, both directions. Simulcast video (3 encodings, 150/500/1200 kbit/s declared) + audio per person from RTP generators.',
       );
     },
   });
