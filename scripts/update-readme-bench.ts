@@ -6,7 +6,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const file = path.join(root, 'README.md');
 let readme = readFileSync(file, 'utf8');
-for (const name of ['chat', 'docs', 'sfu', 'presence', 'cluster', 'dashboard']) {
+for (const name of ['chat', 'docs', 'sfu', 'presence', 'cluster', 'dashboard', 'cascade']) {
   const start = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
   const i = readme.indexOf(start);

@@ -135,6 +135,15 @@ export class MoimClient extends TypedEmitter<ClientEvents> {
         );
       },
     });
+    const nodes = [this.url, ...(options.fallbackUrls ?? []).map((u) => u.replace(/\/+$/, ''))];
+    if (nodes.length > 1) {
+      // a node that is gone: each attempt tries the next one (the Manager opens its engine on `uri`)
+      let attempt = 0;
+      const next = () => {
+        (this.#socket.io as unknown as { uri: string }).uri = nodes[++attempt % nodes.length]!;
+      };
+      this.#socket.io.on('reconnect_attempt', next);
+    }
     this.#socket.on('connect', () => this.#onConnect());
     this.#socket.on('disconnect', (reason) => this.#onDisconnect(reason));
     this.#socket.on('connect_error', (err) => this.#onConnectError(err));

@@ -24,6 +24,13 @@ export interface ConnectOptions {
    * that blocks WebSockets. @default ['websocket']
    */
   transports?: Array<'websocket' | 'polling'>;
+  /**
+   * Other nodes to reconnect to when `url`'s node is unreachable (a site's node, then
+   * headquarters): each reconnection attempt tries the next URL in turn, starting with the first
+   * fallback. Rooms are rejoined on whichever node answers, as after any reconnect. HTTP requests
+   * (telework) keep using `url`.
+   */
+  fallbackUrls?: string[];
   /** First and largest reconnection delay. @default 500, 5000 */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;

@@ -9,6 +9,7 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { createCascade } from './cluster/createCascade.ts';
 import {
   CallRelay,
   MediaRelay,
@@ -19,6 +20,7 @@ import {
   RoomHomes,
   startCluster,
 } from './cluster/index.ts';
+import { SiteNodes } from './cluster/SiteNodes.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
@@ -148,6 +150,7 @@ async function buildServices(
         prefix: config.redisPrefix,
         nodeId: config.nodeId,
         url: config.publicUrl ?? `http://${config.host}:${config.port}`,
+        site: config.nodeSite,
         log: log.child({ subsystem: 'cluster' }),
         metrics,
       })
@@ -275,13 +278,23 @@ async function buildServices(
           presence.setMeeting(sub, connectionId, joined ? roomId : null),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
+        servesLocally: config.nodeSite !== undefined,
+        siteNode: (
+          (sites) => (site: string) =>
+            sites.nodeOf(site)
+        )(new SiteNodes(cluster.registry)),
       })
     : undefined;
   await mediaRelay?.start();
+  // cluster: a room served by several nodes has a router on each, producers piped between them
+  const cascade = cluster ? createCascade(config, { cluster, media, log, metrics }) : undefined;
+  await cascade?.start();
+  if (cascade) media.peersElsewhere = (roomId) => cascade.peersElsewhere(roomId);
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
   wireMedia(gateway, media, mediaRelay);
   closers.push(() => media.close());
   if (mediaRelay) closers.push(() => mediaRelay.close());
+  if (cascade) closers.push(() => cascade.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
   media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));

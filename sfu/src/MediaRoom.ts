@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ConsumerInfo,
+  type MediaSource,
   type RoomCloseReason,
   type Tier,
   type TierProfile,
@@ -15,8 +16,9 @@ import {
   TypedEmitter,
   tierProfile,
 } from '@moim/protocol';
-import type { RtpCapabilities } from 'mediasoup/types';
+import type { Producer, Router, RtpCapabilities } from 'mediasoup/types';
 import { Consumers } from './Consumers.ts';
+import { adoptProducerEntry } from './cascade.ts';
 import * as controls from './consumerControls.ts';
 import { mediaCall, SfuError } from './errors.ts';
 import type { SfuLogger } from './logging.ts';
@@ -115,6 +117,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   get rtpCapabilities(): RtpCapabilities {
     return this.#routers.primary.router.rtpCapabilities;
+  }
+
+  /** The router producers live on (cascade: pipe transports to other nodes go here). */
+  get primaryRouter(): Router {
+    return this.#routers.primary.router;
   }
 
   /** Routers serving this room (1 until it outgrows `consumersPerRouter`). */
@@ -264,7 +271,24 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       if (other !== peer) void this.#consumers.consumeSafe(other, peer, producer);
     }
     this.#log.debug({ peer: peer.id, producer: producer.id, source: req.source }, 'producer created');
+    this.safeEmit('producer', peer, producer);
     return producer.id;
+  }
+
+  /**
+   * Cascade: a producer piped in from another node for `peer` (a remote peer, sfu/src/cascade.ts),
+   * on the primary router (its `appData.peerId` naming the peer); every other peer consumes it as it
+   * would a local one.
+   */
+  async adoptProducer(peer: Peer, producer: Producer, info: { source: MediaSource; index: number }): Promise<void> {
+    this.#assertPeer(peer);
+    adoptProducerEntry(peer, producer, info);
+    // remote speakers are heard in the speaker and level reports here too
+    if (producer.kind === 'audio' && (info.source === 'mic' || info.source === 'screen-audio'))
+      await observeAudio(this.#observers, producer, this.#log.child({ peer: peer.id }));
+    for (const other of this.#peers.values()) {
+      if (other !== peer) void this.#consumers.consumeSafe(other, peer, producer);
+    }
   }
 
   closeProducer(peer: Peer, producerId: string): void {

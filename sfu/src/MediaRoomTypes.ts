@@ -1,5 +1,6 @@
 /** The options and events of a MediaRoom (its public contract, apart from its methods). */
 import type { RoomCloseReason, Tier, TierProfile } from '@moim/protocol';
+import type { Producer } from 'mediasoup/types';
 import type { SfuLogger } from './logging.ts';
 import type { Peer } from './Peer.ts';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -28,4 +29,6 @@ export interface MediaRoomEvents {
   /** A peer is gone (its transports are closed). `closed`: the whole room closed. */
   peerLeft: (peer: Peer, reason: PeerLeftReason) => void;
   close: (reason: RoomCloseReason) => void;
+  /** A peer of this room produced (cascade: the producer is piped to the room's other nodes). */
+  producer: (peer: Peer, producer: Producer) => void;
 }

@@ -1,3 +1,4 @@
+export { isRemotePeer, markRemote, remoteNodeOf } from './cascade.ts';
 export { isHelperCodec, routerMediaCodecs } from './codecs.ts';
 export { mediaCall, SfuError, type SfuErrorCode } from './errors.ts';
 export { type IceServer, iceServersFor, type TurnOptions } from './iceServers.ts';

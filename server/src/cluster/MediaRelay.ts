@@ -35,6 +35,8 @@ type Message =
       event: RequestName;
       data: { roomId: string };
       conn: { id: string; socketId: string; token: VerifiedToken };
+      /** Sent to a node of the caller's site (cascade), which serves it whether or not it is the home. */
+      site?: boolean;
     }
   | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string }; moved?: boolean }
   | { k: 'closed'; connectionId: string }
@@ -65,6 +67,13 @@ export interface MediaRelayOptions {
   /** How long a relayed request may take. @default 5000 */
   timeoutMs?: number | undefined;
   metrics?: ClusterMetrics | undefined;
+  /**
+   * A node of a site (MOIM_NODE_SITE) serves its own clients' rooms itself, cascaded with the
+   * rooms' other nodes (Cascade.ts), instead of relaying them to the home.
+   */
+  servesLocally?: boolean | undefined;
+  /** A live node of a site (cascade: a client is served by a node of its own site where one is alive). */
+  siteNode?: ((site: string) => Promise<string | undefined>) | undefined;
 }
 
 export class MediaRelay {
@@ -155,11 +164,13 @@ export class MediaRelay {
     conn: Connection,
     local: (d: unknown, c: Connection) => Promise<unknown>,
   ): Promise<unknown> {
+    if (this.#o.servesLocally) return local(data, conn);
+    const siteNode = await this.#o.siteNode?.(conn.principal.token.site);
     for (let attempt = 0; ; attempt++) {
-      const home = await this.#o.homes.homeOf(data.roomId);
+      const home = siteNode ?? (await this.#o.homes.homeOf(data.roomId));
       if (home === this.#o.registry.nodeId) return local(data, conn);
       const started = performance.now();
-      const res = await this.#request(home, event, data, conn).catch((err: unknown) => {
+      const res = await this.#request(home, event, data, conn, siteNode !== undefined).catch((err: unknown) => {
         this.#o.metrics?.relayRequests.inc({ outcome: toWireError(err)?.code ?? 'INTERNAL' });
         throw err;
       });
@@ -193,11 +204,12 @@ export class MediaRelay {
     event: RequestName,
     data: { roomId: string },
     conn: Connection,
+    site: boolean,
   ): Promise<Message & { k: 'res' }> {
     const conns = { id: conn.id, socketId: conn.socket.id, token: conn.principal.token };
     return this.#call(
       node,
-      (id) => ({ k: 'req', id, from: this.#o.registry.nodeId, event, data, conn: conns }),
+      (id) => ({ k: 'req', id, from: this.#o.registry.nodeId, event, data, conn: conns, ...(site ? { site } : {}) }),
       this.#o.timeoutMs ?? 5000,
     );
   }
@@ -298,8 +310,9 @@ export class MediaRelay {
     const answer = (res: Omit<Message & { k: 'res' }, 'k' | 'id'>) =>
       this.#send(req.from, { k: 'res', id: req.id, ...res });
     try {
-      const home = await this.#o.homes.homeOf(req.data.roomId);
-      if (home !== this.#o.registry.nodeId) return answer({ moved: true });
+      // a node of the caller's site serves its rooms whichever node is their home (cascade)
+      if (!req.site && (await this.#o.homes.homeOf(req.data.roomId)) !== this.#o.registry.nodeId)
+        return answer({ moved: true });
       const principal = new Principal(req.conn.token);
       let remote = this.#remote.get(req.conn.id);
       if (!remote) {

@@ -497,4 +497,19 @@ export const CONFIG_VARS = {
     doc: 'How long a person in a call may have no connection before they leave the call (a ringing call they made is cancelled).',
     parse: int({ min: 0, max: 600_000, default: 15_000 }),
   },
+  nodeSite: {
+    env: 'MOIM_NODE_SITE',
+    doc: 'Cluster: the site this node stands at (e.g. `busan`). A node with a site serves its own clients’ video rooms itself and cascades them with the rooms’ other nodes (one pipe per producer per node, cluster/Cascade.ts); a node without one (headquarters) relays to the room’s home node.',
+    parse: optionalStr({ pattern: /^[\w.-]{1,64}$/, hint: 'letters, digits, . _ - (max 64)' }),
+  },
+  cascadeSrtp: {
+    env: 'MOIM_CASCADE_SRTP',
+    doc: 'Cluster: encrypt the media piped between nodes (SRTP on the PipeTransports of a cascaded room).',
+    parse: bool(true),
+  },
+  cascadeTimeoutMs: {
+    env: 'MOIM_CASCADE_TIMEOUT_MS',
+    doc: 'Cluster: how long a node waits for another node to set up its side of a pipe.',
+    parse: int({ min: 100, max: 60_000, default: 5000 }),
+  },
 } satisfies Record<string, VarDef<unknown>>;

@@ -4,7 +4,7 @@
  * only holds the running MediaRooms. A `Map`, so ids such as `__proto__` find nothing.
  */
 import { MoimError, type RoomCloseReason } from '@moim/protocol';
-import { MediaRoom, type MediaRoomOptions, type Peer } from '@moim/sfu';
+import { isRemotePeer, MediaRoom, type MediaRoomOptions, type Peer } from '@moim/sfu';
 import type { Logger } from '../logger.ts';
 import type { RoomRecord } from '../storage/index.ts';
 
@@ -50,8 +50,9 @@ export class LiveRooms {
           this.#live.set(record.id, room);
           room.on('peerLeft', (peer) => {
             this.#opts.onPeerLeft(peer);
-            // an empty room gives its routers back (a cluster also releases its home); the next join opens it again
-            if (!room.closed && room.peers().length === 0) room.close('ROOM_CLOSED');
+            // an empty room gives its routers back (a cluster also releases its home); the next join opens it again;
+            // participants of other nodes (cascade) do not keep it open here
+            if (!room.closed && room.peers().every(isRemotePeer)) room.close('ROOM_CLOSED');
           });
           room.on('close', (reason: RoomCloseReason) => {
             if (this.#live.get(record.id) === room) this.#live.delete(record.id);

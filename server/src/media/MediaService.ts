@@ -11,6 +11,7 @@ import {
   type JoinResponse,
   type MediaResponses,
   MoimError,
+  type PeerInfo,
   type RequestData,
   type RoomGrant,
   type RoomRecordInfo,
@@ -162,8 +163,12 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     caller.requireRoom(roomId, 'join');
     const record = await this.#record(caller, roomId);
     const live = this.#live.get(roomId);
-    return { ...recordInfo(record), peers: live ? live.peers().map((p) => p.info()) : [] };
+    const peers = live ? live.peers().map((p) => p.info()) : ((await this.peersElsewhere?.(roomId)) ?? []);
+    return { ...recordInfo(record), peers };
   }
+
+  /** Cluster (cascade): the participants of a room served only by other nodes. */
+  peersElsewhere: ((roomId: string) => Promise<PeerInfo[]>) | undefined;
 
   async join(caller: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
     this.#assertOpen();

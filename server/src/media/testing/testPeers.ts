@@ -89,14 +89,18 @@ export async function mediaPeer(
 export async function publishPlain(
   peer: MediaTestPeer,
   roomId: string,
-  media: { video?: number[]; audio?: number; maxBitrates?: number[]; start?: boolean } = { video: [1000], audio: 2000 },
+  media: { video?: number[]; audio?: number; maxBitrates?: number[]; start?: boolean; bindIp?: string } = {
+    video: [1000],
+    audio: 2000,
+  },
 ): Promise<{ gen: RtpGenerator; transport: TransportInfo; video?: string; audio?: string }> {
   const transport = await call<TransportInfo>(peer.socket, 'media:createTransport', {
     roomId,
     direction: 'send',
     kind: 'plain',
   });
-  const gen = await RtpGenerator.open({ ip: transport.ip!, port: transport.port! });
+  // `bindIp`: the address the media comes from (a client at another site, 127.0.0.x)
+  const gen = await RtpGenerator.open({ ip: transport.ip!, port: transport.port! }, media.bindIp);
   const out: { gen: RtpGenerator; transport: TransportInfo; video?: string; audio?: string } = { gen, transport };
   if (media.video) {
     const sizes = [
@@ -139,9 +143,9 @@ export async function subscribePlain(
   peer: MediaTestPeer,
   roomId: string,
   routerRtpCapabilities: unknown,
-  opts: { srtp?: boolean; srtpCryptoSuite?: string } = {},
+  opts: { srtp?: boolean; srtpCryptoSuite?: string; bindIp?: string } = {},
 ): Promise<{ sink: RtpSink; transport: TransportInfo }> {
-  const sink = await RtpSink.open();
+  const sink = await RtpSink.open(opts.bindIp);
   const transport = await call<TransportInfo>(peer.socket, 'media:createTransport', {
     roomId,
     direction: 'recv',
