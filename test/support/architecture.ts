@@ -95,6 +95,7 @@ export const SERVICE_EDGE_ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['telework/reportRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/dashboardRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/requestRoutes.ts', 'http/HttpRouter.ts'],
+  ['auth/authRoutes.ts', 'http/HttpRouter.ts'],
 ];
 
 export interface Violation {

@@ -1,6 +1,7 @@
 import type { PgMigration } from '../PgDb.ts';
 import { approvalMigrations } from './approvals.ts';
 import { attendanceMigrations } from './attendance.ts';
+import { authMigrations } from './auth.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
 import { directoryMigrations } from './directory.ts';
@@ -23,4 +24,5 @@ export const pgMigrations: PgMigration[] = [
   ...directoryMigrations,
   ...approvalMigrations,
   ...reportMigrations,
+  ...authMigrations,
 ];

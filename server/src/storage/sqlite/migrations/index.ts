@@ -1,6 +1,7 @@
 import type { Migration } from '../SqliteDb.ts';
 import { approvalMigrations } from './approvals.ts';
 import { attendanceMigrations } from './attendance.ts';
+import { authMigrations } from './auth.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
 import { directoryMigrations } from './directory.ts';
@@ -25,4 +26,5 @@ export const sqliteMigrations: Migration[] = [
   ...directoryMigrations,
   ...approvalMigrations,
   ...reportMigrations,
+  ...authMigrations,
 ];
