@@ -330,6 +330,7 @@ async function buildServices(
 
   // sign-in: moim's own session tokens (accepted wherever tokens are), its methods and revocation
   const signInProxies = new TrustedProxies(config.trustedProxies);
+  let boundUrl: string | undefined;
   const signIn = await startSignIn({
     config,
     store: stores.auth,
@@ -338,6 +339,7 @@ async function buildServices(
     router,
     connections: () => gateway.connections(),
     addressOf: (req) => signInProxies.clientOf(req),
+    boundUrl: () => boundUrl,
     closeDocConnections: (principal) => docs.reauthorize(principal, principal),
     redis: cluster && {
       cmd: cluster.redis.cmd,
@@ -606,7 +608,8 @@ async function buildServices(
           http.off('error', reject);
           scheduler.start();
           const { port } = http.address() as AddressInfo;
-          resolve(config.publicUrl ?? `http://localhost:${port}`);
+          boundUrl = `http://localhost:${port}`;
+          resolve(config.publicUrl ?? boundUrl);
         });
       }),
     close() {

@@ -10,7 +10,8 @@ export interface OidcOptions {
   issuer: string;
   clientId: string;
   clientSecret?: string | undefined;
-  redirectUri: string;
+  /** The redirect URI registered at the provider (read when needed: the bound port may be known late). */
+  redirectUri: () => string;
   scopes: string;
   claims: ClaimsMap;
   /** openid-client `allowInsecureRequests` (an `http:` issuer): tests only. */
@@ -53,7 +54,7 @@ export class OidcSignIn {
       .discovery(
         new URL(this.#o.issuer),
         this.#o.clientId,
-        { redirect_uris: [this.#o.redirectUri] },
+        { redirect_uris: [this.#o.redirectUri()] },
         this.#o.clientSecret ? oidc.ClientSecretBasic(this.#o.clientSecret) : oidc.None(),
         this.#o.allowInsecure ? { execute: [oidc.allowInsecureRequests] } : undefined,
       )
@@ -80,7 +81,7 @@ export class OidcSignIn {
       expiresAt: Date.now() + this.#o.challengeTtlMs,
     });
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: this.#o.redirectUri,
+      redirect_uri: this.#o.redirectUri(),
       scope: this.#o.scopes,
       response_type: 'code',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -104,7 +105,7 @@ export class OidcSignIn {
     if (error) throw new MoimError('SIGN_IN_FAILED', `the identity provider answered ${error.slice(0, 64)}`);
     const { verifier, nonce } = JSON.parse(challenge.data) as { verifier: string; nonce: string };
     const config = await this.#configuration();
-    const current = new URL(this.#o.redirectUri);
+    const current = new URL(this.#o.redirectUri());
     current.search = query.toString();
     let claims: Record<string, unknown>;
     try {

@@ -17,7 +17,8 @@ import { personKey } from './Principal.ts';
 export interface PasskeyOptions {
   rpId: string;
   rpName: string;
-  origins: string[];
+  /** Origins ceremonies may come from (read when needed: the bound port may be known late). */
+  origins: () => string[];
   challengeTtlMs: number;
   /** Passkeys one person may register. @default 10 */
   maxPerPerson?: number;
@@ -95,7 +96,7 @@ export class Passkeys {
       info = await verifyRegistrationResponse({
         response: response as unknown as RegistrationResponseJSON,
         expectedChallenge: challenge,
-        expectedOrigin: this.#o.origins,
+        expectedOrigin: this.#o.origins(),
         expectedRPID: this.#o.rpId,
         requireUserVerification: true,
       });
@@ -154,7 +155,7 @@ export class Passkeys {
       info = await verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,
         expectedChallenge: challenge,
-        expectedOrigin: this.#o.origins,
+        expectedOrigin: this.#o.origins(),
         expectedRPID: this.#o.rpId,
         credential: {
           id: stored.id,

@@ -44,6 +44,8 @@ export interface SignInDeps {
   connections: () => Iterable<{ principal: Principal; socket: { disconnect(close: boolean): unknown } }>;
   /** The client address of a request (through trusted proxies), for the per-address limits. */
   addressOf: (req: IncomingMessage) => string;
+  /** The URL the main port was bound to (`http://localhost:<port>`), once listening. */
+  boundUrl: () => string | undefined;
   /** Ends a person's `/yjs` connections (revocation). */
   closeDocConnections: (principal: Principal) => void;
   /** Cluster: Redis for shared sign-in counters and the revocation bus. */
@@ -105,14 +107,14 @@ export async function startSignIn(d: SignInDeps): Promise<SignIn> {
     maxAgeS: c.stepUpMaxAgeS,
   });
   const challengeTtlMs = c.authChallengeTtlS * 1000;
-  const publicUrl = c.publicUrl ?? `http://localhost:${c.port}`;
+  const publicUrl = (): string => c.publicUrl ?? d.boundUrl() ?? `http://localhost:${c.port}`;
   const oidc =
     c.oidcIssuer && c.oidcClientId
       ? new OidcSignIn({
           issuer: c.oidcIssuer,
           clientId: c.oidcClientId,
           clientSecret: c.oidcClientSecret,
-          redirectUri: c.oidcRedirectUri ?? `${publicUrl}/auth/oidc/callback`,
+          redirectUri: () => c.oidcRedirectUri ?? `${publicUrl()}/auth/oidc/callback`,
           scopes: c.oidcScopes,
           claims: c.oidcClaims,
           allowInsecure: c.oidcAllowInsecure,
@@ -125,7 +127,7 @@ export async function startSignIn(d: SignInDeps): Promise<SignIn> {
     ? new Passkeys({
         rpId: c.passkeyRpId,
         rpName: c.passkeyRpName,
-        origins: c.passkeyOrigins.length > 0 ? c.passkeyOrigins : [new URL(publicUrl).origin],
+        origins: () => (c.passkeyOrigins.length > 0 ? c.passkeyOrigins : [new URL(publicUrl()).origin]),
         challengeTtlMs,
         store: d.store,
         log,
