@@ -75,12 +75,12 @@ export class Sessions {
     });
   }
 
-  /** The same session after a strong factor was proven again (step-up). */
+  /** The same session after a strong factor was proven again (step-up); for an outside token, a new session. */
   stepUp(token: VerifiedToken, method: 'passkey' | 'x509', started: number): IssuedSession {
-    if (!token.sid) throw new MoimError('TOKEN_INVALID', 'step-up needs a moim session token');
+    // an outside (or dev) token steps up into a moim session of its own
     const amr = [...new Set([...(token.amr ?? []), method])] as AuthMethod[];
     return this.#sign(claimsOf(token), {
-      sid: token.sid,
+      sid: token.sid ?? randomUUID(),
       amr,
       authTime: Math.floor(Date.now() / 1000),
       started,
