@@ -1,11 +1,14 @@
 import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/client-sdk';
+import { SessionToken } from './signInMethods.ts';
 
-/** Who signed in on this tab (dev sign-in). Kept per tab so two tabs can be two people. */
+/** Who signed in on this tab. Kept per tab so two tabs can be two people. */
 export interface Identity {
   name: string;
   site: string;
   role: Role;
   sub: string;
+  /** moim's session token (passkey, SSO, certificate sign-in); absent: development sign-in. */
+  token?: string;
 }
 
 const ID_KEY = 'moim.identity';
@@ -61,12 +64,27 @@ export function newSub(name: string): string {
   return `${slug || 'user'}-${randomId(3)}`;
 }
 
-/** Sign in with a dev token and connect the SDK (tokens are fetched again as they near expiry). */
+let session: SessionToken | undefined;
+
+/** The current token of this tab's session (for calls outside the SDK). */
+export async function currentToken(identity: Identity): Promise<string> {
+  return session ? session.fresh() : (await devToken(location.origin, identity)).token;
+}
+
+/** Sign out: a moim session is ended on the server too. */
+export async function endSession(): Promise<void> {
+  const ending = session;
+  session = undefined;
+  await ending?.logout();
+}
+
+/** Connect the SDK with the identity's session token (refreshed) or a dev token (fetched again as it nears expiry). */
 export async function startSession(identity: Identity): Promise<MoimClient> {
   const url = location.origin;
+  session = identity.token ? new SessionToken(identity.token) : undefined;
   return connect({
     url,
     deviceId: deviceId(),
-    getToken: async () => (await devToken(url, identity)).token,
+    getToken: () => currentToken(identity),
   });
 }
