@@ -6,6 +6,7 @@
  * decisions, sign-in rate limits per address.
  */
 import { createPublicKey } from 'node:crypto';
+import { connect, devToken } from '@moim/client-sdk';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthMethod } from '../server/src/auth/Sessions.ts';
@@ -130,6 +131,22 @@ describe('session tokens', () => {
     // reinstated: accepted again
     expect((await api('DELETE', '/auth/revocations/left-1', admin.token)).status).toBe(200);
     expect((await api('GET', '/approvals?role=applicant', dev)).status).toBe(200);
+  });
+});
+
+describe('the SDK and revocation', () => {
+  it('a revoked person’s client closes with TOKEN_REVOKED instead of retrying', async () => {
+    const client = await connect({
+      url: server.url,
+      getToken: async () =>
+        (await devToken(server.url, { name: 'Sdk', sub: 'sdk-left', site: 'hq', role: 'member' })).token,
+      reconnectDelayMs: 50,
+    });
+    const closed = new Promise<{ code?: string }>((resolve) => client.on('closed', resolve));
+    const admin = issue('boss-sdk', ['oidc'], 'admin');
+    expect((await api('POST', '/auth/revocations', admin.token, { sub: 'sdk-left' })).status).toBe(200);
+    expect((await closed).code).toBe('TOKEN_REVOKED');
+    expect(client.state).toBe('closed');
   });
 });
 
