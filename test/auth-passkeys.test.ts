@@ -109,6 +109,15 @@ describe('passkeys', () => {
     expect(garbage.body.error?.code).toBe('INVALID_PAYLOAD');
   });
 
+  it('a person whose access was revoked cannot sign in with their passkey', async () => {
+    const { auth } = await registered('Gone', 'gone-1');
+    const admin = await server.token({ name: 'Admin', sub: 'admin-pk', role: 'admin' });
+    expect((await post('/auth/revocations', { sub: 'gone-1' }, admin)).status).toBe(200);
+    const res = await post('/auth/passkeys/login', { response: auth.assert(await loginOptions()) });
+    expect(res.status).toBe(401);
+    expect(res.body.error?.code).toBe('TOKEN_REVOKED');
+  });
+
   it('step-up with a passkey: a decision refused before, allowed past the step-up check after', async () => {
     const { token, auth } = await registered('Boss', 'boss-1');
     const id = '00000000-0000-4000-8000-000000000002';
@@ -128,5 +137,36 @@ describe('passkeys', () => {
     expect(up.status).toBe(200);
     const stepped = await post(`/approvals/${id}/approve`, {}, up.body.token);
     expect(stepped.body.error?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('per-account sign-in limit', () => {
+  it('refuses a passkey’s attempts past MOIM_SIGNIN_PER_ACCOUNT_PER_MIN, whatever the answers', async () => {
+    const limited = await startTestServer({ MOIM_PASSKEY_RP_ID: 'localhost', MOIM_SIGNIN_PER_ACCOUNT_PER_MIN: '2' });
+    try {
+      const at = (path: string, body?: unknown, token?: string) =>
+        fetch(`${limited.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body ?? {}),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as Record<string, unknown> & { error?: { code: string } },
+        }));
+      const token = await limited.token({ name: 'Limited', sub: 'limited-1' });
+      const auth = new SoftAuthenticator('localhost', new URL(limited.url).origin.replace('127.0.0.1', 'localhost'));
+      const reg = (await at('/auth/passkeys/register/options', {}, token)).body.options as { challenge: string };
+      expect((await at('/auth/passkeys/register', { response: auth.register(reg) }, token)).status).toBe(201);
+      const codes: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const options = (await at('/auth/passkeys/login/options')).body.options as { challenge: string };
+        // the first two are refused (UV off) and count; the third, a good one, is over the limit
+        const res = await at('/auth/passkeys/login', { response: auth.assert(options, { userVerified: i === 2 }) });
+        codes.push(res.body.error?.code ?? String(res.status));
+      }
+      expect(codes).toEqual(['SIGN_IN_FAILED', 'SIGN_IN_FAILED', 'RATE_LIMITED']);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -98,4 +98,27 @@ describe('SessionKeys', () => {
     // it cannot decrypt the stored private keys, so it signs only with keys it made itself
     expect(c.signingKey().kid).not.toBe(a.signingKey().kid);
   });
+
+  it('a session is refreshed with its sid until its maximum age, then TOKEN_EXPIRED', async () => {
+    const { keys, store, log } = setup();
+    const a = keys();
+    await a.refresh();
+    const revocations = new Revocations({ store, log });
+    const sessions = new Sessions({ keys: a, revocations, issuer: 'moim', audience: 'moim', ttlS: 600, maxAgeS: 3600 });
+    const tokens = new TokenService({ secretKid: 'hs', publicKeys: {}, audience: 'moim', devTokenTtlS: 60 });
+    tokens.attachSessions({
+      issuer: 'moim',
+      verifyKey: (kid) => a.verifyKey(kid),
+      checkRevoked: (t) => revocations.check(t),
+    });
+    const first = tokens.verify(
+      sessions.issue('o', 'p', { name: 'P', site: 'hq', role: 'member', teams: [] }, ['oidc']).token,
+    );
+    const again = tokens.verify(sessions.refresh(first, first.sst!).token);
+    expect(again.sid).toBe(first.sid);
+    expect(again.auth_time).toBeUndefined();
+    expect(() => sessions.refresh(again, Math.floor(Date.now() / 1000) - 3601)).toThrow(
+      expect.objectContaining({ code: 'TOKEN_EXPIRED' }),
+    );
+  });
 });
