@@ -24,6 +24,8 @@ export class Revocations {
   readonly #store: AuthStore;
   readonly #log: Logger;
   #sessions = new Set<string>();
+  /** Sessions revoked here (or heard of) and when: kept across a refresh that may have missed them. */
+  readonly #applied = new Map<string, number>();
   #people = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   readonly #listeners: Array<(r: Revocation) => void> = [];
@@ -49,10 +51,16 @@ export class Revocations {
   }
 
   async refresh(): Promise<void> {
-    const sessions = new Set(await this.#store.revokedSessions(Date.now()));
+    const started = Date.now();
+    const sessions = new Set(await this.#store.revokedSessions(started));
     const people = new Map((await this.#store.revokedPeople()).map((p) => [personKey(p.org, p.sub), p.at]));
-    // revocations applied from the bus meanwhile stay (the store has them too, or will)
-    for (const sid of this.#sessions) sessions.add(sid);
+    // revocations applied here while the store was read stay (the read may have missed them);
+    // older ones are whatever the store says (expired sessions leave memory with it)
+    for (const [sid, at] of this.#applied) {
+      if (at >= started - 1000) sessions.add(sid);
+      else this.#applied.delete(sid);
+    }
+    for (const [key, at] of this.#people) if (at >= started - 1000 && !people.has(key)) people.set(key, at);
     this.#sessions = sessions;
     this.#people = people;
   }
@@ -97,8 +105,10 @@ export class Revocations {
   }
 
   #apply(r: Revocation): void {
-    if (r.kind === 'session') this.#sessions.add(r.sid);
-    else this.#people.set(personKey(r.org, r.sub), r.at);
+    if (r.kind === 'session') {
+      this.#sessions.add(r.sid);
+      this.#applied.set(r.sid, Date.now());
+    } else this.#people.set(personKey(r.org, r.sub), Math.max(r.at, Date.now()));
     for (const fn of this.#listeners) {
       try {
         fn(r);

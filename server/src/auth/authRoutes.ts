@@ -150,6 +150,8 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
     const passkeys = d.passkeys;
     r.add('POST', '/auth/passkeys/register/options', async (ctx) => {
       const p = principalOf(ctx);
+      // each options call stores a challenge: bounded like sign-in attempts
+      await d.limits.address(d.addressOf(ctx.req));
       return { body: { options: await passkeys.registrationOptions(p.token.org, p.sub, p.name) } };
     });
     r.add('POST', '/auth/passkeys/register', async (ctx) => {
@@ -186,6 +188,7 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
     });
     r.add('POST', '/auth/step-up/passkey/options', async (ctx) => {
       const p = principalOf(ctx);
+      await d.limits.address(d.addressOf(ctx.req));
       return { body: { options: await passkeys.authenticationOptions({ org: p.token.org, sub: p.sub }) } };
     });
     r.add('POST', '/auth/step-up/passkey', async (ctx) => {

@@ -583,7 +583,7 @@ export const CONFIG_VARS = {
   },
   signInPerAddressPerMin: {
     env: 'MOIM_SIGNIN_PER_ADDRESS_PER_MIN',
-    doc: 'Sign-in attempts (OIDC, passkey, certificate, dev) one client address may start per minute; more get `RATE_LIMITED`. Shared by the nodes of a cluster.',
+    doc: 'Sign-in attempts (OIDC, passkey and certificate sign-in, passkey options and step-up) one client address may make per minute; more get `RATE_LIMITED`. Shared by the nodes of a cluster.',
     parse: int({ min: 1, max: 1_000_000, default: 60 }),
   },
   signInPerAccountPerMin: {
