@@ -181,6 +181,14 @@ describe('OIDC sign-in', () => {
       code: 'SIGN_IN_FAILED',
       message: expect.stringMatching(/invalid_grant/),
     });
+    // a browser (Accept: text/html) is sent back to the web app with the code instead
+    const again = await start();
+    const res = await fetch(`${server.url}/auth/oidc/callback?state=${again.authUrl.searchParams.get('state')}x`, {
+      redirect: 'manual',
+      headers: { cookie: again.jar.header(server.url), accept: 'text/html' },
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/#signin-error=SIGN_IN_FAILED');
     const failures = await server.app.stores.audit.list({ action: 'auth.sign-in-failed', limit: 100 });
     expect(failures.length).toBeGreaterThan(0);
   });

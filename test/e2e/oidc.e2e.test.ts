@@ -67,6 +67,10 @@ describe('single sign-on in the web app', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(await res.json()).toMatchObject({ error: { code: 'TOKEN_REVOKED' } });
+    // a refused callback (a made-up state) lands on the sign-in page with the code's text
+    await page.goto(`http://localhost:${server.port}/auth/oidc/callback?state=made-up`);
+    await page.locator('form.signin .error', { hasText: 'Sign-in failed' }).waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).hash).toBe('');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -4,7 +4,7 @@ import { h, icon, mount } from './dom.ts';
 import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
 import type { MeetingSession } from './meeting/MeetingSession.ts';
 import { currentToken, endSession, type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
-import { claimsOf, registerPasskey, tokenFromFragment } from './signInMethods.ts';
+import { claimsOf, registerPasskey, signInErrorFromFragment, tokenFromFragment } from './signInMethods.ts';
 import { clearSites, loadSites, onSitesChange, siteLabel } from './sites.ts';
 import { timeZone } from './time.ts';
 import { approvalsView } from './views/approvals.ts';
@@ -65,8 +65,9 @@ export function startApp(root: HTMLElement): void {
     saveIdentity({ name: c.name, site: c.site, role: c.role, sub: c.sub, token: sso });
   }
   const identity = loadIdentity();
+  const refused = signInErrorFromFragment();
   if (identity) void signedIn(root, identity);
-  else showSignIn(root);
+  else showSignIn(root, refused && `${t('errorPrefix')}: ${errorText(refused)}`);
 }
 
 function showSignIn(root: HTMLElement, error?: string): void {

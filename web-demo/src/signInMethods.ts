@@ -79,6 +79,14 @@ export function tokenFromFragment(): string | undefined {
   return decodeURIComponent(m[1]!);
 }
 
+/** The refusal a single sign-on came back with (`#signin-error=CODE`), removed from the URL. */
+export function signInErrorFromFragment(): Error | undefined {
+  const m = /^#signin-error=([A-Z_]{1,64})$/.exec(location.hash);
+  if (!m) return undefined;
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return Object.assign(new Error(m[1]!), { code: m[1]! });
+}
+
 /** The claims of a session token (already verified by the server that issued it; read for display). */
 export function claimsOf(token: string): SessionAnswer['claims'] & { exp: number } {
   const part = token.split('.')[1] ?? '';

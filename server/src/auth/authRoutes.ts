@@ -133,6 +133,12 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
         issued = await signIn(d, person.org, person.sub, person.profile, ['oidc'], ctx.req);
       } catch (err) {
         await failed(d, 'oidc', ctx.req, err);
+        // a browser goes back to the web app, which shows the code's text; API clients get JSON
+        if (err instanceof MoimError && (ctx.req.headers.accept ?? '').includes('text/html')) {
+          ctx.res.writeHead(302, { location: `/#signin-error=${err.code}`, 'cache-control': 'no-store' });
+          ctx.res.end();
+          return undefined;
+        }
         throw err;
       }
       // the web app reads the token from the fragment (never sent to a server, not in logs)
