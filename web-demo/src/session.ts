@@ -1,5 +1,5 @@
 import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/client-sdk';
-import { SessionToken } from './signInMethods.ts';
+import { passkeyStepUp, SessionToken } from './signInMethods.ts';
 
 /** Who signed in on this tab. Kept per tab so two tabs can be two people. */
 export interface Identity {
@@ -69,6 +69,21 @@ let session: SessionToken | undefined;
 /** The current token of this tab's session (for calls outside the SDK). */
 export async function currentToken(identity: Identity): Promise<string> {
   return session ? session.fresh() : (await devToken(location.origin, identity)).token;
+}
+
+/**
+ * Run a sensitive action; when the server asks for a fresh second factor (STEP_UP_REQUIRED), prove
+ * the passkey, hand the stepped-up token to the client, and run it once more.
+ */
+export async function withStepUp<T>(client: MoimClient, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'STEP_UP_REQUIRED') throw err;
+    session = new SessionToken(await passkeyStepUp(await client.currentToken()));
+    await client.refreshToken();
+    return action();
+  }
 }
 
 /** Sign out: a moim session is ended on the server too. */

@@ -71,6 +71,16 @@ export async function registerPasskey(token: string): Promise<void> {
   await call('/auth/passkeys/register', { body: { response }, token });
 }
 
+/** Prove a passkey again (step-up): a token of the same session with a fresh `auth_time`. */
+export async function passkeyStepUp(token: string): Promise<string> {
+  const { options } = await call<{ options: Parameters<typeof startAuthentication>[0]['optionsJSON'] }>(
+    '/auth/step-up/passkey/options',
+    { token },
+  );
+  const response = await startAuthentication({ optionsJSON: options });
+  return (await call<SessionAnswer>('/auth/step-up/passkey', { body: { response }, token })).token;
+}
+
 /** The session token an OIDC sign-in left in the URL fragment (`#token=…`), removed from the URL. */
 export function tokenFromFragment(): string | undefined {
   const m = /^#token=([^&]+)$/.exec(location.hash);
