@@ -162,7 +162,8 @@ export async function startSignIn(d: SignInDeps): Promise<SignIn> {
       },
       certRouter(routeDeps).handle,
     );
-    certUrl = await certListener.listen();
+    const listening = await certListener.listen();
+    certUrl = c.certPublicUrl ?? listening;
   }
   addAuthRoutes({ ...routeDeps, router: d.router, certUrl });
   return {

@@ -556,6 +556,12 @@ export const CONFIG_VARS = {
     doc: 'Port of the mutual-TLS listener for certificate sign-in and step-up (`0`: a free port; unset: off). Needs the four `MOIM_CERT_*` files.',
     parse: int({ min: -1, max: 65535, default: -1 }),
   },
+  certPublicUrl: {
+    env: 'MOIM_CERT_PUBLIC_URL',
+    doc: 'URL clients reach the mutual-TLS listener at (`GET /auth/methods` names it).',
+    defaultText: 'https://localhost:MOIM_CERT_PORT',
+    parse: optionalStr({ pattern: URL_RE, hint: 'expected an absolute URL' }),
+  },
   certServerCert: {
     env: 'MOIM_CERT_SERVER_CERT',
     doc: 'PEM file: the TLS certificate (chain) of the mutual-TLS listener.',
