@@ -91,9 +91,15 @@ describe('session tokens', () => {
     expect((jwt.decode(fresh) as jwt.JwtPayload).sid).toBe(a.sid);
     const socketA = await server.connect(fresh);
     const socketB = await server.connect(b.token);
+    const docA = openDoc(server.url, 'logout-doc', fresh);
+    const docB = openDoc(server.url, 'logout-doc', b.token);
+    await Promise.all([synced(docA), synced(docB)]);
     const gone = disconnected(socketA);
+    const docGone = closedWith(docA);
     expect((await api('POST', '/auth/logout', a.token)).status).toBe(200);
     await gone;
+    expect(await docGone).toMatchObject({ code: 4401, reason: expect.stringMatching(/TOKEN_REVOKED/) });
+    expect(docB.closes).toEqual([]);
     for (const t of [a.token, fresh]) {
       const res = await api('GET', '/approvals?role=applicant', t);
       expect(res.status).toBe(401);

@@ -340,7 +340,7 @@ async function buildServices(
     connections: () => gateway.connections(),
     addressOf: (req) => signInProxies.clientOf(req),
     boundUrl: () => boundUrl,
-    closeDocConnections: (principal) => docs.reauthorize(principal, principal),
+    closeDocConnections: (org, sub, sid) => docs.closeRevoked(org, sub, sid),
     redis: cluster && {
       cmd: cluster.redis.cmd,
       sub: cluster.redis.sub,

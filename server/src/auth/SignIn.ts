@@ -14,7 +14,7 @@ import { type AuthRouteDeps, addAuthRoutes, certRouter } from './authRoutes.ts';
 import { CertListener } from './CertSignIn.ts';
 import { OidcSignIn } from './OidcSignIn.ts';
 import { Passkeys } from './Passkeys.ts';
-import { Principal } from './Principal.ts';
+import type { Principal } from './Principal.ts';
 import { type Revocation, type RevocationBus, Revocations } from './Revocations.ts';
 import { SessionKeys } from './SessionKeys.ts';
 import { Sessions } from './Sessions.ts';
@@ -46,8 +46,8 @@ export interface SignInDeps {
   addressOf: (req: IncomingMessage) => string;
   /** The URL the main port was bound to (`http://localhost:<port>`), once listening. */
   boundUrl: () => string | undefined;
-  /** Ends a person's `/yjs` connections (revocation). */
-  closeDocConnections: (principal: Principal) => void;
+  /** Ends the `/yjs` connections of a session (`sid`) or of a person (revocation). */
+  closeDocConnections: (org: string, sub: string, sid?: string) => void;
   /** Cluster: Redis for shared sign-in counters and the revocation bus. */
   redis?: { cmd: MultiRedis & RedisPubSub; sub: RedisPubSub; prefix: string; nodeId: string } | undefined;
   log: Logger;
@@ -191,22 +191,8 @@ function dropConnections(d: SignInDeps, r: Revocation): void {
     conn.socket.disconnect(true);
     dropped++;
   }
-  if (r.kind === 'person') d.closeDocConnections(new Principal({ ...personToken(r.org, r.sub) }));
+  d.closeDocConnections(r.org, r.sub, r.kind === 'session' ? r.sid : undefined);
   d.log.info({ org: r.org, sub: r.sub, kind: r.kind, dropped }, 'sign-in: revoked, live connections dropped');
-}
-
-/** A stand-in token of a person (their key and no rights), to close their /yjs connections. */
-function personToken(org: string, sub: string) {
-  return {
-    sub,
-    org,
-    name: sub,
-    site: 'hq',
-    role: 'member' as const,
-    teams: [],
-    grants: { rooms: {}, docs: {}, chat: false, createRooms: [] },
-    exp: 0,
-  };
 }
 
 function redisBus(r: NonNullable<SignInDeps['redis']>, log: Logger): RevocationBus {
