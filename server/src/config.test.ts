@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARS, ConfigError, configTableMarkdown, loadConfig } from './config.ts';
+import { CONFIG_VARS, ConfigError, configTableMarkdown, configWarnings, loadConfig } from './config.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'moim-config-'));
 
@@ -75,6 +75,11 @@ describe('loadConfig', () => {
     );
     expect(errorOf({ MOIM_PASSKEY_RP_ID: '127.0.0.1', MOIM_DATA_DIR: tmp() }).variable).toBe('MOIM_PASSKEY_RP_ID');
     expect(errorOf({ MOIM_CERT_PORT: '0', MOIM_DATA_DIR: tmp() }).variable).toBe('MOIM_CERT_SERVER_CERT');
+    const rp = (id: string) =>
+      configWarnings(
+        loadConfig({ MOIM_PASSKEY_RP_ID: id, MOIM_PUBLIC_URL: 'https://moim.example.org', MOIM_DATA_DIR: tmp() }),
+      ).some((w) => w.startsWith('MOIM_PASSKEY_RP_ID'));
+    expect([rp('moim.example.org'), rp('example.org'), rp('other.org')]).toEqual([false, false, true]);
   });
 
   it('generates a development secret once, private to the owner, and reuses it', () => {

@@ -131,6 +131,13 @@ export function configWarnings(c: Config): string[] {
     warnings.push(
       'MOIM_SFU_ALLOW_PLAIN is on in production: anyone with a room grant may create unencrypted plain-RTP transports; turn it off unless this node runs tests or benchmarks',
     );
+  if (c.passkeyRpId && c.publicUrl) {
+    const host = new URL(c.publicUrl).hostname;
+    if (host !== c.passkeyRpId && !host.endsWith(`.${c.passkeyRpId}`))
+      warnings.push(
+        `MOIM_PASSKEY_RP_ID ${c.passkeyRpId} is not ${host} nor a parent domain of it: browsers will refuse every passkey ceremony on MOIM_PUBLIC_URL`,
+      );
+  }
   return warnings;
 }
 
