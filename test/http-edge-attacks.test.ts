@@ -55,7 +55,12 @@ const upgradeRequest = (target: string, headers: Record<string, string> = {}) =>
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
 
-const PRODUCTION = { MOIM_ENV: 'production', MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN' };
+const PRODUCTION = {
+  MOIM_ENV: 'production',
+  MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN',
+  // a sign-in method: tokens of an outside issuer sharing the secret
+  MOIM_JWT_ISSUER: 'https://idp.example.org',
+};
 
 describe('one request never stops the process (issue 11, items 1–2)', () => {
   let proc: ServerProcess;

@@ -14,6 +14,8 @@ import { type ServerProcess, startServerProcess } from './support/serverProcess.
 /** Issue 11, items 10–13, against the server process as `npm start` runs it. */
 
 const STRONG = 'Vh3kR9pXw2Lq7ZsN4tBy8MfC1dJg6QeA0uKo5YiT'; // a real-looking secret (not one char repeated)
+// production with a sign-in method: tokens of an outside issuer sharing the secret
+const PROD = { MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG, MOIM_JWT_ISSUER: 'https://idp.example.org' };
 const servers: ServerProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -57,7 +59,7 @@ function expectOneLine(out: string): void {
 
 describe('item 10: framing, /metrics and file modes', () => {
   it('the web app forbids framing by other sites; moim.sqlite and its -wal/-shm are 0600', async () => {
-    const { url, dataDir } = await startProcess({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG });
+    const { url, dataDir } = await startProcess({ ...PROD });
     const res = await fetch(`${url}/`);
     expect(res.headers.get('content-security-policy')).toMatch(/(^|;\s*)frame-ancestors 'self'(;|$)/);
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
@@ -69,7 +71,7 @@ describe('item 10: framing, /metrics and file modes', () => {
   });
 
   it('production without a token: /metrics only to direct loopback connections, never through a proxy', async () => {
-    const { url } = await startProcess({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG });
+    const { url } = await startProcess({ ...PROD });
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
     const proxied = await fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(proxied.status).toBe(403);
@@ -78,7 +80,7 @@ describe('item 10: framing, /metrics and file modes', () => {
 
   it('with MOIM_METRICS_TOKEN: /metrics needs that bearer token', async () => {
     const token = 'metrics-9f8e7d6c5b4a3210';
-    const { url } = await startProcess({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG, MOIM_METRICS_TOKEN: token });
+    const { url } = await startProcess({ ...PROD, MOIM_METRICS_TOKEN: token });
     const none = await fetch(`${url}/metrics`);
     expect([none.status, ((await none.json()) as { error: { code: string } }).error.code]).toEqual([
       401,
@@ -132,7 +134,7 @@ describe('item 11: production settings', () => {
   });
 
   it('warns at start when MOIM_SFU_ALLOW_PLAIN is on in production', async () => {
-    const s = await startProcess({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG, MOIM_SFU_ALLOW_PLAIN: 'true' });
+    const s = await startProcess({ ...PROD, MOIM_SFU_ALLOW_PLAIN: 'true' });
     const warning = s
       .output()
       .split('\n')
@@ -190,7 +192,7 @@ describe('item 13: start-up errors name the path and the reason, in one line', (
   it('a read-only data folder', async () => {
     const dir = readOnlyFolder();
     const reason = root ? /read-only file system \(EROFS\)/ : /permission denied \(EACCES\)/;
-    const prod = await refusal({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG }, dir);
+    const prod = await refusal({ ...PROD }, dir);
     expect(prod.code).toBe(2);
     expect(prod.out).toContain(`moim: cannot start: data folder ${dir} is not writable: `);
     expect(prod.out).toMatch(reason);
@@ -208,7 +210,7 @@ describe('item 13: start-up errors name the path and the reason, in one line', (
     mkdirSync(path.join(base, 'x'));
     execFileSync('touch', [path.join(base, 'file')]);
     const dir = path.join(base, 'file', 'data'); // under a file
-    const prod = await refusal({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG }, dir);
+    const prod = await refusal({ ...PROD }, dir);
     expect(prod.code).toBe(2);
     expect(prod.out).toContain(`moim: cannot start: data folder ${dir} `);
     expect(prod.out).toContain('a part of the path is not a folder (ENOTDIR)');
@@ -223,7 +225,7 @@ describe('item 13: start-up errors name the path and the reason, in one line', (
     'a folder under /proc (where Node’s recursive mkdir loops forever)',
     async () => {
       const dir = `/proc/moim-${process.pid}`;
-      const prod = await refusal({ MOIM_ENV: 'production', MOIM_JWT_SECRET: STRONG }, dir);
+      const prod = await refusal({ ...PROD }, dir);
       expect(prod).toEqual({
         code: 2,
         out: `moim: cannot start: data folder ${dir} does not exist and cannot be created: does not exist (ENOENT) (MOIM_DATA_DIR)`,

@@ -59,6 +59,7 @@ describe('the server process', () => {
     const { url } = await startProcess({
       MOIM_ENV: 'production',
       MOIM_JWT_SECRET: 'Vh3kR9pXw2Lq7ZsN4tBy8MfC1dJg6QeA0uKo5YiT',
+      MOIM_JWT_ISSUER: 'https://idp.example.org',
     });
     const res = await fetch(`${url}/auth/dev-token`, {
       method: 'POST',

@@ -41,7 +41,8 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const log = getLogger(LoggerNames.Client);
 
 /** Codes on which retrying the handshake cannot help. */
-const FATAL_HANDSHAKE: readonly string[] = ['PROTOCOL_MISMATCH', 'DEV_TOKENS_DISABLED'];
+// TOKEN_REVOKED: signed out, or the person's access was revoked — a fresh token would be refused too
+const FATAL_HANDSHAKE: readonly string[] = ['PROTOCOL_MISMATCH', 'DEV_TOKENS_DISABLED', 'TOKEN_REVOKED'];
 
 /**
  * Connect to a moim server. Resolves once the first connection is up (and rejects with a

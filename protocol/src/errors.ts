@@ -69,6 +69,13 @@ export const ERROR_STATUS = {
   QUOTA_EXCEEDED: 413,
   /** The data disk is at its configured free-space floor: nothing new is stored. */
   STORAGE_FULL: 507,
+  // sign-in (issue 17)
+  /** The session was signed out, or the person's access was revoked (they left). */
+  TOKEN_REVOKED: 401,
+  /** A sign-in (OIDC, passkey, certificate) was refused: bad state, challenge, assertion or certificate. */
+  SIGN_IN_FAILED: 401,
+  /** A sensitive action needs a fresh second factor (passkey or certificate): step up, then retry. */
+  STEP_UP_REQUIRED: 403,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type SignIn, startSignIn } from './auth/SignIn.ts';
 import { TokenService } from './auth/TokenService.ts';
 import { SocketIoCallBus } from './calls/CallBus.ts';
 import { StoredCallHistory } from './calls/CallHistory.ts';
@@ -94,6 +95,8 @@ export interface App {
   readonly teleworkRequests: Requests;
   /** Work reports of telework days (a guarded document each), their review and reminders. */
   readonly reports: WorkReports;
+  /** Sign-in: moim's session tokens and keys, OIDC, passkeys, certificates, step-up, revocation (auth/SignIn.ts). */
+  readonly signIn: SignIn;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -402,6 +405,29 @@ async function buildServices(
     yjs.close();
   });
 
+  // sign-in: moim's own session tokens (accepted wherever tokens are), its methods and revocation
+  const signInProxies = new TrustedProxies(config.trustedProxies);
+  let boundUrl: string | undefined;
+  const signIn = await startSignIn({
+    config,
+    store: stores.auth,
+    audit: stores.audit,
+    tokens,
+    router,
+    connections: () => gateway.connections(),
+    addressOf: (req) => signInProxies.clientOf(req),
+    boundUrl: () => boundUrl,
+    closeDocConnections: (org, sub, sid) => docs.closeRevoked(org, sub, sid),
+    redis: cluster && {
+      cmd: cluster.redis.cmd,
+      sub: cluster.redis.sub,
+      prefix: cluster.redis.prefix,
+      nodeId: config.nodeId,
+    },
+    log: log.child({ subsystem: 'auth' }),
+  });
+  closers.push(() => signIn.close());
+
   // telework sites, places and bookings (HTTP under /telework; an org's first request seeds hq and home)
   const teleworkLog = log.child({ subsystem: 'telework' });
   const scheduler = new Scheduler({ clock, log: teleworkLog });
@@ -438,7 +464,7 @@ async function buildServices(
     maxSteps: config.teleworkApprovalMaxSteps,
     escalateAfterMs: config.teleworkEscalateAfterHours * 3_600_000,
   });
-  addApprovalRoutes({ router, approvals, tokens, maxBodyBytes: config.maxBodyBytes });
+  addApprovalRoutes({ router, approvals, tokens, maxBodyBytes: config.maxBodyBytes, stepUp: signIn.stepUp });
   scheduler.add({
     name: ESCALATION_JOB,
     everyMs: config.teleworkEscalationIntervalMs,
@@ -652,6 +678,7 @@ async function buildServices(
     teleworkRequests,
     reports,
     orgDirectory,
+    signIn,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -659,7 +686,8 @@ async function buildServices(
           http.off('error', reject);
           scheduler.start();
           const { port } = http.address() as AddressInfo;
-          resolve(config.publicUrl ?? `http://localhost:${port}`);
+          boundUrl = `http://localhost:${port}`;
+          resolve(config.publicUrl ?? boundUrl);
         });
       }),
     close() {

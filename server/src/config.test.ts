@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARS, ConfigError, configTableMarkdown, loadConfig } from './config.ts';
+import { CONFIG_VARS, ConfigError, configTableMarkdown, configWarnings, loadConfig } from './config.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'moim-config-'));
 
@@ -51,9 +51,35 @@ describe('loadConfig', () => {
     const c = loadConfig({
       MOIM_ENV: 'production',
       MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN',
+      MOIM_JWT_ISSUER: 'https://idp.example.org',
       MOIM_DATA_DIR: tmp(),
     });
     expect(c.devTokensEnabled).toBe(false);
+  });
+
+  it('production refuses to start without a sign-in method; insecure OIDC is for tests only', () => {
+    const secret = { MOIM_ENV: 'production', MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN' };
+    expect(errorOf({ ...secret, MOIM_DATA_DIR: tmp() }).message).toMatch(/production needs a sign-in method/);
+    const oidc = loadConfig({
+      ...secret,
+      MOIM_OIDC_ISSUER: 'https://idp.example.org',
+      MOIM_OIDC_CLIENT_ID: 'moim',
+      MOIM_DATA_DIR: tmp(),
+    });
+    expect(oidc.oidcIssuer).toBe('https://idp.example.org');
+    expect(
+      errorOf({ MOIM_OIDC_ISSUER: 'http://idp.test', MOIM_OIDC_CLIENT_ID: 'moim', MOIM_DATA_DIR: tmp() }).variable,
+    ).toBe('MOIM_OIDC_ISSUER');
+    expect(errorOf({ MOIM_OIDC_ALLOW_INSECURE: 'true', MOIM_DATA_DIR: tmp() }).variable).toBe(
+      'MOIM_OIDC_ALLOW_INSECURE',
+    );
+    expect(errorOf({ MOIM_PASSKEY_RP_ID: '127.0.0.1', MOIM_DATA_DIR: tmp() }).variable).toBe('MOIM_PASSKEY_RP_ID');
+    expect(errorOf({ MOIM_CERT_PORT: '0', MOIM_DATA_DIR: tmp() }).variable).toBe('MOIM_CERT_SERVER_CERT');
+    const rp = (id: string) =>
+      configWarnings(
+        loadConfig({ MOIM_PASSKEY_RP_ID: id, MOIM_PUBLIC_URL: 'https://moim.example.org', MOIM_DATA_DIR: tmp() }),
+      ).some((w) => w.startsWith('MOIM_PASSKEY_RP_ID'));
+    expect([rp('moim.example.org'), rp('example.org'), rp('other.org')]).toEqual([false, false, true]);
   });
 
   it('generates a development secret once, private to the owner, and reuses it', () => {

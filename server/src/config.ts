@@ -58,6 +58,7 @@ export function loadConfig(env: Env, opts: { cpus?: number } = {}): Config {
   } else if (jwtSecret === undefined) {
     jwtSecret = devSecret(p.dataDir);
   }
+  checkSignIn(p, production);
   return {
     ...p,
     jwtSecret,
@@ -65,6 +66,44 @@ export function loadConfig(env: Env, opts: { cpus?: number } = {}): Config {
     nodeId: p.nodeId ?? `${hostname()}-${process.pid}`,
     devTokensEnabled: p.devTokens && !production,
   };
+}
+
+/**
+ * Sign-in settings (issue 17): production needs a sign-in method — OIDC, certificates, or an
+ * outside issuer's tokens (MOIM_JWT_PUBLIC_KEYS, or MOIM_JWT_SECRET with MOIM_JWT_ISSUER naming
+ * that issuer); the insecure OIDC switch is for tests; each method's settings are complete.
+ */
+function checkSignIn(p: Parsed, production: boolean): void {
+  if (p.oidcIssuer && !p.oidcClientId)
+    throw new ConfigError('MOIM_OIDC_CLIENT_ID', 'MOIM_OIDC_ISSUER needs a client id');
+  if (p.oidcAllowInsecure && p.env !== 'test')
+    throw new ConfigError('MOIM_OIDC_ALLOW_INSECURE', 'only allowed with MOIM_ENV=test');
+  if (p.oidcIssuer?.startsWith('http:') && !p.oidcAllowInsecure)
+    throw new ConfigError('MOIM_OIDC_ISSUER', 'must be https:');
+  if (p.certPort >= 0)
+    for (const [name, value] of [
+      ['MOIM_CERT_SERVER_CERT', p.certServerCert],
+      ['MOIM_CERT_SERVER_KEY', p.certServerKey],
+      ['MOIM_CERT_CA', p.certCa],
+      ['MOIM_CERT_CRL', p.certCrl],
+    ] as const) {
+      if (!value) throw new ConfigError(name, 'certificate sign-in (MOIM_CERT_PORT) needs this PEM file');
+      if (!existsSync(value)) throw new ConfigError(name, `no such file: ${value}`);
+    }
+  if (p.sessionKeySecret !== undefined && Buffer.byteLength(p.sessionKeySecret) < WEAK_SECRET_BYTES)
+    throw new ConfigError('MOIM_SESSION_KEY_SECRET', `too weak: at least ${WEAK_SECRET_BYTES} bytes are required`);
+  if (!production) return;
+  if (p.sessionKeySecret === undefined && p.jwtSecret === undefined)
+    throw new ConfigError(
+      'MOIM_SESSION_KEY_SECRET',
+      'production needs it (or MOIM_JWT_SECRET) to keep the signing keys',
+    );
+  const outsideIssuer = Object.keys(p.jwtPublicKeys).length > 0 || (p.jwtSecret !== undefined && !!p.jwtIssuer);
+  if (!p.oidcIssuer && p.certPort < 0 && !outsideIssuer)
+    throw new ConfigError(
+      'MOIM_OIDC_ISSUER',
+      'production needs a sign-in method: MOIM_OIDC_ISSUER, MOIM_CERT_PORT, or an outside issuer (MOIM_JWT_PUBLIC_KEYS, or MOIM_JWT_SECRET with MOIM_JWT_ISSUER)',
+    );
 }
 
 function devSecret(dataDir: string): string {
@@ -93,6 +132,13 @@ export function configWarnings(c: Config): string[] {
       'MOIM_SFU_ALLOW_PLAIN is on in production: anyone with a room grant may create unencrypted plain-RTP transports; turn it off unless this node runs tests or benchmarks',
     );
   warnings.push(...turnWarnings(c));
+  if (c.passkeyRpId && c.publicUrl) {
+    const host = new URL(c.publicUrl).hostname;
+    if (host !== c.passkeyRpId && !host.endsWith(`.${c.passkeyRpId}`))
+      warnings.push(
+        `MOIM_PASSKEY_RP_ID ${c.passkeyRpId} is not ${host} nor a parent domain of it: browsers will refuse every passkey ceremony on MOIM_PUBLIC_URL`,
+      );
+  }
   return warnings;
 }
 

@@ -96,6 +96,7 @@ export const SERVICE_EDGE_ALLOWED: ReadonlyArray<readonly [string, string]> = [
   ['telework/dashboardRoutes.ts', 'http/HttpRouter.ts'],
   ['telework/requestRoutes.ts', 'http/HttpRouter.ts'],
   ['calls/callRoutes.ts', 'http/HttpRouter.ts'],
+  ['auth/authRoutes.ts', 'http/HttpRouter.ts'],
 ];
 
 export interface Violation {

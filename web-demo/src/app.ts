@@ -4,7 +4,8 @@ import type { AppContext, View } from './context.ts';
 import { h, icon, mount } from './dom.ts';
 import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
 import type { MeetingSession } from './meeting/MeetingSession.ts';
-import { type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
+import { currentToken, endSession, type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
+import { claimsOf, registerPasskey, signInErrorFromFragment, tokenFromFragment } from './signInMethods.ts';
 import { clearSites, loadSites, onSitesChange, siteLabel } from './sites.ts';
 import { timeZone } from './time.ts';
 import { approvalsView } from './views/approvals.ts';
@@ -58,9 +59,16 @@ function navTab(name: string, params: readonly string[]): string {
 
 export function startApp(root: HTMLElement): void {
   document.documentElement.lang = getLang();
+  // back from single sign-on: the session token is in the URL fragment
+  const sso = tokenFromFragment();
+  if (sso) {
+    const c = claimsOf(sso);
+    saveIdentity({ name: c.name, site: c.site, role: c.role, sub: c.sub, token: sso });
+  }
   const identity = loadIdentity();
+  const refused = signInErrorFromFragment();
   if (identity) void signedIn(root, identity);
-  else showSignIn(root);
+  else showSignIn(root, refused && `${t('errorPrefix')}: ${errorText(refused)}`);
 }
 
 function showSignIn(root: HTMLElement, error?: string): void {
@@ -241,9 +249,27 @@ class Shell {
           {
             class: 'ghost',
             type: 'button',
+            id: 'passkey-register',
+            onclick: async () => {
+              try {
+                await registerPasskey(await currentToken(identity));
+                this.#toast(t('passkeyRegistered'), 'info');
+              } catch (e) {
+                this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error');
+              }
+            },
+          },
+          t('passkeyRegister'),
+        ),
+        h(
+          'button',
+          {
+            class: 'ghost',
+            type: 'button',
             onclick: async () => {
               await this.ctx.meeting?.leave();
               await client.close();
+              await endSession().catch((e: unknown) => this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error'));
               saveIdentity(undefined);
               this.#offSites();
               clearSites();

@@ -1,6 +1,7 @@
 /** Korean and English interface texts. Korean is the default where the browser prefers it. */
 import type { ErrorCode } from '@moim/client-sdk';
 import { callEn, callKo } from './callTexts.ts';
+import { signInEn, signInKo } from './signInTexts.ts';
 import { teleworkEn, teleworkKo } from './teleworkTexts.ts';
 
 export type Lang = 'ko' | 'en';
@@ -10,6 +11,8 @@ const en = {
   ...teleworkEn,
   // calls that ring (callTexts.ts)
   ...callEn,
+  // passkeys and single sign-on (signInTexts.ts)
+  ...signInEn,
   appName: 'moim',
   tagline: 'Meetings, presence, chat and documents for HQ and every work site',
   signIn: 'Sign in',
@@ -236,6 +239,7 @@ export type TextKey = keyof typeof en;
 const ko: Record<TextKey, string> = {
   ...teleworkKo,
   ...callKo,
+  ...signInKo,
   appName: '모임',
   tagline: '본부와 모든 근무지를 잇는 회의, 현황, 대화, 문서',
   signIn: '로그인',
@@ -512,6 +516,9 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     TOKEN_ALGORITHM: 'Your sign-in is not valid: sign in again.',
     TOKEN_AUDIENCE: 'Your sign-in is for another service: sign in again.',
     TOKEN_CLAIMS: 'Your sign-in lacks details moim needs: sign in again.',
+    TOKEN_REVOKED: 'You were signed out (or your access was revoked): sign in again.',
+    SIGN_IN_FAILED: 'Sign-in failed: start again.',
+    STEP_UP_REQUIRED: 'Confirm it is you with your passkey or certificate, then try again.',
     FORBIDDEN: 'You are not allowed to do this.',
     NOT_FOUND: 'Not found (it may have been deleted).',
     CONFLICT: 'This conflicts with what exists (for bookings: you hold as many as allowed).',
@@ -566,6 +573,9 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     TOKEN_ALGORITHM: '로그인 정보가 올바르지 않습니다. 다시 로그인하세요.',
     TOKEN_AUDIENCE: '다른 서비스용 로그인입니다. 다시 로그인하세요.',
     TOKEN_CLAIMS: '로그인 정보에 필요한 항목이 없습니다. 다시 로그인하세요.',
+    TOKEN_REVOKED: '로그아웃되었거나 접근 권한이 회수되었습니다. 다시 로그인하세요.',
+    SIGN_IN_FAILED: '로그인에 실패했습니다. 처음부터 다시 하세요.',
+    STEP_UP_REQUIRED: '패스키나 인증서로 본인임을 다시 확인한 뒤 시도하세요.',
     FORBIDDEN: '이 작업을 할 권한이 없습니다.',
     NOT_FOUND: '찾을 수 없습니다(삭제되었을 수 있습니다).',
     CONFLICT: '기존 내용과 충돌합니다(예약은 허용된 개수를 모두 쓰고 있습니다).',

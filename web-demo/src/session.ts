@@ -1,12 +1,15 @@
 import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/client-sdk';
 import { strictNetwork } from './network.ts';
+import { passkeyStepUp, SessionToken } from './signInMethods.ts';
 
-/** Who signed in on this tab (dev sign-in). Kept per tab so two tabs can be two people. */
+/** Who signed in on this tab. Kept per tab so two tabs can be two people. */
 export interface Identity {
   name: string;
   site: string;
   role: Role;
   sub: string;
+  /** moim's session token (passkey, SSO, certificate sign-in); absent: development sign-in. */
+  token?: string;
 }
 
 const ID_KEY = 'moim.identity';
@@ -62,13 +65,43 @@ export function newSub(name: string): string {
   return `${slug || 'user'}-${randomId(3)}`;
 }
 
-/** Sign in with a dev token and connect the SDK (tokens are fetched again as they near expiry). */
+let session: SessionToken | undefined;
+
+/** The current token of this tab's session (for calls outside the SDK). */
+export async function currentToken(identity: Identity): Promise<string> {
+  return session ? session.fresh() : (await devToken(location.origin, identity)).token;
+}
+
+/**
+ * Run a sensitive action; when the server asks for a fresh second factor (STEP_UP_REQUIRED), prove
+ * the passkey, hand the stepped-up token to the client, and run it once more.
+ */
+export async function withStepUp<T>(client: MoimClient, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'STEP_UP_REQUIRED') throw err;
+    session = new SessionToken(await passkeyStepUp(await client.currentToken()));
+    await client.refreshToken();
+    return action();
+  }
+}
+
+/** Sign out: a moim session is ended on the server too. */
+export async function endSession(): Promise<void> {
+  const ending = session;
+  session = undefined;
+  await ending?.logout();
+}
+
+/** Connect the SDK with the identity's session token (refreshed) or a dev token (fetched again as it nears expiry). */
 export async function startSession(identity: Identity): Promise<MoimClient> {
   const url = location.origin;
+  session = identity.token ? new SessionToken(identity.token) : undefined;
   return connect({
     url,
     deviceId: deviceId(),
-    getToken: async () => (await devToken(url, identity)).token,
+    getToken: () => currentToken(identity),
     rooms: { strictNetwork: strictNetwork() },
   });
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   defaultGrantsFor,
@@ -16,7 +17,20 @@ type Alg = 'HS256' | 'RS256' | 'ES256';
 
 interface VerifyKey {
   alg: Alg;
-  key: string;
+  key: string | KeyObject;
+  /** Required `iss` of tokens signed with this key (moim's own session keys); else the configured one. */
+  issuer?: string;
+}
+
+/**
+ * moim's own session tokens (auth/SessionKeys.ts, auth/Revocations.ts): their keys are looked up
+ * by `kid` after the configured ones, and every token is checked against the revocations.
+ */
+export interface SessionHooks {
+  issuer: string;
+  verifyKey(kid: string): KeyObject | undefined;
+  /** Throws TOKEN_REVOKED for a signed-out session or a person who left. */
+  checkRevoked(token: { org: string; sub: string; sid?: string | undefined }): void;
 }
 
 export interface TokenServiceOptions {
@@ -33,6 +47,14 @@ export interface TokenServiceOptions {
 export interface VerifiedToken extends TokenClaims {
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Session id of moim's own session tokens (logout revokes it). */
+  sid?: string | undefined;
+  /** Authentication methods (`oidc`, `passkey`, `x509`, …) of moim's own session tokens. */
+  amr?: string[] | undefined;
+  /** When the person last proved a strong factor (seconds), moim's own session tokens. */
+  auth_time?: number | undefined;
+  /** When the session began (seconds), moim's own session tokens: refreshes end at its maximum age. */
+  sst?: number | undefined;
 }
 
 export const DEV_ISSUER = 'moim-dev';
@@ -60,6 +82,12 @@ export class TokenService {
 
   readonly #keys = new Map<string, VerifyKey>();
   readonly #opts: TokenServiceOptions;
+  #session: SessionHooks | undefined;
+
+  /** Accept moim's own session tokens and check revocations (set once, at start). */
+  attachSessions(hooks: SessionHooks): void {
+    this.#session = hooks;
+  }
 
   constructor(opts: TokenServiceOptions) {
     this.#opts = opts;
@@ -73,7 +101,7 @@ export class TokenService {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw new MoimError('TOKEN_INVALID', 'token is not a JWT');
     const { alg, kid } = decoded.header;
-    const key = kid === undefined ? this.#defaultKey() : this.#keys.get(kid);
+    const key = kid === undefined ? this.#defaultKey() : (this.#keys.get(kid) ?? this.#sessionKey(kid));
     if (!key) throw new MoimError('TOKEN_INVALID', kid === undefined ? 'token has no kid' : `unknown key id ${kid}`);
     if (alg !== key.alg) throw new MoimError('TOKEN_ALGORITHM', `algorithm ${alg} is not accepted for this key`);
     let payload: jwt.JwtPayload;
@@ -81,7 +109,7 @@ export class TokenService {
       payload = jwt.verify(token, key.key, {
         algorithms: [key.alg],
         audience: this.#opts.audience,
-        ...(this.#opts.issuer ? { issuer: this.#opts.issuer } : {}),
+        ...(key.issuer ? { issuer: key.issuer } : this.#opts.issuer ? { issuer: this.#opts.issuer } : {}),
         // for `nbf`/`iat` (clocks of the identity provider); expiry is checked below, exactly
         clockTolerance: 5,
         ignoreExpiration: true,
@@ -100,7 +128,15 @@ export class TokenService {
       throw new MoimError('TOKEN_CLAIMS', `token claims are invalid: ${claims.error.issues[0]?.message ?? ''}`);
     if (claims.data.sub === SYSTEM_SUB)
       throw new MoimError('TOKEN_CLAIMS', `sub ${SYSTEM_SUB} is moim's own system account`);
-    return { ...claims.data, exp: payload.exp };
+    // only moim's own keys vouch for a session and its factors (an outside issuer's `amr` is not step-up)
+    const session = key.issuer ? sessionClaims(payload) : {};
+    this.#session?.checkRevoked({ org: claims.data.org, sub: claims.data.sub, sid: session.sid });
+    return { ...claims.data, exp: payload.exp, ...session };
+  }
+
+  #sessionKey(kid: string): VerifyKey | undefined {
+    const key = this.#session?.verifyKey(kid);
+    return key && this.#session ? { alg: 'ES256', key, issuer: this.#session.issuer } : undefined;
   }
 
   /** Sign a development token (HS256 with the configured secret). */
@@ -142,6 +178,17 @@ export class TokenService {
     if (this.#opts.secret) return this.#keys.get(this.#opts.secretKid);
     return this.#keys.size === 1 ? [...this.#keys.values()][0] : undefined;
   }
+}
+
+/** `sid`, `amr`, `auth_time` and `sst` when the token carries them well-formed (others ignore them). */
+function sessionClaims(p: jwt.JwtPayload): Pick<VerifiedToken, 'sid' | 'amr' | 'auth_time' | 'sst'> {
+  const out: Pick<VerifiedToken, 'sid' | 'amr' | 'auth_time' | 'sst'> = {};
+  if (typeof p.sst === 'number' && Number.isFinite(p.sst)) out.sst = p.sst;
+  if (typeof p.sid === 'string' && p.sid.length <= 128) out.sid = p.sid;
+  if (Array.isArray(p.amr) && p.amr.length <= 8 && p.amr.every((m) => typeof m === 'string' && m.length <= 32))
+    out.amr = p.amr as string[];
+  if (typeof p.auth_time === 'number' && Number.isFinite(p.auth_time)) out.auth_time = p.auth_time;
+  return out;
 }
 
 /** True from the token's `exp` (seconds) on; the same test as `Principal.valid`. */

@@ -14,6 +14,7 @@ import {
   URL_RE,
   type VarDef,
 } from './parse.ts';
+import { claimsMap, DEFAULT_CERT_CLAIMS_MAP, DEFAULT_CLAIMS_MAP } from './signIn.ts';
 
 /**
  * Every environment variable moim reads. Order = order in the README table. A row names its
@@ -511,5 +512,149 @@ export const CONFIG_VARS = {
     env: 'MOIM_CASCADE_TIMEOUT_MS',
     doc: 'Cluster: how long a node waits for another node to set up its side of a pipe.',
     parse: int({ min: 100, max: 60_000, default: 5000 }),
+  },
+  // sign-in (issue 17): moim's own session tokens, OIDC, passkeys, certificates, step-up
+  sessionIssuer: {
+    env: 'MOIM_SESSION_ISSUER',
+    doc: '`iss` of moim’s own session tokens (ES256, keys at `/.well-known/jwks.json`).',
+    defaultText: 'MOIM_PUBLIC_URL, else `moim`',
+    parse: optionalStr(),
+  },
+  sessionTtlS: {
+    env: 'MOIM_SESSION_TTL_S',
+    doc: 'Lifetime of one session token; clients refresh it (`POST /auth/session/refresh`) within the session.',
+    parse: int({ min: 5, max: 86400, default: 900 }),
+  },
+  sessionMaxAgeS: {
+    env: 'MOIM_SESSION_MAX_AGE_S',
+    doc: 'A session (its refreshed tokens) ends this long after sign-in.',
+    parse: int({ min: 60, max: 30 * 86400, default: 12 * 3600 }),
+  },
+  sessionKeyRotateS: {
+    env: 'MOIM_SESSION_KEY_ROTATE_S',
+    doc: 'One signing key signs this long; the next is published ahead, a retired one stays in the JWKS until its tokens expired.',
+    parse: int({ min: 60, max: 365 * 86400, default: 86400 }),
+  },
+  sessionKeySecret: {
+    env: 'MOIM_SESSION_KEY_SECRET',
+    doc: 'Key-encryption secret (≥ 32 bytes) of the signing keys’ private halves, stored encrypted in the database so every node signs and verifies. Same on every node. Unset outside production: derived from MOIM_JWT_SECRET.',
+    defaultText: '(dev: from MOIM_JWT_SECRET)',
+    parse: optionalStr(),
+  },
+  oidcIssuer: {
+    env: 'MOIM_OIDC_ISSUER',
+    doc: 'OpenID Connect issuer URL (discovery at `/.well-known/openid-configuration`). Set: `GET /auth/oidc/start` signs in with authorization code + PKCE, state and nonce.',
+    parse: optionalStr({ pattern: URL_RE, hint: 'expected an absolute URL' }),
+  },
+  oidcClientId: {
+    env: 'MOIM_OIDC_CLIENT_ID',
+    doc: 'moim’s client id at the OIDC provider (the required `aud` of ID tokens).',
+    parse: optionalStr(),
+  },
+  oidcClientSecret: {
+    env: 'MOIM_OIDC_CLIENT_SECRET',
+    doc: 'Client secret (`client_secret_basic`); unset: a public client (PKCE only).',
+    parse: optionalStr(),
+  },
+  oidcRedirectUri: {
+    env: 'MOIM_OIDC_REDIRECT_URI',
+    doc: 'Redirect URI registered at the provider.',
+    defaultText: 'MOIM_PUBLIC_URL/auth/oidc/callback',
+    parse: optionalStr({ pattern: URL_RE, hint: 'expected an absolute URL' }),
+  },
+  oidcScopes: {
+    env: 'MOIM_OIDC_SCOPES',
+    doc: 'Scopes asked for.',
+    parse: str({ default: 'openid profile email' }),
+  },
+  oidcClaims: {
+    env: 'MOIM_OIDC_CLAIMS',
+    doc: 'ID-token claims → moim’s person, JSON: `{"name":"name","org":"org","orgDefault":"default","site":"site","siteDefault":"hq","teams":"groups","role":"roles","roles":{"admin":["moim-admin"],"manager":["lead"]}}`. Accounts are linked by issuer + subject, never by e-mail.',
+    parse: json(DEFAULT_CLAIMS_MAP, claimsMap),
+  },
+  oidcAllowInsecure: {
+    env: 'MOIM_OIDC_ALLOW_INSECURE',
+    doc: 'Allow an `http:` OIDC issuer (openid-client `allowInsecureRequests`). Only with `MOIM_ENV=test`.',
+    parse: bool(false),
+  },
+  passkeyRpId: {
+    env: 'MOIM_PASSKEY_RP_ID',
+    doc: 'WebAuthn relying-party id (a host name such as `moim.example.org`, or `localhost`; never an IP address). Set: passkeys are offered.',
+    parse: optionalStr({
+      pattern: /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9.-]{1,253}$/,
+      hint: 'a lower-case host name, not an IP address',
+    }),
+  },
+  passkeyRpName: {
+    env: 'MOIM_PASSKEY_RP_NAME',
+    doc: 'Relying-party name shown by authenticators.',
+    parse: str({ default: 'moim' }),
+  },
+  passkeyOrigins: {
+    env: 'MOIM_PASSKEY_ORIGINS',
+    doc: 'Origins a passkey ceremony may come from, JSON array (e.g. `["https://moim.example.org"]`).',
+    defaultText: 'MOIM_PUBLIC_URL',
+    parse: json<string[]>([], stringList),
+  },
+  certPort: {
+    env: 'MOIM_CERT_PORT',
+    doc: 'Port of the mutual-TLS listener for certificate sign-in and step-up (`0`: a free port; unset: off). Needs the four `MOIM_CERT_*` files.',
+    parse: int({ min: -1, max: 65535, default: -1 }),
+  },
+  certPublicUrl: {
+    env: 'MOIM_CERT_PUBLIC_URL',
+    doc: 'URL clients reach the mutual-TLS listener at (`GET /auth/methods` names it).',
+    defaultText: 'https://localhost:MOIM_CERT_PORT',
+    parse: optionalStr({ pattern: URL_RE, hint: 'expected an absolute URL' }),
+  },
+  certServerCert: {
+    env: 'MOIM_CERT_SERVER_CERT',
+    doc: 'PEM file: the TLS certificate (chain) of the mutual-TLS listener.',
+    parse: optionalStr(),
+  },
+  certServerKey: {
+    env: 'MOIM_CERT_SERVER_KEY',
+    doc: 'PEM file: its private key.',
+    parse: optionalStr(),
+  },
+  certCa: {
+    env: 'MOIM_CERT_CA',
+    doc: 'PEM file: the CA bundle client certificates must chain to (GPKI stand-in).',
+    parse: optionalStr(),
+  },
+  certCrl: {
+    env: 'MOIM_CERT_CRL',
+    doc: 'PEM file: the certificate revocation list(s) of those CAs; revoked certificates are refused.',
+    parse: optionalStr(),
+  },
+  certClaims: {
+    env: 'MOIM_CERT_CLAIMS',
+    doc: 'Certificate subject attributes → moim’s person (same shape as MOIM_OIDC_CLAIMS, attribute names such as `CN`, `O`, `OU`). The person is linked by issuer + subject DN.',
+    parse: json(DEFAULT_CERT_CLAIMS_MAP, claimsMap),
+  },
+  signInPerAddressPerMin: {
+    env: 'MOIM_SIGNIN_PER_ADDRESS_PER_MIN',
+    doc: 'Sign-in attempts (OIDC, passkey and certificate sign-in, passkey options and step-up) one client address may make per minute; more get `RATE_LIMITED`. Shared by the nodes of a cluster.',
+    parse: int({ min: 1, max: 1_000_000, default: 60 }),
+  },
+  signInPerAccountPerMin: {
+    env: 'MOIM_SIGNIN_PER_ACCOUNT_PER_MIN',
+    doc: 'Sign-in attempts per account (person, passkey credential, certificate subject) per minute.',
+    parse: int({ min: 1, max: 1_000_000, default: 10 }),
+  },
+  authChallengeTtlS: {
+    env: 'MOIM_AUTH_CHALLENGE_TTL_S',
+    doc: 'Lifetime of an OIDC state or passkey challenge (each is single-use).',
+    parse: int({ min: 10, max: 3600, default: 300 }),
+  },
+  stepUp: {
+    env: 'MOIM_STEP_UP',
+    doc: 'Sensitive actions (approval decisions, …) need a fresh second factor (passkey or certificate): `on`, `off`, or `auto` (on in production).',
+    parse: oneOf(['auto', 'on', 'off'] as const, 'auto'),
+  },
+  stepUpMaxAgeS: {
+    env: 'MOIM_STEP_UP_MAX_AGE_S',
+    doc: 'How fresh that second factor must be.',
+    parse: int({ min: 10, max: 86400, default: 300 }),
   },
 } satisfies Record<string, VarDef<unknown>>;

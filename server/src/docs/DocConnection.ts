@@ -26,6 +26,8 @@ export class DocConnection {
   readonly canWrite: boolean;
   /** Token expiry (ms since the epoch). */
   readonly expiresAt: number;
+  /** The moim session of the token it opened with (logout closes that session's connections). */
+  readonly sid: string | undefined;
   /** The document once loaded; frames that arrived before are kept in `early` (made on first use). */
   doc: Document | undefined;
   early: Uint8Array[] | undefined;
@@ -50,6 +52,7 @@ export class DocConnection {
     docName: string;
     canWrite: boolean;
     expiresAt: number;
+    sid?: string | undefined;
     log: Logger;
   }) {
     this.ws = opts.ws;
@@ -58,6 +61,7 @@ export class DocConnection {
     this.docName = opts.docName;
     this.canWrite = opts.canWrite;
     this.expiresAt = opts.expiresAt;
+    this.sid = opts.sid;
     this.#parentLog = opts.log;
   }
 

@@ -129,6 +129,11 @@ export class DocService {
     return this.#yjs.reauthorize(previous, next);
   }
 
+  /** Close the `/yjs` connections of a signed-out session, or of a person whose access was revoked. */
+  closeRevoked(org: string, sub: string, sid?: string): number {
+    return this.#yjs.closeRevoked(org, sub, sid);
+  }
+
   // ---------------------------------------------------------------- HTTP operations
   // Every operation works in the namespace of the caller's organisation (`refOf`): a document of
   // another organisation is never found, listed, changed or versioned through it.

@@ -140,6 +140,7 @@ export class YjsConnections {
       docName: name,
       canWrite,
       expiresAt: principal.token.exp * 1000,
+      sid: principal.token.sid,
       log: this.#log,
     });
     this.#conns.add(conn);
@@ -234,6 +235,20 @@ export class YjsConnections {
       const verdict = reauthorizedClose(conn, next);
       if (!verdict) continue;
       conn.close(verdict.reason, verdict.detail);
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * A signed-out session (`sid`) or a person whose access was revoked (no `sid`): close their
+   * connections with 4401 TOKEN_REVOKED (a reconnect with the same token is refused). Returns how many.
+   */
+  closeRevoked(org: string, sub: string, sid?: string): number {
+    let closed = 0;
+    for (const conn of this.#conns.ofPerson(personKey(org, sub))) {
+      if (sid !== undefined && conn.sid !== sid) continue;
+      conn.close('UNAUTHORIZED', 'TOKEN_REVOKED');
       closed++;
     }
     return closed;

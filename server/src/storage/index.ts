@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { ApprovalStore } from './ApprovalStore.ts';
 import type { AttendanceStore } from './AttendanceStore.ts';
 import type { AuditStore } from './AuditStore.ts';
+import type { AuthStore } from './AuthStore.ts';
 import type { BlobStore } from './BlobStore.ts';
 import type { CallHistoryStore } from './CallHistoryStore.ts';
 import type { ChatStore } from './ChatStore.ts';
@@ -18,6 +19,7 @@ import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteApprovalStore } from './sqlite/SqliteApprovalStore.ts';
 import { SqliteAttendanceStore } from './sqlite/SqliteAttendanceStore.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
+import { SqliteAuthStore } from './sqlite/SqliteAuthStore.ts';
 import { SqliteCallHistoryStore } from './sqlite/SqliteCallHistoryStore.ts';
 import { SqliteChatStore } from './sqlite/SqliteChatStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
@@ -33,6 +35,7 @@ import type { WorkReportStore } from './WorkReportStore.ts';
 export type { ApprovalStore, StoredApproval, StoredRequestDay } from './ApprovalStore.ts';
 export type { AttendanceStore, StoredAttendance } from './AttendanceStore.ts';
 export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+export type { AccountProfile, AuthStore, StoredPasskey, StoredSigningKey } from './AuthStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { CallHistoryStore } from './CallHistoryStore.ts';
 export type { ChatStore } from './ChatStore.ts';
@@ -73,6 +76,8 @@ export interface Stores {
   readonly reports: WorkReportStore;
   /** Call history (one entry per person and call), per organisation. */
   readonly calls: CallHistoryStore;
+  /** Sign-in records: signing keys, challenges, identity links, passkeys, revocations (issue 17). */
+  readonly auth: AuthStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -135,6 +140,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     directory: new SqliteDirectoryStore(opened),
     reports: new SqliteWorkReportStore(opened),
     calls: new SqliteCallHistoryStore(opened),
+    auth: new SqliteAuthStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

@@ -19,6 +19,7 @@ import {
   MoimError,
   personSubSchema,
 } from '@moim/protocol';
+import type { StepUp } from '../auth/StepUp.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { describeZodError, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Approvals } from './Approvals.ts';
@@ -29,6 +30,8 @@ export function addApprovalRoutes(d: {
   approvals: Approvals;
   tokens: TokenService;
   maxBodyBytes: number;
+  /** Decisions need a fresh second factor (passkey or certificate) when step-up is on. */
+  stepUp?: StepUp | undefined;
 }): void {
   const principalOf = principalFrom(d.tokens);
   const idOf = (ctx: RouteContext): string => pathParam(ctx, 'id', approvalIdSchema, 'an approval id (UUID)');
@@ -97,6 +100,7 @@ export function addApprovalRoutes(d: {
   ] as const)
     d.router.add('POST', `/approvals/:id/${action}`, async (ctx) => {
       const principal = principalOf(ctx);
+      d.stepUp?.require(principal, `${action} an approval`);
       const id = idOf(ctx);
       const input = await readJson(ctx.req, approvalDecisionInputSchema, d.maxBodyBytes);
       const body: ApprovalResponse = { approval: await d.approvals.decide(principal, id, decision, input) };

@@ -10,6 +10,7 @@ import type { Approval, ApprovalSummary, PriorityCategory, TeleworkRequest } fro
 import type { View } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { t } from '../i18n.ts';
+import { withStepUp } from '../session.ts';
 import { formatDateTime } from '../time.ts';
 import { categoryLabel, errorBox, nameBook, site, statusTag, todayAt, typeLabel, UUID_RE } from './teleworkCommon.ts';
 
@@ -168,7 +169,10 @@ export const approvalsView: View = (root, ctx, params) => {
           if (!text) return;
           await ctx.client.approvals.comment(a.id, text);
         } else {
-          await ctx.client.approvals[what](a.id, { ...(text ? { comment: text } : {}), version: a.version });
+          // a decision may need a fresh passkey (step-up): proven, then sent again
+          await withStepUp(ctx.client, () =>
+            ctx.client.approvals[what](a.id, { ...(text ? { comment: text } : {}), version: a.version }),
+          );
           ctx.toast(t(what === 'approve' ? 'apprApproved' : 'apprRejected'));
         }
         await Promise.all([refreshDetail(), refreshLists()]);

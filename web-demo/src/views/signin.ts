@@ -9,6 +9,7 @@ import { devToken, ROLES, type Role, Telework } from '@moim/client-sdk';
 import { h, mount } from '../dom.ts';
 import { errorText, getLang, type Lang, setLang, t } from '../i18n.ts';
 import { type Identity, newSub } from '../session.ts';
+import { passkeySignIn, signInMethods } from '../signInMethods.ts';
 import { KIND_ORDER, knownSites, lastSite, rememberSite, setSites, siteLabel } from '../sites.ts';
 
 interface Draft {
@@ -92,12 +93,45 @@ export function signInView(
       name,
       h('label', { for: 'signin-role' }, t('role')),
       role,
+      methods,
       error,
       submit,
       h('p', { class: 'hint' }, t('signInHint')),
       langSwitch,
     );
   };
+
+  // passkeys and single sign-on, shown once the server says it offers them
+  const methods = h('div', { class: 'signin-methods' });
+  void signInMethods().then((offered) => {
+    if (!alive) return;
+    const passkey = h(
+      'button',
+      {
+        type: 'button',
+        id: 'signin-passkey',
+        class: 'primary',
+        onclick: async () => {
+          passkey.disabled = true;
+          try {
+            const { token, claims } = await passkeySignIn();
+            if (!alive) return;
+            opts.onSignIn({ name: claims.name, site: claims.site, role: claims.role, sub: claims.sub, token });
+          } catch (err) {
+            if (!alive) return;
+            passkey.disabled = false;
+            showError(`${t('errorPrefix')}: ${errorText(err)}`);
+          }
+        },
+      },
+      t('signInPasskey'),
+    );
+    methods.replaceChildren(
+      offered.passkeys ? passkey : '',
+      offered.oidc ? h('a', { id: 'signin-oidc', class: 'button', href: '/auth/oidc/start' }, t('signInOidc')) : '',
+      offered.passkeys || offered.oidc ? h('p', { class: 'hint' }, t('signInOr')) : '',
+    );
+  });
 
   const whereStep = (d: Draft): HTMLElement => {
     const sites = knownSites();

@@ -10,6 +10,7 @@ import { pgMigrations } from './migrations/index.ts';
 import { PgApprovalStore } from './PgApprovalStore.ts';
 import { PgAttendanceStore } from './PgAttendanceStore.ts';
 import { PgAuditStore } from './PgAuditStore.ts';
+import { PgAuthStore } from './PgAuthStore.ts';
 import { PgBlobStore } from './PgBlobStore.ts';
 import { PgCallHistoryStore } from './PgCallHistoryStore.ts';
 import { PgChatStore } from './PgChatStore.ts';
@@ -51,6 +52,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     directory: new PgDirectoryStore(db),
     reports: new PgWorkReportStore(db),
     calls: new PgCallHistoryStore(db),
+    auth: new PgAuthStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one

@@ -1,6 +1,7 @@
 import type { PgMigration } from '../PgDb.ts';
 import { approvalMigrations } from './approvals.ts';
 import { attendanceMigrations } from './attendance.ts';
+import { authMigrations } from './auth.ts';
 import { callMigrations } from './calls.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
@@ -26,4 +27,5 @@ export const pgMigrations: PgMigration[] = [
   ...reportMigrations,
   // 1600 call history
   ...callMigrations,
+  ...authMigrations,
 ];

@@ -1,6 +1,7 @@
 import type { Migration } from '../SqliteDb.ts';
 import { approvalMigrations } from './approvals.ts';
 import { attendanceMigrations } from './attendance.ts';
+import { authMigrations } from './auth.ts';
 import { callMigrations } from './calls.ts';
 import { chatMigrations } from './chat.ts';
 import { coreMigrations } from './core.ts';
@@ -28,4 +29,5 @@ export const sqliteMigrations: Migration[] = [
   ...reportMigrations,
   // 1600 call history
   ...callMigrations,
+  ...authMigrations,
 ];
