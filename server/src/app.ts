@@ -302,7 +302,13 @@ async function buildServices(
     metrics,
     bus: new SocketIoCallBus(gateway.io),
     rooms: {
-      create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,
+      create: async (caller, tier, roomId) => {
+        await media.createRoom(caller, { tier, name: 'call' }, roomId);
+      },
+      end: async (org, roomId) => {
+        await media.endRoom(org, roomId, 'call-ended');
+        await mediaRelay?.endRoom(org, roomId, 'call-ended');
+      },
     },
     people: {
       lookup: async (org, subs) =>
@@ -325,6 +331,8 @@ async function buildServices(
       startsPerMinute: config.callStartsPerMinute,
     },
   });
+  // a call's people join its room whatever their token's room grants (others: as their token says)
+  media.giveRoomAccess((caller, roomId) => calls.roomAccess(caller, roomId));
   const callRelay =
     cluster && callDirectory
       ? new CallRelay({

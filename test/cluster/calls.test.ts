@@ -5,7 +5,7 @@
  * callee in a call held by another node is busy.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallInfo, PROTOCOL_VERSION } from '@moim/protocol';
+import { type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
 import { io as ioClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
@@ -34,10 +34,18 @@ function device(node: ServerProcess, token: string, deviceId: string): Promise<T
   });
 }
 
-async function person(name: string): Promise<{ sub: string; token: string }> {
+async function person(name: string, grants?: Grants): Promise<{ sub: string; token: string }> {
   const sub = `${name}-${randomUUID().slice(0, 6)}`;
-  return { sub, token: await devToken(nodes[0]!.url, { name, sub }) };
+  return { sub, token: await devToken(nodes[0]!.url, { name, sub, ...(grants ? { grants } : {}) }) };
 }
+
+/** Grants naming one unrelated room only: never a call's room. */
+const narrow = (createRooms: Grants['createRooms'] = []): Grants => ({
+  rooms: { 'team-standup': ['join', 'publish', 'subscribe'] },
+  docs: {},
+  chat: true,
+  createRooms,
+});
 
 const update = (s: TestSocket, match: (c: CallInfo) => boolean) => nextEvent<CallInfo>(s, 'call:update', match);
 
@@ -93,6 +101,33 @@ describe('calls across nodes', () => {
       }
       await call(a, 'call:hangup', { callId: fromA.id });
     }
+  });
+
+  it("a call's room, homed on the node that does not hold the call, lets only the call's people in and closes with the call", async () => {
+    const alice = await person('alice', narrow(['personal']));
+    const bob = await person('bob', narrow());
+    const carol = await person('carol');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const b = await device(nodes[1]!, bob.token, 'b1');
+    const c = await device(nodes[1]!, carol.token, 'c1');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    const accepted = await call<CallInfo>(b, 'call:accept', { callId: placed.id });
+    const roomId = accepted.roomId!;
+    // bob joins first from node b: the room is homed there, the call on node a (judged from its snapshot)
+    await call(b, 'room:join', { roomId });
+    await call(a, 'room:join', { roomId });
+    // carol's token names every room; she is not in the call
+    const refused = await request(c, 'room:join', { roomId });
+    expect('error' in refused && refused.error.code).toBe('FORBIDDEN');
+
+    // the caller hangs up on node a: the room closes on node b, both are told, nobody joins again
+    const told = [a, b].map((s) =>
+      nextEvent<{ roomId: string; reason: string }>(s, 'room:closed', (e) => e.roomId === roomId),
+    );
+    await call(a, 'call:hangup', { callId: placed.id });
+    for (const t of await Promise.all(told)) expect(t.reason).toBe('ROOM_CLOSED');
+    const again = await request(b, 'room:join', { roomId });
+    expect('error' in again && again.error.code).toBe('FORBIDDEN');
   });
 
   // last: it kills node a
