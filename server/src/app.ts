@@ -345,7 +345,12 @@ async function buildServices(
         })
       : undefined;
   await callRelay?.start();
-  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs, relay: callRelay });
+  wireCalls(gateway, calls, {
+    dropGraceMs: config.callDropGraceMs,
+    relay: callRelay,
+    // cluster: a person still connected to another node has not gone (presence counts every node's devices)
+    connected: cluster ? async (org, sub) => ((await presence.get(org, [sub]))[0]?.devices ?? 0) > 0 : undefined,
+  });
   addCallRoutes({ router, history: calls.history, tokens });
   closers.push(() => calls.close());
   if (callRelay) closers.push(() => callRelay.close());

@@ -13,7 +13,10 @@ import { devToken, type ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
 import { call, nextEvent, request } from './support.ts';
 
-const fixture = useCluster(['calls-a', 'calls-b'], { MOIM_CALL_RING_TIMEOUT_MS: '20000' });
+const fixture = useCluster(['calls-a', 'calls-b'], {
+  MOIM_CALL_RING_TIMEOUT_MS: '20000',
+  MOIM_CALL_DROP_GRACE_MS: '300',
+});
 const nodes = fixture.nodes;
 const sockets: TestSocket[] = [];
 afterEach(() => {
@@ -128,6 +131,29 @@ describe('calls across nodes', () => {
     for (const t of await Promise.all(told)) expect(t.reason).toBe('ROOM_CLOSED');
     const again = await request(b, 'room:join', { roomId });
     expect('error' in again && again.error.code).toBe('FORBIDDEN');
+  });
+
+  it('the drop grace counts a person’s connections on every node', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const bobOnA = await device(nodes[0]!, bob.token, 'b-a');
+    const bobOnB = await device(nodes[1]!, bob.token, 'b-b');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    await call(bobOnB, 'call:accept', { callId: placed.id });
+
+    // bob leaves node a, the call's home, but is still connected to node b: he stays in the call
+    bobOnA.disconnect();
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await call<{ calls: CallInfo[] }>(a, 'call:list', {});
+    expect(still.calls).toHaveLength(1);
+    expect(still.calls[0]).toMatchObject({ id: placed.id, state: 'accepted' });
+    expect(still.calls[0]!.callees[0]).toMatchObject({ sub: bob.sub, state: 'joined' });
+
+    // his last connection (on node b, not the home) goes: after the grace the home drops him
+    const ended = nextEvent<CallInfo>(a, 'call:update', (u) => u.id === placed.id && u.state === 'ended', 15_000);
+    bobOnB.disconnect();
+    expect((await ended).callees[0]).toMatchObject({ sub: bob.sub, state: 'left' });
   });
 
   // last: it kills node a
