@@ -160,8 +160,7 @@ describe("a call's room", () => {
     expect((await aliceTold).reason).toBe('ROOM_CLOSED');
     expect((await bobTold).reason).toBe('ROOM_CLOSED');
 
-    // the stored record is closed (a manager whose token names every room hears ROOM_CLOSED),
-    // and the call's people are not let in again
+    // the stored record is closed, and the call's people are not let in again
     const record = await server.app.stores.rooms.get('default', roomId);
     expect(record?.closedAt).toEqual(expect.any(Number));
     expect(await errorOf(alice.socket, 'room:join', { roomId })).toBe('FORBIDDEN');
