@@ -318,7 +318,13 @@ async function buildServices(
     metrics,
     bus: new SocketIoCallBus(gateway.io),
     rooms: {
-      create: async (caller, tier) => (await media.createRoom(caller, { tier, name: 'call' }, 'call-')).roomId,
+      create: async (caller, tier, roomId) => {
+        await media.createRoom(caller, { tier, name: 'call' }, roomId);
+      },
+      end: async (org, roomId) => {
+        await media.endRoom(org, roomId, 'call-ended');
+        await mediaRelay?.endRoom(org, roomId, 'call-ended');
+      },
     },
     people: {
       lookup: async (org, subs) =>
@@ -341,6 +347,8 @@ async function buildServices(
       startsPerMinute: config.callStartsPerMinute,
     },
   });
+  // a call's people join its room whatever their token's room grants (others: as their token says)
+  media.giveRoomAccess((caller, roomId) => calls.roomAccess(caller, roomId));
   const callRelay =
     cluster && callDirectory
       ? new CallRelay({
@@ -353,7 +361,12 @@ async function buildServices(
         })
       : undefined;
   await callRelay?.start();
-  wireCalls(gateway, calls, { dropGraceMs: config.callDropGraceMs, relay: callRelay });
+  wireCalls(gateway, calls, {
+    dropGraceMs: config.callDropGraceMs,
+    relay: callRelay,
+    // cluster: a person still connected to another node has not gone (presence counts every node's devices)
+    connected: cluster ? async (org, sub) => ((await presence.get(org, [sub]))[0]?.devices ?? 0) > 0 : undefined,
+  });
   addCallRoutes({ router, history: calls.history, tokens });
   closers.push(() => calls.close());
   if (callRelay) closers.push(() => callRelay.close());

@@ -5,7 +5,7 @@
  * callee in a call held by another node is busy.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallInfo, PROTOCOL_VERSION } from '@moim/protocol';
+import { type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
 import { io as ioClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
@@ -13,7 +13,10 @@ import { devToken, type ServerProcess } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
 import { call, nextEvent, request } from './support.ts';
 
-const fixture = useCluster(['calls-a', 'calls-b'], { MOIM_CALL_RING_TIMEOUT_MS: '20000' });
+const fixture = useCluster(['calls-a', 'calls-b'], {
+  MOIM_CALL_RING_TIMEOUT_MS: '20000',
+  MOIM_CALL_DROP_GRACE_MS: '300',
+});
 const nodes = fixture.nodes;
 const sockets: TestSocket[] = [];
 afterEach(() => {
@@ -34,10 +37,18 @@ function device(node: ServerProcess, token: string, deviceId: string): Promise<T
   });
 }
 
-async function person(name: string): Promise<{ sub: string; token: string }> {
+async function person(name: string, grants?: Grants): Promise<{ sub: string; token: string }> {
   const sub = `${name}-${randomUUID().slice(0, 6)}`;
-  return { sub, token: await devToken(nodes[0]!.url, { name, sub }) };
+  return { sub, token: await devToken(nodes[0]!.url, { name, sub, ...(grants ? { grants } : {}) }) };
 }
+
+/** Grants naming one unrelated room only: never a call's room. */
+const narrow = (createRooms: Grants['createRooms'] = []): Grants => ({
+  rooms: { 'team-standup': ['join', 'publish', 'subscribe'] },
+  docs: {},
+  chat: true,
+  createRooms,
+});
 
 const update = (s: TestSocket, match: (c: CallInfo) => boolean) => nextEvent<CallInfo>(s, 'call:update', match);
 
@@ -93,6 +104,56 @@ describe('calls across nodes', () => {
       }
       await call(a, 'call:hangup', { callId: fromA.id });
     }
+  });
+
+  it("a call's room, homed on the node that does not hold the call, lets only the call's people in and closes with the call", async () => {
+    const alice = await person('alice', narrow(['personal']));
+    const bob = await person('bob', narrow());
+    const carol = await person('carol');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const b = await device(nodes[1]!, bob.token, 'b1');
+    const c = await device(nodes[1]!, carol.token, 'c1');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    const accepted = await call<CallInfo>(b, 'call:accept', { callId: placed.id });
+    const roomId = accepted.roomId!;
+    // bob joins first from node b: the room is homed there, the call on node a (judged from its snapshot)
+    await call(b, 'room:join', { roomId });
+    await call(a, 'room:join', { roomId });
+    // carol's token names every room; she is not in the call
+    const refused = await request(c, 'room:join', { roomId });
+    expect('error' in refused && refused.error.code).toBe('FORBIDDEN');
+
+    // the caller hangs up on node a: the room closes on node b, both are told, nobody joins again
+    const told = [a, b].map((s) =>
+      nextEvent<{ roomId: string; reason: string }>(s, 'room:closed', (e) => e.roomId === roomId),
+    );
+    await call(a, 'call:hangup', { callId: placed.id });
+    for (const t of await Promise.all(told)) expect(t.reason).toBe('ROOM_CLOSED');
+    const again = await request(b, 'room:join', { roomId });
+    expect('error' in again && again.error.code).toBe('FORBIDDEN');
+  });
+
+  it('the drop grace counts a person’s connections on every node', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const bobOnA = await device(nodes[0]!, bob.token, 'b-a');
+    const bobOnB = await device(nodes[1]!, bob.token, 'b-b');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub] });
+    await call(bobOnB, 'call:accept', { callId: placed.id });
+
+    // bob leaves node a, the call's home, but is still connected to node b: he stays in the call
+    bobOnA.disconnect();
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await call<{ calls: CallInfo[] }>(a, 'call:list', {});
+    expect(still.calls).toHaveLength(1);
+    expect(still.calls[0]).toMatchObject({ id: placed.id, state: 'accepted' });
+    expect(still.calls[0]!.callees[0]).toMatchObject({ sub: bob.sub, state: 'joined' });
+
+    // his last connection (on node b, not the home) goes: after the grace the home drops him
+    const ended = nextEvent<CallInfo>(a, 'call:update', (u) => u.id === placed.id && u.state === 'ended', 15_000);
+    bobOnB.disconnect();
+    expect((await ended).callees[0]).toMatchObject({ sub: bob.sub, state: 'left' });
   });
 
   // last: it kills node a

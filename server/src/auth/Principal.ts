@@ -10,8 +10,20 @@ export const personKey = (org: string, sub: string): string => JSON.stringify([o
 /** The authenticated person behind a connection or request, with grant checks that throw FORBIDDEN. */
 export class Principal {
   readonly token: VerifiedToken;
-  constructor(token: VerifiedToken) {
+  /** Grants the server decides in one room, instead of the token's (`withRoomGrants`). */
+  readonly #given: { roomId: string; grants: readonly RoomGrant[] } | undefined;
+  constructor(token: VerifiedToken, given?: { roomId: string; grants: readonly RoomGrant[] }) {
     this.token = token;
+    this.#given = given;
+  }
+
+  /**
+   * The same person with exactly `grants` in `roomId`, whatever their token names there: a room
+   * whose people the server decides (a call's room: its people, nobody else). Other rooms,
+   * documents, chat and creating rooms stay as the token says.
+   */
+  withRoomGrants(roomId: string, grants: readonly RoomGrant[]): Principal {
+    return new Principal(this.token, { roomId, grants });
   }
 
   /** `personKey(org, sub)` of this token. */
@@ -30,6 +42,7 @@ export class Principal {
   }
 
   hasRoom(roomId: string, grant: RoomGrant): boolean {
+    if (this.#given?.roomId === roomId) return this.#given.grants.includes(grant);
     return roomGrantsFor(this.token.grants, roomId).includes(grant);
   }
   requireRoom(roomId: string, grant: RoomGrant): void {

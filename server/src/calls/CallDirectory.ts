@@ -30,6 +30,8 @@ export interface CallDirectory {
   callsOf(org: string, sub: string): Promise<string[]>;
   /** The call's latest state (as its caller sees it), kept so that its people can be told if this node dies. */
   snapshot(org: string, call: CallInfo): void;
+  /** The latest state of an active call held by a live node (any node), if any. */
+  snapshotOf(callId: string): Promise<{ org: string; call: CallInfo } | null>;
 }
 
 /** `start` found the other person's call ringing for the caller on another node: answer it there. */

@@ -14,11 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CALL_ROOM_PREFIX,
   type CallHistoryEntry,
   type CallInfo,
   type CallPartyState,
   type CallState,
   MoimError,
+  type RoomGrant,
   SYSTEM_SUB,
   TIER_PROFILES,
   type Tier,
@@ -32,10 +34,16 @@ import { type CallDirectory, CallElsewhereError } from './CallDirectory.ts';
 import type { CallHistory } from './CallHistory.ts';
 import { registerCallMetrics } from './callMetrics.ts';
 
-/** Makes a call's video room (MediaService.createRoom with the caller's principal, id `call-…`). */
+/** A call's video room (MediaService): made with the caller's principal, ended with the call. */
 export interface CallRooms {
-  create(caller: Principal, tier: Tier): Promise<string>;
+  /** Make the room `roomId` (`call-<call id>`). */
+  create(caller: Principal, tier: Tier, roomId: string): Promise<void>;
+  /** The call ended: its room record is marked closed and its live room closes (`room:closed`). */
+  end(org: string, roomId: string): Promise<void>;
 }
+
+/** What a call's people may do in its room, whatever their token's room grants say. */
+const CALL_ROOM_GRANTS: readonly RoomGrant[] = ['join', 'publish', 'subscribe'];
 
 /** Names and do-not-disturb of people (presence). */
 export interface CallPeople {
@@ -271,11 +279,13 @@ export class CallService {
     // the other devices stop ringing at once; the room follows in the next update
     this.#emit(call);
     if (!call.room) {
-      call.room = this.#o.rooms.create(call.callerPrincipal, call.tier);
+      const roomId = `${CALL_ROOM_PREFIX}${call.id}`;
+      call.room = this.#o.rooms.create(call.callerPrincipal, call.tier, roomId).then(() => roomId);
       call.room.then(
-        (roomId) => {
+        () => {
           call.roomId = roomId;
           if (ACTIVE.has(call.state)) this.#emit(call);
+          else this.#endRoom(call); // the call ended while its room was being made
         },
         (err: unknown) => {
           this.#log.error({ err, call: call.id, org: call.org }, 'call: its video room could not be made');
@@ -372,6 +382,31 @@ export class CallService {
     this.#arm(call);
     this.#emit(call);
     return this.view(call, me.sub);
+  }
+
+  /**
+   * The grants `me` has in the call room `roomId` (MediaService's RoomAccess), whatever their
+   * token says: join, publish and subscribe for the people in the call — its caller and the
+   * callees who answered (added ones too), of the call's organisation, until they hang up or the
+   * call ends — and none for anyone else. Undefined for a room that is not a call's. A call held
+   * by another node is judged by its latest snapshot.
+   */
+  async roomAccess(me: Principal, roomId: string): Promise<readonly RoomGrant[] | undefined> {
+    if (!roomId.startsWith(CALL_ROOM_PREFIX)) return undefined;
+    const callId = roomId.slice(CALL_ROOM_PREFIX.length);
+    const call = this.#calls.get(callId);
+    if (call) {
+      // another org's room is not found there, whatever the token says (MediaService looks it up by org)
+      if (call.org !== me.token.org) return undefined;
+      const p = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
+      return ACTIVE.has(call.state) && call.room !== undefined && p?.state === 'joined' ? CALL_ROOM_GRANTS : [];
+    }
+    const snap = await this.#o.directory?.snapshotOf(callId);
+    if (snap && snap.org !== me.token.org) return undefined;
+    if (!snap || snap.call.roomId !== roomId || !ACTIVE.has(snap.call.state)) return [];
+    const { caller, callees } = snap.call;
+    const p = caller.sub === me.sub ? caller : callees.find((c) => c.sub === me.sub);
+    return p?.state === 'joined' ? CALL_ROOM_GRANTS : [];
   }
 
   /** The person's active calls (ringing for them, or running with them in it). */
@@ -528,6 +563,20 @@ export class CallService {
     this.#finishedCount?.inc({ state });
     this.#emit(call);
     this.#track(this.#writeHistory(call));
+    if (call.roomId !== null) this.#endRoom(call);
+  }
+
+  /** The call is over: so is its room (record closed, live room closed, people told). */
+  #endRoom(call: Call): void {
+    const roomId = call.roomId;
+    if (roomId === null) return;
+    this.#track(
+      this.#o.rooms
+        .end(call.org, roomId)
+        .catch((err: unknown) =>
+          this.#log.error({ err, call: call.id, org: call.org, room: roomId }, 'call: its room could not be closed'),
+        ),
+    );
   }
 
   /** A callee's ring ended unanswered: "missed call" in the DM with the caller. */
@@ -583,9 +632,10 @@ export class CallService {
 
   #emit(call: Call): void {
     call.version++;
+    // the snapshot first: a person told of the room may join it through another node at once (roomAccess)
+    if (ACTIVE.has(call.state)) this.#o.directory?.snapshot(call.org, this.view(call, call.caller.sub));
     for (const sub of [call.caller.sub, ...call.callees.keys()])
       this.#o.bus.toPerson(call.org, sub, this.view(call, sub));
-    if (ACTIVE.has(call.state)) this.#o.directory?.snapshot(call.org, this.view(call, call.caller.sub));
   }
 
   #setParty(p: Party, state: CallPartyState): void {

@@ -21,7 +21,9 @@ import type { RedisConnections } from './redis.ts';
 
 type Message =
   | { k: 'req'; id: string; from: string; event: RequestName; data: unknown; token: VerifiedToken; deviceId: string }
-  | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string } };
+  | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string } }
+  /** The person has had no connection on any node for the drop grace period: the home's calls drop them. */
+  | { k: 'gone'; org: string; sub: string };
 
 type Handler = (data: unknown, conn: Connection) => Promise<unknown>;
 
@@ -129,6 +131,22 @@ export class CallRelay {
     return table as HandlerTable;
   }
 
+  /**
+   * The person has had no connection on any node for the drop grace period: the other nodes
+   * holding their calls drop them too (CallService.personGone there; this node's own calls are
+   * the caller's to drop).
+   */
+  async personGone(org: string, sub: string): Promise<void> {
+    const me = this.#o.registry.nodeId;
+    const homes = new Set<string>();
+    for (const id of await this.#o.directory.callsOf(org, sub)) {
+      if (this.#o.calls.holds(id)) continue;
+      const home = await this.#o.directory.homeOf(id);
+      if (home !== null && home !== me) homes.add(home);
+    }
+    for (const home of homes) this.#send(home, { k: 'gone', org, sub });
+  }
+
   /** The person's active calls on every node. */
   async list(me: Principal, deviceId: string): Promise<CallInfo[]> {
     const org = me.token.org;
@@ -205,7 +223,7 @@ export class CallRelay {
   #send(node: string, message: Message): void {
     this.#o.redis.cmd
       .publish(this.#rpc(node), JSON.stringify(message))
-      .catch((err: unknown) => this.#o.log.warn({ err, node }, 'call relay: answer not sent'));
+      .catch((err: unknown) => this.#o.log.warn({ err, node, kind: message.k }, 'call relay: message not sent'));
   }
 
   #onMessage = (channel: string, raw: string): void => {
@@ -223,6 +241,14 @@ export class CallRelay {
       this.#pending.delete(message.id);
       clearTimeout(pending.timer);
       pending.resolve(message);
+      return;
+    }
+    if (message.k === 'gone') {
+      this.#o.log.info(
+        { org: message.org, sub: message.sub },
+        'calls: a person gone from every node leaves their calls',
+      );
+      this.#o.calls.personGone(message.org, message.sub);
       return;
     }
     void this.#serve(message);

@@ -42,6 +42,7 @@ type Message =
   | { k: 'closed'; connectionId: string }
   | { k: 'reauth'; connectionId: string; token: VerifiedToken }
   | { k: 'member'; roomId: string; sub: string; connectionId: string; joined: boolean }
+  | { k: 'end'; org: string; roomId: string; reason: string }
   | { k: 'consumer'; id: string; from: string; socketId: string; payload: unknown; timeoutMs: number };
 
 /** A connection of another node that joined a room homed here. */
@@ -143,6 +144,15 @@ export class MediaRelay {
     const away = this.#away.get(connectionId);
     if (!away) return;
     for (const node of new Set(away.rooms.values())) this.#send(node, { k: 'reauth', connectionId, token: next.token });
+  }
+
+  /**
+   * A service ended a room of its own (MediaService.endRoom, a call ended) on this node: when
+   * the live room is homed on another node, that node closes it too (its peers are told).
+   */
+  async endRoom(org: string, roomId: string, reason: string): Promise<void> {
+    const home = await this.#o.homes.liveHome(roomId);
+    if (home !== null && home !== this.#o.registry.nodeId) this.#send(home, { k: 'end', org, roomId, reason });
   }
 
   async close(): Promise<void> {
@@ -284,6 +294,11 @@ export class MediaRelay {
         return;
       case 'consumer':
         void this.#deliverConsumer(message);
+        return;
+      case 'end':
+        this.#o.media
+          .endRoom(message.org, message.roomId, message.reason)
+          .catch((err: unknown) => this.#o.log.error({ err, room: message.roomId }, 'media relay: a room did not end'));
         return;
     }
   };

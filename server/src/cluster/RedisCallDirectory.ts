@@ -185,6 +185,17 @@ export class RedisCallDirectory implements CallDirectory {
     this.#settle(this.#redis.cmd.set(this.#snap(call.id), json, 'PX', HOME_TTL_MS), 'keep a call snapshot', call.id);
   }
 
+  async snapshotOf(callId: string): Promise<{ org: string; call: CallInfo } | null> {
+    const [raw, home] = await Promise.all([this.#redis.cmd.get(this.#snap(callId)), this.homeOf(callId)]);
+    if (raw === null || home === null) return null;
+    try {
+      return JSON.parse(raw) as { org: string; call: CallInfo };
+    } catch (err) {
+      this.#log.error({ err, call: callId }, 'calls: an unreadable call snapshot');
+      return null;
+    }
+  }
+
   /**
    * The calls a dead node held, as last seen, each taken once (whichever node asks first gets
    * them): their people are told the call failed.

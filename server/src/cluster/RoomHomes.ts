@@ -54,6 +54,15 @@ export class RoomHomes {
     throw new Error(`room ${roomId}: no home could be settled`);
   }
 
+  /** The node id of the room's live home, if it has one (nothing is claimed). */
+  async liveHome(roomId: string): Promise<string | null> {
+    const cur = await this.#redis.cmd.get(this.#key(roomId));
+    if (cur === null || cur === '') return null;
+    const [node = '', epoch = ''] = cur.split('|');
+    if (cur === this.#mine) return node;
+    return (await this.#registry.isAlive(node, epoch)) ? node : null;
+  }
+
   /** The room closed here: forget its home if it is still this node. */
   async release(roomId: string): Promise<void> {
     await this.#redis.cmd.eval(RELEASE, 1, this.#key(roomId), this.#mine);

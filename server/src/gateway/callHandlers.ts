@@ -7,18 +7,25 @@ import type { Connection, Gateway, HandlerTable } from './Gateway.ts';
 export interface CallRelayHooks {
   gatewayHandlers(local: HandlerTable): HandlerTable;
   list(me: Principal, deviceId: string): Promise<CallInfo[]>;
+  /** The person is gone from every node: the nodes holding their calls drop them. */
+  personGone(org: string, sub: string): Promise<void>;
 }
 
 /**
  * Wire calls to the gateway: the `call:*` requests; a device that connects is told of the calls
  * ringing for (or running with) its person, as that person sees them (a device that dismissed a
- * ring finds its id in `me.dismissedOn`); a person with no connection left on this node for
- * `dropGraceMs` leaves the calls they are in.
+ * ring finds its id in `me.dismissedOn`); a person with no connection left for `dropGraceMs`
+ * leaves the calls they are in. In a cluster, `connected` says whether the person still has a
+ * connection on another node (presence), and the calls held by other nodes drop them too.
  */
 export function wireCalls(
   gateway: Gateway,
   calls: CallService,
-  opts: { dropGraceMs: number; relay?: CallRelayHooks | undefined },
+  opts: {
+    dropGraceMs: number;
+    relay?: CallRelayHooks | undefined;
+    connected?: ((org: string, sub: string) => Promise<boolean>) | undefined;
+  },
 ): void {
   const local = callHandlers(calls);
   const relay = opts.relay;
@@ -34,13 +41,24 @@ export function wireCalls(
     );
   });
   const waiting = new Map<string, NodeJS.Timeout>();
+  /** Cluster: gone from this node; if connected nowhere else, every node holding their calls drops them. */
+  const gone = async (org: string, sub: string) => {
+    if (opts.connected && (await opts.connected(org, sub))) return;
+    if (gateway.connectionsOf(org, sub) > 0) return; // back here meanwhile
+    calls.personGone(org, sub);
+    await relay?.personGone(org, sub);
+  };
   gateway.on('disconnect', (conn) => {
     const { org, sub } = { org: conn.principal.token.org, sub: conn.principal.sub };
     const key = conn.principal.key;
     if (gateway.connectionsOf(org, sub) > 0 || waiting.has(key)) return;
     const timer = setTimeout(() => {
       waiting.delete(key);
-      if (gateway.connectionsOf(org, sub) === 0) calls.personGone(org, sub);
+      if (gateway.connectionsOf(org, sub) > 0) return;
+      if (!relay) return calls.personGone(org, sub);
+      void gone(org, sub).catch((err: unknown) =>
+        conn.log.warn({ err, org, sub }, 'calls: could not drop a person gone from every node from their calls'),
+      );
     }, opts.dropGraceMs);
     timer.unref();
     waiting.set(key, timer);

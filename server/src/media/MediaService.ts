@@ -15,6 +15,7 @@ import {
   type RequestData,
   type RoomGrant,
   type RoomRecordInfo,
+  SYSTEM_SUB,
   TypedEmitter,
 } from '@moim/protocol';
 import { iceServersFor, type MediaRoom, type Peer, type TurnOptions, type WorkerPool } from '@moim/sfu';
@@ -56,6 +57,13 @@ export interface MediaServiceOptions {
   consumerAckTimeoutMs?: number;
 }
 
+/**
+ * A service deciding who may do what in rooms of its own, whatever their token's room grants
+ * say (calls: the call's people in its `call-…` room, nobody else): the caller's grants in
+ * `roomId` (`[]`: none), or undefined for a room that is not the service's (the token decides).
+ */
+export type RoomAccess = (caller: Principal, roomId: string) => Promise<readonly RoomGrant[] | undefined>;
+
 type Data<N extends keyof MediaResponses> = RequestData<N>;
 
 /**
@@ -81,6 +89,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   /** `connectionId roomId` of joins in progress (a connection joins a room once). */
   readonly #joining = new Set<string>();
   readonly #deaths: Counter | undefined;
+  readonly #access: RoomAccess[] = [];
   #closed = false;
 
   constructor(opts: MediaServiceOptions) {
@@ -113,6 +122,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       record: (caller, roomId) => this.#record(caller, roomId),
       live: (roomId) => this.#live.get(roomId),
       keyOf: (peerId) => this.#bindings.get(peerId)?.key,
+      granted: (caller, roomId) => this.#granted(caller, roomId),
     });
     if (opts.metrics)
       this.#deaths = registerMediaMetrics(opts.metrics, {
@@ -121,6 +131,37 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
         peers: () => this.#bindings.size,
       });
     this.pool.on('workerDied', () => this.#deaths?.inc());
+  }
+
+  /**
+   * Let a service decide the grants in its own rooms (see RoomAccess), asked when people join,
+   * ask about or moderate a room; a joined peer keeps what it was given. The room is still looked
+   * up in the caller's organisation, its tier's rules still apply, and bans still hold.
+   */
+  giveRoomAccess(access: RoomAccess): void {
+    this.#access.push(access);
+  }
+
+  /**
+   * A service ends a room of its own (a call ended): its record is marked closed, so nobody
+   * joins it again, and its live room on this node closes (peers get `room:closed`,
+   * ROOM_CLOSED). False when the room does not exist in `org` or was closed already.
+   */
+  async endRoom(org: string, roomId: string, reason: string): Promise<boolean> {
+    const record = await this.#opts.rooms.get(org, roomId);
+    if (!record) return false;
+    const closed = record.closedAt === null && (await this.#opts.rooms.close(roomId, Date.now()));
+    this.#live.get(roomId)?.close('ROOM_CLOSED');
+    if (closed) {
+      await this.#opts.audit.append({
+        actor: SYSTEM_SUB,
+        action: 'room.close',
+        target: roomId,
+        detail: { org, reason },
+      });
+      this.#log.info({ room: roomId, org, reason }, 'room ended');
+    }
+    return closed;
   }
 
   get ready(): boolean {
@@ -135,10 +176,9 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   // -------------------------------------------------------------------------------------------
   // Rooms
 
-  /** `idPrefix`: a service's own kind of room (calls make `call-…` rooms, which presence shows as in a call). */
-  async createRoom(caller: Principal, data: Data<'room:create'>, idPrefix = ''): Promise<RoomRecordInfo> {
+  /** `id`: a service's own room (calls make `call-<call id>` rooms, which presence shows as in a call); else a random one. */
+  async createRoom(caller: Principal, data: Data<'room:create'>, id: string = randomUUID()): Promise<RoomRecordInfo> {
     caller.requireCreateRoom(data.tier);
-    const id = `${idPrefix}${randomUUID()}`;
     const org = caller.token.org;
     const record = await this.#opts.rooms.create({
       id,
@@ -159,7 +199,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     return recordInfo(record);
   }
 
-  async roomInfo(caller: Principal, { roomId }: Data<'room:info'>): Promise<MediaResponses['room:info']> {
+  async roomInfo(asked: Principal, { roomId }: Data<'room:info'>): Promise<MediaResponses['room:info']> {
+    const caller = await this.#granted(asked, roomId);
     caller.requireRoom(roomId, 'join');
     const record = await this.#record(caller, roomId);
     const live = this.#live.get(roomId);
@@ -186,8 +227,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     }
   }
 
-  async #join(caller: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
+  async #join(asked: Principal, channel: MediaChannel, data: Data<'room:join'>): Promise<JoinResponse> {
     const { roomId } = data;
+    const given = await this.#given(asked, roomId);
+    const caller = given ? asked.withRoomGrants(roomId, given) : asked;
     caller.requireRoom(roomId, 'join');
     const record = await this.#record(caller, roomId);
     if (record.closedAt !== null) throw new MoimError('ROOM_CLOSED', 'this room was closed');
@@ -197,7 +240,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       throw new MoimError('CONFLICT', 'this connection is already in the room');
 
     const resumed = data.resume ? this.#resume(caller, channel, roomId, data.resume.peerId) : undefined;
-    if (resumed) return this.#joinResponse(record, resumed.room, resumed.state, true);
+    if (resumed) {
+      resumed.state.given = given;
+      return this.#joinResponse(record, resumed.room, resumed.state, true);
+    }
 
     const room = await this.#live.open(record);
     const peer = room.addPeer({ sub: caller.sub, displayName: data.displayName ?? caller.name });
@@ -209,6 +255,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       connectionId: channel.connectionId,
       channel,
       grace: undefined,
+      given,
     };
     this.#bindings.add(state);
     peer.on('signal', (signal) => state.channel?.emit(signal));
@@ -254,11 +301,12 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       const room = this.#live.get(state.roomId);
       if (!room || room.closed) continue;
       const { peer, roomId } = state;
-      if (!next.hasRoom(roomId, 'publish') && peer.producers.size > 0) {
+      const granted = withGiven(next, state);
+      if (!granted.hasRoom(roomId, 'publish') && peer.producers.size > 0) {
         const producers = room.stopPublishing(peer);
         this.#log.info({ room: roomId, peer: peer.id, producers }, 'publish withdrawn by a token refresh');
       }
-      if (!next.hasRoom(roomId, 'subscribe') && (peer.consumers.size > 0 || peer.rtpCapabilities)) {
+      if (!granted.hasRoom(roomId, 'subscribe') && (peer.consumers.size > 0 || peer.rtpCapabilities)) {
         const consumers = room.stopSubscribing(peer);
         this.#log.info(
           { room: roomId, peer: peer.id, consumers: consumers.length },
@@ -328,7 +376,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 
   /** Whether `principal` may stay in the peer's room: the same person of the same org, still granted `join`. */
   #allows(principal: Principal, state: PeerState): boolean {
-    return principal.key === state.key && principal.hasRoom(state.roomId, 'join');
+    return principal.key === state.key && withGiven(principal, state).hasRoom(state.roomId, 'join');
   }
 
   /**
@@ -360,14 +408,35 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   }
 
   /** Check grants (every request) and find the caller's peer in the room. */
-  #ctx(caller: Principal, connectionId: string, roomId: string, grants: RoomGrant[]): { room: MediaRoom; peer: Peer } {
+  #ctx(
+    asked: Principal,
+    connectionId: string,
+    roomId: string,
+    grants: RoomGrant[],
+  ): { room: MediaRoom; peer: Peer; caller: Principal } {
+    const state = this.#bindings.of(connectionId, roomId);
+    const caller = state && state.key === asked.key ? withGiven(asked, state) : asked;
     caller.requireRoom(roomId, 'join');
     for (const g of grants) caller.requireRoom(roomId, g);
-    const state = this.#bindings.of(connectionId, roomId);
     const room = this.#live.get(roomId);
     if (!state || !room || room.closed || state.key !== caller.key)
       throw new MoimError('NOT_IN_ROOM', 'join the room first');
-    return { room, peer: state.peer };
+    return { room, peer: state.peer, caller };
+  }
+
+  /** Grants the room's own service gives the caller there (MediaServiceOptions.roomAccess), if any. */
+  async #given(caller: Principal, roomId: string): Promise<readonly RoomGrant[] | undefined> {
+    for (const access of this.#access) {
+      const given = await access(caller, roomId);
+      if (given) return given;
+    }
+    return undefined;
+  }
+
+  /** The caller with the grants a service decides in `roomId` (its own rooms), else as it is. */
+  async #granted(caller: Principal, roomId: string): Promise<Principal> {
+    const given = await this.#given(caller, roomId);
+    return given ? caller.withRoomGrants(roomId, given) : caller;
   }
 
   /** Resume a peer kept for the grace period (or still bound to an older socket of the same person). */
@@ -419,3 +488,8 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
 }
 
 const REVOKED_MESSAGE = 'your access to this room was withdrawn';
+
+/** The principal with the grants the server gave its peer in the peer's room. */
+function withGiven(principal: Principal, state: PeerState): Principal {
+  return state.given ? principal.withRoomGrants(state.roomId, state.given) : principal;
+}

@@ -11,13 +11,16 @@ import type { Principal } from '../auth/Principal.ts';
 
 type Data<N extends RequestName> = RequestData<N>;
 
-/** Check grants (every request) and find the caller's peer in the room (NOT_IN_ROOM if it has none). */
+/**
+ * Check grants (every request) and find the caller's peer in the room (NOT_IN_ROOM if it has
+ * none). `caller` of the answer: the caller with the grants the server gave the peer in the room.
+ */
 export type PeerResolver = (
   caller: Principal,
   connectionId: string,
   roomId: string,
   grants: RoomGrant[],
-) => { room: MediaRoom; peer: Peer };
+) => { room: MediaRoom; peer: Peer; caller: Principal };
 
 function requireDirection(caller: Principal, roomId: string, direction: 'send' | 'recv'): void {
   caller.requireRoom(roomId, direction === 'send' ? 'publish' : 'subscribe');
@@ -47,15 +50,15 @@ export class MediaSignalling {
   }
 
   async connectTransport(caller: Principal, connectionId: string, d: Data<'media:connectTransport'>) {
-    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
-    requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
+    const { room, peer, caller: granted } = this.#ctx(caller, connectionId, d.roomId, []);
+    requireDirection(granted, d.roomId, peer.transport(d.transportId).direction);
     await room.connectTransport(peer, d.transportId, d);
     return { connected: true };
   }
 
   async restartIce(caller: Principal, connectionId: string, d: Data<'media:restartIce'>) {
-    const { room, peer } = this.#ctx(caller, connectionId, d.roomId, []);
-    requireDirection(caller, d.roomId, peer.transport(d.transportId).direction);
+    const { room, peer, caller: granted } = this.#ctx(caller, connectionId, d.roomId, []);
+    requireDirection(granted, d.roomId, peer.transport(d.transportId).direction);
     // fresh TURN credentials with the new ICE parameters: the ones handed out at join may have expired
     return { iceParameters: await room.restartIce(peer, d.transportId), iceServers: this.#iceServers(caller.sub) };
   }

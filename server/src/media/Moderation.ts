@@ -21,6 +21,8 @@ export interface ModerationDeps {
   live(roomId: string): MediaRoom | undefined;
   /** The person key of a peer of this node. */
   keyOf(peerId: string): string | undefined;
+  /** The caller with the grants a service decides in its own rooms (MediaService.giveRoomAccess). */
+  granted(caller: Principal, roomId: string): Promise<Principal>;
 }
 
 export class MediaModeration {
@@ -54,7 +56,8 @@ export class MediaModeration {
     return { removed: true };
   }
 
-  async closeRoom(caller: Principal, { roomId }: Data<'room:close'>) {
+  async closeRoom(asked: Principal, { roomId }: Data<'room:close'>) {
+    const caller = await this.#deps.granted(asked, roomId);
     caller.requireRoom(roomId, 'join');
     const record = await this.#deps.record(caller, roomId);
     this.requireModerator(caller, record);
@@ -71,7 +74,8 @@ export class MediaModeration {
       throw new MoimError('FORBIDDEN', 'moderating this room needs the moderate grant');
   }
 
-  async #moderated(caller: Principal, roomId: string): Promise<MediaRoom> {
+  async #moderated(asked: Principal, roomId: string): Promise<MediaRoom> {
+    const caller = await this.#deps.granted(asked, roomId);
     caller.requireRoom(roomId, 'join');
     const record = await this.#deps.record(caller, roomId);
     this.requireModerator(caller, record);

@@ -4,6 +4,7 @@
  * connection → room → peer index. No SFU calls and no events: MediaService decides, this keeps
  * the books. Everything is a `Map`, so ids such as `__proto__` find nothing.
  */
+import type { RoomGrant } from '@moim/protocol';
 import type { Peer } from '@moim/sfu';
 import type { MediaChannel } from './joinAnswer.ts';
 
@@ -17,6 +18,8 @@ export interface PeerState {
   connectionId: string;
   channel: MediaChannel | undefined;
   grace: NodeJS.Timeout | undefined;
+  /** Grants the server gave this peer in its room on top of its token's (MediaServiceOptions.roomAccess). */
+  given?: readonly RoomGrant[];
 }
 
 export class PeerBindings {
