@@ -60,6 +60,9 @@ export const ERROR_STATUS = {
   QUOTA_EXCEEDED: 413,
   /** The data disk is at its configured free-space floor: nothing new is stored. */
   STORAGE_FULL: 507,
+  // recording
+  /** The node already runs MOIM_RECORDING_MAX_CONCURRENT recordings. */
+  TOO_MANY_RECORDINGS: 503,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -15,7 +15,7 @@ import {
   TypedEmitter,
   tierProfile,
 } from '@moim/protocol';
-import type { RtpCapabilities } from 'mediasoup/types';
+import type { Router, RtpCapabilities } from 'mediasoup/types';
 import { Consumers } from './Consumers.ts';
 import * as controls from './consumerControls.ts';
 import { mediaCall, SfuError } from './errors.ts';
@@ -115,6 +115,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   get rtpCapabilities(): RtpCapabilities {
     return this.#routers.primary.router.rtpCapabilities;
+  }
+
+  /** The router the room's producers live on (a recording consumes them there). */
+  get producerRouter(): Router {
+    return this.#routers.primary.router;
   }
 
   /** Routers serving this room (1 until it outgrows `consumersPerRouter`). */
@@ -264,6 +269,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       if (other !== peer) void this.#consumers.consumeSafe(other, peer, producer);
     }
     this.#log.debug({ peer: peer.id, producer: producer.id, source: req.source }, 'producer created');
+    const entry = peer.producers.get(producer.id);
+    if (entry) this.safeEmit('producerAdded', peer, entry);
     return producer.id;
   }
 

@@ -1,7 +1,7 @@
 /** The options and events of a MediaRoom (its public contract, apart from its methods). */
 import type { RoomCloseReason, Tier, TierProfile } from '@moim/protocol';
 import type { SfuLogger } from './logging.ts';
-import type { Peer } from './Peer.ts';
+import type { Peer, ProducerEntry } from './Peer.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
 export interface MediaRoomOptions {
@@ -28,4 +28,6 @@ export interface MediaRoomEvents {
   /** A peer is gone (its transports are closed). `closed`: the whole room closed. */
   peerLeft: (peer: Peer, reason: PeerLeftReason) => void;
   close: (reason: RoomCloseReason) => void;
+  /** A producer was created (a recording of the room starts recording it). */
+  producerAdded: (peer: Peer, entry: ProducerEntry) => void;
 }

@@ -537,6 +537,7 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     STORAGE_FULL: 'The server’s storage is full: nothing new can be saved.',
     DEV_TOKENS_DISABLED: 'Development sign-in is disabled on this server.',
     UNAVAILABLE: 'The server is not reachable right now.',
+    TOO_MANY_RECORDINGS: 'The server is recording as many meetings as it can: try again later.',
     INTERNAL: 'The server failed; try again.',
   },
   ko: {
@@ -586,6 +587,7 @@ const ERROR_TEXTS: Record<Lang, Partial<Record<ErrorCode, string>>> = {
     STORAGE_FULL: '서버 저장 공간이 가득 차 새로 저장할 수 없습니다.',
     DEV_TOKENS_DISABLED: '이 서버에서는 개발용 로그인을 쓸 수 없습니다.',
     UNAVAILABLE: '지금은 서버에 연결할 수 없습니다.',
+    TOO_MANY_RECORDINGS: '서버가 녹화할 수 있는 회의 수를 모두 쓰고 있습니다. 잠시 후 다시 시도하세요.',
     INTERNAL: '서버 오류가 났습니다. 다시 시도하세요.',
   },
 };

@@ -16,6 +16,7 @@ import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
 import { PgPresenceStore } from './PgPresenceStore.ts';
+import { PgRecordingStore } from './PgRecordingStore.ts';
 import { PgRoomStore } from './PgRoomStore.ts';
 import { PgTeleworkStore } from './PgTeleworkStore.ts';
 import { PgWorkReportStore } from './PgWorkReportStore.ts';
@@ -49,6 +50,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     approvals: new PgApprovalStore(db),
     directory: new PgDirectoryStore(db),
     reports: new PgWorkReportStore(db),
+    recordings: new PgRecordingStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one
