@@ -106,6 +106,19 @@ describe('recording rules', () => {
     for (const p of [manager, member, other]) p.socket.disconnect();
   });
 
+  it('a node at its bound of concurrent recordings refuses one more with TOO_MANY_RECORDINGS', async () => {
+    const full = await startTestServer({ MOIM_RECORDING_MAX_CONCURRENT: '0' });
+    try {
+      const manager = await full.person('Mia', { role: 'manager' });
+      const { roomId } = await call<{ roomId: string }>(manager.socket, 'room:create', { tier: 'standard' });
+      expect(await request(manager.socket, 'room:startRecording', { roomId })).toMatchObject({
+        error: { code: 'TOO_MANY_RECORDINGS' },
+      });
+    } finally {
+      await full.close();
+    }
+  });
+
   it('downloads: recorders and the owner; participants where the policy says so; never where downloads are off; audited', async () => {
     const owner = await server.token({ name: 'Owner', sub: 'rec-owner' });
     const manager = await server.token({ name: 'Mia', sub: 'rec-manager', role: 'manager' });
