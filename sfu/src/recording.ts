@@ -27,7 +27,8 @@ export interface RecordedSegment {
   producerId: string;
   startedAt: number;
   endedAt: number | null;
-  status: 'recording' | 'ok' | 'failed';
+  /** `empty`: ended with nothing in its file (the producer was silent), left out of the manifest. */
+  status: 'recording' | 'ok' | 'failed' | 'empty';
 }
 
 export interface RecordedTrack {
@@ -217,6 +218,15 @@ export class RoomRecorder extends TypedEmitter<RoomRecorderEvents> {
       rec.endedAt = seg.endedAt;
       if (t.current === seg) t.current = undefined;
       this.#fail(reason);
+    });
+    // the producer went silent without a pause: that file is complete; the next one waits for it
+    seg.once('idle', () => {
+      rec.status = 'ok';
+      rec.endedAt = seg.endedAt;
+      if (t.current !== seg) return;
+      t.current = undefined;
+      this.safeEmit('changed');
+      t.chain = t.chain.then(() => this.#startSegment(t, producer));
     });
     this.safeEmit('changed');
     if (this.#stopped || producer.closed || producer.paused) await this.#endSegment(t);

@@ -44,6 +44,11 @@ export interface RecorderLimits {
 export interface SegmentEvents {
   /** ffmpeg ended without being asked to (killed, crashed). The segment is already torn down. */
   died: (reason: string) => void;
+  /**
+   * ffmpeg ended cleanly by itself: its input was silent for its idle timeout (10 s; the producer
+   * sends nothing though it is not paused). The file is complete; the segment is torn down.
+   */
+  idle: () => void;
 }
 
 export interface SegmentOptions {
@@ -201,6 +206,12 @@ export class RecordingSegment extends TypedEmitter<SegmentEvents> {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#stopping || this.#died) return;
+    if (code === 0 && signal === null && this.startedAt > 0) {
+      this.#stopping = true;
+      this.#log.info({}, 'recording ffmpeg ended: its input went silent');
+      void this.#teardown().then(() => this.safeEmit('idle'));
+      return;
+    }
     this.#died = true;
     const reason = `ffmpeg ended (${signal ?? `code ${code}`})${this.#stderr ? `: ${this.#stderr.trim().slice(-200)}` : ''}`;
     this.#log.warn({ code, signal }, 'recording ffmpeg died');

@@ -25,6 +25,7 @@ import {
 import {
   type MediaRoom,
   type Peer,
+  type RecordedSegment,
   type RecordedTrack,
   type RecorderLimits,
   type RecorderPorts,
@@ -355,7 +356,8 @@ export class Recordings {
         try {
           const size = (await stat(seg.path)).size;
           if (size === 0) {
-            seg.status = 'failed';
+            // nothing arrived: a stretch where the producer was silent (left out), or ffmpeg failed
+            seg.status = seg.status === 'ok' ? 'empty' : 'failed';
             continue;
           }
           const blob = await this.#opts.blobs.put(createReadStream(seg.path), {
@@ -410,14 +412,18 @@ export class Recordings {
         source: t.source,
         index: t.index,
         mimeType: t.mimeType,
-        segments: t.segments.map((s) => ({
-          file: s.file,
-          producerId: s.producerId,
-          startedAt: s.startedAt,
-          endedAt: s.endedAt,
-          bytes: bytes.get(s.file) ?? 0,
-          status: s.status === 'ok' && !bytes.has(s.file) && endedAt !== null ? 'failed' : s.status,
-        })),
+        segments: t.segments
+          .filter(
+            (s): s is RecordedSegment & { status: Exclude<RecordedSegment['status'], 'empty'> } => s.status !== 'empty',
+          )
+          .map((s) => ({
+            file: s.file,
+            producerId: s.producerId,
+            startedAt: s.startedAt,
+            endedAt: s.endedAt,
+            bytes: bytes.get(s.file) ?? 0,
+            status: s.status === 'ok' && !bytes.has(s.file) && endedAt !== null ? ('failed' as const) : s.status,
+          })),
       })),
     };
   }
