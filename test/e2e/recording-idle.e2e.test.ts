@@ -25,7 +25,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('a silent producer', () => {
+describe('segments of a track', () => {
   it('ends its segment cleanly after the idle timeout; the next segment records when it sends again', async () => {
     const mia = await mediaPeer(server, { name: 'Mia', role: 'manager' });
     const { roomId } = await createRoom(mia, 'standard');
@@ -61,6 +61,34 @@ describe('a silent producer', () => {
       expect(server.app.recordings.portsInUse).toEqual([]);
     } finally {
       pub.gen.close();
+      mia.close();
+    }
+  }, 45_000);
+
+  it('a producer closed and replaced by one of the same source continues its track in a new segment', async () => {
+    const mia = await mediaPeer(server, { name: 'Mia', role: 'manager' });
+    const { roomId } = await createRoom(mia, 'standard');
+    await mia.join(roomId);
+    const first = await publishPlain(mia, roomId, { audio: 7171 });
+    let second: Awaited<ReturnType<typeof publishPlain>> | undefined;
+    try {
+      await call<RecordingInfo>(mia.socket, 'room:startRecording', { roomId });
+      await waitFor(() => server.app.recordings.recorderPids(roomId).length === 1, { what: 'the first ffmpeg' });
+      await new Promise((r) => setTimeout(r, 2_000));
+      await call(mia.socket, 'media:closeProducer', { roomId, producerId: first.audio });
+      first.gen.close();
+      second = await publishPlain(mia, roomId, { audio: 7272 });
+      await waitFor(() => server.app.recordings.recorderPids(roomId).length === 1, { what: 'the second ffmpeg' });
+      await new Promise((r) => setTimeout(r, 2_000));
+      const stopped = await call<RecordingInfo>(mia.socket, 'room:stopRecording', { roomId });
+      expect(stopped.manifest.tracks).toHaveLength(1);
+      const [mic] = stopped.manifest.tracks;
+      expect(mic?.segments.map((s) => s.producerId)).toEqual([first.audio, second.audio]);
+      expect(mic?.segments.map((s) => s.file)).toEqual(['t1-1.webm', 't1-2.webm']);
+      for (const s of mic!.segments) expect(s.bytes).toBeGreaterThan(0);
+    } finally {
+      first.gen.close();
+      second?.gen.close();
       mia.close();
     }
   }, 45_000);
