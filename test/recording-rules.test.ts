@@ -53,6 +53,7 @@ async function recorded(tier: Tier, owner: string, org = 'default') {
   const manifest = { recordingId: id, roomId, startedAt: clock.now(), endedAt: null, tracks: [] };
   await server.app.stores.recordings.create({
     id,
+    nodeId: 'test',
     org,
     roomId,
     tier,

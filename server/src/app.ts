@@ -262,6 +262,11 @@ async function buildServices(
   // meeting recordings: ffmpeg per track on the room's home node, files as blobs any node serves
   const recordings = createRecordings(config, { stores, media, clock, log });
   if (stores.kind === 'sqlite') await recordings.failInterrupted();
+  cluster?.registry.on('nodeDead', (node) => {
+    recordings
+      .failNode(node)
+      .catch((err: unknown) => log.error({ err, node }, 'failing the recordings of a dead node failed'));
+  });
   addRecordingRoutes({ router, tokens, recordings, log: log.child({ subsystem: 'recording' }) });
   // cluster: a room's signalling reaches its home node whichever node the socket is on
   const mediaRelay = cluster

@@ -6,6 +6,7 @@
  * TOC bytes): what is checked is where things run and are read, not the pictures.
  */
 import type { RecordingInfo } from '@moim/protocol';
+import { waitFor } from '@moim/sfu/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRoom, mediaPeer, publishPlain } from '../../server/src/media/testing/testPeers.ts';
 import type { TestServer } from '../../server/src/testing/index.ts';
@@ -62,8 +63,8 @@ describe('recording across nodes', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     const stopped = await call<RecordingInfo>(mia.socket, 'room:stopRecording', { roomId });
     expect(stopped.state).toBe('stopped');
+    expect(stopped.manifest.tracks).toHaveLength(2);
     const segments = stopped.manifest.tracks.flatMap((t) => t.segments);
-    expect(segments.length).toBe(2);
 
     // node b serves the files node a recorded; both list the recording
     const token = mia.token;
@@ -75,7 +76,7 @@ describe('recording across nodes', () => {
       expect(listed.recordings.map((r) => r.recordingId)).toEqual([started.recordingId]);
     }
     // the generated VP8 is not decodable (ffmpeg finds no picture size: its file stays empty and is
-    // marked failed); the Opus track is a real file
+    // left out of the manifest); the Opus track is a real file
     const audio = stopped.manifest.tracks.find((t) => t.kind === 'audio')!;
     expect(audio.segments[0]!.bytes).toBeGreaterThan(0);
     const kept = segments.filter((s) => s.bytes > 0);
@@ -86,6 +87,35 @@ describe('recording across nodes', () => {
       expect(res.status).toBe(200);
       expect((await res.arrayBuffer()).byteLength).toBe(seg.bytes);
     }
+    ana.close();
+    mia.close();
+  }, 60_000);
+
+  it('a home node killed while recording: the other node marks the recording failed', async () => {
+    const [a, b] = fixture.nodes as [ServerProcess, ServerProcess];
+    const ana = await personOn(a, 'Ana');
+    const { roomId } = await createRoom(ana, 'standard');
+    await ana.join(roomId); // home: node a
+    const pub = await publishPlain(ana, roomId, { audio: 5353 });
+    stops.push(() => pub.gen.close());
+    const mia = await personOn(b, 'Mia', 'manager');
+    const started = await call<RecordingInfo>(mia.socket, 'room:startRecording', { roomId });
+    a.child.kill('SIGKILL');
+    const listed = async () => {
+      const res = await fetch(`${b.url}/rooms/${roomId}/recordings`, {
+        headers: { authorization: `Bearer ${mia.token}` },
+      });
+      return ((await res.json()) as { recordings: RecordingInfo[] }).recordings;
+    };
+    await waitFor(async () => (await listed())[0]?.state === 'failed', {
+      what: 'the recording marked failed',
+      timeoutMs: 20_000,
+    });
+    expect((await listed())[0]).toMatchObject({
+      recordingId: started.recordingId,
+      state: 'failed',
+      failure: 'the node recording it stopped',
+    });
     ana.close();
     mia.close();
   }, 60_000);

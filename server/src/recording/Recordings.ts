@@ -61,6 +61,8 @@ export interface RecordingsOptions {
   maxFileBytes: number;
   /** Record lifecycle times and retention (tests move a ManualClock). */
   clock: Clock;
+  /** This node (its recordings are failed by the others when it dies). */
+  nodeId: string;
   log: Logger;
 }
 
@@ -163,6 +165,7 @@ export class Recordings {
         startedAt,
         state: 'recording',
         manifest: this.#manifest(active, null, []),
+        nodeId: this.#opts.nodeId,
       });
       if (room.closed) {
         await this.#opts.store.finish(id, this.#end(active, 'failed', 'the room closed as the recording started', []));
@@ -264,6 +267,13 @@ export class Recordings {
   async failInterrupted(): Promise<number> {
     const n = await this.#opts.store.failRunning(this.#opts.clock.now() + 1, 'the server stopped while recording');
     if (n > 0) this.#log.warn({ recordings: n }, 'recordings interrupted by a stop marked failed');
+    return n;
+  }
+
+  /** Node `nodeId` died (cluster): what it was recording is failed (its files were on that node). */
+  async failNode(nodeId: string): Promise<number> {
+    const n = await this.#opts.store.failRunningOn(nodeId, 'the node recording it stopped', this.#opts.clock.now());
+    if (n > 0) this.#log.warn({ node: nodeId, recordings: n }, 'recordings of a dead node marked failed');
     return n;
   }
 

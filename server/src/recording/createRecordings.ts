@@ -35,6 +35,7 @@ export function createRecordings(
     maxTracks: config.recordingMaxTracks,
     maxFileBytes: config.recordingMaxFileBytes,
     clock: deps.clock,
+    nodeId: config.nodeId,
     log: deps.log.child({ subsystem: 'recording' }),
   });
 }

@@ -36,8 +36,8 @@ export interface RecordingEnd {
 
 /** Meeting recordings (their files are blobs: readable from every node of a cluster). */
 export interface RecordingStore {
-  /** Store a new running recording; CONFLICT when the id exists. */
-  create(rec: Omit<StoredRecording, 'endedAt' | 'failure' | 'expiresAt' | 'files'>): Promise<void>;
+  /** Store a new running recording, recorded by node `nodeId`; CONFLICT when the id exists. */
+  create(rec: NewRecording): Promise<void>;
   /** End a running recording (once: false when it had ended already or does not exist). */
   finish(id: string, end: RecordingEnd): Promise<boolean>;
   /** Recording `id` of organisation `org`; undefined for another org's. */
@@ -50,4 +50,8 @@ export interface RecordingStore {
   delete(id: string): Promise<void>;
   /** Recordings still `recording` that were started before `before` (a node stopped without ending them): failed. */
   failRunning(before: number, failure: string): Promise<number>;
+  /** Recordings still `recording` by node `nodeId` (it died): failed, ended `at`. */
+  failRunningOn(nodeId: string, failure: string, at: number): Promise<number>;
 }
+
+export type NewRecording = Omit<StoredRecording, 'endedAt' | 'failure' | 'expiresAt' | 'files'> & { nodeId: string };

@@ -1,7 +1,7 @@
 /**
  * The RecordingStore contract on every backend: a recording is created once, ends once (a second
  * end changes nothing), is found only by its organisation, is listed with its room newest first,
- * expires by `expiresAt`, and a node's interrupted recordings are failed.
+ * expires by `expiresAt`, and a node's interrupted recordings (or a dead node's) are failed.
  */
 import { MoimError, type RecordingManifest } from '@moim/protocol';
 import { describe, expect, it } from 'vitest';
@@ -16,8 +16,9 @@ const manifest = (id: string, roomId: string, startedAt: number): RecordingManif
   tracks: [],
 });
 
-const running = (id: string, roomId: string, startedAt: number, org = 'acme') => ({
+const running = (id: string, roomId: string, startedAt: number, org = 'acme', nodeId = 'node-1') => ({
   id,
+  nodeId,
   org,
   roomId,
   tier: 'standard' as const,
@@ -111,5 +112,18 @@ describe.each(BACKENDS)('recording store contract on $name', (backend) => {
     expect(await stores.recordings.failRunning(3000, 'stopped')).toBe(0);
     expect(await stores.recordings.failRunning(3001, 'the server stopped')).toBe(1);
     expect(await stores.recordings.get('acme', 'z')).toMatchObject({ state: 'failed', failure: 'the server stopped' });
+  });
+
+  it('fails only the running recordings of a node that died', async () => {
+    await stores.recordings.create(running('n1', 'room1', 1000, 'acme', 'node-a'));
+    await stores.recordings.create(running('n2', 'room2', 1000, 'acme', 'node-b'));
+    expect(await stores.recordings.failRunningOn('node-a', 'the node stopped', 9000)).toBe(1);
+    expect(await stores.recordings.failRunningOn('node-a', 'the node stopped', 9500)).toBe(0);
+    expect(await stores.recordings.get('acme', 'n1')).toMatchObject({
+      state: 'failed',
+      failure: 'the node stopped',
+      endedAt: 9000,
+    });
+    expect(await stores.recordings.get('acme', 'n2')).toMatchObject({ state: 'recording' });
   });
 });

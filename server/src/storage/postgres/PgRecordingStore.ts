@@ -1,6 +1,6 @@
 /** Meeting recordings on PostgreSQL (the RecordingStore of a cluster: every node reads them). */
 import { MoimError } from '@moim/protocol';
-import type { RecordingEnd, RecordingStore, StoredRecording } from '../RecordingStore.ts';
+import type { NewRecording, RecordingEnd, RecordingStore, StoredRecording } from '../RecordingStore.ts';
 import { RECORDING_COLUMNS, type RecordingRow, toRecording } from '../recordingRows.ts';
 import { isUniqueViolation, type PgDb } from './PgDb.ts';
 
@@ -10,12 +10,22 @@ export class PgRecordingStore implements RecordingStore {
     this.#db = db;
   }
 
-  async create(rec: Omit<StoredRecording, 'endedAt' | 'failure' | 'expiresAt' | 'files'>): Promise<void> {
+  async create(rec: NewRecording): Promise<void> {
     try {
       await this.#db.query(
-        `INSERT INTO recordings (id, org, room_id, tier, started_by, started_at, state, manifest)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [rec.id, rec.org, rec.roomId, rec.tier, rec.startedBy, rec.startedAt, rec.state, JSON.stringify(rec.manifest)],
+        `INSERT INTO recordings (id, org, room_id, tier, started_by, started_at, state, manifest, node_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          rec.id,
+          rec.org,
+          rec.roomId,
+          rec.tier,
+          rec.startedBy,
+          rec.startedAt,
+          rec.state,
+          JSON.stringify(rec.manifest),
+          rec.nodeId,
+        ],
       );
     } catch (err) {
       if (isUniqueViolation(err, 'recordings_pkey'))
@@ -68,6 +78,15 @@ export class PgRecordingStore implements RecordingStore {
       `UPDATE recordings SET state = 'failed', failure = $1, ended_at = started_at
        WHERE state = 'recording' AND started_at < $2 RETURNING 1 AS x`,
       [failure, before],
+    );
+    return rows.length;
+  }
+
+  async failRunningOn(nodeId: string, failure: string, at: number): Promise<number> {
+    const rows = await this.#db.query(
+      `UPDATE recordings SET state = 'failed', failure = $1, ended_at = $2
+       WHERE state = 'recording' AND node_id = $3 RETURNING 1 AS x`,
+      [failure, at, nodeId],
     );
     return rows.length;
   }

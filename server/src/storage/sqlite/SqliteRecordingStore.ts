@@ -1,6 +1,6 @@
 /** Meeting recordings on SQLite (the RecordingStore of a single node). */
 import { MoimError } from '@moim/protocol';
-import type { RecordingEnd, RecordingStore, StoredRecording } from '../RecordingStore.ts';
+import type { NewRecording, RecordingEnd, RecordingStore, StoredRecording } from '../RecordingStore.ts';
 import { RECORDING_COLUMNS, type RecordingRow, toRecording } from '../recordingRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
@@ -10,11 +10,11 @@ export class SqliteRecordingStore implements RecordingStore {
     this.#db = db;
   }
 
-  async create(rec: Omit<StoredRecording, 'endedAt' | 'failure' | 'expiresAt' | 'files'>): Promise<void> {
+  async create(rec: NewRecording): Promise<void> {
     try {
       this.#db.run(
-        `INSERT INTO recordings (id, org, room_id, tier, started_by, started_at, state, manifest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO recordings (id, org, room_id, tier, started_by, started_at, state, manifest, node_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         rec.id,
         rec.org,
         rec.roomId,
@@ -23,6 +23,7 @@ export class SqliteRecordingStore implements RecordingStore {
         rec.startedAt,
         rec.state,
         JSON.stringify(rec.manifest),
+        rec.nodeId,
       );
     } catch (err) {
       if (/UNIQUE|PRIMARY KEY/i.test((err as Error).message))
@@ -89,6 +90,15 @@ export class SqliteRecordingStore implements RecordingStore {
        WHERE state = 'recording' AND started_at < ?`,
       failure,
       before,
+    ).changes;
+  }
+
+  async failRunningOn(nodeId: string, failure: string, at: number): Promise<number> {
+    return this.#db.run(
+      `UPDATE recordings SET state = 'failed', failure = ?, ended_at = ? WHERE state = 'recording' AND node_id = ?`,
+      failure,
+      at,
+      nodeId,
     ).changes;
   }
 }

@@ -31,4 +31,9 @@ export const recordingMigrations: PgMigration[] = [
     CREATE TRIGGER recordings_fixed BEFORE UPDATE OF org, room_id ON recordings
       FOR EACH ROW EXECUTE FUNCTION recordings_fixed();`,
   },
+  {
+    // the node recording it: when that node dies (cluster), the others fail what it left running
+    id: '1601_recordings_node',
+    sql: 'ALTER TABLE recordings ADD COLUMN node_id TEXT',
+  },
 ];

@@ -24,4 +24,9 @@ export const recordingMigrations: Migration[] = [
       WHEN NEW.org <> OLD.org OR NEW.room_id <> OLD.room_id
       BEGIN SELECT RAISE(ABORT, 'a recording stays in its org and room'); END;`,
   },
+  {
+    // the node recording it: when that node dies (cluster), the others fail what it left running
+    id: '1601_recordings_node',
+    sql: 'ALTER TABLE recordings ADD COLUMN node_id TEXT',
+  },
 ];
