@@ -4,7 +4,7 @@ import { launchBrowser, type Person, type ServerProcess, shot, signIn, startServ
 
 /**
  * The recording indicator in the web app, against the server as `npm start` runs it: a manager
- * (Korean UI) starts a meeting and records it; the member already in it (English UI) sees the
+ * (Korean UI) starts a meeting and records it with the toolbar's button; the member already in it (English UI) sees the
  * indicator, so does one who joins while it runs, and it goes away for everyone when it stops.
  */
 let server: ServerProcess;
@@ -24,15 +24,6 @@ afterAll(async () => {
 });
 
 const badge = (p: Person) => p.page.locator('.meeting-head .recording-badge');
-/** Start or stop the recording through the page's SDK room (the app has no button for it yet). */
-const recording = (p: Person, action: 'start' | 'stop') =>
-  p.page.evaluate(async (a) => {
-    type R = { startRecording(): Promise<unknown>; stopRecording(): Promise<unknown> };
-    const w = window as unknown as { __moim: { ctx: { meeting: { room: R } } } };
-    const r = w.__moim.ctx.meeting.room;
-    await (a === 'start' ? r.startRecording() : r.stopRecording());
-  }, action);
-
 describe('recording indicator', () => {
   it('everyone in the meeting sees it, a late joiner too, and it goes when the recording stops', async () => {
     const kim = await signIn(browser, server.url, { name: '김민준', site: 'hq', role: 'manager', lang: 'ko' });
@@ -47,7 +38,8 @@ describe('recording indicator', () => {
     for (const p of [kim, lee]) await p.page.locator('#stage .tile video').nth(1).waitFor({ timeout: 30_000 });
     expect(await badge(lee).isHidden()).toBe(true);
 
-    await recording(kim, 'start');
+    expect(await lee.page.locator('#ctl-record').count()).toBe(0); // a member has no record button
+    await kim.page.locator('#ctl-record').click();
     await badge(kim).waitFor({ state: 'visible', timeout: 15_000 });
     await badge(lee).waitFor({ state: 'visible', timeout: 15_000 });
     expect(await badge(kim).textContent()).toBe('● 녹화 중');
@@ -59,7 +51,8 @@ describe('recording indicator', () => {
     await badge(park).waitFor({ state: 'visible', timeout: 20_000 });
     await shot(park.page, 'meeting-recording-ko');
 
-    await recording(kim, 'stop');
+    expect(await kim.page.locator('#ctl-record').textContent()).toBe('녹화 중지');
+    await kim.page.locator('#ctl-record').click();
     for (const p of [kim, lee, park]) await badge(p).waitFor({ state: 'hidden', timeout: 20_000 });
     for (const p of people) expect(p.errors).toEqual([]);
   }, 60_000);
