@@ -36,6 +36,7 @@ import type { Logger } from '../logger.ts';
 import type {
   AuditStore,
   BlobStore,
+  RecordingEnd,
   RecordingStore,
   RoomStore,
   StoredRecording,
@@ -334,12 +335,18 @@ export class Recordings {
       await active.recorder.stop();
       for (const d of active.detach.splice(0)) d();
       const tracks = active.recorder.tracks();
-      const files = await this.#keepFiles(active, tracks);
-      const end = this.#end(active, state, failure, tracks, files);
-      if (!(await this.#opts.store.finish(active.id, end)))
-        this.#log.warn({ recording: active.id }, 'the recording had ended already');
-      this.#active.delete(active.roomId);
-      await rm(active.dir, { recursive: true, force: true });
+      let files: StoredRecordingFile[] = [];
+      let end: RecordingEnd | undefined;
+      try {
+        files = await this.#keepFiles(active, tracks);
+        end = this.#end(active, state, failure, tracks, files);
+        if (!(await this.#opts.store.finish(active.id, end)))
+          this.#log.warn({ recording: active.id }, 'the recording had ended already');
+      } finally {
+        // whatever failed above (the caller hears of it), the room may be recorded again
+        this.#active.delete(active.roomId);
+        if (end) await rm(active.dir, { recursive: true, force: true });
+      }
       if (state === 'failed')
         await this.#opts.audit.append({
           actor: 'moim',
@@ -389,7 +396,7 @@ export class Recordings {
     failure: string | null,
     tracks: RecordedTrack[],
     files: StoredRecordingFile[] = [],
-  ) {
+  ): RecordingEnd {
     const endedAt = this.#opts.clock.now();
     return {
       state,
