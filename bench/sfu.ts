@@ -52,6 +52,11 @@ const QUICK = {
   srtpSuite: 0,
   chromiumJoins: 10,
   maxMinutes: 20,
+  /**
+   * 1: moim records every room of the ramp (each producer into a WebM by its own niced ffmpeg),
+   * to show what recording costs the SFU (compare with a run without). 0: no recording.
+   */
+  record: 0,
 };
 const FULL: typeof QUICK = {
   ...QUICK,
@@ -146,7 +151,11 @@ async function bareTarget(srtp: boolean): Promise<Target> {
 }
 
 async function moimTarget(srtp: boolean): Promise<Target> {
-  const m = await startMoim({ MOIM_SFU_WORKERS: '1', MOIM_SFU_ALLOW_PLAIN: 'true' });
+  const m = await startMoim({
+    MOIM_SFU_WORKERS: '1',
+    MOIM_SFU_ALLOW_PLAIN: 'true',
+    ...(P.record === 1 ? { MOIM_RECORDING_MAX_CONCURRENT: '1000', MOIM_RECORDING_MAX_TRACKS: '200' } : {}),
+  });
   const workers = childPids(m.pid).filter((p) => procStat(p)?.comm.startsWith('mediasoup'));
   if (workers.length !== 1) throw new Error(`expected one mediasoup worker under moim, found ${workers.length}`);
   const peers = await Generator.start(`${REPO_ROOT}/bench/gen/media-peers.ts`, 51);
@@ -174,6 +183,10 @@ async function moimTarget(srtp: boolean): Promise<Target> {
         120_000,
       );
       rooms.push({ roomId, producers });
+      if (P.record === 1) {
+        const [recorder] = await mintTokens(m.url, [{ name: 'recorder', sub: `rec${people++}`, role: 'manager' }]);
+        await peers.call('startRecording', { token: recorder, roomId }, 60_000);
+      }
       return { room: rooms.length - 1, targets };
     },
     async addSubscribers(room, count, sink) {

@@ -56,6 +56,12 @@ serve({
     const room = await call<{ roomId: string }>(p, 'room:create', { tier: 'standard', name: 'bench' });
     return { roomId: room.roomId };
   },
+  /** Record the room (`--set record=1`): a manager's token, granted `record`. */
+  async startRecording(args: { token: string; roomId: string }) {
+    const p = await connect(args.token);
+    await call(p, 'room:startRecording', { roomId: args.roomId });
+    return {};
+  },
   async addPublishers(args: { roomId: string; pubs: { token: string; ssrc: number }[] }) {
     const targets = await mapLimit(args.pubs, 4, async (x) => {
       const p = await connect(x.token);

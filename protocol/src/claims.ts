@@ -8,7 +8,7 @@ const id = z.string().min(1).max(128);
  * for any. A specific key wins over `*` (so a token can narrow one document to read-only).
  */
 export const grantsSchema = z.object({
-  rooms: z.record(id, z.array(z.enum(ROOM_GRANTS)).max(4)).default({}),
+  rooms: z.record(id, z.array(z.enum(ROOM_GRANTS)).max(5)).default({}),
   docs: z.record(id, z.array(z.enum(DOC_GRANTS)).max(2)).default({}),
   chat: z.boolean().default(false),
   /** Room tiers this person may create. */
@@ -62,7 +62,9 @@ export const SYSTEM_SUB = 'moim';
 export function defaultGrantsFor(role: Role): Grants {
   const moderator = role === 'admin' || role === 'manager';
   return {
-    rooms: { '*': moderator ? ['join', 'publish', 'subscribe', 'moderate'] : ['join', 'publish', 'subscribe'] },
+    rooms: {
+      '*': moderator ? ['join', 'publish', 'subscribe', 'moderate', 'record'] : ['join', 'publish', 'subscribe'],
+    },
     docs: { '*': ['read', 'write'] },
     chat: true,
     createRooms: moderator ? ['personal', 'standard', 'immersive'] : ['personal', 'standard'],

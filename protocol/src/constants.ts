@@ -7,7 +7,8 @@
 export const ROLES = ['admin', 'manager', 'member'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ROOM_GRANTS = ['join', 'publish', 'subscribe', 'moderate'] as const;
+/** `record`: start and stop recordings of the room (recording.ts), where its tier's policy allows. */
+export const ROOM_GRANTS = ['join', 'publish', 'subscribe', 'moderate', 'record'] as const;
 export type RoomGrant = (typeof ROOM_GRANTS)[number];
 
 export const DOC_GRANTS = ['read', 'write'] as const;

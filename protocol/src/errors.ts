@@ -76,6 +76,9 @@ export const ERROR_STATUS = {
   SIGN_IN_FAILED: 401,
   /** A sensitive action needs a fresh second factor (passkey or certificate): step up, then retry. */
   STEP_UP_REQUIRED: 403,
+  // recording
+  /** The node already runs MOIM_RECORDING_MAX_CONCURRENT recordings. */
+  TOO_MANY_RECORDINGS: 503,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -3,6 +3,7 @@ import { type CallResponses, type CallServerEvents, callRequests } from './calls
 import { type ChatResponses, type ChatServerEvents, chatRequests } from './chat.ts';
 import { type MediaResponses, type MediaServerEvents, mediaRequests } from './media.ts';
 import { type PresenceResponses, type PresenceServerEvents, presenceRequests } from './presence.ts';
+import { type RecordingResponses, type RecordingServerEvents, recordingRequests } from './recording.ts';
 import type { AckCallback } from './rpc.ts';
 import { type SystemResponses, type SystemServerEvents, systemRequests } from './system.ts';
 
@@ -16,13 +17,19 @@ export const requestSchemas = {
   ...presenceRequests,
   ...chatRequests,
   ...callRequests,
+  ...recordingRequests,
 } as const;
 
 export type RequestSchemas = typeof requestSchemas;
 export type RequestName = keyof RequestSchemas;
 export const REQUEST_NAMES = Object.keys(requestSchemas) as RequestName[];
 
-export type Responses = SystemResponses & MediaResponses & PresenceResponses & ChatResponses & CallResponses;
+export type Responses = SystemResponses &
+  MediaResponses &
+  PresenceResponses &
+  ChatResponses &
+  CallResponses &
+  RecordingResponses;
 
 /** Payload as a client sends it (before defaults are applied). */
 export type RequestInput<N extends RequestName> = z.input<RequestSchemas[N]>;
@@ -38,7 +45,8 @@ export type ServerToClientEvents = SystemServerEvents &
   MediaServerEvents &
   PresenceServerEvents &
   ChatServerEvents &
-  CallServerEvents;
+  CallServerEvents &
+  RecordingServerEvents;
 
 // biome-ignore lint/complexity/noBannedTypes: no inter-server events yet (the cluster adapter relays broadcasts)
 export type InterServerEvents = {};

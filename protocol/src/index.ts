@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './media.ts';
 export * from './presence.ts';
+export * from './recording.ts';
 export * from './rpc.ts';
 export * from './siteClock.ts';
 export * from './system.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TIERS, type Tier } from './constants.ts';
 import { docNameSchema } from './docs.ts';
 import type { ErrorCode } from './errors.ts';
+import type { RecordingServerEvents } from './recording.ts';
 import type { EncodingProfile, MediaSource, TierProfile } from './tiers.ts';
 
 /**
@@ -396,8 +397,8 @@ export interface MediaResponses {
   'media:getStats': { stats: unknown[] };
 }
 
-/** Server→client events of this area. Every payload names its room. */
-export interface MediaServerEvents {
+/** Server→client events of this area. Every payload names its room (a recording's news reaches peers like the rest). */
+export interface MediaServerEvents extends RecordingServerEvents {
   'room:peerJoined': (e: { roomId: string; peer: PeerInfo }) => void;
   'room:peerLeft': (e: { roomId: string; peerId: string; reason: 'left' | 'removed' | 'timeout' }) => void;
   /** My own peer was removed by a moderator. */

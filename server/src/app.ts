@@ -31,6 +31,7 @@ import { wireChat } from './gateway/chatHandlers.ts';
 import { Gateway } from './gateway/Gateway.ts';
 import { mediaHandlers, wireMedia } from './gateway/mediaHandlers.ts';
 import { wirePresence } from './gateway/presenceHandlers.ts';
+import { recordingHandlers } from './gateway/recordingHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
 import { wireTeleworkPresence } from './gateway/teleworkPresence.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
@@ -43,6 +44,9 @@ import type { MediaService } from './media/MediaService.ts';
 import { Metrics } from './observability/Metrics.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
+import { createRecordings } from './recording/createRecordings.ts';
+import type { Recordings } from './recording/Recordings.ts';
+import { addRecordingRoutes } from './recording/routes.ts';
 import { openStores, type Stores } from './storage/index.ts';
 import { Approvals, ESCALATION_JOB } from './telework/Approvals.ts';
 import { Attendance } from './telework/Attendance.ts';
@@ -97,6 +101,8 @@ export interface App {
   readonly reports: WorkReports;
   /** Sign-in: moim's session tokens and keys, OIDC, passkeys, certificates, step-up, revocation (auth/SignIn.ts). */
   readonly signIn: SignIn;
+  /** Meeting recordings (start/stop, files, downloads, retention). */
+  readonly recordings: Recordings;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -268,6 +274,15 @@ async function buildServices(
   closers.push(() => chat.close());
 
   const media = await createMediaService(config, { log, metrics, stores });
+  // meeting recordings: ffmpeg per track on the room's home node, files as blobs any node serves
+  const recordings = createRecordings(config, { stores, media, clock, log });
+  if (stores.kind === 'sqlite') await recordings.failInterrupted();
+  cluster?.registry.on('nodeDead', (node) => {
+    recordings
+      .failNode(node)
+      .catch((err: unknown) => log.error({ err, node }, 'failing the recordings of a dead node failed'));
+  });
+  addRecordingRoutes({ router, tokens, recordings, log: log.child({ subsystem: 'recording' }) });
   // cluster: a room's signalling reaches its home node whichever node the socket is on
   const mediaRelay = cluster
     ? new MediaRelay({
@@ -276,7 +291,7 @@ async function buildServices(
         homes: new RoomHomes(cluster.redis, cluster.registry),
         io: gateway.io,
         media,
-        handlers: (channelOf) => mediaHandlers(media, channelOf),
+        handlers: (channelOf) => ({ ...mediaHandlers(media, channelOf), ...recordingHandlers(recordings) }),
         onRemoteMember: (roomId, sub, connectionId, joined) =>
           presence.setMeeting(sub, connectionId, joined ? roomId : null),
         log: log.child({ subsystem: 'media' }),
@@ -294,8 +309,10 @@ async function buildServices(
   await cascade?.start();
   if (cascade) media.peersElsewhere = (roomId) => cascade.peersElsewhere(roomId);
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
-  wireMedia(gateway, media, mediaRelay);
+  wireMedia(gateway, media, mediaRelay, recordingHandlers(recordings));
   closers.push(() => media.close());
+  // before the media closes (closers run in reverse): running recordings end and keep their files
+  closers.push(() => recordings.close());
   if (mediaRelay) closers.push(() => mediaRelay.close());
   if (cascade) closers.push(() => cascade.close());
   readiness.push(['media', async () => media.ready]);
@@ -650,6 +667,12 @@ async function buildServices(
     run: async (now) => (await attendance.closeDue(now)) + (await whereabouts.openDays(now)),
   });
 
+  scheduler.add({
+    name: 'recording.retention',
+    everyMs: config.recordingSweepIntervalMs,
+    run: (now) => recordings.sweep(now),
+  });
+
   addCoreRoutes({
     router,
     metrics,
@@ -692,6 +715,7 @@ async function buildServices(
     reports,
     orgDirectory,
     signIn,
+    recordings,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

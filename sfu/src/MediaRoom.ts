@@ -119,7 +119,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     return this.#routers.primary.router.rtpCapabilities;
   }
 
-  /** The router producers live on (cascade: pipe transports to other nodes go here). */
+  /** The router producers live on (cascade: pipe transports to other nodes go here; a recording consumes there). */
   get primaryRouter(): Router {
     return this.#routers.primary.router;
   }
@@ -272,6 +272,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     }
     this.#log.debug({ peer: peer.id, producer: producer.id, source: req.source }, 'producer created');
     this.safeEmit('producer', peer, producer);
+    const entry = peer.producers.get(producer.id);
+    if (entry) this.safeEmit('producerAdded', peer, entry);
     return producer.id;
   }
 

@@ -2,7 +2,7 @@
 import type { RoomCloseReason, Tier, TierProfile } from '@moim/protocol';
 import type { Producer } from 'mediasoup/types';
 import type { SfuLogger } from './logging.ts';
-import type { Peer } from './Peer.ts';
+import type { Peer, ProducerEntry } from './Peer.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
 export interface MediaRoomOptions {
@@ -31,4 +31,6 @@ export interface MediaRoomEvents {
   close: (reason: RoomCloseReason) => void;
   /** A peer of this room produced (cascade: the producer is piped to the room's other nodes). */
   producer: (peer: Peer, producer: Producer) => void;
+  /** A producer was created (a recording of the room starts recording it). */
+  producerAdded: (peer: Peer, entry: ProducerEntry) => void;
 }

@@ -13,6 +13,16 @@ export {
   type TransportEntry,
 } from './Peer.ts';
 export {
+  isRecordable,
+  type RecordedSegment,
+  type RecordedTrack,
+  type RecorderLimits,
+  RecorderPorts,
+  RoomRecorder,
+  type RoomRecorderOptions,
+  udpPortBound,
+} from './recording.ts';
+export {
   checkJoin,
   checkProduce,
   checkTransportBitrate,

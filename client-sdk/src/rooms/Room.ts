@@ -8,7 +8,14 @@
  * bindings (VideoBindings.ts), the rejoin's retry policy (rejoin.ts), stats (stats.ts), types
  * (types.ts).
  */
-import type { JoinResponse, MediaSource, RoomRecordInfo, TierClientProfile } from '@moim/protocol';
+import type {
+  JoinResponse,
+  MediaSource,
+  RecordingInfo,
+  RecordingResponses,
+  RoomRecordInfo,
+  TierClientProfile,
+} from '@moim/protocol';
 import { TypedEmitter } from '@moim/protocol/client';
 import type { types } from 'mediasoup-client';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
@@ -84,6 +91,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
   get handRaised(): boolean {
     return this.#s.handRaised;
+  }
+  /** The room's running recording (everyone in the room is told), or null. */
+  get recording(): RecordingInfo | null {
+    return this.#s.recording;
   }
   get peers(): ReadonlyMap<string, RemotePeer> {
     return this.#s.peerList.byId;
@@ -167,6 +178,23 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async raiseHand(raised = true): Promise<void> {
     await this.#s.raiseHand(raised);
+  }
+
+  // -------------------------------------------------------------------------------- recording
+
+  /** Start recording the room (needs the `record` grant and a tier whose policy records). */
+  startRecording(): Promise<RecordingInfo> {
+    return this.#client.request('room:startRecording', { roomId: this.roomId });
+  }
+
+  /** Stop the room's running recording (`record` or `moderate`). */
+  stopRecording(): Promise<RecordingInfo> {
+    return this.#client.request('room:stopRecording', { roomId: this.roomId });
+  }
+
+  /** The room's recordings, newest first, and its tier's recording policy. */
+  recordings(): Promise<RecordingResponses['room:recordings']> {
+    return this.#client.request('room:recordings', { roomId: this.roomId });
   }
 
   // -------------------------------------------------------------------------------- moderation

@@ -5,7 +5,7 @@
  * rebuilt; the retry policy is in rejoin.ts), the quality poll, and closing locally. Steps that
  * change state run one at a time through `serial` (publishing and rejoining never interleave).
  */
-import type { ConsumerInfo, JoinResponse, RoomRecordInfo, TierClientProfile } from '@moim/protocol';
+import type { ConsumerInfo, JoinResponse, RecordingInfo, RoomRecordInfo, TierClientProfile } from '@moim/protocol';
 import { MoimError } from '@moim/protocol/client';
 import type { Device, types } from 'mediasoup-client';
 import { getLogger, type Logger, LoggerNames } from '../logger.ts';
@@ -44,6 +44,8 @@ export class RoomSession {
   readonly #peers: RoomPeers['byId'];
   readonly #remote: RemoteTracks['byId'];
   #handRaised = false;
+  /** The room's running recording, as last told (`room:recordingChanged`). */
+  recording: RecordingInfo | null = null;
   #closed = false;
   #busy: Promise<void> = Promise.resolve();
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
@@ -213,6 +215,12 @@ export class RoomSession {
         this.#room.safeEmit('removed', { reason: e.payload.reason });
         this.dispose('removed');
         return;
+      case 'room:recordingChanged': {
+        const { recording } = e.payload;
+        this.recording = recording.state === 'recording' ? recording : null;
+        this.#room.safeEmit('recording', recording);
+        return;
+      }
       case 'room:closed':
         // the worker died: join again and the room is re-created on a live worker
         if (e.payload.reason === 'WORKER_DIED') {

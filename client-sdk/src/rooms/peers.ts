@@ -14,6 +14,7 @@ export const ROOM_EVENTS = [
   'room:handRaised',
   'room:removed',
   'room:closed',
+  'room:recordingChanged',
 ] as const;
 type RoomEventName = (typeof ROOM_EVENTS)[number];
 export type EarlyEvent = { [E in RoomEventName]: { event: E; payload: Args<E> } }[RoomEventName];

@@ -2,7 +2,7 @@
  * The types of a joined video room (the SDK's `rooms`): the tracks it publishes, the peers it
  * sees, the events a `Room` emits, and what `Rooms` hands each `Room` it creates.
  */
-import type { MediaServerEvents, MediaSource, PeerInfo } from '@moim/protocol';
+import type { MediaServerEvents, MediaSource, PeerInfo, RecordingInfo } from '@moim/protocol';
 import type { MoimError } from '@moim/protocol/client';
 import type { Device } from 'mediasoup-client';
 import type { MoimClient } from '../MoimClient.ts';
@@ -61,6 +61,8 @@ export interface RoomEvents {
    * rejoin after a reconnect or a dead worker failed). `error` says what failed, when something did.
    */
   closed: (e: { reason: string; error?: MoimError }) => void;
+  /** A recording of the room started, stopped or failed (also told right after joining one that runs). */
+  recording: (recording: RecordingInfo) => void;
 }
 
 /** How media transports reach the SFU (see `RoomsOptions.strictNetwork` and `forceTcp`). */

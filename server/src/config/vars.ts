@@ -1,3 +1,4 @@
+import { DEFAULT_RECORDING_POLICIES, type RecordingPolicy, recordingPoliciesSchema, type Tier } from '@moim/protocol';
 import {
   bool,
   cidrList,
@@ -656,5 +657,61 @@ export const CONFIG_VARS = {
     env: 'MOIM_STEP_UP_MAX_AGE_S',
     doc: 'How fresh that second factor must be.',
     parse: int({ min: 10, max: 86400, default: 300 }),
+  },
+  recordingPolicy: {
+    env: 'MOIM_RECORDING_POLICY',
+    doc: 'Recording policy per room tier (JSON `{"personal"|"standard"|"immersive": {"record", "downloadsAllowed", "downloadBy": "recorders"|"participants", "retentionDays"}}`): whether rooms of the tier may be recorded (by people granted `record`), whether and by whom the files are downloaded, and how many days they are kept after the recording ended.',
+    defaultText: 'every tier: record, downloads by recorders, 30 days',
+    parse: json<Record<Tier, RecordingPolicy>>(DEFAULT_RECORDING_POLICIES, (v) => recordingPoliciesSchema.parse(v)),
+  },
+  recordingMaxConcurrent: {
+    env: 'MOIM_RECORDING_MAX_CONCURRENT',
+    doc: 'Recordings one node runs at once; one more is refused with `TOO_MANY_RECORDINGS` (each track is one ffmpeg process).',
+    parse: int({ min: 0, max: 1000, default: 4 }),
+  },
+  recordingMaxTracks: {
+    env: 'MOIM_RECORDING_MAX_TRACKS',
+    doc: "Tracks (a person's camera, microphone, screen…) one recording takes at most; producers beyond are not recorded.",
+    parse: int({ min: 1, max: 200, default: 24 }),
+  },
+  recordingPortMin: {
+    env: 'MOIM_RECORDING_PORT_MIN',
+    doc: 'First UDP port of the range the recording ffmpeg processes listen on (on 127.0.0.1, two ports per track).',
+    parse: int({ min: 1024, max: 65534, default: 47000 }),
+  },
+  recordingPortMax: {
+    env: 'MOIM_RECORDING_PORT_MAX',
+    doc: 'Last UDP port of the recording range.',
+    parse: int({ min: 1025, max: 65535, default: 47999 }),
+  },
+  recordingFfmpeg: {
+    env: 'MOIM_RECORDING_FFMPEG',
+    doc: "The ffmpeg binary recordings run (Debian's).",
+    parse: str({ default: '/usr/bin/ffmpeg' }),
+  },
+  recordingNice: {
+    env: 'MOIM_RECORDING_NICE',
+    doc: '`nice` level of the recording ffmpeg processes, so they yield the CPU to the SFU.',
+    parse: int({ min: 0, max: 19, default: 10 }),
+  },
+  recordingMaxMemoryBytes: {
+    env: 'MOIM_RECORDING_MAX_MEMORY_BYTES',
+    doc: 'Address-space bound of one recording ffmpeg process (`prlimit --as`); 0: none.',
+    parse: int({ min: 0, max: 2 ** 40, default: 1024 * 1024 * 1024 }),
+  },
+  recordingKeyFrameIntervalMs: {
+    env: 'MOIM_RECORDING_KEYFRAME_INTERVAL_MS',
+    doc: 'How often a recorded video producer is asked for a key frame (besides at the start of each segment).',
+    parse: int({ min: 500, max: 600_000, default: 10_000 }),
+  },
+  recordingMaxFileBytes: {
+    env: 'MOIM_RECORDING_MAX_FILE_BYTES',
+    doc: 'Largest recording file stored; a larger one is left out of the recording (logged, its segment marked failed).',
+    parse: int({ min: 1024 * 1024, max: 2 ** 40, default: 4 * 1024 * 1024 * 1024 }),
+  },
+  recordingSweepIntervalMs: {
+    env: 'MOIM_RECORDING_SWEEP_INTERVAL_MS',
+    doc: 'How often the scheduler deletes recordings past their retention.',
+    parse: int({ min: 1000, max: 86_400_000, default: 3_600_000 }),
   },
 } satisfies Record<string, VarDef<unknown>>;

@@ -24,8 +24,14 @@ export function socketChannel(conn: Connection): MediaChannel {
  * and a refreshed token (`reauth`: leave the rooms the new token no longer allows, before
  * `system:auth` is answered).
  */
-export function wireMedia(gateway: Gateway, media: MediaService, relay?: MediaRelayHooks): void {
-  const local = mediaHandlers(media);
+export function wireMedia(
+  gateway: Gateway,
+  media: MediaService,
+  relay?: MediaRelayHooks,
+  /** More requests addressed to a room's home node (recordings). */
+  extra: HandlerTable = {},
+): void {
+  const local = { ...mediaHandlers(media), ...extra };
   gateway.register(relay ? relay.gatewayHandlers(local) : local);
   gateway.on('disconnect', (conn) => {
     media.connectionClosed(conn.id);

@@ -14,6 +14,7 @@ import type { DirectoryStore } from './DirectoryStore.ts';
 import type { DocStore } from './DocStore.ts';
 import { FsBlobStore } from './FsBlobStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
+import type { RecordingStore } from './RecordingStore.ts';
 import type { RoomStore } from './RoomStore.ts';
 import { sqliteMigrations } from './sqlite/migrations/index.ts';
 import { SqliteApprovalStore } from './sqlite/SqliteApprovalStore.ts';
@@ -26,6 +27,7 @@ import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDirectoryStore } from './sqlite/SqliteDirectoryStore.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
+import { SqliteRecordingStore } from './sqlite/SqliteRecordingStore.ts';
 import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
 import { SqliteTeleworkStore } from './sqlite/SqliteTeleworkStore.ts';
 import { SqliteWorkReportStore } from './sqlite/SqliteWorkReportStore.ts';
@@ -51,6 +53,7 @@ export type {
   StoredDocVersion,
 } from './DocStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
+export type { RecordingEnd, RecordingStore, StoredRecording, StoredRecordingFile } from './RecordingStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
 export type { TeleworkStore } from './TeleworkStore.ts';
 
@@ -78,6 +81,8 @@ export interface Stores {
   readonly calls: CallHistoryStore;
   /** Sign-in records: signing keys, challenges, identity links, passkeys, revocations (issue 17). */
   readonly auth: AuthStore;
+  /** Meeting recordings (their files are in `blobs`), per organisation. */
+  readonly recordings: RecordingStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -141,6 +146,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     reports: new SqliteWorkReportStore(opened),
     calls: new SqliteCallHistoryStore(opened),
     auth: new SqliteAuthStore(opened),
+    recordings: new SqliteRecordingStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

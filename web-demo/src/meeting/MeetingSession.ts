@@ -43,6 +43,7 @@ export class MeetingSession {
       'localTrack',
       'localTrackEnded',
       'localTrackResumed',
+      'recording',
     ] as const)
       room.on(e, changed);
     room.on('track', (track) => {

@@ -67,6 +67,8 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   const controls = h('div', { class: 'controls', role: 'toolbar' });
   const quality = h('span', { class: 'quality muted' });
   const banner = h('div', { class: 'banner', hidden: true }, t('reconnectingMedia'));
+  // everyone in the room sees that it is recorded (also those who join while it runs)
+  const recording = h('span', { class: 'recording-badge', role: 'status', hidden: true }, t('recordingOn'));
   const notes = h('aside', { class: 'notes card', id: 'notes' });
   const notesOpen = window.matchMedia('(min-width: 1100px)').matches;
   notes.hidden = !notesOpen;
@@ -103,6 +105,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
         h('code', { class: 'room-code' }, room.roomId),
         codeBtn,
         quality,
+        recording,
       ),
       banner,
       h('div', { class: 'meeting-body' }, stage, notes),
@@ -127,6 +130,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
     grid.update();
     people.textContent = t('participants', { n: room.peers.size + 1 });
     banner.hidden = !session.reconnecting;
+    recording.hidden = room.recording === null;
     const q = session.quality;
     quality.textContent = q
       ? `${t('quality')}: ${t(`quality_${q.level}`)}${q.rttMs !== null ? ` · ${Math.round(q.rttMs)} ms` : ''}`

@@ -1,8 +1,8 @@
 /**
  * The meeting's toolbar (for views/meeting.ts): microphone, camera, screen sharing, raised hand,
  * the notes panel (the room's linked document in the editor, opened on first show), the devices
- * panel (camera and microphone choice, another camera in immersive rooms), closing the room for
- * moderators, and leaving. The view calls `update` from its coalesced render; each action asks
+ * panel (camera and microphone choice, another camera in immersive rooms), recording and closing
+ * the room for moderators, and leaving. The view calls `update` from its coalesced render; each action asks
  * for a render when done.
  */
 import type { AppContext } from '../context.ts';
@@ -140,6 +140,22 @@ export function meetingControls(opts: {
         if (!notes.hidden) await openNotes();
       }),
       deviceBox,
+      // recording: the server decides (the `record` grant, the tier's policy); everyone sees the indicator
+      moderator
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: room.recording ? 'control active' : 'control',
+              id: 'ctl-record',
+              onclick: () =>
+                void (room.recording ? room.stopRecording() : room.startRecording()).then(render, (err: Error) =>
+                  ctx.toast(err.message, 'error'),
+                ),
+            },
+            h('span', null, room.recording ? t('stopRecording') : t('startRecording')),
+          )
+        : null,
       moderator
         ? h(
             'button',

@@ -18,6 +18,7 @@ import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
 import { PgPresenceStore } from './PgPresenceStore.ts';
+import { PgRecordingStore } from './PgRecordingStore.ts';
 import { PgRoomStore } from './PgRoomStore.ts';
 import { PgTeleworkStore } from './PgTeleworkStore.ts';
 import { PgWorkReportStore } from './PgWorkReportStore.ts';
@@ -53,6 +54,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     reports: new PgWorkReportStore(db),
     calls: new PgCallHistoryStore(db),
     auth: new PgAuthStore(db),
+    recordings: new PgRecordingStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one

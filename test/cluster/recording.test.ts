@@ -1,0 +1,122 @@
+/**
+ * Recording in a cluster: the room's home node records (the start and stop requests sent to
+ * another node are relayed there), everyone in the room hears of it whichever node their socket
+ * is on, and the files are downloaded from another node than the one that recorded them (they are
+ * blobs in the shared PostgreSQL). The media is generated plain RTP (VP8 key-frame headers, Opus
+ * TOC bytes): what is checked is where things run and are read, not the pictures.
+ */
+import type { RecordingInfo } from '@moim/protocol';
+import { waitFor } from '@moim/sfu/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRoom, mediaPeer, publishPlain } from '../../server/src/media/testing/testPeers.ts';
+import type { TestServer } from '../../server/src/testing/index.ts';
+import { devToken, type ServerProcess } from '../support/serverProcess.ts';
+import { useCluster } from './fixture.ts';
+import { redisGet } from './media.ts';
+import { call, connect } from './support.ts';
+
+const min = 30_000 + 2 * Math.floor(Math.random() * 5_000);
+const fixture = useCluster(['rec-a', 'rec-b'], {
+  MOIM_SFU_ALLOW_PLAIN: 'true',
+  MOIM_PEER_GRACE_MS: '0',
+  MOIM_RECORDING_PORT_MIN: String(min),
+  MOIM_RECORDING_PORT_MAX: String(min + 49),
+});
+const stops: Array<() => void> = [];
+
+afterAll(() => {
+  for (const s of stops.splice(0)) s();
+});
+
+function personOn(node: ServerProcess, name: string, role: 'member' | 'manager' = 'member') {
+  const server = {
+    url: node.url,
+    token: (input: { name: string }) => devToken(node.url, { ...input, role }),
+    connect: (token: string) => connect(node.url, token),
+  } as unknown as TestServer;
+  return mediaPeer(server, { name, role });
+}
+
+describe('recording across nodes', () => {
+  it('recorded on the home node when asked through another, told to the room, downloaded from the other node', async () => {
+    const [a, b] = fixture.nodes as [ServerProcess, ServerProcess];
+    const ana = await personOn(a, 'Ana');
+    const { roomId } = await createRoom(ana, 'standard');
+    await ana.join(roomId); // the first join claims the home: node a
+    expect(await redisGet(fixture.redis.url, `${fixture.cluster.prefix}room-home:${roomId}`)).toMatch(/^rec-a\|/);
+    const pub = await publishPlain(ana, roomId, { video: [5151], audio: 5252 });
+    stops.push(() => pub.gen.close());
+
+    const mia = await personOn(b, 'Mia', 'manager');
+    await mia.join(roomId);
+    const started = await call<RecordingInfo>(mia.socket, 'room:startRecording', { roomId });
+    expect(started.state).toBe('recording');
+    // Ana (node a) and Mia (node b, through the relay) both hear of it
+    await ana.waitEvent<{ recording: RecordingInfo }>(
+      'room:recordingChanged',
+      (e) => e.recording.state === 'recording',
+    );
+    await mia.waitEvent<{ recording: RecordingInfo }>(
+      'room:recordingChanged',
+      (e) => e.recording.state === 'recording',
+    );
+    await new Promise((r) => setTimeout(r, 3_000));
+    const stopped = await call<RecordingInfo>(mia.socket, 'room:stopRecording', { roomId });
+    expect(stopped.state).toBe('stopped');
+    expect(stopped.manifest.tracks).toHaveLength(2);
+    const segments = stopped.manifest.tracks.flatMap((t) => t.segments);
+
+    // node b serves the files node a recorded; both list the recording
+    const token = mia.token;
+    for (const node of [a, b]) {
+      const res = await fetch(`${node.url}/rooms/${roomId}/recordings`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const listed = (await res.json()) as { recordings: RecordingInfo[] };
+      expect(listed.recordings.map((r) => r.recordingId)).toEqual([started.recordingId]);
+    }
+    // the generated VP8 is not decodable (ffmpeg finds no picture size: its file stays empty and is
+    // left out of the manifest); the Opus track is a real file
+    const audio = stopped.manifest.tracks.find((t) => t.kind === 'audio')!;
+    expect(audio.segments[0]!.bytes).toBeGreaterThan(0);
+    const kept = segments.filter((s) => s.bytes > 0);
+    for (const seg of kept) {
+      const res = await fetch(`${b.url}/recordings/${started.recordingId}/files/${seg.file}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect((await res.arrayBuffer()).byteLength).toBe(seg.bytes);
+    }
+    ana.close();
+    mia.close();
+  }, 60_000);
+
+  it('a home node killed while recording: the other node marks the recording failed', async () => {
+    const [a, b] = fixture.nodes as [ServerProcess, ServerProcess];
+    const ana = await personOn(a, 'Ana');
+    const { roomId } = await createRoom(ana, 'standard');
+    await ana.join(roomId); // home: node a
+    const pub = await publishPlain(ana, roomId, { audio: 5353 });
+    stops.push(() => pub.gen.close());
+    const mia = await personOn(b, 'Mia', 'manager');
+    const started = await call<RecordingInfo>(mia.socket, 'room:startRecording', { roomId });
+    a.child.kill('SIGKILL');
+    const listed = async () => {
+      const res = await fetch(`${b.url}/rooms/${roomId}/recordings`, {
+        headers: { authorization: `Bearer ${mia.token}` },
+      });
+      return ((await res.json()) as { recordings: RecordingInfo[] }).recordings;
+    };
+    await waitFor(async () => (await listed())[0]?.state === 'failed', {
+      what: 'the recording marked failed',
+      timeoutMs: 20_000,
+    });
+    expect((await listed())[0]).toMatchObject({
+      recordingId: started.recordingId,
+      state: 'failed',
+      failure: 'the node recording it stopped',
+    });
+    ana.close();
+    mia.close();
+  }, 60_000);
+});
