@@ -38,9 +38,9 @@ async function* bytes(text: string): AsyncIterable<Uint8Array> {
 }
 
 /** A room of `org` owned by `owner`, and an ended recording of it with one file. */
-async function recorded(tier: Tier, owner: string, org = 'default') {
+async function recorded(tier: Tier, owner: string, org = 'default', srv = server) {
   const roomId = randomUUID();
-  await server.app.stores.rooms.create({
+  await srv.app.stores.rooms.create({
     id: roomId,
     org,
     tier,
@@ -51,7 +51,7 @@ async function recorded(tier: Tier, owner: string, org = 'default') {
   });
   const id = randomUUID();
   const manifest = { recordingId: id, roomId, startedAt: clock.now(), endedAt: null, tracks: [] };
-  await server.app.stores.recordings.create({
+  await srv.app.stores.recordings.create({
     id,
     nodeId: 'test',
     org,
@@ -62,9 +62,9 @@ async function recorded(tier: Tier, owner: string, org = 'default') {
     state: 'recording',
     manifest,
   });
-  const blob = await server.app.stores.blobs.put(bytes('webm bytes'), { maxBytes: 1024 });
+  const blob = await srv.app.stores.blobs.put(bytes('webm bytes'), { maxBytes: 1024 });
   const endedAt = clock.now();
-  await server.app.stores.recordings.finish(id, {
+  await srv.app.stores.recordings.finish(id, {
     state: 'stopped',
     endedAt,
     failure: null,
@@ -75,8 +75,8 @@ async function recorded(tier: Tier, owner: string, org = 'default') {
   return { roomId, id, blobKey: blob.key };
 }
 
-async function download(token: string, id: string, file = 't1-1.webm') {
-  const res = await fetch(`${server.url}/recordings/${id}/files/${file}`, {
+async function download(token: string, id: string, file = 't1-1.webm', srv = server) {
+  const res = await fetch(`${srv.url}/recordings/${id}/files/${file}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   const body = res.status === 200 ? await res.text() : ((await res.json()) as { error: { code: string } }).error.code;
@@ -105,6 +105,20 @@ describe('recording rules', () => {
       error: { code: 'NOT_FOUND' },
     });
     for (const p of [manager, member, other]) p.socket.disconnect();
+  });
+
+  it('downloading is a sensitive action: STEP_UP_REQUIRED without a fresh passkey or certificate where step-up is on', async () => {
+    const strict = await startTestServer(
+      { MOIM_RECORDING_POLICY: JSON.stringify(POLICY), MOIM_STEP_UP: 'on' },
+      { clock },
+    );
+    try {
+      const owner = await strict.token({ name: 'Owner', sub: 'rec-strict-owner' });
+      const { id } = await recorded('standard', 'rec-strict-owner', 'default', strict);
+      expect(await download(owner, id, 't1-1.webm', strict)).toEqual({ status: 403, body: 'STEP_UP_REQUIRED' });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('a node at its bound of concurrent recordings refuses one more with TOO_MANY_RECORDINGS', async () => {

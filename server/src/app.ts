@@ -282,7 +282,6 @@ async function buildServices(
       .failNode(node)
       .catch((err: unknown) => log.error({ err, node }, 'failing the recordings of a dead node failed'));
   });
-  addRecordingRoutes({ router, tokens, recordings, log: log.child({ subsystem: 'recording' }) });
   // cluster: a room's signalling reaches its home node whichever node the socket is on
   const mediaRelay = cluster
     ? new MediaRelay({
@@ -457,6 +456,8 @@ async function buildServices(
     log: log.child({ subsystem: 'auth' }),
   });
   closers.push(() => signIn.close());
+  // a recording's files: a sensitive download (step-up, issue 17)
+  addRecordingRoutes({ router, tokens, recordings, stepUp: signIn.stepUp, log: log.child({ subsystem: 'recording' }) });
 
   // telework sites, places and bookings (HTTP under /telework; an org's first request seeds hq and home)
   const teleworkLog = log.child({ subsystem: 'telework' });

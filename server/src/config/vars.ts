@@ -650,7 +650,7 @@ export const CONFIG_VARS = {
   },
   stepUp: {
     env: 'MOIM_STEP_UP',
-    doc: 'Sensitive actions (approval decisions, …) need a fresh second factor (passkey or certificate): `on`, `off`, or `auto` (on in production).',
+    doc: 'Sensitive actions (approval decisions, recording downloads, …) need a fresh second factor (passkey or certificate): `on`, `off`, or `auto` (on in production).',
     parse: oneOf(['auto', 'on', 'off'] as const, 'auto'),
   },
   stepUpMaxAgeS: {

@@ -2,11 +2,13 @@
  * Recordings over HTTP (`Authorization: Bearer <token>`):
  * `GET /rooms/:roomId/recordings` — the room's recordings with their manifests and the tier's policy;
  * `GET /recordings/:id/files/:file` — one WebM file, audited, for the people the tier's policy allows
- * (FORBIDDEN otherwise; POLICY_FORBIDS where `downloadsAllowed` is false). Any node serves both:
+ * (FORBIDDEN otherwise; POLICY_FORBIDS where `downloadsAllowed` is false; STEP_UP_REQUIRED without a
+ * fresh passkey or certificate where step-up is on). Any node serves both:
  * the records and files are in the shared stores.
  */
 import { MoimError, mediaIdSchema, recordingFileSchema, roomIdSchema } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
+import type { StepUp } from '../auth/StepUp.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +18,8 @@ export interface RecordingRouteDeps {
   router: HttpRouter;
   tokens: TokenService;
   recordings: Recordings;
+  /** Downloading a recording is a sensitive action: a fresh second factor where step-up is on. */
+  stepUp?: StepUp | undefined;
   log: Logger;
 }
 
@@ -32,6 +36,7 @@ export function addRecordingRoutes(d: RecordingRouteDeps): void {
     const id = mediaIdSchema.safeParse(params.id);
     const file = recordingFileSchema.safeParse(params.file);
     if (!id.success || !file.success) throw new MoimError('NOT_FOUND', 'no such recording file');
+    d.stepUp?.require(principal, 'downloading a recording');
     const { stream, size } = await d.recordings.download(principal, id.data, file.data);
     res.writeHead(200, {
       'content-type': 'video/webm',
