@@ -60,6 +60,9 @@ export const ERROR_STATUS = {
   QUOTA_EXCEEDED: 413,
   /** The data disk is at its configured free-space floor: nothing new is stored. */
   STORAGE_FULL: 507,
+  // security
+  /** A browser request from a web origin not on the allow-list (MOIM_ALLOWED_ORIGINS). */
+  ORIGIN_NOT_ALLOWED: 403,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -1,5 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuditAnchors } from './audit/AuditAnchors.ts';
+import { startAudit } from './audit/startAudit.ts';
 import { TokenService } from './auth/TokenService.ts';
 import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
@@ -83,6 +85,8 @@ export interface App {
   readonly teleworkRequests: Requests;
   /** Work reports of telework days (a guarded document each), their review and reminders. */
   readonly reports: WorkReports;
+  /** Signs the audit chain's head (periodically and at close); `anchorNow()` for tests and tools. */
+  readonly auditAnchors: AuditAnchors;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -189,6 +193,15 @@ async function buildServices(
     ['storage', async () => (await stores.checks()).storage],
     ['diskSpace', async () => (await stores.checks()).diskSpace],
   ];
+  // the audit chain's signed anchors (closed late: the final head is anchored after the services stopped)
+  const auditAnchors = startAudit({
+    config,
+    audit: stores.audit,
+    router,
+    tokens,
+    log: log.child({ subsystem: 'audit' }),
+  });
+  closers.push(() => auditAnchors.close());
   if (cluster) {
     readiness.push(['redis', async () => cluster.healthy()]);
     // closed last (closers run in reverse): the node leaves the registry once its services stopped
@@ -574,6 +587,7 @@ async function buildServices(
     teleworkRequests,
     reports,
     orgDirectory,
+    auditAnchors,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

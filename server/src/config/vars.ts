@@ -1,3 +1,4 @@
+import { originList } from './origins.ts';
 import {
   bool,
   cidrList,
@@ -466,5 +467,33 @@ export const CONFIG_VARS = {
     env: 'MOIM_TELEWORK_REQUEST_MAX_TASKS',
     doc: 'Planned tasks one telework request may list (each at most 200 characters).',
     parse: int({ min: 1, max: 20, default: 10 }),
+  },
+
+  auditKeyFile: {
+    env: 'MOIM_AUDIT_KEY_FILE',
+    doc: 'Ed25519 private key (PEM) that signs the audit chain’s anchors; keep it outside the database and its backups. Unset: generated once as `<dataDir>/audit-key.pem` (a cluster should share one file). `npm run audit:verify` reads it (or a public key PEM) to check the anchors.',
+    defaultText: '<dataDir>/audit-key.pem',
+    parse: optionalStr(),
+  },
+  auditAnchorFile: {
+    env: 'MOIM_AUDIT_ANCHOR_FILE',
+    doc: 'File (JSON lines, outside the database) each signed anchor of the audit chain is appended to, so a tail cut from the database is still detected.',
+    defaultText: '<dataDir>/audit-anchors.jsonl',
+    parse: optionalStr(),
+  },
+  auditAnchorIntervalMs: {
+    env: 'MOIM_AUDIT_ANCHOR_INTERVAL_MS',
+    doc: 'How often the audit chain’s head is signed (when it moved). Rows after the last anchor could be cut unnoticed: this bounds that window.',
+    parse: int({ min: 1000, max: 86_400_000, default: 60_000 }),
+  },
+  auditExportMaxRows: {
+    env: 'MOIM_AUDIT_EXPORT_MAX_ROWS',
+    doc: 'Rows one admin CSV export of the audit log (`GET /admin/audit.csv`) may hold.',
+    parse: int({ min: 1, max: 1_000_000, default: 100_000 }),
+  },
+  allowedOrigins: {
+    env: 'MOIM_ALLOWED_ORIGINS',
+    doc: 'Comma-separated web origins (`https://moim.example.go.kr`) whose pages may call the API and open socket.io and `/yjs`, besides this server’s own origin (the request’s `Host`) and `MOIM_PUBLIC_URL`. A browser request from any other `Origin` is refused with `ORIGIN_NOT_ALLOWED`; requests without `Origin` (SDK in Node, curl) are judged by their token alone.',
+    parse: originList(),
   },
 } satisfies Record<string, VarDef<unknown>>;

@@ -108,6 +108,7 @@ export function addCoreRoutes(d: CoreRouteDeps): void {
     await d.audit.append({
       actor: claims.sub,
       action: 'auth.dev-token',
+      org: claims.org,
       detail: { role: claims.role, site: claims.site },
     });
     return { body: { token, claims, expiresAt: exp } };

@@ -5,6 +5,7 @@ import type { AttendanceStore } from './AttendanceStore.ts';
 import type { AuditStore } from './AuditStore.ts';
 import type { BlobStore } from './BlobStore.ts';
 import type { ChatStore } from './ChatStore.ts';
+import type { ContentPolicyStore } from './ContentPolicyStore.ts';
 import { prepareDataDir } from './DataDir.ts';
 import { DataDirHealth, type StorageChecks } from './DataDirHealth.ts';
 import { DataDirLock } from './DataDirLock.ts';
@@ -18,6 +19,7 @@ import { SqliteApprovalStore } from './sqlite/SqliteApprovalStore.ts';
 import { SqliteAttendanceStore } from './sqlite/SqliteAttendanceStore.ts';
 import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteChatStore } from './sqlite/SqliteChatStore.ts';
+import { SqliteContentPolicyStore } from './sqlite/SqliteContentPolicyStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDirectoryStore } from './sqlite/SqliteDirectoryStore.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
@@ -30,9 +32,10 @@ import type { WorkReportStore } from './WorkReportStore.ts';
 
 export type { ApprovalStore, StoredApproval, StoredRequestDay } from './ApprovalStore.ts';
 export type { AttendanceStore, StoredAttendance } from './AttendanceStore.ts';
-export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+export type { AuditAnchor, AuditChainRow, AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { ChatStore } from './ChatStore.ts';
+export type { ContentPolicyStore, PolicyKind, StoredContentPolicy } from './ContentPolicyStore.ts';
 export { DataDirError } from './DataDir.ts';
 export type { StorageChecks } from './DataDirHealth.ts';
 export type { DirectoryImportCounts, DirectoryRecord, DirectoryStore } from './DirectoryStore.ts';
@@ -68,6 +71,8 @@ export interface Stores {
   readonly directory: DirectoryStore;
   /** Work reports of telework days (their text is a document), per organisation. */
   readonly reports: WorkReportStore;
+  /** Data-leak policies of rooms, channels and documents, per organisation. */
+  readonly policies: ContentPolicyStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -129,6 +134,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     approvals: new SqliteApprovalStore(opened),
     directory: new SqliteDirectoryStore(opened),
     reports: new SqliteWorkReportStore(opened),
+    policies: new SqliteContentPolicyStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

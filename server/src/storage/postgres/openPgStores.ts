@@ -12,6 +12,7 @@ import { PgAttendanceStore } from './PgAttendanceStore.ts';
 import { PgAuditStore } from './PgAuditStore.ts';
 import { PgBlobStore } from './PgBlobStore.ts';
 import { PgChatStore } from './PgChatStore.ts';
+import { PgContentPolicyStore } from './PgContentPolicyStore.ts';
 import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
@@ -49,6 +50,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     approvals: new PgApprovalStore(db),
     directory: new PgDirectoryStore(db),
     reports: new PgWorkReportStore(db),
+    policies: new PgContentPolicyStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one

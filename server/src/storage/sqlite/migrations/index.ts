@@ -7,13 +7,14 @@ import { directoryMigrations } from './directory.ts';
 import { docsMigrations } from './docs.ts';
 import { mediaMigrations } from './media.ts';
 import { reportMigrations } from './reports.ts';
+import { securityMigrations } from './security.ts';
 import { teleworkMigrations } from './telework.ts';
 
 /**
  * Every SQLite migration, forward-only. Each area keeps its own file with its own id range:
  * 0001–0099 core, 0100 chat, 0200 documents, 0300 media rooms, 0400 telework, 0500 the telework directory, 0600
  * approvals and telework requests, 0700
- * telework attendance, 0800 work reports.
+ * telework attendance, 0800 work reports, 0900 security (audit chain, data-leak policies).
  */
 export const sqliteMigrations: Migration[] = [
   ...coreMigrations,
@@ -25,4 +26,5 @@ export const sqliteMigrations: Migration[] = [
   ...directoryMigrations,
   ...approvalMigrations,
   ...reportMigrations,
+  ...securityMigrations,
 ];

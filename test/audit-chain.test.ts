@@ -1,0 +1,158 @@
+/**
+ * The audit chain against a real server's SQLite file and the real verifier process
+ * (`scripts/audit-verify.ts`): an intact chain passes; an edited row, a row edited and rehashed, a
+ * deleted row and a cut tail (rows, head and database anchors rolled back together) are each
+ * named; the admin CSV export is the caller's org, UTF-8 with BOM and formula-escaped.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rowHash } from '../server/src/storage/auditChain.ts';
+import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const node = process.execPath;
+
+function verify(dataDir: string): { code: number | null; out: string } {
+  const r = spawnSync(node, [path.join(root, 'scripts/audit-verify.ts')], {
+    cwd: root,
+    env: { ...process.env, MOIM_ENV: 'test', MOIM_DATA_DIR: dataDir, MOIM_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** What an intruder with the database file does: lift the triggers, then write. */
+function tamper(dataDir: string, sql: (db: DatabaseSync) => void): void {
+  const db = new DatabaseSync(path.join(dataDir, 'moim.sqlite'));
+  db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
+  db.exec('DROP TRIGGER IF EXISTS audit_anchors_no_delete;');
+  sql(db);
+  db.close();
+}
+
+let dataDir: string | undefined;
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+/** A server with 6 audited sign-ins (seq 1–6) anchored, then closed (its file left for the verifier). */
+async function chainOfSix(): Promise<string> {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'moim-audit-'));
+  const s = await startTestServer({}, { dataDir });
+  for (let i = 1; i <= 6; i++) await s.token({ name: `P${i}`, sub: `p${i}`, org: 'acme' });
+  expect(await s.app.auditAnchors.anchorNow()).toBe(6);
+  await s.close();
+  return dataDir;
+}
+
+describe('audit chain', () => {
+  it('each row carries the hash of the one before, and the verifier passes an intact chain', async () => {
+    const dir = await chainOfSix();
+    const db = new DatabaseSync(path.join(dir, 'moim.sqlite'), { readOnly: true });
+    const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Array<
+      Record<string, string | number | null>
+    >;
+    db.close();
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
+    expect(rows[0]!.org).toBe('acme');
+    const r = verify(dir);
+    expect(r.out).toContain('OK');
+    expect(r.code).toBe(0);
+  });
+
+  it('names the first altered row, also when the intruder rehashed it', async () => {
+    const dir = await chainOfSix();
+    tamper(dir, (db) => db.exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3`));
+    let r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\[altered\] row seq 3 \(id \d+, auth\.dev-token\) was altered/);
+    // now make row 3 self-consistent: the next row's link still holds the original hash
+    tamper(dir, (db) => {
+      const row = db.prepare('SELECT * FROM audit_log WHERE seq = 3').get() as Record<string, string | number | null>;
+      const hash = rowHash({
+        seq: 3,
+        at: Number(row.at),
+        org: row.org as string | null,
+        actor: String(row.actor),
+        action: String(row.action),
+        target: row.target as string | null,
+        detail: row.detail as string | null,
+        prevHash: String(row.prev_hash),
+      });
+      db.prepare('UPDATE audit_log SET hash = ? WHERE seq = 3').run(hash);
+    });
+    r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\[rehashed\] row seq 3 .* was altered and rehashed/);
+    expect(r.out).toMatch(/first altered row: seq 3/);
+  });
+
+  it('finds a deleted row, and a cut tail even when the head and the database anchors were cut with it', async () => {
+    const dir = await chainOfSix();
+    tamper(dir, (db) => db.exec('DELETE FROM audit_log WHERE seq = 2'));
+    let r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\[missing\] row seq 2 is missing/);
+
+    const dir2 = await chainOfSix();
+    tamper(dir2, (db) => {
+      const h = db.prepare('SELECT hash FROM audit_log WHERE seq = 4').get() as { hash: string };
+      db.exec('DELETE FROM audit_log WHERE seq > 4; DELETE FROM audit_anchors;');
+      db.prepare('UPDATE audit_head SET seq = 4, hash = ? WHERE id = 1').run(h.hash);
+    });
+    r = verify(dir2);
+    expect(r.code).toBe(1);
+    // the anchor file outside the database still names seq 6
+    expect(r.out).toMatch(/\[cut-tail\] .*names seq 6, but the chain ends at seq 4/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses an anchor not signed by the audit key', async () => {
+    const dir = await chainOfSix();
+    const file = path.join(dir, 'audit-anchors.jsonl');
+    const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n')[0]!) as Record<string, unknown>;
+    tamper(dir, (db) =>
+      db
+        .prepare('INSERT INTO audit_anchors (at, seq, hash, key_id, signature) VALUES (?, ?, ?, ?, ?)')
+        .run(Number(line.at) + 1, 6, String(line.hash), String(line.keyId), String(line.signature)),
+    );
+    const r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\[anchor-forged\] anchor of seq 6: the signature is not valid/);
+  });
+});
+
+describe('admin CSV export', () => {
+  it('exports the admin’s org only, UTF-8 with BOM, formula cells escaped, and audits the export', async () => {
+    server = await startTestServer();
+    await server.token({ name: '=HYPERLINK("x")', sub: '=cmd', org: 'acme' });
+    await server.token({ name: 'Other', sub: 'other', org: 'globex' });
+    const admin = await server.token({ name: 'Admin', sub: 'adm', org: 'acme', role: 'admin' });
+    const member = await server.token({ name: 'M', sub: 'mem', org: 'acme' });
+    const refused = await fetch(`${server.url}/admin/audit.csv`, { headers: { authorization: `Bearer ${member}` } });
+    expect(refused.status).toBe(403);
+    const res = await fetch(`${server.url}/admin/audit.csv`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.toString('utf8');
+    const lines = text.slice(1).trim().split('\r\n');
+    expect(lines[0]).toBe('seq,id,at,time,actor,action,target,detail,prev_hash,hash');
+    expect(text).toContain(`'=cmd`);
+    expect(text).not.toMatch(/,=cmd/);
+    expect(text).not.toContain('globex');
+    const log = await server.app.stores.audit.chain({ org: 'acme', limit: 100 });
+    expect(log.filter((r) => r.action === 'audit.export').map((r) => r.actor)).toEqual(['adm']);
+  });
+});
