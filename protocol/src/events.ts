@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type ChatResponses, type ChatServerEvents, chatRequests } from './chat.ts';
 import { type MediaResponses, type MediaServerEvents, mediaRequests } from './media.ts';
+import { type PolicyResponses, type PolicyServerEvents, policyRequests } from './policy.ts';
 import { type PresenceResponses, type PresenceServerEvents, presenceRequests } from './presence.ts';
 import type { AckCallback } from './rpc.ts';
 import { type SystemResponses, type SystemServerEvents, systemRequests } from './system.ts';
@@ -14,13 +15,14 @@ export const requestSchemas = {
   ...mediaRequests,
   ...presenceRequests,
   ...chatRequests,
+  ...policyRequests,
 } as const;
 
 export type RequestSchemas = typeof requestSchemas;
 export type RequestName = keyof RequestSchemas;
 export const REQUEST_NAMES = Object.keys(requestSchemas) as RequestName[];
 
-export type Responses = SystemResponses & MediaResponses & PresenceResponses & ChatResponses;
+export type Responses = SystemResponses & MediaResponses & PresenceResponses & ChatResponses & PolicyResponses;
 
 /** Payload as a client sends it (before defaults are applied). */
 export type RequestInput<N extends RequestName> = z.input<RequestSchemas[N]>;
@@ -32,7 +34,11 @@ export type ClientToServerEvents = {
   [N in RequestName]: (data: RequestInput<N>, ack?: AckCallback<ResponseData<N>>) => void;
 };
 
-export type ServerToClientEvents = SystemServerEvents & MediaServerEvents & PresenceServerEvents & ChatServerEvents;
+export type ServerToClientEvents = SystemServerEvents &
+  MediaServerEvents &
+  PresenceServerEvents &
+  ChatServerEvents &
+  PolicyServerEvents;
 
 // biome-ignore lint/complexity/noBannedTypes: no inter-server events yet (the cluster adapter relays broadcasts)
 export type InterServerEvents = {};

@@ -33,6 +33,8 @@ import type { Logger } from './logger.ts';
 import { createMediaService } from './media/createMediaService.ts';
 import type { MediaService } from './media/MediaService.ts';
 import { Metrics } from './observability/Metrics.ts';
+import type { ContentPolicy } from './policy/ContentPolicy.ts';
+import { wireContentPolicy } from './policy/wirePolicy.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { openStores, type Stores } from './storage/index.ts';
@@ -85,6 +87,8 @@ export interface App {
   readonly teleworkRequests: Requests;
   /** Work reports of telework days (a guarded document each), their review and reminders. */
   readonly reports: WorkReports;
+  /** Data-leak policies: `check(principal, 'room', id, 'download')` before returning stored content. */
+  readonly contentPolicy: ContentPolicy;
   /** Signs the audit chain's head (periodically and at close); `anchorNow()` for tests and tools. */
   readonly auditAnchors: AuditAnchors;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
@@ -202,6 +206,15 @@ async function buildServices(
     log: log.child({ subsystem: 'audit' }),
   });
   closers.push(() => auditAnchors.close());
+  // data-leak policies: one gate for every route and event registered with a content mark
+  const contentPolicy = wireContentPolicy({
+    router,
+    gateway,
+    tokens,
+    stores,
+    maxBodyBytes: config.maxBodyBytes,
+    log: log.child({ subsystem: 'policy' }),
+  });
   if (cluster) {
     readiness.push(['redis', async () => cluster.healthy()]);
     // closed last (closers run in reverse): the node leaves the registry once its services stopped
@@ -588,6 +601,7 @@ async function buildServices(
     reports,
     orgDirectory,
     auditAnchors,
+    contentPolicy,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

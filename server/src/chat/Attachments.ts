@@ -154,6 +154,14 @@ export class Attachments {
     return { url: `/chat/attachments/${encodeURIComponent(a.id)}?${q.toString()}`, expiresAt: exp * 1000 };
   }
 
+  /** The channel (and its org) an attachment belongs to, for the content policy; undefined when unknown. */
+  async locate(attachmentId: string): Promise<{ channelId: string; org: string } | undefined> {
+    const a = await this.#o.store.getAttachment(attachmentId);
+    if (!a) return undefined;
+    const channel = await this.#o.store.getChannel(a.channelId);
+    return channel ? { channelId: a.channelId, org: channel.org } : undefined;
+  }
+
   /** Check a link (signature, expiry, policy, the person's access now) and open the file. */
   async download(
     attachmentId: string,
@@ -178,6 +186,7 @@ export class Attachments {
         actor: sub,
         action: 'chat.attachment.download-refused',
         target: a.channelId,
+        org: channel.org,
         detail: { attachment: a.id },
       });
       throw new MoimError('POLICY_FORBIDS', 'this channel does not allow downloads');
@@ -190,6 +199,7 @@ export class Attachments {
       actor: sub,
       action: 'chat.attachment.download',
       target: a.channelId,
+      org: channel.org,
       detail: { attachment: a.id, name: a.name },
     });
     return { attachment: a, stream: blob.stream, size: blob.size };
