@@ -28,6 +28,7 @@ import { wireTeleworkPresence } from './gateway/teleworkPresence.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
+import { hardened, OriginPolicy } from './http/security.ts';
 import { SocketLimiter, UpgradeRouter } from './http/Upgrades.ts';
 import type { Logger } from './logger.ts';
 import { createMediaService } from './media/createMediaService.ts';
@@ -139,7 +140,16 @@ async function buildServices(
 ): Promise<App> {
   const tokens = TokenService.fromConfig(config);
   const router = new HttpRouter(log.child({ subsystem: 'http' }));
-  const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
+  // security headers on every answer; pages of other origins refused (API, socket.io, /yjs)
+  const origins = new OriginPolicy([
+    ...config.allowedOrigins,
+    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+  ]);
+  const https = config.publicUrl?.startsWith('https:') ?? false;
+  const http = createServer(
+    { requestTimeout: 30_000, headersTimeout: 10_000 },
+    hardened(router.handle, { origins, https }),
+  );
   http.keepAliveTimeout = 5_000;
   const cluster = config.redisUrl
     ? await startCluster({
@@ -166,6 +176,7 @@ async function buildServices(
     personRateLimitBurst: config.personRateLimitBurst,
     maxConnectionsPerPerson: config.maxConnectionsPerPerson,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    allowOrigin: (req) => origins.allows(req),
     sharePersonLimits:
       cluster &&
       ((local) => {
@@ -187,7 +198,13 @@ async function buildServices(
     log: log.child({ subsystem: 'http' }),
     metrics,
   });
-  const upgrades = new UpgradeRouter({ http, log: log.child({ subsystem: 'http' }), limiter: sockets, metrics });
+  const upgrades = new UpgradeRouter({
+    http,
+    log: log.child({ subsystem: 'http' }),
+    limiter: sockets,
+    metrics,
+    admit: (req) => origins.allows(req),
+  });
   upgrades.adopt('/socket.io/');
 
   // Services register their handlers, routes and close hooks here, in start-up order.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import {
   type Ack,
   type ClientToServerEvents,
@@ -105,6 +105,8 @@ export interface GatewayOptions {
    * transport is WebSocket only, so no sticky sessions are needed. Unset: one node, in memory.
    */
   adapter?: ServerOptions['adapter'] | undefined;
+  /** The origin allow-list (http/security.ts), asked at each engine.io handshake, long-polling included. */
+  allowOrigin?: ((req: IncomingMessage) => boolean) | undefined;
 }
 
 /**
@@ -174,6 +176,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       destroyUpgrade: false,
       serveClient: false,
       cors: { origin: false },
+      ...(opts.allowOrigin
+        ? {
+            allowRequest: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) =>
+              opts.allowOrigin?.(req) ? fn(null, true) : fn('ORIGIN_NOT_ALLOWED', false),
+          }
+        : {}),
     });
     const refuse = (next: (err?: Error) => void, err: unknown) => {
       const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'authentication failed');
