@@ -50,10 +50,15 @@ export interface ContentPolicyView {
 export const policyRequests = {
   /** The item's effective policy; the socket then receives `policy:changed` for it (until it leaves). */
   'policy:get': z.object({ kind: z.enum(POLICY_KINDS), id: policyTargetSchema }).strict(),
+  /** A client saw its watermark removed or hidden from the page (and restored it): audited. */
+  'policy:report': z
+    .object({ kind: z.enum(POLICY_KINDS), id: policyTargetSchema, what: z.enum(['watermark-removed']) })
+    .strict(),
 } as const;
 
 export interface PolicyResponses {
   'policy:get': ContentPolicyView;
+  'policy:report': Record<string, never>;
 }
 
 export interface PolicyServerEvents {

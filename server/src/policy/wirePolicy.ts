@@ -99,6 +99,21 @@ export function wireContentPolicy(d: {
       joinNow(conn, policyRoom(conn.principal.token.org, data.kind, data.id));
       return view;
     },
+    'policy:report': async (data, conn) => {
+      const org = conn.principal.token.org;
+      conn.log.warn(
+        { kind: data.kind, id: data.id, what: data.what },
+        'policy: a client reported its watermark removed',
+      );
+      await d.stores.audit.append({
+        actor: conn.principal.sub,
+        action: `policy.${data.what}`,
+        target: data.id,
+        org,
+        detail: { kind: data.kind, device: conn.deviceId },
+      });
+      return {};
+    },
   });
   // another organisation's token: the policies followed in the old one are left
   d.gateway.on('reauth', (conn, previous, next) => {
