@@ -156,3 +156,16 @@ describe('admin CSV export', () => {
     expect(log.filter((r) => r.action === 'audit.export').map((r) => r.actor)).toEqual(['adm']);
   });
 });
+
+describe('sign-in failures', () => {
+  it('a refused token at the handshake is audited, at most the configured count per address a minute', async () => {
+    server = await startTestServer({ MOIM_AUDIT_REFUSALS_PER_ADDRESS_PER_MIN: '2' });
+    for (let i = 0; i < 5; i++)
+      await expect(server.connect('not-a-token')).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect
+      .poll(async () => (await server!.app.stores.audit.list({ action: 'auth.refused', limit: 100 })).length)
+      .toBe(2);
+    const [first] = await server.app.stores.audit.list({ action: 'auth.refused', limit: 1 });
+    expect(first).toMatchObject({ actor: 'anonymous', detail: { code: 'TOKEN_INVALID', via: 'socket.io' } });
+  });
+});

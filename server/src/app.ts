@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
+import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
 import { TokenService } from './auth/TokenService.ts';
 import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
@@ -161,6 +162,13 @@ async function buildServices(
         metrics,
       })
     : undefined;
+  // failed sign-ins (refused tokens at the handshake) into the audit log, bounded per address
+  const refusals = new RefusalAudit({
+    audit: stores.audit,
+    log: log.child({ subsystem: 'audit' }),
+    perAddressPerMin: config.auditRefusalsPerAddressPerMin,
+  });
+  const refusalProxies = new TrustedProxies(config.trustedProxies);
   // cluster: each person's connection count and request budget are shared with the other nodes
   let personLimits: RedisPersonLimits | undefined;
   const gateway = new Gateway({
@@ -177,6 +185,9 @@ async function buildServices(
     maxConnectionsPerPerson: config.maxConnectionsPerPerson,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     allowOrigin: (req) => origins.allows(req),
+    onHandshakeRefused: (req, code) => {
+      if (code.startsWith('TOKEN_')) refusals.refused(refusalProxies.clientOf(req), code, 'socket.io');
+    },
     sharePersonLimits:
       cluster &&
       ((local) => {

@@ -491,6 +491,11 @@ export const CONFIG_VARS = {
     doc: 'Rows one admin CSV export of the audit log (`GET /admin/audit.csv`) may hold.',
     parse: int({ min: 1, max: 1_000_000, default: 100_000 }),
   },
+  auditRefusalsPerAddressPerMin: {
+    env: 'MOIM_AUDIT_REFUSALS_PER_ADDRESS_PER_MIN',
+    doc: 'Refused sign-ins (a bad or expired token at the socket.io handshake) one client address may add to the audit log per minute; more are counted in the log, not stored (20 a second in all).',
+    parse: int({ min: 1, max: 10_000, default: 10 }),
+  },
   allowedOrigins: {
     env: 'MOIM_ALLOWED_ORIGINS',
     doc: 'Comma-separated web origins (`https://moim.example.go.kr`) whose pages may call the API and open socket.io and `/yjs`, besides this server’s own origin (the request’s `Host`) and `MOIM_PUBLIC_URL`. A browser request from any other `Origin` is refused with `ORIGIN_NOT_ALLOWED`; requests without `Origin` (SDK in Node, curl) are judged by their token alone.',

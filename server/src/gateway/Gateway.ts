@@ -4,6 +4,7 @@ import {
   type Ack,
   type ClientToServerEvents,
   type ErrorBody,
+  type ErrorCode,
   type InterServerEvents,
   MoimError,
   ownValue,
@@ -105,6 +106,8 @@ export interface GatewayOptions {
    * transport is WebSocket only, so no sticky sessions are needed. Unset: one node, in memory.
    */
   adapter?: ServerOptions['adapter'] | undefined;
+  /** A handshake refused for its token (a failed sign-in): audited, bounded (audit/RefusalAudit.ts). */
+  onHandshakeRefused?: ((req: IncomingMessage, code: ErrorCode) => void) | undefined;
   /** The origin allow-list (http/security.ts), asked at each engine.io handshake, long-polling included. */
   allowOrigin?: ((req: IncomingMessage) => boolean) | undefined;
 }
@@ -194,6 +197,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       try {
         this.#authenticate(socket);
       } catch (err) {
+        if (err instanceof MoimError) this.#opts.onHandshakeRefused?.(socket.request, err.code);
         return refuse(next, err);
       }
       const shared = this.#shared;
