@@ -231,3 +231,16 @@ describe('policy changes', () => {
     });
   });
 });
+
+describe('refusals tell nothing to people without access', () => {
+  it('someone without a grant for a restricted document is FORBIDDEN, not told its policy', async () => {
+    const outsider = await server.token({ name: 'out', sub: 'out', org: 'acme', grants: { docs: {}, rooms: {} } });
+    expect((await put('doc', DOC, { export: false })).status).toBe(200);
+    try {
+      expect(await outcome(await get(`/docs/${DOC}/export?format=text`, outsider))).toBe('FORBIDDEN');
+      expect(await outcome(await get(`/docs/${DOC}/export?format=text`, member.token))).toBe('POLICY_FORBIDS');
+    } finally {
+      await put('doc', DOC, { export: true });
+    }
+  });
+});

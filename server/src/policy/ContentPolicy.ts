@@ -36,6 +36,11 @@ export interface ContentMark {
 export interface PolicyItems {
   /** The item in the org, with whether `sub` owns it; undefined when it does not exist there. */
   find(org: string, kind: PolicyKind, id: string, sub: string): Promise<{ owner: boolean } | undefined>;
+  /**
+   * May this person see the item at all (its grants, its membership)? Asked only before a refusal,
+   * so a person without access learns nothing of the item's policy (FORBIDDEN, as its service says).
+   */
+  visible(principal: Principal, kind: PolicyKind, id: string): Promise<boolean>;
   /** What the item's own older switches say (a channel's downloadsAllowed, a document's exportAllowed). */
   legacy(org: string, kind: PolicyKind, id: string): Promise<Partial<ContentPolicyFields>>;
 }
@@ -112,6 +117,8 @@ export class ContentPolicy {
     else if (principal && !policy.guests && this.isGuest(principal, kind))
       reason = `the ${kind}'s policy does not allow guests its content`;
     if (reason === undefined) return policy;
+    if (principal && !(await this.#o.items.visible(principal, kind, id)))
+      throw new MoimError('FORBIDDEN', `no access to this ${kind}`);
     await this.#o.audit.append({
       actor: principal?.sub ?? 'link',
       action: 'policy.refused',

@@ -30,6 +30,12 @@ export function storeItems(stores: Pick<Stores, 'rooms' | 'chat' | 'docs'>): Pol
       const d = await stores.docs.get({ org, name: id });
       return d ? { owner: d.owner === sub } : undefined;
     },
+    async visible(principal, kind, id) {
+      if (kind === 'room') return principal.hasRoom(id, 'join');
+      if (kind === 'doc') return principal.hasDoc(id, 'read');
+      const a = await stores.chat.access(id, principal.sub);
+      return !!a && a.channel.org === principal.token.org && (a.member !== undefined || a.channel.kind === 'public');
+    },
     async legacy(org, kind, id) {
       if (kind === 'channel') {
         const c = await stores.chat.getChannel(id);
