@@ -244,3 +244,30 @@ describe('refusals tell nothing to people without access', () => {
     }
   });
 });
+
+describe('documents opened on /yjs', () => {
+  it('a guest is refused when the document’s policy shuts guests out (close code FORBIDDEN)', async () => {
+    const { default: WebSocket } = await import('ws');
+    const { DOC_CLOSE } = await import('@moim/protocol');
+    const open = (token: string) =>
+      new Promise<number | 'open'>((resolve) => {
+        const ws = new WebSocket(`${server.url.replace('http', 'ws')}/yjs/${DOC}?token=${token}`);
+        const timer = setTimeout(() => {
+          ws.close();
+          resolve('open');
+        }, 1500);
+        ws.once('close', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+    expect(await open(guest.token)).toBe('open');
+    expect((await put('doc', DOC, { guests: false })).status).toBe(200);
+    try {
+      expect(await open(guest.token)).toBe(DOC_CLOSE.FORBIDDEN.code);
+      expect(await open(member.token)).toBe('open');
+    } finally {
+      await put('doc', DOC, { guests: true });
+    }
+  });
+});

@@ -372,6 +372,10 @@ async function buildServices(
     maxMessageBytes: config.docMaxUpdateBytes,
   });
   addDocRoutes({ router, service: docs, tokens, maxBodyBytes: config.maxBodyBytes });
+  // opening a document on /yjs returns its content: the data-leak policy's guests rule applies
+  docs.guards.openCheck = async (principal, name) => {
+    await contentPolicy.check(principal, 'doc', name, 'read');
+  };
   // a refreshed socket.io token with fewer document rights ends the person's /yjs connections it no longer allows
   gateway.on('reauth', (_conn, previous, next) => docs.reauthorize(previous, next));
   closers.push(async () => {

@@ -4,6 +4,8 @@
  * its close, the sweep that ends connections whose token expired, and `reauthorize` after a token
  * refresh. The bookkeeping is the `ConnectionRegistry`'s, the documents are `LoadedDocs`'.
  */
+
+import { MoimError } from '@moim/protocol';
 import type { WebSocket } from 'ws';
 import { type Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
@@ -155,6 +157,17 @@ export class YjsConnections {
     try {
       if (!(await this.#guards.allows(principal, name))) {
         conn.close('FORBIDDEN', `document ${name} is not yours to open`);
+        return;
+      }
+      const refusal = await this.#guards.openCheck?.(principal, name).then(
+        () => undefined,
+        (err: unknown) => {
+          if (err instanceof MoimError) return err;
+          throw err;
+        },
+      );
+      if (refusal) {
+        conn.close('FORBIDDEN', refusal.message);
         return;
       }
       if (this.#shared && !(await this.#claim(conn))) return;
