@@ -81,13 +81,20 @@ export function followWatermark(ctx: AppContext, kind: PolicyKind, id: string, h
   const off = ctx.client.onServer('policy:changed', (view) => {
     if (view.kind === kind && view.id === id) show(view.policy.watermark);
   });
-  ctx.client.request('policy:get', { kind, id }).then(
-    (view) => show(view.policy.watermark),
-    (error: unknown) => log.warn('reading the data-leak policy failed; no watermark drawn', { kind, id, error }),
-  );
+  // asked again after a reconnect: the new socket follows the policy again and misses no change
+  const ask = () =>
+    ctx.client.request('policy:get', { kind, id }).then(
+      (view) => show(view.policy.watermark),
+      (error: unknown) =>
+        log.warn('reading the data-leak policy failed; the watermark stays as it is', { kind, id, error }),
+    );
+  const onReconnected = () => void ask();
+  ctx.client.on('reconnected', onReconnected);
+  void ask();
   return () => {
     alive = false;
     off();
+    ctx.client.off('reconnected', onReconnected);
     show(false);
   };
 }
