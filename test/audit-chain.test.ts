@@ -168,6 +168,17 @@ describe('sign-in failures', () => {
     const [first] = await server.app.stores.audit.list({ action: 'auth.refused', limit: 1 });
     expect(first).toMatchObject({ actor: 'anonymous', detail: { code: 'TOKEN_INVALID', via: 'socket.io' } });
   });
+
+  it('a refused Bearer token on HTTP is audited too', async () => {
+    server = await startTestServer();
+    const res = await fetch(`${server.url}/docs`, { headers: { authorization: 'Bearer forged' } });
+    expect(res.status).toBe(401);
+    await expect
+      .poll(async () =>
+        (await server!.app.stores.audit.list({ action: 'auth.refused', limit: 10 })).map((e) => e.detail),
+      )
+      .toEqual([expect.objectContaining({ code: 'TOKEN_INVALID', via: 'http' })]);
+  });
 });
 
 describe('audit:verify on PostgreSQL', () => {

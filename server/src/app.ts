@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ErrorCode } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
@@ -169,6 +170,7 @@ async function buildServices(
     perAddressPerMin: config.auditRefusalsPerAddressPerMin,
   });
   const refusalProxies = new TrustedProxies(config.trustedProxies);
+  router.onTokenRefused = (req, code) => refusals.refused(refusalProxies.clientOf(req), code as ErrorCode, 'http');
   // cluster: each person's connection count and request budget are shared with the other nodes
   let personLimits: RedisPersonLimits | undefined;
   const gateway = new Gateway({

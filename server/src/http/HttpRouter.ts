@@ -46,6 +46,8 @@ export class HttpRouter {
   fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   /** Asked before every route registered with `content`; without one such routes refuse (fail closed). */
   contentGate: ContentGate | undefined;
+  /** Told of each request refused for its token (a failed sign-in on HTTP): the app audits them, bounded. */
+  onTokenRefused: ((req: IncomingMessage, code: string) => void) | undefined;
 
   constructor(log: Logger) {
     this.#log = log;
@@ -109,6 +111,7 @@ export class HttpRouter {
         if (result && !res.headersSent) sendJson(res, result.status ?? 200, result.body);
       } catch (err) {
         if (!(err instanceof MoimError)) this.#log.error({ err, path: url.pathname }, 'http handler failed');
+        else if (err.code.startsWith('TOKEN_')) this.onTokenRefused?.(req, err.code);
         if (!res.headersSent) sendError(res, err);
         else res.destroy();
       }
