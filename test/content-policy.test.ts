@@ -271,3 +271,25 @@ describe('documents opened on /yjs', () => {
     }
   });
 });
+
+describe('bounds', () => {
+  it('a connection follows at most MAX_POLICY_FOLLOWS policies', async () => {
+    const { MAX_POLICY_FOLLOWS } = await import('../server/src/policy/wirePolicy.ts');
+    for (let i = 0; i <= MAX_POLICY_FOLLOWS; i++) {
+      const res = await fetch(`${server.url}/docs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `follow-${i}` }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const s = await server.connect(owner.token);
+    for (let i = 0; i < MAX_POLICY_FOLLOWS; i++) await call(s, 'policy:get', { kind: 'doc', id: `follow-${i}` });
+    // the same one again is no new follow; a new one is refused
+    await call(s, 'policy:get', { kind: 'doc', id: 'follow-0' });
+    expect(await eventOutcome(s, 'policy:get', { kind: 'doc', id: `follow-${MAX_POLICY_FOLLOWS}` })).toBe(
+      'TOO_MANY_SUBSCRIPTIONS',
+    );
+    s.disconnect();
+  });
+});

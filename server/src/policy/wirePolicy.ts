@@ -15,6 +15,9 @@ import { ContentPolicy, type PolicyItems, policyRoom } from './ContentPolicy.ts'
 
 const kindSchema = z.enum(POLICY_KINDS);
 
+/** Policies one connection may follow at once (`policy:get`): the rooms and documents open in a tab. */
+export const MAX_POLICY_FOLLOWS = 200;
+
 /** Items looked up in their own stores: existence in the org, ownership, the older switches. */
 export function storeItems(stores: Pick<Stores, 'rooms' | 'chat' | 'docs'>): PolicyItems {
   return {
@@ -102,7 +105,14 @@ export function wireContentPolicy(d: {
   d.gateway.register({
     'policy:get': async (data, conn) => {
       const view = await policy.get(conn.principal, data.kind, data.id);
-      joinNow(conn, policyRoom(conn.principal.token.org, data.kind, data.id));
+      const room = policyRoom(conn.principal.token.org, data.kind, data.id);
+      if (!conn.socket.rooms.has(room)) {
+        let followed = 0;
+        for (const r of conn.socket.rooms) if (r.startsWith('policy:')) followed++;
+        if (followed >= MAX_POLICY_FOLLOWS)
+          throw new MoimError('TOO_MANY_SUBSCRIPTIONS', `a connection follows at most ${MAX_POLICY_FOLLOWS} policies`);
+      }
+      joinNow(conn, room);
       return view;
     },
     'policy:report': async (data, conn) => {
