@@ -90,6 +90,13 @@ const SCENARIOS = new Map<string, Scenario>([
     },
   ],
   [
+    'chat:subscribe',
+    {
+      refuse: { kind: 'channel', id: () => channelId, changes: { guests: false } },
+      run: () => eventOutcome(guest.socket, 'chat:subscribe', { channelId }),
+    },
+  ],
+  [
     'GET /docs/:name/export',
     {
       refuse: { kind: 'doc', id: () => DOC, changes: { export: false } },
@@ -291,5 +298,46 @@ describe('bounds', () => {
       'TOO_MANY_SUBSCRIPTIONS',
     );
     s.disconnect();
+  });
+});
+
+describe('guests shut out while connected', () => {
+  it('a guest’s open /yjs connection to the document ends at once', async () => {
+    const { default: WebSocket } = await import('ws');
+    const { DOC_CLOSE } = await import('@moim/protocol');
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/yjs/${DOC}?token=${guest.token}`);
+    const memberWs = new WebSocket(`${server.url.replace('http', 'ws')}/yjs/${DOC}?token=${member.token}`);
+    await Promise.all([ws, memberWs].map((w) => new Promise((r) => w.once('open', r))));
+    await new Promise((r) => setTimeout(r, 300)); // joined
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    expect((await put('doc', DOC, { guests: false })).status).toBe(200);
+    try {
+      expect(await closed).toBe(DOC_CLOSE.FORBIDDEN.code);
+      expect(memberWs.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      memberWs.close();
+      await put('doc', DOC, { guests: true });
+    }
+  });
+
+  it('a guest subscribed to the channel stops receiving its messages (and may not subscribe again); members still do', async () => {
+    for (const p of [guest, member]) await call(p.socket, 'chat:subscribe', { channelId });
+    const seen = { guest: 0, member: 0 };
+    guest.socket.on('chat:message' as never, () => {
+      seen.guest++;
+    });
+    member.socket.on('chat:message' as never, () => {
+      seen.member++;
+    });
+    expect((await put('channel', channelId, { guests: false })).status).toBe(200);
+    try {
+      await call(owner.socket, 'chat:send', { channelId, clientMsgId: 'after-shut', text: 'members only' });
+      await expect.poll(() => seen.member).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen.guest).toBe(0);
+      expect(await eventOutcome(guest.socket, 'chat:subscribe', { channelId })).toBe('POLICY_FORBIDS');
+    } finally {
+      await put('channel', channelId, { guests: true });
+    }
   });
 });

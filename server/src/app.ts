@@ -378,6 +378,10 @@ async function buildServices(
   docs.guards.openCheck = async (principal, name) => {
     await contentPolicy.check(principal, 'doc', name, 'read');
   };
+  // guests shut out of a document: their open /yjs connections on this node end now
+  contentPolicy.on('changed', (org, view) => {
+    if (view.kind === 'doc' && !view.policy.guests) docs.closeGuests(org, view.id);
+  });
   // a refreshed socket.io token with fewer document rights ends the person's /yjs connections it no longer allows
   gateway.on('reauth', (_conn, previous, next) => docs.reauthorize(previous, next));
   closers.push(async () => {

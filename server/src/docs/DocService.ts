@@ -129,6 +129,19 @@ export class DocService {
     return this.#yjs.reauthorize(previous, next);
   }
 
+  /**
+   * The data-leak policy of a document shut guests out: this node's `/yjs` connections opened
+   * without a `*` document grant end now (FORBIDDEN). Returns how many were closed.
+   */
+  closeGuests(org: string, name: string): number {
+    return this.#yjs.closeWhere(
+      org,
+      name,
+      (conn) => !conn.wildcardGrant,
+      'the document’s policy no longer admits guests',
+    );
+  }
+
   // ---------------------------------------------------------------- HTTP operations
   // Every operation works in the namespace of the caller's organisation (`refOf`): a document of
   // another organisation is never found, listed, changed or versioned through it.

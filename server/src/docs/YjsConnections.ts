@@ -143,6 +143,7 @@ export class YjsConnections {
       canWrite,
       expiresAt: principal.token.exp * 1000,
       log: this.#log,
+      wildcardGrant: Object.hasOwn(principal.token.grants.docs, '*'),
     });
     this.#conns.add(conn);
     this.#metrics.connections.inc();
@@ -241,6 +242,17 @@ export class YjsConnections {
    * longer allows (`reauthorizedClose`). Only that person's connections are looked at (they are
    * indexed by person). Returns how many were closed.
    */
+  /** Close this node's connections to one document that `refused` picks (a policy change); returns how many. */
+  closeWhere(org: string, name: string, refused: (conn: DocConnection) => boolean, detail: string): number {
+    let closed = 0;
+    for (const conn of [...this.#conns.values()]) {
+      if (conn.org !== org || conn.docName !== name || conn.closed || !refused(conn)) continue;
+      conn.close('FORBIDDEN', detail);
+      closed++;
+    }
+    return closed;
+  }
+
   reauthorize(previous: Principal, next: Principal): number {
     let closed = 0;
     for (const conn of this.#conns.ofPerson(previous.key)) {

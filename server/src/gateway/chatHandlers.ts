@@ -76,6 +76,8 @@ async function recheckSubscriptions(
 /** Chat events that return stored content: the gateway checks the channel's data-leak policy first. */
 export const CHAT_CONTENT: ContentMarks = {
   'chat:history': { kind: 'channel', action: 'read', target: (d) => d.channelId },
+  // the channel's messages as they come: held back from guests like its history
+  'chat:subscribe': { kind: 'channel', action: 'read', target: (d) => d.channelId },
   'chat:attachment:link': { kind: 'channel', action: 'download', target: (d) => d.channelId },
 };
 

@@ -17,6 +17,7 @@ import {
   DEFAULT_CONTENT_POLICY,
   MoimError,
   type PolicyKind,
+  TypedEmitter,
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
@@ -64,10 +65,17 @@ const FLAG_OF: Record<Exclude<ContentAction, 'read'>, keyof ContentPolicyFields>
   record: 'record',
 };
 
-export class ContentPolicy {
+export interface ContentPolicyEvents {
+  /** A policy changed on this node (after it was stored, audited and published to sockets). */
+  changed: (org: string, view: ContentPolicyView) => void;
+}
+
+export class ContentPolicy extends TypedEmitter<ContentPolicyEvents> {
   readonly #o: ContentPolicyOptions;
   constructor(o: ContentPolicyOptions) {
+    super();
     this.#o = o;
+    this.onListenerError = (event, err) => o.log.error({ err, event }, 'content policy listener failed');
   }
 
   /** The effective policy of an item: stored (or the defaults) and the item's older switches. */
@@ -168,6 +176,7 @@ export class ContentPolicy {
     });
     const view: ContentPolicyView = { kind, id, policy: await this.effective(org, kind, id) };
     this.#o.publish(org, view);
+    this.safeEmit('changed', org, view);
     return view;
   }
 }

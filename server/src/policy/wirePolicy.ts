@@ -7,6 +7,7 @@ import { MoimError, POLICY_KINDS, type PolicyKind, policyTargetSchema, setConten
 import { z } from 'zod';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
+import { chatRoom } from '../chat/ChatBus.ts';
 import { type Gateway, joinNow, leaveNow } from '../gateway/Gateway.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { Logger } from '../logger.ts';
@@ -69,6 +70,14 @@ export function wireContentPolicy(d: {
     log: d.log,
   });
 
+  // guests shut out of a channel leave its live room on this node at once (history is refused by the gate)
+  policy.on('changed', (org, view) => {
+    if (view.kind !== 'channel' || view.policy.guests) return;
+    for (const conn of d.gateway.connections()) {
+      if (conn.principal.token.org !== org || !conn.socket.rooms.has(chatRoom(view.id))) continue;
+      if (policy.isGuest(conn.principal, 'channel')) leaveNow(conn, chatRoom(view.id));
+    }
+  });
   d.router.contentGate = async (ctx, mark) => {
     const target = await mark.target(ctx);
     const token = bearerToken(ctx.req, ctx.url);
