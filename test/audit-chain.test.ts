@@ -224,3 +224,19 @@ describe('audit:verify on PostgreSQL', () => {
     }
   });
 });
+
+describe('configuration', () => {
+  it('a cluster without a shared audit key is warned about at start', async () => {
+    const { configWarnings, loadConfig } = await import('../server/src/config.ts');
+    const base = {
+      MOIM_ENV: 'test',
+      MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN',
+      DATABASE_URL: 'postgres://x@127.0.0.1/db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    };
+    expect(configWarnings(loadConfig(base)).join('\n')).toMatch(/MOIM_AUDIT_KEY_FILE/);
+    expect(configWarnings(loadConfig({ ...base, MOIM_AUDIT_KEY_FILE: '/etc/moim/audit.pem' })).join('\n')).not.toMatch(
+      /MOIM_AUDIT_KEY_FILE/,
+    );
+  });
+});

@@ -92,6 +92,10 @@ export function configWarnings(c: Config): string[] {
     warnings.push(
       'MOIM_SFU_ALLOW_PLAIN is on in production: anyone with a room grant may create unencrypted plain-RTP transports; turn it off unless this node runs tests or benchmarks',
     );
+  if (c.redisUrl && c.auditKeyFile === undefined)
+    warnings.push(
+      'REDIS_URL (cluster) without MOIM_AUDIT_KEY_FILE: each node signs the audit chain with its own generated key in its data folder; give every node the same key file (or pass each node’s key to audit:verify with --key)',
+    );
   return warnings;
 }
 
