@@ -42,6 +42,13 @@ describe('security headers', () => {
     }
   });
 
+  it('socket.io long-polling answers: nosniff and no referrer too', async () => {
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    await res.arrayBuffer();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
   it('the web app: scripts from this origin only, never inline; framing by this origin only', async () => {
     const s = await startTestServer({ MOIM_WEB_ROOT: path.join(server.dataDir, 'no-web') });
     try {

@@ -202,6 +202,11 @@ async function buildServices(
         return personLimits;
       }),
   });
+  // socket.io's long-polling answers bypass the router: the same headers there
+  gateway.io.engine.on('headers', (headers: Record<string, string>) => {
+    headers['X-Content-Type-Options'] = 'nosniff';
+    headers['Referrer-Policy'] = 'no-referrer';
+  });
   gateway.register(systemHandlers({ tokens, nodeId: config.nodeId, gateway }));
   // every WebSocket upgrade goes through one router: socket.io's prefix, /yjs, and 404 for the rest
   const sockets = new SocketLimiter({
