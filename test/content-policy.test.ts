@@ -207,6 +207,12 @@ describe('policy changes', () => {
     const sets = log.filter((r) => r.action === 'policy.set' && r.target === channelId);
     expect(sets.map((r) => r.actor).slice(-2)).toEqual(['ann', 'adm']);
     expect(log.some((r) => r.action === 'policy.refused')).toBe(true);
+    // downloads are audited: an attachment through its link, a document's export and a version's content
+    for (const action of ['chat.attachment.download', 'doc.export', 'doc.version.read'])
+      expect(
+        log.some((r) => r.action === action),
+        action,
+      ).toBe(true);
   });
 
   it('an item of another organisation is not found; a bad kind is refused', async () => {

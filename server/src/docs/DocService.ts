@@ -302,7 +302,15 @@ export class DocService {
   ): Promise<{ version: DocVersionInfo; content: DocContent }> {
     requireAccess(principal, name, 'read');
     await this.guards.require(principal, name);
-    const found = await this.#version(refOf(principal, name), id);
+    const ref = refOf(principal, name);
+    const found = await this.#version(ref, id);
+    // a past version's content leaves moim like an export: audited as a download
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.version.read',
+      target: name,
+      detail: { org: ref.org, version: id },
+    });
     return { version: found.version, content: contentOf(found.state) };
   }
 
