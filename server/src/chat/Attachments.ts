@@ -119,6 +119,7 @@ export class Attachments {
     }
     await this.#o.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.attachment.upload',
       target: channelId,
       detail: { attachment: a.id, name, type, size: a.size, sha256: a.sha256 },
@@ -135,6 +136,7 @@ export class Attachments {
     if (!channel.policy.downloadsAllowed) {
       await this.#o.audit.append({
         actor: me.sub,
+        org: me.org,
         action: 'chat.attachment.download-refused',
         target: channelId,
         detail: { attachment: a.id },
@@ -147,6 +149,7 @@ export class Attachments {
     const q = new URLSearchParams({ sub: me.sub, exp: String(exp), sig });
     await this.#o.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.attachment.link',
       target: channelId,
       detail: { attachment: a.id },
