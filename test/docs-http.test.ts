@@ -115,7 +115,8 @@ describe('documents over HTTP', () => {
       );
       expect(refused).toMatchObject({ status: 403, body: { error: { code: 'POLICY_FORBIDS' } } });
     }
-    expect(await audit('doc.export-refused', 'exp-secret')).toHaveLength(2);
+    // refused by the one data-leak policy check (policy/ContentPolicy.ts), before the service
+    expect(await audit('policy.refused', 'exp-secret')).toHaveLength(2);
     const noGrant = await server.token({ name: 'Outsider', grants: { docs: {} } });
     expect((await api(server, 'GET', '/docs/exp-ok/export', noGrant)).status).toBe(403);
   });

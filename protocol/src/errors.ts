@@ -79,6 +79,9 @@ export const ERROR_STATUS = {
   // recording
   /** The node already runs MOIM_RECORDING_MAX_CONCURRENT recordings. */
   TOO_MANY_RECORDINGS: 503,
+  // security
+  /** A browser request from a web origin not on the allow-list (MOIM_ALLOWED_ORIGINS). */
+  ORIGIN_NOT_ALLOWED: 403,
   // generic
   DEV_TOKENS_DISABLED: 403,
   UNAVAILABLE: 503,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type CallResponses, type CallServerEvents, callRequests } from './calls.ts';
 import { type ChatResponses, type ChatServerEvents, chatRequests } from './chat.ts';
 import { type MediaResponses, type MediaServerEvents, mediaRequests } from './media.ts';
+import { type PolicyResponses, type PolicyServerEvents, policyRequests } from './policy.ts';
 import { type PresenceResponses, type PresenceServerEvents, presenceRequests } from './presence.ts';
 import { type RecordingResponses, type RecordingServerEvents, recordingRequests } from './recording.ts';
 import type { AckCallback } from './rpc.ts';
@@ -18,6 +19,7 @@ export const requestSchemas = {
   ...chatRequests,
   ...callRequests,
   ...recordingRequests,
+  ...policyRequests,
 } as const;
 
 export type RequestSchemas = typeof requestSchemas;
@@ -29,7 +31,8 @@ export type Responses = SystemResponses &
   PresenceResponses &
   ChatResponses &
   CallResponses &
-  RecordingResponses;
+  RecordingResponses &
+  PolicyResponses;
 
 /** Payload as a client sends it (before defaults are applied). */
 export type RequestInput<N extends RequestName> = z.input<RequestSchemas[N]>;
@@ -46,7 +49,8 @@ export type ServerToClientEvents = SystemServerEvents &
   PresenceServerEvents &
   ChatServerEvents &
   CallServerEvents &
-  RecordingServerEvents;
+  RecordingServerEvents &
+  PolicyServerEvents;
 
 // biome-ignore lint/complexity/noBannedTypes: no inter-server events yet (the cluster adapter relays broadcasts)
 export type InterServerEvents = {};

@@ -10,6 +10,7 @@ export * from './docs.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './media.ts';
+export * from './policy.ts';
 export * from './presence.ts';
 export * from './recording.ts';
 export * from './rpc.ts';

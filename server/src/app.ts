@@ -1,5 +1,9 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ErrorCode } from '@moim/protocol';
+import type { AuditAnchors } from './audit/AuditAnchors.ts';
+import { RefusalAudit } from './audit/RefusalAudit.ts';
+import { startAudit } from './audit/startAudit.ts';
 import { type SignIn, startSignIn } from './auth/SignIn.ts';
 import { TokenService } from './auth/TokenService.ts';
 import { SocketIoCallBus } from './calls/CallBus.ts';
@@ -37,11 +41,14 @@ import { wireTeleworkPresence } from './gateway/teleworkPresence.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
+import { hardened, OriginPolicy } from './http/security.ts';
 import { SocketLimiter, UpgradeRouter } from './http/Upgrades.ts';
 import type { Logger } from './logger.ts';
 import { createMediaService } from './media/createMediaService.ts';
 import type { MediaService } from './media/MediaService.ts';
 import { Metrics } from './observability/Metrics.ts';
+import type { ContentPolicy } from './policy/ContentPolicy.ts';
+import { wireContentPolicy } from './policy/wirePolicy.ts';
 import { SocketIoPresenceBus } from './presence/PresenceBus.ts';
 import { PresenceService } from './presence/PresenceService.ts';
 import { createRecordings } from './recording/createRecordings.ts';
@@ -103,6 +110,10 @@ export interface App {
   readonly signIn: SignIn;
   /** Meeting recordings (start/stop, files, downloads, retention). */
   readonly recordings: Recordings;
+  /** Data-leak policies: `check(principal, 'room', id, 'download')` before returning stored content. */
+  readonly contentPolicy: ContentPolicy;
+  /** Signs the audit chain's head (periodically and at close); `anchorNow()` for tests and tools. */
+  readonly auditAnchors: AuditAnchors;
   /** Listen on HOST:PORT and return the URL (PORT=0 → the port actually bound). */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets and services, flush stores. Idempotent. */
@@ -151,7 +162,16 @@ async function buildServices(
 ): Promise<App> {
   const tokens = TokenService.fromConfig(config);
   const router = new HttpRouter(log.child({ subsystem: 'http' }));
-  const http = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, router.handle);
+  // security headers on every answer; pages of other origins refused (API, socket.io, /yjs)
+  const origins = new OriginPolicy([
+    ...config.allowedOrigins,
+    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+  ]);
+  const https = config.publicUrl?.startsWith('https:') ?? false;
+  const http = createServer(
+    { requestTimeout: 30_000, headersTimeout: 10_000 },
+    hardened(router.handle, { origins, https }),
+  );
   http.keepAliveTimeout = 5_000;
   const cluster = config.redisUrl
     ? await startCluster({
@@ -164,6 +184,14 @@ async function buildServices(
         metrics,
       })
     : undefined;
+  // failed sign-ins (refused tokens at the handshake) into the audit log, bounded per address
+  const refusals = new RefusalAudit({
+    audit: stores.audit,
+    log: log.child({ subsystem: 'audit' }),
+    perAddressPerMin: config.auditRefusalsPerAddressPerMin,
+  });
+  const refusalProxies = new TrustedProxies(config.trustedProxies);
+  router.onTokenRefused = (req, code) => refusals.refused(refusalProxies.clientOf(req), code as ErrorCode, 'http');
   // cluster: each person's connection count and request budget are shared with the other nodes
   let personLimits: RedisPersonLimits | undefined;
   const gateway = new Gateway({
@@ -179,6 +207,10 @@ async function buildServices(
     personRateLimitBurst: config.personRateLimitBurst,
     maxConnectionsPerPerson: config.maxConnectionsPerPerson,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    allowOrigin: (req) => origins.allows(req),
+    onHandshakeRefused: (req, code) => {
+      if (code.startsWith('TOKEN_')) refusals.refused(refusalProxies.clientOf(req), code, 'socket.io');
+    },
     sharePersonLimits:
       cluster &&
       ((local) => {
@@ -191,6 +223,11 @@ async function buildServices(
         return personLimits;
       }),
   });
+  // socket.io's long-polling answers bypass the router: the same headers there
+  gateway.io.engine.on('headers', (headers: Record<string, string>) => {
+    headers['X-Content-Type-Options'] = 'nosniff';
+    headers['Referrer-Policy'] = 'no-referrer';
+  });
   gateway.register(systemHandlers({ tokens, nodeId: config.nodeId, gateway }));
   // every WebSocket upgrade goes through one router: socket.io's prefix, /yjs, and 404 for the rest
   const sockets = new SocketLimiter({
@@ -200,7 +237,13 @@ async function buildServices(
     log: log.child({ subsystem: 'http' }),
     metrics,
   });
-  const upgrades = new UpgradeRouter({ http, log: log.child({ subsystem: 'http' }), limiter: sockets, metrics });
+  const upgrades = new UpgradeRouter({
+    http,
+    log: log.child({ subsystem: 'http' }),
+    limiter: sockets,
+    metrics,
+    admit: (req) => origins.allows(req),
+  });
   upgrades.adopt('/socket.io/');
 
   // Services register their handlers, routes and close hooks here, in start-up order.
@@ -210,6 +253,24 @@ async function buildServices(
     ['storage', async () => (await stores.checks()).storage],
     ['diskSpace', async () => (await stores.checks()).diskSpace],
   ];
+  // the audit chain's signed anchors (closed late: the final head is anchored after the services stopped)
+  const auditAnchors = startAudit({
+    config,
+    audit: stores.audit,
+    router,
+    tokens,
+    log: log.child({ subsystem: 'audit' }),
+  });
+  closers.push(() => auditAnchors.close());
+  // data-leak policies: one gate for every route and event registered with a content mark
+  const contentPolicy = wireContentPolicy({
+    router,
+    gateway,
+    tokens,
+    stores,
+    maxBodyBytes: config.maxBodyBytes,
+    log: log.child({ subsystem: 'policy' }),
+  });
   if (cluster) {
     readiness.push(['redis', async () => cluster.healthy()]);
     // closed last (closers run in reverse): the node leaves the registry once its services stopped
@@ -427,6 +488,14 @@ async function buildServices(
     maxMessageBytes: config.docMaxUpdateBytes,
   });
   addDocRoutes({ router, service: docs, tokens, maxBodyBytes: config.maxBodyBytes });
+  // opening a document on /yjs returns its content: the data-leak policy's guests rule applies
+  docs.guards.openCheck = async (principal, name) => {
+    await contentPolicy.check(principal, 'doc', name, 'read');
+  };
+  // guests shut out of a document: their open /yjs connections on this node end now
+  contentPolicy.on('changed', (org, view) => {
+    if (view.kind === 'doc' && !view.policy.guests) docs.closeGuests(org, view.id);
+  });
   // a refreshed socket.io token with fewer document rights ends the person's /yjs connections it no longer allows
   gateway.on('reauth', (_conn, previous, next) => docs.reauthorize(previous, next));
   closers.push(async () => {
@@ -717,6 +786,8 @@ async function buildServices(
     orgDirectory,
     signIn,
     recordings,
+    auditAnchors,
+    contentPolicy,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

@@ -139,6 +139,10 @@ export function configWarnings(c: Config): string[] {
         `MOIM_PASSKEY_RP_ID ${c.passkeyRpId} is not ${host} nor a parent domain of it: browsers will refuse every passkey ceremony on MOIM_PUBLIC_URL`,
       );
   }
+  if (c.redisUrl && c.auditKeyFile === undefined)
+    warnings.push(
+      'REDIS_URL (cluster) without MOIM_AUDIT_KEY_FILE: each node signs the audit chain with its own generated key in its data folder; give every node the same key file (or pass each node’s key to audit:verify with --key)',
+    );
   return warnings;
 }
 

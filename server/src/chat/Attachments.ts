@@ -119,6 +119,7 @@ export class Attachments {
     }
     await this.#o.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.attachment.upload',
       target: channelId,
       detail: { attachment: a.id, name, type, size: a.size, sha256: a.sha256 },
@@ -135,6 +136,7 @@ export class Attachments {
     if (!channel.policy.downloadsAllowed) {
       await this.#o.audit.append({
         actor: me.sub,
+        org: me.org,
         action: 'chat.attachment.download-refused',
         target: channelId,
         detail: { attachment: a.id },
@@ -147,11 +149,20 @@ export class Attachments {
     const q = new URLSearchParams({ sub: me.sub, exp: String(exp), sig });
     await this.#o.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.attachment.link',
       target: channelId,
       detail: { attachment: a.id },
     });
     return { url: `/chat/attachments/${encodeURIComponent(a.id)}?${q.toString()}`, expiresAt: exp * 1000 };
+  }
+
+  /** The channel (and its org) an attachment belongs to, for the content policy; undefined when unknown. */
+  async locate(attachmentId: string): Promise<{ channelId: string; org: string } | undefined> {
+    const a = await this.#o.store.getAttachment(attachmentId);
+    if (!a) return undefined;
+    const channel = await this.#o.store.getChannel(a.channelId);
+    return channel ? { channelId: a.channelId, org: channel.org } : undefined;
   }
 
   /** Check a link (signature, expiry, policy, the person's access now) and open the file. */
@@ -178,6 +189,7 @@ export class Attachments {
         actor: sub,
         action: 'chat.attachment.download-refused',
         target: a.channelId,
+        org: channel.org,
         detail: { attachment: a.id },
       });
       throw new MoimError('POLICY_FORBIDS', 'this channel does not allow downloads');
@@ -190,6 +202,7 @@ export class Attachments {
       actor: sub,
       action: 'chat.attachment.download',
       target: a.channelId,
+      org: channel.org,
       detail: { attachment: a.id, name: a.name },
     });
     return { attachment: a, stream: blob.stream, size: blob.size };

@@ -93,6 +93,7 @@ export class ChatChannels {
     const channel = await this.#access.wrap(this.#d.store.createChannel(c, this.#d.limits.maxMembers));
     await this.#d.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.channel.create',
       target: channel.id,
       detail: { kind: channel.kind, name: channel.name, members: others.length + 1, policy: channel.policy },
@@ -118,7 +119,7 @@ export class ChatChannels {
     if (member) return toChannel(channel);
     const limit = channel.kind === 'site' ? Number.MAX_SAFE_INTEGER : this.#d.limits.maxMembers;
     await this.#access.wrap(this.#d.store.addMembers(channelId, [me.sub], 'member', limit));
-    await this.#d.audit.append({ actor: me.sub, action: 'chat.channel.join', target: channelId });
+    await this.#d.audit.append({ actor: me.sub, org: me.org, action: 'chat.channel.join', target: channelId });
     return toChannel((await this.#d.store.getChannel(channelId)) ?? channel);
   }
 
@@ -130,7 +131,7 @@ export class ChatChannels {
       throw new MoimError('FORBIDDEN', 'everyone is a member of their own site channel');
     await this.#d.store.removeMembers(channelId, [me.sub]);
     if (channel.kind === 'private') this.#d.bus.evict(channel.org, me.sub, channelId);
-    await this.#d.audit.append({ actor: me.sub, action: 'chat.channel.leave', target: channelId });
+    await this.#d.audit.append({ actor: me.sub, org: me.org, action: 'chat.channel.leave', target: channelId });
     this.#d.bus.toPeople(channel.org, [me.sub], 'chat:channel', { channel: toChannel(channel), change: 'left' });
   }
 
@@ -161,6 +162,7 @@ export class ChatChannels {
     if (added.length || removed.length)
       await this.#d.audit.append({
         actor: me.sub,
+        org: me.org,
         action: 'chat.members.update',
         target: channelId,
         detail: { added, removed },
@@ -188,6 +190,7 @@ export class ChatChannels {
     const updated = await this.#access.wrap(this.#d.store.setPolicy(channelId, policy));
     await this.#d.audit.append({
       actor: me.sub,
+      org: me.org,
       action: 'chat.policy.set',
       target: channelId,
       detail: { before: channel.policy, after: policy },

@@ -122,6 +122,7 @@ export class ChatMessages {
     if (current.sender !== me.sub)
       await this.#d.audit.append({
         actor: me.sub,
+        org: me.org,
         action: 'chat.message.delete',
         target: channelId,
         detail: { seq, sender: current.sender },

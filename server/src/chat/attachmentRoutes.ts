@@ -1,7 +1,7 @@
 import { MoimError } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
+import { bearerToken, type HttpRouter, type RouteContext } from '../http/HttpRouter.ts';
 import type { Logger } from '../logger.ts';
 import type { Attachments } from './Attachments.ts';
 import type { ChatActor } from './ChatService.ts';
@@ -58,28 +58,47 @@ export function addAttachmentRoutes(d: AttachmentRouteDeps): void {
     }
   });
 
-  d.router.add('GET', '/chat/attachments/:id', async ({ res, url, params }) => {
+  const attachmentIdOf = (params: Record<string, string>): string => {
     const id = params.id ?? '';
     if (!ATTACHMENT_ID.test(id)) throw new MoimError('NOT_FOUND', 'no such attachment');
-    const { attachment, stream, size } = await d.attachments.download(id, {
-      sub: url.searchParams.get('sub'),
-      exp: url.searchParams.get('exp'),
-      sig: url.searchParams.get('sig'),
-    });
-    res.writeHead(200, {
-      'content-type': attachment.type,
-      'content-length': size,
-      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(attachment.name)}`,
-      'cache-control': 'private, no-store',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
-    });
-    stream.on('error', (err) => {
-      // the headers went out: all that is left is to cut the response short
-      d.log.warn({ err, attachment: attachment.id }, 'attachment read failed');
-      res.destroy();
-    });
-    stream.pipe(res);
-    return undefined;
-  });
+    return id;
+  };
+  // a signed link (no bearer token): the channel's policy switches are checked here, the person by the link
+  const content = {
+    kind: 'channel' as const,
+    action: 'download' as const,
+    target: async ({ params }: RouteContext) => {
+      const at = await d.attachments.locate(attachmentIdOf(params));
+      if (!at) throw new MoimError('NOT_FOUND', 'no such attachment');
+      return { id: at.channelId, org: at.org };
+    },
+  };
+  d.router.add(
+    'GET',
+    '/chat/attachments/:id',
+    async ({ res, url, params }) => {
+      const id = attachmentIdOf(params);
+      const { attachment, stream, size } = await d.attachments.download(id, {
+        sub: url.searchParams.get('sub'),
+        exp: url.searchParams.get('exp'),
+        sig: url.searchParams.get('sig'),
+      });
+      res.writeHead(200, {
+        'content-type': attachment.type,
+        'content-length': size,
+        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(attachment.name)}`,
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
+      });
+      stream.on('error', (err) => {
+        // the headers went out: all that is left is to cut the response short
+        d.log.warn({ err, attachment: attachment.id }, 'attachment read failed');
+        res.destroy();
+      });
+      stream.pipe(res);
+      return undefined;
+    },
+    { content },
+  );
 }

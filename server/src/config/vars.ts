@@ -1,4 +1,5 @@
 import { DEFAULT_RECORDING_POLICIES, type RecordingPolicy, recordingPoliciesSchema, type Tier } from '@moim/protocol';
+import { originList } from './origins.ts';
 import {
   bool,
   cidrList,
@@ -713,5 +714,38 @@ export const CONFIG_VARS = {
     env: 'MOIM_RECORDING_SWEEP_INTERVAL_MS',
     doc: 'How often the scheduler deletes recordings past their retention.',
     parse: int({ min: 1000, max: 86_400_000, default: 3_600_000 }),
+  },
+
+  auditKeyFile: {
+    env: 'MOIM_AUDIT_KEY_FILE',
+    doc: 'Ed25519 private key (PEM) that signs the audit chain’s anchors; keep it outside the database and its backups. Unset: generated once as `<dataDir>/audit-key.pem` (a cluster should share one file). `npm run audit:verify` reads it (or a public key PEM) to check the anchors.',
+    defaultText: '<dataDir>/audit-key.pem',
+    parse: optionalStr(),
+  },
+  auditAnchorFile: {
+    env: 'MOIM_AUDIT_ANCHOR_FILE',
+    doc: 'File (JSON lines, outside the database) each signed anchor of the audit chain is appended to, so a tail cut from the database is still detected.',
+    defaultText: '<dataDir>/audit-anchors.jsonl',
+    parse: optionalStr(),
+  },
+  auditAnchorIntervalMs: {
+    env: 'MOIM_AUDIT_ANCHOR_INTERVAL_MS',
+    doc: 'How often the audit chain’s head is signed (when it moved). Rows after the last anchor could be cut unnoticed: this bounds that window.',
+    parse: int({ min: 1000, max: 86_400_000, default: 60_000 }),
+  },
+  auditExportMaxRows: {
+    env: 'MOIM_AUDIT_EXPORT_MAX_ROWS',
+    doc: 'Rows one admin CSV export of the audit log (`GET /admin/audit.csv`) may hold.',
+    parse: int({ min: 1, max: 1_000_000, default: 100_000 }),
+  },
+  auditRefusalsPerAddressPerMin: {
+    env: 'MOIM_AUDIT_REFUSALS_PER_ADDRESS_PER_MIN',
+    doc: 'Refused sign-ins (a bad or expired token at the socket.io handshake) one client address may add to the audit log per minute; more are counted in the log, not stored (20 a second in all).',
+    parse: int({ min: 1, max: 10_000, default: 10 }),
+  },
+  allowedOrigins: {
+    env: 'MOIM_ALLOWED_ORIGINS',
+    doc: 'Comma-separated web origins (`https://moim.example.go.kr`) whose pages may call the API and open socket.io and `/yjs`, besides this server’s own origin (the request’s `Host`) and `MOIM_PUBLIC_URL`. A browser request from any other `Origin` is refused with `ORIGIN_NOT_ALLOWED`; requests without `Origin` (SDK in Node, curl) are judged by their token alone.',
+    parse: originList(),
   },
 } satisfies Record<string, VarDef<unknown>>;

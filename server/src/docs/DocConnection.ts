@@ -33,6 +33,11 @@ export class DocConnection {
   early: Uint8Array[] | undefined;
   /** Counted in the cluster's per-person connection count (released when it closes). */
   claimed = false;
+  /**
+   * Opened through a `*` document grant: not a guest of this document (the data-leak policy's
+   * `guests` rule closes guests' connections when it is switched off).
+   */
+  readonly wildcardGrant: boolean;
   readonly #parentLog: Logger;
   #log: Logger | undefined;
   /**
@@ -54,7 +59,9 @@ export class DocConnection {
     expiresAt: number;
     sid?: string | undefined;
     log: Logger;
+    wildcardGrant?: boolean;
   }) {
+    this.wildcardGrant = opts.wildcardGrant ?? false;
     this.ws = opts.ws;
     this.org = opts.org;
     this.sub = opts.sub;

@@ -14,6 +14,11 @@ export type DocGuard = (principal: Principal, name: string) => Promise<boolean>;
 
 export class DocGuards {
   readonly #guards = new Map<string, DocGuard>();
+  /**
+   * Asked at every `/yjs` join besides the guard (the data-leak policy's `guests` rule, set by the
+   * app); throws a MoimError to refuse. Unset: nothing more is asked.
+   */
+  openCheck: ((principal: Principal, name: string) => Promise<void>) | undefined;
 
   /** Claim a name prefix (e.g. `report.`); a prefix is claimed once. */
   register(prefix: string, guard: DocGuard): void {

@@ -134,6 +134,19 @@ export class DocService {
     return this.#yjs.closeRevoked(org, sub, sid);
   }
 
+  /**
+   * The data-leak policy of a document shut guests out: this node's `/yjs` connections opened
+   * without a `*` document grant end now (FORBIDDEN). Returns how many were closed.
+   */
+  closeGuests(org: string, name: string): number {
+    return this.#yjs.closeWhere(
+      org,
+      name,
+      (conn) => !conn.wildcardGrant,
+      'the document’s policy no longer admits guests',
+    );
+  }
+
   // ---------------------------------------------------------------- HTTP operations
   // Every operation works in the namespace of the caller's organisation (`refOf`): a document of
   // another organisation is never found, listed, changed or versioned through it.
@@ -294,7 +307,15 @@ export class DocService {
   ): Promise<{ version: DocVersionInfo; content: DocContent }> {
     requireAccess(principal, name, 'read');
     await this.guards.require(principal, name);
-    const found = await this.#version(refOf(principal, name), id);
+    const ref = refOf(principal, name);
+    const found = await this.#version(ref, id);
+    // a past version's content leaves moim like an export: audited as a download
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.version.read',
+      target: name,
+      detail: { org: ref.org, version: id },
+    });
     return { version: found.version, content: contentOf(found.state) };
   }
 

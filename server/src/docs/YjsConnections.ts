@@ -4,6 +4,8 @@
  * its close, the sweep that ends connections whose token expired, and `reauthorize` after a token
  * refresh. The bookkeeping is the `ConnectionRegistry`'s, the documents are `LoadedDocs`'.
  */
+
+import { MoimError } from '@moim/protocol';
 import type { WebSocket } from 'ws';
 import { type Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
@@ -142,6 +144,7 @@ export class YjsConnections {
       expiresAt: principal.token.exp * 1000,
       sid: principal.token.sid,
       log: this.#log,
+      wildcardGrant: Object.hasOwn(principal.token.grants.docs, '*'),
     });
     this.#conns.add(conn);
     this.#metrics.connections.inc();
@@ -156,6 +159,17 @@ export class YjsConnections {
     try {
       if (!(await this.#guards.allows(principal, name))) {
         conn.close('FORBIDDEN', `document ${name} is not yours to open`);
+        return;
+      }
+      const refusal = await this.#guards.openCheck?.(principal, name).then(
+        () => undefined,
+        (err: unknown) => {
+          if (err instanceof MoimError) return err;
+          throw err;
+        },
+      );
+      if (refusal) {
+        conn.close('FORBIDDEN', refusal.message);
         return;
       }
       if (this.#shared && !(await this.#claim(conn))) return;
@@ -229,6 +243,17 @@ export class YjsConnections {
    * longer allows (`reauthorizedClose`). Only that person's connections are looked at (they are
    * indexed by person). Returns how many were closed.
    */
+  /** Close this node's connections to one document that `refused` picks (a policy change); returns how many. */
+  closeWhere(org: string, name: string, refused: (conn: DocConnection) => boolean, detail: string): number {
+    let closed = 0;
+    for (const conn of [...this.#conns.values()]) {
+      if (conn.org !== org || conn.docName !== name || conn.closed || !refused(conn)) continue;
+      conn.close('FORBIDDEN', detail);
+      closed++;
+    }
+    return closed;
+  }
+
   reauthorize(previous: Principal, next: Principal): number {
     let closed = 0;
     for (const conn of this.#conns.ofPerson(previous.key)) {

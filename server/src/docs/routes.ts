@@ -42,6 +42,10 @@ export function addDocRoutes(d: {
     if (!Number.isSafeInteger(id) || id < 1) throw new MoimError('NOT_FOUND', 'no such version');
     return id;
   };
+  // routes that return a document's stored content: the router checks its data-leak policy first
+  const docContent = (action: 'export' | 'read') => ({
+    content: { kind: 'doc' as const, action, target: (ctx: RouteContext) => ({ id: nameOf(ctx) }) },
+  });
   const limitOf = (url: URL, def: number, max: number): number => {
     const raw = url.searchParams.get('limit');
     if (raw === null) return def;
@@ -82,35 +86,45 @@ export function addDocRoutes(d: {
     return { body: { deleted: true } };
   });
 
-  d.router.add('GET', '/docs/:name/export', async (ctx) => {
-    const principal = principalOf(ctx);
-    const name = nameOf(ctx);
-    const format = (ctx.url.searchParams.get('format') ?? 'text') as DocExportFormat;
-    if (!DOC_EXPORT_FORMATS.includes(format)) throw new MoimError('INVALID_PAYLOAD', 'format: text or json');
-    const content = await d.service.export(principal, name, format);
-    if (format === 'json') return { body: { name, exportedAt: Date.now(), content: content.json } };
-    ctx.res.writeHead(200, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-disposition': `attachment; filename="${name}.txt"`,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    ctx.res.end(content.text);
-    return undefined;
-  });
+  d.router.add(
+    'GET',
+    '/docs/:name/export',
+    async (ctx) => {
+      const principal = principalOf(ctx);
+      const name = nameOf(ctx);
+      const format = (ctx.url.searchParams.get('format') ?? 'text') as DocExportFormat;
+      if (!DOC_EXPORT_FORMATS.includes(format)) throw new MoimError('INVALID_PAYLOAD', 'format: text or json');
+      const content = await d.service.export(principal, name, format);
+      if (format === 'json') return { body: { name, exportedAt: Date.now(), content: content.json } };
+      ctx.res.writeHead(200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}.txt"`,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      ctx.res.end(content.text);
+      return undefined;
+    },
+    docContent('export'),
+  );
 
-  d.router.add('GET', '/docs/:name/versions', async (ctx) => {
-    const principal = principalOf(ctx);
-    const before = ctx.url.searchParams.get('before');
-    const beforeId = before === null ? undefined : Number(before);
-    if (beforeId !== undefined && !Number.isSafeInteger(beforeId))
-      throw new MoimError('INVALID_PAYLOAD', 'before: a version id');
-    const versions = await d.service.listVersions(principal, nameOf(ctx), {
-      ...(beforeId !== undefined ? { beforeId } : {}),
-      limit: limitOf(ctx.url, 50, 500),
-    });
-    return { body: { versions } };
-  });
+  d.router.add(
+    'GET',
+    '/docs/:name/versions',
+    async (ctx) => {
+      const principal = principalOf(ctx);
+      const before = ctx.url.searchParams.get('before');
+      const beforeId = before === null ? undefined : Number(before);
+      if (beforeId !== undefined && !Number.isSafeInteger(beforeId))
+        throw new MoimError('INVALID_PAYLOAD', 'before: a version id');
+      const versions = await d.service.listVersions(principal, nameOf(ctx), {
+        ...(beforeId !== undefined ? { beforeId } : {}),
+        limit: limitOf(ctx.url, 50, 500),
+      });
+      return { body: { versions } };
+    },
+    docContent('read'),
+  );
 
   d.router.add('POST', '/docs/:name/versions', async (ctx) => {
     const principal = principalOf(ctx);
@@ -118,10 +132,15 @@ export function addDocRoutes(d: {
     return { status: 201, body: { version: await d.service.saveVersion(principal, nameOf(ctx), input.label) } };
   });
 
-  d.router.add('GET', '/docs/:name/versions/:id', async (ctx) => {
-    const body: DocVersionResponse = await d.service.readVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
-    return { body };
-  });
+  d.router.add(
+    'GET',
+    '/docs/:name/versions/:id',
+    async (ctx) => {
+      const body: DocVersionResponse = await d.service.readVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
+      return { body };
+    },
+    docContent('export'),
+  );
 
   d.router.add('POST', '/docs/:name/versions/:id/restore', async (ctx) => {
     const body: DocRestoreResponse = await d.service.restoreVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));

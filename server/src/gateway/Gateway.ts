@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import {
   type Ack,
   type ClientToServerEvents,
   type ErrorBody,
+  type ErrorCode,
   type InterServerEvents,
   MoimError,
   ownValue,
@@ -27,6 +28,7 @@ import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
+import type { ContentMark } from '../policy/ContentPolicy.ts';
 import { PersonLimits } from './PersonLimits.ts';
 
 export type { MoimServer } from '../lib/rooms.ts';
@@ -50,6 +52,14 @@ export type RequestHandler<N extends RequestName> = (
   conn: Connection,
 ) => Promise<ResponseData<N>>;
 export type HandlerTable = { [N in RequestName]?: RequestHandler<N> };
+
+/** An event that returns stored content: the gateway asks `contentGate` before its handler; `target` names the item. */
+export interface EventContentMark<N extends RequestName = RequestName> extends ContentMark {
+  target(data: RequestData<N>): string;
+}
+export type ContentMarks = { [N in RequestName]?: EventContentMark<N> };
+/** Decides a content event's request (throws POLICY_FORBIDS); set by the app (policy/ContentPolicy.ts). */
+export type EventContentGate = (conn: Connection, mark: EventContentMark, data: unknown) => Promise<void>;
 
 export interface GatewayEvents {
   connect: (conn: Connection) => void;
@@ -96,6 +106,10 @@ export interface GatewayOptions {
    * transport is WebSocket only, so no sticky sessions are needed. Unset: one node, in memory.
    */
   adapter?: ServerOptions['adapter'] | undefined;
+  /** A handshake refused for its token (a failed sign-in): audited, bounded (audit/RefusalAudit.ts). */
+  onHandshakeRefused?: ((req: IncomingMessage, code: ErrorCode) => void) | undefined;
+  /** The origin allow-list (http/security.ts), asked at each engine.io handshake, long-polling included. */
+  allowOrigin?: ((req: IncomingMessage) => boolean) | undefined;
 }
 
 /**
@@ -131,6 +145,9 @@ function settleRoomOp(
 export class Gateway extends TypedEmitter<GatewayEvents> {
   readonly io: MoimServer;
   readonly #handlers = new Map<RequestName, RequestHandler<RequestName>>();
+  readonly #content = new Map<RequestName, EventContentMark>();
+  /** Asked before every event registered with a content mark; without one such events refuse (fail closed). */
+  contentGate: EventContentGate | undefined;
   readonly #connections = new Map<string, MutableConnection>();
   readonly #people: PersonLimits;
   readonly #shared: SharedPersonLimits | undefined;
@@ -162,6 +179,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       destroyUpgrade: false,
       serveClient: false,
       cors: { origin: false },
+      ...(opts.allowOrigin
+        ? {
+            allowRequest: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) =>
+              opts.allowOrigin?.(req) ? fn(null, true) : fn('ORIGIN_NOT_ALLOWED', false),
+          }
+        : {}),
     });
     const refuse = (next: (err?: Error) => void, err: unknown) => {
       const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'authentication failed');
@@ -174,6 +197,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       try {
         this.#authenticate(socket);
       } catch (err) {
+        if (err instanceof MoimError) this.#opts.onHandshakeRefused?.(socket.request, err.code);
         return refuse(next, err);
       }
       const shared = this.#shared;
@@ -204,13 +228,22 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     this.io.on('connection', (socket) => this.#onConnection(socket));
   }
 
-  /** Register handlers; a request name may have one handler. */
-  register(table: HandlerTable): void {
+  /** Register handlers; a request name may have one handler. `content` marks those returning stored content. */
+  register(table: HandlerTable, content: ContentMarks = {}): void {
     for (const [name, handler] of Object.entries(table)) {
       if (!Object.hasOwn(requestSchemas, name)) throw new Error(`${name} is not a request of @moim/protocol`);
       if (this.#handlers.has(name as RequestName)) throw new Error(`handler for ${name} registered twice`);
       this.#handlers.set(name as RequestName, handler as RequestHandler<RequestName>);
     }
+    for (const [name, mark] of Object.entries(content)) {
+      if (!Object.hasOwn(table, name)) throw new Error(`content mark for ${name}, which this table does not serve`);
+      this.#content.set(name as RequestName, mark as EventContentMark);
+    }
+  }
+
+  /** Every registered event that returns stored content, with its mark (tests derive their lists from it). */
+  contentEvents(): Array<{ name: RequestName; kind: ContentMark['kind']; action: ContentMark['action'] }> {
+    return [...this.#content].map(([name, m]) => ({ name, kind: m.kind, action: m.action }));
   }
 
   get connectionCount(): number {
@@ -384,6 +417,11 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const parsed = (requestSchemas[name] as z.ZodType).safeParse(payload);
     if (!parsed.success) return fail(new MoimError('INVALID_PAYLOAD', describeZodError(parsed.error)));
     try {
+      const mark = this.#content.get(name);
+      if (mark) {
+        if (!this.contentGate) throw new MoimError('UNAVAILABLE', 'the content policy is not ready');
+        await this.contentGate(conn, mark, parsed.data);
+      }
       const data = await handler(parsed.data as never, conn);
       reply({ data }, 'ok');
       this.safeEmit('activity', conn, name);

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/Principal.ts';
 import type { Attachments } from '../chat/Attachments.ts';
 import { channelOfRoom, chatPersonRoom, chatRoom, isChatRoom } from '../chat/ChatBus.ts';
 import type { ChatActor, ChatService } from '../chat/ChatService.ts';
-import { type Connection, type Gateway, type HandlerTable, joinNow, leaveNow } from './Gateway.ts';
+import { type Connection, type ContentMarks, type Gateway, type HandlerTable, joinNow, leaveNow } from './Gateway.ts';
 
 /** Channels one connection may be subscribed to at once. */
 export const MAX_CHAT_SUBSCRIPTIONS = 1000;
@@ -26,7 +26,7 @@ export function wireChat(gateway: Gateway, chat: ChatService, attachments: Attac
     if (t.grants.chat) joinNow(conn, chatPersonRoom(t.org, t.sub));
   });
   gateway.on('reauth', (conn, previous, next) => followChatReauth(chat, conn, previous, next));
-  gateway.register(chatHandlers(chat, attachments));
+  gateway.register(chatHandlers(chat, attachments), CHAT_CONTENT);
 }
 
 /**
@@ -72,6 +72,14 @@ async function recheckSubscriptions(
     }
   }
 }
+
+/** Chat events that return stored content: the gateway checks the channel's data-leak policy first. */
+export const CHAT_CONTENT: ContentMarks = {
+  'chat:history': { kind: 'channel', action: 'read', target: (d) => d.channelId },
+  // the channel's messages as they come: held back from guests like its history
+  'chat:subscribe': { kind: 'channel', action: 'read', target: (d) => d.channelId },
+  'chat:attachment:link': { kind: 'channel', action: 'download', target: (d) => d.channelId },
+};
 
 export function chatHandlers(chat: ChatService, attachments: Attachments): HandlerTable {
   return {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
+import type { ContentMark } from '../policy/ContentPolicy.ts';
 
 export { describeZodError };
 
@@ -17,10 +18,22 @@ export interface RouteContext {
 /** A handler returns a JSON body (sent with 200, or `status`), or handles `res` itself and returns undefined. */
 export type RouteHandler = (ctx: RouteContext) => Promise<{ status?: number; body: unknown } | undefined>;
 
+/**
+ * A route that returns stored content of a room, channel or document: the router asks
+ * `contentGate` (policy/ContentPolicy.ts) before the handler runs; `target` names the item.
+ */
+export interface RouteContentMark extends ContentMark {
+  target(ctx: RouteContext): Promise<{ id: string; org?: string }> | { id: string; org?: string };
+}
+
+/** Decides a content route's request (throws POLICY_FORBIDS); set by the app. */
+export type ContentGate = (ctx: RouteContext, mark: RouteContentMark) => Promise<void>;
+
 interface Route {
   method: string;
   parts: string[];
   handler: RouteHandler;
+  content: RouteContentMark | undefined;
 }
 
 /**
@@ -31,19 +44,32 @@ export class HttpRouter {
   readonly #routes: Route[] = [];
   readonly #log: Logger;
   fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** Asked before every route registered with `content`; without one such routes refuse (fail closed). */
+  contentGate: ContentGate | undefined;
+  /** Told of each request refused for its token (a failed sign-in on HTTP): the app audits them, bounded. */
+  onTokenRefused: ((req: IncomingMessage, code: string) => void) | undefined;
 
   constructor(log: Logger) {
     this.#log = log;
   }
 
-  add(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', pattern: string, handler: RouteHandler): this {
-    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  add(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    pattern: string,
+    handler: RouteHandler,
+    opts: { content?: RouteContentMark } = {},
+  ): this {
+    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, content: opts.content });
     return this;
   }
 
-  /** Every route as `METHOD /pattern` (tests derive their lists from it). */
-  routes(): Array<{ method: string; pattern: string }> {
-    return this.#routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}` }));
+  /** Every route as `METHOD /pattern`, with its content mark (tests derive their lists from it). */
+  routes(): Array<{ method: string; pattern: string; content?: ContentMark }> {
+    return this.#routes.map((r) => ({
+      method: r.method,
+      pattern: `/${r.parts.join('/')}`,
+      ...(r.content ? { content: { kind: r.content.kind, action: r.content.action } } : {}),
+    }));
   }
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -76,10 +102,16 @@ export class HttpRouter {
       pathMatched = true;
       if (route.method !== req.method) continue;
       try {
-        const result = await route.handler({ req, res, url, params });
+        const ctx: RouteContext = { req, res, url, params };
+        if (route.content) {
+          if (!this.contentGate) throw new MoimError('UNAVAILABLE', 'the content policy is not ready');
+          await this.contentGate(ctx, route.content);
+        }
+        const result = await route.handler(ctx);
         if (result && !res.headersSent) sendJson(res, result.status ?? 200, result.body);
       } catch (err) {
         if (!(err instanceof MoimError)) this.#log.error({ err, path: url.pathname }, 'http handler failed');
+        else if (err.code.startsWith('TOKEN_')) this.onTokenRefused?.(req, err.code);
         if (!res.headersSent) sendError(res, err);
         else res.destroy();
       }

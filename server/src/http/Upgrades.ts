@@ -121,12 +121,21 @@ export class UpgradeRouter {
   readonly #http: HttpServer;
   readonly #log: Logger;
   readonly #limiter: SocketLimiter;
+  readonly #admit: ((req: IncomingMessage) => boolean) | undefined;
   readonly #unclaimed: Counter;
   /** Upgrade listeners that were on the server before the router (socket.io's), until `adopt` takes them. */
   readonly #adopted: UpgradeHandler[];
 
-  constructor(opts: { http: HttpServer; log: Logger; limiter: SocketLimiter; metrics: Metrics }) {
+  constructor(opts: {
+    http: HttpServer;
+    log: Logger;
+    limiter: SocketLimiter;
+    metrics: Metrics;
+    /** The origin allow-list (http/security.ts): a foreign page's upgrade is answered 403. */
+    admit?: (req: IncomingMessage) => boolean;
+  }) {
     this.#http = opts.http;
+    this.#admit = opts.admit;
     this.#log = opts.log;
     this.#limiter = opts.limiter;
     this.#unclaimed = new Counter({
@@ -163,6 +172,10 @@ export class UpgradeRouter {
     if (!route) {
       this.#unclaimed.inc();
       refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (this.#admit && !this.#admit(req)) {
+      refuseUpgrade(socket, 403, 'Forbidden');
       return;
     }
     if (!this.#limiter.admitUpgrade(req, socket)) {

@@ -10,6 +10,7 @@ import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/index.ts';
 import { normalizeAddress } from './clientAddress.ts';
 import { type HttpRouter, readJson, safeDecode, sendError, sendJson } from './HttpRouter.ts';
+import { APP_CSP } from './security.ts';
 
 export interface CoreRouteDeps {
   router: HttpRouter;
@@ -108,6 +109,7 @@ export function addCoreRoutes(d: CoreRouteDeps): void {
     await d.audit.append({
       actor: claims.sub,
       action: 'auth.dev-token',
+      org: claims.org,
       detail: { role: claims.role, site: claims.site },
     });
     return { body: { token, claims, expiresAt: exp } };
@@ -154,8 +156,8 @@ export function staticFiles(
       'content-type': type,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
-      'content-security-policy':
-        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'",
+      // scripts from this origin only: no inline script, no eval (http/security.ts)
+      'content-security-policy': APP_CSP,
       // for browsers older than CSP frame-ancestors: no framing by other sites (clickjacking)
       'x-frame-options': 'SAMEORIGIN',
     });

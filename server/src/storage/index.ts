@@ -7,6 +7,7 @@ import type { AuthStore } from './AuthStore.ts';
 import type { BlobStore } from './BlobStore.ts';
 import type { CallHistoryStore } from './CallHistoryStore.ts';
 import type { ChatStore } from './ChatStore.ts';
+import type { ContentPolicyStore } from './ContentPolicyStore.ts';
 import { prepareDataDir } from './DataDir.ts';
 import { DataDirHealth, type StorageChecks } from './DataDirHealth.ts';
 import { DataDirLock } from './DataDirLock.ts';
@@ -23,6 +24,7 @@ import { SqliteAuditStore } from './sqlite/SqliteAuditStore.ts';
 import { SqliteAuthStore } from './sqlite/SqliteAuthStore.ts';
 import { SqliteCallHistoryStore } from './sqlite/SqliteCallHistoryStore.ts';
 import { SqliteChatStore } from './sqlite/SqliteChatStore.ts';
+import { SqliteContentPolicyStore } from './sqlite/SqliteContentPolicyStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDirectoryStore } from './sqlite/SqliteDirectoryStore.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
@@ -36,11 +38,12 @@ import type { WorkReportStore } from './WorkReportStore.ts';
 
 export type { ApprovalStore, StoredApproval, StoredRequestDay } from './ApprovalStore.ts';
 export type { AttendanceStore, StoredAttendance } from './AttendanceStore.ts';
-export type { AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
+export type { AuditAnchor, AuditChainRow, AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { AccountProfile, AuthStore, StoredPasskey, StoredSigningKey } from './AuthStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
 export type { CallHistoryStore } from './CallHistoryStore.ts';
 export type { ChatStore } from './ChatStore.ts';
+export type { ContentPolicyStore, PolicyKind, StoredContentPolicy } from './ContentPolicyStore.ts';
 export { DataDirError } from './DataDir.ts';
 export type { StorageChecks } from './DataDirHealth.ts';
 export type { DirectoryImportCounts, DirectoryRecord, DirectoryStore } from './DirectoryStore.ts';
@@ -83,6 +86,8 @@ export interface Stores {
   readonly auth: AuthStore;
   /** Meeting recordings (their files are in `blobs`), per organisation. */
   readonly recordings: RecordingStore;
+  /** Data-leak policies of rooms, channels and documents, per organisation. */
+  readonly policies: ContentPolicyStore;
   /** Readiness of the data folder: it takes a write (and is still locked by us), free space ≥ floor. */
   checks(): Promise<StorageChecks>;
   /** Flush and close every store, then release the data folder. */
@@ -147,6 +152,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     calls: new SqliteCallHistoryStore(opened),
     auth: new SqliteAuthStore(opened),
     recordings: new SqliteRecordingStore(opened),
+    policies: new SqliteContentPolicyStore(opened),
     checks: () => health.checks(),
     async close() {
       try {

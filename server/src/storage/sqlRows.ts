@@ -4,7 +4,7 @@
  * as 0/1, node-postgres BIGINT as text and BOOLEAN as booleans, so each mapper takes either.
  * Dependency-free (type imports only), so worker threads may load it.
  */
-import type { AuditEntry, StoredAuditEntry } from './AuditStore.ts';
+import type { AuditAnchor, AuditChainRow, AuditEntry, StoredAuditEntry } from './AuditStore.ts';
 import type { DocRecord, StoredDocVersion } from './DocStore.ts';
 import type { PresenceRecord } from './PresenceStore.ts';
 import type { RoomRecord } from './RoomStore.ts';
@@ -139,4 +139,39 @@ export const toAuditEntry = (r: AuditRow): StoredAuditEntry => ({
   action: r.action,
   ...(r.target === null ? {} : { target: r.target }),
   ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) as Record<string, unknown> }),
+});
+
+/** The chain columns of audit_log (audit/verifyChain.ts recomputes each hash from them). */
+export const AUDIT_CHAIN_COLUMNS = 'id, seq, at, org, actor, action, target, detail, prev_hash, hash';
+
+export type AuditChainSqlRow = AuditRow & {
+  seq: SqlInt | null;
+  org: string | null;
+  prev_hash: string | null;
+  hash: string | null;
+};
+
+export const toAuditChainRow = (r: AuditChainSqlRow): AuditChainRow => ({
+  id: int(r.id),
+  seq: intOrNull(r.seq),
+  at: int(r.at),
+  org: r.org,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  detail: r.detail,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+export const AUDIT_ANCHOR_COLUMNS = 'at, seq, hash, key_id, signature';
+
+export type AuditAnchorRow = { at: SqlInt; seq: SqlInt; hash: string; key_id: string; signature: string };
+
+export const toAuditAnchor = (r: AuditAnchorRow): AuditAnchor => ({
+  at: int(r.at),
+  seq: int(r.seq),
+  hash: r.hash,
+  keyId: r.key_id,
+  signature: r.signature,
 });

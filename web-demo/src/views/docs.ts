@@ -3,6 +3,7 @@ import type { View } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { formatAgo, formatDateTime } from '../time.ts';
+import { followWatermark } from '../watermark.ts';
 
 const log = getLogger('moim.web.docs');
 
@@ -103,6 +104,8 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
   let handle: DocHandle | undefined;
   let destroyEditor = () => {};
   let alive = true;
+  // the document's data-leak policy may ask for the viewer's watermark over the editor
+  const stopWatermark = followWatermark(ctx, 'doc', name, editorBox);
   const renderEditing = () => {
     if (!handle) return;
     const names = [...handle.awareness.getStates().entries()]
@@ -193,6 +196,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
 
   return () => {
     alive = false;
+    stopWatermark();
     handle?.awareness.off('change', renderEditing);
     destroyEditor();
     handle?.close();

@@ -11,6 +11,7 @@ import { coalesce, h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
 import { lobby, remember } from '../meeting/lobby.ts';
 import { MeetingSession } from '../meeting/MeetingSession.ts';
+import { followWatermark } from '../watermark.ts';
 import { meetingControls } from './meetingControls.ts';
 import { tileGrid } from './meetingTiles.ts';
 
@@ -114,6 +115,8 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   );
 
   const grid = tileGrid({ ctx, session, stage, moderator, immersive });
+  // the room's data-leak policy may ask for the viewer's watermark over the tiles and screen shares
+  const stopWatermark = followWatermark(ctx, 'room', room.roomId, stage);
 
   // immersive rooms are laid out per site: learn where each participant is
   const watchPeers = () => {
@@ -154,6 +157,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   render();
 
   return () => {
+    stopWatermark();
     offChange();
     ctx.client.presence.off('update', onPresence);
     grid.detachAll();

@@ -13,6 +13,7 @@ import { MoimError } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stores } from '../index.ts';
 import { coreMigrations } from '../postgres/migrations/core.ts';
+import { securityMigrations } from '../postgres/migrations/security.ts';
 import { PgAuditStore } from '../postgres/PgAuditStore.ts';
 import { CHUNK_BYTES, PgBlobStore } from '../postgres/PgBlobStore.ts';
 import { PgDb } from '../postgres/PgDb.ts';
@@ -233,7 +234,7 @@ describe('the audit log is append-only in the database itself', () => {
     const schema = uniqueSchema('audit');
     const db = await PgDb.open({ url: TEST_DATABASE_URL, schema });
     try {
-      await db.migrate(coreMigrations);
+      await db.migrate([...coreMigrations, ...securityMigrations]);
       const audit = new PgAuditStore(db);
       const e = await audit.append({ actor: 'ann', action: 'doc.delete', detail: { name: 'notes' } });
       await expect(db.query("UPDATE audit_log SET actor = 'eve' WHERE id = $1", [e.id])).rejects.toThrow(/append-only/);
@@ -252,13 +253,24 @@ describe('PostgreSQL: two nodes on one database', () => {
   let dbs: PgDb[] = [];
   beforeAll(async () => {
     dbs = [await PgDb.open({ url: TEST_DATABASE_URL, schema }), await PgDb.open({ url: TEST_DATABASE_URL, schema })];
-    await Promise.all(dbs.map((db) => db.migrate(coreMigrations)));
+    await Promise.all(dbs.map((db) => db.migrate([...coreMigrations, ...securityMigrations])));
   });
   afterAll(async () => {
     await Promise.all(dbs.map((db) => db.close()));
     await dropSchema(schema);
   });
   const node = (i: number) => dbs[i] as PgDb;
+
+  it('two nodes appending to the audit log at once build one chain: no seq twice, every link holds', async () => {
+    const [a, b] = [new PgAuditStore(node(0)), new PgAuditStore(node(1))];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).append({ actor: `p${i}`, action: 'race', org: 'acme' })),
+    );
+    const rows = await a.chain({ limit: 100 });
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    expect(await b.head()).toEqual({ seq: 40, hash: rows[39]!.hash });
+  });
 
   it('of two nodes creating one room at once, exactly one succeeds; the other gets CONFLICT', async () => {
     const [a, b] = [new PgRoomStore(node(0)), new PgRoomStore(node(1))];

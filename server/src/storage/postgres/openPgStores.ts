@@ -14,6 +14,7 @@ import { PgAuthStore } from './PgAuthStore.ts';
 import { PgBlobStore } from './PgBlobStore.ts';
 import { PgCallHistoryStore } from './PgCallHistoryStore.ts';
 import { PgChatStore } from './PgChatStore.ts';
+import { PgContentPolicyStore } from './PgContentPolicyStore.ts';
 import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
@@ -55,6 +56,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     calls: new PgCallHistoryStore(db),
     auth: new PgAuthStore(db),
     recordings: new PgRecordingStore(db),
+    policies: new PgContentPolicyStore(db),
     async checks() {
       // one ping answers every check asked within a second (readiness asks twice), as the data
       // folder's checks are cached; the database's disk is PostgreSQL's to watch (a full one
