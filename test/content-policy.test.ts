@@ -5,6 +5,7 @@
  * the item's owner changes the policy — on the live connection, without reconnecting. A content
  * route or event without a scenario here fails the test: new ones must be added.
  */
+import { randomUUID } from 'node:crypto';
 import type { Channel, ContentPolicyView } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +25,8 @@ let guest: { token: string; socket: TestSocket };
 let channelId: string;
 let attachmentId: string;
 let versionId: number;
+let recordedRoomId: string;
+let recordingId: string;
 const DOC = 'plan-notes';
 
 async function put(kind: string, id: string, changes: object, token = owner.token): Promise<Response> {
@@ -111,6 +114,13 @@ const SCENARIOS = new Map<string, Scenario>([
     },
   ],
   [
+    'GET /recordings/:id/files/:file',
+    {
+      refuse: { kind: 'room', id: () => recordedRoomId, changes: { download: false } },
+      run: async () => outcome(await get(`/recordings/${recordingId}/files/t1-1.webm`, owner.token)),
+    },
+  ],
+  [
     'GET /docs/:name/versions/:id',
     {
       refuse: { kind: 'doc', id: () => DOC, changes: { export: false } },
@@ -161,6 +171,46 @@ beforeAll(async () => {
   versionId = ((await saved.json()) as { version: { id: number } }).version.id;
   linkIssuedEarlier = linkOf();
   await linkIssuedEarlier;
+  // a finished recording of ann's room, with one file
+  recordedRoomId = randomUUID();
+  recordingId = randomUUID();
+  const now = Date.now();
+  const stores = server.app.stores;
+  await stores.rooms.create({
+    id: recordedRoomId,
+    org: 'acme',
+    tier: 'standard',
+    name: null,
+    ownerSub: 'ann',
+    docName: `room-${recordedRoomId}-notes`,
+    createdAt: now,
+  });
+  const manifest = { recordingId, roomId: recordedRoomId, startedAt: now, endedAt: null, tracks: [] };
+  await stores.recordings.create({
+    id: recordingId,
+    nodeId: 'test',
+    org: 'acme',
+    roomId: recordedRoomId,
+    tier: 'standard',
+    startedBy: 'ann',
+    startedAt: now,
+    state: 'recording',
+    manifest,
+  });
+  const blob = await stores.blobs.put(
+    (async function* () {
+      yield new TextEncoder().encode('webm bytes');
+    })(),
+    { maxBytes: 1024 },
+  );
+  await stores.recordings.finish(recordingId, {
+    state: 'stopped',
+    endedAt: now,
+    failure: null,
+    expiresAt: now + 86_400_000,
+    manifest: { ...manifest, endedAt: now },
+    files: [{ file: 't1-1.webm', blobKey: blob.key, bytes: blob.size }],
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -226,6 +276,22 @@ describe('policy changes', () => {
     expect(await outcome(await put('channel', channelId, { download: false }, other))).toBe('NOT_FOUND');
     expect(await outcome(await put('__proto__', 'x', { download: false }))).toBe('INVALID_PAYLOAD');
     expect(await outcome(await put('doc', DOC, { download: 'no' }))).toBe('INVALID_PAYLOAD');
+  });
+
+  it('changing a policy is a sensitive action: STEP_UP_REQUIRED without a fresh second factor where step-up is on', async () => {
+    const strict = await startTestServer({ MOIM_STEP_UP: 'on' });
+    try {
+      const token = await strict.token({ name: 'ann', sub: 'ann', org: 'acme', role: 'admin' });
+      const res = await fetch(`${strict.url}/policies/doc/${DOC}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ export: false }),
+      });
+      expect(res.status).toBe(403);
+      expect(await outcome(res)).toBe('STEP_UP_REQUIRED');
+    } finally {
+      await strict.close();
+    }
   });
 
   it('recordings ask the same place: check(principal, "room", id, "download")', async () => {

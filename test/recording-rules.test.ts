@@ -101,6 +101,16 @@ describe('recording rules', () => {
     expect(await request(other.socket, 'room:startRecording', { roomId })).toMatchObject({
       error: { code: 'NOT_FOUND' },
     });
+    // the room's data-leak policy (record: false) refuses it too, whatever the tier allows
+    const put = await fetch(`${server.url}/policies/room/${roomId}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${manager.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ record: false }),
+    });
+    expect(put.status).toBe(200);
+    expect(await request(manager.socket, 'room:startRecording', { roomId })).toMatchObject({
+      error: { code: 'POLICY_FORBIDS' },
+    });
     expect(await request(manager.socket, 'room:stopRecording', { roomId })).toMatchObject({
       error: { code: 'NOT_FOUND' },
     });

@@ -5,6 +5,7 @@ import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
 import { type SignIn, startSignIn } from './auth/SignIn.ts';
+import type { StepUp } from './auth/StepUp.ts';
 import { TokenService } from './auth/TokenService.ts';
 import { SocketIoCallBus } from './calls/CallBus.ts';
 import { StoredCallHistory } from './calls/CallHistory.ts';
@@ -263,12 +264,15 @@ async function buildServices(
   });
   closers.push(() => auditAnchors.close());
   // data-leak policies: one gate for every route and event registered with a content mark
+  // step-up for policy changes comes from sign-in, started further down
+  let stepUp: StepUp | undefined;
   const contentPolicy = wireContentPolicy({
     router,
     gateway,
     tokens,
     stores,
     maxBodyBytes: config.maxBodyBytes,
+    stepUp: () => stepUp,
     log: log.child({ subsystem: 'policy' }),
   });
   if (cluster) {
@@ -336,7 +340,7 @@ async function buildServices(
 
   const media = await createMediaService(config, { log, metrics, stores });
   // meeting recordings: ffmpeg per track on the room's home node, files as blobs any node serves
-  const recordings = createRecordings(config, { stores, media, clock, log });
+  const recordings = createRecordings(config, { stores, media, contentPolicy, clock, log });
   if (stores.kind === 'sqlite') await recordings.failInterrupted();
   cluster?.registry.on('nodeDead', (node) => {
     recordings
@@ -525,6 +529,7 @@ async function buildServices(
     log: log.child({ subsystem: 'auth' }),
   });
   closers.push(() => signIn.close());
+  stepUp = signIn.stepUp;
   // a recording's files: a sensitive download (step-up, issue 17)
   addRecordingRoutes({ router, tokens, recordings, stepUp: signIn.stepUp, log: log.child({ subsystem: 'recording' }) });
 

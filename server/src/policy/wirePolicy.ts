@@ -6,6 +6,7 @@
 import { MoimError, POLICY_KINDS, type PolicyKind, policyTargetSchema, setContentPolicyRequest } from '@moim/protocol';
 import { z } from 'zod';
 import { Principal } from '../auth/Principal.ts';
+import type { StepUp } from '../auth/StepUp.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { chatRoom } from '../chat/ChatBus.ts';
 import { type Gateway, joinNow, leaveNow } from '../gateway/Gateway.ts';
@@ -60,6 +61,8 @@ export function wireContentPolicy(d: {
   tokens: TokenService;
   stores: Stores;
   maxBodyBytes: number;
+  /** Changing a policy is a sensitive action: a fresh second factor where step-up is on (auth/StepUp.ts). */
+  stepUp?: () => StepUp | undefined;
   log: Logger;
 }): ContentPolicy {
   const policy = new ContentPolicy({
@@ -107,6 +110,7 @@ export function wireContentPolicy(d: {
   d.router.add('PUT', '/policies/:kind/:id', async (ctx) => {
     const principal = principalOf(ctx);
     const { kind, id } = itemOf(ctx);
+    d.stepUp?.()?.require(principal, 'changing a data-leak policy');
     const changes = await readJson(ctx.req, setContentPolicyRequest, d.maxBodyBytes);
     return { body: await policy.set(principal, kind, id, changes) };
   });

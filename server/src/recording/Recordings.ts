@@ -53,6 +53,8 @@ export interface RecordingsOptions {
   /** The live SFU room of a room id on this node (a cluster relays requests to the room's home). */
   liveRoom: (roomId: string) => MediaRoom | undefined;
   policies: Record<Tier, RecordingPolicy>;
+  /** The room's data-leak policy (policy/ContentPolicy.ts): `record` must be on to start (POLICY_FORBIDS). */
+  contentPolicy?: { check(caller: Principal, kind: 'room', id: string, action: 'record'): Promise<unknown> };
   /** Work folder of running recordings (under the data folder, mode 0700). */
   dir: string;
   ports: RecorderPorts;
@@ -119,6 +121,7 @@ export class Recordings {
     const record = await this.#roomRecord(org, roomId);
     const policy = this.#opts.policies[record.tier];
     assertMayRecord(caller, roomId, policy);
+    await this.#opts.contentPolicy?.check(caller, 'room', roomId, 'record');
     if (record.closedAt !== null) throw new MoimError('ROOM_CLOSED', 'this room was closed');
     if (this.#active.has(roomId) || this.#starting.has(roomId))
       throw new MoimError('CONFLICT', 'this room is being recorded already');
@@ -216,6 +219,13 @@ export class Recordings {
     const active = this.#active.get(roomId);
     const recordings = stored.map((r) => (active && active.id === r.id ? this.#liveInfo(active) : infoOf(r)));
     return { recordings, policy: this.#opts.policies[record.tier] };
+  }
+
+  /** The room a recording of the caller's organisation belongs to (NOT_FOUND otherwise). */
+  async roomOf(caller: Principal, recordingId: string): Promise<string> {
+    const rec = await this.#opts.store.get(caller.token.org, recordingId);
+    if (!rec) throw new MoimError('NOT_FOUND', 'no such recording');
+    return rec.roomId;
   }
 
   /** One stored file for a download (audited). FORBIDDEN / POLICY_FORBIDS by the tier's policy. */

@@ -3,6 +3,7 @@ import { RecorderPorts } from '@moim/sfu';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MediaService } from '../media/MediaService.ts';
+import type { ContentPolicy } from '../policy/ContentPolicy.ts';
 import type { Stores } from '../storage/index.ts';
 import type { Clock } from '../telework/Scheduler.ts';
 import { Recordings } from './Recordings.ts';
@@ -10,7 +11,7 @@ import { Recordings } from './Recordings.ts';
 /** The recordings service of one node from its configuration (work folder `<data>/recordings`). */
 export function createRecordings(
   config: Config,
-  deps: { stores: Stores; media: MediaService; clock: Clock; log: Logger },
+  deps: { stores: Stores; media: MediaService; contentPolicy: ContentPolicy; clock: Clock; log: Logger },
 ): Recordings {
   return new Recordings({
     store: deps.stores.recordings,
@@ -19,6 +20,7 @@ export function createRecordings(
     audit: deps.stores.audit,
     liveRoom: (roomId) => deps.media.liveRoom(roomId),
     policies: config.recordingPolicy,
+    contentPolicy: deps.contentPolicy,
     dir: path.join(config.dataDir, 'recordings'),
     ports: new RecorderPorts({ min: config.recordingPortMin, max: config.recordingPortMax }),
     limits: {

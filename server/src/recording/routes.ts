@@ -10,7 +10,7 @@ import { MoimError, mediaIdSchema, recordingFileSchema, roomIdSchema } from '@mo
 import { Principal } from '../auth/Principal.ts';
 import type { StepUp } from '../auth/StepUp.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
+import { bearerToken, type HttpRouter, type RouteContext } from '../http/HttpRouter.ts';
 import type { Logger } from '../logger.ts';
 import type { Recordings } from './Recordings.ts';
 
@@ -31,27 +31,43 @@ export function addRecordingRoutes(d: RecordingRouteDeps): void {
     return { body: await d.recordings.list(principal, { roomId: roomId.data }) };
   });
 
-  d.router.add('GET', '/recordings/:id/files/:file', async ({ req, res, url, params }) => {
-    const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
-    const id = mediaIdSchema.safeParse(params.id);
-    const file = recordingFileSchema.safeParse(params.file);
-    if (!id.success || !file.success) throw new MoimError('NOT_FOUND', 'no such recording file');
-    d.stepUp?.require(principal, 'downloading a recording');
-    const { stream, size } = await d.recordings.download(principal, id.data, file.data);
-    res.writeHead(200, {
-      'content-type': 'video/webm',
-      'content-length': size,
-      'content-disposition': `attachment; filename="${id.data}-${file.data}"`,
-      'cache-control': 'private, no-store',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
-    });
-    stream.on('error', (err) => {
-      // the headers went out: all that is left is to cut the response short
-      d.log.warn({ err, recording: id.data, file: file.data }, 'recording read failed');
-      res.destroy();
-    });
-    stream.pipe(res);
-    return undefined;
-  });
+  // a recording's file is its room's stored content: the router checks the room's data-leak policy first
+  const download = {
+    kind: 'room' as const,
+    action: 'download' as const,
+    target: async ({ req, url, params }: RouteContext) => {
+      const id = mediaIdSchema.safeParse(params.id);
+      if (!id.success) throw new MoimError('NOT_FOUND', 'no such recording');
+      const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
+      return { id: await d.recordings.roomOf(principal, id.data) };
+    },
+  };
+  d.router.add(
+    'GET',
+    '/recordings/:id/files/:file',
+    async ({ req, res, url, params }) => {
+      const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
+      const id = mediaIdSchema.safeParse(params.id);
+      const file = recordingFileSchema.safeParse(params.file);
+      if (!id.success || !file.success) throw new MoimError('NOT_FOUND', 'no such recording file');
+      d.stepUp?.require(principal, 'downloading a recording');
+      const { stream, size } = await d.recordings.download(principal, id.data, file.data);
+      res.writeHead(200, {
+        'content-type': 'video/webm',
+        'content-length': size,
+        'content-disposition': `attachment; filename="${id.data}-${file.data}"`,
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
+      });
+      stream.on('error', (err) => {
+        // the headers went out: all that is left is to cut the response short
+        d.log.warn({ err, recording: id.data, file: file.data }, 'recording read failed');
+        res.destroy();
+      });
+      stream.pipe(res);
+      return undefined;
+    },
+    { content: download },
+  );
 }
