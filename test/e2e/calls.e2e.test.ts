@@ -194,4 +194,28 @@ describe('calls that ring in the browser', () => {
       .toContain('Missed call from Caller Kim');
     await shot(callee.page, 'call-missed-dm-en-desktop');
   });
+
+  it("leaving the call's meeting with its Leave button hangs up, and both pages go back to their DM", async () => {
+    // both are on their DM from the test before; the caller calls from it again
+    const callerWasOn = new URL(caller.page.url()).hash;
+    const calleeWasOn = new URL(callee.page.url()).hash;
+    expect(callerWasOn).toMatch(/^#\/chat\/./);
+    expect(calleeWasOn).toMatch(/^#\/chat\/./);
+    await caller.page.locator('.conversation-head .call-button').click();
+    await banner(callee.page).waitFor({ timeout: 10_000 });
+    await banner(callee.page).locator('.call-accept').click();
+    for (const p of [caller.page, callee.page]) await p.waitForURL(/#\/meeting\/call-/, { timeout: 15_000 });
+    await callee.page.locator('.meeting #ctl-leave').click();
+
+    // a call of two ends when one leaves: the call bars go, and each page is back where it was
+    for (const [p, hash] of [
+      [callee.page, calleeWasOn],
+      [caller.page, callerWasOn],
+    ] as const) {
+      await expect.poll(() => p.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => new URL(p.url()).hash, { timeout: 10_000 }).toBe(hash);
+      await expect.poll(() => p.locator('main#view').getAttribute('data-view')).toBe('chat');
+      await expect(p.locator('.meeting').count()).resolves.toBe(0);
+    }
+  });
 });
