@@ -118,7 +118,10 @@ describe('calls that ring in the browser', () => {
   });
 
   it('both callee pages ring; one answers; media flows both ways; the other page stops ringing', async () => {
-    // the caller presses the call button of the callee on the presence board
+    // the callee looks at the chat, the caller presses the callee's call button on the presence board
+    await callee.page.goto(`${server.url}/#/chat`);
+    await callee.page.waitForURL(/#\/chat\/./, { timeout: 10_000 }); // the chat view opens a channel
+    const calleeWasOn = new URL(callee.page.url()).hash;
     await caller.page.goto(`${server.url}/#/presence`);
     const button = caller.page.locator(`li.person[data-sub="${calleeId.sub}"] .call-button`);
     await button.waitFor({ timeout: 20_000 });
@@ -158,6 +161,17 @@ describe('calls that ring in the browser', () => {
     await caller.page.locator('.call-banner.active .call-hangup').click();
     await expect.poll(() => callee.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
     await expect.poll(() => caller.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
+    // the call's room closed with the call: both pages leave the ended meeting and go back where
+    // each person was before the call (the callee's chat, the caller's presence board)
+    for (const [p, hash, view] of [
+      [callee.page, calleeWasOn, 'chat'],
+      [caller.page, '#/presence', 'presence'],
+    ] as const) {
+      await expect.poll(() => new URL(p.url()).hash, { timeout: 10_000 }).toBe(hash);
+      await expect.poll(() => p.locator('main#view').getAttribute('data-view')).toBe(view);
+      await expect(p.locator('.meeting').count()).resolves.toBe(0);
+      await expect(p.locator('.meeting-bar').isHidden()).resolves.toBe(true);
+    }
   });
 
   it('a call from the DM nobody answers is missed and shows in the DM', async () => {
@@ -179,5 +193,29 @@ describe('calls that ring in the browser', () => {
       .poll(() => callee.page.locator('#messages').textContent(), { timeout: 15_000 })
       .toContain('Missed call from Caller Kim');
     await shot(callee.page, 'call-missed-dm-en-desktop');
+  });
+
+  it("leaving the call's meeting with its Leave button hangs up, and both pages go back to their DM", async () => {
+    // both are on their DM from the test before; the caller calls from it again
+    const callerWasOn = new URL(caller.page.url()).hash;
+    const calleeWasOn = new URL(callee.page.url()).hash;
+    expect(callerWasOn).toMatch(/^#\/chat\/./);
+    expect(calleeWasOn).toMatch(/^#\/chat\/./);
+    await caller.page.locator('.conversation-head .call-button').click();
+    await banner(callee.page).waitFor({ timeout: 10_000 });
+    await banner(callee.page).locator('.call-accept').click();
+    for (const p of [caller.page, callee.page]) await p.waitForURL(/#\/meeting\/call-/, { timeout: 15_000 });
+    await callee.page.locator('.meeting #ctl-leave').click();
+
+    // a call of two ends when one leaves: the call bars go, and each page is back where it was
+    for (const [p, hash] of [
+      [callee.page, calleeWasOn],
+      [caller.page, callerWasOn],
+    ] as const) {
+      await expect.poll(() => p.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => new URL(p.url()).hash, { timeout: 10_000 }).toBe(hash);
+      await expect.poll(() => p.locator('main#view').getAttribute('data-view')).toBe('chat');
+      await expect(p.locator('.meeting').count()).resolves.toBe(0);
+    }
   });
 });

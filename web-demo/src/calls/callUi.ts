@@ -76,6 +76,13 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
   const rings = new Map<string, Ringtone>();
   /** Calls whose room this tab opened already. */
   const opened = new Set<string>();
+  /**
+   * The call rooms this tab opened, by room id: the page the person was on before (`from`, where
+   * they go back to when the call is over) and whether its meeting ended while they were looking
+   * at it (`onPage`: the meeting view then moved to the lobby, `#/meeting`).
+   */
+  const trips = new Map<string, { from: string; onPage: boolean }>();
+  const roomPage = (roomId: string) => `#/meeting/${encodeURIComponent(roomId)}`;
 
   const render = (call: CallInfo) => {
     const active = call.state === 'ringing' || call.state === 'accepted';
@@ -214,7 +221,13 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
   const openRoom = (call: CallInfo) => {
     if (!call.roomId || opened.has(call.id)) return;
     opened.add(call.id);
-    ctx.navigate(`#/meeting/${encodeURIComponent(call.roomId)}`);
+    const from = location.hash;
+    // from another meeting (or nowhere): back to the presence board, not into that meeting again
+    trips.set(call.roomId, {
+      from: from.startsWith('#/meeting') || !from.startsWith('#/') ? '#/presence' : from,
+      onPage: false,
+    });
+    ctx.navigate(roomPage(call.roomId));
   };
 
   const accept = async (callId: string) => {
@@ -229,13 +242,25 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     }
   };
 
+  /**
+   * Leave the call's room (when this tab is still in it) and, if the person is still looking at
+   * the call (its meeting page, or the lobby its ended meeting moved them to), go back to the page
+   * they were on before the call. The room closes with the call, so its meeting may have ended
+   * already (`room:closed` before the call's update): then only the going back is left to do.
+   */
   const leaveRoom = async (call: CallInfo) => {
+    const roomId = call.roomId;
+    if (!roomId) return;
     const m = ctx.meeting;
-    if (m && call.roomId && m.room.roomId === call.roomId && !m.ended) {
+    if (m && m.room.roomId === roomId && !m.ended) {
       await m.leave();
       ctx.setMeeting(undefined);
-      if (location.hash.startsWith('#/meeting/')) ctx.navigate('#/presence');
     }
+    const trip = trips.get(roomId);
+    trips.delete(roomId);
+    const page = roomPage(roomId);
+    if (location.hash === page || (trip?.onPage && location.hash === '#/meeting'))
+      ctx.navigate(trip?.from ?? '#/presence');
   };
 
   const hangup = async (call: CallInfo) => {
@@ -272,14 +297,19 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
       );
     }
   };
-  // leaving the call's room in the meeting view (its Leave button) hangs up the call too
+  // leaving the call's room in the meeting view (its Leave button) hangs up the call too (and goes
+  // back to where the person was)
   const setMeeting = ctx.setMeeting;
   ctx.setMeeting = (m) => {
     const before = ctx.meeting;
     setMeeting.call(ctx, m);
     if (!before || m) return;
-    const call = client.calls.active.find((c) => c.roomId === before.room.roomId && ownedHere.has(c.id));
-    if (call && call.me.state !== 'left') void act(() => client.calls.hangup(call.id));
+    const roomId = before.room.roomId;
+    // the meeting view moves to the lobby right after this when the person is looking at it
+    const trip = trips.get(roomId);
+    if (trip && location.hash === roomPage(roomId)) trip.onPage = true;
+    const call = client.calls.active.find((c) => c.roomId === roomId && ownedHere.has(c.id));
+    if (call && call.me.state !== 'left') void hangup(call);
   };
   client.calls.on('ring', onRing);
   client.calls.on('stopRinging', onStop);

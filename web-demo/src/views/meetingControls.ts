@@ -169,8 +169,11 @@ export function meetingControls(opts: {
           )
         : null,
       button('ctl-leave', false, 'leave', t('leave'), async () => {
+        const page = `#/meeting/${encodeURIComponent(room.roomId)}`;
         await session.leave();
-        ctx.navigate('#/meeting');
+        // only from this meeting's page: meanwhile the page may have moved on (a call's room goes
+        // back to where the person was before the call, calls/callUi.ts)
+        if (location.hash === page) ctx.navigate('#/meeting');
       }),
     );
     controls.querySelector('#ctl-leave')?.classList.add('danger');
