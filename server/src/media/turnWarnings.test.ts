@@ -22,6 +22,8 @@ describe('TURN settings the entry point warns about', () => {
       warnings({
         MOIM_ENV: 'production',
         MOIM_JWT_SECRET: 'Zq3!vR8#pL2@mW6$kT9^nB4&xC7*hF1(',
+        // production needs a sign-in method: here an outside issuer
+        MOIM_JWT_ISSUER: 'https://idp.example.org',
         MOIM_TURN_URLS: '["turn:t.example.org:3478"]',
         MOIM_TURN_SECRET: 'a-long-enough-shared-secret',
       }),
