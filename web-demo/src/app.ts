@@ -88,7 +88,7 @@ async function signedIn(root: HTMLElement, identity: Identity): Promise<void> {
     client = await startSession(identity);
   } catch (err) {
     saveIdentity(undefined);
-    showSignIn(root, `${t('errorPrefix')}: ${(err as Error).message}`);
+    showSignIn(root, `${t('errorPrefix')}: ${errorText(err)}`);
     return;
   }
   Shell.start(root, client, identity);
@@ -105,6 +105,7 @@ class Shell {
   readonly #audio = h('div', { class: 'audio-sink', hidden: true });
   #teardown: () => void = () => {};
   #offSites: () => void = () => {};
+  readonly #gone = new AbortController();
   #route = '';
 
   static start(root: HTMLElement, client: MoimClient, identity: Identity): Shell {
@@ -133,17 +134,19 @@ class Shell {
     this.#renderHeader();
     client.on('state', () => this.#renderHeader());
     client.on('error', (e) => {
-      if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${e.message}`, 'error');
+      if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error');
     });
     client.on('closed', (e) => {
       if (e.code) this.#toast(`${t('conn_closed')}: ${e.reason}`, 'error');
     });
-    window.addEventListener('hashchange', () => this.#show(false));
-    onLangChange(() => {
+    // a signed-out shell stops following the address and the language (the next one does)
+    window.addEventListener('hashchange', () => this.#show(false), { signal: this.#gone.signal });
+    const offLang = onLangChange(() => {
       this.#renderHeader();
       this.#renderMeetingBar();
       this.#show(true);
     });
+    this.#gone.signal.addEventListener('abort', offLang);
     client.presence.watchActivity(window);
     // the organisation's sites, once per session (the header, chat and meetings name sites from it)
     this.#offSites = onSitesChange(() => this.#renderHeader());
@@ -241,6 +244,7 @@ class Shell {
               await client.close();
               saveIdentity(undefined);
               this.#offSites();
+              this.#gone.abort();
               clearSites();
               location.hash = '';
               this.#teardown();

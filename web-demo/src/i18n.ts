@@ -1,5 +1,6 @@
 /** Korean and English interface texts. Korean is the default where the browser prefers it. */
 import type { ErrorCode } from '@moim/client-sdk';
+import { firstWeekEn, firstWeekKo } from './firstWeekTexts.ts';
 import { teleworkEn, teleworkKo } from './teleworkTexts.ts';
 
 export type Lang = 'ko' | 'en';
@@ -7,6 +8,8 @@ export type Lang = 'ko' | 'en';
 const en = {
   // telework requests, approvals, work reports, the manager's view (teleworkTexts.ts)
   ...teleworkEn,
+  // channels, names, notifications, invitations (firstWeekTexts.ts)
+  ...firstWeekEn,
   appName: 'moim',
   tagline: 'Meetings, presence, chat and documents for HQ and every work site',
   signIn: 'Sign in',
@@ -228,6 +231,7 @@ export type TextKey = keyof typeof en;
 
 const ko: Record<TextKey, string> = {
   ...teleworkKo,
+  ...firstWeekKo,
   appName: '모임',
   tagline: '본부와 모든 근무지를 잇는 회의, 현황, 대화, 문서',
   signIn: '로그인',

@@ -278,7 +278,7 @@ export const CONFIG_VARS = {
   attachmentTypes: {
     env: 'MOIM_ATTACHMENT_TYPES',
     doc: 'Allowed attachment MIME types (JSON array; `type/*` wildcards).',
-    defaultText: 'images, pdf, text, office',
+    defaultText: 'images, pdf, text, office, HWP/HWPX (한글)',
     parse: json<string[]>(
       [
         'image/*',
@@ -287,6 +287,14 @@ export const CONFIG_VARS = {
         'text/csv',
         'application/vnd.openxmlformats-officedocument.*',
         'application/zip',
+        // 한글 (HWP/HWPX): what Korean offices exchange, under the names browsers and systems give them
+        'application/x-hwp',
+        'application/haansofthwp',
+        'application/vnd.hancom.hwp',
+        'application/x-hwpx',
+        'application/haansofthwpx',
+        'application/vnd.hancom.hwpx',
+        'application/hwp+zip',
       ],
       stringList,
     ),

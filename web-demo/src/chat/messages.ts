@@ -6,7 +6,8 @@
 import type { ChatMessage, PendingMessage } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
+import { tn } from '../plural.ts';
 import { formatDateTime, formatTime } from '../time.ts';
 import { initial } from '../views/presence.ts';
 
@@ -69,7 +70,7 @@ export function messageRenderer({ ctx, nameOf, report, renderAll }: MessageEnv):
             : h(
                 'a',
                 { class: 'button ghost small', href: `#/chat/${encodeURIComponent(m.channelId)}/thread/${m.seq}` },
-                m.replyCount > 0 ? t('replies', { n: m.replyCount }) : t('reply'),
+                m.replyCount > 0 ? tn('replies', m.replyCount) : t('reply'),
               ),
           mine
             ? h(
@@ -207,7 +208,7 @@ export function messageRenderer({ ctx, nameOf, report, renderAll }: MessageEnv):
           ? h(
               'div',
               { class: 'error' },
-              `${t('errorPrefix')}: ${p.error.message} `,
+              `${t('errorPrefix')}: ${errorText(p.error)} `,
               h('button', { type: 'button', class: 'small', onclick: () => chat.discard(p.clientMsgId) }, t('delete')),
             )
           : null,

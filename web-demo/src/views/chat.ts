@@ -4,10 +4,12 @@
  * message is shown is in chat/messages.ts.
  */
 import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
+import { composer as composeForm } from '../chat/composer.ts';
 import { messageRenderer } from '../chat/messages.ts';
+import { dmTitle } from '../chat/names.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { getLang, t } from '../i18n.ts';
+import { errorText, getLang, t } from '../i18n.ts';
 import { siteLabel } from '../sites.ts';
 
 const log = getLogger('moim.web.chat');
@@ -41,7 +43,7 @@ export const chatView: View = (root, ctx, params) => {
   };
   const channelLabel = (c: MyChannel): string => {
     if (c.kind === 'site' && c.site) return `# ${siteLabel(c.site, getLang())}`;
-    if (c.kind === 'dm') return c.name;
+    if (c.kind === 'dm') return dmTitle(c.name, client.me.sub, nameOf);
     return `# ${c.name}`;
   };
 
@@ -129,56 +131,16 @@ export const chatView: View = (root, ctx, params) => {
   // ------------------------------------------------------------------------------- messages
   const { messageEl, pendingEl } = messageRenderer({ ctx, nameOf, report, renderAll: () => renderAll() });
 
+  // one composer per conversation and thread, kept across re-renders (the text and the chosen file stay)
+  const composers = new Map<string, HTMLElement>();
   const composer = (id: string, threadRoot?: number): HTMLElement => {
-    const text = h('textarea', {
-      rows: '2',
-      placeholder: t('messagePlaceholder'),
-      'aria-label': t('messagePlaceholder'),
-      class: threadRoot === undefined ? 'compose-main' : 'compose-thread',
-    });
-    const file = h('input', { type: 'file', class: 'file', 'aria-label': t('attach') });
-    const send = async () => {
-      const value = text.value.trim();
-      const chosen = file.files?.[0];
-      if (!value && !chosen) return;
-      text.value = '';
-      chat.typing(id, false);
-      try {
-        const attachments = chosen ? [(await chat.upload(id, chosen, chosen.name)).id] : [];
-        file.value = '';
-        const mentions = [...client.presence.people.values()]
-          .filter((p) => p.name && value.includes(`@${p.name}`))
-          .map((p) => p.sub);
-        await chat.send(id, value, {
-          ...(threadRoot !== undefined ? { threadRoot } : {}),
-          ...(attachments.length ? { attachments } : {}),
-          ...(mentions.length ? { mentions } : {}),
-        });
-      } catch (err) {
-        report(err);
-      }
-    };
-    text.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        void send();
-      }
-    });
-    text.addEventListener('input', () => chat.typing(id, text.value.length > 0));
-    text.addEventListener('blur', () => chat.typing(id, false));
-    return h(
-      'form',
-      {
-        class: 'composer',
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          void send();
-        },
-      },
-      text,
-      h('label', { class: 'button small', title: t('attach') }, '📎', file),
-      h('button', { type: 'submit', class: 'primary' }, t('send')),
-    );
+    const key = `${id}/${threadRoot ?? ''}`;
+    let form = composers.get(key);
+    if (!form) {
+      form = composeForm({ client, channelId: id, threadRoot, report });
+      composers.set(key, form);
+    }
+    return form;
   };
 
   let scroller: HTMLElement | undefined;
@@ -325,7 +287,7 @@ export const chatView: View = (root, ctx, params) => {
   })();
 
   function report(err: unknown): undefined {
-    ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+    ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
     return undefined;
   }
 

@@ -8,9 +8,10 @@
 import { getLogger } from '@moim/client-sdk';
 import type { AppContext, View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import { lobby, remember } from '../meeting/lobby.ts';
 import { MeetingSession } from '../meeting/MeetingSession.ts';
+import { tn } from '../plural.ts';
 import { meetingControls } from './meetingControls.ts';
 import { tileGrid } from './meetingTiles.ts';
 
@@ -45,7 +46,7 @@ function roomPage(root: HTMLElement, ctx: AppContext, roomId: string): () => voi
           h(
             'div',
             { class: 'page' },
-            h('p', { class: 'error', role: 'alert' }, `${t('errorPrefix')}: ${(err as Error).message}`),
+            h('p', { class: 'error', role: 'alert' }, `${t('errorPrefix')}: ${errorText(err)}`),
             h('a', { href: '#/meeting' }, t('meetingTitle')),
           ),
         );
@@ -125,7 +126,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   const render = coalesce(() => {
     if (session.ended) return;
     grid.update();
-    people.textContent = t('participants', { n: room.peers.size + 1 });
+    people.textContent = tn('participants', room.peers.size + 1);
     banner.hidden = !session.reconnecting;
     const q = session.quality;
     quality.textContent = q

@@ -7,7 +7,7 @@
  */
 import type { AppContext } from '../context.ts';
 import { h, icon, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import type { MeetingSession } from '../meeting/MeetingSession.ts';
 
 export interface MeetingControls {
@@ -46,7 +46,7 @@ export function meetingControls(opts: {
           onchange: (e: Event) =>
             void room
               .switchDevice(kind, (e.target as HTMLSelectElement).value)
-              .catch((err: Error) => ctx.toast(err.message, 'error')),
+              .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error')),
         },
         list.map((d, i) =>
           h('option', { value: d.deviceId, selected: d.deviceId === now }, d.label || `${kind} ${i + 1}`),
@@ -105,7 +105,7 @@ export function meetingControls(opts: {
           try {
             await action();
           } catch (err) {
-            ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+            ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
           } finally {
             b.disabled = false;
             render();
@@ -147,7 +147,10 @@ export function meetingControls(opts: {
               type: 'button',
               class: 'control danger-outline',
               id: 'ctl-close',
-              onclick: () => void room.closeRoom().catch((err: Error) => ctx.toast(err.message, 'error')),
+              onclick: () =>
+                void room
+                  .closeRoom()
+                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error')),
             },
             h('span', null, t('closeRoom')),
           )

@@ -1,0 +1,176 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureSite,
+  launchBrowser,
+  type Person,
+  type ServerProcess,
+  shot,
+  shots,
+  shownErrors,
+  signIn,
+  startServer,
+} from './harness.ts';
+
+/** Sign in again on a page whose person signed out (same browser context: same device). */
+async function signInAgain(page: Page, who: { name: string; site: string; role?: string }): Promise<void> {
+  await page.locator('#signin-name').fill(who.name);
+  await page.locator('#signin-role').selectOption(who.role ?? 'member');
+  await page.locator('form.signin[data-step="who"] button[type=submit]').click();
+  await page.locator('#signin-site').selectOption(who.site);
+  await page.locator('form.signin[data-step="where"] button[type=submit]').click();
+  await page.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
+}
+
+function subOf(page: Page): Promise<string> {
+  return page.evaluate(
+    () => (window as unknown as { __moim: { ctx: { client: { me: { sub: string } } } } }).__moim.ctx.client.me.sub,
+  );
+}
+
+/** Korean and emoji glyphs render from real fonts (Noto CJK / Noto Color Emoji), not boxes. */
+async function expectFonts(page: Page, text: string): Promise<void> {
+  const ok = await page.evaluate(async (s) => {
+    await document.fonts.ready;
+    return {
+      cjk: document.fonts.check('16px "Noto Sans CJK KR"', s),
+      emoji: document.fonts.check('16px "Noto Color Emoji"', '👍🎉'),
+      // a glyph the fonts have is as wide as a CJK ideograph, not the narrow "missing glyph" box
+      width: (() => {
+        const c = document.createElement('canvas').getContext('2d')!;
+        c.font = '16px "Noto Sans CJK KR", sans-serif';
+        return c.measureText('가').width;
+      })(),
+    };
+  }, text);
+  expect(ok.cjk).toBe(true);
+  expect(ok.emoji).toBe(true);
+  expect(ok.width).toBeGreaterThan(12);
+}
+
+/**
+ * A team's first week in the web app (issue 15): 김민준 at HQ in the Korean interface and Lee at
+ * the Sejong smart office in English, against the server started as `npm start` starts it.
+ */
+describe('a team’s first week', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let kim: Person;
+  let lee: Person;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    await ensureSite(server.url, 'so-sejong');
+    kim = await signIn(browser, server.url, { name: '김민준', site: 'hq', role: 'manager', lang: 'ko' });
+    lee = await signIn(browser, server.url, { name: 'Lee Seo-yeon', site: 'so-sejong', lang: 'en' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  afterEach(async (c) => {
+    if (c.task.result?.state === 'fail')
+      for (const p of [kim, lee])
+        await shot(p.page, `failed-fw-${c.task.name.slice(0, 30).replace(/\W+/g, '-')}-${p.site}`);
+    const errors = [...kim.errors.splice(0), ...lee.errors.splice(0)];
+    expect(errors).toEqual([]);
+    expect([...(await shownErrors(kim)), ...(await shownErrors(lee))]).toEqual([]);
+  });
+
+  it('signing in again as the same name keeps the person, their channels and direct messages', async () => {
+    const before = await subOf(kim.page);
+    // a channel of 김민준's and a direct message with Lee
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.waitForURL(/#\/chat\/site-hq$/);
+    await kim.page.locator('a[data-channel="site-hq"][aria-current="page"]').waitFor();
+    await kim.page.locator('#new-channel').fill('본부 기획');
+    await kim.page.locator('.new-channel button[type=submit]').click();
+    await kim.page.locator('.channels a', { hasText: '본부 기획' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('#dm-person option', { hasText: 'Lee Seo-yeon' }).waitFor({ state: 'attached' });
+    await kim.page.locator('#dm-person').selectOption({ label: 'Lee Seo-yeon' });
+    await kim.page.locator('#dm-person + button').click();
+    await kim.page.waitForURL(/#\/chat\/dm-/);
+    await kim.page.locator('.compose-main').fill('안녕하세요, 이번 주 일정 공유드려요');
+    await kim.page.locator('.compose-main').press('Enter');
+    await kim.page.locator('#messages .message .body', { hasText: '이번 주 일정' }).waitFor({ timeout: 15_000 });
+
+    // a new tab on the same device opens as the same person
+    const tab = await kim.context.newPage();
+    await tab.goto(`${server.url}/#/chat`);
+    await tab.locator('header.top .conn-connected').waitFor({ timeout: 20_000 });
+    expect(await subOf(tab)).toBe(before);
+    await tab.close();
+
+    // sign out and in again under the same name: the same person, with their channels and DMs
+    await kim.page.locator('header .who button.ghost').click();
+    await kim.page.locator('#signin-name').waitFor();
+    await signInAgain(kim.page, { name: '김민준', site: 'hq', role: 'manager' });
+    expect(await subOf(kim.page)).toBe(before);
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.locator('.channels a', { hasText: '본부 기획' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('.dms a', { hasText: 'Lee Seo-yeon' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('.dms a', { hasText: 'Lee Seo-yeon' }).click();
+    await kim.page.locator('#messages .message .body', { hasText: '이번 주 일정' }).waitFor({ timeout: 15_000 });
+    // only one 김민준 on the board
+    await lee.page.goto(`${server.url}/#/presence`);
+    await lee.page.locator('.person-name', { hasText: '김민준' }).first().waitFor({ timeout: 15_000 });
+    expect(await lee.page.locator('.person-name', { hasText: '김민준' }).count()).toBe(1);
+  });
+
+  it('a Korean-named document is created and listed by its title', async () => {
+    await kim.page.goto(`${server.url}/#/docs`);
+    await kim.page.locator('#new-doc-name').fill('주간 보고');
+    await kim.page.locator('.docs-page form button[type=submit]').click();
+    await kim.page.waitForURL(/#\/docs\/t\.[\w-]+$/);
+    await kim.page.locator('.doc-page h1.doc-title', { hasText: '주간 보고' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('.editor-box .cm-content').click();
+    await kim.page.keyboard.type('월요일: 예산 검토 👍');
+    await lee.page.goto(`${server.url}/#/docs`);
+    await lee.page.locator('.doc-row .doc-name', { hasText: '주간 보고' }).waitFor({ timeout: 15_000 });
+    await lee.page.locator('.doc-row .doc-name', { hasText: '주간 보고' }).click();
+    await lee.page.locator('.editor-box .cm-content', { hasText: '월요일: 예산 검토 👍' }).waitFor({ timeout: 15_000 });
+    await expectFonts(kim.page, '주간 보고');
+    await shots(kim.page, 'fw-document-ko');
+  });
+
+  it('a refused attachment shows a Korean message and keeps the text and the file; HWP is allowed', async () => {
+    await kim.page.goto(`${server.url}/#/chat/site-hq`);
+    await kim.page.locator('a[data-channel="site-hq"][aria-current="page"]').waitFor();
+    const composer = kim.page.locator('.conversation .composer');
+    await composer.locator('.compose-main').fill('설치 파일 보냅니다');
+    await composer
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'setup.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') });
+    // the chosen file is shown before sending
+    await composer.locator('.attached-file', { hasText: 'setup.exe' }).waitFor();
+    await composer.locator('button[type=submit]').click();
+    await kim.page.locator('.toast-error', { hasText: '허용되지 않는 파일 형식입니다' }).waitFor({ timeout: 15_000 });
+    expect(await shownErrors(kim)).toEqual(['오류: 허용되지 않는 파일 형식입니다.']);
+    // nothing was lost
+    expect(await composer.locator('.compose-main').inputValue()).toBe('설치 파일 보냅니다');
+    await composer.locator('.attached-file', { hasText: 'setup.exe' }).waitFor();
+    // a 한글 document goes through
+    await composer.locator('.attached-file button').click();
+    await composer.locator('.compose-main').fill('주간 보고서 첨부합니다');
+    await composer
+      .locator('input[type=file]')
+      .setInputFiles({ name: '주간보고.hwp', mimeType: 'application/x-hwp', buffer: Buffer.from('HWP Document File') });
+    await composer.locator('button[type=submit]').click();
+    await kim.page.locator('#messages .attachment', { hasText: '주간보고.hwp' }).waitFor({ timeout: 15_000 });
+    expect(await composer.locator('.compose-main').inputValue()).toBe('');
+    expect(await composer.locator('.attached-file').isHidden()).toBe(true);
+  });
+
+  it('a member is not offered immersive rooms; a manager is', async () => {
+    await lee.page.goto(`${server.url}/#/meeting`);
+    await lee.page.locator('#new-meeting .tier-option').first().waitFor();
+    expect(
+      await lee.page
+        .locator('#new-meeting input[name=tier]')
+        .evaluateAll((e) => e.map((x) => (x as HTMLInputElement).value)),
+    ).toEqual(['personal', 'standard']);
+    await kim.page.goto(`${server.url}/#/meeting`);
+    await kim.page.locator('#new-meeting input[name=tier][value=immersive]').waitFor({ state: 'attached' });
+  });
+});
