@@ -162,6 +162,65 @@ describe('a team’s first week', () => {
     expect(await composer.locator('.attached-file').isHidden()).toBe(true);
   });
 
+  it('Lee finds and joins 김민준’s channel by browsing; both are in the organisation’s channel', async () => {
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.waitForURL(/#\/chat\/site-hq$/);
+    await kim.page.locator('a[data-channel="site-hq"][aria-current="page"]').waitFor();
+    await kim.page.locator('#new-channel').fill('세종 협업 공간');
+    await kim.page.locator('.new-channel button[type=submit]').click();
+    await kim.page
+      .locator('.channels a[aria-current="page"]', { hasText: '세종 협업 공간' })
+      .waitFor({ timeout: 15_000 });
+    // the site channel's topic names the site in the viewer's language, not its id
+    await kim.page.goto(`${server.url}/#/chat/site-hq`);
+    await kim.page.locator('.conversation-head .channel-topic', { hasText: '본부' }).waitFor();
+    // everyone is in the organisation's channel
+    await kim.page.locator('.channels a', { hasText: '# 전체' }).waitFor({ timeout: 15_000 });
+
+    await lee.page.goto(`${server.url}/#/chat`);
+    await lee.page.locator('.channels a', { hasText: '# Everyone' }).waitFor({ timeout: 15_000 });
+    expect(await lee.page.locator('.channels a', { hasText: '세종 협업 공간' }).count()).toBe(0);
+    await lee.page.locator('a.browse-link').click();
+    await lee.page.waitForURL(/#\/chat\/browse$/);
+    await lee.page.locator('#channel-search').fill('없는 채널 이름');
+    await lee.page.locator('.channel-results li', { hasText: 'No channels found' }).waitFor({ timeout: 15_000 });
+    await lee.page.locator('#channel-search').fill('세종 협업');
+    const found = lee.page.locator('.channel-results li', { hasText: '세종 협업 공간' });
+    await found.waitFor({ timeout: 15_000 });
+    expect(await lee.page.locator('.channel-results li').count()).toBe(1);
+    await found.locator('button.join-channel').click();
+    await lee.page
+      .locator('.channels a[aria-current="page"]', { hasText: '세종 협업 공간' })
+      .waitFor({ timeout: 15_000 });
+    await lee.page.locator('.compose-main').fill('Joined from Sejong 👋');
+    await lee.page.locator('.compose-main').press('Enter');
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
+    await kim.page.locator('#messages .message .body', { hasText: 'Joined from Sejong' }).waitFor({ timeout: 15_000 });
+    // the members panel lists both by name
+    await kim.page.locator('.members-panel summary').click();
+    await kim.page.locator('.members-panel .member-name', { hasText: 'Lee Seo-yeon' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('.members-panel .member-name', { hasText: '김민준' }).waitFor();
+    await expectFonts(lee.page, '세종 협업 공간');
+    await shots(lee.page, 'fw-browse-en');
+  });
+
+  it('an owner adds a person to a channel from the members panel', async () => {
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.locator('.channels a', { hasText: '본부 기획' }).click();
+    await kim.page.locator('.conversation-head h1', { hasText: '본부 기획' }).waitFor();
+    await kim.page.locator('.members-panel summary').click();
+    await kim.page
+      .locator('#member-add option', { hasText: 'Lee Seo-yeon' })
+      .waitFor({ state: 'attached', timeout: 15_000 });
+    await kim.page.locator('#member-add').selectOption({ label: 'Lee Seo-yeon' });
+    await kim.page.locator('.members-panel form button[type=submit]').click();
+    await kim.page.locator('.members-panel .member-name', { hasText: 'Lee Seo-yeon' }).waitFor({ timeout: 15_000 });
+    // Lee's list follows at once
+    await lee.page.goto(`${server.url}/#/chat`);
+    await lee.page.locator('.channels a', { hasText: '본부 기획' }).waitFor({ timeout: 15_000 });
+  });
+
   it('a member is not offered immersive rooms; a manager is', async () => {
     await lee.page.goto(`${server.url}/#/meeting`);
     await lee.page.locator('#new-meeting .tier-option').first().waitFor();

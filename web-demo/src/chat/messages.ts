@@ -14,16 +14,23 @@ import { initial } from '../views/presence.ts';
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
 
 /** A link into this app (`#/approvals/<id>`, `#/telework/reports/<id>`: what moim's notices carry). */
-const APP_LINK = /(#\/[A-Za-z0-9][A-Za-z0-9/_.-]{0,200})/;
+const HASH_LINK = '#\\/[A-Za-z0-9][A-Za-z0-9/_.%~-]{0,200}';
+
+/** The pattern of links into this app: `#/…`, or this app's own address followed by `#/…`. */
+function appLinkPattern(): RegExp {
+  const origin = typeof location === 'undefined' ? '' : location.origin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(${origin ? `(?:${origin}/?)?` : ''}${HASH_LINK})`);
+}
 
 /**
- * A message's text with the links into this app made clickable. Only same-page `#/…` links are:
- * nothing a sender types can become another address, and the rest stays text.
+ * A message's text with the links into this app made clickable (`#/chat/…`, a meeting's link
+ * `https://<this app>/#/meeting/…`): they open in the app. Only this page's own links are: nothing
+ * a sender types can become another address, and the rest stays text.
  */
 export function withAppLinks(text: string): Array<string | HTMLElement> {
   return text
-    .split(APP_LINK)
-    .map((part, i) => (i % 2 === 1 ? h('a', { href: part, class: 'app-link' }, part) : part))
+    .split(appLinkPattern())
+    .map((part, i) => (i % 2 === 1 ? h('a', { href: part.slice(part.indexOf('#')), class: 'app-link' }, part) : part))
     .filter((part) => part !== '');
 }
 

@@ -4,13 +4,14 @@
  * message is shown is in chat/messages.ts.
  */
 import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
+import { browseChannels } from '../chat/browse.ts';
 import { composer as composeForm } from '../chat/composer.ts';
+import { membersPanel } from '../chat/members.ts';
 import { messageRenderer } from '../chat/messages.ts';
-import { dmTitle } from '../chat/names.ts';
+import { channelTitle, channelTopic, dmTitle } from '../chat/names.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { errorText, getLang, t } from '../i18n.ts';
-import { siteLabel } from '../sites.ts';
+import { errorText, t } from '../i18n.ts';
 
 const log = getLogger('moim.web.chat');
 
@@ -25,7 +26,10 @@ export const chatView: View = (root, ctx, params) => {
   const thread = h('aside', { class: 'thread-panel card', hidden: threadSeq === undefined });
   const layout = h('div', { class: `chat${threadSeq !== undefined ? ' with-thread' : ''}` }, list, main, thread);
   mount(root, h('div', { class: 'page chat-page' }, layout));
-  chat.activeChannel = channelId ?? null;
+  // `#/chat/browse`: the public channels to find and join, instead of a conversation
+  const browsing = channelId === 'browse';
+  chat.activeChannel = browsing ? null : (channelId ?? null);
+  const stopBrowsing = browsing ? browseChannels(main, ctx) : () => {};
 
   // names of the people in conversations, learnt from presence
   const asked = new Set<string>();
@@ -41,11 +45,8 @@ export const chatView: View = (root, ctx, params) => {
     }
     return sub;
   };
-  const channelLabel = (c: MyChannel): string => {
-    if (c.kind === 'site' && c.site) return `# ${siteLabel(c.site, getLang())}`;
-    if (c.kind === 'dm') return dmTitle(c.name, client.me.sub, nameOf);
-    return `# ${c.name}`;
-  };
+  const channelLabel = (c: MyChannel): string =>
+    c.kind === 'dm' ? dmTitle(c.name, client.me.sub, nameOf) : channelTitle(c);
 
   // ------------------------------------------------------------------------------- channel list
   // the forms are built once (typing in them survives updates); the lists are re-rendered
@@ -73,6 +74,15 @@ export const chatView: View = (root, ctx, params) => {
     list,
     h('h2', null, t('channels')),
     channelsBox,
+    h(
+      'a',
+      {
+        class: 'button ghost small browse-link',
+        href: '#/chat/browse',
+        ...(browsing ? { 'aria-current': 'page' } : {}),
+      },
+      t('browseChannels'),
+    ),
     h('h2', null, t('directMessages')),
     dmsBox,
     dmForm,
@@ -131,6 +141,13 @@ export const chatView: View = (root, ctx, params) => {
   // ------------------------------------------------------------------------------- messages
   const { messageEl, pendingEl } = messageRenderer({ ctx, nameOf, report, renderAll: () => renderAll() });
 
+  // the members panel of the conversation, kept across re-renders (open stays open)
+  const panels = new Map<string, HTMLElement | null>();
+  const membersOf = (c: MyChannel): HTMLElement | null => {
+    if (!panels.has(c.id)) panels.set(c.id, membersPanel(ctx, c, nameOf));
+    return panels.get(c.id) ?? null;
+  };
+
   // one composer per conversation and thread, kept across re-renders (the text and the chosen file stay)
   const composers = new Map<string, HTMLElement>();
   const composer = (id: string, threadRoot?: number): HTMLElement => {
@@ -148,6 +165,7 @@ export const chatView: View = (root, ctx, params) => {
   const typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });
 
   const renderConversation = () => {
+    if (browsing) return;
     if (!channelId) {
       mount(main, h('p', { class: 'muted' }, t('selectChannel')));
       return;
@@ -180,7 +198,8 @@ export const chatView: View = (root, ctx, params) => {
         'header',
         { class: 'conversation-head' },
         h('h1', null, c ? channelLabel(c) : channelId),
-        c?.topic ? h('p', { class: 'muted' }, c.topic) : null,
+        c && channelTopic(c) ? h('p', { class: 'muted channel-topic' }, channelTopic(c)) : null,
+        c ? membersOf(c) : null,
       ),
       scroller,
       typingLine,
@@ -265,6 +284,7 @@ export const chatView: View = (root, ctx, params) => {
   void (async () => {
     try {
       const channels = await chat.channels();
+      if (browsing) return;
       if (!channelId) {
         const home = channels.find((c) => c.kind === 'site') ?? channels[0];
         if (home) ctx.navigate(`#/chat/${encodeURIComponent(home.id)}`);
@@ -292,6 +312,7 @@ export const chatView: View = (root, ctx, params) => {
   }
 
   return () => {
+    stopBrowsing();
     chat.off('message', onMessage);
     chat.off('updated', onUpdated);
     chat.off('pending', onPending);
