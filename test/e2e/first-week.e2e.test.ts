@@ -221,6 +221,98 @@ describe('a team’s first week', () => {
     await lee.page.locator('.channels a', { hasText: '본부 기획' }).waitFor({ timeout: 15_000 });
   });
 
+  it('an unread direct message shows a badge, a toast and the count in the page title while another view is open', async () => {
+    const park = await signIn(browser, server.url, { name: '박지훈', site: 'hq', lang: 'ko' });
+    try {
+      await lee.page.goto(`${server.url}/#/docs`);
+      await lee.page.locator('.docs-page').waitFor();
+      const badge = lee.page.locator('header.top nav a[data-route="chat"] .nav-badge');
+      const unread = async () => Number((await badge.count()) ? await badge.textContent() : 0);
+      const before = await unread();
+      // 박지훈 writes to Lee for the first time
+      await park.page.goto(`${server.url}/#/chat`);
+      await park.page
+        .locator('#dm-person option', { hasText: 'Lee Seo-yeon' })
+        .waitFor({ state: 'attached', timeout: 15_000 });
+      await park.page.locator('#dm-person').selectOption({ label: 'Lee Seo-yeon' });
+      await park.page.locator('#dm-person + button').click();
+      await park.page.waitForURL(/#\/chat\/dm-/);
+      await park.page.locator('.compose-main').fill('회의실 예약 확인 부탁드려요');
+      await park.page.locator('.compose-main').press('Enter');
+      await expect.poll(unread, { timeout: 15_000 }).toBe(before + 1);
+      await expect.poll(() => lee.page.title()).toBe(`(${before + 1}) moim`);
+      await lee.page.locator('.toast', { hasText: 'Message from 박지훈' }).waitFor({ timeout: 15_000 });
+      expect(await lee.page.locator('.docs-page').count()).toBe(1);
+
+      // with the tab hidden and notifications allowed, a browser notification
+      await lee.page.evaluate(() => {
+        const shown: Array<{ title: string; body: string }> = [];
+        class FakeNotification {
+          static permission = 'granted';
+          static requestPermission = async () => 'granted';
+          onclick: (() => void) | null = null;
+          constructor(title: string, opts: { body: string }) {
+            shown.push({ title, body: opts.body });
+          }
+          close() {}
+        }
+        Object.assign(window, { Notification: FakeNotification, __shown: shown });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      });
+      await park.page.locator('.compose-main').fill('오후 3시에 가능할까요?');
+      await park.page.locator('.compose-main').press('Enter');
+      await expect
+        .poll(() => lee.page.evaluate(() => (window as unknown as { __shown: unknown[] }).__shown), { timeout: 15_000 })
+        .toEqual([{ title: 'Message from 박지훈', body: '오후 3시에 가능할까요?' }]);
+      await expect.poll(() => lee.page.title()).toBe(`(${before + 2}) moim`);
+      await lee.page.evaluate(() => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      });
+
+      // an @mention outside the chat view is a toast too
+      await park.page.goto(`${server.url}/#/chat/org-everyone`);
+      await park.page.locator('.conversation-head h1', { hasText: '전체' }).waitFor();
+      await park.page.locator('.compose-main').fill('@Lee Seo-yeon 자료 확인해 주세요');
+      await park.page.locator('.compose-main').press('Enter');
+      await lee.page.locator('.toast', { hasText: '박지훈 mentioned you' }).waitFor({ timeout: 15_000 });
+
+      // reading the conversation clears its part of the count
+      await lee.page.goto(`${server.url}/#/chat`);
+      await lee.page.locator('.dms a', { hasText: '박지훈' }).click();
+      await lee.page.locator('#messages .message .body', { hasText: '오후 3시에 가능할까요?' }).waitFor();
+      await expect.poll(unread, { timeout: 15_000 }).toBeLessThanOrEqual(before + 1);
+      await shots(lee.page, 'fw-dm-en');
+    } finally {
+      expect(park.errors).toEqual([]);
+      expect(await shownErrors(park)).toEqual([]);
+      await park.context.close();
+    }
+  });
+
+  it('a thread’s reply count follows live, pluralised in both languages', async () => {
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
+    await kim.page.locator('.compose-main').fill('이번 주 안건을 여기에 모읍시다');
+    await kim.page.locator('.compose-main').press('Enter');
+    const root = kim.page.locator('#messages .message', { hasText: '이번 주 안건을' });
+    await root.waitFor({ timeout: 15_000 });
+    const seq = await root.getAttribute('data-seq');
+    const channel = decodeURIComponent(new URL(kim.page.url()).hash.split('/')[2]!);
+    await lee.page.goto(`${server.url}/#/chat/${encodeURIComponent(channel)}/thread/${seq}`);
+    await lee.page.locator('.thread-panel .compose-thread').waitFor();
+    await lee.page.locator('.thread-panel .compose-thread').fill('Budget review from Sejong');
+    await lee.page.locator('.thread-panel .compose-thread').press('Enter');
+    await root.locator('.message-actions a', { hasText: '답글 1개' }).waitFor({ timeout: 15_000 });
+    await lee.page.locator('.thread-panel .compose-thread').fill('And the seating plan');
+    await lee.page.locator('.thread-panel .compose-thread').press('Enter');
+    await root.locator('.message-actions a', { hasText: '답글 2개' }).waitFor({ timeout: 15_000 });
+    await lee.page.goto(`${server.url}/#/chat/${encodeURIComponent(channel)}`);
+    await lee.page
+      .locator('#messages .message', { hasText: '이번 주 안건을' })
+      .locator('.message-actions a', { hasText: '2 replies' })
+      .waitFor({ timeout: 15_000 });
+  });
+
   it('a member is not offered immersive rooms; a manager is', async () => {
     await lee.page.goto(`${server.url}/#/meeting`);
     await lee.page.locator('#new-meeting .tier-option').first().waitFor();

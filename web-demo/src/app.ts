@@ -3,6 +3,7 @@ import type { AppContext, View } from './context.ts';
 import { h, icon, mount } from './dom.ts';
 import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
 import type { MeetingSession } from './meeting/MeetingSession.ts';
+import { startNotifications } from './notify.ts';
 import { type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
 import { clearSites, loadSites, onSitesChange, siteLabel } from './sites.ts';
 import { timeZone } from './time.ts';
@@ -132,6 +133,8 @@ class Shell {
     };
     mount(root, this.#header, this.#meetingBar, this.#view, this.#toasts, this.#audio);
     this.#renderHeader();
+    // unread badges, the page title, toasts, browser notifications and invitations (notify.ts)
+    this.#gone.signal.addEventListener('abort', startNotifications(this.ctx));
     client.on('state', () => this.#renderHeader());
     client.on('error', (e) => {
       if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error');

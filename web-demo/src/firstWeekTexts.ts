@@ -5,6 +5,13 @@
  */
 export const firstWeekEn = {
   docTitle: 'Title',
+  dismiss: 'Dismiss',
+  unreadCount: '{n} unread',
+  dmFrom: 'Message from {name}',
+  mentionedBy: '{name} mentioned you',
+  inviteTitle: '{name} invites you to a meeting',
+  inviteTitleNamed: '{name} invites you to “{meeting}”',
+  enableNotifications: 'Turn on notifications',
   browseChannels: 'Browse channels',
   searchChannels: 'Search channels',
   loadMore: 'More',
@@ -30,6 +37,13 @@ export const firstWeekEn = {
 
 export const firstWeekKo: Record<keyof typeof firstWeekEn, string> = {
   docTitle: '제목',
+  dismiss: '닫기',
+  unreadCount: '읽지 않은 메시지 {n}개',
+  dmFrom: '{name}님의 메시지',
+  mentionedBy: '{name}님이 나를 언급했습니다',
+  inviteTitle: '{name}님이 회의에 초대했습니다',
+  inviteTitleNamed: '{name}님이 ‘{meeting}’ 회의에 초대했습니다',
+  enableNotifications: '알림 켜기',
   browseChannels: '채널 둘러보기',
   searchChannels: '채널 검색',
   loadMore: '더 보기',

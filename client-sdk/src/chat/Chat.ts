@@ -330,6 +330,8 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   /** Add messages, dropping those already loaded (by seq); `live` ones are announced. */
   #merge(st: ChannelState, messages: ChatMessage[], announce: boolean): void {
+    // a root loaded in this same batch already carries the server's reply count
+    const batch = new Set(messages.map((m) => m.seq));
     for (const m of [...messages].sort((a, b) => a.seq - b.seq)) {
       const known = st.messages.get(m.seq);
       st.messages.set(m.seq, m);
@@ -343,6 +345,13 @@ export class Chat extends TypedEmitter<ChatEvents> {
       if (announce) {
         this.#countUnread(m);
         this.safeEmit('message', m);
+        // a live reply: its thread's root counts it at once (the server's count comes with the next load)
+        const root = m.threadRoot !== null && !batch.has(m.threadRoot) ? st.messages.get(m.threadRoot) : undefined;
+        if (root) {
+          const counted = { ...root, replyCount: root.replyCount + 1 };
+          st.messages.set(root.seq, counted);
+          this.safeEmit('updated', counted);
+        }
       }
     }
   }

@@ -12,6 +12,7 @@ import { channelTitle, channelTopic, dmTitle } from '../chat/names.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
+import { notificationButton } from '../notify.ts';
 
 const log = getLogger('moim.web.chat');
 
@@ -83,6 +84,7 @@ export const chatView: View = (root, ctx, params) => {
       },
       t('browseChannels'),
     ),
+    notificationButton(),
     h('h2', null, t('directMessages')),
     dmsBox,
     dmForm,
