@@ -313,6 +313,102 @@ describe('a team’s first week', () => {
       .waitFor({ timeout: 15_000 });
   });
 
+  it('a meeting’s link pasted in chat opens the meeting; an invitation rings with a join button; hands, leaving and ending are told', async () => {
+    // 김민준 starts a meeting and copies its link (an address, not the room's id)
+    await kim.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await kim.page.goto(`${server.url}/#/meeting`);
+    await kim.page.locator('#meeting-name').fill('주간 회의');
+    await kim.page.locator('#new-meeting button[type=submit]').click();
+    await kim.page.waitForURL(/#\/meeting\/[^/]+$/);
+    const roomId = decodeURIComponent(new URL(kim.page.url()).hash.split('/')[2]!);
+    await kim.page.locator('.meeting-head h1', { hasText: '주간 회의' }).waitFor({ timeout: 30_000 });
+    await kim.page.locator('.meeting-head', { hasText: '참여자 1명' }).waitFor();
+    await kim.page.locator('.meeting-head button', { hasText: /링크|link/i }).click();
+    const link = await kim.page.evaluate(() => navigator.clipboard.readText());
+    expect(link).toBe(`${server.url}/#/meeting/${encodeURIComponent(roomId)}`);
+
+    // pasted in a channel, the link opens the meeting in Lee's app
+    await kim.page.goto(`${server.url}/#/chat`);
+    await kim.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
+    await kim.page.locator('.compose-main').fill(`회의 링크입니다: ${link}`);
+    await kim.page.locator('.compose-main').press('Enter');
+    await lee.page.goto(`${server.url}/#/chat`);
+    await lee.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
+    const anchor = lee.page.locator('#messages .message .body a.app-link', { hasText: link });
+    await anchor.waitFor({ timeout: 15_000 });
+    expect(await anchor.getAttribute('href')).toBe(`#/meeting/${encodeURIComponent(roomId)}`);
+    await anchor.click();
+    await lee.page.waitForURL(new RegExp(`#/meeting/${encodeURIComponent(roomId)}$`));
+    await lee.page.locator('.meeting-head', { hasText: '2 participants' }).waitFor({ timeout: 30_000 });
+    await kim.page.goto(`${server.url}/#/meeting/${encodeURIComponent(roomId)}`);
+    await kim.page.locator('.meeting-head', { hasText: '참여자 2명' }).waitFor({ timeout: 30_000 });
+
+    // the participants panel; a raised hand is queued and the moderator is told
+    await kim.page.locator('.participants-panel summary').click();
+    await kim.page.locator('.participants .participant', { hasText: 'Lee Seo-yeon' }).waitFor();
+    await lee.page.locator('#ctl-hand').click();
+    await kim.page.locator('.toast', { hasText: 'Lee Seo-yeon님이 손을 들었습니다' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('.hands-queue li', { hasText: 'Lee Seo-yeon' }).waitFor();
+
+    // an invitation from the meeting rings for 최수아 (looking at documents) with a join button
+    const choi = await signIn(browser, server.url, { name: '최수아', site: 'hq', lang: 'ko' });
+    try {
+      await choi.page.goto(`${server.url}/#/docs`);
+      await kim.page
+        .locator('#invite-person option', { hasText: '최수아' })
+        .waitFor({ state: 'attached', timeout: 15_000 });
+      await kim.page.locator('#invite-person').selectOption({ label: '최수아' });
+      await kim.page.locator('.invite-form button[type=submit]').click();
+      await kim.page.locator('.toast', { hasText: '최수아님을 초대했습니다' }).waitFor({ timeout: 15_000 });
+      const ring = choi.page.locator('.toast-invite', { hasText: '김민준님이' });
+      await ring.waitFor({ timeout: 15_000 });
+      await choi.page.locator('.toast-invite', { hasText: '‘주간 회의’' }).waitFor({ timeout: 15_000 });
+      await ring.locator('button.invite-join').click();
+      await choi.page.waitForURL(new RegExp(`#/meeting/${encodeURIComponent(roomId)}$`));
+      await kim.page.locator('.meeting-head', { hasText: '참여자 3명' }).waitFor({ timeout: 30_000 });
+      // "최수아 left"
+      await choi.page.locator('#ctl-leave').click();
+      await kim.page.locator('.toast', { hasText: '최수아님이 나갔습니다' }).waitFor({ timeout: 15_000 });
+
+      // an invitation from the presence board
+      await kim.page.goto(`${server.url}/#/presence`);
+      const row = kim.page.locator('.person', { hasText: '최수아' });
+      await row.locator('button.invite-person').click();
+      await choi.page.locator('.toast-invite button.invite-join').waitFor({ timeout: 15_000 });
+      expect(choi.errors).toEqual([]);
+      expect(await shownErrors(choi)).toEqual([]);
+    } finally {
+      await choi.context.close();
+    }
+
+    // "End for everyone" asks first; dismissed, nothing ends; accepted, everyone is out
+    await kim.page.goto(`${server.url}/#/meeting/${encodeURIComponent(roomId)}`);
+    await kim.page.locator('#ctl-close').waitFor({ timeout: 15_000 });
+    kim.page.once('dialog', (d) => void d.dismiss());
+    await kim.page.locator('#ctl-close').click();
+    await kim.page.waitForTimeout(500);
+    expect(new URL(lee.page.url()).hash).toBe(`#/meeting/${encodeURIComponent(roomId)}`);
+    kim.page.once('dialog', (d) => {
+      expect(d.message()).toBe('모든 참여자의 회의를 종료할까요?');
+      void d.accept();
+    });
+    await kim.page.locator('#ctl-close').click();
+    await lee.page.waitForURL(/#\/meeting$/, { timeout: 15_000 });
+    await kim.page.waitForURL(/#\/meeting$/, { timeout: 15_000 });
+  });
+
+  it('“Add camera” with one camera says why', async () => {
+    await kim.page.goto(`${server.url}/#/meeting`);
+    await kim.page.locator('#meeting-name').fill('몰입 회의');
+    await kim.page.locator('input[name=tier][value=immersive]').check();
+    await kim.page.locator('#new-meeting button[type=submit]').click();
+    await kim.page.locator('.meeting-head h1', { hasText: '몰입 회의' }).waitFor({ timeout: 30_000 });
+    await kim.page.locator('details.devices summary').click();
+    await kim.page.locator('.add-camera-why', { hasText: '연결된 카메라가 하나뿐입니다' }).waitFor({ timeout: 15_000 });
+    await kim.page.locator('#ctl-leave').click();
+    await kim.page.waitForURL(/#\/meeting$/);
+  });
+
   it('a member is not offered immersive rooms; a manager is', async () => {
     await lee.page.goto(`${server.url}/#/meeting`);
     await lee.page.locator('#new-meeting .tier-option').first().waitFor();

@@ -136,6 +136,15 @@ class Shell {
     // unread badges, the page title, toasts, browser notifications and invitations (notify.ts)
     this.#gone.signal.addEventListener('abort', startNotifications(this.ctx));
     client.on('state', () => this.#renderHeader());
+    // the header follows where the person is now (moving home changes it), not where they signed in
+    let site = identity.site;
+    client.presence.on('update', () => {
+      const now = client.presence.people.get(identity.sub)?.site;
+      if (now && now !== site) {
+        site = now;
+        this.#renderHeader();
+      }
+    });
     client.on('error', (e) => {
       if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error');
     });

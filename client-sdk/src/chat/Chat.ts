@@ -66,9 +66,13 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   /** My channels with unread counts (cached; `channels` events follow changes). */
   async channels(): Promise<MyChannel[]> {
+    const before = new Set(this.#channels.keys());
     const { channels } = await this.#client.request('chat:channels', {});
+    // channels created, joined or opened while the list was on its way stay (the answer may predate them)
+    const arrived = [...this.#channels.values()].filter((c) => !before.has(c.id));
     this.#channels.clear();
     for (const c of channels) this.#channels.set(c.id, c);
+    for (const c of arrived) if (!this.#channels.has(c.id)) this.#channels.set(c.id, c);
     this.#emitChannels();
     return channels;
   }

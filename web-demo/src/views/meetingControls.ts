@@ -9,6 +9,7 @@ import type { AppContext } from '../context.ts';
 import { h, icon, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
 import type { MeetingSession } from '../meeting/MeetingSession.ts';
+import { addCameraButton } from '../meeting/participants.ts';
 
 export interface MeetingControls {
   /** Draw the buttons for the current state of the meeting. */
@@ -62,13 +63,7 @@ export function meetingControls(opts: {
         select('camera', cams, camNow),
         h('label', { for: 'device-mic' }, t('microphone')),
         select('mic', mics, micNow),
-        immersive
-          ? h(
-              'button',
-              { type: 'button', class: 'small', onclick: () => void session.addCamera().then(render) },
-              t('addCamera'),
-            )
-          : null,
+        immersive ? addCameraButton(ctx, session, cams, render) : null,
       ),
     );
   }
@@ -147,10 +142,15 @@ export function meetingControls(opts: {
               type: 'button',
               class: 'control danger-outline',
               id: 'ctl-close',
-              onclick: () =>
+              title: t('closeRoom'),
+              'aria-label': t('closeRoom'),
+              onclick: () => {
+                // ending the meeting for everyone is not undone: ask first
+                if (!window.confirm(t('confirmCloseRoom'))) return;
                 void room
                   .closeRoom()
-                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error')),
+                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
+              },
             },
             h('span', null, t('closeRoom')),
           )

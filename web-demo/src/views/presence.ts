@@ -2,6 +2,7 @@ import type { PersonPresence } from '@moim/client-sdk';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { errorText, getLang, t } from '../i18n.ts';
+import { inviteButton } from '../meeting/participants.ts';
 import { KIND_ORDER, knownSites, loadSites, onSitesChange, siteKind, siteLabel, siteOrder } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 
@@ -175,6 +176,7 @@ export const presenceView: View = (root, ctx) => {
           h('span', { class: 'state' }, h('span', { class: 'dot' }), t(`state_${p.state}`)),
         ),
         p.status ? h('div', { class: 'person-status' }, p.status) : null,
+        me || p.state === 'offline' ? null : inviteButton(ctx, p.sub, name),
         when ? h('div', { class: 'person-seen muted' }, when) : null,
       ),
     );
