@@ -1,5 +1,5 @@
 export { isHelperCodec, routerMediaCodecs } from './codecs.ts';
-export { mediaCall, SfuError, type SfuErrorCode } from './errors.ts';
+export { isBindFailure, mediaCall, PortInUseError, SfuError, type SfuErrorCode } from './errors.ts';
 export { type IceServer, iceServersFor, type TurnOptions } from './iceServers.ts';
 export { routeMediasoupLogs, type SfuLogger, silentLogger } from './logging.ts';
 export { MediaRoom, type MediaRoomEvents, type MediaRoomOptions, type PeerLeftReason } from './MediaRoom.ts';
