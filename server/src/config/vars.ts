@@ -203,6 +203,11 @@ export const CONFIG_VARS = {
     doc: 'First UDP/TCP port of the per-worker WebRtcServers (worker i uses port + i). `0` = any free port.',
     parse: int({ min: 0, max: 65535, default: 40000 }),
   },
+  roomIdleCloseS: {
+    env: 'MOIM_ROOM_IDLE_CLOSE_S',
+    doc: 'A video room left empty is closed after this many seconds (joining it then answers ROOM_CLOSED); a room nobody joined yet is not touched. `0` = never.',
+    parse: int({ min: 0, max: 30 * 86400, default: 3600 }),
+  },
   peerGraceMs: {
     env: 'MOIM_PEER_GRACE_MS',
     doc: 'How long a media peer whose socket dropped is kept for a reconnect.',
