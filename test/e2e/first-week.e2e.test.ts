@@ -409,6 +409,18 @@ describe('a team’s first week', () => {
     await kim.page.waitForURL(/#\/meeting$/);
   });
 
+  it('the header follows where the person is now; Korean wraps between words', async () => {
+    await lee.page.goto(`${server.url}/#/presence`);
+    await lee.page.locator('header .me-site', { hasText: 'Sejong smart office' }).waitFor({ timeout: 15_000 });
+    await lee.page.locator('#my-site').selectOption('home');
+    await lee.page.locator('header .me-site', { hasText: 'Home' }).waitFor({ timeout: 15_000 });
+    await lee.page.locator('#my-site').selectOption('so-sejong');
+    await lee.page.locator('header .me-site', { hasText: 'Sejong smart office' }).waitFor({ timeout: 15_000 });
+    expect(await kim.page.evaluate(() => getComputedStyle(document.body).wordBreak)).toBe('keep-all');
+    await shots(kim.page, 'fw-presence-ko');
+    await shots(lee.page, 'fw-presence-en');
+  });
+
   it('a member is not offered immersive rooms; a manager is', async () => {
     await lee.page.goto(`${server.url}/#/meeting`);
     await lee.page.locator('#new-meeting .tier-option').first().waitFor();
