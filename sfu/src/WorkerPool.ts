@@ -76,7 +76,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
     if (opts.workers < 1) throw new Error('WorkerPool needs at least one worker');
     if (opts.listen.length === 0) throw new Error('WorkerPool needs at least one listen address');
-    routeMediasoupLogs(opts.log);
+    routeMediasoupLogs(opts.log, opts.logLevel === 'debug');
     const pool = new WorkerPool(opts);
     try {
       await Promise.all(pool.#slots.map((_, i) => pool.#start(i)));

@@ -27,13 +27,16 @@ describe('mediasoup worker warnings', () => {
       expect(
         digest.take(ns, '[pid:1] RTC::SrtpSession::EncryptRtp() | srtp_protect() failed: replay check failed'),
       ).toBe(true);
+    expect(
+      digest.take(ns, 'RTC::Transport::ReceiveRtpPacket() | no suitable Producer for received RTP packet [ssrc:1]'),
+    ).toBe(true);
     expect(digest.take(ns, 'RTC::WebRtcTransport::OnIceServerTupleAdded() | something else')).toBe(false);
     expect(lines.filter((l) => l.level !== 'debug')).toEqual([]);
     now = 61_000;
     digest.flushIfDue();
     const infos = lines.filter((l) => l.level === 'info');
     expect(infos.map((l) => l.obj)).toEqual([
-      { warning: 'unknown-stream', count: 150, seconds: 61 },
+      { warning: 'unknown-stream', count: 151, seconds: 61 },
       { warning: 'srtp-replay', count: 75, seconds: 61 },
     ]);
     // a quiet minute says nothing

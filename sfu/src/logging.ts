@@ -21,28 +21,41 @@ export const silentLogger: SfuLogger = {
 };
 
 /**
- * Warnings the worker prints per packet in normal operation, with their cause. They are counted
- * and summed up once a minute at info level (each one at debug), instead of flooding the log:
+ * Warnings the worker prints per packet (or per stream) in normal operation, with their cause.
+ * They are counted and summed up once a minute at info level (each one at debug), instead of
+ * flooding the log. Observed in a two-person meeting in Chromium (camera off/on, screen share,
+ * leaving), with the worker at debug level:
  *
- * - `no stream found for received packet`: RTP from a browser for an SSRC the transport has no
- *   producer for. A browser's transceiver keeps sending (RTX, padding, bandwidth probes) for a
- *   moment after a track is unpublished, and starts before `produce` has created the producer;
- *   the packets are dropped, which is right.
- * - `srtp_protect() failed: replay check failed`: the worker was asked to send a packet whose
- *   sequence number it already sent on that SRTP stream — a retransmission (NACK) of a stream
- *   without RTX, or a key-frame/layer switch repeating the last packet. libsrtp refuses the
- *   duplicate (replay protection) and the packet is dropped; the receiver already had it.
+ * - `no stream found for received packet` / `no suitable Producer for received RTP packet`: RTP
+ *   from a browser for an SSRC the transport has no producer or stream for yet — the browser
+ *   starts sending a simulcast encoding (or a screen share) as soon as its offer is applied, a
+ *   few milliseconds before `produce` has created the producer and its streams, and keeps sending
+ *   RTX/padding for a moment after a track is unpublished. The packets are dropped, which is right.
+ * - `srtp_protect() failed: replay check failed`: packets the worker itself sends on a receiving
+ *   transport that libsrtp refuses as replays. They come in bursts of about 8 every 5 s, the rhythm
+ *   of the bandwidth estimator's periodic probing (mediasoup enables libwebrtc's periodic ALR
+ *   probing; probes go out as padding on the probation SSRC 1234, which Chromium even NACKs:
+ *   "no Consumer found for received feedback packet [media ssrc:1234]"), and once when a consumer
+ *   is added. Media packets are not affected (the browser tests assert frames decoded and audio
+ *   bytes flowing); only those probe packets are dropped.
+ * - `RTP inactivity detected`: a producer's stream went quiet — a camera paused, or a simulcast
+ *   layer the browser stopped sending under load.
  */
 export const BENIGN_WORKER_WARNINGS: ReadonlyArray<{ key: string; pattern: RegExp; what: string }> = [
   {
     key: 'unknown-stream',
-    pattern: /no stream found for received packet/,
+    pattern: /no stream found for received packet|no suitable Producer for received RTP packet/,
     what: 'packets for streams not (or no longer) published were dropped',
   },
   {
     key: 'srtp-replay',
     pattern: /srtp_protect(_rtcp)?\(\) failed: replay check failed/,
-    what: 'duplicate packets (retransmissions already sent) were not sent again',
+    what: 'packets the worker sent again (bandwidth probes) were refused by SRTP replay protection',
+  },
+  {
+    key: 'inactive-stream',
+    pattern: /RTP inactivity detected/,
+    what: 'incoming streams went quiet (a camera paused or a simulcast layer stopped)',
   },
 ];
 
