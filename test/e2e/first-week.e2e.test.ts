@@ -239,7 +239,7 @@ describe('a team’s first week', () => {
       await park.page.waitForURL(/#\/chat\/dm-/);
       await park.page.locator('.compose-main').fill('회의실 예약 확인 부탁드려요');
       await park.page.locator('.compose-main').press('Enter');
-      await expect.poll(unread, { timeout: 15_000 }).toBe(before + 1);
+      await expect.poll(unread, { timeout: 25_000 }).toBe(before + 1);
       await expect.poll(() => lee.page.title()).toBe(`(${before + 1}) moim`);
       await lee.page.locator('.toast', { hasText: 'Message from 박지훈' }).waitFor({ timeout: 15_000 });
       expect(await lee.page.locator('.docs-page').count()).toBe(1);

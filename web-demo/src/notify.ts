@@ -17,6 +17,8 @@ const log = getLogger('moim.web.notify');
 const FOLLOWED_MAX = 40;
 /** A message older than this when it arrives is history, not news (no toast, no ring). */
 const FRESH_MS = 120_000;
+/** How often the server's unread counts are read again while the app is open. */
+const RECONCILE_MS = 15_000;
 const MEETING_LINK = /#\/meeting\/([A-Za-z0-9_.%~-]{1,128})/;
 
 /** The browser's Notification when its permission is `permission` (browsers without it: none). */
@@ -68,7 +70,6 @@ export function startNotifications(ctx: AppContext): () => void {
   const baseTitle = document.title || 'moim';
   const followed = new Set<string>();
   let alive = true;
-  let refresh: ReturnType<typeof setTimeout> | undefined;
 
   const total = () =>
     chat.myChannels.reduce((n, c) => n + (c.id === chat.activeChannel || c.unread <= 0 ? 0 : c.unread), 0);
@@ -90,6 +91,30 @@ export function startNotifications(ctx: AppContext): () => void {
   const observer = new MutationObserver(() => decorate());
   if (header) observer.observe(header, { childList: true, subtree: true });
 
+  /** Read the server's unread counts again (the SDK keeps what it counted after the answer was made). */
+  let reconciling: ReturnType<typeof setTimeout> | undefined;
+  const reconcile = () => {
+    clearTimeout(reconciling);
+    reconciling = setTimeout(() => {
+      if (alive) void chat.channels().catch((error: unknown) => log.warn('reading unread counts failed', { error }));
+    }, 1000);
+  };
+
+  /** Subscribe to a channel, trying again a few times (a channel just opened by someone else may not be readable yet). */
+  const subscribe = async (channelId: string, attempt: number): Promise<void> => {
+    try {
+      await chat.subscribe(channelId);
+    } catch (error) {
+      log.warn('following a channel for notifications failed', { channelId, attempt, error });
+      if (!alive || attempt >= 3) {
+        followed.delete(channelId);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
+      if (alive) await subscribe(channelId, attempt + 1);
+    }
+  };
+
   // follow every channel of the person (bounded), so unread counts move live
   const follow = (channels: MyChannel[]) => {
     const fresh = channels.filter((c) => !followed.has(c.id));
@@ -98,20 +123,9 @@ export function startNotifications(ctx: AppContext): () => void {
     const room = Math.max(0, FOLLOWED_MAX - followed.size);
     const picked = order.slice(0, room);
     for (const c of picked) followed.add(c.id);
-    void Promise.all(
-      picked.map((c) =>
-        chat.subscribe(c.id).catch((error: unknown) => {
-          followed.delete(c.id);
-          log.warn('following a channel for notifications failed', { channelId: c.id, error });
-        }),
-      ),
-    ).then(() => {
-      // a message that came before the subscription counts too: the server's unread counts
-      clearTimeout(refresh);
-      refresh = setTimeout(() => {
-        if (alive) void chat.channels().catch((error: unknown) => log.warn('reading unread counts failed', { error }));
-      }, 300);
-    });
+    // a message that came before the subscription is counted when its first page loads (the SDK);
+    // the server's counts are read again once they are followed, in case an event was missed
+    void Promise.all(picked.map((c) => subscribe(c.id, 0))).then(() => reconcile());
   };
 
   const nameOf = (sub: string) => client.presence.people.get(sub)?.name ?? sub;
@@ -176,6 +190,8 @@ export function startNotifications(ctx: AppContext): () => void {
     follow(channels);
     decorate();
   };
+  // a safety net for an event missed (a channel opened by someone else while a reconnect was under way)
+  const periodic = setInterval(reconcile, RECONCILE_MS);
   chat.on('message', onMessage);
   chat.on('mention', onMention);
   chat.on('channels', onChannels);
@@ -184,7 +200,8 @@ export function startNotifications(ctx: AppContext): () => void {
 
   return () => {
     alive = false;
-    clearTimeout(refresh);
+    clearTimeout(reconciling);
+    clearInterval(periodic);
     observer.disconnect();
     chat.off('message', onMessage);
     chat.off('mention', onMention);

@@ -283,10 +283,12 @@ export const chatView: View = (root, ctx, params) => {
   client.presence.on('update', onChannels);
 
   renderAll();
+  let alive = true;
   void (async () => {
     try {
       const channels = await chat.channels();
-      if (browsing) return;
+      // the person went elsewhere meanwhile (clicked a channel): do not take them back
+      if (browsing || !alive) return;
       if (!channelId) {
         const home = channels.find((c) => c.kind === 'site') ?? channels[0];
         if (home) ctx.navigate(`#/chat/${encodeURIComponent(home.id)}`);
@@ -305,7 +307,16 @@ export const chatView: View = (root, ctx, params) => {
       report(err);
     }
     renderAll();
-    (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
+    // to the composer, unless the person is already typing somewhere (a new channel's name, a search)
+    const typing = document.activeElement;
+    if (
+      !(
+        typing instanceof HTMLInputElement ||
+        typing instanceof HTMLTextAreaElement ||
+        typing instanceof HTMLSelectElement
+      )
+    )
+      (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
   })();
 
   function report(err: unknown): undefined {
@@ -314,6 +325,7 @@ export const chatView: View = (root, ctx, params) => {
   }
 
   return () => {
+    alive = false;
     stopBrowsing();
     chat.off('message', onMessage);
     chat.off('updated', onUpdated);
