@@ -78,7 +78,12 @@ export const chatRequests = {
   'chat:channels': z.object({}).strict(),
   /** Public and site channels of my organisation (to browse and join). */
   'chat:channels:public': z
-    .object({ after: z.string().max(128).optional(), limit: z.number().int().min(1).max(500).default(100) })
+    .object({
+      after: z.string().max(128).optional(),
+      limit: z.number().int().min(1).max(500).default(100),
+      /** Only channels whose name or topic contains this (case and width of letters ignored). */
+      q: z.string().trim().max(80).optional(),
+    })
     .strict(),
   'chat:channel:create': z
     .object({

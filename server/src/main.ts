@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { PortInUseError } from '@moim/sfu';
 import { type App, createApp } from './app.ts';
 import { ConfigError, configWarnings, loadConfig } from './config.ts';
 import { installLastResort } from './lib/lastResort.ts';
@@ -16,6 +17,8 @@ const EXIT_STARTUP = 2;
 function startupProblem(err: unknown): string | undefined {
   if (err instanceof ConfigError) return `configuration error: ${err.message}`;
   if (err instanceof DataDirError) return `cannot start: ${err.message}`;
+  if (err instanceof PortInUseError)
+    return `cannot start: the WebRTC port ${err.port} (UDP and TCP on ${err.ip}) is taken, by another moim or another program: set MOIM_RTC_PORT to a free port (worker i uses MOIM_RTC_PORT + i), or to 0 for any free ports`;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') {
     const where = e.path ?? (e.address !== undefined ? `${e.address}:${e.port ?? ''}` : undefined);

@@ -87,6 +87,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
           this.#log.error({ worker }, 'worker of this room died');
           this.close('WORKER_DIED');
         },
+        onWorkerClosed: (worker) => {
+          // a normal shutdown, not a failure: peers are told the server is unavailable, not to rejoin here
+          this.#log.info({ worker }, 'worker of this room closed (shutting down)');
+          this.close('UNAVAILABLE');
+        },
       },
       primary,
     );

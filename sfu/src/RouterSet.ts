@@ -29,6 +29,11 @@ export interface RouterSetOptions {
   isClosed: () => boolean;
   /** A worker of one of the routers died. */
   onWorkerDied: (workerIndex: number) => void;
+  /**
+   * A worker of one of the routers was closed on purpose: shutting down (mediasoup closes its
+   * workers itself on SIGINT/SIGTERM, before the server closes its rooms) or the pool closed.
+   */
+  onWorkerClosed: (workerIndex: number) => void;
 }
 
 /** Create a router of room `roomId` on `slot`. */
@@ -118,6 +123,8 @@ export class RouterSet {
   }
 
   #watch(entry: RouterEntry): void {
-    entry.router.on('workerclose', () => this.#opts.onWorkerDied(entry.slot.index));
+    entry.router.on('workerclose', () =>
+      entry.slot.worker.died ? this.#opts.onWorkerDied(entry.slot.index) : this.#opts.onWorkerClosed(entry.slot.index),
+    );
   }
 }

@@ -9,6 +9,7 @@ import type {
   WorkerLogTag,
   WorkerResourceUsage,
 } from 'mediasoup/types';
+import { isBindFailure, PortInUseError } from './errors.ts';
 import { routeMediasoupLogs, type SfuLogger } from './logging.ts';
 
 /** One listen address of the media ports; `announcedAddress` is what clients are told (NAT, public IP). */
@@ -75,7 +76,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
     if (opts.workers < 1) throw new Error('WorkerPool needs at least one worker');
     if (opts.listen.length === 0) throw new Error('WorkerPool needs at least one listen address');
-    routeMediasoupLogs(opts.log);
+    routeMediasoupLogs(opts.log, opts.logLevel === 'debug');
     const pool = new WorkerPool(opts);
     try {
       await Promise.all(pool.#slots.map((_, i) => pool.#start(i)));
@@ -183,6 +184,9 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       webRtcServer = await worker.createWebRtcServer({ listenInfos });
     } catch (err) {
       worker.close();
+      const port = this.#opts.port === 0 ? undefined : this.#opts.port + index;
+      if (port !== undefined && isBindFailure(err))
+        throw new PortInUseError(port, this.#opts.listen.map((a) => a.ip).join(', '), { cause: err });
       throw err;
     }
     const slot: PoolWorker = { index, worker, webRtcServer, consumers: 0, routers: 0 };

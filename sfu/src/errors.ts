@@ -29,6 +29,29 @@ export class SfuError extends Error {
   }
 }
 
+/**
+ * A WebRtcServer could not bind its port: another process (a second moim on the machine) holds it.
+ * Start-up names the setting to change; the SFU itself knows no settings.
+ */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  readonly code = 'PORT_IN_USE';
+  readonly port: number;
+  readonly ip: string;
+
+  constructor(port: number, ip: string, options?: { cause?: unknown }) {
+    super(`port ${port} on ${ip} is in use`, options);
+    this.port = port;
+    this.ip = ip;
+  }
+}
+
+/** Whether a mediasoup error is a port that could not be bound (`uv_udp_bind() failed … address already in use`). */
+export function isBindFailure(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /address already in use|EADDRINUSE|_bind\(\) failed/i.test(message);
+}
+
 /** Run a mediasoup call, turning its errors into an SfuError with `code` (mediasoup's message kept). */
 export async function mediaCall<T>(fn: () => Promise<T>, code: SfuErrorCode, prefix?: string): Promise<T> {
   try {

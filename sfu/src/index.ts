@@ -1,8 +1,8 @@
 export { isRemotePeer, markRemote, remoteNodeOf } from './cascade.ts';
 export { isHelperCodec, routerMediaCodecs } from './codecs.ts';
-export { mediaCall, SfuError, type SfuErrorCode } from './errors.ts';
+export { isBindFailure, mediaCall, PortInUseError, SfuError, type SfuErrorCode } from './errors.ts';
 export { type IceServer, iceServersFor, type TurnOptions } from './iceServers.ts';
-export { routeMediasoupLogs, type SfuLogger, silentLogger } from './logging.ts';
+export { BENIGN_WORKER_WARNINGS, routeMediasoupLogs, type SfuLogger, silentLogger, WarningDigest } from './logging.ts';
 export { MediaRoom, type MediaRoomEvents, type MediaRoomOptions, type PeerLeftReason } from './MediaRoom.ts';
 export {
   type ConsumerEntry,

@@ -4,6 +4,7 @@ import type { AppContext, View } from './context.ts';
 import { h, icon, mount } from './dom.ts';
 import { errorText, getLang, type Lang, onLangChange, setLang, t } from './i18n.ts';
 import type { MeetingSession } from './meeting/MeetingSession.ts';
+import { startNotifications } from './notify.ts';
 import { currentToken, endSession, type Identity, loadIdentity, saveIdentity, startSession } from './session.ts';
 import { claimsOf, registerPasskey, signInErrorFromFragment, tokenFromFragment } from './signInMethods.ts';
 import { clearSites, loadSites, onSitesChange, siteLabel } from './sites.ts';
@@ -97,7 +98,7 @@ async function signedIn(root: HTMLElement, identity: Identity): Promise<void> {
     client = await startSession(identity);
   } catch (err) {
     saveIdentity(undefined);
-    showSignIn(root, `${t('errorPrefix')}: ${(err as Error).message}`);
+    showSignIn(root, `${t('errorPrefix')}: ${errorText(err)}`);
     return;
   }
   Shell.start(root, client, identity);
@@ -116,6 +117,7 @@ class Shell {
   readonly #audio = h('div', { class: 'audio-sink', hidden: true });
   #teardown: () => void = () => {};
   #offSites: () => void = () => {};
+  readonly #gone = new AbortController();
   #route = '';
 
   static start(root: HTMLElement, client: MoimClient, identity: Identity): Shell {
@@ -142,19 +144,32 @@ class Shell {
     };
     mount(root, this.#header, this.#calls, this.#meetingBar, this.#view, this.#toasts, this.#audio);
     this.#renderHeader();
+    // unread badges, the page title, toasts, browser notifications and invitations (notify.ts)
+    this.#gone.signal.addEventListener('abort', startNotifications(this.ctx));
     client.on('state', () => this.#renderHeader());
+    // the header follows where the person is now (moving home changes it), not where they signed in
+    let site = identity.site;
+    client.presence.on('update', () => {
+      const now = client.presence.people.get(identity.sub)?.site;
+      if (now && now !== site) {
+        site = now;
+        this.#renderHeader();
+      }
+    });
     client.on('error', (e) => {
-      if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${e.message}`, 'error');
+      if (e.code !== 'UNAVAILABLE') this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error');
     });
     client.on('closed', (e) => {
       if (e.code) this.#toast(`${t('conn_closed')}: ${e.reason}`, 'error');
     });
-    window.addEventListener('hashchange', () => this.#show(false));
-    onLangChange(() => {
+    // a signed-out shell stops following the address and the language (the next one does)
+    window.addEventListener('hashchange', () => this.#show(false), { signal: this.#gone.signal });
+    const offLang = onLangChange(() => {
       this.#renderHeader();
       this.#renderMeetingBar();
       this.#show(true);
     });
+    this.#gone.signal.addEventListener('abort', offLang);
     client.presence.watchActivity(window);
     const stopCalls = startCallUi(this.#calls, this.ctx);
     client.on('closed', () => stopCalls());
@@ -272,6 +287,7 @@ class Shell {
               await endSession().catch((e: unknown) => this.#toast(`${t('errorPrefix')}: ${errorText(e)}`, 'error'));
               saveIdentity(undefined);
               this.#offSites();
+              this.#gone.abort();
               clearSites();
               location.hash = '';
               this.#teardown();

@@ -1,6 +1,7 @@
 /** Korean and English interface texts. Korean is the default where the browser prefers it. */
 import type { ErrorCode } from '@moim/client-sdk';
 import { callEn, callKo } from './callTexts.ts';
+import { firstWeekEn, firstWeekKo } from './firstWeekTexts.ts';
 import { signInEn, signInKo } from './signInTexts.ts';
 import { teleworkEn, teleworkKo } from './teleworkTexts.ts';
 
@@ -13,6 +14,8 @@ const en = {
   ...callEn,
   // passkeys and single sign-on (signInTexts.ts)
   ...signInEn,
+  // channels, names, notifications, invitations (firstWeekTexts.ts)
+  ...firstWeekEn,
   appName: 'moim',
   tagline: 'Meetings, presence, chat and documents for HQ and every work site',
   signIn: 'Sign in',
@@ -129,7 +132,7 @@ const en = {
   reconnectingMedia: 'Reconnecting to the meeting…',
   inMeeting: 'In meeting: {name}',
   backToMeeting: 'Return',
-  copyLink: 'Copy code',
+  copyLink: 'Copy link',
   copied: 'Copied',
   copyFailed: 'Could not copy: select the code and copy it',
   quality: 'Connection',
@@ -243,6 +246,7 @@ const ko: Record<TextKey, string> = {
   ...teleworkKo,
   ...callKo,
   ...signInKo,
+  ...firstWeekKo,
   appName: '모임',
   tagline: '본부와 모든 근무지를 잇는 회의, 현황, 대화, 문서',
   signIn: '로그인',
@@ -356,7 +360,7 @@ const ko: Record<TextKey, string> = {
   reconnectingMedia: '회의에 다시 연결하는 중…',
   inMeeting: '회의 중: {name}',
   backToMeeting: '돌아가기',
-  copyLink: '코드 복사',
+  copyLink: '링크 복사',
   copied: '복사됨',
   copyFailed: '복사하지 못했습니다. 코드를 선택해 복사하세요',
   quality: '연결 상태',

@@ -1,4 +1,5 @@
 import './style.css';
+import './firstWeek.css';
 import { startApp } from './app.ts';
 
 startApp(document.getElementById('app')!);

@@ -2,7 +2,10 @@ import { connect, devToken, type MoimClient, type Role, randomId } from '@moim/c
 import { strictNetwork } from './network.ts';
 import { passkeyStepUp, SessionToken } from './signInMethods.ts';
 
-/** Who signed in on this tab. Kept per tab so two tabs can be two people. */
+/**
+ * Who signed in (dev sign-in). Kept for the tab (sessionStorage) and for the device
+ * (localStorage): a new tab opens as the device's last person, and an open tab keeps its own.
+ */
 export interface Identity {
   name: string;
   site: string;
@@ -14,10 +17,16 @@ export interface Identity {
 
 const ID_KEY = 'moim.identity';
 const DEVICE_KEY = 'moim.device';
+/** The people who signed in on this device: name → sub, so the same name is the same person. */
+const PEOPLE_KEY = 'moim.people';
 
 export function loadIdentity(): Identity | undefined {
+  return readIdentity(() => sessionStorage.getItem(ID_KEY)) ?? readIdentity(() => localStorage.getItem(ID_KEY));
+}
+
+function readIdentity(read: () => string | null): Identity | undefined {
   try {
-    const raw = sessionStorage.getItem(ID_KEY);
+    const raw = read();
     if (!raw) return undefined;
     const v = JSON.parse(raw) as Partial<Identity>;
     if (
@@ -35,11 +44,54 @@ export function loadIdentity(): Identity | undefined {
 
 export function saveIdentity(id: Identity | undefined): void {
   try {
-    if (id) sessionStorage.setItem(ID_KEY, JSON.stringify(id));
-    else sessionStorage.removeItem(ID_KEY);
+    for (const store of [sessionStorage, localStorage]) {
+      if (id) store.setItem(ID_KEY, JSON.stringify(id));
+      else store.removeItem(ID_KEY);
+    }
   } catch {
     // private mode: the session lasts until reload
   }
+}
+
+/** The people known on this device (a Map: names are typed by people and never index an object). */
+function knownPeople(): Map<string, string> {
+  try {
+    const v = JSON.parse(localStorage.getItem(PEOPLE_KEY) ?? '[]') as unknown;
+    if (!Array.isArray(v)) return new Map();
+    return new Map(
+      v.filter(
+        (e): e is [string, string] =>
+          Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string',
+      ),
+    );
+  } catch {
+    return new Map();
+  }
+}
+
+/** The key of a name: the same letters however they were typed (spacing, composed or not, case). */
+function nameKey(name: string): string {
+  return name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * The person a name is on this device: the sub given the first time this name signed in here
+ * (so signing in again keeps the person's channels and direct messages), or a new one.
+ */
+export function subFor(name: string): string {
+  const people = knownPeople();
+  const key = nameKey(name);
+  const known = people.get(key);
+  if (known) return known;
+  const sub = newSub(name);
+  people.set(key, sub);
+  try {
+    // the 200 most recent names are plenty for one device
+    localStorage.setItem(PEOPLE_KEY, JSON.stringify([...people].slice(-200)));
+  } catch {
+    // private mode: the person is new at the next sign-in
+  }
+  return sub;
 }
 
 /** A stable id for this browser (presence counts devices). */

@@ -32,6 +32,13 @@ export class Chat extends TypedEmitter<ChatEvents> {
   readonly #channels = new Map<string, MyChannel>();
   readonly #pending = new Map<string, PendingMessage>();
   readonly #typingSent = new Map<string, number>();
+  /**
+   * Per channel, the last seq the server's unread count covered (from the channel list, or when the
+   * channel arrived), and the later seqs this client counted itself: a message is counted once,
+   * whether it came live, in a first page of history, or before or after the list's answer.
+   */
+  readonly #base = new Map<string, number>();
+  readonly #counted = new Map<string, Set<number>>();
   /** Channel the person is looking at: its messages do not count as unread. */
   activeChannel: string | null = null;
 
@@ -50,6 +57,7 @@ export class Chat extends TypedEmitter<ChatEvents> {
         if (st) st.subscribed = false;
       } else {
         const known = this.#channels.get(channel.id);
+        if (!known) this.#setBase(channel.id, channel.lastSeq);
         this.#channels.set(channel.id, {
           ...channel,
           role: known?.role ?? 'member',
@@ -66,9 +74,21 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   /** My channels with unread counts (cached; `channels` events follow changes). */
   async channels(): Promise<MyChannel[]> {
+    const before = new Set(this.#channels.keys());
     const { channels } = await this.#client.request('chat:channels', {});
+    // channels created, joined or opened while the list was on its way stay (the answer may predate them)
+    const arrived = [...this.#channels.values()].filter((c) => !before.has(c.id));
     this.#channels.clear();
-    for (const c of channels) this.#channels.set(c.id, c);
+    for (const c of channels) {
+      // what this client counted after the server's answer was computed stays counted
+      const extra = [...(this.#counted.get(c.id) ?? [])].filter((seq) => seq > c.lastSeq);
+      this.#setBase(c.id, c.lastSeq);
+      this.#channels.set(
+        c.id,
+        extra.length ? { ...c, unread: c.unread + extra.length, lastSeq: Math.max(c.lastSeq, ...extra) } : c,
+      );
+    }
+    for (const c of arrived) if (!this.#channels.has(c.id)) this.#channels.set(c.id, c);
     this.#emitChannels();
     return channels;
   }
@@ -84,6 +104,7 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   async createChannel(input: RequestInput<'chat:channel:create'>): Promise<Channel> {
     const ch = await this.#client.request('chat:channel:create', input);
+    this.#setBase(ch.id, ch.lastSeq);
     this.#channels.set(ch.id, { ...ch, role: 'owner', lastRead: 0, unread: 0 });
     this.#emitChannels();
     return ch;
@@ -95,6 +116,7 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   async join(channelId: string): Promise<Channel> {
     const ch = await this.#client.request('chat:join', { channelId });
+    this.#setBase(ch.id, ch.lastSeq);
     this.#channels.set(ch.id, { ...ch, role: 'member', lastRead: 0, unread: 0 });
     this.#emitChannels();
     return ch;
@@ -110,7 +132,10 @@ export class Chat extends TypedEmitter<ChatEvents> {
   /** Open (or find) the direct message with these people. */
   async openDm(people: string[]): Promise<Channel> {
     const ch = await this.#client.request('chat:dm:open', { people });
-    if (!this.#channels.has(ch.id)) this.#channels.set(ch.id, { ...ch, role: 'member', lastRead: 0, unread: 0 });
+    if (!this.#channels.has(ch.id)) {
+      this.#setBase(ch.id, ch.lastSeq);
+      this.#channels.set(ch.id, { ...ch, role: 'member', lastRead: 0, unread: 0 });
+    }
     this.#emitChannels();
     return ch;
   }
@@ -330,6 +355,8 @@ export class Chat extends TypedEmitter<ChatEvents> {
 
   /** Add messages, dropping those already loaded (by seq); `live` ones are announced. */
   #merge(st: ChannelState, messages: ChatMessage[], announce: boolean): void {
+    // a root loaded in this same batch already carries the server's reply count
+    const batch = new Set(messages.map((m) => m.seq));
     for (const m of [...messages].sort((a, b) => a.seq - b.seq)) {
       const known = st.messages.get(m.seq);
       st.messages.set(m.seq, m);
@@ -340,9 +367,17 @@ export class Chat extends TypedEmitter<ChatEvents> {
         continue;
       }
       this.#pendingDone(m);
+      // a message newer than the server's count is unread whether it came live or in a page of history
+      this.#countUnread(m);
       if (announce) {
-        this.#countUnread(m);
         this.safeEmit('message', m);
+        // a live reply: its thread's root counts it at once (the server's count comes with the next load)
+        const root = m.threadRoot !== null && !batch.has(m.threadRoot) ? st.messages.get(m.threadRoot) : undefined;
+        if (root) {
+          const counted = { ...root, replyCount: root.replyCount + 1 };
+          st.messages.set(root.seq, counted);
+          this.safeEmit('updated', counted);
+        }
       }
     }
   }
@@ -403,10 +438,27 @@ export class Chat extends TypedEmitter<ChatEvents> {
     const ch = this.#channels.get(m.channelId);
     if (!ch) return;
     ch.lastSeq = Math.max(ch.lastSeq, m.seq);
-    if (m.sender !== this.#client.me.sub && this.activeChannel !== m.channelId && m.seq > ch.lastRead) {
-      ch.unread++;
-      this.#emitChannels();
+    // already in the server's count
+    if (m.seq <= (this.#base.get(m.channelId) ?? 0)) return;
+    if (m.sender === this.#client.me.sub || this.activeChannel === m.channelId || m.seq <= ch.lastRead) return;
+    let counted = this.#counted.get(m.channelId);
+    if (!counted) {
+      counted = new Set();
+      this.#counted.set(m.channelId, counted);
     }
+    if (counted.has(m.seq)) return;
+    counted.add(m.seq);
+    // bounded: the oldest counted seqs go first (the unread count itself stops at the server's cap)
+    if (counted.size > 1000) counted.delete(counted.values().next().value!);
+    ch.unread++;
+    this.#emitChannels();
+  }
+
+  /** The server's unread count of a channel covers messages up to `lastSeq`. */
+  #setBase(channelId: string, lastSeq: number): void {
+    this.#base.set(channelId, lastSeq);
+    const counted = this.#counted.get(channelId);
+    if (counted) for (const seq of counted) if (seq <= lastSeq) counted.delete(seq);
   }
 
   #pendingDone(m: ChatMessage): void {

@@ -8,9 +8,26 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Channel, type ChannelPolicy, MoimError, type MyChannel } from '@moim/protocol';
 import type { NewChannel, StoredChannel } from '../storage/ChatStore.ts';
 import type { ChatAccess } from './ChatAccess.ts';
-import { type ChatActor, type ChatDeps, siteChannelId, toChannel, UNREAD_CAP } from './model.ts';
+import {
+  type ChatActor,
+  type ChatDeps,
+  orgChannelId,
+  siteChannelId,
+  teamChannelId,
+  toChannel,
+  UNREAD_CAP,
+} from './model.ts';
 
 const DM_MAX = 8;
+/** Team channels made from one token's teams (the token may list up to 50). */
+const TEAM_CHANNELS_MAX = 20;
+/** Rows a search of the public channels reads at most per request (the rest is the next page). */
+const SEARCH_SCAN_MAX = 2000;
+
+/** Text compared without case or width (ｋｉｍ = kim) and in one Unicode form. */
+function searchKey(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
+}
 
 export interface NewChannelInput {
   name: string;
@@ -35,6 +52,9 @@ export class ChatChannels {
   async myChannels(me: ChatActor): Promise<MyChannel[]> {
     await this.ensureSiteChannel(me).catch((err: unknown) =>
       this.#d.log.warn({ err, sub: me.sub, site: me.site }, 'chat: could not join the site channel'),
+    );
+    await this.#ensureOrgAndTeamChannels(me).catch((err: unknown) =>
+      this.#d.log.warn({ err, sub: me.sub }, 'chat: could not join the organisation or team channels'),
     );
     const rows = await this.#d.store.myChannels(me.sub, me.org, UNREAD_CAP);
     return rows.map((r) => ({ ...toChannel(r.channel), role: r.role, lastRead: r.lastRead, unread: r.unread }));
@@ -69,13 +89,62 @@ export class ChatChannels {
     return channel;
   }
 
+  /**
+   * The organisation's channel everyone is in, and a private channel per team of the token
+   * (created and joined on first use, like the site channel).
+   */
+  async #ensureOrgAndTeamChannels(me: ChatActor): Promise<void> {
+    const wanted: Array<Omit<NewChannel, 'members' | 'org' | 'createdBy'>> = [
+      { id: orgChannelId(me.org), kind: 'public', name: 'everyone', topic: null },
+      ...[...new Set(me.teams ?? [])].slice(0, TEAM_CHANNELS_MAX).map((team) => ({
+        id: teamChannelId(me.org, team),
+        kind: 'private' as const,
+        name: team.slice(0, 80),
+        topic: null,
+      })),
+    ];
+    for (const c of wanted) {
+      const key = JSON.stringify([me.org, me.sub, c.id]);
+      if (this.#siteJoined.has(key)) continue;
+      await this.#access.wrap(
+        this.#d.store.ensureChannel(
+          { ...c, org: me.org, createdBy: 'system', members: [{ sub: me.sub, role: 'member' }] },
+          Number.MAX_SAFE_INTEGER,
+        ),
+      );
+      if (this.#siteJoined.size > 100_000) this.#siteJoined.clear();
+      this.#siteJoined.add(key);
+    }
+  }
+
+  /** Public and site channels, by id; with `q`, those whose name or topic contains it. */
   async publicChannels(
     me: ChatActor,
     after: string | undefined,
     limit: number,
+    q?: string,
   ): Promise<{ channels: Channel[]; hasMore: boolean }> {
-    const rows = await this.#d.store.publicChannels(me.org, after, limit + 1);
-    return { channels: rows.slice(0, limit).map(toChannel), hasMore: rows.length > limit };
+    const needle = q ? searchKey(q) : '';
+    if (!needle) {
+      const rows = await this.#d.store.publicChannels(me.org, after, limit + 1);
+      return { channels: rows.slice(0, limit).map(toChannel), hasMore: rows.length > limit };
+    }
+    // a bounded scan: a page of matches, or as many rows as one request may read
+    const found: StoredChannel[] = [];
+    let cursor = after;
+    let scanned = 0;
+    const page = 200;
+    for (;;) {
+      const rows = await this.#d.store.publicChannels(me.org, cursor, page);
+      for (const r of rows) {
+        cursor = r.id;
+        scanned++;
+        if (searchKey(`${r.name}\n${r.topic ?? ''}\n${r.site ?? ''}`).includes(needle)) found.push(r);
+        if (found.length > limit) return { channels: found.slice(0, limit).map(toChannel), hasMore: true };
+      }
+      if (rows.length < page) return { channels: found.map(toChannel), hasMore: false };
+      if (scanned >= SEARCH_SCAN_MAX) return { channels: found.map(toChannel), hasMore: true };
+    }
   }
 
   async createChannel(me: ChatActor, input: NewChannelInput): Promise<Channel> {
@@ -129,6 +198,10 @@ export class ChatChannels {
     if (channel.kind === 'dm') throw new MoimError('FORBIDDEN', 'a direct message cannot be left');
     if (channel.kind === 'site' && channel.site === me.site)
       throw new MoimError('FORBIDDEN', 'everyone is a member of their own site channel');
+    if (channelId === orgChannelId(me.org))
+      throw new MoimError('FORBIDDEN', 'everyone is a member of the organisation’s channel');
+    if ((me.teams ?? []).some((team) => teamChannelId(me.org, team) === channelId))
+      throw new MoimError('FORBIDDEN', 'team channels follow the teams of the sign-in');
     await this.#d.store.removeMembers(channelId, [me.sub]);
     if (channel.kind === 'private') this.#d.bus.evict(channel.org, me.sub, channelId);
     await this.#d.audit.append({ actor: me.sub, org: me.org, action: 'chat.channel.leave', target: channelId });

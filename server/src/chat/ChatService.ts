@@ -64,8 +64,9 @@ export class ChatService {
     me: ChatActor,
     after: string | undefined,
     limit: number,
+    q?: string,
   ): Promise<{ channels: Channel[]; hasMore: boolean }> {
-    return this.#channels.publicChannels(me, after, limit);
+    return this.#channels.publicChannels(me, after, limit, q);
   }
 
   createChannel(me: ChatActor, input: NewChannelInput): Promise<Channel> {

@@ -17,6 +17,8 @@ export interface ChatActor {
   org: string;
   site: string;
   isAdmin: boolean;
+  /** The token's teams: each has a team channel (private to the team), joined on first use. */
+  teams?: readonly string[] | undefined;
 }
 
 export interface ChatLimits {
@@ -41,6 +43,20 @@ export const UNREAD_CAP = 1000;
 export function siteChannelId(org: string, site: string): string {
   if (org === 'default') return `site-${site}`;
   return `site-${site}-${createHash('sha256').update(org).digest('hex').slice(0, 8)}`;
+}
+
+/** The organisation-wide channel everyone is in: `org-everyone`, with a short org hash outside the default org. */
+export function orgChannelId(org: string): string {
+  if (org === 'default') return 'org-everyone';
+  return `org-everyone-${createHash('sha256').update(org).digest('hex').slice(0, 8)}`;
+}
+
+/** A team's channel (team names are free text: the id is a hash of org and team). */
+export function teamChannelId(org: string, team: string): string {
+  return `team-${createHash('sha256')
+    .update(JSON.stringify([org, team]))
+    .digest('hex')
+    .slice(0, 24)}`;
 }
 
 /** Characters as people count them (code points, not UTF-16 units). */

@@ -206,6 +206,11 @@ export const CONFIG_VARS = {
     doc: 'First UDP/TCP port of the per-worker WebRtcServers (worker i uses port + i). `0` = any free port.',
     parse: int({ min: 0, max: 65535, default: 40000 }),
   },
+  roomIdleCloseS: {
+    env: 'MOIM_ROOM_IDLE_CLOSE_S',
+    doc: 'A video room left empty is closed after this many seconds (joining it then answers ROOM_CLOSED); a room nobody joined yet is not touched. `0` = never.',
+    parse: int({ min: 0, max: 30 * 86400, default: 3600 }),
+  },
   peerGraceMs: {
     env: 'MOIM_PEER_GRACE_MS',
     doc: 'How long a media peer whose socket dropped is kept for a reconnect.',
@@ -281,7 +286,7 @@ export const CONFIG_VARS = {
   attachmentTypes: {
     env: 'MOIM_ATTACHMENT_TYPES',
     doc: 'Allowed attachment MIME types (JSON array; `type/*` wildcards).',
-    defaultText: 'images, pdf, text, office',
+    defaultText: 'images, pdf, text, office, HWP/HWPX (한글)',
     parse: json<string[]>(
       [
         'image/*',
@@ -290,6 +295,14 @@ export const CONFIG_VARS = {
         'text/csv',
         'application/vnd.openxmlformats-officedocument.*',
         'application/zip',
+        // 한글 (HWP/HWPX): what Korean offices exchange, under the names browsers and systems give them
+        'application/x-hwp',
+        'application/haansofthwp',
+        'application/vnd.hancom.hwp',
+        'application/x-hwpx',
+        'application/haansofthwpx',
+        'application/vnd.hancom.hwpx',
+        'application/hwp+zip',
       ],
       stringList,
     ),

@@ -16,7 +16,7 @@ function actor(conn: Connection): ChatActor {
 
 function actorOf(p: Principal): ChatActor {
   const t = p.token;
-  return { sub: t.sub, org: t.org, site: t.site, isAdmin: p.isAdmin };
+  return { sub: t.sub, org: t.org, site: t.site, isAdmin: p.isAdmin, teams: t.teams };
 }
 
 /** Wire chat to the gateway: its requests, and the rooms that follow a connection's token. */
@@ -84,7 +84,7 @@ export const CHAT_CONTENT: ContentMarks = {
 export function chatHandlers(chat: ChatService, attachments: Attachments): HandlerTable {
   return {
     'chat:channels': async (_data, conn) => ({ channels: await chat.myChannels(actor(conn)) }),
-    'chat:channels:public': async (data, conn) => chat.publicChannels(actor(conn), data.after, data.limit),
+    'chat:channels:public': async (data, conn) => chat.publicChannels(actor(conn), data.after, data.limit, data.q),
     'chat:channel:create': async (data, conn) => chat.createChannel(actor(conn), data),
     'chat:channel:get': async (data, conn) => chat.getChannel(actor(conn), data.channelId),
     'chat:join': async (data, conn) => chat.join(actor(conn), data.channelId),

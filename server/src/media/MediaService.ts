@@ -24,6 +24,7 @@ import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore, RoomRecord, RoomStore } from '../storage/index.ts';
+import { IdleRooms } from './IdleRooms.ts';
 import { holdUntilAnswered, joinResponse, type MediaChannel, recordInfo } from './joinAnswer.ts';
 import { LiveRooms } from './LiveRooms.ts';
 import { MediaSignalling } from './MediaSignalling.ts';
@@ -55,6 +56,8 @@ export interface MediaServiceOptions {
   turn: TurnOptions;
   /** How long to wait for a client's `media:newConsumer` acknowledgement. @default 10000 */
   consumerAckTimeoutMs?: number;
+  /** How long a room left empty stays open before its record is closed (IdleRooms.ts). @default 0 (forever) */
+  roomIdleCloseMs?: number;
 }
 
 /**
@@ -88,6 +91,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   readonly #bindings = new PeerBindings();
   /** `connectionId roomId` of joins in progress (a connection joins a room once). */
   readonly #joining = new Set<string>();
+  readonly #idle: IdleRooms;
   readonly #deaths: Counter | undefined;
   readonly #access: RoomAccess[] = [];
   #closed = false;
@@ -109,7 +113,17 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
         const state = this.#bindings.get(peer.id);
         if (state) this.#drop(state);
       },
-      onRoomClosed: (roomId) => this.safeEmit('roomClosed', roomId),
+      onRoomClosed: (roomId, reason) => {
+        // the last person left (a moderator's close already closed the record: then nothing happens)
+        if (reason === 'ROOM_CLOSED') this.#idle.emptied(roomId);
+        this.safeEmit('roomClosed', roomId);
+      },
+    });
+    this.#idle = new IdleRooms({
+      rooms: opts.rooms,
+      audit: opts.audit,
+      log: opts.log,
+      idleMs: opts.roomIdleCloseMs ?? 0,
     });
     this.signalling = new MediaSignalling(
       (caller, connectionId, roomId, grants) => this.#ctx(caller, connectionId, roomId, grants),
@@ -246,6 +260,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     }
 
     const room = await this.#live.open(record);
+    this.#idle.joined(record.id);
     const peer = room.addPeer({ sub: caller.sub, displayName: data.displayName ?? caller.name });
     const state: PeerState = {
       roomId,
@@ -355,6 +370,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#bindings.clearGraceTimers();
+    this.#idle.close();
     for (const room of this.#live.all()) room.close('UNAVAILABLE');
     this.pool.close();
     this.removeAllListeners();

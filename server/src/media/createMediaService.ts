@@ -25,6 +25,7 @@ export async function createMediaService(
     log,
     metrics: deps.metrics,
     peerGraceMs: config.peerGraceMs,
+    roomIdleCloseMs: config.roomIdleCloseS * 1000,
     consumersPerRouter: config.consumersPerRouter,
     allowPlainTransports: config.sfuAllowPlain,
     turn: { urls: config.turnUrls, secret: config.turnSecret, ttlS: config.turnTtlS },

@@ -6,23 +6,31 @@
 import type { ChatMessage, PendingMessage } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
+import { tn } from '../plural.ts';
 import { formatDateTime, formatTime } from '../time.ts';
 import { initial } from '../views/presence.ts';
 
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];
 
 /** A link into this app (`#/approvals/<id>`, `#/telework/reports/<id>`: what moim's notices carry). */
-const APP_LINK = /(#\/[A-Za-z0-9][A-Za-z0-9/_.-]{0,200})/;
+const HASH_LINK = '#\\/[A-Za-z0-9][A-Za-z0-9/_.%~-]{0,200}';
+
+/** The pattern of links into this app: `#/…`, or this app's own address followed by `#/…`. */
+function appLinkPattern(): RegExp {
+  const origin = typeof location === 'undefined' ? '' : location.origin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(${origin ? `(?:${origin}/?)?` : ''}${HASH_LINK})`);
+}
 
 /**
- * A message's text with the links into this app made clickable. Only same-page `#/…` links are:
- * nothing a sender types can become another address, and the rest stays text.
+ * A message's text with the links into this app made clickable (`#/chat/…`, a meeting's link
+ * `https://<this app>/#/meeting/…`): they open in the app. Only this page's own links are: nothing
+ * a sender types can become another address, and the rest stays text.
  */
 export function withAppLinks(text: string): Array<string | HTMLElement> {
   return text
-    .split(APP_LINK)
-    .map((part, i) => (i % 2 === 1 ? h('a', { href: part, class: 'app-link' }, part) : part))
+    .split(appLinkPattern())
+    .map((part, i) => (i % 2 === 1 ? h('a', { href: part.slice(part.indexOf('#')), class: 'app-link' }, part) : part))
     .filter((part) => part !== '');
 }
 
@@ -69,7 +77,7 @@ export function messageRenderer({ ctx, nameOf, report, renderAll }: MessageEnv):
             : h(
                 'a',
                 { class: 'button ghost small', href: `#/chat/${encodeURIComponent(m.channelId)}/thread/${m.seq}` },
-                m.replyCount > 0 ? t('replies', { n: m.replyCount }) : t('reply'),
+                m.replyCount > 0 ? tn('replies', m.replyCount) : t('reply'),
               ),
           mine
             ? h(
@@ -207,7 +215,7 @@ export function messageRenderer({ ctx, nameOf, report, renderAll }: MessageEnv):
           ? h(
               'div',
               { class: 'error' },
-              `${t('errorPrefix')}: ${p.error.message} `,
+              `${t('errorPrefix')}: ${errorText(p.error)} `,
               h('button', { type: 'button', class: 'small', onclick: () => chat.discard(p.clientMsgId) }, t('delete')),
             )
           : null,

@@ -95,7 +95,7 @@ export class MeetingSession {
   }
 
   get title(): string {
-    return this.room.record.name ?? this.room.roomId;
+    return this.room.record.name ?? t('untitledMeeting');
   }
 
   get ended(): boolean {

@@ -3,9 +3,10 @@
  * meetings this browser joined recently (kept in localStorage). A meeting is a video room of the
  * SDK (`client.rooms`, `Room`).
  */
-import { type RoomRecordInfo, TIER_PROFILES, TIERS, type Tier } from '@moim/client-sdk';
+import { type RoomRecordInfo, TIER_PROFILES, type Tier } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
+import { creatableTiers } from '../grants.ts';
 import { errorText, t } from '../i18n.ts';
 import { setStrictNetwork } from '../network.ts';
 import { formatAgo } from '../time.ts';
@@ -42,11 +43,14 @@ export function remember(r: RoomRecordInfo): void {
 
 export function lobby(root: HTMLElement, ctx: AppContext): () => void {
   const name = h('input', { id: 'meeting-name', maxlength: '100', placeholder: t('meetingName') });
-  const tiers = TIERS.map((tier, i) =>
+  // only the tiers the person's grants allow (a member is not offered immersive rooms)
+  const allowed = creatableTiers(ctx.client.token);
+  const preferred: Tier = allowed.includes('standard') ? 'standard' : (allowed[0] ?? 'standard');
+  const tiers = allowed.map((tier) =>
     h(
       'label',
-      { class: 'tier-option' },
-      h('input', { type: 'radio', name: 'tier', value: tier, checked: i === 1 }),
+      { class: 'tier-option', dataset: { tier } },
+      h('input', { type: 'radio', name: 'tier', value: tier, checked: tier === preferred }),
       h(
         'span',
         null,
@@ -86,7 +90,9 @@ export function lobby(root: HTMLElement, ctx: AppContext): () => void {
             onsubmit: async (e: Event) => {
               e.preventDefault();
               const form = e.currentTarget as HTMLFormElement;
-              const tier = (form.querySelector('input[name=tier]:checked') as HTMLInputElement).value as Tier;
+              const checked = form.querySelector<HTMLInputElement>('input[name=tier]:checked');
+              if (!checked) return;
+              const tier = checked.value as Tier;
               busy(form, true);
               try {
                 const record = await ctx.client.rooms.create({

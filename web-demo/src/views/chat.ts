@@ -5,11 +5,15 @@
  */
 import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
 import { callButton } from '../calls/callUi.ts';
+import { browseChannels } from '../chat/browse.ts';
+import { composer as composeForm } from '../chat/composer.ts';
+import { membersPanel } from '../chat/members.ts';
 import { messageRenderer } from '../chat/messages.ts';
+import { channelTitle, channelTopic, dmTitle } from '../chat/names.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
-import { getLang, t } from '../i18n.ts';
-import { siteLabel } from '../sites.ts';
+import { errorText, t } from '../i18n.ts';
+import { notificationButton } from '../notify.ts';
 
 const log = getLogger('moim.web.chat');
 
@@ -24,7 +28,10 @@ export const chatView: View = (root, ctx, params) => {
   const thread = h('aside', { class: 'thread-panel card', hidden: threadSeq === undefined });
   const layout = h('div', { class: `chat${threadSeq !== undefined ? ' with-thread' : ''}` }, list, main, thread);
   mount(root, h('div', { class: 'page chat-page' }, layout));
-  chat.activeChannel = channelId ?? null;
+  // `#/chat/browse`: the public channels to find and join, instead of a conversation
+  const browsing = channelId === 'browse';
+  chat.activeChannel = browsing ? null : (channelId ?? null);
+  const stopBrowsing = browsing ? browseChannels(main, ctx) : () => {};
 
   // names of the people in conversations, learnt from presence
   const asked = new Set<string>();
@@ -40,11 +47,8 @@ export const chatView: View = (root, ctx, params) => {
     }
     return sub;
   };
-  const channelLabel = (c: MyChannel): string => {
-    if (c.kind === 'site' && c.site) return `# ${siteLabel(c.site, getLang())}`;
-    if (c.kind === 'dm') return c.name;
-    return `# ${c.name}`;
-  };
+  const channelLabel = (c: MyChannel): string =>
+    c.kind === 'dm' ? dmTitle(c.name, client.me.sub, nameOf) : channelTitle(c);
 
   // ------------------------------------------------------------------------------- channel list
   // the forms are built once (typing in them survives updates); the lists are re-rendered
@@ -72,6 +76,16 @@ export const chatView: View = (root, ctx, params) => {
     list,
     h('h2', null, t('channels')),
     channelsBox,
+    h(
+      'a',
+      {
+        class: 'button ghost small browse-link',
+        href: '#/chat/browse',
+        ...(browsing ? { 'aria-current': 'page' } : {}),
+      },
+      t('browseChannels'),
+    ),
+    notificationButton(),
     h('h2', null, t('directMessages')),
     dmsBox,
     dmForm,
@@ -130,56 +144,23 @@ export const chatView: View = (root, ctx, params) => {
   // ------------------------------------------------------------------------------- messages
   const { messageEl, pendingEl } = messageRenderer({ ctx, nameOf, report, renderAll: () => renderAll() });
 
+  // the members panel of the conversation, kept across re-renders (open stays open)
+  const panels = new Map<string, HTMLElement | null>();
+  const membersOf = (c: MyChannel): HTMLElement | null => {
+    if (!panels.has(c.id)) panels.set(c.id, membersPanel(ctx, c, nameOf));
+    return panels.get(c.id) ?? null;
+  };
+
+  // one composer per conversation and thread, kept across re-renders (the text and the chosen file stay)
+  const composers = new Map<string, HTMLElement>();
   const composer = (id: string, threadRoot?: number): HTMLElement => {
-    const text = h('textarea', {
-      rows: '2',
-      placeholder: t('messagePlaceholder'),
-      'aria-label': t('messagePlaceholder'),
-      class: threadRoot === undefined ? 'compose-main' : 'compose-thread',
-    });
-    const file = h('input', { type: 'file', class: 'file', 'aria-label': t('attach') });
-    const send = async () => {
-      const value = text.value.trim();
-      const chosen = file.files?.[0];
-      if (!value && !chosen) return;
-      text.value = '';
-      chat.typing(id, false);
-      try {
-        const attachments = chosen ? [(await chat.upload(id, chosen, chosen.name)).id] : [];
-        file.value = '';
-        const mentions = [...client.presence.people.values()]
-          .filter((p) => p.name && value.includes(`@${p.name}`))
-          .map((p) => p.sub);
-        await chat.send(id, value, {
-          ...(threadRoot !== undefined ? { threadRoot } : {}),
-          ...(attachments.length ? { attachments } : {}),
-          ...(mentions.length ? { mentions } : {}),
-        });
-      } catch (err) {
-        report(err);
-      }
-    };
-    text.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        void send();
-      }
-    });
-    text.addEventListener('input', () => chat.typing(id, text.value.length > 0));
-    text.addEventListener('blur', () => chat.typing(id, false));
-    return h(
-      'form',
-      {
-        class: 'composer',
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          void send();
-        },
-      },
-      text,
-      h('label', { class: 'button small', title: t('attach') }, '📎', file),
-      h('button', { type: 'submit', class: 'primary' }, t('send')),
-    );
+    const key = `${id}/${threadRoot ?? ''}`;
+    let form = composers.get(key);
+    if (!form) {
+      form = composeForm({ client, channelId: id, threadRoot, report });
+      composers.set(key, form);
+    }
+    return form;
   };
 
   let scroller: HTMLElement | undefined;
@@ -187,6 +168,7 @@ export const chatView: View = (root, ctx, params) => {
   const typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });
 
   const renderConversation = () => {
+    if (browsing) return;
     if (!channelId) {
       mount(main, h('p', { class: 'muted' }, t('selectChannel')));
       return;
@@ -219,8 +201,9 @@ export const chatView: View = (root, ctx, params) => {
         'header',
         { class: 'conversation-head' },
         h('h1', null, c ? channelLabel(c) : channelId),
-        c?.topic ? h('p', { class: 'muted' }, c.topic) : null,
+        c && channelTopic(c) ? h('p', { class: 'muted channel-topic' }, channelTopic(c)) : null,
         c?.kind === 'dm' ? dmCallButton(c.id, channelLabel(c)) : null,
+        c ? membersOf(c) : null,
       ),
       scroller,
       typingLine,
@@ -302,9 +285,12 @@ export const chatView: View = (root, ctx, params) => {
   client.presence.on('update', onChannels);
 
   renderAll();
+  let alive = true;
   void (async () => {
     try {
       const channels = await chat.channels();
+      // the person went elsewhere meanwhile (clicked a channel): do not take them back
+      if (browsing || !alive) return;
       if (!channelId) {
         const home = channels.find((c) => c.kind === 'site') ?? channels[0];
         if (home) ctx.navigate(`#/chat/${encodeURIComponent(home.id)}`);
@@ -323,7 +309,16 @@ export const chatView: View = (root, ctx, params) => {
       report(err);
     }
     renderAll();
-    (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
+    // to the composer, unless the person is already typing somewhere (a new channel's name, a search)
+    const typing = document.activeElement;
+    if (
+      !(
+        typing instanceof HTMLInputElement ||
+        typing instanceof HTMLTextAreaElement ||
+        typing instanceof HTMLSelectElement
+      )
+    )
+      (main.querySelector('.compose-main') as HTMLTextAreaElement | null)?.focus();
   })();
 
   /** The DM's call button: calls the other members of the DM. */
@@ -336,11 +331,13 @@ export const chatView: View = (root, ctx, params) => {
   }
 
   function report(err: unknown): undefined {
-    ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+    ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
     return undefined;
   }
 
   return () => {
+    alive = false;
+    stopBrowsing();
     chat.off('message', onMessage);
     chat.off('updated', onUpdated);
     chat.off('pending', onPending);

@@ -1,13 +1,33 @@
 import { type DocHandle, type DocInfo, type DocVersionInfo, getLogger } from '@moim/client-sdk';
 import type { View } from '../context.ts';
+import { docNameFor, docTitle, notesRoom, TITLE_MAX } from '../docTitles.ts';
 import { h, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import { formatAgo, formatDateTime } from '../time.ts';
 import { followWatermark } from '../watermark.ts';
 
 const log = getLogger('moim.web.docs');
 
-const NAME_RE = /^[A-Za-z0-9][\w.:-]{0,127}$/;
+/** Meeting names by room id, looked up once per page for the titles of meeting notes. */
+type MeetingNames = Map<string, string>;
+
+async function meetingNames(ctx: Parameters<View>[1], names: readonly string[]): Promise<MeetingNames> {
+  const found: MeetingNames = new Map();
+  const rooms = [...new Set(names.map(notesRoom).filter((r): r is string => r !== undefined))].slice(0, 50);
+  await Promise.all(
+    rooms.map((roomId) =>
+      ctx.client.rooms.info(roomId).then(
+        (info) => found.set(roomId, info.name ? t('notesOf', { name: info.name }) : t('notesUnnamed')),
+        (error: unknown) => {
+          // a closed or forgotten meeting: its notes keep their name
+          log.debug('meeting of a notes document not found', { roomId, error });
+          found.set(roomId, t('notesUnnamed'));
+        },
+      ),
+    ),
+  );
+  return found;
+}
 
 /** Documents: the list (`#/docs`) and one document in a collaborative editor (`#/docs/<name>`). */
 export const docsView: View = (root, ctx, params) => {
@@ -19,9 +39,8 @@ const listPage: View = (root, ctx) => {
   const list = h('div', { class: 'doc-list' }, t('syncing'));
   const input = h('input', {
     id: 'new-doc-name',
-    placeholder: t('docName'),
-    maxlength: '128',
-    pattern: NAME_RE.source,
+    placeholder: t('docTitle'),
+    maxlength: String(TITLE_MAX),
     required: true,
   });
   mount(
@@ -36,13 +55,14 @@ const listPage: View = (root, ctx) => {
           class: 'card row wrap',
           onsubmit: async (e: Event) => {
             e.preventDefault();
-            const n = input.value.trim();
-            if (!NAME_RE.test(n)) return;
+            // titles are free text (any language); the name is derived from the title
+            const n = docNameFor(input.value);
+            if (!n) return;
             try {
               await ctx.client.docs.create(n);
             } catch (err) {
               if ((err as { code?: string }).code !== 'CONFLICT') {
-                ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+                ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
                 return;
               }
             }
@@ -58,7 +78,11 @@ const listPage: View = (root, ctx) => {
   );
   let alive = true;
   ctx.client.docs.list().then(
-    ({ docs }) => {
+    async ({ docs }) => {
+      const meetings = await meetingNames(
+        ctx,
+        docs.map((d) => d.name),
+      );
       if (!alive) return;
       mount(
         list,
@@ -67,22 +91,26 @@ const listPage: View = (root, ctx) => {
           : h(
               'ul',
               { class: 'cards' },
-              docs.map((d) => docRow(d)),
+              docs.map((d) => docRow(d, meetings)),
             ),
       );
     },
-    (err: Error) => alive && mount(list, h('p', { class: 'error' }, err.message)),
+    (err: Error) => alive && mount(list, h('p', { class: 'error' }, errorText(err))),
   );
   return () => {
     alive = false;
   };
 };
 
-function docRow(d: DocInfo): HTMLElement {
+function docRow(d: DocInfo, meetings: MeetingNames): HTMLElement {
   return h(
     'li',
     { class: 'card doc-row' },
-    h('a', { href: `#/docs/${encodeURIComponent(d.name)}`, class: 'doc-name' }, d.name),
+    h(
+      'a',
+      { href: `#/docs/${encodeURIComponent(d.name)}`, class: 'doc-name', dataset: { doc: d.name } },
+      docTitle(d.name, (r) => meetings.get(r)),
+    ),
     h('span', { class: 'muted' }, t('updated', { when: formatAgo(d.updatedAt) })),
     d.access === 'read' ? h('span', { class: 'tag' }, t('readOnly')) : null,
   );
@@ -92,12 +120,19 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
   const editorBox = h('div', { class: 'editor-box' });
   const versions = h('aside', { class: 'versions card' });
   const editingNow = h('div', { class: 'editing-now muted' });
+  const heading = h('h1', { class: 'doc-title', dataset: { doc: name } }, docTitle(name));
+  void meetingNames(ctx, [name]).then(
+    (m) => {
+      heading.textContent = docTitle(name, (r) => m.get(r));
+    },
+    log.warn.bind(log, 'meeting name not read'),
+  );
   mount(
     root,
     h(
       'div',
       { class: 'page doc-page' },
-      h('div', { class: 'doc-head' }, h('a', { href: '#/docs', class: 'back' }, '←'), h('h1', null, name), editingNow),
+      h('div', { class: 'doc-head' }, h('a', { href: '#/docs', class: 'back' }, '←'), heading, editingNow),
       h('div', { class: 'doc-layout' }, editorBox, versions),
     ),
   );
@@ -135,7 +170,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
     );
     destroyEditor = ed.destroy;
     void renderVersions();
-  })().catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${err.message}`, 'error'));
+  })().catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
 
   async function renderVersions(): Promise<void> {
     const label = h('input', { id: 'version-label', placeholder: t('versionLabel'), maxlength: '200', required: true });
@@ -158,7 +193,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
             if (!label.value.trim()) return;
             await ctx.client.docs
               .saveVersion(name, label.value.trim())
-              .catch((err: Error) => ctx.toast(err.message, 'error'));
+              .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
             void renderVersions();
           },
         },
@@ -182,7 +217,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
                 onclick: async () => {
                   await ctx.client.docs
                     .restoreVersion(name, v.id)
-                    .catch((err: Error) => ctx.toast(err.message, 'error'));
+                    .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
                   void renderVersions();
                 },
               },

@@ -11,6 +11,8 @@ import { coalesce, h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
 import { lobby, remember } from '../meeting/lobby.ts';
 import { MeetingSession } from '../meeting/MeetingSession.ts';
+import { meetingLink, participantsPanel } from '../meeting/participants.ts';
+import { tn } from '../plural.ts';
 import { followWatermark } from '../watermark.ts';
 import { meetingControls } from './meetingControls.ts';
 import { tileGrid } from './meetingTiles.ts';
@@ -74,6 +76,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   const notesOpen = window.matchMedia('(min-width: 1100px)').matches;
   notes.hidden = !notesOpen;
   const people = h('span', { class: 'muted' });
+  const participants = participantsPanel(ctx, session, moderator);
   const codeBtn = h(
     'button',
     {
@@ -82,7 +85,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       onclick: async () => {
         try {
           if (!navigator.clipboard) throw new Error('no clipboard access (not a secure context)');
-          await navigator.clipboard.writeText(room.roomId);
+          await navigator.clipboard.writeText(meetingLink(room.roomId));
           codeBtn.textContent = t('copied');
         } catch (error) {
           log.warn('copying the room code failed', { roomId: room.roomId, error });
@@ -109,6 +112,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
         recording,
       ),
       banner,
+      participants.el,
       h('div', { class: 'meeting-body' }, stage, notes),
       controls,
     ),
@@ -131,7 +135,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   const render = coalesce(() => {
     if (session.ended) return;
     grid.update();
-    people.textContent = t('participants', { n: room.peers.size + 1 });
+    people.textContent = tn('participants', room.peers.size + 1);
     banner.hidden = !session.reconnecting;
     recording.hidden = room.recording === null;
     const q = session.quality;
@@ -139,6 +143,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       ? `${t('quality')}: ${t(`quality_${q.level}`)}${q.rttMs !== null ? ` · ${Math.round(q.rttMs)} ms` : ''}`
       : '';
     toolbar.update();
+    participants.update();
   });
 
   const toolbar = meetingControls({ ctx, session, controls, notes, moderator, immersive, render });
@@ -161,6 +166,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
     offChange();
     ctx.client.presence.off('update', onPresence);
     grid.detachAll();
+    participants.dispose();
     toolbar.closeNotes();
   };
 }

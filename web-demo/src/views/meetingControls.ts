@@ -7,8 +7,9 @@
  */
 import type { AppContext } from '../context.ts';
 import { h, icon, mount } from '../dom.ts';
-import { t } from '../i18n.ts';
+import { errorText, t } from '../i18n.ts';
 import type { MeetingSession } from '../meeting/MeetingSession.ts';
+import { addCameraButton } from '../meeting/participants.ts';
 
 export interface MeetingControls {
   /** Draw the buttons for the current state of the meeting. */
@@ -46,7 +47,7 @@ export function meetingControls(opts: {
           onchange: (e: Event) =>
             void room
               .switchDevice(kind, (e.target as HTMLSelectElement).value)
-              .catch((err: Error) => ctx.toast(err.message, 'error')),
+              .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error')),
         },
         list.map((d, i) =>
           h('option', { value: d.deviceId, selected: d.deviceId === now }, d.label || `${kind} ${i + 1}`),
@@ -62,13 +63,7 @@ export function meetingControls(opts: {
         select('camera', cams, camNow),
         h('label', { for: 'device-mic' }, t('microphone')),
         select('mic', mics, micNow),
-        immersive
-          ? h(
-              'button',
-              { type: 'button', class: 'small', onclick: () => void session.addCamera().then(render) },
-              t('addCamera'),
-            )
-          : null,
+        immersive ? addCameraButton(ctx, session, cams, render) : null,
       ),
     );
   }
@@ -105,7 +100,7 @@ export function meetingControls(opts: {
           try {
             await action();
           } catch (err) {
-            ctx.toast(`${t('errorPrefix')}: ${(err as Error).message}`, 'error');
+            ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
           } finally {
             b.disabled = false;
             render();
@@ -163,7 +158,15 @@ export function meetingControls(opts: {
               type: 'button',
               class: 'control danger-outline',
               id: 'ctl-close',
-              onclick: () => void room.closeRoom().catch((err: Error) => ctx.toast(err.message, 'error')),
+              title: t('closeRoom'),
+              'aria-label': t('closeRoom'),
+              onclick: () => {
+                // ending the meeting for everyone is not undone: ask first
+                if (!window.confirm(t('confirmCloseRoom'))) return;
+                void room
+                  .closeRoom()
+                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
+              },
             },
             h('span', null, t('closeRoom')),
           )

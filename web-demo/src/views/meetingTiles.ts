@@ -7,7 +7,7 @@
 import { getLogger, type RemoteTrack } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, icon } from '../dom.ts';
-import { getLang, t } from '../i18n.ts';
+import { errorText, getLang, t } from '../i18n.ts';
 import type { MeetingSession } from '../meeting/MeetingSession.ts';
 import { siteLabel } from '../sites.ts';
 import { initial } from './presence.ts';
@@ -76,7 +76,7 @@ export function tileGrid(opts: {
 
   function moderatorMenu(peerId: string): HTMLElement {
     const act = (fn: () => Promise<unknown>) => () =>
-      void fn().catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${err.message}`, 'error'));
+      void fn().catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'));
     return h(
       'div',
       { class: 'mod-menu' },

@@ -3,6 +3,7 @@ import { callButton } from '../calls/callUi.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
 import { errorText, getLang, t } from '../i18n.ts';
+import { inviteButton } from '../meeting/participants.ts';
 import { KIND_ORDER, knownSites, loadSites, onSitesChange, siteKind, siteLabel, siteOrder } from '../sites.ts';
 import { formatAgo } from '../time.ts';
 
@@ -177,6 +178,7 @@ export const presenceView: View = (root, ctx) => {
           me ? null : callButton(ctx, [p.sub], name),
         ),
         p.status ? h('div', { class: 'person-status' }, p.status) : null,
+        me || p.state === 'offline' ? null : inviteButton(ctx, p.sub, name),
         when ? h('div', { class: 'person-seen muted' }, when) : null,
       ),
     );

@@ -8,7 +8,7 @@
 import { devToken, ROLES, type Role, Telework } from '@moim/client-sdk';
 import { h, mount } from '../dom.ts';
 import { errorText, getLang, type Lang, setLang, t } from '../i18n.ts';
-import { type Identity, newSub } from '../session.ts';
+import { type Identity, subFor } from '../session.ts';
 import { passkeySignIn, signInMethods } from '../signInMethods.ts';
 import { KIND_ORDER, knownSites, lastSite, rememberSite, setSites, siteLabel } from '../sites.ts';
 
@@ -69,7 +69,7 @@ export function signInView(
           const n = name.value.trim();
           if (!n) return;
           submit.disabled = true;
-          const next: Draft = { name: n, role: role.value as Role, sub: newSub(n) };
+          const next: Draft = { name: n, role: role.value as Role, sub: subFor(n) };
           try {
             // the org's default site: every org has it, and the token only serves to read the list
             const { token } = await devToken(location.origin, { ...next, site: 'hq' });
