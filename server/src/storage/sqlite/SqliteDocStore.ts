@@ -49,6 +49,11 @@ export class SqliteDocStore implements DocStore {
     });
   }
 
+  /** Start the append worker thread now (before the process is ready), waiting at most `timeoutMs`. */
+  async warm(timeoutMs: number): Promise<void> {
+    await this.#worker?.warm(timeoutMs);
+  }
+
   /** Stop the append worker (after the last append resolved). */
   async close(): Promise<void> {
     this.#closed = true;

@@ -75,10 +75,15 @@ function compact(req: CompactRequest['compact']): boolean {
   });
 }
 
-port.on('message', (req: AppendRequest | CompactRequest | 'close') => {
+port.on('message', (req: AppendRequest | CompactRequest | { id: number; ping: true } | 'close') => {
   if (req === 'close') {
     db.close();
     port.close();
+    return;
+  }
+  if ('ping' in req) {
+    // WriteWorker.warm: started before the process says it is ready
+    port.postMessage({ id: req.id });
     return;
   }
   try {
