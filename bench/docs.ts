@@ -85,6 +85,9 @@ carryOver(report, args.only, results, {
   fresh: ['fresh'],
 });
 
+/** A checkout of moim to compare with (its server started like this one's), or undefined. */
+const BASE_ROOT = process.env.BENCH_MOIM_BASE || undefined;
+if (BASE_ROOT) report.note(`fresh: “moim (base)” is moim from ${BASE_ROOT}, run in the same interleaving`);
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const GEN = `${REPO_ROOT}/bench/gen/docs-gen.ts`;
 const pool = await GeneratorPool.start(GEN, P.generators);
@@ -99,8 +102,12 @@ const ms = (us: number) => us / 1000;
 /** y-protocols' awareness renewal period (outdatedTimeout / 2). */
 const AWARENESS_RENEWAL_MS = 15_000;
 
-async function withServer<T>(system: DocSystem, fn: (srv: DocServer) => Promise<T>): Promise<T> {
-  const srv = await startDocServer(system);
+async function withServer<T>(
+  system: DocSystem,
+  fn: (srv: DocServer) => Promise<T>,
+  opts: { root?: string } = {},
+): Promise<T> {
+  const srv = await startDocServer(system, opts);
   try {
     return await fn(srv);
   } finally {
@@ -443,65 +450,69 @@ async function freshSync(system: DocSystem, mb: number): Promise<void> {
  * spreading, nothing before the window but opening the clients (what a node restarted during
  * the day sees). moim: also the stalls of its event loop in the window, from its own /metrics.
  */
-async function fresh(system: DocSystem, n: number, run: number): Promise<void> {
-  await withServer(system, async (srv) => {
-    const tokens = await srv.tokens(n + 1, `fresh${n}-`);
-    const doc = `fresh-${n}`;
-    await writer.call('open', {
-      system,
-      url: srv.wsUrl,
-      clients: [{ id: 'w', name: doc, token: tokens[n] }],
-      awareness: P.awareness === 1,
-    });
-    const parts = split(n, pool.size);
-    await pool.all(
-      'open',
-      (g) => ({
+async function fresh(system: DocSystem, n: number, run: number, build?: string): Promise<void> {
+  await withServer(
+    system,
+    async (srv) => {
+      const tokens = await srv.tokens(n + 1, `fresh${n}-`);
+      const doc = `fresh-${n}`;
+      await writer.call('open', {
         system,
         url: srv.wsUrl,
-        clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
+        clients: [{ id: 'w', name: doc, token: tokens[n] }],
         awareness: P.awareness === 1,
-      }),
-      180_000,
-    );
-    await pool.all('reset');
-    const loop0 = await srv.loopDelay();
-    const meter = new ProcMeter(() => [srv.pid]).start();
-    const durationMs = P.freshSec * 1000;
-    const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
-      'edit',
-      { writers: ['w'], ratePerSec: P.freshRate, durationMs },
-      durationMs + 60_000,
-    );
-    const reached = await pool.all<{ missing: number }>('reached', () => ({
-      writer: 'w',
-      docName: doc,
-      seq: e.seqs.w,
-      timeoutMs: 15_000,
-    }));
-    const cpu = meter.stop();
-    const loop = loopDelayWindow(loop0, await srv.loopDelay());
-    const { hist, generatorLoopDelayMaxMs } = await mergedStats();
-    const s = hist.summary();
-    const row = {
-      system,
-      readers: n,
-      run,
-      readyMs: srv.readyMs,
-      edits: e.fired,
-      latency: s,
-      readersMissingLastEdit: reached.reduce((a, r) => a + r.missing, 0),
-      serverCpuMsPerEdit: (cpu.cpuSec * 1000) / e.fired,
-      serverCpuCores: cpu.cores,
-      serverLoopStallsOver50ms: loop?.over50ms ?? null,
-      serverLoopStallsOver100ms: loop?.over100ms ?? null,
-      generatorLoopDelayMaxMs,
-    };
-    results.fresh!.push(row);
-    log(
-      `fresh ${system} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
-    );
-  });
+      });
+      const parts = split(n, pool.size);
+      await pool.all(
+        'open',
+        (g) => ({
+          system,
+          url: srv.wsUrl,
+          clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
+          awareness: P.awareness === 1,
+        }),
+        180_000,
+      );
+      await pool.all('reset');
+      const loop0 = await srv.loopDelay();
+      const meter = new ProcMeter(() => [srv.pid]).start();
+      const durationMs = P.freshSec * 1000;
+      const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
+        'edit',
+        { writers: ['w'], ratePerSec: P.freshRate, durationMs },
+        durationMs + 60_000,
+      );
+      const reached = await pool.all<{ missing: number }>('reached', () => ({
+        writer: 'w',
+        docName: doc,
+        seq: e.seqs.w,
+        timeoutMs: 15_000,
+      }));
+      const cpu = meter.stop();
+      const loop = loopDelayWindow(loop0, await srv.loopDelay());
+      const { hist, generatorLoopDelayMaxMs } = await mergedStats();
+      const s = hist.summary();
+      const row = {
+        system,
+        readers: n,
+        run,
+        readyMs: srv.readyMs,
+        edits: e.fired,
+        latency: s,
+        readersMissingLastEdit: reached.reduce((a, r) => a + r.missing, 0),
+        serverCpuMsPerEdit: (cpu.cpuSec * 1000) / e.fired,
+        serverCpuCores: cpu.cores,
+        serverLoopStallsOver50ms: loop?.over50ms ?? null,
+        serverLoopStallsOver100ms: loop?.over100ms ?? null,
+        generatorLoopDelayMaxMs,
+      };
+      results.fresh!.push(build ? { ...row, build } : row);
+      log(
+        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
+      );
+    },
+    build === 'base' && BASE_ROOT ? { root: BASE_ROOT } : {},
+  );
 }
 
 // ---------------------------------------------------------------- run
@@ -527,7 +538,11 @@ try {
   // runs interleaved (moim, baselines, moim, …): a machine getting busier shows in every system
   if (wants(args.only, 'fresh'))
     for (const n of P.freshReaders)
-      for (let run = 1; run <= P.freshRuns; run++) for (const s of order()) await fresh(s, n, run);
+      for (let run = 1; run <= P.freshRuns; run++) {
+        for (const s of order()) await fresh(s, n, run);
+        // BENCH_MOIM_BASE: moim from another checkout too, in the same interleaving (before/after)
+        if (BASE_ROOT && systems.includes('moim')) await fresh('moim', n, run, 'base');
+      }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
@@ -738,7 +753,7 @@ function tables(): void {
   if (freshRows.length) {
     const groups = new Map<string, Row[]>();
     for (const r of freshRows) {
-      const k = `${r.readers} ${r.system}`;
+      const k = `${r.readers} ${r.system} ${r.build ?? ''}`;
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
     report.table({
@@ -761,7 +776,7 @@ function tables(): void {
         const num = (k: string) => spreadCell(rs.map((r) => r[k] as number | null));
         return [
           rs[0]!.readers as number,
-          rs[0]!.system,
+          rs[0]!.build ? `${rs[0]!.system} (${rs[0]!.build as string})` : rs[0]!.system,
           rs.length,
           num('readyMs'),
           lat('p50Ms'),
@@ -780,7 +795,7 @@ function tables(): void {
     for (const n of P.freshReaders) {
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
       const of = (sys: (s: DocSystem) => boolean) => freshRows.filter((r) => r.readers === n && sys(r.system));
-      const moim = of((s) => s === 'moim');
+      const moim = of((s) => s === 'moim').filter((r) => r.build === undefined);
       const bases = DOC_SYSTEMS.filter((s) => s !== 'moim')
         .map((b) => of((s) => s === b))
         .filter((rs) => rs.length > 0);

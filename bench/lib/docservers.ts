@@ -92,10 +92,11 @@ async function scrapeCommits(url: string): Promise<CommitStats | null> {
   };
 }
 
-export async function startDocServer(system: DocSystem): Promise<DocServer> {
+/** `opts.root`: moim from another checkout (a before/after comparison in one run). */
+export async function startDocServer(system: DocSystem, opts: { root?: string } = {}): Promise<DocServer> {
   const t0 = performance.now();
   if (system === 'moim') {
-    const m: MoimServer = await startMoim({}, { inspect: true });
+    const m: MoimServer = await startMoim({}, { inspect: true, ...(opts.root ? { root: opts.root } : {}) });
     const readyMs = performance.now() - t0;
     const documents = async () => (await m.metric('moim_docs_loaded')) ?? null;
     return {

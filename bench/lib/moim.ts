@@ -30,7 +30,7 @@ export interface MoimServer extends ServerProcess {
  */
 export async function startMoim(
   extraEnv: Record<string, string> = {},
-  opts: { inspect?: boolean } = {},
+  opts: { inspect?: boolean; root?: string } = {},
 ): Promise<MoimServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-bench-'));
   const env: Record<string, string | undefined> = {};
@@ -53,7 +53,8 @@ export async function startMoim(
     name: 'moim',
     args: [path.join('server', 'src', 'main.ts')],
     env,
-    cwd: REPO_ROOT,
+    // `root`: another checkout of moim (its own server/src), for before/after runs of one benchmark
+    cwd: opts.root ?? REPO_ROOT,
     readyPattern: /moim ready at (\S+)/,
     timeoutMs: 60_000,
     // --profile: the benchmark profiles its measurement windows through the inspector

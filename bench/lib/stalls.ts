@@ -90,9 +90,59 @@ export function findStalls(file: string, minMs = 50, top = 15): Stall[] {
   return stalls.sort((a, b) => b.ms - a.ms);
 }
 
+/**
+ * Main-thread time (ms) of the samples whose stack has a frame matching `frame` (its
+ * "functionName url"), and the longest run of such samples back to back: what a part of the code
+ * costs the event loop, in CPU terms (steadier than latency on a busy machine).
+ */
+export function timeUnder(file: string, frame: RegExp): { totalMs: number; longestMs: number; samples: number } {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const memo = new Map<number, boolean>();
+  const matches = (id: number): boolean => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const n = byId.get(id)!;
+    const here = frame.test(`${n.callFrame.functionName} ${n.callFrame.url}`);
+    const up = parent.get(id);
+    const out = here || (up !== undefined && matches(up));
+    memo.set(id, out);
+    return out;
+  };
+  let totalUs = 0;
+  let runUs = 0;
+  let longestUs = 0;
+  let samples = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const us = p.timeDeltas[i + 1] ?? 0;
+    if (matches(p.samples[i]!)) {
+      totalUs += us;
+      runUs += us;
+      samples++;
+      longestUs = Math.max(longestUs, runUs);
+    } else runUs = 0;
+  }
+  return { totalMs: totalUs / 1000, longestMs: longestUs / 1000, samples };
+}
+
 if (import.meta.main) {
   const [file, minMs, top] = process.argv.slice(2);
-  if (!file) throw new Error('usage: node bench/lib/stalls.ts <file.cpuprofile> [minMs=50] [top=15]');
+  if (!file)
+    throw new Error(
+      'usage: node bench/lib/stalls.ts <file.cpuprofile> [minMs=50] [top=15] | <file.cpuprofile> --under=<regex>…',
+    );
+  const under = process.argv.slice(3).filter((a) => a.startsWith('--under='));
+  if (under.length) {
+    for (const u of under) {
+      const r = timeUnder(file, new RegExp(u.slice('--under='.length)));
+      process.stdout.write(
+        `${u.slice(8)}: ${r.totalMs.toFixed(1)} ms on the main thread (${r.samples} samples), longest run ${r.longestMs.toFixed(1)} ms\n`,
+      );
+    }
+    process.exit(0);
+  }
   const stalls = findStalls(file, Number(minMs ?? 50), Number(top ?? 15));
   process.stdout.write(`${stalls.length} busy stretches ≥ ${minMs ?? 50} ms\n`);
   for (const s of stalls.slice(0, 12)) {
