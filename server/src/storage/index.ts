@@ -119,6 +119,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   const health = new DataDirHealth({ dir, minFreeBytes: opts.minFreeBytes ?? 0, lock, log: opts.log });
   const chat = new SqliteChatStore(opened, { commitIntervalMs: opts.chatCommitIntervalMs });
   const docs = new SqliteDocStore(opened);
+  const presence = new SqlitePresenceStore(opened);
   // the write threads boot before the node says it is ready (bounded): the first message or
   // document edit of a fresh process must not wait for a thread to load its module and open the file
   await Promise.all([docs.warm(WORKER_START_TIMEOUT_MS), chat.warm(WORKER_START_TIMEOUT_MS)]).catch((err: unknown) =>
@@ -130,7 +131,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     blobs: new FsBlobStore(path.join(dir, 'blobs'), { space: health, log: opts.log }),
     audit: new SqliteAuditStore(opened),
     docs,
-    presence: new SqlitePresenceStore(opened),
+    presence,
     rooms: new SqliteRoomStore(opened),
     telework: new SqliteTeleworkStore(opened),
     attendance: new SqliteAttendanceStore(opened),
@@ -142,6 +143,8 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
       try {
         await docs.close();
         await chat.close();
+        // presence saves are group-committed on the next turn: write the last ones first
+        presence.flushAll();
         opened.close();
       } finally {
         lock.release();
