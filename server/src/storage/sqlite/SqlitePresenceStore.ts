@@ -43,15 +43,21 @@ export class SqlitePresenceStore implements PresenceStore {
 
   async get(org: string, subs: readonly string[]): Promise<PresenceRecord[]> {
     if (subs.length === 0) return [];
-    // a read sees every save made before it
-    this.flushAll();
-    return this.#db
+    const stored = this.#db
       .all<PresenceRow>(
         `SELECT ${PRESENCE_COLUMNS} FROM presence_people WHERE org = ? AND sub IN (SELECT value FROM json_each(?))`,
         org,
         JSON.stringify(subs),
       )
       .map(toPresenceRecord);
+    if (this.#pending.size === 0) return stored;
+    // a read sees every save made before it: a waiting save is newer than its stored row
+    const bySub = new Map(stored.map((r) => [r.sub, r]));
+    for (const sub of new Set(subs)) {
+      const p = this.#pending.get(JSON.stringify([org, sub]));
+      if (p) bySub.set(sub, p.record);
+    }
+    return [...bySub.values()];
   }
 
   /** Commit every waiting save now (the store's owner calls it before closing the database). */
