@@ -120,6 +120,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   const chat = new SqliteChatStore(opened, { commitIntervalMs: opts.chatCommitIntervalMs });
   const docs = new SqliteDocStore(opened);
   const presence = new SqlitePresenceStore(opened);
+  const audit = new SqliteAuditStore(opened);
   // the write threads boot before the node says it is ready (bounded): the first message or
   // document edit of a fresh process must not wait for a thread to load its module and open the file
   await Promise.all([docs.warm(WORKER_START_TIMEOUT_MS), chat.warm(WORKER_START_TIMEOUT_MS)]).catch((err: unknown) =>
@@ -129,7 +130,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     kind: 'sqlite',
     chat,
     blobs: new FsBlobStore(path.join(dir, 'blobs'), { space: health, log: opts.log }),
-    audit: new SqliteAuditStore(opened),
+    audit,
     docs,
     presence,
     rooms: new SqliteRoomStore(opened),
@@ -145,6 +146,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
         await chat.close();
         // presence saves are group-committed on the next turn: write the last ones first
         presence.flushAll();
+        audit.flushAll();
         opened.close();
       } finally {
         lock.release();
