@@ -67,6 +67,9 @@ carryOver(report, args.only, results as unknown as Record<string, unknown>, {
   search: ['search'],
   fresh: ['fresh'],
 });
+/** A checkout of moim to compare with in the fresh phase, or undefined. */
+const BASE_ROOT = process.env.BENCH_MOIM_BASE || undefined;
+if (BASE_ROOT) report.note(`fresh: “moim (base)” is moim from ${BASE_ROOT}, run right after each moim run`);
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const pool = await GeneratorPool.start(`${REPO_ROOT}/bench/gen/chat-gen.ts`, P.generators);
 
@@ -75,6 +78,8 @@ interface Step {
   phase: 'fixed' | 'search' | 'fresh';
   /** fresh: which run (each on a newly started server). */
   run?: number;
+  /** 'base': moim from BENCH_MOIM_BASE (another checkout), for before/after in one run. */
+  build?: string;
   /** moim: samples of its event-loop delay histogram more than 50 / 100 ms late in the window. */
   serverLoopStallsOver50ms?: number | null;
   serverLoopStallsOver100ms?: number | null;
@@ -112,7 +117,7 @@ interface Conn {
 }
 
 /** `fresh`: no warm-up step and no idle window (the first message is the first the server handles). */
-async function connect(system: System, opts: { fresh?: boolean } = {}): Promise<Conn> {
+async function connect(system: System, opts: { fresh?: boolean; root?: string } = {}): Promise<Conn> {
   const n = P.clients;
   let url: string;
   let pid: number;
@@ -122,7 +127,7 @@ async function connect(system: System, opts: { fresh?: boolean } = {}): Promise<
   let auths: Record<string, unknown>[];
   let subs: string[];
   if (system === 'moim') {
-    const m = await startMoim();
+    const m = await startMoim({}, opts.root ? { root: opts.root } : {});
     url = m.url;
     pid = m.pid;
     stop = () => m.stop();
@@ -301,7 +306,7 @@ async function runStep(
 async function withSystem(
   system: System,
   fn: (c: Conn) => Promise<void>,
-  opts: { fresh?: boolean } = {},
+  opts: { fresh?: boolean; root?: string } = {},
 ): Promise<void> {
   const c = await connect(system, opts);
   try {
@@ -338,10 +343,24 @@ try {
       });
   if (wants(args.only, 'fresh'))
     for (let run = 1; run <= P.freshRuns; run++)
-      for (const s of run % 2 ? systems : [...systems].reverse())
+      for (const s of run % 2 ? systems : [...systems].reverse()) {
         await withSystem(s, async (c) => void (await runStep(c, 'fresh', P.rate, P.fixedSec * 1000, true, run)), {
           fresh: true,
         });
+        // BENCH_MOIM_BASE: moim from another checkout too, right after this one (before/after)
+        if (s === 'moim' && BASE_ROOT)
+          await withSystem(
+            s,
+            async (c) => {
+              const step = await runStep(c, 'fresh', P.rate, P.fixedSec * 1000, false, run);
+              results.fresh.push({ ...step, build: 'base' });
+              log(
+                `moim (base) fresh #${run}: p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} p99.9 ${step.latency.p999Ms} max ${step.latency.maxMs} ms, server ${(step.serverCpuCores * 100).toFixed(0)} % CPU`,
+              );
+            },
+            { fresh: true, root: BASE_ROOT },
+          );
+      }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
@@ -410,7 +429,9 @@ function tables(): void {
     });
   }
   if (results.fresh.length) {
-    const by = (sys: System) => results.fresh.filter((s) => s.system === sys);
+    const by = (sys: System, build?: string) => results.fresh.filter((s) => s.system === sys && s.build === build);
+    const groups: Array<[string, Step[]]> = SYSTEMS.map((sys): [string, Step[]] => [sys, by(sys)]);
+    if (BASE_ROOT) groups.push(['moim (base)', by('moim', 'base')]);
     report.table({
       title: `Fresh process: a server started for each run, ${P.clients} clients in channels of ${P.channelSize}, ${P.rate} messages/s in for ${P.fixedSec} s from its first message (median (min–max) of the runs)`,
       columns: [
@@ -426,23 +447,26 @@ function tables(): void {
         'server CPU µs/delivery',
         'moim loop stalls > 50 ms / > 100 ms',
       ],
-      rows: SYSTEMS.filter((sys) => by(sys).length > 0).map((sys) => {
-        const rs = by(sys);
-        const sp = (f: (s: Step) => number | null | undefined) => spreadCell(rs.map(f));
-        return [
-          sys,
-          rs.length,
-          sp((s) => s.deliveredPerSec),
-          sp((s) => s.latency.p50Ms),
-          sp((s) => s.latency.p99Ms),
-          sp((s) => s.latency.p999Ms),
-          sp((s) => s.latency.maxMs),
-          rs.reduce((a, s) => a + s.lost, 0),
-          sp((s) => s.serverCpuCores * 100),
-          sp((s) => s.serverCpuUsPerDelivery),
-          sys === 'moim' ? `${sp((s) => s.serverLoopStallsOver50ms)} / ${sp((s) => s.serverLoopStallsOver100ms)}` : '–',
-        ];
-      }),
+      rows: groups
+        .filter(([, rs]) => rs.length > 0)
+        .map(([sys, rs]) => {
+          const sp = (f: (s: Step) => number | null | undefined) => spreadCell(rs.map(f));
+          return [
+            sys,
+            rs.length,
+            sp((s) => s.deliveredPerSec),
+            sp((s) => s.latency.p50Ms),
+            sp((s) => s.latency.p99Ms),
+            sp((s) => s.latency.p999Ms),
+            sp((s) => s.latency.maxMs),
+            rs.reduce((a, s) => a + s.lost, 0),
+            sp((s) => s.serverCpuCores * 100),
+            sp((s) => s.serverCpuUsPerDelivery),
+            sys === 'moim'
+              ? `${sp((s) => s.serverLoopStallsOver50ms)} / ${sp((s) => s.serverLoopStallsOver100ms)}`
+              : '–',
+          ];
+        }),
       notes: [
         'No warm-up step and no idle window: the clients connect and join their channels, then the window starts with the first message. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds, a 10-ms timer) more than 50 / 100 ms late in the window.',
       ],

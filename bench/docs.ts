@@ -539,9 +539,12 @@ try {
   if (wants(args.only, 'fresh'))
     for (const n of P.freshReaders)
       for (let run = 1; run <= P.freshRuns; run++) {
+        // BENCH_MOIM_BASE: moim from another checkout too, in the same interleaving (before/after),
+        // first on even runs and last on odd ones, so neither build always follows the other
+        const base = BASE_ROOT && systems.includes('moim');
+        if (base && run % 2 === 0) await fresh('moim', n, run, 'base');
         for (const s of order()) await fresh(s, n, run);
-        // BENCH_MOIM_BASE: moim from another checkout too, in the same interleaving (before/after)
-        if (BASE_ROOT && systems.includes('moim')) await fresh('moim', n, run, 'base');
+        if (base && run % 2 === 1) await fresh('moim', n, run, 'base');
       }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
