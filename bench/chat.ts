@@ -6,7 +6,9 @@
  * validation, no storage): the ceiling of moim's stack. Same light clients, same machine, same run.
  *
  * Phases: `fixed` (the target load, default 1,000 messages/s in), then `search` (send rate in
- * steps until p99 ≥ 100 ms or anything is lost/refused: the highest clean rate).
+ * steps until p99 ≥ 100 ms or anything is lost/refused: the highest clean rate), and `fresh`:
+ * the target load on a server started for the run, from its first message (no warm-up step, no
+ * idle window), several runs interleaved across systems, with p99.9 and max next to p99.
  *
  * `node bench/chat.ts` (quick, a few minutes) or `node bench/chat.ts --full`.
  */
@@ -16,10 +18,10 @@ import { startBaseline } from './lib/baselines.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
-import { mintTokens, startMoim } from './lib/moim.ts';
+import { type LoopDelayStats, loopDelayWindow, mintTokens, scrapeLoopDelay, startMoim } from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { carryOver, mib, Report } from './lib/report.ts';
+import { carryOver, mib, Report, spreadCell } from './lib/report.ts';
 
 const SYSTEMS = ['socket.io bare', 'moim'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -43,6 +45,8 @@ const QUICK = {
    * window shorter than 25 s catches bare's burst or misses it by luck.
    */
   idleSec: 25,
+  /** fresh: runs per system (each on a newly started server). */
+  freshRuns: 3,
   maxMinutes: 15,
 };
 const FULL: typeof QUICK = {
@@ -56,15 +60,29 @@ const FULL: typeof QUICK = {
 const P = benchParams(args, QUICK, FULL);
 const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' : 'baseline'));
 const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
-const results: { fixed: Step[]; search: Step[] } = { fixed: [], search: [] };
+const results: { fixed: Step[]; search: Step[]; fresh: Step[] } = { fixed: [], search: [], fresh: [] };
 report.data.results = results;
-carryOver(report, args.only, results as unknown as Record<string, unknown>, { fixed: ['fixed'], search: ['search'] });
+carryOver(report, args.only, results as unknown as Record<string, unknown>, {
+  fixed: ['fixed'],
+  search: ['search'],
+  fresh: ['fresh'],
+});
+/** A checkout of moim to compare with in the fresh phase, or undefined. */
+const BASE_ROOT = process.env.BENCH_MOIM_BASE || undefined;
+if (BASE_ROOT) report.note(`fresh: “moim (base)” is moim from ${BASE_ROOT}, run right after each moim run`);
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const pool = await GeneratorPool.start(`${REPO_ROOT}/bench/gen/chat-gen.ts`, P.generators);
 
 interface Step {
   system: System;
-  phase: 'fixed' | 'search';
+  phase: 'fixed' | 'search' | 'fresh';
+  /** fresh: which run (each on a newly started server). */
+  run?: number;
+  /** 'base': moim from BENCH_MOIM_BASE (another checkout), for before/after in one run. */
+  build?: string;
+  /** moim: samples of its event-loop delay histogram more than 50 / 100 ms late in the window. */
+  serverLoopStallsOver50ms?: number | null;
+  serverLoopStallsOver100ms?: number | null;
   clients: number;
   targetRate: number;
   fired: number;
@@ -94,22 +112,27 @@ interface Conn {
   profile?: (label: string) => Promise<{ stop(): Promise<unknown> }>;
   /** Server CPU (cores) with every client connected and nobody sending (pings, timers). */
   idleCores: number;
+  /** moim: its event-loop delay histogram (stalls) so far. */
+  loopDelay?: () => Promise<LoopDelayStats | undefined>;
 }
 
-async function connect(system: System): Promise<Conn> {
+/** `fresh`: no warm-up step and no idle window (the first message is the first the server handles). */
+async function connect(system: System, opts: { fresh?: boolean; root?: string } = {}): Promise<Conn> {
   const n = P.clients;
   let url: string;
   let pid: number;
   let stop: () => Promise<void>;
   let profile: Conn['profile'];
+  let loopDelay: Conn['loopDelay'];
   let auths: Record<string, unknown>[];
   let subs: string[];
   if (system === 'moim') {
-    const m = await startMoim();
+    const m = await startMoim({}, opts.root ? { root: opts.root } : {});
     url = m.url;
     pid = m.pid;
     stop = () => m.stop();
     profile = (label) => m.profile(label);
+    loopDelay = () => scrapeLoopDelay(m.url);
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     const tokens = await mintTokens(
       m.url,
@@ -165,18 +188,28 @@ async function connect(system: System): Promise<Conn> {
     300_000,
   );
   log(`${system}: ${n} clients connected in ${channels} channels in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const extra = { ...(profile ? { profile } : {}), ...(loopDelay ? { loopDelay } : {}) };
+  if (opts.fresh) return { system, pid, stop, idleCores: 0, ...extra };
   // warm-up: not recorded
   await runStep({ system, pid, stop, idleCores: 0 }, 'fixed', Math.min(200, P.rate), 2000, false);
   const idle = new ProcMeter(() => [pid]).start();
   await sleep(P.idleSec * 1000);
   const idleCores = idle.stop().cores;
-  return { system, pid, stop, idleCores, ...(profile ? { profile } : {}) };
+  return { system, pid, stop, idleCores, ...extra };
 }
 
-async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: number, keep = true): Promise<Step> {
+async function runStep(
+  c: Conn,
+  phase: Step['phase'],
+  rate: number,
+  durationMs: number,
+  keep = true,
+  run?: number,
+): Promise<Step> {
   const member = P.clients - (P.clients % P.channelSize);
   await pool.all('reset');
   const prof = keep ? await c.profile?.(`chat-${phase}-${rate}`) : undefined;
+  const loop0 = await c.loopDelay?.();
   const meter = new ProcMeter(() => [c.pid]).start();
   const gen0 = pool.generators.map((g) => g.cpuSec());
   const G = pool.size;
@@ -212,6 +245,7 @@ async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: 
     { timeoutMs: 15_000, intervalMs: 100, label: 'drain', orUndefined: true },
   );
   const cpu = meter.stop();
+  const loop = c.loopDelay ? loopDelayWindow(loop0, await c.loopDelay()) : null;
   await prof?.stop();
   const genCores = pool.generators.map((g, i) => (g.cpuSec() - gen0[i]!) / cpu.wallSec);
   const delivery = new Histogram();
@@ -231,6 +265,9 @@ async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: 
   const step: Step = {
     system: c.system,
     phase,
+    ...(run === undefined ? {} : { run }),
+    serverLoopStallsOver50ms: loop?.over50ms ?? null,
+    serverLoopStallsOver100ms: loop?.over100ms ?? null,
     clients: P.clients,
     targetRate: rate,
     fired,
@@ -257,7 +294,7 @@ async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: 
   if (keep) {
     results[phase].push(step);
     log(
-      `${c.system} ${phase} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} ms, ` +
+      `${c.system} ${phase}${run === undefined ? '' : ` #${run}`} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} p99.9 ${lat.p999Ms} max ${lat.maxMs} ms, ` +
         `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU, ` +
         `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}`,
     );
@@ -266,8 +303,12 @@ async function runStep(c: Conn, phase: Step['phase'], rate: number, durationMs: 
   return step;
 }
 
-async function withSystem(system: System, fn: (c: Conn) => Promise<void>): Promise<void> {
-  const c = await connect(system);
+async function withSystem(
+  system: System,
+  fn: (c: Conn) => Promise<void>,
+  opts: { fresh?: boolean; root?: string } = {},
+): Promise<void> {
+  const c = await connect(system, opts);
   try {
     await fn(c);
   } finally {
@@ -300,6 +341,26 @@ try {
           }
         }
       });
+  if (wants(args.only, 'fresh'))
+    for (let run = 1; run <= P.freshRuns; run++)
+      for (const s of run % 2 ? systems : [...systems].reverse()) {
+        await withSystem(s, async (c) => void (await runStep(c, 'fresh', P.rate, P.fixedSec * 1000, true, run)), {
+          fresh: true,
+        });
+        // BENCH_MOIM_BASE: moim from another checkout too, right after this one (before/after)
+        if (s === 'moim' && BASE_ROOT)
+          await withSystem(
+            s,
+            async (c) => {
+              const step = await runStep(c, 'fresh', P.rate, P.fixedSec * 1000, false, run);
+              results.fresh.push({ ...step, build: 'base' });
+              log(
+                `moim (base) fresh #${run}: p50 ${step.latency.p50Ms} p99 ${step.latency.p99Ms} p99.9 ${step.latency.p999Ms} max ${step.latency.maxMs} ms, server ${(step.serverCpuCores * 100).toFixed(0)} % CPU`,
+              );
+            },
+            { fresh: true, root: BASE_ROOT },
+          );
+      }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
@@ -319,6 +380,8 @@ function tables(): void {
     s.latency.p50Ms,
     s.latency.p95Ms,
     s.latency.p99Ms,
+    s.latency.p999Ms,
+    s.latency.maxMs,
     s.ackLatency.p99Ms,
     s.lost,
     Object.entries(s.errors)
@@ -337,6 +400,8 @@ function tables(): void {
     'p50 ms',
     'p95 ms',
     'p99 ms',
+    'p99.9 ms',
+    'max ms',
     'ack p99 ms',
     'lost',
     'refused',
@@ -361,6 +426,50 @@ function tables(): void {
       title: `Highest clean send rate at ${P.clients} clients (p99 < ${P.p99LimitMs} ms, nothing lost or refused), ${P.stepSec} s steps`,
       columns: [...columns, 'clean', 'generator-bound'],
       rows: results.search.map((s) => [...row(s), s.clean, s.generatorBound]),
+    });
+  }
+  if (results.fresh.length) {
+    const by = (sys: System, build?: string) => results.fresh.filter((s) => s.system === sys && s.build === build);
+    const groups: Array<[string, Step[]]> = SYSTEMS.map((sys): [string, Step[]] => [sys, by(sys)]);
+    if (BASE_ROOT) groups.push(['moim (base)', by('moim', 'base')]);
+    report.table({
+      title: `Fresh process: a server started for each run, ${P.clients} clients in channels of ${P.channelSize}, ${P.rate} messages/s in for ${P.fixedSec} s from its first message (median (min–max) of the runs)`,
+      columns: [
+        'system',
+        'runs',
+        'delivered/s',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'lost',
+        'server CPU %',
+        'server CPU µs/delivery',
+        'moim loop stalls > 50 ms / > 100 ms',
+      ],
+      rows: groups
+        .filter(([, rs]) => rs.length > 0)
+        .map(([sys, rs]) => {
+          const sp = (f: (s: Step) => number | null | undefined) => spreadCell(rs.map(f));
+          return [
+            sys,
+            rs.length,
+            sp((s) => s.deliveredPerSec),
+            sp((s) => s.latency.p50Ms),
+            sp((s) => s.latency.p99Ms),
+            sp((s) => s.latency.p999Ms),
+            sp((s) => s.latency.maxMs),
+            rs.reduce((a, s) => a + s.lost, 0),
+            sp((s) => s.serverCpuCores * 100),
+            sp((s) => s.serverCpuUsPerDelivery),
+            sys === 'moim'
+              ? `${sp((s) => s.serverLoopStallsOver50ms)} / ${sp((s) => s.serverLoopStallsOver100ms)}`
+              : '–',
+          ];
+        }),
+      notes: [
+        'No warm-up step and no idle window: the clients connect and join their channels, then the window starts with the first message. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds, a 10-ms timer) more than 50 / 100 ms late in the window.',
+      ],
     });
   }
   const bare = results.fixed.find((s) => s.system === 'socket.io bare');

@@ -9,7 +9,10 @@
  *   until every reader has seen all of it;
  * - many: M documents with 2 editors each: latency, CPU per update, memory per loaded document,
  *   and memory after everyone left;
- * - sync: a fresh client syncing a document with a long edit history (1 MB, 10 MB of text).
+ * - sync: a fresh client syncing a document with a long edit history (1 MB, 10 MB of text);
+ * - fresh: a server process started for the run, no warm-up of any kind: one writer at 200
+ *   edits/s and N readers from the first second; p99, p99.9 and max (the first seconds of a
+ *   process and of a document: first load, first compactions, code not yet optimised).
  *
  * `node bench/docs.ts` (quick, a few minutes) or `node bench/docs.ts --full` (the issue's sizes).
  */
@@ -18,9 +21,10 @@ import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { commitPercentileMs, type DocServer, startDocServer } from './lib/docservers.ts';
 import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
+import { loopDelayWindow } from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { type Cell, carryOver, MiB, mib, Report } from './lib/report.ts';
+import { type Cell, carryOver, MiB, mib, Report, spreadCell } from './lib/report.ts';
 import { DOC_SYSTEMS, type DocSystem } from './lib/ydoc-clients.ts';
 
 const args = benchArgs();
@@ -39,6 +43,10 @@ const QUICK = {
   generators: 2,
   /** 0: clients clear their awareness state (no 15-s renewals): the edit path alone. */
   awareness: 1,
+  freshReaders: [50],
+  freshRate: 200,
+  freshSec: 10,
+  freshRuns: 3,
   maxMinutes: 15,
 };
 const FULL: typeof QUICK = {
@@ -55,6 +63,10 @@ const FULL: typeof QUICK = {
   syncReps: 5,
   generators: 2,
   awareness: 1,
+  freshReaders: [50, 200],
+  freshRate: 200,
+  freshSec: 10,
+  freshRuns: 3,
   maxMinutes: 60,
 };
 const P = benchParams(args, QUICK, FULL);
@@ -64,10 +76,18 @@ const report = new Report('docs', commandLine('bench:docs', args), {
   ...P,
   systems,
 });
-const results: Record<string, unknown[]> = { fanout: [], burst: [], storm: [], many: [], sync: [] };
+const results: Record<string, unknown[]> = { fanout: [], burst: [], storm: [], many: [], sync: [], fresh: [] };
 report.data.results = results;
-carryOver(report, args.only, results, { fanout: ['fanout', 'burst', 'storm'], many: ['many'], sync: ['sync'] });
+carryOver(report, args.only, results, {
+  fanout: ['fanout', 'burst', 'storm'],
+  many: ['many'],
+  sync: ['sync'],
+  fresh: ['fresh'],
+});
 
+/** A checkout of moim to compare with (its server started like this one's), or undefined. */
+const BASE_ROOT = process.env.BENCH_MOIM_BASE || undefined;
+if (BASE_ROOT) report.note(`fresh: “moim (base)” is moim from ${BASE_ROOT}, run in the same interleaving`);
 const dog = watchdog(P.maxMinutes * 60_000, () => finish(true));
 const GEN = `${REPO_ROOT}/bench/gen/docs-gen.ts`;
 const pool = await GeneratorPool.start(GEN, P.generators);
@@ -82,8 +102,12 @@ const ms = (us: number) => us / 1000;
 /** y-protocols' awareness renewal period (outdatedTimeout / 2). */
 const AWARENESS_RENEWAL_MS = 15_000;
 
-async function withServer<T>(system: DocSystem, fn: (srv: DocServer) => Promise<T>): Promise<T> {
-  const srv = await startDocServer(system);
+async function withServer<T>(
+  system: DocSystem,
+  fn: (srv: DocServer) => Promise<T>,
+  opts: { root?: string } = {},
+): Promise<T> {
+  const srv = await startDocServer(system, opts);
   try {
     return await fn(srv);
   } finally {
@@ -419,6 +443,78 @@ async function freshSync(system: DocSystem, mb: number): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------- fresh process
+
+/**
+ * A server started for this run and measured from its first edit: no warm-up edits, no awareness
+ * spreading, nothing before the window but opening the clients (what a node restarted during
+ * the day sees). moim: also the stalls of its event loop in the window, from its own /metrics.
+ */
+async function fresh(system: DocSystem, n: number, run: number, build?: string): Promise<void> {
+  await withServer(
+    system,
+    async (srv) => {
+      const tokens = await srv.tokens(n + 1, `fresh${n}-`);
+      const doc = `fresh-${n}`;
+      await writer.call('open', {
+        system,
+        url: srv.wsUrl,
+        clients: [{ id: 'w', name: doc, token: tokens[n] }],
+        awareness: P.awareness === 1,
+      });
+      const parts = split(n, pool.size);
+      await pool.all(
+        'open',
+        (g) => ({
+          system,
+          url: srv.wsUrl,
+          clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
+          awareness: P.awareness === 1,
+        }),
+        180_000,
+      );
+      await pool.all('reset');
+      const loop0 = await srv.loopDelay();
+      const meter = new ProcMeter(() => [srv.pid]).start();
+      const durationMs = P.freshSec * 1000;
+      const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
+        'edit',
+        { writers: ['w'], ratePerSec: P.freshRate, durationMs },
+        durationMs + 60_000,
+      );
+      const reached = await pool.all<{ missing: number }>('reached', () => ({
+        writer: 'w',
+        docName: doc,
+        seq: e.seqs.w,
+        timeoutMs: 15_000,
+      }));
+      const cpu = meter.stop();
+      const loop = loopDelayWindow(loop0, await srv.loopDelay());
+      const { hist, generatorLoopDelayMaxMs } = await mergedStats();
+      const s = hist.summary();
+      const row = {
+        system,
+        readers: n,
+        run,
+        readyMs: srv.readyMs,
+        edits: e.fired,
+        latency: s,
+        readersMissingLastEdit: reached.reduce((a, r) => a + r.missing, 0),
+        serverCpuMsPerEdit: (cpu.cpuSec * 1000) / e.fired,
+        serverCpuCores: cpu.cores,
+        serverLoopStallsOver50ms: loop?.over50ms ?? null,
+        serverLoopStallsOver100ms: loop?.over100ms ?? null,
+        generatorLoopDelayMaxMs,
+      };
+      results.fresh!.push(build ? { ...row, build } : row);
+      log(
+        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
+      );
+    },
+    build === 'base' && BASE_ROOT ? { root: BASE_ROOT } : {},
+  );
+}
+
 // ---------------------------------------------------------------- run
 
 function range([a, b]: [number, number]): number[] {
@@ -439,6 +535,17 @@ try {
   if (wants(args.only, 'fanout')) for (const n of P.readers) for (const s of order()) await fanout(s, n);
   if (wants(args.only, 'many')) for (const m of P.docs) for (const s of order()) await manyDocs(s, m);
   if (wants(args.only, 'sync')) for (const mb of P.syncMB) for (const s of order()) await freshSync(s, mb);
+  // runs interleaved (moim, baselines, moim, …): a machine getting busier shows in every system
+  if (wants(args.only, 'fresh'))
+    for (const n of P.freshReaders)
+      for (let run = 1; run <= P.freshRuns; run++) {
+        // BENCH_MOIM_BASE: moim from another checkout too, in the same interleaving (before/after),
+        // first on even runs and last on odd ones, so neither build always follows the other
+        const base = BASE_ROOT && systems.includes('moim');
+        if (base && run % 2 === 0) await fresh('moim', n, run, 'base');
+        for (const s of order()) await fresh(s, n, run);
+        if (base && run % 2 === 1) await fresh('moim', n, run, 'base');
+      }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
@@ -457,7 +564,7 @@ async function finish(partial: boolean): Promise<void> {
 
 type Row = Record<string, unknown> & {
   system: DocSystem;
-  latency?: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
+  latency?: { p50Ms: number; p95Ms: number; p99Ms: number; p999Ms?: number; maxMs: number };
 };
 
 /** Rows by size, then moim first. */
@@ -642,6 +749,67 @@ function tables(): void {
         `memory given back after clients leave (${m} docs)`,
         `${moim.documentsAfterLeave} documents loaded after leave; ${frac === null ? '?' : `${Math.round(frac * 100)} %`} of the loaded heap returned`,
         moim.documentsAfterLeave === 0 && frac !== null && frac >= 0.75,
+      );
+    }
+  }
+  const freshRows = sorted(results.fresh as Row[], 'readers');
+  if (freshRows.length) {
+    const groups = new Map<string, Row[]>();
+    for (const r of freshRows) {
+      const k = `${r.readers} ${r.system} ${r.build ?? ''}`;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    report.table({
+      title: `Fresh process: a server started for each run, one writer at ${P.freshRate} edits/s and N readers from the first edit, ${P.freshSec} s (median (min–max) of the runs)`,
+      columns: [
+        'readers',
+        'system',
+        'runs',
+        'start to ready ms',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'server CPU ms/edit',
+        'moim loop stalls > 50 ms / > 100 ms',
+        'generator stall max ms',
+      ],
+      rows: [...groups.values()].map((rs) => {
+        const lat = (k: 'p50Ms' | 'p99Ms' | 'p999Ms' | 'maxMs') => spreadCell(rs.map((r) => r.latency?.[k]));
+        const num = (k: string) => spreadCell(rs.map((r) => r[k] as number | null));
+        return [
+          rs[0]!.readers as number,
+          rs[0]!.build ? `${rs[0]!.system} (${rs[0]!.build as string})` : rs[0]!.system,
+          rs.length,
+          num('readyMs'),
+          lat('p50Ms'),
+          lat('p99Ms'),
+          lat('p999Ms'),
+          lat('maxMs'),
+          num('serverCpuMsPerEdit'),
+          rs[0]!.system === 'moim' ? `${num('serverLoopStallsOver50ms')} / ${num('serverLoopStallsOver100ms')}` : '–',
+          num('generatorLoopDelayMaxMs'),
+        ] satisfies Cell[];
+      }),
+      notes: [
+        'No warm-up: the clients open, then the window starts with the first edit (first load of the document, its first compactions and versions, code not yet optimised all fall in it). Runs interleaved across systems. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds in /metrics, a 10-ms timer) that were more than 50 / 100 ms late during the window.',
+      ],
+    });
+    for (const n of P.freshReaders) {
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
+      const of = (sys: (s: DocSystem) => boolean) => freshRows.filter((r) => r.readers === n && sys(r.system));
+      const moim = of((s) => s === 'moim').filter((r) => r.build === undefined);
+      const bases = DOC_SYSTEMS.filter((s) => s !== 'moim')
+        .map((b) => of((s) => s === b))
+        .filter((rs) => rs.length > 0);
+      if (moim.length === 0 || bases.length === 0) continue;
+      const bestP99 = Math.min(...bases.map((rs) => med(rs.map((r) => r.latency!.p99Ms))));
+      const worstP99 = Math.max(...moim.map((r) => r.latency!.p99Ms));
+      const worstMax = Math.max(...moim.map((r) => r.latency!.maxMs));
+      report.target(
+        `fresh process, ${n} readers: p99 ≤ the better baseline's and max ≤ 2× its p99 in every run`,
+        `moim p99 worst ${worstP99} ms, max worst ${worstMax} ms vs better baseline p99 (median) ${bestP99} ms`,
+        worstP99 <= bestP99 && worstMax <= 2 * bestP99,
       );
     }
   }

@@ -13,6 +13,8 @@ export interface BenchArgs {
   dryRun: boolean;
   /** Start moim with `--cpu-prof` (profiles in bench/results/profiles/, summarised by bench/lib/profile.ts). */
   profile: boolean;
+  /** Start every moim process with `node --cpu-prof` (its whole life, start-up included; written on exit to bench/results/profiles/). */
+  cpuProf: boolean;
 }
 
 export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -25,13 +27,14 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
       set: { type: 'string', multiple: true, default: [] },
       'dry-run': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run --profile\n',
+      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run --profile --cpu-prof\n',
     );
     process.exit(0);
   }
@@ -47,6 +50,7 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
       .map((x) => x.trim())
       .filter(Boolean);
   if (values.profile) process.env.BENCH_PROFILE_MOIM = '1';
+  if (values['cpu-prof']) process.env.BENCH_CPU_PROF_MOIM = '1';
   return {
     full: values.full,
     only: list(values.only),
@@ -54,6 +58,7 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
     set,
     dryRun: values['dry-run'],
     profile: values.profile,
+    cpuProf: values['cpu-prof'],
   };
 }
 

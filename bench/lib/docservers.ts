@@ -1,6 +1,6 @@
 import { startBaseline } from './baselines.ts';
 import { collectGarbage } from './inspector.ts';
-import { type MoimServer, mintTokens, startMoim } from './moim.ts';
+import { type LoopDelayStats, type MoimServer, mintTokens, scrapeLoopDelay, startMoim } from './moim.ts';
 import { procMem } from './proc.ts';
 import { type DocSystem, wsUrl } from './ydoc-clients.ts';
 
@@ -33,6 +33,10 @@ export interface DocServer {
    * histogram of commit seconds by upper bound), from its /metrics.
    */
   commits(): Promise<CommitStats | null>;
+  /** moim only: its event-loop delay histogram so far (stalls), from its /metrics. */
+  loopDelay(): Promise<LoopDelayStats | undefined>;
+  /** Milliseconds from spawning the process to its ready line. */
+  readyMs: number;
   /** With `--profile`, moim only: CPU-profile a window. */
   profile(label: string): Promise<{ stop(): Promise<unknown> }>;
   stop(): Promise<void>;
@@ -88,9 +92,12 @@ async function scrapeCommits(url: string): Promise<CommitStats | null> {
   };
 }
 
-export async function startDocServer(system: DocSystem): Promise<DocServer> {
+/** `opts.root`: moim from another checkout (a before/after comparison in one run). */
+export async function startDocServer(system: DocSystem, opts: { root?: string } = {}): Promise<DocServer> {
+  const t0 = performance.now();
   if (system === 'moim') {
-    const m: MoimServer = await startMoim({}, { inspect: true });
+    const m: MoimServer = await startMoim({}, { inspect: true, ...(opts.root ? { root: opts.root } : {}) });
+    const readyMs = performance.now() - t0;
     const documents = async () => (await m.metric('moim_docs_loaded')) ?? null;
     return {
       system,
@@ -110,11 +117,14 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
       stop: () => m.stop(),
       profile: (label) => m.profile(label),
       commits: () => scrapeCommits(m.url),
+      loopDelay: () => scrapeLoopDelay(m.url),
+      readyMs,
     };
   }
   const b = await startBaseline(system, system === 'hocuspocus' ? 'hocuspocus.ts' : 'y-websocket.ts', {
     inspect: true,
   });
+  const readyMs = performance.now() - t0;
   const documents = async () => (await b.stats()).documents ?? null;
   return {
     system,
@@ -130,5 +140,7 @@ export async function startDocServer(system: DocSystem): Promise<DocServer> {
     stop: () => b.stop(),
     profile: async () => ({ stop: async () => undefined }),
     commits: async () => null,
+    loopDelay: async () => undefined,
+    readyMs,
   };
 }

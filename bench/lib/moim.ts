@@ -30,7 +30,7 @@ export interface MoimServer extends ServerProcess {
  */
 export async function startMoim(
   extraEnv: Record<string, string> = {},
-  opts: { inspect?: boolean } = {},
+  opts: { inspect?: boolean; root?: string } = {},
 ): Promise<MoimServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-bench-'));
   const env: Record<string, string | undefined> = {};
@@ -53,11 +53,17 @@ export async function startMoim(
     name: 'moim',
     args: [path.join('server', 'src', 'main.ts')],
     env,
-    cwd: REPO_ROOT,
+    // `root`: another checkout of moim (its own server/src), for before/after runs of one benchmark
+    cwd: opts.root ?? REPO_ROOT,
     readyPattern: /moim ready at (\S+)/,
     timeoutMs: 60_000,
     // --profile: the benchmark profiles its measurement windows through the inspector
     inspect: (opts.inspect ?? false) || process.env.BENCH_PROFILE_MOIM === '1',
+    // --cpu-prof: the whole life of the process, start-up included (written when it exits)
+    nodeArgs:
+      process.env.BENCH_CPU_PROF_MOIM === '1'
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'bench', 'results', 'profiles')}`]
+        : [],
   });
   const url = server.ready.replace('//localhost', '//127.0.0.1').replace(/\/$/, '');
   const stop = server.stop;
@@ -99,6 +105,45 @@ export async function scrapeMetric(url: string, name: string): Promise<number | 
     }
   }
   return total;
+}
+
+/** moim's event-loop delay histogram (moim_event_loop_delay_seconds): samples, and those above 50 and 100 ms. */
+export interface LoopDelayStats {
+  count: number;
+  over50ms: number;
+  over100ms: number;
+  sumSeconds: number;
+}
+
+export async function scrapeLoopDelay(url: string): Promise<LoopDelayStats | undefined> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  const le = new Map<string, number>();
+  for (const m of text.matchAll(/^moim_event_loop_delay_seconds_bucket\{le="([^"]+)"[^}]*\} (\S+)$/gm))
+    le.set(m[1]!, Number(m[2]));
+  const one = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  const count = one('moim_event_loop_delay_seconds_count');
+  if (count === undefined) return undefined;
+  return {
+    count,
+    over50ms: count - (le.get('0.05') ?? count),
+    over100ms: count - (le.get('0.1') ?? count),
+    sumSeconds: one('moim_event_loop_delay_seconds_sum') ?? 0,
+  };
+}
+
+/** The difference of two loop-delay readings (a measurement window). */
+export function loopDelayWindow(a: LoopDelayStats | undefined, b: LoopDelayStats | undefined): LoopDelayStats | null {
+  if (!a || !b) return null;
+  return {
+    count: b.count - a.count,
+    over50ms: b.over50ms - a.over50ms,
+    over100ms: b.over100ms - a.over100ms,
+    sumSeconds: b.sumSeconds - a.sumSeconds,
+  };
 }
 
 export interface DevTokenRequest {

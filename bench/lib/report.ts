@@ -183,6 +183,16 @@ export function renderTable(t: Table): string {
   return out.join('\n');
 }
 
+/** Several runs of one figure as one cell: "median (min–max)". */
+export function spreadCell(values: readonly (number | null | undefined)[]): Cell {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const med = v[Math.floor((v.length - 1) / 2)]!;
+  const f = (x: number) => String(fmt(x));
+  if (v.length === 1 || f(v[0]!) === f(v.at(-1)!)) return f(med);
+  return `${f(med)} (${f(v[0]!)}–${f(v.at(-1)!)})`;
+}
+
 export const MiB = 2 ** 20;
 export const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
 

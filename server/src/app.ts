@@ -145,6 +145,7 @@ export async function createApp(config: Config, log: Logger, deps: AppDeps = {})
   try {
     return await buildServices(config, log, metrics, stores, deps.clock ?? systemClock);
   } catch (err) {
+    metrics.close();
     // a half-built node must not keep the data folder's lock (or open databases) until the process exits
     await stores
       .close()
@@ -818,6 +819,7 @@ async function buildServices(
         http.closeAllConnections();
         await httpClosed;
         await stores.close();
+        metrics.close();
       })();
       return closed;
     },

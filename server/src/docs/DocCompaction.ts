@@ -7,7 +7,31 @@
 import * as Y from 'yjs';
 import type { Logger } from '../logger.ts';
 import type { DocRef, DocStore } from '../storage/DocStore.ts';
+import type { DocMerger, MergeResult } from './DocMergeWorker.ts';
 import type { DocumentDeps, DocumentLimits } from './DocumentOptions.ts';
+
+/**
+ * The merge of a compaction, on this thread (as docMergeThread.ts does it): a scratch Y.Doc with
+ * garbage collection, so deleted content is dropped; updates that fail to apply are left out.
+ */
+export function mergeStored(state: Uint8Array | undefined, updates: readonly Uint8Array[]): MergeResult {
+  const scratch = new Y.Doc({ gc: true });
+  try {
+    if (state) Y.applyUpdate(scratch, state);
+    const skipped: MergeResult['skipped'] = [];
+    updates.forEach((u, index) => {
+      try {
+        Y.applyUpdate(scratch, u);
+      } catch (err) {
+        // returned to the caller, which logs it with the document and the update's id
+        skipped.push({ index, error: (err as Error).message });
+      }
+    });
+    return { state: Y.encodeStateAsUpdate(scratch), skipped };
+  } finally {
+    scratch.destroy();
+  }
+}
 
 /**
  * Read the stored state and updates into a fresh Y.Doc. A stored update that fails to apply is
@@ -37,6 +61,7 @@ export class DocCompaction {
   readonly #ref: DocRef;
   readonly #store: DocStore;
   readonly #log: Logger;
+  readonly #merger: DocMerger | undefined;
   /** `compactEvery`: compact after this many appended updates. */
   readonly #limits: Pick<DocumentLimits, 'compactEvery'>;
   /** Called when a compaction finished (done or failed): the document may have become idle. */
@@ -52,6 +77,8 @@ export class DocCompaction {
     store: DocStore;
     log: Logger;
     limits: Pick<DocumentLimits, 'compactEvery'>;
+    /** Merges off the event loop (DocMergeWorker); without it, merges run here. */
+    merger?: DocMerger | undefined;
     /** What was loaded: stored bytes and appended updates. */
     bytes: number;
     uncompacted: number;
@@ -60,6 +87,7 @@ export class DocCompaction {
     this.#ref = opts.ref;
     this.#store = opts.store;
     this.#log = opts.log;
+    this.#merger = opts.merger;
     this.#limits = opts.limits;
     this.#bytes = opts.bytes;
     this.#uncompacted = opts.uncompacted;
@@ -116,37 +144,26 @@ export class DocCompaction {
     const rows = await this.#store.loadContent(this.#ref);
     const last = rows.updates.at(-1);
     if (!last) return undefined;
-    const scratch = new Y.Doc({ gc: true });
-    try {
-      let before = 0;
-      if (rows.state) {
-        before += rows.state.byteLength;
-        Y.applyUpdate(scratch, rows.state);
-      }
-      for (const u of rows.updates) {
-        before += u.update.byteLength;
-        try {
-          Y.applyUpdate(scratch, u.update);
-        } catch (err) {
-          this.#log.error(
-            { err, org, doc: name, update: u.id },
-            'stored update failed to apply during compaction; skipped',
-          );
-        }
-      }
-      const state = Y.encodeStateAsUpdate(scratch);
-      const ok = await this.#store.commitCompaction(this.#ref, {
-        expectSeq: rows.stateSeq,
-        upToId: last.id,
-        state,
-      });
-      if (!ok) return undefined;
-      this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
-      this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
-      this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
-      return { merged: rows.updates.length, bytes: state.byteLength };
-    } finally {
-      scratch.destroy();
-    }
+    const updates = rows.updates.map((u) => u.update);
+    const before = (rows.state?.byteLength ?? 0) + updates.reduce((a, u) => a + u.byteLength, 0);
+    // on the merge worker when there is one: a large document's merge would stall every edit
+    const { state, skipped } = this.#merger
+      ? await this.#merger.merge(rows.state, updates)
+      : mergeStored(rows.state, updates);
+    for (const s of skipped)
+      this.#log.error(
+        { err: new Error(s.error), org, doc: name, update: rows.updates[s.index]?.id },
+        'stored update failed to apply during compaction; skipped',
+      );
+    const ok = await this.#store.commitCompaction(this.#ref, {
+      expectSeq: rows.stateSeq,
+      upToId: last.id,
+      state,
+    });
+    if (!ok) return undefined;
+    this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
+    this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
+    this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
+    return { merged: rows.updates.length, bytes: state.byteLength };
   }
 }

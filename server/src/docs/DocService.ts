@@ -23,6 +23,7 @@ import type { DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/D
 import { contentOf, restoreUpdate, textUpdate } from './content.ts';
 import { accessOf, DEFAULT_POLICY, type DocAccess, refOf, requireAccess, requireOwnerOrAdmin } from './DocAccess.ts';
 import { DocGuards } from './DocGuards.ts';
+import { DocMergeWorker } from './DocMergeWorker.ts';
 import { DocMetrics } from './DocMetrics.ts';
 import type { DocRelay } from './DocRelay.ts';
 import type { Document, DocumentLimits } from './Document.ts';
@@ -62,6 +63,8 @@ export class DocService {
   readonly #opts: DocServiceOptions;
   readonly #store: DocStore;
   readonly #committer: GroupCommitter;
+  /** Compaction merges off the event loop. */
+  readonly #merger: DocMergeWorker;
   readonly #docs: LoadedDocs;
   readonly #yjs: YjsConnections;
   /** Name prefixes other services own (`report.`): their guard decides who opens such a document. */
@@ -73,7 +76,16 @@ export class DocService {
     const metrics = new DocMetrics(opts.metrics);
     this.#committer = new GroupCommitter(opts.store, { onCommit: metrics.onCommit });
     const { store, log, limits } = opts;
-    this.#docs = new LoadedDocs({ store, committer: this.#committer, limits, log, metrics, relay: opts.relay });
+    this.#merger = new DocMergeWorker(log);
+    this.#docs = new LoadedDocs({
+      store,
+      committer: this.#committer,
+      merger: this.#merger,
+      limits,
+      log,
+      metrics,
+      relay: opts.relay,
+    });
     this.#yjs = new YjsConnections({
       tokens: opts.tokens,
       store,
@@ -376,6 +388,7 @@ export class DocService {
     this.#yjs.close();
     await this.#docs.close();
     await this.#committer.flush();
+    await this.#merger.close();
   }
 }
 

@@ -81,6 +81,7 @@ export class Document {
       store,
       log,
       limits,
+      merger: deps.merger,
       bytes,
       uncompacted,
       onSettled: checkIdle,

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../logger.ts';
 import type { DocStore } from '../storage/DocStore.ts';
+import type { DocMerger } from './DocMergeWorker.ts';
 import type { Document } from './Document.ts';
 import type { GroupCommitter } from './GroupCommitter.ts';
 
@@ -51,6 +52,8 @@ export interface DocumentDeps {
   committer: GroupCommitter;
   limits: DocumentLimits;
   log: Logger;
+  /** Compaction merges off the event loop (one worker thread per node); in-thread without it. */
+  merger?: DocMerger | undefined;
   /** Called for each refused or failed message (metrics). */
   onRefused?: (outcome: RefusedOutcome) => void;
   onStored?: (count: number) => void;

@@ -3,9 +3,11 @@
  * for HTTP reads and restores, unloading a document once it is idle, the documents being deleted,
  * and the one timer that saves automatic versions of every loaded document.
  */
+
 import { MoimError } from '@moim/protocol';
 import type { Logger } from '../logger.ts';
 import type { DocRef, DocStore } from '../storage/DocStore.ts';
+import type { DocMerger } from './DocMergeWorker.ts';
 import type { DocMetrics } from './DocMetrics.ts';
 import type { DocRelay } from './DocRelay.ts';
 import { Document, type DocumentDeps, type DocumentLimits } from './Document.ts';
@@ -43,6 +45,7 @@ export class LoadedDocs {
     log: Logger;
     metrics: DocMetrics;
     relay?: DocRelay | undefined;
+    merger?: DocMerger | undefined;
   }) {
     this.#log = opts.log;
     this.#relay = opts.relay;
@@ -57,6 +60,7 @@ export class LoadedDocs {
     this.#docDeps = {
       store: opts.store,
       committer: opts.committer,
+      merger: opts.merger,
       limits: opts.limits,
       log: opts.log, // every document log line carries `doc` itself
       onRefused: (outcome) => updates.inc({ outcome }),

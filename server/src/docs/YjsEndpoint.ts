@@ -17,6 +17,8 @@ function destroySelf(this: Duplex): void {
 
 /** Ping interval; a client that misses one pong is dropped (the stock provider reconnects). */
 const PING_INTERVAL_MS = 30_000;
+/** Sockets pinged per event-loop turn. */
+const PING_SLICE = 256;
 
 /**
  * The `/yjs/<docName>` WebSocket endpoint on the shared HTTP server (`ws` in noServer mode, given
@@ -29,6 +31,7 @@ export class YjsEndpoint {
   readonly #ping: NodeJS.Timeout;
   /** Sockets that answered the last ping. */
   readonly #alive = new WeakSet<WebSocket>();
+  #closed = false;
   /** The pong listener, shared by every socket (no closure per connection). */
   readonly #markAlive: (this: WebSocket) => void;
 
@@ -50,14 +53,25 @@ export class YjsEndpoint {
     this.#wss.on('error', (err) => opts.log.warn({ err }, 'yjs endpoint error'));
     opts.upgrades.add(YJS_PATH_PREFIX, this.#onUpgrade);
     this.#ping = setInterval(() => {
-      for (const ws of this.#service.sockets()) {
-        if (!alive.has(ws)) {
-          ws.terminate();
-          continue;
+      // in slices of PING_SLICE sockets, one per loop turn: pinging ten thousand sockets at once
+      // would hold every edit waiting behind it
+      const sockets = [...this.#service.sockets()];
+      const slice = (from: number) => {
+        if (this.#closed) return;
+        const end = Math.min(sockets.length, from + PING_SLICE);
+        for (let i = from; i < end; i++) {
+          const ws = sockets[i] as WebSocket;
+          if (ws.readyState !== ws.OPEN) continue;
+          if (!alive.has(ws)) {
+            ws.terminate();
+            continue;
+          }
+          alive.delete(ws);
+          ws.ping();
         }
-        alive.delete(ws);
-        ws.ping();
-      }
+        if (end < sockets.length) setImmediate(slice, end);
+      };
+      slice(0);
     }, PING_INTERVAL_MS);
     this.#ping.unref();
   }
@@ -80,6 +94,7 @@ export class YjsEndpoint {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#ping);
     for (const ws of [...this.#service.sockets()]) ws.terminate();
     this.#wss.close();

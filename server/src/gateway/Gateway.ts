@@ -29,6 +29,7 @@ import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { ContentMark } from '../policy/ContentPolicy.ts';
+import { heartbeatJitterMs, spreadHeartbeats } from './heartbeatSpread.ts';
 import { PersonLimits } from './PersonLimits.ts';
 
 export type { MoimServer } from '../lib/rooms.ts';
@@ -167,6 +168,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     this.#shared = opts.sharePersonLimits?.(this.#people);
     this.onListenerError = (event, err) => this.#log.error({ err, event }, 'gateway listener failed');
     const pingInterval = Math.max(500, Math.floor(opts.heartbeatTimeoutMs * 0.6));
+    const pingTimeout = Math.max(500, opts.heartbeatTimeoutMs - pingInterval);
     this.io = new Server(opts.httpServer, {
       path: '/socket.io',
       // long-polling needs every request of a session on the same node: never in a cluster
@@ -174,7 +176,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       ...(opts.adapter ? { adapter: opts.adapter } : {}),
       maxHttpBufferSize: opts.maxHttpBufferSize,
       pingInterval,
-      pingTimeout: Math.max(500, opts.heartbeatTimeoutMs - pingInterval),
+      pingTimeout,
       // other WebSocket paths (/yjs) are handled by their own upgrade listener
       destroyUpgrade: false,
       serveClient: false,
@@ -186,6 +188,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
           }
         : {}),
     });
+    // heartbeats handled in one loop turn would stay in lockstep forever (heartbeatSpread.ts)
+    spreadHeartbeats(this.io, heartbeatJitterMs(pingInterval, pingTimeout));
     const refuse = (next: (err?: Error) => void, err: unknown) => {
       const e = err instanceof MoimError ? err : new MoimError('INTERNAL', 'authentication failed');
       this.#opts.metrics.events.inc({ event: 'handshake', outcome: e.code });

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { RuntimeMetrics } from './runtimeMetrics.ts';
 
 /** The process's Prometheus registry with the gateway's own metrics; services add theirs. */
 export class Metrics {
@@ -6,6 +7,8 @@ export class Metrics {
   readonly connections: Gauge;
   readonly events: Counter<'event' | 'outcome'>;
   readonly eventSeconds: Histogram<'event'>;
+  /** Event-loop delay and GC pause histograms (stalls). */
+  readonly runtime: RuntimeMetrics;
 
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
@@ -28,5 +31,11 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [this.registry],
     });
+    this.runtime = new RuntimeMetrics(this.registry);
+  }
+
+  /** Stop the runtime monitors (idempotent). */
+  close(): void {
+    this.runtime.close();
   }
 }

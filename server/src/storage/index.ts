@@ -115,6 +115,9 @@ export interface StorageOptions {
  * naming it and the reason otherwise) and locked for this process (DataDirError when another moim
  * runs on it), then the database is opened and migrated.
  */
+/** Longest wait for the storage write threads at start-up (they start on first use after that). */
+const WORKER_START_TIMEOUT_MS = 10_000;
+
 export async function openStores(opts: StorageOptions): Promise<Stores> {
   if (opts.databaseUrl) {
     // loaded only here: a single node on SQLite never loads the PostgreSQL client
@@ -136,13 +139,20 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   const health = new DataDirHealth({ dir, minFreeBytes: opts.minFreeBytes ?? 0, lock, log: opts.log });
   const chat = new SqliteChatStore(opened, { commitIntervalMs: opts.chatCommitIntervalMs });
   const docs = new SqliteDocStore(opened);
+  const presence = new SqlitePresenceStore(opened);
+  const audit = new SqliteAuditStore(opened);
+  // the write threads boot before the node says it is ready (bounded): the first message or
+  // document edit of a fresh process must not wait for a thread to load its module and open the file
+  await Promise.all([docs.warm(WORKER_START_TIMEOUT_MS), chat.warm(WORKER_START_TIMEOUT_MS)]).catch((err: unknown) =>
+    opts.log?.warn({ err }, 'a storage write worker did not start before ready; it starts on first use'),
+  );
   return {
     kind: 'sqlite',
     chat,
     blobs: new FsBlobStore(path.join(dir, 'blobs'), { space: health, log: opts.log }),
-    audit: new SqliteAuditStore(opened),
+    audit,
     docs,
-    presence: new SqlitePresenceStore(opened),
+    presence,
     rooms: new SqliteRoomStore(opened),
     telework: new SqliteTeleworkStore(opened),
     attendance: new SqliteAttendanceStore(opened),
@@ -158,6 +168,9 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
       try {
         await docs.close();
         await chat.close();
+        // presence saves are group-committed on the next turn: write the last ones first
+        presence.flushAll();
+        audit.flushAll();
         opened.close();
       } finally {
         lock.release();

@@ -342,6 +342,11 @@ export class SqliteChatStore implements ChatStore {
     return r ? toAttachment(r) : undefined;
   }
 
+  /** Start the write worker thread now (before the process is ready), waiting at most `timeoutMs`. */
+  async warm(timeoutMs: number): Promise<void> {
+    await this.#worker?.warm(timeoutMs);
+  }
+
   /** Commit what is queued, then stop the write worker and refuse writes. */
   async close(): Promise<void> {
     if (this.#writes.closed) return;

@@ -102,4 +102,29 @@ describe('audit log', () => {
     expect(() => db.run('DELETE FROM audit_log')).toThrow(/append-only/);
     db.close();
   });
+
+  it('commits a wave of appends in batches, each with its own id in order, all on disk', async () => {
+    const f = file();
+    const db = SqliteDb.open(f);
+    db.migrate(sqliteMigrations);
+    const audit = new SqliteAuditStore(db);
+    const stored = await Promise.all(
+      Array.from({ length: 1200 }, (_, i) => audit.append({ actor: `u-${i}`, action: 'auth.sign-in' })),
+    );
+    expect(stored.map((e) => e.actor)).toEqual(Array.from({ length: 1200 }, (_, i) => `u-${i}`));
+    expect(new Set(stored.map((e) => e.id)).size).toBe(1200);
+    expect(stored.every((e, i) => i === 0 || e.id > (stored[i - 1]?.id ?? 0))).toBe(true);
+    db.close();
+    const again = SqliteDb.open(f);
+    expect(again.get<{ n: number }>('SELECT count(*) AS n FROM audit_log')?.n).toBe(1200);
+    again.close();
+  });
+
+  it('fails the appends of a batch whose commit fails', async () => {
+    const db = SqliteDb.open(file());
+    db.migrate(sqliteMigrations);
+    const audit = new SqliteAuditStore(db);
+    db.close();
+    await expect(audit.append({ actor: 'u-1', action: 'doc.delete' })).rejects.toThrow();
+  });
 });

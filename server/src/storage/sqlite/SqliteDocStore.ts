@@ -27,6 +27,8 @@ interface WorkerReply {
   error?: string;
   ids?: number[];
   ok?: boolean;
+  /** A saved version's row id. */
+  versionId?: number;
 }
 
 /**
@@ -47,6 +49,11 @@ export class SqliteDocStore implements DocStore {
       name: 'document append worker',
       errorPrefix: 'document append worker: ',
     });
+  }
+
+  /** Start the append worker thread now (before the process is ready), waiting at most `timeoutMs`. */
+  async warm(timeoutMs: number): Promise<void> {
+    await this.#worker?.warm(timeoutMs);
   }
 
   /** Stop the append worker (after the last append resolved). */
@@ -188,6 +195,31 @@ export class SqliteDocStore implements DocStore {
 
   async saveVersion(input: DocVersionInput): Promise<StoredDocVersion> {
     const now = Date.now();
+    // in the worker when there is one: the commit's fsync would stall the event loop (the
+    // automatic versions of busy documents come every MOIM_DOC_VERSION_INTERVAL_MS)
+    const lastInsertRowid =
+      this.#worker && !this.#closed ? await this.#saveVersionInWorker(input, now) : this.#insertVersion(input, now);
+    return {
+      id: lastInsertRowid,
+      docName: input.doc.name,
+      label: input.label,
+      auto: input.auto,
+      createdAt: now,
+      createdBy: input.createdBy,
+      bytes: input.state.byteLength,
+    };
+  }
+
+  async #saveVersionInWorker(input: DocVersionInput, now: number): Promise<number> {
+    const { doc, label, auto, createdBy, state } = input;
+    const reply = await this.#worker!.request({
+      version: { org: doc.org, name: doc.name, label, auto: auto ? 1 : 0, createdAt: now, createdBy, state },
+    });
+    if (reply.versionId === undefined) throw new Error('document append worker: the version was not saved');
+    return reply.versionId;
+  }
+
+  #insertVersion(input: DocVersionInput, now: number): number {
     const { lastInsertRowid } = this.#db.run(
       'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       input.doc.org,
@@ -199,15 +231,7 @@ export class SqliteDocStore implements DocStore {
       input.state.byteLength,
       input.state,
     );
-    return {
-      id: lastInsertRowid,
-      docName: input.doc.name,
-      label: input.label,
-      auto: input.auto,
-      createdAt: now,
-      createdBy: input.createdBy,
-      bytes: input.state.byteLength,
-    };
+    return lastInsertRowid;
   }
 
   async listVersions(ref: DocRef, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {

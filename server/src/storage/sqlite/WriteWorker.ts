@@ -48,6 +48,25 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
     });
   }
 
+  /**
+   * Start the worker now and wait until it answers (its module loaded, its connection open), at
+   * most `timeoutMs`: the first write of a fresh process must not wait for a thread to boot. A
+   * worker that fails to start fails this (and starts afresh on the next request).
+   */
+  async warm(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.request({ ping: true }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${this.#name} did not start within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Ask the worker to close its connection and wait for it to exit (pending requests first). */
   async close(): Promise<void> {
     const worker = this.#worker;

@@ -30,11 +30,16 @@ const conn = {
   },
 };
 
-port.on('message', (req: ChatWriteRequest | 'close') => {
+port.on('message', (req: ChatWriteRequest | { id: number; ping: true } | 'close') => {
   if (req === 'close') {
     statements.clear();
     db.close();
     port.close();
+    return;
+  }
+  if ('ping' in req) {
+    // WriteWorker.warm: started before the process says it is ready
+    port.postMessage({ id: req.id });
     return;
   }
   let reply: ChatWriteReply;

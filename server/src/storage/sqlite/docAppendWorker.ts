@@ -21,6 +21,19 @@ interface CompactRequest {
   compact: { org: string; name: string; expectSeq: number; upToId: number; state: Uint8Array };
 }
 
+interface VersionRequest {
+  id: number;
+  version: {
+    org: string;
+    name: string;
+    label: string;
+    auto: 0 | 1;
+    createdAt: number;
+    createdBy: string;
+    state: Uint8Array;
+  };
+}
+
 /** Checkpoint (PASSIVE: never waits for readers) after this many commits. */
 const CHECKPOINT_EVERY = 64;
 
@@ -35,6 +48,9 @@ const insert = db.prepare('INSERT INTO doc_updates (doc_org, doc_name, data) VAL
 const touch = db.prepare('UPDATE docs SET updated_at = ? WHERE org = ? AND name = ?');
 const setState = db.prepare(
   'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE org = ? AND name = ? AND state_seq = ?',
+);
+const insertVersion = db.prepare(
+  'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 );
 const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?');
 let commitsSinceCheckpoint = 0;
@@ -75,14 +91,29 @@ function compact(req: CompactRequest['compact']): boolean {
   });
 }
 
-port.on('message', (req: AppendRequest | CompactRequest | 'close') => {
+function saveVersion(v: VersionRequest['version']): number {
+  return tx(() =>
+    Number(
+      insertVersion.run(v.org, v.name, v.label, v.auto, v.createdAt, v.createdBy, v.state.byteLength, v.state)
+        .lastInsertRowid,
+    ),
+  );
+}
+
+port.on('message', (req: AppendRequest | CompactRequest | VersionRequest | { id: number; ping: true } | 'close') => {
   if (req === 'close') {
     db.close();
     port.close();
     return;
   }
+  if ('ping' in req) {
+    // WriteWorker.warm: started before the process says it is ready
+    port.postMessage({ id: req.id });
+    return;
+  }
   try {
     if ('compact' in req) port.postMessage({ id: req.id, ok: compact(req.compact) });
+    else if ('version' in req) port.postMessage({ id: req.id, versionId: saveVersion(req.version) });
     else port.postMessage({ id: req.id, ids: append(req) });
   } catch (err) {
     port.postMessage({ id: req.id, error: (err as Error).message });

@@ -1,0 +1,90 @@
+/**
+ * Merges of a document's stored state and updates (compaction) on a worker thread
+ * (docMergeThread.ts), so a large document's merge never stalls the event loop that relays
+ * edits. One thread for the node, started when created (it boots while the node starts), asked
+ * one merge at a time in order; a thread that dies fails its pending merges and is started afresh
+ * by the next one. Knows nothing of storage.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../logger.ts';
+
+export interface MergeResult {
+  state: Uint8Array;
+  /** Updates (by index in the request) that failed to apply and were left out, with the reason. */
+  skipped: Array<{ index: number; error: string }>;
+}
+
+/** What DocCompaction needs: the merged state of `state` + `updates`. */
+export interface DocMerger {
+  merge(state: Uint8Array | undefined, updates: readonly Uint8Array[]): Promise<MergeResult>;
+}
+
+interface Reply {
+  id: number;
+  state?: Uint8Array;
+  skipped?: MergeResult['skipped'];
+  error?: string;
+}
+
+export class DocMergeWorker implements DocMerger {
+  readonly #log: Logger;
+  #worker: Worker | undefined;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve: (r: Reply) => void; reject: (err: Error) => void }>();
+  #closed = false;
+
+  constructor(log: Logger) {
+    this.#log = log;
+    this.#start();
+  }
+
+  merge(state: Uint8Array | undefined, updates: readonly Uint8Array[]): Promise<MergeResult> {
+    if (this.#closed) return Promise.reject(new Error('document merge worker closed'));
+    const worker = this.#start();
+    const id = this.#next++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.ref();
+      // copies (not transfers): the caller's rows stay usable
+      worker.postMessage({ id, state, updates: [...updates] });
+    }).then((r) => ({ state: r.state ?? new Uint8Array(), skipped: r.skipped ?? [] }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (!worker) return;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+    });
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./docMergeThread.ts', import.meta.url));
+    worker.unref();
+    worker.on('message', (msg: Reply) => {
+      const req = this.#pending.get(msg.id);
+      if (!req) return;
+      this.#pending.delete(msg.id);
+      if (this.#pending.size === 0) worker.unref();
+      if (msg.error === undefined) req.resolve(msg);
+      else req.reject(new Error(`document merge worker: ${msg.error}`));
+    });
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      if (!this.#closed) this.#log.error({ err }, 'document merge worker failed; merges start it afresh');
+      for (const req of this.#pending.values()) req.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.#pending.size > 0 || !this.#closed) fail(new Error(`document merge worker exited (${code})`));
+    });
+    this.#worker = worker;
+    return worker;
+  }
+}
