@@ -188,9 +188,11 @@ async function scenario(stop: () => Promise<void>): Promise<void> {
   // every send was answered, with a stored message or a clear code
   expect(sent.every((s) => s.answeredAt !== undefined)).toBe(true);
   expect(codes.filter((c) => c !== 'UNAVAILABLE')).toEqual([]);
-  // it was down, so some sends failed, and none before it went down
+  // it was down, so some sends failed, and none before it went down: every send answered before the
+  // stop began succeeded (one still waiting for its commit when PostgreSQL died may fail — on a loaded
+  // machine a commit can wait longer than any fixed margin; its client retries it by clientMsgId)
   expect(failed.length).toBeGreaterThan(0);
-  expect(sent.filter((s) => s.at < downAt - 200 && s.code !== undefined)).toEqual([]);
+  expect(sent.filter((s) => s.answeredAt! < downAt && s.code !== undefined)).toEqual([]);
   // every send made 5 s after PostgreSQL accepted connections again succeeded, on both nodes
   const late = sent.filter((s) => s.at >= upAt + RECOVERY_MS);
   expect(new Set(late.map((s) => s.node))).toEqual(new Set([0, 1]));
