@@ -103,7 +103,7 @@ describe('a team’s first week', () => {
     await tab.close();
 
     // sign out and in again under the same name: the same person, with their channels and DMs
-    await kim.page.locator('header .who button.ghost').click();
+    await kim.page.locator('header .who #sign-out').click();
     await kim.page.locator('#signin-name').waitFor();
     await signInAgain(kim.page, { name: '김민준', site: 'hq', role: 'manager' });
     expect(await subOf(kim.page)).toBe(before);

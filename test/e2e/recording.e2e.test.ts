@@ -10,6 +10,7 @@ import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { APP_CSP } from '../../server/src/http/security.ts';
 import { createRoom, type MediaTestPeer, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { call, request, startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 
@@ -68,7 +69,8 @@ beforeAll(async () => {
     MOIM_LOG_LEVEL: process.env.REC_DEBUG ?? 'silent',
   });
   server.app.router.add('GET', '/e2e/rec.html', async ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    // the web app's CSP (every answer carries the API's `default-src 'none'` unless it says otherwise)
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
     res.end(
       '<!doctype html><meta charset="utf-8"><title>moim recording e2e</title><script src="/e2e/rec.js"></script>',
     );

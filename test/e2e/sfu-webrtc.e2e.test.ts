@@ -6,6 +6,7 @@ import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { APP_CSP } from '../../server/src/http/security.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 
@@ -57,7 +58,8 @@ beforeAll(async () => {
   const js = readFileSync(path.join(outDir, 'page.js'), 'utf8');
   server = await startTestServer({ MOIM_SFU_WORKERS: '1', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]' });
   server.app.router.add('GET', '/e2e/sfu.html', async ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    // the web app's CSP (every answer carries the API's `default-src 'none'` unless it says otherwise)
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
     res.end('<!doctype html><meta charset="utf-8"><title>moim sfu e2e</title><script src="/e2e/sfu.js"></script>');
     return undefined;
   });

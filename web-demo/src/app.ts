@@ -281,6 +281,7 @@ class Shell {
           {
             class: 'ghost',
             type: 'button',
+            id: 'sign-out',
             onclick: async () => {
               await this.ctx.meeting?.leave();
               await client.close();
