@@ -35,6 +35,8 @@ export type {
   PlaceKind,
   PresenceState,
   PriorityCategory,
+  RecordingInfo,
+  RecordingPolicy,
   RequestDayStatus,
   Role,
   RoomRecordInfo,

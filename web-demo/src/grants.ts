@@ -28,3 +28,18 @@ export function creatableTiers(token: string | undefined): Tier[] {
   if (!Array.isArray(list)) return [...TIERS];
   return TIERS.filter((tier) => list.includes(tier));
 }
+
+/**
+ * The person's grants in one room as the token says (the room's own entry, else `*`), or
+ * undefined when the token cannot be read (then the app offers the action and the server decides).
+ */
+export function roomGrants(token: string | undefined, roomId: string): string[] | undefined {
+  const p = payload(token);
+  if (!p) return undefined;
+  const rooms = (p.grants as { rooms?: unknown } | undefined)?.rooms;
+  if (!rooms || typeof rooms !== 'object') return [];
+  const own = Object.hasOwn(rooms, roomId) ? (rooms as Record<string, unknown>)[roomId] : undefined;
+  const any = Object.hasOwn(rooms, '*') ? (rooms as Record<string, unknown>)['*'] : undefined;
+  const list = own ?? any;
+  return Array.isArray(list) ? list.filter((g): g is string => typeof g === 'string') : [];
+}
