@@ -52,7 +52,15 @@ export type {
   WorkReportStatus,
   WorkReportSummary,
 } from '@moim/protocol';
-export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol/client';
+export {
+  CALL_LEFT_REASON,
+  MoimError,
+  PRESENCE_STATES,
+  ROLES,
+  roomNotesDocName,
+  TIER_PROFILES,
+  TIERS,
+} from '@moim/protocol/client';
 export type { CallsEvents } from './calls/Calls.ts';
 export { Calls, callActive, ringsOn } from './calls/Calls.ts';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
