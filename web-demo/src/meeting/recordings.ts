@@ -3,13 +3,14 @@
  * start time and duration, and a download button per file for people the tier's policy allows.
  * The list is asked again whenever a recording starts, stops or fails (`room.recording`
  * changes) and on the refresh button. A download fetches the file with the bearer token (a plain
- * link would carry none) and saves the blob.
+ * link would carry none), with a passkey step-up when the server asks for one, and saves the blob.
  */
 import { getLogger, type RecordingInfo, type RecordingPolicy } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { roomGrants } from '../grants.ts';
 import { errorText, t } from '../i18n.ts';
+import { withStepUp } from '../session.ts';
 import { formatDateTime } from '../time.ts';
 import type { MeetingSession } from './MeetingSession.ts';
 
@@ -60,15 +61,18 @@ export function recordingsPanel(ctx: AppContext, session: MeetingSession): Recor
   let asked = 0;
 
   async function download(r: RecordingInfo, file: string): Promise<void> {
-    try {
+    const path = `/recordings/${encodeURIComponent(r.recordingId)}/files/${encodeURIComponent(file)}`;
+    const fetchFile = async (): Promise<Blob> => {
       const token = await ctx.client.currentToken();
-      const path = `/recordings/${encodeURIComponent(r.recordingId)}/files/${encodeURIComponent(file)}`;
       const res = await fetch(`${ctx.client.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-        throw Object.assign(new Error(body.error?.message ?? `HTTP ${res.status}`), { code: body.error?.code });
-      }
-      const url = URL.createObjectURL(await res.blob());
+      if (res.ok) return res.blob();
+      // a refusal is JSON with its code; anything else is reported by its HTTP status
+      const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw Object.assign(new Error(body.error?.message ?? `HTTP ${res.status}`), { code: body.error?.code });
+    };
+    try {
+      // downloads are a sensitive action: where step-up is on, the passkey is asked and it runs again
+      const url = URL.createObjectURL(await withStepUp(ctx.client, fetchFile));
       const a = h('a', { href: url, download: `${r.recordingId}-${file}`, hidden: true });
       document.body.append(a);
       a.click();
