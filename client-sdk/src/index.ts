@@ -54,6 +54,7 @@ export type {
 } from '@moim/protocol';
 export {
   CALL_LEFT_REASON,
+  CALL_ROOM_PREFIX,
   MoimError,
   PRESENCE_STATES,
   ROLES,

@@ -3,7 +3,7 @@
  * server would refuse (a member is not offered immersive rooms). The server still checks every
  * request; this only shapes the interface.
  */
-import { TIERS, type Tier } from '@moim/client-sdk';
+import { CALL_ROOM_PREFIX, TIERS, type Tier } from '@moim/client-sdk';
 
 function payload(token: string | undefined): Record<string, unknown> | undefined {
   const part = token?.split('.')[1];
@@ -30,10 +30,13 @@ export function creatableTiers(token: string | undefined): Tier[] {
 }
 
 /**
- * The person's grants in one room as the token says (the room's own entry, else `*`), or
- * undefined when the token cannot be read (then the app offers the action and the server decides).
+ * The person's grants in one room as the token says (the room's own entry, else `*`; a call's
+ * room as the server gives them), or undefined when the token cannot be read (then the app
+ * offers the action and the server decides).
  */
 export function roomGrants(token: string | undefined, roomId: string): string[] | undefined {
+  // a call's room: the server gives its people exactly these, whatever the token says
+  if (roomId.startsWith(CALL_ROOM_PREFIX)) return ['join', 'publish', 'subscribe'];
   const p = payload(token);
   if (!p) return undefined;
   const rooms = (p.grants as { rooms?: unknown } | undefined)?.rooms;
