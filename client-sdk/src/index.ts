@@ -35,6 +35,8 @@ export type {
   PlaceKind,
   PresenceState,
   PriorityCategory,
+  RecordingInfo,
+  RecordingPolicy,
   RequestDayStatus,
   Role,
   RoomRecordInfo,
@@ -50,7 +52,16 @@ export type {
   WorkReportStatus,
   WorkReportSummary,
 } from '@moim/protocol';
-export { MoimError, PRESENCE_STATES, ROLES, roomNotesDocName, TIER_PROFILES, TIERS } from '@moim/protocol/client';
+export {
+  CALL_LEFT_REASON,
+  CALL_ROOM_PREFIX,
+  MoimError,
+  PRESENCE_STATES,
+  ROLES,
+  roomNotesDocName,
+  TIER_PROFILES,
+  TIERS,
+} from '@moim/protocol/client';
 export type { CallsEvents } from './calls/Calls.ts';
 export { Calls, callActive, ringsOn } from './calls/Calls.ts';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';

@@ -94,3 +94,8 @@ export const CALL_PARTY_STATES = ['ringing', 'joined', 'declined', 'missed', 'bu
 export type CallPartyState = (typeof CALL_PARTY_STATES)[number];
 /** Video room ids of calls start with this (presence tells `in-call` from `in-meeting` by it). */
 export const CALL_ROOM_PREFIX = 'call-';
+/**
+ * The `room:removed` reason a call's room gives a person who left the call while it goes on (hung
+ * up, dropped): their client ends the meeting quietly rather than as a moderator's removal.
+ */
+export const CALL_LEFT_REASON = 'you left the call';

@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ErrorCode } from '@moim/protocol';
+import { CALL_LEFT_REASON, type ErrorCode } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
@@ -406,6 +406,10 @@ async function buildServices(
       end: async (org, roomId) => {
         await media.endRoom(org, roomId, 'call-ended');
         await mediaRelay?.endRoom(org, roomId, 'call-ended');
+      },
+      removePerson: async (org, roomId, sub) => {
+        media.removePerson(org, roomId, sub, CALL_LEFT_REASON);
+        await mediaRelay?.removePerson(org, roomId, sub, CALL_LEFT_REASON);
       },
     },
     people: {

@@ -5,7 +5,7 @@
  * callee in a call held by another node is busy.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
+import { CALL_LEFT_REASON, type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
 import { io as ioClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../server/src/testing/index.ts';
@@ -131,6 +131,36 @@ describe('calls across nodes', () => {
     for (const t of await Promise.all(told)) expect(t.reason).toBe('ROOM_CLOSED');
     const again = await request(b, 'room:join', { roomId });
     expect('error' in again && again.error.code).toBe('FORBIDDEN');
+  });
+
+  it('a person who hangs up a call that goes on leaves its room on the other node that homes it', async () => {
+    const alice = await person('alice', narrow(['personal', 'standard']));
+    const bob = await person('bob', narrow());
+    const dan = await person('dan', narrow());
+    const a = await device(nodes[0]!, alice.token, 'a1');
+    const b = await device(nodes[1]!, bob.token, 'b1');
+    const d = await device(nodes[0]!, dan.token, 'd1');
+    const placed = await call<CallInfo>(a, 'call:start', { callees: [bob.sub, dan.sub] });
+    const accepted = await call<CallInfo>(b, 'call:accept', { callId: placed.id });
+    await call(d, 'call:accept', { callId: placed.id });
+    const roomId = accepted.roomId!;
+    // bob joins first from node b: the room is homed there, the call on node a
+    await call(b, 'room:join', { roomId });
+    await call(a, 'room:join', { roomId });
+    const dj = await call<{ peerId: string }>(d, 'room:join', { roomId });
+    const bobSaw = nextEvent<{ roomId: string; peerId: string; reason: string }>(
+      b,
+      'room:peerLeft',
+      (e) => e.roomId === roomId && e.peerId === dj.peerId,
+    );
+    const danTold = nextEvent<{ roomId: string; reason: string | null }>(d, 'room:removed', (e) => e.roomId === roomId);
+    const after = await call<CallInfo>(d, 'call:hangup', { callId: placed.id });
+    expect(after.state).toBe('accepted');
+    expect((await bobSaw).reason).toBe('removed');
+    expect((await danTold).reason).toBe(CALL_LEFT_REASON);
+    const info = await call<{ peers: Array<{ peerId: string }> }>(b, 'room:info', { roomId });
+    expect(info.peers.map((p) => p.peerId)).not.toContain(dj.peerId);
+    expect(info.peers).toHaveLength(2);
   });
 
   it('the drop grace counts a person’s connections on every node', async () => {

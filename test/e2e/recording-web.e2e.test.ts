@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Person, type ServerProcess, shot, signIn, startServer } from './harness.ts';
@@ -13,7 +15,14 @@ const people: Person[] = [];
 
 beforeAll(async () => {
   const min = 20_000 + 2 * Math.floor(Math.random() * 10_000);
-  server = await startServer({ MOIM_RECORDING_PORT_MIN: String(min), MOIM_RECORDING_PORT_MAX: String(min + 49) });
+  // personal rooms are not recorded: the refusal's text is checked below
+  const record = { record: true, downloadsAllowed: true, downloadBy: 'recorders', retentionDays: 30 };
+  const policy = { personal: { ...record, record: false }, standard: record, immersive: record };
+  server = await startServer({
+    MOIM_RECORDING_PORT_MIN: String(min),
+    MOIM_RECORDING_PORT_MAX: String(min + 49),
+    MOIM_RECORDING_POLICY: JSON.stringify(policy),
+  });
   browser = await launchBrowser();
 });
 
@@ -55,5 +64,85 @@ describe('recording indicator', () => {
     await kim.page.locator('#ctl-record').click();
     for (const p of [kim, lee, park]) await badge(p).waitFor({ state: 'hidden', timeout: 20_000 });
     for (const p of people) expect(p.errors).toEqual([]);
+  }, 60_000);
+
+  it('the meeting lists its recordings; a recorder downloads a file with its bytes, a member may not', async () => {
+    const choi = await signIn(browser, server.url, { name: '최지우', site: 'hq', role: 'manager', lang: 'ko' });
+    const jung = await signIn(browser, server.url, { name: 'Jung', site: 'home', lang: 'en' });
+    people.push(choi, jung);
+    await choi.page.goto(`${server.url}/#/meeting`);
+    await choi.page.locator('#meeting-name').fill('목록 회의');
+    await choi.page.locator('#new-meeting button[type=submit]').click();
+    await choi.page.waitForURL(/#\/meeting\/[^/]+$/);
+    const roomUrl = choi.page.url();
+    await jung.page.goto(roomUrl);
+    for (const p of [choi, jung]) await p.page.locator('#stage .tile video').nth(1).waitFor({ timeout: 30_000 });
+    expect(await choi.page.locator('#recordings .recording-item').count()).toBe(0);
+
+    await choi.page.locator('#ctl-record').click();
+    await badge(choi).waitFor({ state: 'visible', timeout: 15_000 });
+    const running = choi.page.locator('#recordings .recording-item[data-state=recording]');
+    await running.waitFor({ timeout: 15_000 });
+    await choi.page.waitForTimeout(3000); // a few seconds of media in the files
+    await choi.page.locator('#ctl-record').click();
+    const done = (p: Person) => p.page.locator('#recordings .recording-item[data-state=stopped]');
+    await done(choi).waitFor({ timeout: 30_000 });
+    await done(jung).waitFor({ timeout: 30_000 });
+    expect(await done(choi).locator('.recording-state').textContent()).toBe('완료');
+    expect(await done(jung).locator('.recording-state').textContent()).toBe('Finished');
+    expect(await done(choi).locator('.recording-start').textContent()).toMatch(/시작$/);
+    expect(await done(choi).locator('.recording-duration').textContent()).toMatch(/^\d+분 \d+초$/);
+    // downloads by recorders (the default): the member sees the list without download buttons
+    expect(await done(jung).locator('.recording-file').count()).toBe(0);
+    expect(await done(jung).textContent()).toContain('Downloads are not allowed for you.');
+
+    const buttons = done(choi).locator('.recording-file');
+    expect(await buttons.count()).toBeGreaterThan(0);
+    const file = (await buttons.first().getAttribute('data-file')) ?? '';
+    expect(file).toMatch(/^t\d+-\d+\.webm$/);
+    const recordingId = (await done(choi).getAttribute('data-recording-id')) ?? '';
+    const [download] = await Promise.all([choi.page.waitForEvent('download'), buttons.first().click()]);
+    const path = await download.path();
+    const saved = await readFile(path);
+    expect(download.suggestedFilename()).toBe(`${recordingId}-${file}`);
+    // the same file straight from the server with the page's token
+    const token = await choi.page.evaluate(
+      () => (window as unknown as { __moim: { ctx: { client: { token: string } } } }).__moim.ctx.client.token,
+    );
+    const res = await fetch(`${server.url}/recordings/${recordingId}/files/${file}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    const direct = Buffer.from(await res.arrayBuffer());
+    expect(saved.length).toBeGreaterThan(0);
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(direct).digest('hex'));
+    expect(saved.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // WebM (EBML) header
+    for (const p of [choi, jung]) expect(p.errors).toEqual([]);
+  }, 60_000);
+
+  it('a refusal shows its translated text; no record button without the `record` grant', async () => {
+    const kang = await signIn(browser, server.url, { name: '강하늘', site: 'hq', role: 'manager', lang: 'ko' });
+    const yoon = await signIn(browser, server.url, { name: 'Yoon', site: 'home', lang: 'en' });
+    people.push(kang, yoon);
+    // a personal room: the policy does not record this tier → POLICY_FORBIDS, in Korean
+    await kang.page.goto(`${server.url}/#/meeting`);
+    await kang.page.locator('#new-meeting .tier-option[data-tier=personal] input').check();
+    await kang.page.locator('#new-meeting button[type=submit]').click();
+    await kang.page.waitForURL(/#\/meeting\/[^/]+$/);
+    await kang.page.locator('#stage .tile video').first().waitFor({ timeout: 30_000 });
+    await kang.page.locator('#ctl-record').click();
+    const toast = kang.page.locator('.toasts .toast-error');
+    await toast.waitFor({ timeout: 15_000 });
+    expect(await toast.textContent()).toContain('이 채널·회의·문서의 정보 유출 방지 정책상 허용되지 않습니다.');
+    expect(await badge(kang).isHidden()).toBe(true);
+
+    // a member who owns the meeting: the UI's moderator, but the token grants no `record`
+    await yoon.page.goto(`${server.url}/#/meeting`);
+    await yoon.page.locator('#new-meeting button[type=submit]').click();
+    await yoon.page.waitForURL(/#\/meeting\/[^/]+$/);
+    await yoon.page.locator('#stage .tile video').first().waitFor({ timeout: 30_000 });
+    expect(await yoon.page.locator('#ctl-close').count()).toBe(1); // the owner's moderator controls are there
+    expect(await yoon.page.locator('#ctl-record').count()).toBe(0);
+    for (const p of [kang, yoon]) expect(p.errors).toEqual([]);
   }, 60_000);
 });

@@ -3,7 +3,7 @@
  * server would refuse (a member is not offered immersive rooms). The server still checks every
  * request; this only shapes the interface.
  */
-import { TIERS, type Tier } from '@moim/client-sdk';
+import { CALL_ROOM_PREFIX, TIERS, type Tier } from '@moim/client-sdk';
 
 function payload(token: string | undefined): Record<string, unknown> | undefined {
   const part = token?.split('.')[1];
@@ -27,4 +27,22 @@ export function creatableTiers(token: string | undefined): Tier[] {
   const list = grants?.createRooms;
   if (!Array.isArray(list)) return [...TIERS];
   return TIERS.filter((tier) => list.includes(tier));
+}
+
+/**
+ * The person's grants in one room as the token says (the room's own entry, else `*`; a call's
+ * room as the server gives them), or undefined when the token cannot be read (then the app
+ * offers the action and the server decides).
+ */
+export function roomGrants(token: string | undefined, roomId: string): string[] | undefined {
+  // a call's room: the server gives its people exactly these, whatever the token says
+  if (roomId.startsWith(CALL_ROOM_PREFIX)) return ['join', 'publish', 'subscribe'];
+  const p = payload(token);
+  if (!p) return undefined;
+  const rooms = (p.grants as { rooms?: unknown } | undefined)?.rooms;
+  if (!rooms || typeof rooms !== 'object') return [];
+  const own = Object.hasOwn(rooms, roomId) ? (rooms as Record<string, unknown>)[roomId] : undefined;
+  const any = Object.hasOwn(rooms, '*') ? (rooms as Record<string, unknown>)['*'] : undefined;
+  const list = own ?? any;
+  return Array.isArray(list) ? list.filter((g): g is string => typeof g === 'string') : [];
 }

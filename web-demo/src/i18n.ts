@@ -2,6 +2,7 @@
 import type { ErrorCode } from '@moim/client-sdk';
 import { callEn, callKo } from './callTexts.ts';
 import { firstWeekEn, firstWeekKo } from './firstWeekTexts.ts';
+import { recordingEn, recordingKo } from './recordingTexts.ts';
 import { signInEn, signInKo } from './signInTexts.ts';
 import { teleworkEn, teleworkKo } from './teleworkTexts.ts';
 
@@ -16,6 +17,8 @@ const en = {
   ...signInEn,
   // channels, names, notifications, invitations (firstWeekTexts.ts)
   ...firstWeekEn,
+  // the meeting's recordings list (recordingTexts.ts)
+  ...recordingEn,
   appName: 'moim',
   tagline: 'Meetings, presence, chat and documents for HQ and every work site',
   signIn: 'Sign in',
@@ -247,6 +250,7 @@ const ko: Record<TextKey, string> = {
   ...callKo,
   ...signInKo,
   ...firstWeekKo,
+  ...recordingKo,
   appName: '모임',
   tagline: '본부와 모든 근무지를 잇는 회의, 현황, 대화, 문서',
   signIn: '로그인',

@@ -40,6 +40,8 @@ export interface CallRooms {
   create(caller: Principal, tier: Tier, roomId: string): Promise<void>;
   /** The call ended: its room record is marked closed and its live room closes (`room:closed`). */
   end(org: string, roomId: string): Promise<void>;
+  /** A person left the call that goes on (hung up, dropped): their peers leave its room (`room:removed`). */
+  removePerson(org: string, roomId: string, sub: string): Promise<void>;
 }
 
 /** What a call's people may do in its room, whatever their token's room grants say. */
@@ -505,7 +507,20 @@ export class CallService {
     this.#o.directory?.setInCall(call.org, p.sub, call.id, false);
     this.#log.info({ call: call.id, org: call.org, sub: p.sub }, 'call: left');
     this.#settle(call);
-    if (ACTIVE.has(call.state)) this.#emit(call);
+    if (!ACTIVE.has(call.state)) return; // the call ended: #finish closes its room
+    this.#emit(call);
+    const roomId = call.roomId;
+    if (roomId !== null)
+      this.#track(
+        this.#o.rooms
+          .removePerson(call.org, roomId, p.sub)
+          .catch((err: unknown) =>
+            this.#log.error(
+              { err, call: call.id, org: call.org, room: roomId, sub: p.sub },
+              'call: a person who left stays in its room',
+            ),
+          ),
+      );
   }
 
   /** The one ring timer: at the earliest deadline of the parties still ringing. */

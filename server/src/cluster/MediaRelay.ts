@@ -43,6 +43,7 @@ type Message =
   | { k: 'reauth'; connectionId: string; token: VerifiedToken }
   | { k: 'member'; roomId: string; sub: string; connectionId: string; joined: boolean }
   | { k: 'end'; org: string; roomId: string; reason: string }
+  | { k: 'withdraw'; org: string; roomId: string; sub: string; message: string }
   | { k: 'consumer'; id: string; from: string; socketId: string; payload: unknown; timeoutMs: number };
 
 /** A connection of another node that joined a room homed here. */
@@ -153,6 +154,16 @@ export class MediaRelay {
   async endRoom(org: string, roomId: string, reason: string): Promise<void> {
     const home = await this.#o.homes.liveHome(roomId);
     if (home !== null && home !== this.#o.registry.nodeId) this.#send(home, { k: 'end', org, roomId, reason });
+  }
+
+  /**
+   * A service withdrew a person from a room of its own (MediaService.removePerson, a call's
+   * hangup) on this node: when the live room is homed on another node, that node removes them too.
+   */
+  async removePerson(org: string, roomId: string, sub: string, message: string): Promise<void> {
+    const home = await this.#o.homes.liveHome(roomId);
+    if (home !== null && home !== this.#o.registry.nodeId)
+      this.#send(home, { k: 'withdraw', org, roomId, sub, message });
   }
 
   async close(): Promise<void> {
@@ -299,6 +310,9 @@ export class MediaRelay {
         this.#o.media
           .endRoom(message.org, message.roomId, message.reason)
           .catch((err: unknown) => this.#o.log.error({ err, room: message.roomId }, 'media relay: a room did not end'));
+        return;
+      case 'withdraw':
+        this.#o.media.removePerson(message.org, message.roomId, message.sub, message.message);
         return;
     }
   };

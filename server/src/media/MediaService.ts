@@ -20,7 +20,7 @@ import {
 } from '@moim/protocol';
 import { iceServersFor, type MediaRoom, type Peer, type TurnOptions, type WorkerPool } from '@moim/sfu';
 import type { Counter } from 'prom-client';
-import type { Principal } from '../auth/Principal.ts';
+import { type Principal, personKey } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore, RoomRecord, RoomStore } from '../storage/index.ts';
@@ -176,6 +176,22 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       this.#log.info({ room: roomId, org, reason }, 'room ended');
     }
     return closed;
+  }
+
+  /**
+   * A service withdraws one person from a room of its own (they hung up a call, or were dropped
+   * from it): their peers in the live room on this node leave it. Their client is told
+   * (`room:removed` with `message`), the others see `room:peerLeft` with `removed`; no ban is
+   * recorded (the service's RoomAccess keeps them out). How many peers left.
+   */
+  removePerson(org: string, roomId: string, sub: string, message: string): number {
+    const room = this.#live.get(roomId);
+    if (!room || room.closed) return 0;
+    const key = personKey(org, sub);
+    const gone = [...this.#bindings.all()].filter((s) => s.roomId === roomId && s.key === key);
+    for (const state of gone) room.removePeer(state.peer.id, 'removed', message);
+    if (gone.length > 0) this.#log.info({ room: roomId, org, sub, peers: gone.length }, 'person withdrawn from room');
+    return gone.length;
   }
 
   get ready(): boolean {

@@ -1,4 +1,11 @@
-import { getLogger, type LocalTrack, type NetworkQuality, type RemoteTrack, type Room } from '@moim/client-sdk';
+import {
+  CALL_LEFT_REASON,
+  getLogger,
+  type LocalTrack,
+  type NetworkQuality,
+  type RemoteTrack,
+  type Room,
+} from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
@@ -86,7 +93,10 @@ export class MeetingSession {
       this.reconnecting = false;
       this.#changed();
     });
-    room.on('removed', () => ctx.toast(t('removed'), 'error'));
+    // leaving a call that goes on also takes the person out of its room: not a moderator's removal
+    room.on('removed', ({ reason }) => {
+      if (reason !== CALL_LEFT_REASON) ctx.toast(t('removed'), 'error');
+    });
     room.on('closed', ({ reason }) => {
       if (reason !== 'left' && reason !== 'removed') ctx.toast(t('roomClosed'));
       this.#end();

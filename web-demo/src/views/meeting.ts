@@ -12,6 +12,7 @@ import { errorText, t } from '../i18n.ts';
 import { lobby, remember } from '../meeting/lobby.ts';
 import { MeetingSession } from '../meeting/MeetingSession.ts';
 import { meetingLink, participantsPanel } from '../meeting/participants.ts';
+import { recordingsPanel } from '../meeting/recordings.ts';
 import { tn } from '../plural.ts';
 import { followWatermark } from '../watermark.ts';
 import { meetingControls } from './meetingControls.ts';
@@ -77,6 +78,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
   notes.hidden = !notesOpen;
   const people = h('span', { class: 'muted' });
   const participants = participantsPanel(ctx, session, moderator);
+  const recordings = recordingsPanel(ctx, session);
   const codeBtn = h(
     'button',
     {
@@ -115,6 +117,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
       participants.el,
       h('div', { class: 'meeting-body' }, stage, notes),
       controls,
+      recordings.el,
     ),
   );
 
@@ -138,6 +141,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
     people.textContent = tn('participants', room.peers.size + 1);
     banner.hidden = !session.reconnecting;
     recording.hidden = room.recording === null;
+    recordings.update();
     const q = session.quality;
     quality.textContent = q
       ? `${t('quality')}: ${t(`quality_${q.level}`)}${q.rttMs !== null ? ` · ${Math.round(q.rttMs)} ms` : ''}`
@@ -167,6 +171,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
     ctx.client.presence.off('update', onPresence);
     grid.detachAll();
     participants.dispose();
+    recordings.dispose();
     toolbar.closeNotes();
   };
 }

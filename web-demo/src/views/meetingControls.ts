@@ -7,6 +7,7 @@
  */
 import type { AppContext } from '../context.ts';
 import { h, icon, mount } from '../dom.ts';
+import { roomGrants } from '../grants.ts';
 import { errorText, t } from '../i18n.ts';
 import type { MeetingSession } from '../meeting/MeetingSession.ts';
 import { addCameraButton } from '../meeting/participants.ts';
@@ -30,6 +31,14 @@ export function meetingControls(opts: {
   const { ctx, session, controls, notes, moderator, immersive, render } = opts;
   const room = session.room;
   const me = ctx.identity;
+
+  // the record button: `record` in the token's grants for this room (`moderate` also stops one);
+  // an unreadable token offers it to the UI's moderators and the server decides
+  const mayRecord = (running: boolean): boolean => {
+    const grants = roomGrants(ctx.client.token, room.roomId);
+    if (!grants) return moderator;
+    return grants.includes('record') || (running && grants.includes('moderate'));
+  };
 
   const deviceBox = h('details', { class: 'devices' });
   async function renderDevices(): Promise<void> {
@@ -135,8 +144,9 @@ export function meetingControls(opts: {
         if (!notes.hidden) await openNotes();
       }),
       deviceBox,
-      // recording: the server decides (the `record` grant, the tier's policy); everyone sees the indicator
-      moderator
+      // recording: the server decides (the `record` grant, the tier's policy); everyone sees the indicator.
+      // Offered to whoever the token grants `record` (or `moderate` to stop a running one).
+      mayRecord(room.recording !== null)
         ? h(
             'button',
             {
@@ -145,7 +155,7 @@ export function meetingControls(opts: {
               id: 'ctl-record',
               onclick: () =>
                 void (room.recording ? room.stopRecording() : room.startRecording()).then(render, (err: Error) =>
-                  ctx.toast(err.message, 'error'),
+                  ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'),
                 ),
             },
             h('span', null, room.recording ? t('stopRecording') : t('startRecording')),
