@@ -22,7 +22,8 @@ export const chatView: View = (root, ctx, params) => {
   const { client } = ctx;
   const chat = client.chat;
   const channelId = params[0];
-  const threadSeq = params[1] === 'thread' && params[2] ? Number(params[2]) : undefined;
+  // a thread's root by its seq (an address with no valid seq opens no thread)
+  const threadSeq = params[1] === 'thread' && /^[1-9]\d{0,15}$/.test(params[2] ?? '') ? Number(params[2]) : undefined;
   const list = h('nav', { class: 'channel-list card', 'aria-label': t('channels') });
   // once the person chooses or types in the list's forms, `#/chat` no longer moves on to the site
   // channel (that would build the view again and lose what they chose, e.g. whom to write to)
