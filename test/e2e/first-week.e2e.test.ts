@@ -294,7 +294,8 @@ describe('a team’s first week', () => {
     await kim.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
     await kim.page.locator('.compose-main').fill('이번 주 안건을 여기에 모읍시다');
     await kim.page.locator('.compose-main').press('Enter');
-    const root = kim.page.locator('#messages .message', { hasText: '이번 주 안건을' });
+    // the stored message (a message still being sent has no seq yet)
+    const root = kim.page.locator('#messages .message[data-seq]', { hasText: '이번 주 안건을' });
     await root.waitFor({ timeout: 15_000 });
     const seq = await root.getAttribute('data-seq');
     const channel = decodeURIComponent(new URL(kim.page.url()).hash.split('/')[2]!);

@@ -17,7 +17,7 @@ const log = getLogger('moim.web.notify');
 const FOLLOWED_MAX = 40;
 /** A message older than this when it arrives is history, not news (no toast, no ring). */
 const FRESH_MS = 120_000;
-/** How often the server's unread counts are read again while the app is open. */
+/** How often the server's unread counts are read again while some channels are not followed live. */
 const RECONCILE_MS = 15_000;
 const MEETING_LINK = /#\/meeting\/([A-Za-z0-9_.%~-]{1,128})/;
 
@@ -123,9 +123,8 @@ export function startNotifications(ctx: AppContext): () => void {
     const room = Math.max(0, FOLLOWED_MAX - followed.size);
     const picked = order.slice(0, room);
     for (const c of picked) followed.add(c.id);
-    // a message that came before the subscription is counted when its first page loads (the SDK);
-    // the server's counts are read again once they are followed, in case an event was missed
-    void Promise.all(picked.map((c) => subscribe(c.id, 0))).then(() => reconcile());
+    // a message that came before the subscription is counted when its first page loads (the SDK)
+    for (const c of picked) void subscribe(c.id, 0);
   };
 
   const nameOf = (sub: string) => client.presence.people.get(sub)?.name ?? sub;
@@ -190,8 +189,11 @@ export function startNotifications(ctx: AppContext): () => void {
     follow(channels);
     decorate();
   };
-  // a safety net for an event missed (a channel opened by someone else while a reconnect was under way)
-  const periodic = setInterval(reconcile, RECONCILE_MS);
+  // channels beyond FOLLOWED_MAX get no live messages: their counts come from the server now and then
+  // (a new channel is announced live, and a reconnect lists the channels again in the SDK)
+  const periodic = setInterval(() => {
+    if (chat.myChannels.some((c) => !followed.has(c.id))) reconcile();
+  }, RECONCILE_MS);
   chat.on('message', onMessage);
   chat.on('mention', onMention);
   chat.on('channels', onChannels);

@@ -22,8 +22,13 @@ export const chatView: View = (root, ctx, params) => {
   const { client } = ctx;
   const chat = client.chat;
   const channelId = params[0];
-  const threadSeq = params[1] === 'thread' && params[2] ? Number(params[2]) : undefined;
+  // a thread's root by its seq (an address with no valid seq opens no thread)
+  const threadSeq = params[1] === 'thread' && /^[1-9]\d{0,15}$/.test(params[2] ?? '') ? Number(params[2]) : undefined;
   const list = h('nav', { class: 'channel-list card', 'aria-label': t('channels') });
+  // once the person chooses or types in the list's forms, `#/chat` no longer moves on to the site
+  // channel (that would build the view again and lose what they chose, e.g. whom to write to)
+  let touched = false;
+  for (const type of ['focusin', 'input', 'change']) list.addEventListener(type, () => (touched = true));
   const main = h('section', { class: 'conversation card' });
   const thread = h('aside', { class: 'thread-panel card', hidden: threadSeq === undefined });
   const layout = h('div', { class: `chat${threadSeq !== undefined ? ' with-thread' : ''}` }, list, main, thread);
@@ -133,9 +138,11 @@ export const chatView: View = (root, ctx, params) => {
     mount(channelsBox, channels.filter((c) => c.kind !== 'dm').map(item));
     mount(dmsBox, channels.filter((c) => c.kind === 'dm').map(item));
     const people = [...client.presence.people.values()].filter((p) => p.sub !== client.me.sub);
+    // nobody is chosen until the person chooses: a new message never goes to whoever is listed first
     const chosen = dmSelect.value;
     mount(
       dmSelect,
+      h('option', { value: '', selected: !chosen }, t('newDmPick')),
       people.map((p) => h('option', { value: p.sub, selected: p.sub === chosen }, p.name ?? p.sub)),
     );
     dmForm.hidden = people.length === 0;
@@ -292,6 +299,7 @@ export const chatView: View = (root, ctx, params) => {
       // the person went elsewhere meanwhile (clicked a channel): do not take them back
       if (browsing || !alive) return;
       if (!channelId) {
+        if (touched) return;
         const home = channels.find((c) => c.kind === 'site') ?? channels[0];
         if (home) ctx.navigate(`#/chat/${encodeURIComponent(home.id)}`);
         return;
