@@ -1,18 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RecordingInfo } from '@moim/protocol';
 import { udpPortBound } from '@moim/sfu';
 import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APP_CSP } from '../../server/src/http/security.ts';
 import { createRoom, type MediaTestPeer, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { call, request, startTestServer, type TestServer } from '../../server/src/testing/index.ts';
+import { bundleTestPage, serveTestPage } from './testPage.ts';
 
 /**
  * Meeting recording end to end: headless Chromium with a fake camera and microphone publishes
@@ -23,7 +21,6 @@ import { call, request, startTestServer, type TestServer } from '../../server/sr
  * the room and leaves no port or transport behind.
  */
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
 const run = promisify(execFile);
 
@@ -41,23 +38,7 @@ const pageApi = (page: Page) => page.evaluateHandle(() => (globalThis as unknown
 
 beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-rec-'));
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: path.resolve(here, '../..'),
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      lib: {
-        entry: path.join(here, 'recording.page.ts'),
-        name: 'moimRecordingPage',
-        formats: ['iife'],
-        fileName: () => 'page.js',
-      },
-    },
-  });
-  const js = readFileSync(path.join(outDir, 'page.js'), 'utf8');
+  const js = await bundleTestPage('recording.page.ts', 'moimRecordingPage');
   // a port range of this run's own (other tests may record at the same time)
   const min = 20_000 + 2 * Math.floor(Math.random() * 10_000);
   server = await startTestServer({
@@ -68,19 +49,7 @@ beforeAll(async () => {
     MOIM_RECORDING_KEYFRAME_INTERVAL_MS: '4000',
     MOIM_LOG_LEVEL: process.env.REC_DEBUG ?? 'silent',
   });
-  server.app.router.add('GET', '/e2e/rec.html', async ({ res }) => {
-    // the web app's CSP (every answer carries the API's `default-src 'none'` unless it says otherwise)
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
-    res.end(
-      '<!doctype html><meta charset="utf-8"><title>moim recording e2e</title><script src="/e2e/rec.js"></script>',
-    );
-    return undefined;
-  });
-  server.app.router.add('GET', '/e2e/rec.js', async ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    res.end(js);
-    return undefined;
-  });
+  serveTestPage(server.app.router, 'rec', js);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

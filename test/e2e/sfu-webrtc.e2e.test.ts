@@ -1,14 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APP_CSP } from '../../server/src/http/security.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
+import { bundleTestPage, serveTestPage } from './testPage.ts';
 
 /**
  * A real WebRTC peer over DTLS: headless Chromium with a fake camera and microphone publishes
@@ -17,12 +12,10 @@ import { startTestServer, type TestServer } from '../../server/src/testing/index
  * fixes it (shared/MEDIASOUP.md), which plain RTP tests never reach.
  */
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
 
 let server: TestServer;
 let browser: Browser;
-let outDir: string;
 
 type PageApi = {
   start(o: { url: string; token: string; roomId: string }): Promise<{ peerId: string }>;
@@ -38,36 +31,9 @@ async function videoStats(page: Page) {
 }
 
 beforeAll(async () => {
-  outDir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-sfu-'));
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: path.resolve(here, '../..'),
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      lib: {
-        entry: path.join(here, 'sfu-webrtc.page.ts'),
-        name: 'moimSfuPage',
-        formats: ['iife'],
-        fileName: () => 'page.js',
-      },
-    },
-  });
-  const js = readFileSync(path.join(outDir, 'page.js'), 'utf8');
+  const js = await bundleTestPage('sfu-webrtc.page.ts', 'moimSfuPage');
   server = await startTestServer({ MOIM_SFU_WORKERS: '1', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]' });
-  server.app.router.add('GET', '/e2e/sfu.html', async ({ res }) => {
-    // the web app's CSP (every answer carries the API's `default-src 'none'` unless it says otherwise)
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
-    res.end('<!doctype html><meta charset="utf-8"><title>moim sfu e2e</title><script src="/e2e/sfu.js"></script>');
-    return undefined;
-  });
-  server.app.router.add('GET', '/e2e/sfu.js', async ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    res.end(js);
-    return undefined;
-  });
+  serveTestPage(server.app.router, 'sfu', js);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -84,7 +50,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 describe('Chromium ↔ SFU over DTLS', () => {

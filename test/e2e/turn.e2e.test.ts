@@ -8,14 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { iceServersFor } from '@moim/sfu';
 import { waitFor } from '@moim/sfu/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APP_CSP } from '../../server/src/http/security.ts';
 import { coturnConfig } from '../../server/src/media/coturnConfig.ts';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 import { TurnClient } from '../support/turnClient.ts';
 import { expectFlowing, shot, signIn } from './harness.ts';
+import { bundleTestPage, serveTestPage } from './testPage.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -161,27 +160,6 @@ function makeCertificates(): { cert: string; key: string; ca: string; caSpki: st
   };
 }
 
-async function bundlePage(): Promise<string> {
-  const outDir = path.join(dir, 'page');
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: path.resolve(here, '../..'),
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      lib: {
-        entry: path.join(here, 'turn.page.ts'),
-        name: 'moimTurnPage',
-        formats: ['iife'],
-        fileName: () => 'page.js',
-      },
-    },
-  });
-  return readFileSync(path.join(outDir, 'page.js'), 'utf8');
-}
-
 async function openPage(name: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -197,7 +175,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-turn-'));
   const { cert, key, ca, caSpki } = makeCertificates();
   caFile = ca;
-  const js = await bundlePage();
+  const js = await bundleTestPage('turn.page.ts', 'moimTurnPage');
   turnPort = await freePort();
   const turnUrl = `turns:localhost:${turnPort}?transport=tcp`;
   server = await startTestServer({
@@ -240,17 +218,7 @@ beforeAll(async () => {
   });
   await waitFor(() => accepts(turnPort), { timeoutMs: 15_000, what: `coturn on TLS port ${turnPort}` });
 
-  server.app.router.add('GET', '/e2e/turn.html', async ({ res }) => {
-    // the web app's CSP (every answer carries the API's `default-src 'none'` unless it says otherwise)
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP });
-    res.end('<!doctype html><meta charset="utf-8"><title>moim turn e2e</title><script src="/e2e/turn.js"></script>');
-    return undefined;
-  });
-  server.app.router.add('GET', '/e2e/turn.js', async ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    res.end(js);
-    return undefined;
-  });
+  serveTestPage(server.app.router, 'turn', js);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
