@@ -63,7 +63,7 @@ describe('strict network (relay only)', () => {
     const room = await a.rooms.join(roomId);
     expect(room.transports.recv).toBeDefined();
 
-    // the join answer as a raw socket sees it: a username "<expiry>:<sub>" about the TTL ahead
+    // the join answer as a raw socket sees it: a username "<expiry>:<org>/<sub>" about the TTL ahead
     const person = await s.person('strict-b');
     const join = await call<{ iceServers: Array<{ urls: string[]; username: string; credential: string }> }>(
       person.socket,
@@ -73,7 +73,8 @@ describe('strict network (relay only)', () => {
     const [ice] = join.iceServers;
     expect(ice?.urls).toEqual(['turns:turn.example.org:443?transport=tcp']);
     const [expiry, user] = ice!.username.split(':');
-    expect(user).toBe(person.sub);
+    const { org } = await call<{ org: string }>(person.socket, 'system:whoami', {});
+    expect(user).toBe(`${encodeURIComponent(org)}/${encodeURIComponent(person.sub)}`);
     expect(Math.abs(Number(expiry) - (Date.now() / 1000 + 120))).toBeLessThan(30);
   });
 
@@ -102,7 +103,7 @@ describe('strict network (relay only)', () => {
     const [ice] = updated[0]!;
     expect(ice?.urls).toEqual(['turns:turn.example.org:443?transport=tcp']);
     const [expiry, user] = String(ice?.username).split(':');
-    expect(user).toBe('strict-r');
+    expect(user).toBe('default/strict-r'); // <org>/<sub>
     expect(Math.abs(Number(expiry) - (Date.now() / 1000 + 600))).toBeLessThan(30);
   });
 });

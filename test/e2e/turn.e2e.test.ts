@@ -286,12 +286,12 @@ describe('TURN over TLS (closed networks)', () => {
     );
     expect(later.localType).toBe('relay');
     expect(later.relayProtocol).toBe('tls');
-    // coturn saw the allocation of a moim-minted credential (the user part is the person's sub)
-    // coturn allocated for a credential moim minted for this person: "<expiry>:<sub>", expiring in MOIM_TURN_TTL_S
-    const allocated = [...coturnLog.matchAll(/username=<(\d+):turn-viewer>/g)].map((m) => Number(m[1]));
+    // coturn allocated for a credential moim minted for this person: "<expiry>:<org>/<sub>", expiring in
+    // MOIM_TURN_TTL_S (coturn's per-person quota counts by "<org>/<sub>")
+    const allocated = [...coturnLog.matchAll(/username=<(\d+):[^/>]+\/turn-viewer>/g)].map((m) => Number(m[1]));
     expect(allocated.length).toBeGreaterThan(0);
     for (const expiry of allocated) expect(Math.abs(expiry - (Date.now() / 1000 + 300))).toBeLessThan(120);
-    expect(coturnLog).toMatch(/user <\d+:turn-viewer>: incoming packet ALLOCATE processed, success/);
+    expect(coturnLog).toMatch(/user <\d+:[^/>]+\/turn-viewer>: incoming packet ALLOCATE processed, success/);
     expect(await viewer.evaluate(() => (globalThis as unknown as Moim).moim.errors())).toEqual([]);
   });
 

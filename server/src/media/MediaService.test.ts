@@ -86,8 +86,9 @@ describe('MediaService', () => {
     expect(ice?.urls).toEqual(['turns:turn.example.org:443?transport=tcp']);
     const [expiry, user] = ice!.username!.split(':');
     expect(Number(expiry)).toBeGreaterThan(Date.now() / 1000);
-    const { sub } = await call<{ sub: string }>(p.socket, 'system:whoami', {});
-    expect(user).toBe(sub);
+    const { sub, org } = await call<{ sub: string; org: string }>(p.socket, 'system:whoami', {});
+    // the person part names the org too: coturn's per-person quota must not be shared across orgs
+    expect(user).toBe(`${encodeURIComponent(org)}/${encodeURIComponent(sub)}`);
     expect(ice?.credential).toBeTruthy();
   });
 

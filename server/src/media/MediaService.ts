@@ -127,7 +127,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     });
     this.signalling = new MediaSignalling(
       (caller, connectionId, roomId, grants) => this.#ctx(caller, connectionId, roomId, grants),
-      (sub) => iceServersFor(sub, opts.turn),
+      (org, sub) => iceServersFor(turnUser(org, sub), opts.turn),
     );
     this.moderation = new MediaModeration({
       rooms: opts.rooms,
@@ -282,6 +282,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
       roomId,
       peer,
       sub: caller.sub,
+      org: caller.token.org,
       key: caller.key,
       connectionId: channel.connectionId,
       channel,
@@ -515,7 +516,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
   }
 
   #joinResponse(record: RoomRecord, room: MediaRoom, state: PeerState, resumed: boolean): JoinResponse {
-    return joinResponse(record, room, state.peer, { resumed, iceServers: iceServersFor(state.sub, this.#opts.turn) });
+    return joinResponse(record, room, state.peer, {
+      resumed,
+      iceServers: iceServersFor(turnUser(state.org, state.sub), this.#opts.turn),
+    });
   }
 }
 
@@ -524,4 +528,13 @@ const REVOKED_MESSAGE = 'your access to this room was withdrawn';
 /** The principal with the grants the server gave its peer in the peer's room. */
 function withGiven(principal: Principal, state: PeerState): Principal {
   return state.given ? principal.withRoomGrants(state.roomId, state.given) : principal;
+}
+
+/**
+ * The person part of a TURN REST username (`<expiry>:<org>/<sub>`): coturn's per-person quota
+ * counts by it, and a `sub` is only unique inside its organisation. Both parts percent-encoded,
+ * so no two people share one.
+ */
+export function turnUser(org: string, sub: string): string {
+  return `${encodeURIComponent(org)}/${encodeURIComponent(sub)}`;
 }

@@ -28,10 +28,10 @@ function requireDirection(caller: Principal, roomId: string, direction: 'send' |
 
 export class MediaSignalling {
   readonly #ctx: PeerResolver;
-  readonly #iceServers: (sub: string) => IceServerInfo[];
+  readonly #iceServers: (org: string, sub: string) => IceServerInfo[];
 
   /** `iceServers`: a person's ICE servers with freshly minted TURN credentials. */
-  constructor(resolve: PeerResolver, iceServers: (sub: string) => IceServerInfo[] = () => []) {
+  constructor(resolve: PeerResolver, iceServers: (org: string, sub: string) => IceServerInfo[] = () => []) {
     this.#ctx = resolve;
     this.#iceServers = iceServers;
   }
@@ -60,7 +60,10 @@ export class MediaSignalling {
     const { room, peer, caller: granted } = this.#ctx(caller, connectionId, d.roomId, []);
     requireDirection(granted, d.roomId, peer.transport(d.transportId).direction);
     // fresh TURN credentials with the new ICE parameters: the ones handed out at join may have expired
-    return { iceParameters: await room.restartIce(peer, d.transportId), iceServers: this.#iceServers(caller.sub) };
+    return {
+      iceParameters: await room.restartIce(peer, d.transportId),
+      iceServers: this.#iceServers(caller.token.org, caller.sub),
+    };
   }
 
   async setCapabilities(caller: Principal, connectionId: string, d: Data<'media:setCapabilities'>) {

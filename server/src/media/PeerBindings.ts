@@ -12,6 +12,7 @@ export interface PeerState {
   roomId: string;
   peer: Peer;
   sub: string;
+  org: string;
   /** `personKey(org, sub)`: a `sub` is only unique inside its organisation. */
   key: string;
   /** The connection the peer belongs to (the last one, while disconnected). */

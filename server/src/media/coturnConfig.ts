@@ -28,7 +28,7 @@ export interface CoturnOptions {
   maxPort?: number;
   /**
    * Simultaneous relay allocations of one person (coturn counts by the part of the username after
-   * the expiry, moim's sub). @default 80: 20 connections (MOIM_MAX_CONNECTIONS_PER_PERSON's
+   * the expiry, moim's `<org>/<sub>`). @default 80: 20 connections (MOIM_MAX_CONNECTIONS_PER_PERSON's
    * default) × 2 transports × 2 local addresses
    */
   userQuota?: number;
@@ -88,7 +88,7 @@ export function coturnConfig(o: CoturnOptions): string {
     'no-cli',
     'no-multicast-peers',
     '',
-    '# Per person (the sub in the username): simultaneous allocations.',
+    '# Per person (the <org>/<sub> in the username): simultaneous allocations.',
     `user-quota=${o.userQuota ?? 80}`,
     ...(o.allowLoopbackPeers ? ['allow-loopback-peers'] : []),
     '',
