@@ -39,6 +39,7 @@ import { wirePresence } from './gateway/presenceHandlers.ts';
 import { recordingHandlers } from './gateway/recordingHandlers.ts';
 import { systemHandlers } from './gateway/systemHandlers.ts';
 import { wireTeleworkPresence } from './gateway/teleworkPresence.ts';
+import { boundUrlFor } from './http/boundUrl.ts';
 import { TrustedProxies } from './http/clientAddress.ts';
 import { HttpRouter } from './http/HttpRouter.ts';
 import { addCoreRoutes, staticFiles } from './http/routes.ts';
@@ -805,7 +806,7 @@ async function buildServices(
           http.off('error', reject);
           scheduler.start();
           const { port } = http.address() as AddressInfo;
-          boundUrl = `http://localhost:${port}`;
+          boundUrl = boundUrlFor(config.host, port);
           resolve(config.publicUrl ?? boundUrl);
         });
       }),

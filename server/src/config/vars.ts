@@ -41,7 +41,7 @@ export const CONFIG_VARS = {
   publicUrl: {
     env: 'MOIM_PUBLIC_URL',
     doc: 'URL clients use to reach this node (printed at start, used for links).',
-    defaultText: 'http://localhost:PORT',
+    defaultText: 'http://localhost:PORT (http://HOST:PORT when HOST is an address localhost does not reach)',
     parse: optionalStr({ pattern: URL_RE, hint: 'expected an absolute URL' }),
   },
   nodeId: {
