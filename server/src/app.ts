@@ -276,6 +276,7 @@ async function buildServices(
     maxBodyBytes: config.maxBodyBytes,
     stepUp: () => stepUp,
     log: log.child({ subsystem: 'policy' }),
+    clustered: cluster !== undefined,
   });
   if (cluster) {
     readiness.push(['redis', async () => cluster.healthy()]);

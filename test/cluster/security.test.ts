@@ -1,7 +1,8 @@
 /**
  * Data-leak policy and audit chain across two node processes on one PostgreSQL and Redis: a
  * policy changed through node A refuses at once on node B (no reconnect) and reaches a socket on
- * node B that follows it; both nodes append to ONE audit chain (no seq twice, every link holds),
+ * node B that follows it; guests shut out on A lose their live channel subscription and their open
+ * `/yjs` connection on B at once; both nodes append to ONE audit chain (no seq twice, every link holds),
  * signed with the cluster's shared key, and `npm run audit:verify` passes it with both nodes'
  * anchor files.
  */
@@ -60,6 +61,77 @@ describe('security across nodes', () => {
       expect('error' in refused && refused.error.code).toBe('POLICY_FORBIDS');
     } finally {
       owner.disconnect();
+      guestB.disconnect();
+    }
+  });
+
+  it('guests shut out through node A lose their live channel and their open document on node B at once', async () => {
+    const [a, b] = [nodes[0]!, nodes[1]!];
+    const doc = 'sec-guest-doc';
+    const ownerToken = await devToken(a.url, { name: 'Ona', sub: 'sec-ona' });
+    const memberToken = await devToken(b.url, { name: 'Mo', sub: 'sec-mo' });
+    const guestToken = await devToken(b.url, {
+      name: 'Gil',
+      sub: 'sec-gil',
+      grants: { rooms: {}, docs: { [doc]: ['read'] }, chat: true },
+    });
+    const owner = await connect(a.url, ownerToken);
+    const memberB = await connect(b.url, memberToken);
+    const guestB = await connect(b.url, guestToken);
+    const { default: WebSocket } = await import('ws');
+    const { DOC_CLOSE } = await import('@moim/protocol');
+    const docRes = await fetch(`${a.url}/docs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: doc }),
+    });
+    expect(docRes.status).toBe(201);
+    const ws = new WebSocket(`${b.url.replace('http', 'ws')}/yjs/${doc}?token=${guestToken}`);
+    const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 15_000)),
+      ]);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    try {
+      await within(
+        new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        }),
+        'the guest’s /yjs connection on node B to open',
+      );
+      const ch = await call<Channel>(owner, 'chat:channel:create', {
+        name: 'y',
+        kind: 'private',
+        members: ['sec-gil', 'sec-mo'],
+      });
+      await call(guestB, 'chat:subscribe', { channelId: ch.id });
+      await call(memberB, 'chat:subscribe', { channelId: ch.id });
+      const put = (kind: string, id: string) =>
+        fetch(`${a.url}/policies/${kind}/${encodeURIComponent(id)}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ guests: false }),
+        });
+      expect((await put('doc', doc)).status).toBe(200);
+      // node B closes the guest's /yjs connection it holds (the change was made on A)
+      expect(await within(closed, 'node B to close the guest’s /yjs connection')).toBe(DOC_CLOSE.FORBIDDEN.code);
+
+      expect((await put('channel', ch.id)).status).toBe(200);
+      // the relayed change travels the adapter's stream before the message does (it is sent before the
+      // PUT answers): a message the member on B gets, and the guest on B does not
+      const seenByGuest: string[] = [];
+      guestB.on('chat:message', (m: { text: string }) => seenByGuest.push(m.text));
+      const memberGot = nextEvent<{ text: string }>(memberB, 'chat:message');
+      await call(owner, 'chat:send', { channelId: ch.id, clientMsgId: 'after', text: 'not for guests' });
+      expect((await memberGot).text).toBe('not for guests');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenByGuest).toEqual([]);
+    } finally {
+      ws.close();
+      owner.disconnect();
+      memberB.disconnect();
       guestB.disconnect();
     }
   });

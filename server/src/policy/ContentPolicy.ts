@@ -66,8 +66,12 @@ const FLAG_OF: Record<Exclude<ContentAction, 'read'>, keyof ContentPolicyFields>
 };
 
 export interface ContentPolicyEvents {
-  /** A policy changed on this node (after it was stored, audited and published to sockets). */
-  changed: (org: string, view: ContentPolicyView) => void;
+  /**
+   * A policy changed (after it was stored, audited and published to sockets): `here` on this node,
+   * else on another node of the cluster (`changedElsewhere`) — each node then ends its own
+   * connections the change shuts out.
+   */
+  changed: (org: string, view: ContentPolicyView, here: boolean) => void;
 }
 
 export class ContentPolicy extends TypedEmitter<ContentPolicyEvents> {
@@ -176,7 +180,12 @@ export class ContentPolicy extends TypedEmitter<ContentPolicyEvents> {
     });
     const view: ContentPolicyView = { kind, id, policy: await this.effective(org, kind, id) };
     this.#o.publish(org, view);
-    this.safeEmit('changed', org, view);
+    this.safeEmit('changed', org, view, true);
     return view;
+  }
+
+  /** Another node of the cluster changed a policy (its `changed` event, relayed). */
+  changedElsewhere(org: string, view: ContentPolicyView): void {
+    this.safeEmit('changed', org, view, false);
   }
 }

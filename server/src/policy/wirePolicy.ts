@@ -3,7 +3,15 @@
  * route and event registered with a content mark), the policy routes (`GET|PUT /policies/:kind/:id`)
  * and `policy:get` (which also follows the item's changes on the socket).
  */
-import { MoimError, POLICY_KINDS, type PolicyKind, policyTargetSchema, setContentPolicyRequest } from '@moim/protocol';
+import {
+  type ContentPolicyView,
+  contentPolicySchema,
+  MoimError,
+  POLICY_KINDS,
+  type PolicyKind,
+  policyTargetSchema,
+  setContentPolicyRequest,
+} from '@moim/protocol';
 import { z } from 'zod';
 import { Principal } from '../auth/Principal.ts';
 import type { StepUp } from '../auth/StepUp.ts';
@@ -64,6 +72,8 @@ export function wireContentPolicy(d: {
   /** Changing a policy is a sensitive action: a fresh second factor where step-up is on (auth/StepUp.ts). */
   stepUp?: () => StepUp | undefined;
   log: Logger;
+  /** In a cluster every node hears every change (over the socket.io adapter) and ends its own connections. */
+  clustered?: boolean;
 }): ContentPolicy {
   const policy = new ContentPolicy({
     store: d.stores.policies,
@@ -73,6 +83,7 @@ export function wireContentPolicy(d: {
     log: d.log,
   });
 
+  if (d.clustered) relayChanges(policy, d.gateway, d.log);
   // guests shut out of a channel leave its live room on this node at once (history is refused by the gate)
   policy.on('changed', (org, view) => {
     if (view.kind !== 'channel' || view.policy.guests) return;
@@ -150,4 +161,35 @@ export function wireContentPolicy(d: {
     for (const room of [...conn.socket.rooms]) if (room.startsWith('policy:')) leaveNow(conn, room);
   });
   return policy;
+}
+
+/** The adapter's server-side event that carries a policy change to the other nodes. */
+const CHANGED_ELSEWHERE = 'moim:policy:changed';
+const relayedChange = z
+  .object({
+    org: z.string().min(1).max(128),
+    view: z.object({ kind: z.enum(POLICY_KINDS), id: policyTargetSchema, policy: contentPolicySchema }).strict(),
+  })
+  .strict();
+
+/**
+ * Each change made here reaches the other nodes' `changed` listeners (which end the connections
+ * on that node the change shuts out: guests in a channel's live room, guests' open `/yjs`).
+ */
+function relayChanges(policy: ContentPolicy, gateway: Gateway, log: Logger): void {
+  const io = gateway.io as unknown as {
+    serverSideEmit(event: string, ...args: unknown[]): boolean;
+    on(event: string, listener: (...args: unknown[]) => void): unknown;
+  };
+  policy.on('changed', (org, view, here) => {
+    if (here) io.serverSideEmit(CHANGED_ELSEWHERE, { org, view } satisfies { org: string; view: ContentPolicyView });
+  });
+  io.on(CHANGED_ELSEWHERE, (msg: unknown) => {
+    const parsed = relayedChange.safeParse(msg);
+    if (!parsed.success) {
+      log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'policy: a relayed change was malformed; ignored');
+      return;
+    }
+    policy.changedElsewhere(parsed.data.org, parsed.data.view);
+  });
 }
