@@ -87,6 +87,18 @@ describe('document titles over HTTP', () => {
     const both = await create(kim, { name: 'budget', title: '예산 (초안)' });
     expect(both.body.doc).toMatchObject({ name: 'budget', title: '예산 (초안)' });
     expect((await create(kim, { name: 'budget', title: 'x' })).body.error?.code).toBe('CONFLICT');
+    // grants decide: a token granted one name may create it by title, but no name of the server's choosing
+    const narrow = await server.token({
+      name: 'Narrow',
+      sub: 'narrow',
+      grants: { docs: { 'only-this': ['read', 'write'] } },
+    });
+    expect((await create(narrow, { title: 'only-this' })).body.doc).toMatchObject({
+      name: 'only-this',
+      title: 'only-this',
+    });
+    expect((await create(narrow, { title: '다른 문서' })).body.error?.code).toBe('FORBIDDEN');
+    expect((await create(narrow, { title: 'only-this' })).body.error?.code).toBe('FORBIDDEN');
     // a name only: no stored title, the list shows none
     await create(kim, { name: 'untitled-1' });
     expect(await titleIn(kim, 'untitled-1')).toBeUndefined();

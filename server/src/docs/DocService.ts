@@ -237,6 +237,7 @@ export class DocService {
       if (
         asName !== undefined &&
         accessOf(principal, asName) === 'write' &&
+        !this.#docs.isDeleting(refOf(principal, asName)) &&
         (await this.guards.allows(principal, asName))
       )
         record = await this.#createNamed(principal, asName, policy);
