@@ -4,8 +4,13 @@
  * whoever may write it, listed for every reader, audited, kept per organisation; documents made
  * before keep the title their `t.` name carries.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { DocInfo } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteMigrations } from '../server/src/storage/sqlite/migrations/index.ts';
+import { SqliteDb } from '../server/src/storage/sqlite/SqliteDb.ts';
 import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { api, docRef } from './docs-support.ts';
 import { PROTOTYPE_NAMES } from './support/hostile.ts';
@@ -227,5 +232,39 @@ describe('document titles over HTTP', () => {
     expect((await api<{ doc: DocInfo }>(server, 'GET', `/docs/${doc.name}`, guest)).body.doc.title).toBeUndefined();
     // members of the organisation (a `*` grant) still see it
     expect(await titleIn(lee, doc.name)).toBe('인수 합병 계획');
+  });
+});
+
+describe('upgrading a data folder from before titles were stored (migration 0210_doc_titles)', () => {
+  it('its documents keep working: a `t.` document is listed with its title, and can be renamed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moim-titles-upgrade-'));
+    try {
+      const legacyName = `t.${Buffer.from('분기 보고', 'utf8').toString('base64url')}`;
+      const db = SqliteDb.open(path.join(dir, 'moim.sqlite'));
+      db.migrate(sqliteMigrations.filter((m) => m.id < '0210'));
+      for (const name of [legacyName, 'plan-2026'])
+        db.run(
+          "INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed) VALUES ('default', ?, 'ann', 1, 2, 1)",
+          name,
+        );
+      db.close();
+      const upgraded = await startTestServer({}, { dataDir: dir });
+      try {
+        const ann = await upgraded.token({ name: 'Ann', sub: 'ann' });
+        const docs = (await api<{ docs: DocInfo[] }>(upgraded, 'GET', '/docs', ann)).body.docs;
+        expect(docs.map((d) => [d.name, d.title])).toEqual([
+          ['plan-2026', undefined],
+          [legacyName, '분기 보고'],
+        ]);
+        const res = await api<{ doc: DocInfo }>(upgraded, 'PUT', `/docs/${legacyName}/title`, ann, {
+          title: '분기 보고 (수정)',
+        });
+        expect(res.body.doc.title).toBe('분기 보고 (수정)');
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
