@@ -55,6 +55,7 @@ describe('documents are scoped by organisation (issue 11, item 5)', () => {
     const bodyFor = (method: string, pattern: string): unknown => {
       if (method === 'POST' && pattern === '/docs') return undefined; // creating is tested below
       if (method === 'PATCH') return { exportAllowed: false };
+      if (method === 'PUT' && pattern.endsWith('/title')) return { title: '악의적인 제목' };
       if (method === 'POST' && pattern.endsWith('/versions')) return { label: 'evil' };
       return undefined;
     };
@@ -80,6 +81,7 @@ describe('documents are scoped by organisation (issue 11, item 5)', () => {
     }
     expect(tried).toContain('GET /docs/:name/export');
     expect(tried).toContain('POST /docs/:name/versions/:id/restore');
+    expect(tried).toContain('PUT /docs/:name/title');
 
     // over /yjs, evil's `plan` is evil's own (empty) document: its edits never reach acme's
     const mallory = openDoc(server.url, 'plan', evil);

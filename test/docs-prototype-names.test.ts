@@ -78,6 +78,7 @@ describe('documents named after Object.prototype members', () => {
         const bodies: Record<string, unknown> = {
           'POST /docs': { name },
           'PATCH /docs/:name': { exportAllowed: true },
+          'PUT /docs/:name/title': { title: name },
           'POST /docs/:name/versions': { label: name },
         };
         for (const [who, tok] of [

@@ -78,4 +78,24 @@ describe('client SDK documents', () => {
     expect(d.provider.wsconnected).toBe(false);
     expect(a.docs.openNames).toEqual([]);
   });
+
+  it('creates a document by title, renames it, and every reader lists the new title', async () => {
+    const a = await client('geon');
+    const b = await client('hana');
+    const title =
+      '2026년 하반기 원격 근무 운영 계획과 거점 사무실 좌석 예약 정책 개정안에 대한 부서별 의견 취합 및 검토 결과 보고서 (인사팀 공동 작성)';
+    const created = await a.docs.createTitled(title);
+    expect(created.name).toMatch(/^d-/);
+    expect(created.title).toBe(title);
+    const d = await b.docs.open(created.name);
+    await d.whenSynced();
+    expect((await b.docs.list()).docs.find((x) => x.name === created.name)?.title).toBe(title);
+    const renamed = await b.docs.rename(created.name, '주간 보고');
+    expect(renamed).toMatchObject({ name: created.name, title: '주간 보고', titledBy: 'hana' });
+    expect((await a.docs.list()).docs.find((x) => x.name === created.name)?.title).toBe('주간 보고');
+    expect((await a.docs.info(created.name)).title).toBe('주간 보고');
+    await expect(a.docs.rename(created.name, ' ')).rejects.toMatchObject({ code: 'INVALID_TITLE' });
+    const named = await a.docs.create('budget-2027', { title: '2027 예산' });
+    expect(named).toMatchObject({ name: 'budget-2027', title: '2027 예산' });
+  });
 });

@@ -55,7 +55,11 @@ export type {
 export {
   CALL_LEFT_REASON,
   CALL_ROOM_PREFIX,
+  DOC_TITLE_MAX,
+  docTitleProblem,
+  legacyDocTitle,
   MoimError,
+  normalizeDocTitle,
   PRESENCE_STATES,
   ROLES,
   roomNotesDocName,

@@ -5,6 +5,7 @@
  * with `import type`, which bundlers drop.
  */
 export * from './constants.ts';
+export * from './docTitle.ts';
 export * from './errors.ts';
 export * from './rpc.ts';
 export * from './siteClock.ts';

@@ -16,10 +16,26 @@ export const docNameSchema = z
 export const docPolicySchema = z.object({ exportAllowed: z.boolean() }).strict();
 export type DocPolicy = z.infer<typeof docPolicySchema>;
 
-/** `POST /docs` */
-export const createDocRequest = z.object({ name: docNameSchema, exportAllowed: z.boolean().optional() }).strict();
+/**
+ * A title as sent: any string of bounded size here; the server normalises it (NFC, trimmed) and
+ * checks it (`docTitleProblem`: 1–200 characters, no control characters) with its own code,
+ * `INVALID_TITLE`, so a client can tell a bad title from other bad input.
+ */
+export const docTitleInput = z.string().max(4 * 200 + 100);
+
+/**
+ * `POST /docs`: a name, a title, or both. With a title only, the server picks the name: the title
+ * itself when it is a valid, free name (compatibility with clients that address documents by
+ * title), else `d-<random>`.
+ */
+export const createDocRequest = z
+  .object({ name: docNameSchema.optional(), title: docTitleInput.optional(), exportAllowed: z.boolean().optional() })
+  .strict()
+  .refine((r) => r.name !== undefined || r.title !== undefined, 'a name or a title is required');
 /** `PATCH /docs/:name` (owner or admin) */
 export const updateDocRequest = z.object({ exportAllowed: z.boolean() }).strict();
+/** `PUT /docs/:name/title` (whoever may write the document) */
+export const renameDocRequest = z.object({ title: docTitleInput }).strict();
 /** `POST /docs/:name/versions` */
 export const saveVersionRequest = z.object({ label: z.string().trim().min(1).max(200) }).strict();
 
@@ -28,6 +44,16 @@ export type DocExportFormat = (typeof DOC_EXPORT_FORMATS)[number];
 
 export interface DocInfo {
   name: string;
+  /**
+   * What the document is called: its stored title, or for a document made before titles were
+   * stored the title its `t.` name carries. Absent: show the name (a meeting's notes,
+   * `room-<roomId>-notes`, are called by the meeting's name). Also absent for a guest where the
+   * document's data-leak policy holds its content back from guests.
+   */
+  title?: string;
+  /** Who last set the stored title, and when (absent without a stored title). */
+  titledBy?: string;
+  titledAt?: number;
   /** `sub` of the person who created it (first writer to open it, or `POST /docs`). */
   owner: string;
   createdAt: number;

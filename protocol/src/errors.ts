@@ -41,6 +41,8 @@ export const ERROR_STATUS = {
   TOO_MANY_DOCUMENTS: 429,
   DOCUMENT_TOO_LARGE: 413,
   POLICY_FORBIDS: 403,
+  /** A document title is empty, longer than 200 characters, or holds control characters. */
+  INVALID_TITLE: 400,
   TOO_MANY_SUBSCRIPTIONS: 429,
   // telework
   /** The place is already booked for part of the requested time. */

@@ -7,6 +7,7 @@ export * from './constants.ts';
 export * from './dashboard.ts';
 export * from './directory.ts';
 export * from './docs.ts';
+export * from './docTitle.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './media.ts';

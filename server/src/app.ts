@@ -474,6 +474,7 @@ async function buildServices(
     relay,
     sharedLimits: personLimits,
     store: stores.docs,
+    titles: stores.docTitles,
     audit: stores.audit,
     tokens,
     metrics,
@@ -503,6 +504,10 @@ async function buildServices(
   docs.guards.openCheck = async (principal, name) => {
     await contentPolicy.check(principal, 'doc', name, 'read');
   };
+  // a stored title is content: held back from guests where the document's policy refuses guests
+  docs.guards.contentHidden = async (principal, name) =>
+    contentPolicy.isGuest(principal, 'doc') &&
+    !(await contentPolicy.effective(principal.token.org, 'doc', name)).guests;
   // guests shut out of a document: their open /yjs connections on this node end now
   contentPolicy.on('changed', (org, view) => {
     if (view.kind === 'doc' && !view.policy.guests) docs.closeGuests(org, view.id);

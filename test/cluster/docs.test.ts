@@ -37,6 +37,28 @@ describe('documents across nodes', () => {
     expect(text(late.doc)).toBe(text(a!.doc));
   }, 60_000);
 
+  it('a title set on one node is what every reader on the other node lists (titles live in PostgreSQL)', async () => {
+    const [tokA, tokB] = await Promise.all(nodes.map((n, i) => devToken(n.url, { name: `titler${i}` })));
+    const call = async <T>(url: string, method: string, path: string, tok: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(res.status, `${method} ${path}`).toBeLessThan(300);
+      return (await res.json()) as T;
+    };
+    const title = '2026년 하반기 원격 근무 운영 계획과 거점 사무실 좌석 예약 정책 개정안 검토';
+    const { doc } = await call<{ doc: { name: string } }>(nodes[0]!.url, 'POST', '/docs', tokA!, { title });
+    const listed = async (url: string, tok: string) =>
+      (await call<{ docs: { name: string; title?: string }[] }>(url, 'GET', '/docs?limit=500', tok)).docs.find(
+        (d) => d.name === doc.name,
+      )?.title;
+    expect(await listed(nodes[1]!.url, tokB!)).toBe(title);
+    await call(nodes[1]!.url, 'PUT', `/docs/${doc.name}/title`, tokB!, { title: '주간 보고 (최종)' });
+    expect(await listed(nodes[0]!.url, tokA!)).toBe('주간 보고 (최종)');
+  }, 60_000);
+
   it('awareness crosses nodes, and a killed node’s cursors go within the lease', async () => {
     const name = `cursors-${randomUUID().slice(0, 8)}`;
     const a = openDoc(nodes[0]!.url, name, await devToken(nodes[0]!.url, { name: 'Ann' }));

@@ -118,20 +118,53 @@ describe('a team’s first week', () => {
     expect(await lee.page.locator('.person-name', { hasText: '김민준' }).count()).toBe(1);
   });
 
-  it('a Korean-named document is created and listed by its title', async () => {
+  it('a document with a long Korean title is created, listed in full, renamed from its header; every reader lists the new title', async () => {
+    // 80 characters: far more than a title carried in a document name could hold (~30)
+    const title =
+      '2026년 하반기 원격 근무 운영 계획과 거점 사무실 좌석 예약 정책 개정안에 대한 부서별 의견 취합 및 검토 결과 보고서 (인사팀 공동 작성)';
+    expect([...title]).toHaveLength(80);
     await kim.page.goto(`${server.url}/#/docs`);
-    await kim.page.locator('#new-doc-name').fill('주간 보고');
+    await kim.page.locator('#new-doc-name').fill(title);
     await kim.page.locator('.docs-page form button[type=submit]').click();
-    await kim.page.waitForURL(/#\/docs\/t\.[\w-]+$/);
-    await kim.page.locator('.doc-page h1.doc-title', { hasText: '주간 보고' }).waitFor({ timeout: 15_000 });
+    // the server names the document; the title is stored beside it
+    await kim.page.waitForURL(/#\/docs\/d-[\w-]+$/);
+    const name = decodeURIComponent(kim.page.url().split('#/docs/')[1] ?? '');
+    const heading = kim.page.locator('.doc-page h1.doc-title');
+    await heading.filter({ hasText: title }).waitFor({ timeout: 15_000 });
+    expect(await heading.textContent()).toBe(title);
     await kim.page.locator('.editor-box .cm-content').click();
     await kim.page.keyboard.type('월요일: 예산 검토 👍');
+
+    // Lee's list shows the whole title
     await lee.page.goto(`${server.url}/#/docs`);
-    await lee.page.locator('.doc-row .doc-name', { hasText: '주간 보고' }).waitFor({ timeout: 15_000 });
-    await lee.page.locator('.doc-row .doc-name', { hasText: '주간 보고' }).click();
+    const leeRow = lee.page.locator(`.doc-row .doc-name[data-doc="${name}"]`);
+    await leeRow.filter({ hasText: title }).waitFor({ timeout: 15_000 });
+    expect(await leeRow.textContent()).toBe(title);
+    await leeRow.click();
     await lee.page.locator('.editor-box .cm-content', { hasText: '월요일: 예산 검토 👍' }).waitFor({ timeout: 15_000 });
-    await expectFonts(kim.page, '주간 보고');
+    await lee.page.locator('.doc-page h1.doc-title', { hasText: title }).waitFor({ timeout: 15_000 });
+    await expectFonts(kim.page, title);
     await shots(kim.page, 'fw-document-ko');
+
+    // 김민준 renames it from the editor's header
+    const renamed = '주간 보고 — 최종본 👍';
+    await kim.page.locator('.doc-head button.rename-doc').click();
+    await kim.page.locator('#doc-title-input').fill(renamed);
+    await kim.page.locator('.rename-form button[type=submit]').click();
+    await heading.filter({ hasText: renamed }).waitFor({ timeout: 15_000 });
+    expect(await heading.textContent()).toBe(renamed);
+    // the editor kept its text
+    await kim.page.locator('.editor-box .cm-content', { hasText: '월요일: 예산 검토 👍' }).waitFor();
+
+    // every reader's list shows the new title, and the old one is gone
+    for (const p of [lee.page, kim.page]) {
+      await p.goto(`${server.url}/#/docs`);
+      const row = p.locator(`.doc-row .doc-name[data-doc="${name}"]`);
+      await row.filter({ hasText: renamed }).waitFor({ timeout: 15_000 });
+      expect(await row.textContent()).toBe(renamed);
+      expect(await p.locator('.doc-row .doc-name', { hasText: title }).count()).toBe(0);
+    }
+    await shots(lee.page, 'fw-document-renamed');
   });
 
   it('a refused attachment shows a Korean message and keeps the text and the file; HWP is allowed', async () => {

@@ -1,59 +1,33 @@
 /**
- * Document titles are free text in any language; the document's name (its id in URLs and on the
- * server, `[A-Za-z0-9][\w.:-]*`, at most 128) is derived from the title. A title that already is
- * a valid name is its own name; any other ("주간 보고") is `t.` + the base64url of its UTF-8, so
- * everyone's list shows the same title without a lookup. A meeting's notes
- * (`room-<roomId>-notes`) are titled with the meeting's name.
+ * What a document is called. Titles are stored data (issue 15): free text in any language kept by
+ * the server beside the document's name (its id in URLs, `d-<random>` for documents created by
+ * title) and returned in every `DocInfo`. A document made before titles were stored carries its
+ * title in a `t.` name (the server decodes it too); a meeting's notes (`room-<roomId>-notes`) are
+ * titled with the meeting's name; any other document without a title shows its name.
  */
-import { roomNotesDocName } from '@moim/client-sdk';
+import { DOC_TITLE_MAX, docTitleProblem, legacyDocTitle, normalizeDocTitle, roomNotesDocName } from '@moim/client-sdk';
 
-const NAME_RE = /^[A-Za-z0-9][\w.:-]{0,127}$/;
-const TITLED = 't.';
 const NOTES_RE = /^room-(.+)-notes$/;
-/** Longest title (characters) the form accepts; longer titles are cut to fit a name. */
-export const TITLE_MAX = 100;
+/** Longest title (characters) the forms accept; the server checks the same. */
+export const TITLE_MAX = DOC_TITLE_MAX;
 
-function toBase64Url(bytes: Uint8Array): string {
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** A title as typed, normalised (NFC, trimmed), or undefined when the server would refuse it. */
+export function titleFromInput(raw: string): string | undefined {
+  const title = normalizeDocTitle(raw);
+  return docTitleProblem(title) === undefined ? title : undefined;
 }
 
-function fromBase64Url(s: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(s)) return undefined;
-  try {
-    const b64 = s
-      .replace(/-/g, '+')
-      .replace(/_/g, '/')
-      .padEnd(Math.ceil(s.length / 4) * 4, '=');
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  } catch {
-    // not one of ours: the name is shown as it is
-    return undefined;
+/** What a document is called in lists and headings (meeting notes: `meetingName(roomId)`). */
+export function docTitle(
+  doc: { name: string; title?: string | undefined },
+  meetingName?: (roomId: string) => string | undefined,
+): string {
+  const notes = notesRoom(doc.name);
+  if (notes !== undefined && meetingName) {
+    const meeting = meetingName(notes);
+    if (meeting !== undefined) return meeting;
   }
-}
-
-/** The document name for a title (undefined for a title that is only spaces). */
-export function docNameFor(title: string): string | undefined {
-  let text = title.normalize('NFC').trim().replace(/\s+/g, ' ');
-  if (!text) return undefined;
-  if (NAME_RE.test(text) && !text.startsWith(TITLED)) return text;
-  // cut by characters (never inside one) until the encoded name fits
-  let chars = [...text];
-  for (;;) {
-    const name = TITLED + toBase64Url(new TextEncoder().encode(text));
-    if (name.length <= 128) return name;
-    chars = chars.slice(0, -1);
-    text = chars.join('').trimEnd();
-  }
-}
-
-/** What a document is called in lists and headings (meeting notes: `notesOf(meeting name)`). */
-export function docTitle(name: string, meetingName?: (roomId: string) => string | undefined): string {
-  if (name.startsWith(TITLED)) return fromBase64Url(name.slice(TITLED.length)) ?? name;
-  const notes = NOTES_RE.exec(name);
-  if (notes?.[1] && meetingName) return meetingName(notes[1]) ?? name;
-  return name;
+  return doc.title ?? legacyDocTitle(doc.name) ?? doc.name;
 }
 
 /** The room a meeting's notes belong to (undefined for other documents). */

@@ -5,6 +5,8 @@
  */
 export const firstWeekEn = {
   docTitle: 'Title',
+  renameDoc: 'Rename',
+  newDocTitle: 'New title',
   someone: 'Someone',
   personLeft: '{name} left',
   personRemoved: '{name} was removed from the meeting',
@@ -52,6 +54,8 @@ export const firstWeekEn = {
 
 export const firstWeekKo: Record<keyof typeof firstWeekEn, string> = {
   docTitle: '제목',
+  renameDoc: '이름 바꾸기',
+  newDocTitle: '새 제목',
   someone: '누군가',
   personLeft: '{name}님이 나갔습니다',
   personRemoved: '{name}님이 회의에서 내보내졌습니다',

@@ -116,15 +116,41 @@ export class Docs {
     return [...this.#open.keys()];
   }
 
-  /** Documents the caller may read. */
+  /** Documents the caller may read, by name, each with its `title` when it has one. */
   list(after?: string): Promise<DocListResponse> {
     return this.#client.fetchJson<DocListResponse>(`/docs${after ? `?after=${encodeURIComponent(after)}` : ''}`);
   }
 
-  async create(name: string, opts: { exportAllowed?: boolean } = {}): Promise<DocInfo> {
+  /**
+   * Create a document by name (CONFLICT when it exists); `title` stores a title beside it. Most
+   * apps call `createTitled` instead and let the server pick the name.
+   */
+  async create(name: string, opts: { title?: string; exportAllowed?: boolean } = {}): Promise<DocInfo> {
     const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>('/docs', {
       method: 'POST',
       body: { name, ...opts },
+    });
+    return doc;
+  }
+
+  /**
+   * Create a document with a title (free text in any language, 1–200 characters, no control
+   * characters: INVALID_TITLE otherwise). The server picks its name — open it with `open(doc.name)`:
+   * `d-<random>`, or the title itself when it is a valid, free document name.
+   */
+  async createTitled(title: string, opts: { exportAllowed?: boolean } = {}): Promise<DocInfo> {
+    const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>('/docs', {
+      method: 'POST',
+      body: { title, ...opts },
+    });
+    return doc;
+  }
+
+  /** Rename: set the document's title (whoever may write it; INVALID_TITLE for a bad title). */
+  async rename(name: string, title: string): Promise<DocInfo> {
+    const { doc } = await this.#client.fetchJson<{ doc: DocInfo }>(`/docs/${encodeURIComponent(name)}/title`, {
+      method: 'PUT',
+      body: { title },
     });
     return doc;
   }

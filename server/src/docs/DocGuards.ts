@@ -19,6 +19,12 @@ export class DocGuards {
    * app); throws a MoimError to refuse. Unset: nothing more is asked.
    */
   openCheck: ((principal: Principal, name: string) => Promise<void>) | undefined;
+  /**
+   * Does the data-leak policy hold this document's content back from the principal (a guest where
+   * guests are refused)? Its stored title is content: lists and infos leave it out then. Set by
+   * the app; unset: never.
+   */
+  contentHidden: ((principal: Principal, name: string) => Promise<boolean>) | undefined;
 
   /** Claim a name prefix (e.g. `report.`); a prefix is claimed once. */
   register(prefix: string, guard: DocGuard): void {
@@ -34,6 +40,11 @@ export class DocGuards {
     if (dot < 0) return true;
     const guard = this.#guards.get(name.slice(0, dot + 1));
     return guard ? guard(principal, name) : true;
+  }
+
+  /** True when `contentHidden` says so. */
+  async hidesContent(principal: Principal, name: string): Promise<boolean> {
+    return this.contentHidden ? this.contentHidden(principal, name) : false;
   }
 
   /** FORBIDDEN unless `allows`. */

@@ -20,12 +20,14 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
+import type { DocTitleStore, StoredDocTitle } from '../storage/DocTitleStore.ts';
 import { contentOf, restoreUpdate, textUpdate } from './content.ts';
 import { accessOf, DEFAULT_POLICY, type DocAccess, refOf, requireAccess, requireOwnerOrAdmin } from './DocAccess.ts';
 import { DocGuards } from './DocGuards.ts';
 import { DocMergeWorker } from './DocMergeWorker.ts';
 import { DocMetrics } from './DocMetrics.ts';
 import type { DocRelay } from './DocRelay.ts';
+import { DocTitles, randomDocName, type TitleFields, titleAsName, titleFields } from './DocTitles.ts';
 import type { Document, DocumentLimits } from './Document.ts';
 import { GroupCommitter } from './GroupCommitter.ts';
 import { LoadedDocs } from './LoadedDocs.ts';
@@ -33,6 +35,8 @@ import { YjsConnections } from './YjsConnections.ts';
 
 export interface DocServiceOptions {
   store: DocStore;
+  /** Stored titles of documents (free text beside the name). */
+  titles: DocTitleStore;
   audit: AuditStore;
   tokens: TokenService;
   metrics: Metrics;
@@ -62,6 +66,7 @@ export interface DocServiceOptions {
 export class DocService {
   readonly #opts: DocServiceOptions;
   readonly #store: DocStore;
+  readonly #titles: DocTitles;
   readonly #committer: GroupCommitter;
   /** Compaction merges off the event loop. */
   readonly #merger: DocMergeWorker;
@@ -73,6 +78,7 @@ export class DocService {
   constructor(opts: DocServiceOptions) {
     this.#opts = opts;
     this.#store = opts.store;
+    this.#titles = new DocTitles(opts.titles);
     const metrics = new DocMetrics(opts.metrics);
     this.#committer = new GroupCommitter(opts.store, { onCommit: metrics.onCommit });
     const { store, log, limits } = opts;
@@ -170,8 +176,9 @@ export class DocService {
     const wildcard = (ownValue(grants, '*') ?? []).length > 0;
     const names = wildcard ? undefined : Object.keys(grants).filter((n) => n !== '*');
     const pageSize = Math.max(q.limit, 100);
-    const out: DocInfo[] = [];
+    const found: { record: DocRecord; access: DocAccess }[] = [];
     let after = q.after;
+    let next: string | undefined;
     for (;;) {
       const records = await this.#store.list({
         org: principal.token.org,
@@ -179,41 +186,106 @@ export class DocService {
         ...(names ? { names } : {}),
         limit: pageSize,
       });
-      for (const r of records) {
-        const access = accessOf(principal, r.name);
-        if (!access || !(await this.guards.allows(principal, r.name))) continue;
-        out.push(this.#info(r, access));
-        if (out.length === q.limit) return { docs: out, next: r.name };
+      for (const record of records) {
+        const access = accessOf(principal, record.name);
+        if (!access || !(await this.guards.allows(principal, record.name))) continue;
+        found.push({ record, access });
+        if (found.length === q.limit) {
+          next = record.name;
+          break;
+        }
       }
-      if (records.length < pageSize) return { docs: out };
+      if (next !== undefined || records.length < pageSize) break;
       after = records.at(-1)?.name;
     }
+    // the page's stored titles in one query
+    const titles = await this.#titles.getMany(
+      principal.token.org,
+      found.map((f) => f.record.name),
+    );
+    const docs: DocInfo[] = [];
+    for (const { record, access } of found)
+      docs.push(this.#info(record, access, await this.#titleFor(principal, record.name, titles.get(record.name))));
+    return next === undefined ? { docs } : { docs, next };
   }
 
   async get(principal: Principal, name: string): Promise<DocInfo> {
     const access = requireAccess(principal, name, 'read');
     await this.guards.require(principal, name);
-    return this.#info(await this.#record(refOf(principal, name)), access);
+    const ref = refOf(principal, name);
+    const record = await this.#record(ref);
+    return this.#info(record, access, await this.#titleFor(principal, name, await this.#titles.get(ref)));
   }
 
-  async create(principal: Principal, input: { name: string; exportAllowed?: boolean | undefined }): Promise<DocInfo> {
-    requireAccess(principal, input.name, 'write');
-    await this.guards.require(principal, input.name);
-    const ref = refOf(principal, input.name);
-    if (this.#docs.isDeleting(ref)) throw new MoimError('CONFLICT', 'document is being deleted');
-    const { record, created } = await this.#store.create({
-      ...ref,
-      owner: principal.sub,
-      policy: { exportAllowed: input.exportAllowed ?? DEFAULT_POLICY.exportAllowed },
-    });
-    if (!created) throw new MoimError('CONFLICT', `document ${input.name} already exists`);
+  /**
+   * Create a document: by name (as before), by name and title, or by title only — then the server
+   * picks the name: the title itself when it is a valid name that means nothing else and is free
+   * (and granted), else `d-<random>`. `title` arrives normalised and checked (`parseDocTitle`).
+   */
+  async create(
+    principal: Principal,
+    input: { name?: string | undefined; title?: string | undefined; exportAllowed?: boolean | undefined },
+  ): Promise<DocInfo> {
+    const policy = { exportAllowed: input.exportAllowed ?? DEFAULT_POLICY.exportAllowed };
+    let record: DocRecord | undefined;
+    if (input.name !== undefined) {
+      record = await this.#createNamed(principal, input.name, policy);
+      if (!record) throw new MoimError('CONFLICT', `document ${input.name} already exists`);
+    } else {
+      if (input.title === undefined) throw new MoimError('INVALID_PAYLOAD', 'a name or a title is required');
+      const asName = titleAsName(input.title);
+      if (
+        asName !== undefined &&
+        accessOf(principal, asName) === 'write' &&
+        !this.#docs.isDeleting(refOf(principal, asName)) &&
+        (await this.guards.allows(principal, asName))
+      )
+        record = await this.#createNamed(principal, asName, policy);
+      // a random name that is taken (72 bits: never in practice) is drawn again
+      for (let attempt = 0; !record && attempt < 3; attempt++)
+        record = await this.#createNamed(principal, randomDocName(), policy);
+      if (!record) throw new MoimError('CONFLICT', 'no free document name was found');
+    }
+    const ref = refOf(principal, record.name);
+    const stored = input.title === undefined ? undefined : await this.#titles.set(ref, input.title, principal.sub);
     await this.#opts.audit.append({
       actor: principal.sub,
       action: 'doc.create',
-      target: input.name,
-      ...orgDetail(ref),
+      target: record.name,
+      detail: { org: ref.org, ...(stored ? { title: stored.title } : {}) },
     });
-    return this.#info(record, 'write');
+    return this.#info(record, 'write', titleFields(record.name, stored));
+  }
+
+  /** The new record, or undefined when a document of that name exists (write grant and guard checked). */
+  async #createNamed(principal: Principal, name: string, policy: DocPolicy): Promise<DocRecord | undefined> {
+    requireAccess(principal, name, 'write');
+    await this.guards.require(principal, name);
+    const ref = refOf(principal, name);
+    if (this.#docs.isDeleting(ref)) throw new MoimError('CONFLICT', 'document is being deleted');
+    const { record, created } = await this.#store.create({ ...ref, owner: principal.sub, policy });
+    return created ? record : undefined;
+  }
+
+  /**
+   * Rename: set the document's title (whoever may write it; `title` arrives normalised and
+   * checked). Audited as `doc.rename` with the title before and after.
+   */
+  async rename(principal: Principal, name: string, title: string): Promise<DocInfo> {
+    const access = requireAccess(principal, name, 'write');
+    await this.guards.require(principal, name);
+    const ref = refOf(principal, name);
+    const record = await this.#record(ref);
+    if (this.#docs.isDeleting(ref)) throw new MoimError('CONFLICT', 'document is being deleted');
+    const before = titleFields(name, await this.#titles.get(ref)).title;
+    const stored = await this.#titles.set(ref, title, principal.sub);
+    await this.#opts.audit.append({
+      actor: principal.sub,
+      action: 'doc.rename',
+      target: name,
+      detail: { org: ref.org, title: stored.title, ...(before !== undefined ? { before } : {}) },
+    });
+    return this.#info(record, access, titleFields(name, stored));
   }
 
   /**
@@ -247,7 +319,8 @@ export class DocService {
       target: name,
       detail: { ...policy, org: ref.org },
     });
-    return this.#info(updated, accessOf(principal, name) ?? 'read');
+    const title = await this.#titleFor(principal, name, await this.#titles.get(ref));
+    return this.#info(updated, accessOf(principal, name) ?? 'read', title);
   }
 
   /** Owner or admin: close every client (4410), wait for writes, delete record, updates and versions. */
@@ -261,14 +334,22 @@ export class DocService {
       await this.#docs.unloadForDelete(ref);
       await this.#committer.flush();
       await this.#store.delete(ref);
+      await this.#titles.delete(ref);
       await this.#opts.audit.append({ actor: principal.sub, action: 'doc.delete', target: name, ...orgDetail(ref) });
     } finally {
       this.#docs.endDelete(ref);
     }
   }
 
-  /** Export the stored content. POLICY_FORBIDS where the document's data-leak policy forbids export. */
-  async export(principal: Principal, name: string, format: 'text' | 'json'): Promise<DocContent> {
+  /**
+   * Export the stored content, with the document's title (a file's name). POLICY_FORBIDS where the
+   * document's data-leak policy forbids export.
+   */
+  async export(
+    principal: Principal,
+    name: string,
+    format: 'text' | 'json',
+  ): Promise<DocContent & { title: string | undefined }> {
     requireAccess(principal, name, 'read');
     await this.guards.require(principal, name);
     const ref = refOf(principal, name);
@@ -289,7 +370,7 @@ export class DocService {
       target: name,
       detail: { format, org: ref.org },
     });
-    return contentOf(state);
+    return { ...contentOf(state), title: titleFields(name, await this.#titles.get(ref)).title };
   }
 
   async saveVersion(principal: Principal, name: string, label: string): Promise<DocVersionInfo> {
@@ -379,8 +460,25 @@ export class DocService {
     return found;
   }
 
-  #info(r: DocRecord, access: DocAccess): DocInfo {
-    return { name: r.name, owner: r.owner, createdAt: r.createdAt, updatedAt: r.updatedAt, policy: r.policy, access };
+  /**
+   * The title fields `principal` may see: none of a stored title where the document's data-leak
+   * policy holds its content back from this person (a guest), else `titleFields`.
+   */
+  async #titleFor(principal: Principal, name: string, stored: StoredDocTitle | undefined): Promise<TitleFields> {
+    if (stored && (await this.guards.hidesContent(principal, name))) return titleFields(name, undefined);
+    return titleFields(name, stored);
+  }
+
+  #info(r: DocRecord, access: DocAccess, title: TitleFields): DocInfo {
+    return {
+      name: r.name,
+      ...title,
+      owner: r.owner,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      policy: r.policy,
+      access,
+    };
   }
 
   /** Close every client (1001), flush writes, unload every document. Idempotent. */

@@ -8,6 +8,7 @@ import {
   type DocVersionResponse,
   docNameSchema,
   MoimError,
+  renameDocRequest,
   saveVersionRequest,
   updateDocRequest,
 } from '@moim/protocol';
@@ -15,13 +16,17 @@ import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
 import type { DocService } from './DocService.ts';
+import { parseDocTitle } from './DocTitles.ts';
 
 /**
  * HTTP API of shared documents (Bearer token):
  * - `GET /docs?after=&limit=` documents the caller may read
- * - `POST /docs` `{ name, exportAllowed? }` create (write grant) — 409 if it exists
+ * - `POST /docs` `{ name?, title?, exportAllowed? }` create (write grant) — 409 if the name exists; with a
+ *   title only the server picks the name (`d-<random>`, or the title when it is a free valid name)
  * - `GET /docs/:name` · `PATCH /docs/:name` `{ exportAllowed }` (owner/admin) · `DELETE /docs/:name` (owner/admin)
- * - `GET /docs/:name/export?format=text|json` — 403 POLICY_FORBIDS where the policy forbids export
+ * - `PUT /docs/:name/title` `{ title }` rename (write grant) — 400 INVALID_TITLE for a bad title
+ * - `GET /docs/:name/export?format=text|json` — 403 POLICY_FORBIDS where the policy forbids export; the
+ *   JSON carries the title, the text file is named after it
  * - `GET|POST /docs/:name/versions` list / save `{ label }` · `GET /docs/:name/versions/:id` content
  * - `POST /docs/:name/versions/:id/restore` restore as a new change (write grant)
  */
@@ -68,7 +73,8 @@ export function addDocRoutes(d: {
   d.router.add('POST', '/docs', async (ctx) => {
     const principal = principalOf(ctx);
     const input = await readJson(ctx.req, createDocRequest, d.maxBodyBytes);
-    return { status: 201, body: { doc: await d.service.create(principal, input) } };
+    const title = input.title === undefined ? undefined : parseDocTitle(input.title);
+    return { status: 201, body: { doc: await d.service.create(principal, { ...input, title }) } };
   });
 
   d.router.add('GET', '/docs/:name', async (ctx) => ({
@@ -79,6 +85,13 @@ export function addDocRoutes(d: {
     const principal = principalOf(ctx);
     const input = await readJson(ctx.req, updateDocRequest, d.maxBodyBytes);
     return { body: { doc: await d.service.setPolicy(principal, nameOf(ctx), input) } };
+  });
+
+  d.router.add('PUT', '/docs/:name/title', async (ctx) => {
+    const principal = principalOf(ctx);
+    const name = nameOf(ctx);
+    const input = await readJson(ctx.req, renameDocRequest, d.maxBodyBytes);
+    return { body: { doc: await d.service.rename(principal, name, parseDocTitle(input.title)) } };
   });
 
   d.router.add('DELETE', '/docs/:name', async (ctx) => {
@@ -95,10 +108,18 @@ export function addDocRoutes(d: {
       const format = (ctx.url.searchParams.get('format') ?? 'text') as DocExportFormat;
       if (!DOC_EXPORT_FORMATS.includes(format)) throw new MoimError('INVALID_PAYLOAD', 'format: text or json');
       const content = await d.service.export(principal, name, format);
-      if (format === 'json') return { body: { name, exportedAt: Date.now(), content: content.json } };
+      if (format === 'json')
+        return {
+          body: {
+            name,
+            ...(content.title === undefined ? {} : { title: content.title }),
+            exportedAt: Date.now(),
+            content: content.json,
+          },
+        };
       ctx.res.writeHead(200, {
         'content-type': 'text/plain; charset=utf-8',
-        'content-disposition': `attachment; filename="${name}.txt"`,
+        'content-disposition': attachmentOf(name, content.title),
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
       });
@@ -146,4 +167,16 @@ export function addDocRoutes(d: {
     const body: DocRestoreResponse = await d.service.restoreVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
     return { body };
   });
+}
+
+/**
+ * The `content-disposition` of a text export: the name (ASCII, always safe) as `filename`, and the
+ * title, when there is one, as the RFC 6266/5987 `filename*` browsers prefer (percent-encoded UTF-8:
+ * nothing of the title can end the header or the parameter).
+ */
+function attachmentOf(name: string, title: string | undefined): string {
+  const plain = `attachment; filename="${name}.txt"`;
+  if (title === undefined) return plain;
+  const file = `${title.replace(/[\\/:*?"<>|]/g, '_')}.txt`;
+  return `${plain}; filename*=UTF-8''${encodeURIComponent(file).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

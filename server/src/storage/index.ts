@@ -13,6 +13,7 @@ import { DataDirHealth, type StorageChecks } from './DataDirHealth.ts';
 import { DataDirLock } from './DataDirLock.ts';
 import type { DirectoryStore } from './DirectoryStore.ts';
 import type { DocStore } from './DocStore.ts';
+import type { DocTitleStore } from './DocTitleStore.ts';
 import { FsBlobStore } from './FsBlobStore.ts';
 import type { PresenceStore } from './PresenceStore.ts';
 import type { RecordingStore } from './RecordingStore.ts';
@@ -28,6 +29,7 @@ import { SqliteContentPolicyStore } from './sqlite/SqliteContentPolicyStore.ts';
 import { SqliteDb } from './sqlite/SqliteDb.ts';
 import { SqliteDirectoryStore } from './sqlite/SqliteDirectoryStore.ts';
 import { SqliteDocStore } from './sqlite/SqliteDocStore.ts';
+import { SqliteDocTitleStore } from './sqlite/SqliteDocTitleStore.ts';
 import { SqlitePresenceStore } from './sqlite/SqlitePresenceStore.ts';
 import { SqliteRecordingStore } from './sqlite/SqliteRecordingStore.ts';
 import { SqliteRoomStore } from './sqlite/SqliteRoomStore.ts';
@@ -55,6 +57,7 @@ export type {
   StoredDocUpdate,
   StoredDocVersion,
 } from './DocStore.ts';
+export type { DocTitleStore, StoredDocTitle } from './DocTitleStore.ts';
 export type { PresenceRecord, PresenceStore } from './PresenceStore.ts';
 export type { RecordingEnd, RecordingStore, StoredRecording, StoredRecordingFile } from './RecordingStore.ts';
 export type { RoomRecord, RoomStore } from './RoomStore.ts';
@@ -68,6 +71,8 @@ export interface Stores {
   /** Attachments (files under `<dataDir>/blobs`). */
   readonly blobs: BlobStore;
   readonly docs: DocStore;
+  /** Stored titles of documents (free text beside the name), per organisation. */
+  readonly docTitles: DocTitleStore;
   readonly presence: PresenceStore;
   readonly rooms: RoomStore;
   /** Telework sites and places, per organisation. */
@@ -152,6 +157,7 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
     blobs: new FsBlobStore(path.join(dir, 'blobs'), { space: health, log: opts.log }),
     audit,
     docs,
+    docTitles: new SqliteDocTitleStore(opened),
     presence,
     rooms: new SqliteRoomStore(opened),
     telework: new SqliteTeleworkStore(opened),

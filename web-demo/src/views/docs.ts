@@ -1,6 +1,6 @@
 import { type DocHandle, type DocInfo, type DocVersionInfo, getLogger } from '@moim/client-sdk';
 import type { View } from '../context.ts';
-import { docNameFor, docTitle, notesRoom, TITLE_MAX } from '../docTitles.ts';
+import { docTitle, notesRoom, TITLE_MAX, titleFromInput } from '../docTitles.ts';
 import { h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
 import { formatAgo, formatDateTime } from '../time.ts';
@@ -40,7 +40,8 @@ const listPage: View = (root, ctx) => {
   const input = h('input', {
     id: 'new-doc-name',
     placeholder: t('docTitle'),
-    maxlength: String(TITLE_MAX),
+    // a title is counted in characters (the server's rule); maxlength counts UTF-16 units
+    maxlength: String(TITLE_MAX * 2),
     required: true,
   });
   mount(
@@ -55,18 +56,18 @@ const listPage: View = (root, ctx) => {
           class: 'card row wrap',
           onsubmit: async (e: Event) => {
             e.preventDefault();
-            // titles are free text (any language); the name is derived from the title
-            const n = docNameFor(input.value);
-            if (!n) return;
-            try {
-              await ctx.client.docs.create(n);
-            } catch (err) {
-              if ((err as { code?: string }).code !== 'CONFLICT') {
-                ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
-                return;
-              }
+            // titles are free text (any language), stored by the server, which picks the name
+            const title = titleFromInput(input.value);
+            if (title === undefined) {
+              ctx.toast(`${t('errorPrefix')}: ${errorText({ code: 'INVALID_TITLE' })}`, 'error');
+              return;
             }
-            ctx.navigate(`#/docs/${encodeURIComponent(n)}`);
+            try {
+              const doc = await ctx.client.docs.createTitled(title);
+              ctx.navigate(`#/docs/${encodeURIComponent(doc.name)}`);
+            } catch (err) {
+              ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
+            }
           },
         },
         h('label', { for: 'new-doc-name' }, t('newDoc')),
@@ -109,7 +110,7 @@ function docRow(d: DocInfo, meetings: MeetingNames): HTMLElement {
     h(
       'a',
       { href: `#/docs/${encodeURIComponent(d.name)}`, class: 'doc-name', dataset: { doc: d.name } },
-      docTitle(d.name, (r) => meetings.get(r)),
+      docTitle(d, (r) => meetings.get(r)),
     ),
     h('span', { class: 'muted' }, t('updated', { when: formatAgo(d.updatedAt) })),
     d.access === 'read' ? h('span', { class: 'tag' }, t('readOnly')) : null,
@@ -120,19 +121,85 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
   const editorBox = h('div', { class: 'editor-box' });
   const versions = h('aside', { class: 'versions card' });
   const editingNow = h('div', { class: 'editing-now muted' });
-  const heading = h('h1', { class: 'doc-title', dataset: { doc: name } }, docTitle(name));
+  const heading = h('h1', { class: 'doc-title', dataset: { doc: name } }, docTitle({ name }));
+  const titleBox = h('div', { class: 'doc-title-box' }, heading);
+  /** What the heading shows: the stored title (from the document's info), or the meeting's name for notes. */
+  let shown: { name: string; title?: string | undefined } = { name };
+  let meetings: MeetingNames = new Map();
+  const renderTitle = () => {
+    heading.textContent = docTitle(shown, (r) => meetings.get(r));
+  };
   void meetingNames(ctx, [name]).then(
     (m) => {
-      heading.textContent = docTitle(name, (r) => m.get(r));
+      meetings = m;
+      renderTitle();
     },
     log.warn.bind(log, 'meeting name not read'),
+  );
+  /** Rename from the header: an input in place of the heading (whoever may write; not meeting notes). */
+  const renameButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'ghost small rename-doc',
+      hidden: true,
+      onclick: () => {
+        const input = h('input', {
+          id: 'doc-title-input',
+          value: docTitle(shown),
+          maxlength: String(TITLE_MAX * 2),
+          'aria-label': t('newDocTitle'),
+          required: true,
+        });
+        const close = () => {
+          mount(titleBox, heading);
+          renameButton.hidden = false;
+        };
+        const form = h(
+          'form',
+          {
+            class: 'row rename-form',
+            onsubmit: async (e: Event) => {
+              e.preventDefault();
+              const title = titleFromInput(input.value);
+              if (title === undefined) {
+                ctx.toast(`${t('errorPrefix')}: ${errorText({ code: 'INVALID_TITLE' })}`, 'error');
+                return;
+              }
+              try {
+                shown = await ctx.client.docs.rename(name, title);
+                renderTitle();
+                close();
+              } catch (err) {
+                ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
+              }
+            },
+          },
+          input,
+          h('button', { type: 'submit', class: 'primary small' }, t('save')),
+          h('button', { type: 'button', class: 'ghost small', onclick: close }, t('cancel')),
+        );
+        renameButton.hidden = true;
+        mount(titleBox, form);
+        input.focus();
+        input.select();
+      },
+    },
+    t('renameDoc'),
   );
   mount(
     root,
     h(
       'div',
       { class: 'page doc-page' },
-      h('div', { class: 'doc-head' }, h('a', { href: '#/docs', class: 'back' }, '←'), heading, editingNow),
+      h(
+        'div',
+        { class: 'doc-head' },
+        h('a', { href: '#/docs', class: 'back' }, '←'),
+        titleBox,
+        renameButton,
+        editingNow,
+      ),
       h('div', { class: 'doc-layout' }, editorBox, versions),
     ),
   );
@@ -155,6 +222,11 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
       log.warn('document info not read; opening it writable', { doc: name, error });
       return undefined;
     });
+    if (info && alive) {
+      shown = info;
+      renderTitle();
+      renameButton.hidden = info.access !== 'write' || notesRoom(name) !== undefined;
+    }
     const h2 = await ctx.client.docs.open(name);
     if (!alive) {
       h2.close();

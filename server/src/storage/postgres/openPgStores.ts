@@ -18,6 +18,7 @@ import { PgContentPolicyStore } from './PgContentPolicyStore.ts';
 import { PgDb } from './PgDb.ts';
 import { PgDirectoryStore } from './PgDirectoryStore.ts';
 import { PgDocStore } from './PgDocStore.ts';
+import { PgDocTitleStore } from './PgDocTitleStore.ts';
 import { PgPresenceStore } from './PgPresenceStore.ts';
 import { PgRecordingStore } from './PgRecordingStore.ts';
 import { PgRoomStore } from './PgRoomStore.ts';
@@ -44,6 +45,7 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     kind: 'postgres',
     chat,
     docs,
+    docTitles: new PgDocTitleStore(db),
     blobs: new PgBlobStore(db),
     audit: new PgAuditStore(db),
     presence: new PgPresenceStore(db),

@@ -39,4 +39,18 @@ export const docsMigrations: PgMigration[] = [
     );
     CREATE INDEX doc_versions_doc ON doc_versions (doc_org, doc_name, id);`,
   },
+  {
+    // issue 15: a document's title is stored data, as on SQLite (0210_doc_titles)
+    id: '0210_doc_titles',
+    sql: `CREATE TABLE doc_titles (
+      org TEXT COLLATE "C" NOT NULL,
+      name TEXT COLLATE "C" NOT NULL,
+      title TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_by TEXT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (org, name)
+    );`,
+  },
 ];

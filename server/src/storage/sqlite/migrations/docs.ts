@@ -58,4 +58,19 @@ export const docsMigrations: Migration[] = [
     DROP INDEX doc_versions_doc;
     CREATE INDEX doc_versions_doc ON doc_versions (doc_org, doc_name, id);`,
   },
+  {
+    // issue 15: a document's title is stored data (free text, any language), not derived from its
+    // name; who set it first and last, and when
+    id: '0210_doc_titles',
+    sql: `CREATE TABLE doc_titles (
+      org TEXT NOT NULL,
+      name TEXT NOT NULL,
+      title TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_by TEXT NOT NULL,
+      updated_at INTEGER NOT NULL,
+      PRIMARY KEY (org, name)
+    );`,
+  },
 ];
