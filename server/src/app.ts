@@ -411,6 +411,13 @@ async function buildServices(
         media.removePerson(org, roomId, sub, CALL_LEFT_REASON);
         await mediaRelay?.removePerson(org, roomId, sub, CALL_LEFT_REASON);
       },
+      // meeting invitations: the room record (shared by every node), and who is in it (presence
+      // follows room membership on every node, rooms homed elsewhere included)
+      meeting: async (org, roomId) => {
+        const record = await stores.rooms.get(org, roomId);
+        return record && { name: record.name, tier: record.tier, closed: record.closedAt !== null };
+      },
+      isIn: (org, sub, roomId) => presence.inRoom(org, sub, roomId),
     },
     people: {
       lookup: async (org, subs) =>
@@ -420,8 +427,16 @@ async function buildServices(
     },
     notices: {
       // the message's own time says when; its sender is the caller, in their DM with the callee
-      missed: async (org, caller, callee) => {
-        await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
+      missed: async (org, caller, callee, _at, meeting) => {
+        if (!meeting) {
+          await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
+          return;
+        }
+        const name = meeting.name ?? meeting.roomId;
+        const base = config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/` : '';
+        const link = `${base}#/meeting/${encodeURIComponent(meeting.roomId)}`;
+        const text = `📨 ${caller.name} invited you to “${name}” — missed · ${caller.name}님의 회의 초대(“${name}”)를 놓쳤습니다 ${link}`;
+        await chat.dmNotice(org, caller, callee, text);
       },
     },
     history: new StoredCallHistory(stores.calls, config.callHistoryMax),
