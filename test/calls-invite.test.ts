@@ -268,11 +268,21 @@ describe('meeting invitations ring like calls', () => {
     expect(await failure(carol!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
     expect(await failure(dave!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
     expect(await peersOf(alice.devices.laptop!, roomId)).toBe(2);
-    // an invitation takes nobody more
-    const next = await call<CallInfo>(alice.devices.laptop!, 'call:invite', { roomId, callees: [carol!.sub] });
-    expect(await failure(alice.devices.laptop!, 'call:add', { callId: next.id, callees: [dave!.sub] })).toBe(
+    // an invitation takes nobody more; its inviter hanging up once one answered stops the others' ring
+    const next = await call<CallInfo>(alice.devices.laptop!, 'call:invite', {
+      roomId,
+      callees: [carol!.sub, dave!.sub],
+    });
+    expect(await failure(alice.devices.laptop!, 'call:add', { callId: next.id, callees: [bob!.sub] })).toBe(
       'FORBIDDEN',
     );
+    await call(carol!.devices.laptop!, 'call:accept', { callId: next.id });
+    const daveStops = update(dave!.devices.laptop!, (u) => u.id === next.id && u.state === 'cancelled');
+    await call(alice.devices.laptop!, 'call:hangup', { callId: next.id });
+    expect((await daveStops).me.state).toBe('cancelled');
+    expect(stateOf(await daveStops, carol!.sub)).toBe('joined');
+    await call(carol!.devices.laptop!, 'room:join', { roomId });
+    expect(await peersOf(alice.devices.laptop!, roomId)).toBe(3);
   });
 
   it('refuses: the inviter not in the room, another org’s room, a closed or unknown room, bad input, bounds', async () => {

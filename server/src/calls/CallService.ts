@@ -458,7 +458,9 @@ export class CallService {
   async cancel(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
     const call = this.#callOf(me, callId);
     if (call.caller.sub !== me.sub) throw new MoimError('FORBIDDEN', 'only the caller cancels a call');
-    if (call.state !== 'ringing') throw notRinging(call, call.caller);
+    // an invitation some already accepted still rings for the others: cancelling stops those
+    const stillRings = call.meeting !== null && call.state === 'accepted';
+    if (call.state !== 'ringing' && !stillRings) throw notRinging(call, call.caller);
     call.reason = 'cancelled-by-caller';
     this.#finish(call, 'cancelled');
     return this.view(call, me.sub);
@@ -467,7 +469,7 @@ export class CallService {
   async hangup(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
     const call = this.#callOf(me, callId);
     if (!ACTIVE.has(call.state)) return this.view(call, me.sub);
-    if (call.caller.sub === me.sub && call.state === 'ringing') return this.cancel(me, { callId });
+    if (call.caller.sub === me.sub && (call.state === 'ringing' || call.meeting)) return this.cancel(me, { callId });
     const p = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
     if (!p) throw new MoimError('NOT_FOUND', 'no such call');
     if (p.state === 'ringing') return this.decline(me, '', { callId });
