@@ -4,6 +4,7 @@ import { CALL_LEFT_REASON, type ErrorCode } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
+import { personKey } from './auth/Principal.ts';
 import { type SignIn, startSignIn } from './auth/SignIn.ts';
 import type { StepUp } from './auth/StepUp.ts';
 import { TokenService } from './auth/TokenService.ts';
@@ -411,13 +412,16 @@ async function buildServices(
         media.removePerson(org, roomId, sub, CALL_LEFT_REASON);
         await mediaRelay?.removePerson(org, roomId, sub, CALL_LEFT_REASON);
       },
-      // meeting invitations: the room record (shared by every node), and who is in it (presence
-      // follows room membership on every node, rooms homed elsewhere included)
+      // meeting invitations: the room record (shared by every node), and who is in it: this node's
+      // live room or its connections in rooms homed elsewhere, then presence (every node's devices)
       meeting: async (org, roomId) => {
         const record = await stores.rooms.get(org, roomId);
         return record && { name: record.name, tier: record.tier, closed: record.closedAt !== null };
       },
-      isIn: (org, sub, roomId) => presence.inRoom(org, sub, roomId),
+      isIn: async (org, sub, roomId) =>
+        media.hasPerson(org, sub, roomId) ||
+        (mediaRelay?.hasPersonAway(personKey(org, sub), roomId) ?? false) ||
+        presence.inRoom(org, sub, roomId),
     },
     people: {
       lookup: async (org, subs) =>
