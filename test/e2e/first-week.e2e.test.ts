@@ -362,7 +362,7 @@ describe('a team’s first week', () => {
       await choi.page.goto(`${server.url}/#/docs`);
       await kim.page
         .locator('#invite-person option', { hasText: '최수아' })
-        .waitFor({ state: 'attached', timeout: 15_000 });
+        .waitFor({ state: 'attached', timeout: 30_000 });
       await kim.page.locator('#invite-person').selectOption({ label: '최수아' });
       await kim.page.locator('.invite-form button[type=submit]').click();
       await kim.page.locator('.toast', { hasText: '최수아님을 초대했습니다' }).waitFor({ timeout: 15_000 });
