@@ -4,7 +4,7 @@
  * after the call ended stops ringing, and the history.
  */
 import { type CallInfo, connect, devToken, type MoimClient } from '@moim/client-sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer;
@@ -80,6 +80,31 @@ describe('client.calls', () => {
     expect(joined.room.tier).toBe('personal');
     await alice.calls.hangup(call.id);
     await expect.poll(() => phone.calls.get(call.id)?.state).toBe('ended');
+  });
+
+  it('invite rings into a running meeting: typed, every device rings, the answer names the meeting', async () => {
+    const alice = await device('alice', 'a-laptop');
+    const laptop = await device('bob', 'b-laptop');
+    const phone = await device('bob', 'b-phone');
+    const room = await alice.request('room:create', { tier: 'standard', name: 'Standup' });
+    // not in it yet: refused with a code the app can act on
+    await expect(alice.calls.invite(room.roomId, ['bob'])).rejects.toMatchObject({ code: 'NOT_IN_ROOM' });
+    await alice.request('room:join', { roomId: room.roomId });
+
+    const rings = [ringOn(laptop), ringOn(phone)];
+    const invitation = await alice.calls.invite(room.roomId, ['bob']);
+    expectTypeOf(invitation).toEqualTypeOf<CallInfo>();
+    expect(invitation).toMatchObject({ state: 'ringing', meeting: { roomId: room.roomId, name: 'Standup' } });
+    const [r1] = await Promise.all(rings);
+    expect(r1!.meeting?.roomId).toBe(room.roomId);
+
+    const stopped = stopOn(laptop);
+    const answered = await phone.calls.accept(invitation.id);
+    expect(answered).toMatchObject({ state: 'ended', roomId: null, me: { state: 'joined' } });
+    expect((await stopped).me.answeredOn).toBe('b-phone');
+    const joined = await phone.request('room:join', { roomId: answered.meeting!.roomId });
+    expect(joined.peers.length).toBe(1);
+    await expect.poll(() => alice.calls.get(invitation.id)?.state).toBe('ended');
   });
 
   it('dismiss stops this device only; a missed call is in the history, unread until read', async () => {

@@ -11,6 +11,7 @@ export type {
   CallHistoryEntry,
   CallHistoryPage,
   CallInfo,
+  CallMeeting,
   CallParty,
   CallPartyState,
   CallState,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallPartyState, CallState, Tier } from './constants.ts';
+import { roomIdSchema } from './media.ts';
 
 /**
  * Calls that ring (인터넷전화): call one person or several; every device of each callee rings.
@@ -19,6 +20,23 @@ import type { CallPartyState, CallState, Tier } from './constants.ts';
  *   whose id starts with `call-`; the people in the call join it with `room:join`;
  * - a callee who did not answer gets a "missed call" message in the DM with the caller, and an
  *   entry in their call history (`GET /calls/history`).
+ *
+ * Meeting invitations (`call:invite`) ring the same way, into a meeting that is running: the
+ * inviter must be in the meeting's room now (a live participant, on any node) and the room must be
+ * one of the inviter's organisation (another org's or an unknown one: NOT_FOUND; a closed one:
+ * ROOM_CLOSED; the inviter not in it: NOT_IN_ROOM; a call's room: INVALID_PAYLOAD, use
+ * `call:add`). The invitation is a call whose `meeting` names the room; every rule above holds
+ * (devices, answered elsewhere, decline everywhere, dismiss, busy, ring timeout, history, and
+ * the same bounds: starts per minute, callees per call — at most the room tier's peers — and
+ * ringing invitations per inviter at once). It differs in three ways:
+ * - accepting gives the invitee join, publish and subscribe in the meeting's room (added to
+ *   what their token grants there; kept while the meeting lasts, up to 12 hours) and joins them
+ *   to nothing by itself: the client joins `meeting.roomId` with `room:join`;
+ * - the invitation ends (`ended`) once nobody rings any more; `roomId` stays null: the meeting is
+ *   not the invitation's, so ending, cancelling or hanging up an invitation never touches it;
+ * - a missed invitation leaves "X invited you to <meeting> — missed" with the meeting's link
+ *   (`#/meeting/<roomId>`, after MOIM_PUBLIC_URL when set) in the DM with the inviter.
+ * Inviting takes nobody into a call: the inviter and the invitees are not "in a call" for it.
  */
 
 const callId = z.string().uuid();
@@ -32,6 +50,16 @@ export const callRequests = {
       callees: z.array(personId).min(1).max(64),
       /** Whether the caller starts with video (a hint for the callees' banner). */
       video: z.boolean().default(true),
+    })
+    .strict(),
+  /**
+   * Ring these people into the running meeting `roomId`, which I am in now (a meeting
+   * invitation: the call's `meeting` names the room). Answer: the invitation.
+   */
+  'call:invite': z
+    .object({
+      roomId: roomIdSchema,
+      callees: z.array(personId).min(1).max(64),
     })
     .strict(),
   /** Answer on this device: the call's room is made (or joined) and the person's other devices stop ringing. */
@@ -65,6 +93,13 @@ export interface CallMe {
   answeredOn: string | null;
 }
 
+/** The meeting a meeting invitation (`call:invite`) rings people into. */
+export interface CallMeeting {
+  roomId: string;
+  /** The meeting's name (its room record), if it has one. */
+  name: string | null;
+}
+
 /** A call as one person sees it. */
 export interface CallInfo {
   id: string;
@@ -76,8 +111,13 @@ export interface CallInfo {
   group: boolean;
   video: boolean;
   tier: Tier;
-  /** The call's video room once accepted (join it with `room:join`); null before. */
+  /** The call's video room once accepted (join it with `room:join`); null before, and always for a meeting invitation. */
   roomId: string | null;
+  /**
+   * A meeting invitation (`call:invite`): the running meeting it rings into — join its `roomId`
+   * with `room:join` after accepting. Null for a call.
+   */
+  meeting: CallMeeting | null;
   startedAt: number;
   /** When the ring timer runs out (ms since the epoch) while ringing. */
   ringsUntil: number;
@@ -117,6 +157,7 @@ export interface CallHistoryPage {
 
 export interface CallResponses {
   'call:start': CallInfo;
+  'call:invite': CallInfo;
   'call:accept': CallInfo;
   'call:decline': CallInfo;
   'call:dismiss': CallInfo;

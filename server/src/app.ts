@@ -4,6 +4,7 @@ import { CALL_LEFT_REASON, type ErrorCode } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
+import { personKey } from './auth/Principal.ts';
 import { type SignIn, startSignIn } from './auth/SignIn.ts';
 import type { StepUp } from './auth/StepUp.ts';
 import { TokenService } from './auth/TokenService.ts';
@@ -413,6 +414,16 @@ async function buildServices(
         media.removePerson(org, roomId, sub, CALL_LEFT_REASON);
         await mediaRelay?.removePerson(org, roomId, sub, CALL_LEFT_REASON);
       },
+      // meeting invitations: the room record (shared by every node), and who is in it: this node's
+      // live room or its connections in rooms homed elsewhere, then presence (every node's devices)
+      meeting: async (org, roomId) => {
+        const record = await stores.rooms.get(org, roomId);
+        return record && { name: record.name, tier: record.tier, closed: record.closedAt !== null };
+      },
+      isIn: async (org, sub, roomId) =>
+        media.hasPerson(org, sub, roomId) ||
+        (mediaRelay?.hasPersonAway(personKey(org, sub), roomId) ?? false) ||
+        presence.inRoom(org, sub, roomId),
     },
     people: {
       lookup: async (org, subs) =>
@@ -422,8 +433,16 @@ async function buildServices(
     },
     notices: {
       // the message's own time says when; its sender is the caller, in their DM with the callee
-      missed: async (org, caller, callee) => {
-        await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
+      missed: async (org, caller, callee, _at, meeting) => {
+        if (!meeting) {
+          await chat.dmNotice(org, caller, callee, `📞 Missed call from ${caller.name} · 부재중 전화`);
+          return;
+        }
+        const name = meeting.name ?? meeting.roomId;
+        const base = config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/` : '';
+        const link = `${base}#/meeting/${encodeURIComponent(meeting.roomId)}`;
+        const text = `📨 ${caller.name} invited you to “${name}” — missed · ${caller.name}님의 회의 초대(“${name}”)를 놓쳤습니다 ${link}`;
+        await chat.dmNotice(org, caller, callee, text);
       },
     },
     history: new StoredCallHistory(stores.calls, config.callHistoryMax),

@@ -2,7 +2,8 @@
  * Calls across nodes (issue 16): a call lives on the node that placed it; a callee's devices on
  * other nodes ring (updates through the adapter), answer, decline and list through the relay;
  * two people calling each other through two nodes end in one call (one Lua claim in Redis); a
- * callee in a call held by another node is busy.
+ * callee in a call held by another node is busy; a meeting invitation lets its invitee into a
+ * meeting homed on another node.
  */
 import { randomUUID } from 'node:crypto';
 import { CALL_LEFT_REASON, type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
@@ -161,6 +162,50 @@ describe('calls across nodes', () => {
     const info = await call<{ peers: Array<{ peerId: string }> }>(b, 'room:info', { roomId });
     expect(info.peers.map((p) => p.peerId)).not.toContain(dj.peerId);
     expect(info.peers).toHaveLength(2);
+  });
+
+  it('a meeting invitation placed on one node lets the invitee into the meeting homed on the other', async () => {
+    const alice = await person('alice', {
+      rooms: { '*': ['join', 'publish', 'subscribe', 'moderate'] },
+      docs: {},
+      chat: true,
+      createRooms: ['standard'],
+    });
+    const bob = await person('bob', narrow());
+    // alice is in the meeting through node b (its home); she invites from her other device on node a
+    const inMeeting = await device(nodes[1]!, alice.token, 'a-meeting');
+    const inviter = await device(nodes[0]!, alice.token, 'a-board');
+    const { roomId } = await call<{ roomId: string }>(inMeeting, 'room:create', { tier: 'standard', name: 'Review' });
+    await call(inMeeting, 'room:join', { roomId });
+    const bobA = await device(nodes[0]!, bob.token, 'b-a');
+    const bobB = await device(nodes[1]!, bob.token, 'b-b');
+    expect(await request(bobA, 'room:join', { roomId })).toMatchObject({ error: { code: 'FORBIDDEN' } });
+
+    // the inviter's membership is known through presence on every node (it reaches Redis shortly)
+    const ringing = [bobA, bobB].map((s) => update(s, (c) => c.me.state === 'ringing'));
+    let invited: CallInfo | undefined;
+    await expect
+      .poll(async () => {
+        const ack = await request<CallInfo>(inviter, 'call:invite', { roomId, callees: [bob.sub] });
+        if ('error' in ack) return ack.error.code;
+        invited = ack.data;
+        return 'ok';
+      })
+      .toBe('ok');
+    expect(invited!.meeting).toEqual({ roomId, name: 'Review' });
+    for (const r of await Promise.all(ringing)) expect(r.id).toBe(invited!.id);
+
+    // answered on node b (the relay takes it to node a, which holds the invitation)
+    const stopped = update(bobA, (c) => c.id === invited!.id && c.me.state === 'joined');
+    const accepted = await call<CallInfo>(bobB, 'call:accept', { callId: invited!.id });
+    expect(accepted).toMatchObject({ state: 'ended', me: { answeredOn: 'b-b' } });
+    expect((await stopped).me.answeredOn).toBe('b-b');
+    // joined from node a: relayed to the room's home, node b, which finds the grant in Redis
+    await call(bobA, 'room:join', { roomId });
+    expect((await call<{ peers: unknown[] }>(inMeeting, 'room:info', { roomId })).peers).toHaveLength(2);
+    // the invitation is over (hung up on the node that held it); the meeting goes on
+    await call(bobA, 'call:hangup', { callId: invited!.id });
+    expect((await call<{ peers: unknown[] }>(inMeeting, 'room:info', { roomId })).peers).toHaveLength(2);
   });
 
   it('the drop grace counts a person’s connections on every node', async () => {

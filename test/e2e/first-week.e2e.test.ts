@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureSite,
+  expectFlowing,
   launchBrowser,
   type Person,
   type ServerProcess,
@@ -384,35 +385,54 @@ describe('a team’s first week', () => {
     await kim.page.locator('.toast', { hasText: 'Lee Seo-yeon님이 손을 들었습니다' }).waitFor({ timeout: 15_000 });
     await kim.page.locator('.hands-queue li', { hasText: 'Lee Seo-yeon' }).waitFor();
 
-    // an invitation from the meeting rings for 최수아 (looking at documents) with a join button
-    const choi = await signIn(browser, server.url, { name: '최수아', site: 'hq', lang: 'ko' });
+    // an invitation from the meeting rings for 최수아 (looking at documents) as a call does: every
+    // device, the call banner with Join, in a browser WITHOUT the autoplay flag (sound where the
+    // browser's own policy allows it, else a Notification); Join takes her into the meeting
+    const quiet = await launchBrowser({ autoplay: false });
+    const choi = await signIn(quiet, server.url, { name: '최수아', site: 'hq', lang: 'ko' });
     try {
+      await choi.context.grantPermissions(['notifications'], { origin: server.url });
       await choi.page.goto(`${server.url}/#/docs`);
       await kim.page
         .locator('#invite-person option', { hasText: '최수아' })
-        .waitFor({ state: 'attached', timeout: 15_000 });
+        .waitFor({ state: 'attached', timeout: 30_000 });
       await kim.page.locator('#invite-person').selectOption({ label: '최수아' });
       await kim.page.locator('.invite-form button[type=submit]').click();
       await kim.page.locator('.toast', { hasText: '최수아님을 초대했습니다' }).waitFor({ timeout: 15_000 });
-      const ring = choi.page.locator('.toast-invite', { hasText: '김민준님이' });
+      await kim.page.locator('.call-banner.outgoing', { hasText: '최수아님을 회의에 초대하는 중' }).waitFor();
+      const ring = choi.page.locator('.call-banner.invitation', {
+        hasText: '김민준님이 ‘주간 회의’ 회의에 초대했습니다',
+      });
       await ring.waitFor({ timeout: 15_000 });
-      await choi.page.locator('.toast-invite', { hasText: '‘주간 회의’' }).waitFor({ timeout: 15_000 });
+      await expect
+        .poll(() => ring.getAttribute('data-ringtone'), { timeout: 10_000 })
+        .toMatch(/^(audio|notification)$/);
       await ring.locator('button.invite-join').click();
+      await kim.page.locator('.toast', { hasText: '최수아님이 초대를 수락했습니다' }).waitFor({ timeout: 15_000 });
       await choi.page.waitForURL(new RegExp(`#/meeting/${encodeURIComponent(roomId)}$`));
+      await expect.poll(() => choi.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
       await kim.page.locator('.meeting-head', { hasText: '참여자 3명' }).waitFor({ timeout: 30_000 });
+      await expect.poll(() => kim.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
+      // in the meeting with video: Kim's camera reaches her page
+      await expectFlowing(choi.page, (f) => f.kind === 'video', 1);
       // "최수아 left"
       await choi.page.locator('#ctl-leave').click();
       await kim.page.locator('.toast', { hasText: '최수아님이 나갔습니다' }).waitFor({ timeout: 15_000 });
 
-      // an invitation from the presence board
+      // an invitation from the presence board rings too; declined, the inviter hears it
       await kim.page.goto(`${server.url}/#/presence`);
       const row = kim.page.locator('.person', { hasText: '최수아' });
       await row.locator('button.invite-person').click();
-      await choi.page.locator('.toast-invite button.invite-join').waitFor({ timeout: 15_000 });
+      const again = choi.page.locator('.call-banner.invitation', { hasText: '‘주간 회의’' });
+      await again.locator('button.invite-join').waitFor({ timeout: 15_000 });
+      await again.locator('button.call-decline').click();
+      await kim.page.locator('.toast', { hasText: '최수아님이 초대를 거절했습니다' }).waitFor({ timeout: 15_000 });
+      await expect.poll(() => choi.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
       expect(choi.errors).toEqual([]);
       expect(await shownErrors(choi)).toEqual([]);
     } finally {
       await choi.context.close();
+      await quiet.close();
     }
 
     // "End for everyone" asks first; dismissed, nothing ends; accepted, everyone is out

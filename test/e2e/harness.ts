@@ -18,8 +18,12 @@ export function startServer(env: Record<string, string> = {}): Promise<ServerPro
 
 // ------------------------------------------------------------------------------------- browser
 
-/** Debian's Chromium with fake camera(s) and microphone; never a downloaded browser. */
-export function launchBrowser(opts: { cameras?: number } = {}): Promise<Browser> {
+/**
+ * Debian's Chromium with fake camera(s) and microphone; never a downloaded browser. `autoplay: false` leaves out the autoplay
+ * flag: a page then plays sound only as the browser's own policy allows (ringing must fall back
+ * to a Notification).
+ */
+export function launchBrowser(opts: { cameras?: number; autoplay?: boolean } = {}): Promise<Browser> {
   const fake = opts.cameras
     ? `--use-fake-device-for-media-stream=device-count=${opts.cameras}`
     : '--use-fake-device-for-media-stream';
@@ -33,7 +37,7 @@ export function launchBrowser(opts: { cameras?: number } = {}): Promise<Browser>
       '--disable-background-networking',
       fake,
       '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
+      ...(opts.autoplay === false ? [] : ['--autoplay-policy=no-user-gesture-required']),
       // background tabs must keep decoding (two people share one browser process)
       '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding',

@@ -1,6 +1,7 @@
 /**
  * The Korean and English texts of calls that ring (the incoming-call banner, the calling and
- * in-call bars, the call buttons), merged into i18n.ts's tables. `callKo` is typed by `callEn`'s
+ * in-call bars, the call buttons, meeting invitations — whose banner uses firstWeekTexts'
+ * `inviteTitle`/`inviteTitleNamed` and `join`), merged into i18n.ts's tables. `callKo` is typed by `callEn`'s
  * keys: a text missing in Korean fails the build.
  */
 export const callEn = {
@@ -33,6 +34,13 @@ export const callEn = {
   call_party_busy: 'busy',
   call_party_left: 'left',
   call_party_cancelled: 'cancelled',
+  call_inviting: 'Inviting {names} to the meeting…',
+  call_invite_ended: '{names} accepted your invitation',
+  call_invite_declined: '{names} declined your invitation',
+  call_invite_busy: '{names} is busy and cannot be invited now',
+  call_invite_missed: 'No answer from {names} to your invitation',
+  call_invite_cancelled: 'The invitation was cancelled',
+  call_invite_failed: 'The invitation failed',
 };
 
 export const callKo: Record<keyof typeof callEn, string> = {
@@ -65,4 +73,11 @@ export const callKo: Record<keyof typeof callEn, string> = {
   call_party_busy: '통화 중(바쁨)',
   call_party_left: '나감',
   call_party_cancelled: '취소됨',
+  call_inviting: '{names}님을 회의에 초대하는 중…',
+  call_invite_ended: '{names}님이 초대를 수락했습니다',
+  call_invite_declined: '{names}님이 초대를 거절했습니다',
+  call_invite_busy: '{names}님이 지금은 바빠서 초대할 수 없습니다',
+  call_invite_missed: '{names}님이 초대에 응답하지 않았습니다',
+  call_invite_cancelled: '초대가 취소되었습니다',
+  call_invite_failed: '초대하지 못했습니다',
 };

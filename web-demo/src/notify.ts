@@ -2,9 +2,9 @@
  * Notifications while the person works elsewhere in the app: the chat tab's badge with the
  * unread count (live: every channel of the person is followed, a first direct message included),
  * the page title `(3) moim`, a toast for a direct message or an @mention outside its
- * conversation, a browser notification when the tab is hidden (once the person allowed them), and
- * meeting invitations (a direct message carrying a meeting link) as a toast with a join button.
- * The shell starts it once per session; it owns nothing the views own.
+ * conversation, and a browser notification when the tab is hidden (once the person allowed them).
+ * Meeting invitations ring as calls do (calls/callUi.ts), not here. The shell starts it once per
+ * session; it owns nothing the views own.
  */
 import { type ChatMessage, getLogger, type MyChannel } from '@moim/client-sdk';
 import type { AppContext } from './context.ts';
@@ -19,7 +19,6 @@ const FOLLOWED_MAX = 40;
 const FRESH_MS = 120_000;
 /** How often the server's unread counts are read again while some channels are not followed live. */
 const RECONCILE_MS = 15_000;
-const MEETING_LINK = /#\/meeting\/([A-Za-z0-9_.%~-]{1,128})/;
 
 /** The browser's Notification when its permission is `permission` (browsers without it: none). */
 function notificationApi(permission: NotificationPermission): typeof Notification | undefined {
@@ -152,17 +151,6 @@ export function startNotifications(ctx: AppContext): () => void {
     if (channel?.kind !== 'dm') return;
     const hash = `#/chat/${encodeURIComponent(m.channelId)}`;
     const sender = nameOf(m.sender);
-    const invite = MEETING_LINK.exec(m.text);
-    if (invite?.[1]) {
-      ringInvite(ctx, sender, invite[1]);
-      notifyBrowser(
-        t('inviteTitle', { name: sender }),
-        m.text.slice(0, 200),
-        `#/meeting/${invite[1]}`,
-        `invite-${m.channelId}-${m.seq}`,
-      );
-      return;
-    }
     const route = currentRoute();
     const looking = route.name === 'chat' && route.channel === m.channelId && document.visibilityState === 'visible';
     if (looking) return;
@@ -211,37 +199,6 @@ export function startNotifications(ctx: AppContext): () => void {
     window.removeEventListener('hashchange', decorate);
     document.title = baseTitle;
   };
-}
-
-/** An invitation to a meeting rings: a toast with the meeting's name and a join button. */
-function ringInvite(ctx: AppContext, sender: string, roomIdPart: string): void {
-  let roomId: string;
-  try {
-    roomId = decodeURIComponent(roomIdPart);
-  } catch {
-    // a malformed link: shown in the conversation as text, not rung
-    return;
-  }
-  if (ctx.meeting && !ctx.meeting.ended && ctx.meeting.room.roomId === roomId) return;
-  const toast = actionToast(
-    t('inviteTitle', { name: sender }),
-    [
-      {
-        label: t('join'),
-        className: 'primary invite-join',
-        run: () => ctx.navigate(`#/meeting/${encodeURIComponent(roomId)}`),
-      },
-    ],
-    { kind: 'invite', ttlMs: 60_000 },
-  );
-  toast.dataset.room = roomId;
-  void ctx.client.rooms.info(roomId).then(
-    (info) => {
-      const text = toast.querySelector('.toast-text');
-      if (text && info.name) text.textContent = t('inviteTitleNamed', { name: sender, meeting: info.name });
-    },
-    (error: unknown) => log.debug('the invitation’s meeting was not found', { roomId, error }),
-  );
 }
 
 /** Ask for browser notifications (a button: browsers ask only after a click). Null when there is nothing to ask. */

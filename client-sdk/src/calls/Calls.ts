@@ -67,6 +67,15 @@ export class Calls extends TypedEmitter<CallsEvents> {
     return this.#apply(await this.#client.request('call:start', { callees, video: opts.video ?? true }));
   }
 
+  /**
+   * Ring these people into the meeting `roomId` I am in now (a meeting invitation: `meeting` on
+   * the call names the room). Their devices ring as for a call; one who accepts may join the room
+   * (`client.rooms.join(call.meeting.roomId)`); the invitation never ends the meeting.
+   */
+  async invite(roomId: string, callees: string[]): Promise<CallInfo> {
+    return this.#apply(await this.#client.request('call:invite', { roomId, callees }));
+  }
+
   /** Answer on this device; resolves once the call's room exists (`roomId`: join it with `client.rooms.join`). */
   async accept(callId: string): Promise<CallInfo> {
     return this.#apply(await this.#client.request('call:accept', { callId }));

@@ -32,6 +32,10 @@ export interface CallDirectory {
   snapshot(org: string, call: CallInfo): void;
   /** The latest state of an active call held by a live node (any node), if any. */
   snapshotOf(callId: string): Promise<{ org: string; call: CallInfo } | null>;
+  /** An invitee accepted a meeting invitation: they may enter the room for `ttlMs` (from any node). */
+  grantRoom(org: string, roomId: string, sub: string, ttlMs: number): Promise<void>;
+  /** Whether an accepted invitation lets the person into the room now. */
+  roomGranted(org: string, roomId: string, sub: string): Promise<boolean>;
 }
 
 /** `start` found the other person's call ringing for the caller on another node: answer it there. */

@@ -11,15 +11,22 @@
  * two devices accepting, two people calling each other — has exactly one winner. The calls live
  * in this node's memory (`CallRegistry`): in a cluster, a call is served by the node of the
  * caller's `call:start` (see the README's "Calls").
+ *
+ * A meeting invitation (`call:invite`) is a call whose `meeting` names a running meeting room: it
+ * rings like a call, but accepting gives the invitee access to that room (`#grants`, or the
+ * cluster's directory) instead of making a room, and the invitation ends once nobody rings; it
+ * never ends, closes or withdraws anyone from the meeting (its `roomId` stays null).
  */
 import { randomUUID } from 'node:crypto';
 import {
   CALL_ROOM_PREFIX,
   type CallHistoryEntry,
   type CallInfo,
+  type CallMeeting,
   type CallPartyState,
   type CallState,
   MoimError,
+  ROOM_GRANTS,
   type RoomGrant,
   SYSTEM_SUB,
   TIER_PROFILES,
@@ -42,7 +49,16 @@ export interface CallRooms {
   end(org: string, roomId: string): Promise<void>;
   /** A person left the call that goes on (hung up, dropped): their peers leave its room (`room:removed`). */
   removePerson(org: string, roomId: string, sub: string): Promise<void>;
+  /** A meeting room of `org` (undefined: none there), for invitations. */
+  meeting(org: string, roomId: string): Promise<{ name: string | null; tier: Tier; closed: boolean } | undefined>;
+  /** Whether a device of the person is in the live room now (any node). */
+  isIn(org: string, sub: string, roomId: string): Promise<boolean>;
 }
+
+/** How long an accepted invitation lets its invitee into the meeting's room (join again after a reload). */
+export const MEETING_GRANT_MS = 12 * 3_600_000;
+/** Invitation grants kept on one node before expired ones are swept. */
+const MAX_LOCAL_GRANTS = 10_000;
 
 /** What a call's people may do in its room, whatever their token's room grants say. */
 const CALL_ROOM_GRANTS: readonly RoomGrant[] = ['join', 'publish', 'subscribe'];
@@ -52,9 +68,15 @@ export interface CallPeople {
   lookup(org: string, subs: readonly string[]): Promise<Map<string, { name: string | null; busy: boolean }>>;
 }
 
-/** "Missed call" in the DM of caller and callee (chat). */
+/** "Missed call" (or "missed invitation" to `meeting`) in the DM of caller and callee (chat). */
 export interface CallNotices {
-  missed(org: string, caller: { sub: string; site: string; name: string }, callee: string, at: number): Promise<void>;
+  missed(
+    org: string,
+    caller: { sub: string; site: string; name: string },
+    callee: string,
+    at: number,
+    meeting?: CallMeeting,
+  ): Promise<void>;
 }
 
 export interface CallLimits {
@@ -108,6 +130,8 @@ interface Call {
   tier: Tier;
   roomId: string | null;
   room: Promise<string> | undefined;
+  /** A meeting invitation: the meeting it rings into. */
+  meeting: CallMeeting | null;
   startedAt: number;
   acceptedAt: number | null;
   endedAt: number | null;
@@ -136,6 +160,8 @@ export class CallService {
   readonly #starting = new Map<string, Promise<void>>();
   #closed = false;
   readonly #finishedCount: ReturnType<typeof registerCallMetrics> | undefined;
+  /** Accepted invitations on this node: `personKey\nroomId` → until when the person may enter the room. */
+  readonly #grants = new Map<string, number>();
 
   constructor(opts: CallServiceOptions) {
     this.#o = opts;
@@ -231,6 +257,7 @@ export class CallService {
       tier,
       roomId: null,
       room: undefined,
+      meeting: null,
       startedAt: now,
       acceptedAt: null,
       endedAt: null,
@@ -259,6 +286,105 @@ export class CallService {
     return this.view(call, me.sub);
   }
 
+  /**
+   * Ring people into the running meeting `roomId` (a meeting invitation). The inviter must be in
+   * the room now; the room must be a live meeting of their org. See protocol/src/calls.ts.
+   */
+  async invite(me: Principal, _deviceId: string, data: { roomId: string; callees: string[] }): Promise<CallInfo> {
+    this.#assertOpen();
+    const org = me.token.org;
+    const { roomId } = data;
+    const callees = [...new Set(data.callees)];
+    if (callees.includes(me.sub)) throw new MoimError('INVALID_PAYLOAD', 'callees: you cannot invite yourself');
+    if (callees.includes(SYSTEM_SUB)) throw new MoimError('INVALID_PAYLOAD', `callees: ${SYSTEM_SUB} takes no calls`);
+    if (roomId.startsWith(CALL_ROOM_PREFIX))
+      throw new MoimError('INVALID_PAYLOAD', "roomId: a call's room; ring people into a call with call:add");
+    if (!this.#starts.take(me.key))
+      throw new MoimError('RATE_LIMITED', `at most ${this.#o.limits.startsPerMinute} calls per minute`);
+    if (this.#invitingOf(org, me.sub) >= this.#o.limits.maxCallsPerPerson)
+      throw new MoimError(
+        'TOO_MANY_CALLS',
+        `at most ${this.#o.limits.maxCallsPerPerson} invitations ringing at once; wait for one to end`,
+      );
+    // the room record is looked up in the inviter's org: another org's room is not found
+    const room = await this.#o.rooms.meeting(org, roomId);
+    if (!room) throw new MoimError('NOT_FOUND', 'no such meeting');
+    if (room.closed) throw new MoimError('ROOM_CLOSED', 'this meeting was closed');
+    this.#checkCallees(room.tier, callees.length);
+    if (!(await this.#o.rooms.isIn(org, me.sub, roomId)))
+      throw new MoimError('NOT_IN_ROOM', 'join the meeting first: only people in it invite others');
+    this.#assertOpen();
+
+    const now = this.#now();
+    const until = now + this.#o.limits.ringTimeoutMs;
+    const call: Call = {
+      id: randomUUID(),
+      org,
+      caller: party(me.sub, me.name, 'joined', now, 0),
+      callerSite: me.token.site,
+      callerPrincipal: me,
+      callees: new Map(),
+      state: 'ringing',
+      reason: null,
+      group: callees.length > 1,
+      video: true,
+      tier: room.tier,
+      roomId: null,
+      room: undefined,
+      meeting: { roomId, name: room.name },
+      startedAt: now,
+      acceptedAt: null,
+      endedAt: null,
+      version: 0,
+      timer: undefined,
+    };
+    call.caller.everJoined = true;
+    for (const sub of callees)
+      call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
+    this.#register(call);
+    this.#o.directory?.placed(org, call.id, [me.sub, ...callees]);
+    this.#log.info({ call: call.id, org, caller: me.sub, callees, room: roomId }, 'call: invitation ringing');
+
+    await Promise.all([this.#lookUp(call, callees), this.#busyElsewhere(call, callees)]);
+    if (call.state === 'ringing') {
+      for (const p of call.callees.values()) if (p.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
+      this.#settle(call);
+    }
+    if (call.state === 'ringing') this.#arm(call);
+    if (ACTIVE.has(call.state)) this.#emit(call);
+    return this.view(call, me.sub);
+  }
+
+  /**
+   * An invitee answers: they may enter the meeting's room from now on; the invitation is over
+   * for them (and for everyone once nobody rings). Nothing of the meeting changes.
+   */
+  async #acceptInvitation(
+    me: Principal,
+    deviceId: string,
+    call: Call,
+    meeting: CallMeeting,
+    p: Party,
+  ): Promise<CallInfo> {
+    this.#setParty(p, 'joined');
+    p.answeredOn = deviceId;
+    p.everJoined = true;
+    if (call.state === 'ringing') {
+      call.state = 'accepted';
+      call.acceptedAt = this.#now();
+    }
+    this.#grantLocally(call.org, meeting.roomId, me.sub);
+    this.#log.info({ call: call.id, org: call.org, sub: me.sub, room: meeting.roomId }, 'call: invitation accepted');
+    this.#settle(call);
+    if (ACTIVE.has(call.state)) {
+      this.#arm(call);
+      this.#emit(call);
+    }
+    // cluster: the room may be served by another node, which asks the directory
+    await this.#o.directory?.grantRoom(call.org, meeting.roomId, me.sub, MEETING_GRANT_MS);
+    return this.view(call, me.sub);
+  }
+
   async accept(me: Principal, deviceId: string, { callId }: { callId: string }): Promise<CallInfo> {
     this.#assertOpen();
     await this.#starting.get(callId);
@@ -266,6 +392,7 @@ export class CallService {
     const p = call.callees.get(me.sub);
     if (!p) throw new MoimError('FORBIDDEN', 'only a callee answers a call');
     if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
+    if (call.meeting) return this.#acceptInvitation(me, deviceId, call, call.meeting, p);
     this.#checkCallsOf(me);
     this.#setParty(p, 'joined');
     p.answeredOn = deviceId;
@@ -331,7 +458,9 @@ export class CallService {
   async cancel(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
     const call = this.#callOf(me, callId);
     if (call.caller.sub !== me.sub) throw new MoimError('FORBIDDEN', 'only the caller cancels a call');
-    if (call.state !== 'ringing') throw notRinging(call, call.caller);
+    // an invitation some already accepted still rings for the others: cancelling stops those
+    const stillRings = call.meeting !== null && call.state === 'accepted';
+    if (call.state !== 'ringing' && !stillRings) throw notRinging(call, call.caller);
     call.reason = 'cancelled-by-caller';
     this.#finish(call, 'cancelled');
     return this.view(call, me.sub);
@@ -340,7 +469,7 @@ export class CallService {
   async hangup(me: Principal, { callId }: { callId: string }): Promise<CallInfo> {
     const call = this.#callOf(me, callId);
     if (!ACTIVE.has(call.state)) return this.view(call, me.sub);
-    if (call.caller.sub === me.sub && call.state === 'ringing') return this.cancel(me, { callId });
+    if (call.caller.sub === me.sub && (call.state === 'ringing' || call.meeting)) return this.cancel(me, { callId });
     const p = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
     if (!p) throw new MoimError('NOT_FOUND', 'no such call');
     if (p.state === 'ringing') return this.decline(me, '', { callId });
@@ -351,6 +480,7 @@ export class CallService {
 
   async add(me: Principal, { callId, callees }: { callId: string; callees: string[] }): Promise<CallInfo> {
     const call = this.#callOf(me, callId);
+    if (call.meeting) throw new MoimError('FORBIDDEN', 'an invitation takes nobody more: invite them with call:invite');
     const mine = call.caller.sub === me.sub ? call.caller : call.callees.get(me.sub);
     if (mine?.state !== 'joined') throw new MoimError('FORBIDDEN', 'only someone in the call adds people');
     if (!ACTIVE.has(call.state)) throw notRinging(call, mine);
@@ -394,7 +524,7 @@ export class CallService {
    * by another node is judged by its latest snapshot.
    */
   async roomAccess(me: Principal, roomId: string): Promise<readonly RoomGrant[] | undefined> {
-    if (!roomId.startsWith(CALL_ROOM_PREFIX)) return undefined;
+    if (!roomId.startsWith(CALL_ROOM_PREFIX)) return this.#meetingAccess(me, roomId);
     const callId = roomId.slice(CALL_ROOM_PREFIX.length);
     const call = this.#calls.get(callId);
     if (call) {
@@ -409,6 +539,45 @@ export class CallService {
     const { caller, callees } = snap.call;
     const p = caller.sub === me.sub ? caller : callees.find((c) => c.sub === me.sub);
     return p?.state === 'joined' ? CALL_ROOM_GRANTS : [];
+  }
+
+  /**
+   * A meeting room (not a call's): an invitee who accepted an invitation to it has join, publish
+   * and subscribe there on top of their token's grants; anyone else: as their token says.
+   */
+  async #meetingAccess(me: Principal, roomId: string): Promise<readonly RoomGrant[] | undefined> {
+    // the token grants it all already: nothing to look up (most joins)
+    if (CALL_ROOM_GRANTS.every((g) => me.hasRoom(roomId, g))) return undefined;
+    const key = `${me.key}\n${roomId}`;
+    const until = this.#grants.get(key);
+    let invited = until !== undefined && until > this.#now();
+    if (!invited && this.#o.directory) invited = await this.#o.directory.roomGranted(me.token.org, roomId, me.sub);
+    if (!invited) return undefined;
+    return ROOM_GRANTS.filter((g) => CALL_ROOM_GRANTS.includes(g) || me.hasRoom(roomId, g));
+  }
+
+  #grantLocally(org: string, roomId: string, sub: string): void {
+    const now = this.#now();
+    if (this.#grants.size >= MAX_LOCAL_GRANTS)
+      for (const [k, until] of this.#grants) if (until <= now) this.#grants.delete(k);
+    // still full of live grants: the oldest goes (the cluster's directory keeps its own copy)
+    if (this.#grants.size >= MAX_LOCAL_GRANTS) {
+      const oldest = this.#grants.keys().next();
+      if (!oldest.done) this.#grants.delete(oldest.value);
+    }
+    const key = `${personKey(org, sub)}\n${roomId}`;
+    this.#grants.delete(key);
+    this.#grants.set(key, now + MEETING_GRANT_MS);
+  }
+
+  /** Invitations the person placed that ring now. */
+  #invitingOf(org: string, sub: string): number {
+    let n = 0;
+    for (const id of this.#byPerson.get(personKey(org, sub)) ?? []) {
+      const call = this.#calls.get(id);
+      if (call?.meeting && call.caller.sub === sub && ACTIVE.has(call.state)) n++;
+    }
+    return n;
   }
 
   /** The person's active calls (ringing for them, or running with them in it). */
@@ -467,6 +636,7 @@ export class CallService {
       video: call.video,
       tier: call.tier,
       roomId: call.roomId,
+      meeting: call.meeting && { ...call.meeting },
       startedAt: call.startedAt,
       ringsUntil: Math.max(0, ...[...call.callees.values()].filter((p) => p.state === 'ringing').map((p) => p.until)),
       acceptedAt: call.acceptedAt,
@@ -496,6 +666,11 @@ export class CallService {
           ? 'missed'
           : 'declined';
       this.#finish(call, state);
+      return;
+    }
+    // an accepted invitation is over once nobody rings (the meeting goes on without it)
+    if (call.meeting) {
+      if (!ringing) this.#finish(call, 'ended');
       return;
     }
     const inCall = (call.caller.state === 'joined' ? 1 : 0) + parties.filter((p) => p.state === 'joined').length;
@@ -559,15 +734,16 @@ export class CallService {
       if (p.state === 'ringing') {
         this.#setParty(p, state === 'cancelled' ? 'cancelled' : 'missed');
         this.#missed(call, p);
-      } else if (p.state === 'joined') this.#setParty(p, 'left');
-    if (call.caller.state === 'joined') this.#setParty(call.caller, 'left');
+      } else if (p.state === 'joined' && !call.meeting) this.#setParty(p, 'left');
+    // an invitation's invitees who joined stay `joined`: they are in the meeting, which goes on
+    if (call.caller.state === 'joined' && !call.meeting) this.#setParty(call.caller, 'left');
     call.state = state;
     call.endedAt = now;
     const people = [call.caller.sub, ...call.callees.keys()];
     for (const sub of people) this.#unindex(call.org, sub, call.id);
     const directory = this.#o.directory;
     if (directory) {
-      if (!call.group && call.acceptedAt === null)
+      if (!call.group && call.acceptedAt === null && !call.meeting)
         directory.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
       for (const sub of people) directory.setInCall(call.org, sub, call.id, false);
       directory.finished(call.org, call.id, people);
@@ -599,7 +775,7 @@ export class CallService {
     const caller = { sub: call.caller.sub, site: call.callerSite, name: call.caller.name ?? call.caller.sub };
     this.#track(
       this.#o.notices
-        .missed(call.org, caller, p.sub, call.startedAt)
+        .missed(call.org, caller, p.sub, call.startedAt, call.meeting ?? undefined)
         .catch((err: unknown) =>
           this.#log.warn({ err, call: call.id, org: call.org, sub: p.sub }, 'call: missed-call notice not delivered'),
         ),
@@ -702,6 +878,7 @@ export class CallService {
         call &&
         call.state === 'ringing' &&
         !call.group &&
+        call.meeting === null &&
         call.caller.sub === caller &&
         call.callees.get(callee)?.state === 'ringing'
       )
@@ -719,7 +896,8 @@ export class CallService {
     let n = 0;
     for (const id of this.#byPerson.get(personKey(org, sub)) ?? []) {
       const call = this.#calls.get(id);
-      if (!call || !ACTIVE.has(call.state)) continue;
+      // an invitation takes nobody into a call
+      if (!call || !ACTIVE.has(call.state) || call.meeting) continue;
       const p = call.caller.sub === sub ? call.caller : call.callees.get(sub);
       if (p?.state === 'joined') n++;
     }

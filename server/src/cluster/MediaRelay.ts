@@ -84,8 +84,8 @@ export class MediaRelay {
   readonly #pending = new Map<string, { resolve: (m: Message & { k: 'res' }) => void; timer: NodeJS.Timeout }>();
   /** Relayed connections served here, by connection id. */
   readonly #remote = new Map<string, RemoteConnection>();
-  /** This node's connections in rooms homed elsewhere: connection id → room id → home node. */
-  readonly #away = new Map<string, { socketId: string; rooms: Map<string, string> }>();
+  /** This node's connections in rooms homed elsewhere: connection id → its person, room id → home node. */
+  readonly #away = new Map<string, { socketId: string; key: string; rooms: Map<string, string> }>();
   readonly #remoteTable: HandlerTable;
 
   constructor(opts: MediaRelayOptions) {
@@ -166,6 +166,12 @@ export class MediaRelay {
       this.#send(home, { k: 'withdraw', org, roomId, sub, message });
   }
 
+  /** Whether a connection of this node of the person (`personKey`) joined the room homed on another node. */
+  hasPersonAway(key: string, roomId: string): boolean {
+    for (const away of this.#away.values()) if (away.key === key && away.rooms.has(roomId)) return true;
+    return false;
+  }
+
   async close(): Promise<void> {
     this.#o.redis.sub.off('message', this.#onMessage);
     for (const { timer } of this.#pending.values()) clearTimeout(timer);
@@ -214,7 +220,7 @@ export class MediaRelay {
     }
     if (event !== 'room:join') return;
     if (!away) {
-      away = { socketId: conn.socket.id, rooms: new Map() };
+      away = { socketId: conn.socket.id, key: conn.principal.key, rooms: new Map() };
       this.#away.set(conn.id, away);
     }
     away.rooms.set(roomId, home);

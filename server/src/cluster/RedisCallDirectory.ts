@@ -104,6 +104,17 @@ export class RedisCallDirectory implements CallDirectory {
   #snap(id: string): string {
     return `${this.#p}call-snap:${id}`;
   }
+  #grant(org: string, roomId: string, sub: string): string {
+    return `${this.#p}call-grant:${JSON.stringify([org, roomId, sub])}`;
+  }
+
+  async grantRoom(org: string, roomId: string, sub: string, ttlMs: number): Promise<void> {
+    await this.#redis.cmd.set(this.#grant(org, roomId, sub), '1', 'PX', ttlMs);
+  }
+
+  async roomGranted(org: string, roomId: string, sub: string): Promise<boolean> {
+    return (await this.#redis.cmd.exists(this.#grant(org, roomId, sub))) === 1;
+  }
 
   async claimPair(org: string, caller: string, callee: string, callId: string): Promise<string | null> {
     const theirs = await this.#redis.cmd.eval(

@@ -203,6 +203,16 @@ export class RedisPresence implements PresenceDirectory {
     return views.filter((v) => v.state !== 'offline');
   }
 
+  async meetingsOf(org: string, sub: string): Promise<Set<string>> {
+    const devices = await this.#o.redis.cmd.hvals(`${this.#p}dev:${personKey(org, sub)}`);
+    const rooms = new Set<string>();
+    for (const raw of devices) {
+      const meeting = (JSON.parse(raw) as Partial<DeviceState>).meeting;
+      if (typeof meeting === 'string') rooms.add(meeting);
+    }
+    return rooms;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
   }

@@ -69,6 +69,7 @@ export function callHandlers(calls: CallService): HandlerTable {
   const device = (c: Connection) => c.deviceId;
   return {
     'call:start': (d, c) => calls.start(c.principal, device(c), d),
+    'call:invite': (d, c) => calls.invite(c.principal, device(c), d),
     'call:accept': (d, c) => calls.accept(c.principal, device(c), d),
     'call:decline': (d, c) => calls.decline(c.principal, device(c), d),
     'call:dismiss': (d, c) => calls.dismiss(c.principal, device(c), d),

@@ -194,6 +194,18 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     return gone.length;
   }
 
+  /**
+   * Whether the person has a peer in the live room on this node (connected, or within its grace
+   * period after a dropped socket): a meeting invitation's inviter must be in the meeting.
+   */
+  hasPerson(org: string, sub: string, roomId: string): boolean {
+    const room = this.#live.get(roomId);
+    if (!room || room.closed) return false;
+    const key = personKey(org, sub);
+    for (const s of this.#bindings.all()) if (s.roomId === roomId && s.key === key) return true;
+    return false;
+  }
+
   get ready(): boolean {
     return !this.#closed && this.pool.workers().length > 0;
   }

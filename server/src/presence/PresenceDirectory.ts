@@ -55,6 +55,8 @@ export interface PresenceDirectory {
   query(q: PresenceQueryFilter): Promise<PersonPresence[]>;
   /** The merged presence of these people who are connected somewhere (others are left out). */
   online(org: string, subs: readonly string[]): Promise<PersonPresence[]>;
+  /** The video rooms the person's devices are in, on every node. */
+  meetingsOf(org: string, sub: string): Promise<Set<string>>;
   close(): Promise<void>;
 }
 

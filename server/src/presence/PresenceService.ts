@@ -257,6 +257,16 @@ export class PresenceService {
     return this.#reads.snapshot(org, sub);
   }
 
+  /**
+   * Whether a device of the person is in the video room now: this node's devices (their member
+   * events are synchronous), then, in a cluster, every node's as the directory has them.
+   */
+  async inRoom(org: string, sub: string, roomId: string): Promise<boolean> {
+    const person = this.#people.get(personKey(org, sub));
+    for (const d of person?.devices.values() ?? []) if (d.meeting === roomId) return true;
+    return (await this.#opts.directory?.meetingsOf(org, sub))?.has(roomId) ?? false;
+  }
+
   /** Connected people matching the filters, by name (on every node in a cluster). */
   query(q: PresenceQuery): Promise<PersonPresence[]> {
     return this.#reads.query(q);

@@ -4,12 +4,17 @@
  * the DMs. The call itself is a video room: answering opens the meeting view of the call's room
  * (`#/meeting/<roomId>`), which joins it and publishes camera and microphone.
  *
+ * A meeting invitation (`call.meeting`, from `placeInvite`: the participants panel and the presence
+ * board) rings the same banner — "X invites you to <meeting>" with Join / Decline — and Join opens
+ * the meeting (`#/meeting/<roomId>`), which joins it; the inviter sees "Inviting…" with Cancel and
+ * hears how it ended. The meeting is never the invitation's: nothing here leaves it.
+ *
  * Ringtone: a short generated tone played by an `<audio>` element. Browsers refuse to play sound
  * in a tab the person has not touched yet (autoplay policy); then the tab shows a system
  * Notification instead (when allowed). The banner says which one it used (`data-ringtone`:
  * `audio`, `notification`, or `silent`).
  */
-import { type CallInfo, getLogger, type MoimClient } from '@moim/client-sdk';
+import { type CallInfo, type CallMeeting, getLogger, type MoimClient } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { errorText, type TextKey, t } from '../i18n.ts';
@@ -42,6 +47,17 @@ export async function placeCall(ctx: AppContext, subs: string[] | (() => Promise
   } catch (err) {
     ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
   }
+}
+
+/**
+ * Ring these people into the meeting `roomId` this tab is in (a meeting invitation) and show the
+ * "Inviting…" bar until it ends. Errors are the caller's to show.
+ */
+export async function placeInvite(ctx: AppContext, roomId: string, subs: string[]): Promise<CallInfo> {
+  const call = await ctx.client.calls.invite(roomId, subs);
+  ownedHere.add(call.id);
+  follow?.(ctx.client.calls.get(call.id) ?? call);
+  return call;
 }
 
 /** A call button for one person or several (`subs` may be looked up at the click: a DM's members). */
@@ -89,8 +105,12 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     const ringingHere = rings.has(call.id);
     const mine = ownedHere.has(call.id);
     let bar: HTMLElement | null = null;
-    if (active && ringingHere) bar = incomingBar(call);
-    else if (active && mine && call.me.state !== 'left')
+    if (active && ringingHere) bar = call.meeting ? invitationBar(call, call.meeting) : incomingBar(call);
+    else if (call.meeting) {
+      // an invitation: only its inviter follows it (the invitees are in the meeting, or not)
+      if (active && mine && call.me.state === 'caller' && call.callees.some((p) => p.state === 'ringing'))
+        bar = callingBar(call);
+    } else if (active && mine && call.me.state !== 'left')
       bar = call.state === 'ringing' ? callingBar(call) : inCallBar(call);
     const old = bars.get(call.id);
     if (!bar) {
@@ -138,6 +158,37 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     );
   };
 
+  const invitationBar = (call: CallInfo, meeting: CallMeeting) => {
+    const name = call.caller.name ?? call.caller.sub;
+    const text = meeting.name ? t('inviteTitleNamed', { name, meeting: meeting.name }) : t('inviteTitle', { name });
+    return h(
+      'div',
+      {
+        class: 'call-banner incoming invitation',
+        role: 'alertdialog',
+        'aria-label': text,
+        dataset: { callId: call.id, roomId: meeting.roomId, ringtone: rings.get(call.id)?.mode ?? 'silent' },
+      },
+      h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '📨'),
+      h('span', { class: 'call-text' }, text),
+      h(
+        'button',
+        { type: 'button', class: 'primary call-accept invite-join', onclick: () => void accept(call.id) },
+        t('join'),
+      ),
+      h(
+        'button',
+        { type: 'button', class: 'danger call-decline', onclick: () => void act(() => client.calls.decline(call.id)) },
+        t('call_decline'),
+      ),
+      h(
+        'button',
+        { type: 'button', class: 'ghost call-dismiss', onclick: () => void act(() => client.calls.dismiss(call.id)) },
+        t('call_dismiss'),
+      ),
+    );
+  };
+
   const partyList = (call: CallInfo) =>
     h(
       'ul',
@@ -158,7 +209,11 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
       'div',
       { class: 'call-banner outgoing', role: 'status', dataset: { callId: call.id } },
       h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '📞'),
-      h('span', { class: 'call-text' }, t('call_calling', { names: othersOf(call, me) })),
+      h(
+        'span',
+        { class: 'call-text' },
+        t(call.meeting ? 'call_inviting' : 'call_calling', { names: othersOf(call, me) }),
+      ),
       call.group ? partyList(call) : null,
       h(
         'button',
@@ -234,7 +289,12 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     try {
       ownedHere.add(callId);
       const call = await client.calls.accept(callId);
-      if (call.state === 'accepted') openRoom(call);
+      if (call.meeting) {
+        // an invitation: the meeting view joins the meeting; the invitation is not this tab's to follow
+        ownedHere.delete(callId);
+        render(call);
+        if (call.me.state === 'joined') ctx.navigate(roomPage(call.meeting.roomId));
+      } else if (call.state === 'accepted') openRoom(call);
       else render(call);
     } catch (err) {
       ownedHere.delete(callId);
@@ -269,7 +329,13 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
   };
 
   const onRing = (call: CallInfo) => {
-    const tone = new Ringtone(t('call_notification', { name: call.caller.name ?? call.caller.sub }), () => {
+    const name = call.caller.name ?? call.caller.sub;
+    const text = !call.meeting
+      ? t('call_notification', { name })
+      : call.meeting.name
+        ? t('inviteTitleNamed', { name, meeting: call.meeting.name })
+        : t('inviteTitle', { name });
+    const tone = new Ringtone(text, () => {
       const bar = bars.get(call.id);
       if (bar) bar.dataset.ringtone = tone.mode;
     });
@@ -286,6 +352,14 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
   const onUpdate = (call: CallInfo) => {
     render(call);
     if (!ownedHere.has(call.id)) return;
+    if (call.meeting) {
+      // my invitation ended: how (the meeting itself goes on whatever happened)
+      if (call.state !== 'ringing' && call.state !== 'accepted' && call.me.state === 'caller') {
+        ownedHere.delete(call.id);
+        ctx.toast(t(`call_invite_${call.state}` as TextKey, { names: othersOf(call, me) }));
+      }
+      return;
+    }
     if (call.state === 'accepted' && call.me.state !== 'left') openRoom(call);
     if (call.state !== 'ringing' && call.state !== 'accepted') {
       if (call.me.state === 'caller' || call.state === 'ended' || call.state === 'failed') {

@@ -4,11 +4,12 @@
  * notices that follow the room for as long as the person is in it ("Lee left", and for moderators
  * "Lee raised a hand"), and the devices panel's "Add camera" that says why it cannot.
  *
- * An invitation is a direct message carrying the meeting's link: it stays in the conversation,
- * reaches every device of the person, and their app rings it as a notification with a join
- * button (notify.ts).
+ * An invitation rings like a call (`client.calls.invite`, calls/callUi.ts): every device of the
+ * person shows "X invites you to <meeting>" with Join and Decline, and the inviter hears whether
+ * they came; a missed one leaves a notice with the meeting's link in the DM.
  */
 import { getLogger, type Room } from '@moim/client-sdk';
+import { placeInvite } from '../calls/callUi.ts';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
@@ -16,7 +17,7 @@ import type { MeetingSession } from './MeetingSession.ts';
 
 const log = getLogger('moim.web.meeting');
 
-/** The address of a meeting (what "Copy link" copies and invitations carry). */
+/** The address of a meeting (what "Copy link" copies). */
 export function meetingLink(roomId: string): string {
   return `${location.origin}/#/meeting/${encodeURIComponent(roomId)}`;
 }
@@ -64,13 +65,9 @@ export function watchRoom(ctx: AppContext, session: MeetingSession, moderator: b
   return people;
 }
 
-/** Invite people to this meeting: a direct message with its link to each. */
+/** Invite people to this meeting: their devices ring (a meeting invitation). */
 async function invite(ctx: AppContext, session: MeetingSession, subs: string[]): Promise<void> {
-  const text = `${t('inviteMessage', { name: session.title })} ${meetingLink(session.room.roomId)}`;
-  for (const sub of subs) {
-    const dm = await ctx.client.chat.openDm([sub]);
-    await ctx.client.chat.send(dm.id, text);
-  }
+  await placeInvite(ctx, session.room.roomId, subs);
 }
 
 /** Invite one person to the meeting this tab is in (the presence board's button). */
