@@ -15,25 +15,12 @@ import type { Connection, HandlerTable } from '../gateway/Gateway.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RedisCallDirectory } from './RedisCallDirectory.ts';
-import { RedisRpc, relayedRequestName, relayedToken } from './RedisRpc.ts';
+import { RedisRpc, relayedRequest, relayedToken, rpcAnswerSchema } from './RedisRpc.ts';
 import type { RedisConnections } from './redis.ts';
 
 const messageSchema = z.discriminatedUnion('k', [
-  z.object({
-    k: z.literal('req'),
-    id: z.string(),
-    from: z.string(),
-    event: relayedRequestName,
-    data: z.unknown(),
-    token: relayedToken,
-    deviceId: z.string(),
-  }),
-  z.object({
-    k: z.literal('res'),
-    id: z.string(),
-    data: z.unknown().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-  }),
+  z.object({ ...relayedRequest, data: z.unknown(), token: relayedToken, deviceId: z.string() }),
+  rpcAnswerSchema,
   /** The person has had no connection on any node for the drop grace period: the home's calls drop them. */
   z.object({ k: z.literal('gone'), org: z.string(), sub: z.string() }),
 ]);
@@ -80,7 +67,6 @@ export class CallRelay {
       nodeId: opts.registry.nodeId,
       name: 'call-rpc',
       schema: messageSchema,
-      answers: ['res'],
       onMessage: (m) => this.#onMessage(m),
       peer: () => "the call's node",
       timeoutMs: this.#o.timeoutMs,

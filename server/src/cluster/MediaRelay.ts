@@ -23,28 +23,20 @@ import type { Logger } from '../logger.ts';
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
 import type { ClusterMetrics } from './clusterMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
-import { RedisRpc, relayedRequestName, relayedToken } from './RedisRpc.ts';
+import { RedisRpc, relayedRequest, relayedToken, rpcAnswerSchema } from './RedisRpc.ts';
 import type { RoomHomes } from './RoomHomes.ts';
 import type { RedisConnections } from './redis.ts';
 
 const messageSchema = z.discriminatedUnion('k', [
   z.object({
-    k: z.literal('req'),
-    id: z.string(),
-    from: z.string(),
-    event: relayedRequestName,
+    ...relayedRequest,
     data: z.looseObject({ roomId: z.string() }),
     conn: z.object({ id: z.string(), socketId: z.string(), token: relayedToken }),
     /** Sent to a node of the caller's site (cascade), which serves it whether or not it is the home. */
     site: z.boolean().optional(),
   }),
-  z.object({
-    k: z.literal('res'),
-    id: z.string(),
-    data: z.unknown().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-    moved: z.boolean().optional(),
-  }),
+  /** `moved`: this node is no longer the room's home (ask again). */
+  rpcAnswerSchema.extend({ moved: z.boolean().optional() }),
   z.object({ k: z.literal('closed'), connectionId: z.string() }),
   z.object({ k: z.literal('reauth'), connectionId: z.string(), token: relayedToken }),
   z.object({
@@ -116,7 +108,6 @@ export class MediaRelay {
       nodeId: opts.registry.nodeId,
       name: 'rpc',
       schema: messageSchema,
-      answers: ['res'],
       onMessage: (m) => this.#onMessage(m),
       peer: () => "the room's node",
       timeoutMs: opts.timeoutMs,

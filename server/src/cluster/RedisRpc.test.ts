@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import { RedisRpc, type RpcAnswer } from './RedisRpc.ts';
+import { RedisRpc, type RpcAnswer, rpcAnswerSchema } from './RedisRpc.ts';
 import { connectRedis, type RedisConnections } from './redis.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -18,12 +18,7 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const schema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('ask'), id: z.string(), from: z.string(), n: z.number(), mode: z.string() }),
   z.object({ k: z.literal('note'), text: z.string() }),
-  z.object({
-    k: z.literal('res'),
-    id: z.string(),
-    data: z.unknown().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-  }),
+  rpcAnswerSchema,
 ]);
 type Message = z.infer<typeof schema>;
 

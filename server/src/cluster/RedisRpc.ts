@@ -29,12 +29,13 @@ export interface RpcMessage {
 }
 
 /** The standard answer to a request: its data, or the error the asking node's client gets. */
-export interface RpcAnswer {
-  k: 'res';
-  id: string;
-  data?: unknown;
-  error?: { code: string; message: string };
-}
+export const rpcAnswerSchema = z.object({
+  k: z.literal('res'),
+  id: z.string(),
+  data: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type RpcAnswer = z.infer<typeof rpcAnswerSchema>;
 
 /** A token the sending node verified (relays carry the caller's). */
 export const relayedToken = z.custom<VerifiedToken>(
@@ -47,11 +48,16 @@ export const relayedToken = z.custom<VerifiedToken>(
   'not a verified token',
 );
 
-/** The name of a request of @moim/protocol. */
-export const relayedRequestName = z.custom<RequestName>(
-  (v) => typeof v === 'string' && Object.hasOwn(requestSchemas, v),
-  'not a request of @moim/protocol',
-);
+/** The fields of a relayed gateway request: its id, the asking node, the event of @moim/protocol. */
+export const relayedRequest = {
+  k: z.literal('req'),
+  id: z.string(),
+  from: z.string(),
+  event: z.custom<RequestName>(
+    (v) => typeof v === 'string' && Object.hasOwn(requestSchemas, v),
+    'not a request of @moim/protocol',
+  ),
+};
 
 export interface RedisRpcOptions<M extends RpcMessage> {
   redis: RedisConnections;
@@ -61,8 +67,8 @@ export interface RedisRpcOptions<M extends RpcMessage> {
   name: string;
   /** What may arrive; anything else is logged and dropped. */
   schema: z.ZodType<M>;
-  /** The kinds of message that answer a request (each carries the request's `id`). */
-  answers: readonly string[];
+  /** The kinds of message that answer a request (each carries the request's `id`). @default ['res'] */
+  answers?: readonly string[] | undefined;
   /** Every message that is not an answer. Its failure (a throw, a rejected promise) is logged. */
   onMessage: (message: M) => unknown;
   /** Who is asked, as error messages name it. @default `node <id>` */
@@ -94,7 +100,7 @@ export class RedisRpc<M extends RpcMessage> {
   constructor(opts: RedisRpcOptions<M>) {
     this.#o = opts;
     this.#channel = this.channelOf(opts.nodeId);
-    this.#answers = new Set(opts.answers);
+    this.#answers = new Set(opts.answers ?? ['res']);
     this.#label = opts.label ?? opts.name;
     opts.redis.sub.on('message', this.#onRaw);
   }
