@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../server/src/auth/TokenService.ts';
 import { loadConfig } from '../server/src/config.ts';
 import { request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
-import { PROTOTYPE_NAMES } from './support/hostile.ts';
+import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 
 /** Send raw bytes on a new TCP connection; resolve with everything the server sent before it closed. */
@@ -211,7 +211,7 @@ describe('hostile input on every route and event', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
-  const BAD_SEGMENTS = ['__proto__', 'constructor', '%E0%A4%A', 'a'.repeat(10 * 1024)];
+  const BAD_SEGMENTS = [...PROTOTYPE_NAMES, ...MALFORMED_ESCAPES, '%E0%A4%A', 'a'.repeat(10 * 1024)];
   const label = (v: string) => (v.length > 40 ? `<${v.length} chars>` : v);
 
   it('every :param replaced by a prototype name, a malformed escape or a 10 kB segment: a clear 4xx', async () => {
@@ -222,7 +222,8 @@ describe('hostile input on every route and event', () => {
     for (const { method, pattern } of routes) {
       const parts = pattern.split('/').filter(Boolean);
       const params = parts.flatMap((p, i) => (p.startsWith(':') ? [i] : []));
-      for (const at of params) {
+      // every parameter position; a route without one has its last segment replaced
+      for (const at of params.length ? params : [parts.length - 1]) {
         for (const value of BAD_SEGMENTS) {
           const target = `/${parts.map((p, i) => (i === at ? value : p.startsWith(':') ? 'x' : p)).join('/')}`;
           const res = await send(server, method, target, { token, body: method === 'GET' ? undefined : '{}' });
