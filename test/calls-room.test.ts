@@ -3,76 +3,18 @@
  * whatever their token's room grants, nobody else does (whatever theirs), and it is closed when
  * the call ends. A real server; people join over socket.io (no media flows).
  */
-import type { CallInfo, Grants } from '@moim/protocol';
+import type { CallInfo } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  call,
-  nextEvent,
-  request,
-  startTestServer,
-  type TestServer,
-  type TestSocket,
-} from '../server/src/testing/index.ts';
+import { call, nextEvent } from '../server/src/testing/index.ts';
+import { closeServers, connected, errorOf, everything, narrow, person, start } from './calls-support.ts';
 
-let servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers) await s.close();
-  servers = [];
-});
-
-async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
-  servers.push(s);
-  return s;
-}
-
-/** Grants that name one unrelated room only: never the call's room. */
-const narrow = (createRooms: Grants['createRooms'] = []): Grants => ({
-  rooms: { 'team-standup': ['join', 'publish', 'subscribe'] },
-  docs: {},
-  chat: true,
-  createRooms,
-});
-/** Every room, moderate included (a manager's default). */
-const everything: Grants = {
-  rooms: { '*': ['join', 'publish', 'subscribe', 'moderate'] },
-  docs: {},
-  chat: true,
-  createRooms: ['personal', 'standard'],
-};
-
-interface Person {
-  sub: string;
-  socket: TestSocket;
-}
-
-let seq = 0;
-async function person(server: TestServer, name: string, grants: Grants, org?: string): Promise<Person> {
-  const sub = `${name}-${++seq}`;
-  const token = await server.token({ name, sub, grants, ...(org ? { org } : {}) });
-  return { sub, socket: await server.connect(token, { deviceId: 'laptop' }) };
-}
-
-async function errorOf(socket: TestSocket, event: string, payload: unknown): Promise<string> {
-  const ack = await request(socket, event, payload);
-  if (!('error' in ack)) throw new Error(`${event} succeeded: ${JSON.stringify(ack.data)}`);
-  return ack.error.code;
-}
-
-/** `caller` rings `callees`; each answers; the call's room id. */
-async function connected(caller: Person, callees: Person[]): Promise<CallInfo> {
-  const started = await call<CallInfo>(caller.socket, 'call:start', { callees: callees.map((c) => c.sub) });
-  let last = started;
-  for (const c of callees) last = await call<CallInfo>(c.socket, 'call:accept', { callId: started.id });
-  expect(last.roomId).toBe(`call-${started.id}`);
-  return last;
-}
+afterEach(closeServers);
 
 describe("a call's room", () => {
   it("lets exactly the call's people in, whatever their token's room grants", async () => {
     const server = await start();
-    const alice = await person(server, 'alice', narrow(['personal']));
-    const bob = await person(server, 'bob', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
     const c = await connected(alice, [bob]);
     const roomId = c.roomId!;
 
@@ -88,8 +30,8 @@ describe("a call's room", () => {
     expect((await call<{ peers: unknown[] }>(bob.socket, 'room:info', { roomId })).peers).toHaveLength(2);
 
     // someone of the same org with narrow grants, and even one whose token names every room: refused
-    const carol = await person(server, 'carol', narrow());
-    const boss = await person(server, 'boss', everything);
+    const carol = await person(server, 'carol', { grants: narrow() });
+    const boss = await person(server, 'boss', { grants: everything });
     for (const outsider of [carol, boss]) {
       expect(await errorOf(outsider.socket, 'room:join', { roomId })).toBe('FORBIDDEN');
       expect(await errorOf(outsider.socket, 'room:info', { roomId })).toBe('FORBIDDEN');
@@ -109,10 +51,10 @@ describe("a call's room", () => {
 
   it("lets in a callee who answers and a person added once they answer, not while they ring; a group call's room is standard", async () => {
     const server = await start();
-    const alice = await person(server, 'alice', narrow(['personal', 'standard']));
-    const bob = await person(server, 'bob', narrow());
-    const dan = await person(server, 'dan', narrow());
-    const erin = await person(server, 'erin', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal', 'standard']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const dan = await person(server, 'dan', { grants: narrow() });
+    const erin = await person(server, 'erin', { grants: narrow() });
     const started = await call<CallInfo>(alice.socket, 'call:start', { callees: [bob.sub, dan.sub] });
     const roomId = `call-${started.id}`;
     // ringing, nobody answered: there is no room yet
@@ -140,8 +82,8 @@ describe("a call's room", () => {
 
   it('is closed when the call ends: peers are told, nobody joins it again', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', narrow(['personal']));
-    const bob = await person(server, 'bob', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
     const c = await connected(alice, [bob]);
     const roomId = c.roomId!;
     await call(alice.socket, 'room:join', { roomId });
@@ -168,8 +110,8 @@ describe("a call's room", () => {
 
   it('is closed when a call ends because fewer than two are left (drop grace)', async () => {
     const server = await start({ MOIM_CALL_DROP_GRACE_MS: '200' });
-    const alice = await person(server, 'alice', narrow(['personal']));
-    const bob = await person(server, 'bob', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
     const c = await connected(alice, [bob]);
     const roomId = c.roomId!;
     await call(alice.socket, 'room:join', { roomId });

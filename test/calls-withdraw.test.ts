@@ -4,70 +4,19 @@
  * `room:peerLeft` with `removed`, and the room keeps the rest. A real server; people join over
  * socket.io (no media flows).
  */
-import { CALL_LEFT_REASON, type CallInfo, type Grants } from '@moim/protocol';
+import { CALL_LEFT_REASON, type CallInfo } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  call,
-  nextEvent,
-  request,
-  startTestServer,
-  type TestServer,
-  type TestSocket,
-} from '../server/src/testing/index.ts';
+import { call, nextEvent } from '../server/src/testing/index.ts';
+import { closeServers, connected, errorOf, narrow, type Person, person, start } from './calls-support.ts';
 
-let servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers) await s.close();
-  servers = [];
-});
-
-async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
-  servers.push(s);
-  return s;
-}
-
-/** Grants that name one unrelated room only: never the call's room. */
-const narrow = (createRooms: Grants['createRooms'] = []): Grants => ({
-  rooms: { 'team-standup': ['join', 'publish', 'subscribe'] },
-  docs: {},
-  chat: true,
-  createRooms,
-});
-
-interface Person {
-  sub: string;
-  socket: TestSocket;
-}
-
-let seq = 0;
-async function person(server: TestServer, name: string, grants: Grants, org?: string): Promise<Person> {
-  const sub = `${name}-${++seq}`;
-  const token = await server.token({ name, sub, grants, ...(org ? { org } : {}) });
-  return { sub, socket: await server.connect(token, { deviceId: 'laptop' }) };
-}
-
-async function errorOf(socket: TestSocket, event: string, payload: unknown): Promise<string> {
-  const ack = await request(socket, event, payload);
-  if (!('error' in ack)) throw new Error(`${event} succeeded: ${JSON.stringify(ack.data)}`);
-  return ack.error.code;
-}
-
-/** `caller` rings `callees`; each answers; the call's room id. */
-async function connected(caller: Person, callees: Person[]): Promise<CallInfo> {
-  const started = await call<CallInfo>(caller.socket, 'call:start', { callees: callees.map((c) => c.sub) });
-  let last = started;
-  for (const c of callees) last = await call<CallInfo>(c.socket, 'call:accept', { callId: started.id });
-  expect(last.roomId).toBe(`call-${started.id}`);
-  return last;
-}
+afterEach(closeServers);
 
 describe('leaving a call that goes on', () => {
   it('a person who hangs up leaves the room at once, without leaving it themselves', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', narrow(['personal', 'standard']));
-    const bob = await person(server, 'bob', narrow());
-    const dan = await person(server, 'dan', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal', 'standard']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const dan = await person(server, 'dan', { grants: narrow() });
     const c = await connected(alice, [bob, dan]);
     const roomId = c.roomId!;
     await call(alice.socket, 'room:join', { roomId });
@@ -109,9 +58,9 @@ describe('leaving a call that goes on', () => {
   it('a person dropped after the grace period leaves the room before their media peer would time out', async () => {
     // the call lets go after 300 ms; the media peer alone would be kept 30 s for a reconnect
     const server = await start({ MOIM_CALL_DROP_GRACE_MS: '300', MOIM_PEER_GRACE_MS: '30000' });
-    const alice = await person(server, 'alice', narrow(['personal', 'standard']));
-    const bob = await person(server, 'bob', narrow());
-    const dan = await person(server, 'dan', narrow());
+    const alice = await person(server, 'alice', { grants: narrow(['personal', 'standard']) });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const dan = await person(server, 'dan', { grants: narrow() });
     const c = await connected(alice, [bob, dan]);
     const roomId = c.roomId!;
     await call(alice.socket, 'room:join', { roomId });

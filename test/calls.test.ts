@@ -13,39 +13,9 @@ import {
   type TestServer,
   type TestSocket,
 } from '../server/src/testing/index.ts';
+import { closeLater, closeServers, errorOf, type Person, person, start } from './calls-support.ts';
 
-let servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers) await s.close();
-  servers = [];
-});
-
-async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
-  servers.push(s);
-  return s;
-}
-
-interface Person {
-  sub: string;
-  token: string;
-  devices: Record<string, TestSocket>;
-}
-
-let seq = 0;
-/** A person connected from the named devices (handshake deviceIds). */
-async function person(
-  server: TestServer,
-  name: string,
-  devices: string[] = ['laptop'],
-  extra: Record<string, unknown> = {},
-): Promise<Person> {
-  const sub = `${name}-${++seq}`;
-  const token = await server.token({ name, sub, ...extra });
-  const out: Person = { sub, token, devices: {} };
-  for (const d of devices) out.devices[d] = await server.connect(token, { deviceId: d });
-  return out;
-}
+afterEach(closeServers);
 
 /** The next call:update of this call on a socket that satisfies `match`. */
 const update = (socket: TestSocket, match: (c: CallInfo) => boolean, timeoutMs = 10_000) =>
@@ -53,12 +23,6 @@ const update = (socket: TestSocket, match: (c: CallInfo) => boolean, timeoutMs =
 
 const ringsHere = (c: CallInfo, deviceId: string) => c.me.state === 'ringing' && !c.me.dismissedOn.includes(deviceId);
 const stateOf = (c: CallInfo, sub: string) => c.callees.find((p) => p.sub === sub)?.state;
-
-async function failure(socket: TestSocket, event: string, payload: unknown): Promise<string> {
-  const ack = await request(socket, event, payload);
-  if (!('error' in ack)) throw new Error(`${event} succeeded: ${JSON.stringify(ack.data)}`);
-  return ack.error.code;
-}
 
 async function dmMessages(me: Person, other: string): Promise<ChatMessage[]> {
   const sock = Object.values(me.devices)[0]!;
@@ -75,8 +39,8 @@ async function history(server: TestServer, token: string): Promise<CallHistoryPa
 describe('calls that ring', () => {
   it('rings every device; accepting on one stops the others; a late accept is refused; the room is personal', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', ['laptop', 'phone']);
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const alice = await person(server, 'alice', { devices: ['laptop', 'phone'] });
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const watcher = await person(server, 'watcher');
     await call(watcher.devices.laptop!, 'presence:subscribe', { people: [alice.sub, bob.sub] });
 
@@ -99,7 +63,7 @@ describe('calls that ring', () => {
     expect(ringsHere(elsewhere, 'laptop')).toBe(false);
     expect(elsewhere.me.answeredOn).toBe('phone');
     expect((await callerSees).roomId).toBe(accepted.roomId);
-    expect(await failure(bob.devices.laptop!, 'call:accept', { callId: started.id })).toBe('CALL_NOT_RINGING');
+    expect(await errorOf(bob.devices.laptop!, 'call:accept', { callId: started.id })).toBe('CALL_NOT_RINGING');
 
     // the room is the call's: personal tier; joining it shows both people "in a call"
     const info = await call<{ tier: string }>(alice.devices.laptop!, 'room:info', { roomId: accepted.roomId });
@@ -123,7 +87,7 @@ describe('calls that ring', () => {
   it('declining on one device declines everywhere for that person', async () => {
     const server = await start();
     const alice = await person(server, 'alice');
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
     const laptopStops = update(bob.devices.laptop!, (u) => u.id === c.id && u.state === 'declined');
     const callerHears = update(alice.devices.laptop!, (u) => u.id === c.id && u.state === 'declined');
@@ -131,7 +95,7 @@ describe('calls that ring', () => {
     expect(declined.state).toBe('declined');
     expect((await laptopStops).me.state).toBe('declined');
     expect(stateOf(await callerHears, bob.sub)).toBe('declined');
-    expect(await failure(bob.devices.laptop!, 'call:accept', { callId: c.id })).toBe('CALL_NOT_RINGING');
+    expect(await errorOf(bob.devices.laptop!, 'call:accept', { callId: c.id })).toBe('CALL_NOT_RINGING');
     expect((await history(server, alice.token)).entries[0]).toMatchObject({
       direction: 'outgoing',
       outcome: 'declined',
@@ -141,7 +105,7 @@ describe('calls that ring', () => {
   it('dismiss silences one device only, and the device remembers it across a reconnect', async () => {
     const server = await start();
     const alice = await person(server, 'alice');
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
     const dismissed = await call<CallInfo>(bob.devices.phone!, 'call:dismiss', { callId: c.id });
     expect(dismissed.me.dismissedOn).toEqual(['phone']);
@@ -204,11 +168,11 @@ describe('calls that ring', () => {
   it('an unanswered call is missed: a message in the DM (unread), a history entry, and a late accept is refused', async () => {
     const server = await start({ MOIM_CALL_RING_TIMEOUT_MS: '400' });
     const alice = await person(server, 'alice');
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
     const missed = await update(bob.devices.phone!, (u) => u.id === c.id && u.state === 'missed');
     expect(missed).toMatchObject({ reason: 'timeout', me: { state: 'missed' } });
-    expect(await failure(bob.devices.laptop!, 'call:accept', { callId: c.id })).toBe('CALL_NOT_RINGING');
+    expect(await errorOf(bob.devices.laptop!, 'call:accept', { callId: c.id })).toBe('CALL_NOT_RINGING');
 
     await expect.poll(async () => (await history(server, bob.token)).unread).toBe(1);
     const page = await history(server, bob.token);
@@ -286,16 +250,16 @@ describe('calls that ring', () => {
     expect(joined.roomId).toBe(afterTimeout.roomId);
     expect(stateOf(joined, erin.sub)).toBe('joined');
     // carol, who is not in it, may not add people
-    expect(await failure(carol.devices.laptop!, 'call:add', { callId: c.id, callees: [dave.sub] })).toBe('FORBIDDEN');
+    expect(await errorOf(carol.devices.laptop!, 'call:add', { callId: c.id, callees: [dave.sub] })).toBe('FORBIDDEN');
   });
 
   it('the caller cancels: every callee stops ringing and has a missed call', async () => {
     const server = await start();
     const alice = await person(server, 'alice');
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
     const stops = update(bob.devices.phone!, (u) => u.id === c.id && u.state === 'cancelled');
-    expect(await failure(bob.devices.laptop!, 'call:cancel', { callId: c.id })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.laptop!, 'call:cancel', { callId: c.id })).toBe('FORBIDDEN');
     await call(alice.devices.laptop!, 'call:cancel', { callId: c.id });
     expect((await stops).me.state).toBe('cancelled');
     await expect.poll(async () => (await history(server, bob.token)).entries[0]?.outcome).toBe('missed');
@@ -310,25 +274,25 @@ describe('calls that ring', () => {
     const alice = await person(server, 'alice');
     const [bob, carol, dave] = await Promise.all(['bob', 'carol', 'dave'].map((n) => person(server, n)));
     const a = alice.devices.laptop!;
-    expect(await failure(a, 'call:start', { callees: [bob!.sub, carol!.sub, dave!.sub] })).toBe('TOO_MANY_CALLEES');
-    expect(await failure(a, 'call:start', { callees: [alice.sub] })).toBe('INVALID_PAYLOAD');
-    expect(await failure(a, 'call:start', { callees: [] })).toBe('INVALID_PAYLOAD');
-    expect(await failure(a, 'call:accept', { callId: '__proto__' })).toBe('INVALID_PAYLOAD');
-    expect(await failure(a, 'call:accept', { callId: '00000000-0000-4000-8000-000000000000' })).toBe('NOT_FOUND');
+    expect(await errorOf(a, 'call:start', { callees: [bob!.sub, carol!.sub, dave!.sub] })).toBe('TOO_MANY_CALLEES');
+    expect(await errorOf(a, 'call:start', { callees: [alice.sub] })).toBe('INVALID_PAYLOAD');
+    expect(await errorOf(a, 'call:start', { callees: [] })).toBe('INVALID_PAYLOAD');
+    expect(await errorOf(a, 'call:accept', { callId: '__proto__' })).toBe('INVALID_PAYLOAD');
+    expect(await errorOf(a, 'call:accept', { callId: '00000000-0000-4000-8000-000000000000' })).toBe('NOT_FOUND');
 
     const first = await call<CallInfo>(a, 'call:start', { callees: [bob!.sub] });
-    expect(await failure(a, 'call:start', { callees: [carol!.sub] })).toBe('TOO_MANY_CALLS');
+    expect(await errorOf(a, 'call:start', { callees: [carol!.sub] })).toBe('TOO_MANY_CALLS');
     await call(a, 'call:cancel', { callId: first.id });
     const third = await call<CallInfo>(a, 'call:start', { callees: [carol!.sub] });
     await call(a, 'call:cancel', { callId: third.id });
     // three starts a minute, refused ones included: the fourth is refused
-    expect(await failure(a, 'call:start', { callees: [dave!.sub] })).toBe('RATE_LIMITED');
+    expect(await errorOf(a, 'call:start', { callees: [dave!.sub] })).toBe('RATE_LIMITED');
 
     // someone of another org with the same sub is someone else: the call does not exist for them
     const c = await call<CallInfo>(bob!.devices.laptop!, 'call:start', { callees: [carol!.sub] });
     const stranger = await server.connect(await server.token({ name: 'carol', sub: carol!.sub, org: 'other-org' }));
-    expect(await failure(stranger, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
-    expect(await failure(dave!.devices.laptop!, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
+    expect(await errorOf(stranger, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
+    expect(await errorOf(dave!.devices.laptop!, 'call:accept', { callId: c.id })).toBe('NOT_FOUND');
   });
 
   it('the call history is stored: it is there after a restart', async () => {
@@ -346,20 +310,20 @@ describe('calls that ring', () => {
       await first.app.close();
     }
     const again = await startTestServer({}, { dataDir });
-    servers.push(again);
+    closeLater(again);
     try {
       const page = await history(again, bob!.token);
       expect(page).toMatchObject({ unread: 1, entries: [{ outcome: 'missed', with: [alice!.sub] }] });
     } finally {
       // the second server removes nothing of a data folder it was given
-      servers.push({ close: async () => rmSync(dataDir, { recursive: true, force: true }) } as TestServer);
+      closeLater({ close: async () => rmSync(dataDir, { recursive: true, force: true }) });
     }
   });
 
   it('a person whose devices are all gone leaves the call after the grace period', async () => {
     const server = await start({ MOIM_CALL_DROP_GRACE_MS: '200' });
     const alice = await person(server, 'alice');
-    const bob = await person(server, 'bob', ['laptop', 'phone']);
+    const bob = await person(server, 'bob', { devices: ['laptop', 'phone'] });
     const c = await call<CallInfo>(alice.devices.laptop!, 'call:start', { callees: [bob.sub] });
     await call(bob.devices.laptop!, 'call:accept', { callId: c.id });
     // one device left: still in the call

@@ -174,3 +174,6 @@ export interface CallServerEvents {
 
 /** `GET /calls/history?limit=` */
 export const callHistoryQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/** `POST /calls/history/read`: no body, or an empty JSON object. */
+export const callHistoryReadSchema = z.strictObject({});

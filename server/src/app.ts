@@ -474,7 +474,7 @@ async function buildServices(
     // cluster: a person still connected to another node has not gone (presence counts every node's devices)
     connected: cluster ? async (org, sub) => ((await presence.get(org, [sub]))[0]?.devices ?? 0) > 0 : undefined,
   });
-  addCallRoutes({ router, history: calls.history, tokens });
+  addCallRoutes({ router, history: calls.history, tokens, maxBodyBytes: config.maxBodyBytes });
   closers.push(() => calls.close());
   if (callRelay) closers.push(() => callRelay.close());
 

@@ -3,13 +3,18 @@
  * history, newest first, with the number of missed calls not yet seen; `POST /calls/history/read`
  * marks them seen. Answers: protocol/src/calls.ts.
  */
-import { callHistoryQuerySchema, MoimError } from '@moim/protocol';
+import { callHistoryQuerySchema, callHistoryReadSchema, MoimError } from '@moim/protocol';
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
-import { bearerToken, type HttpRouter } from '../http/HttpRouter.ts';
+import { bearerToken, type HttpRouter, readJson } from '../http/HttpRouter.ts';
 import type { CallHistory } from './CallHistory.ts';
 
-export function addCallRoutes(d: { router: HttpRouter; history: CallHistory; tokens: TokenService }): void {
+export function addCallRoutes(d: {
+  router: HttpRouter;
+  history: CallHistory;
+  tokens: TokenService;
+  maxBodyBytes: number;
+}): void {
   d.router.add('GET', '/calls/history', async ({ req, url }) => {
     const me = new Principal(d.tokens.verify(bearerToken(req, url)));
     const q = url.searchParams;
@@ -19,6 +24,7 @@ export function addCallRoutes(d: { router: HttpRouter; history: CallHistory; tok
   });
   d.router.add('POST', '/calls/history/read', async ({ req, url }) => {
     const me = new Principal(d.tokens.verify(bearerToken(req, url)));
+    await readJson(req, callHistoryReadSchema, d.maxBodyBytes);
     return { body: { read: await d.history.markRead(me.token.org, me.sub) } };
   });
 }

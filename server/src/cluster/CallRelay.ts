@@ -5,25 +5,27 @@
  * `timeoutMs` or refused UNAVAILABLE. `call:list` merges the person's calls of every home. The
  * home's `call:update`s reach every node's sockets through the socket.io adapter.
  */
-import { randomUUID } from 'node:crypto';
 import { type CallInfo, MoimError, type RequestName } from '@moim/protocol';
+import { z } from 'zod';
 import { Principal } from '../auth/Principal.ts';
-import type { VerifiedToken } from '../auth/TokenService.ts';
 import type { CallBus } from '../calls/CallBus.ts';
 import { CallElsewhereError } from '../calls/CallDirectory.ts';
 import type { CallService } from '../calls/CallService.ts';
 import type { Connection, HandlerTable } from '../gateway/Gateway.ts';
-import { toWireError } from '../lib/wireErrors.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { RedisCallDirectory } from './RedisCallDirectory.ts';
+import { RedisRpc, relayedRequest, relayedToken, rpcAnswerSchema } from './RedisRpc.ts';
 import type { RedisConnections } from './redis.ts';
 
-type Message =
-  | { k: 'req'; id: string; from: string; event: RequestName; data: unknown; token: VerifiedToken; deviceId: string }
-  | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string } }
+const messageSchema = z.discriminatedUnion('k', [
+  z.object({ ...relayedRequest, data: z.unknown(), token: relayedToken, deviceId: z.string() }),
+  rpcAnswerSchema,
   /** The person has had no connection on any node for the drop grace period: the home's calls drop them. */
-  | { k: 'gone'; org: string; sub: string };
+  z.object({ k: z.literal('gone'), org: z.string(), sub: z.string() }),
+]);
+type Message = z.infer<typeof messageSchema>;
+type Answer = Message & { k: 'res' };
 
 type Handler = (data: unknown, conn: Connection) => Promise<unknown>;
 
@@ -47,8 +49,7 @@ export class CallRelay {
     log: Logger;
     timeoutMs: number;
   };
-  readonly #channel: string;
-  readonly #pending = new Map<string, { resolve: (m: Message & { k: 'res' }) => void; timer: NodeJS.Timeout }>();
+  readonly #rpc: RedisRpc<Message>;
   #local: HandlerTable = {};
 
   constructor(opts: {
@@ -61,9 +62,19 @@ export class CallRelay {
     timeoutMs?: number;
   }) {
     this.#o = { ...opts, timeoutMs: opts.timeoutMs ?? 5000 };
-    this.#channel = this.#rpc(opts.registry.nodeId);
-    opts.redis.sub.on('message', this.#onMessage);
+    this.#rpc = new RedisRpc<Message>({
+      redis: opts.redis,
+      nodeId: opts.registry.nodeId,
+      name: 'call-rpc',
+      schema: messageSchema,
+      onMessage: (m) => this.#onMessage(m),
+      peer: () => "the call's node",
+      timeoutMs: this.#o.timeoutMs,
+      log: opts.log,
+      label: 'call relay',
+    });
     opts.registry.on('nodeDead', (node) => {
+      this.#rpc.nodeDead(node);
       this.#nodeDead(node).catch((err: unknown) =>
         opts.log.error({ err, node }, 'call relay: could not end the calls of a dead node'),
       );
@@ -100,16 +111,11 @@ export class CallRelay {
   }
 
   async start(): Promise<void> {
-    await this.#o.redis.sub.subscribe(this.#channel);
+    await this.#rpc.start();
   }
 
   async close(): Promise<void> {
-    this.#o.redis.sub.off('message', this.#onMessage);
-    for (const { timer } of this.#pending.values()) clearTimeout(timer);
-    this.#pending.clear();
-    await this.#o.redis.sub
-      .unsubscribe(this.#channel)
-      .catch((err: unknown) => this.#o.log.warn({ err }, 'call relay: unsubscribe failed'));
+    await this.#rpc.close();
   }
 
   /** The call handlers of the gateway: a call held here is served here, any other at its home. */
@@ -184,65 +190,30 @@ export class CallRelay {
     return res.data;
   }
 
-  #rpc(node: string): string {
-    return `${this.#o.redis.prefix}call-rpc:${node}`;
-  }
-
   #request(
     node: string,
     event: RequestName,
     data: unknown,
-    token: VerifiedToken,
+    token: Principal['token'],
     deviceId: string,
-  ): Promise<Message & { k: 'res' }> {
-    const id = randomUUID();
-    const timeoutMs = this.#o.timeoutMs;
-    const message: Message = { k: 'req', id, from: this.#o.registry.nodeId, event, data, token, deviceId };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new MoimError('UNAVAILABLE', `the call's node did not answer within ${timeoutMs} ms; try again`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, timer });
-      this.#o.redis.cmd
-        .publish(this.#rpc(node), JSON.stringify(message))
-        .then((receivers) => {
-          if (receivers === 0 && this.#pending.delete(id)) {
-            clearTimeout(timer);
-            reject(new MoimError('UNAVAILABLE', "the call's node is not reachable"));
-          }
-        })
-        .catch((err: unknown) => {
-          if (!this.#pending.delete(id)) return;
-          clearTimeout(timer);
-          reject(new MoimError('UNAVAILABLE', 'the cluster is unreachable for a moment; try again', { cause: err }));
-        });
-    });
+  ): Promise<Answer> {
+    return this.#rpc.request<Answer>(node, (id) => ({
+      k: 'req',
+      id,
+      from: this.#o.registry.nodeId,
+      event,
+      data,
+      token,
+      deviceId,
+    }));
   }
 
   #send(node: string, message: Message): void {
-    this.#o.redis.cmd
-      .publish(this.#rpc(node), JSON.stringify(message))
-      .catch((err: unknown) => this.#o.log.warn({ err, node, kind: message.k }, 'call relay: message not sent'));
+    this.#rpc.send(node, message);
   }
 
-  #onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.#channel) return;
-    let message: Message;
-    try {
-      message = JSON.parse(raw) as Message;
-    } catch (err) {
-      this.#o.log.error({ err }, 'call relay: unreadable message');
-      return;
-    }
-    if (message.k === 'res') {
-      const pending = this.#pending.get(message.id);
-      if (!pending) return;
-      this.#pending.delete(message.id);
-      clearTimeout(pending.timer);
-      pending.resolve(message);
-      return;
-    }
+  #onMessage(message: Message): unknown {
+    if (message.k === 'res') return; // answers go to their requests (RedisRpc)
     if (message.k === 'gone') {
       this.#o.log.info(
         { org: message.org, sub: message.sub },
@@ -251,32 +222,30 @@ export class CallRelay {
       this.#o.calls.personGone(message.org, message.sub);
       return;
     }
-    void this.#serve(message);
-  };
+    return this.#serve(message);
+  }
 
   /** A request relayed from another node (its gateway validated the payload and the token). */
-  async #serve(req: Message & { k: 'req' }): Promise<void> {
-    const answer = (res: { data?: unknown; error?: { code: string; message: string } }) =>
-      this.#send(req.from, { k: 'res', id: req.id, ...res });
-    try {
-      const principal = new Principal(req.token);
-      if (req.event === 'call:list')
-        return answer({ data: { calls: this.#o.calls.list(principal.token.org, principal.sub) } });
-      const handler = this.#local[req.event] as Handler | undefined;
-      if (!handler || !BY_CALL.includes(req.event))
-        return answer({ error: { code: 'UNKNOWN_EVENT', message: `${req.event} is not relayed` } });
-      const conn = {
-        id: `relay-${req.from}`,
-        deviceId: req.deviceId,
-        principal,
-        log: this.#o.log,
-      } as unknown as Connection;
-      answer({ data: await handler(req.data, conn) });
-    } catch (err) {
-      const wire = toWireError(err);
-      if (!wire) this.#o.log.error({ err, event: req.event }, 'call relay: relayed request failed');
-      const e = wire ?? new MoimError('INTERNAL', 'internal error');
-      answer({ error: { code: e.code, message: e.message } });
-    }
+  #serve(req: Message & { k: 'req' }): Promise<void> {
+    return this.#rpc.answer(
+      req.from,
+      req.id,
+      async () => {
+        const principal = new Principal(req.token);
+        if (req.event === 'call:list')
+          return { data: { calls: this.#o.calls.list(principal.token.org, principal.sub) } };
+        const handler = this.#local[req.event] as Handler | undefined;
+        if (!handler || !BY_CALL.includes(req.event))
+          throw new MoimError('UNKNOWN_EVENT', `${req.event} is not relayed`);
+        const conn = {
+          id: `relay-${req.from}`,
+          deviceId: req.deviceId,
+          principal,
+          log: this.#o.log,
+        } as unknown as Connection;
+        return { data: await handler(req.data, conn) };
+      },
+      { event: req.event },
+    );
   }
 }

@@ -17,57 +17,81 @@
  * Room state stays apart from routers: the record is the store's, the home node (RoomHomes) is
  * the cluster's anchor for nodes without a site, and any node may hold a router of the room.
  */
-import { randomUUID } from 'node:crypto';
-import { type MediaSource, MoimError, type PeerInfo } from '@moim/protocol';
+import { MoimError, mediaSourceSchema, type PeerInfo } from '@moim/protocol';
 import { isRemotePeer, type ListenAddress, type MediaRoom, markRemote, type Peer, type PeerSignal } from '@moim/sfu';
-import type { Consumer, MediaKind, PipeTransport, Producer, RtpParameters, SrtpParameters } from 'mediasoup/types';
+import type { Consumer, PipeTransport, Producer, RtpParameters, SrtpParameters } from 'mediasoup/types';
+import { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { MediaService } from '../media/MediaService.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import { registerCascadeMetrics } from './cascadeMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
+import { RedisRpc } from './RedisRpc.ts';
 import type { RedisConnections } from './redis.ts';
 
-interface PeerCard {
-  id: string;
-  sub: string;
-  displayName: string;
-  handRaised: boolean;
+const peerCard = z.object({
+  id: z.string(),
+  sub: z.string(),
+  displayName: z.string(),
+  handRaised: z.boolean(),
   /** False while its socket is gone (grace period); brought over by the next roster. */
-  connected: boolean;
-}
+  connected: z.boolean(),
+});
+type PeerCard = z.infer<typeof peerCard>;
 
 /** What a node has announced to another for one room: its participants and the producers piped there. */
-interface Roster {
-  peers: PeerCard[];
-  producers: Array<{ id: string; paused: boolean }>;
-}
+const roster = z.object({
+  peers: z.array(peerCard),
+  producers: z.array(z.object({ id: z.string(), paused: z.boolean() })),
+});
+type Roster = z.infer<typeof roster>;
 
-type Message =
-  | { k: 'hello'; roomId: string; from: string; reply: boolean; roster?: Roster }
-  | { k: 'repipe'; roomId: string; from: string; producerId: string }
-  | { k: 'info'; id: string; roomId: string; from: string }
-  | { k: 'infoRes'; id: string; peers?: PeerInfo[] }
-  | { k: 'bye'; roomId: string; from: string; closed?: boolean }
-  | { k: 'peer'; roomId: string; from: string; peer: PeerCard; joined: boolean }
-  | { k: 'open'; id: string; roomId: string; from: string; ip: string; port: number; srtp?: SrtpParameters }
-  | { k: 'opened'; id: string; ip?: string; port?: number; srtp?: SrtpParameters; error?: string }
-  | {
-      k: 'pipe';
-      roomId: string;
-      from: string;
-      peer: PeerCard;
-      producerId: string;
-      kind: MediaKind;
-      rtpParameters: RtpParameters;
-      source: MediaSource;
-      index: number;
-      paused: boolean;
-    }
-  | { k: 'unpipe'; roomId: string; from: string; producerId: string }
-  | { k: 'paused'; roomId: string; from: string; producerId: string; paused: boolean }
-  | { k: 'demand'; roomId: string; from: string; producerId: string; wanted: boolean }
-  | { k: 'moderate'; roomId: string; from: string; peerId: string; signal: PeerSignal };
+/** mediasoup's own parameters, produced by the other node's mediasoup: checked as objects only. */
+const opaque = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), `${what} is not an object`);
+const srtp = opaque<SrtpParameters>('srtp');
+const base = { roomId: z.string(), from: z.string() };
+
+const messageSchema = z.discriminatedUnion('k', [
+  z.object({ k: z.literal('hello'), ...base, reply: z.boolean(), roster: roster.optional() }),
+  z.object({ k: z.literal('repipe'), ...base, producerId: z.string() }),
+  z.object({ k: z.literal('info'), id: z.string(), ...base }),
+  z.object({ k: z.literal('infoRes'), id: z.string(), peers: z.array(opaque<PeerInfo>('peer')).optional() }),
+  z.object({ k: z.literal('bye'), ...base, closed: z.boolean().optional() }),
+  z.object({ k: z.literal('peer'), ...base, peer: peerCard, joined: z.boolean() }),
+  z.object({
+    k: z.literal('open'),
+    id: z.string(),
+    ...base,
+    ip: z.string(),
+    port: z.number().int(),
+    srtp: srtp.optional(),
+  }),
+  z.object({
+    k: z.literal('opened'),
+    id: z.string(),
+    ip: z.string().optional(),
+    port: z.number().int().optional(),
+    srtp: srtp.optional(),
+    error: z.string().optional(),
+  }),
+  z.object({
+    k: z.literal('pipe'),
+    ...base,
+    peer: peerCard,
+    producerId: z.string(),
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: opaque<RtpParameters>('rtpParameters'),
+    source: mediaSourceSchema,
+    index: z.number().int(),
+    paused: z.boolean(),
+  }),
+  z.object({ k: z.literal('unpipe'), ...base, producerId: z.string() }),
+  z.object({ k: z.literal('paused'), ...base, producerId: z.string(), paused: z.boolean() }),
+  z.object({ k: z.literal('demand'), ...base, producerId: z.string(), wanted: z.boolean() }),
+  z.object({ k: z.literal('moderate'), ...base, peerId: z.string(), signal: opaque<PeerSignal>('signal') }),
+]);
+type Message = z.infer<typeof messageSchema>;
 
 /** A producer piped in, with the local consumers of it that their receivers have not paused. */
 interface InProducer {
@@ -122,10 +146,9 @@ export interface CascadeOptions {
 
 export class Cascade {
   readonly #o: CascadeOptions;
-  readonly #channel: string;
+  /** `cascade:<node>`: requests (`open`, `info`) answered by `opened` and `infoRes`, and notices. */
+  readonly #rpc: RedisRpc<Message>;
   readonly #rooms = new Map<string, CascadeRoom>();
-  /** Requests awaiting their answer (`opened`, `infoRes`), by id. */
-  readonly #pending = new Map<string, { resolve: (m: Message) => void; timer: NodeJS.Timeout }>();
   /** Ids of remote peers being added (the room's `peerJoined` fires before they can be marked). */
   readonly #arriving = new Set<string>();
   readonly #syncTimer: NodeJS.Timeout;
@@ -133,8 +156,16 @@ export class Cascade {
 
   constructor(opts: CascadeOptions) {
     this.#o = opts;
-    this.#channel = this.#chan(opts.registry.nodeId);
-    opts.redis.sub.on('message', this.#onMessage);
+    this.#rpc = new RedisRpc<Message>({
+      redis: opts.redis,
+      nodeId: opts.registry.nodeId,
+      name: 'cascade',
+      schema: messageSchema,
+      answers: ['opened', 'infoRes'],
+      onMessage: (m) => this.#onMessage(m),
+      timeoutMs: opts.timeoutMs,
+      log: opts.log,
+    });
     opts.media.on('memberJoined', (roomId) => this.#attach(roomId));
     // Redis lost everything (restarted): enter the rooms' node sets again
     opts.registry.on('redisRestored', () => {
@@ -157,19 +188,14 @@ export class Cascade {
   }
 
   async start(): Promise<void> {
-    await this.#o.redis.sub.subscribe(this.#channel);
+    await this.#rpc.start();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#syncTimer);
-    this.#o.redis.sub.off('message', this.#onMessage);
-    for (const { timer } of this.#pending.values()) clearTimeout(timer);
-    this.#pending.clear();
+    await this.#rpc.close();
     for (const r of [...this.#rooms.values()]) await this.#detach(r);
-    await this.#o.redis.sub
-      .unsubscribe(this.#channel)
-      .catch((err: unknown) => this.#o.log.warn({ err }, 'cascade: unsubscribe failed'));
   }
 
   /** Every link of every cascaded room here (metrics, tests). */
@@ -368,8 +394,7 @@ export class Cascade {
       appData: { cascade: 'out', node: link.node, roomId: r.roomId },
     });
     try {
-      const id = randomUUID();
-      const res = await this.#call<'opened'>(link.node, {
+      const res = await this.#call<'opened'>(link.node, (id) => ({
         k: 'open',
         id,
         roomId: r.roomId,
@@ -377,7 +402,7 @@ export class Cascade {
         ip: this.#announced(),
         port: transport.tuple.localPort,
         ...(transport.srtpParameters ? { srtp: transport.srtpParameters } : {}),
-      });
+      }));
       if (res.error || res.ip === undefined || res.port === undefined)
         throw new Error(`the other node refused the pipe: ${res.error ?? 'no address'}`);
       await transport.connect({ ip: res.ip, port: res.port, ...(res.srtp ? { srtpParameters: res.srtp } : {}) });
@@ -394,23 +419,9 @@ export class Cascade {
   // -------------------------------------------------------------------------------------------
   // Messages
 
-  #onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.#channel) return;
-    let m: Message;
-    try {
-      m = JSON.parse(raw) as Message;
-    } catch (err) {
-      this.#o.log.error({ err }, 'cascade: unreadable message');
-      return;
-    }
-    if (m.k === 'opened' || m.k === 'infoRes') {
-      const pending = this.#pending.get(m.id);
-      if (!pending) return;
-      this.#pending.delete(m.id);
-      clearTimeout(pending.timer);
-      pending.resolve(m);
-      return;
-    }
+  #onMessage(m: Message): void {
+    // answers (`opened`, `infoRes`) go to their requests (RedisRpc)
+    if (m.k === 'opened' || m.k === 'infoRes') return;
     const r = this.#rooms.get(m.roomId);
     if (m.k === 'info') {
       this.#send(m.from, { k: 'infoRes', id: m.id, ...(r && !r.room.closed ? { peers: peerInfos(r.room) } : {}) });
@@ -448,7 +459,7 @@ export class Cascade {
         this.#o.log.error({ err, room: r.roomId, node: m.from, kind: m.k }, 'cascade: message failed'),
       );
     link.queue = link.queue.then(run);
-  };
+  }
 
   async #handle(r: CascadeRoom, link: CascadeLink, m: Message): Promise<void> {
     if (r.links.get(link.node) !== link || r.room.closed) return;
@@ -643,10 +654,6 @@ export class Cascade {
   // -------------------------------------------------------------------------------------------
   // Transport
 
-  #chan(node: string): string {
-    return `${this.#o.redis.prefix}cascade:${node}`;
-  }
-
   #roomKey(roomId: string): string {
     return `${this.#o.redis.prefix}cascade-room:${roomId}`;
   }
@@ -665,41 +672,20 @@ export class Cascade {
   }
 
   #publish(node: string, m: Message): Promise<number> {
-    return this.#o.redis.cmd.publish(this.#chan(node), JSON.stringify(m));
+    return this.#rpc.publish(node, m);
   }
 
   #send(node: string, m: Message): void {
-    this.#publish(node, m).catch((err: unknown) =>
-      this.#o.log.warn({ err, node, kind: m.k }, 'cascade: message not sent'),
-    );
+    this.#rpc.send(node, m);
   }
 
   /** Ask `node` something (open its side of a pipe, its participants), answered within the timeout or refused. */
   #call<K extends 'opened' | 'infoRes'>(
     node: string,
-    m: Message & { id: string },
-    timeoutMs = this.#o.timeoutMs ?? 5000,
+    build: (id: string) => Message,
+    timeoutMs?: number,
   ): Promise<Message & { k: K }> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(m.id);
-        reject(new MoimError('UNAVAILABLE', `node ${node} did not answer (${m.k}) within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(m.id, { resolve: (res) => resolve(res as Message & { k: K }), timer });
-      this.#publish(node, m).then(
-        (heard) => {
-          if (heard === 0 && this.#pending.delete(m.id)) {
-            clearTimeout(timer);
-            reject(new MoimError('UNAVAILABLE', `node ${node} is not reachable`));
-          }
-        },
-        (err: unknown) => {
-          if (!this.#pending.delete(m.id)) return;
-          clearTimeout(timer);
-          reject(new MoimError('UNAVAILABLE', 'the cluster is unreachable for a moment', { cause: err }));
-        },
-      );
-    });
+    return this.#rpc.request<Message & { k: K }>(node, build, timeoutMs);
   }
 
   /**
@@ -711,7 +697,7 @@ export class Cascade {
     const nodes = await this.#o.redis.cmd.smembers(this.#roomKey(roomId));
     for (const node of nodes) {
       if (node === this.nodeId) continue;
-      const res = await this.#call<'infoRes'>(node, { k: 'info', id: randomUUID(), roomId, from: this.nodeId }, 2000);
+      const res = await this.#call<'infoRes'>(node, (id) => ({ k: 'info', id, roomId, from: this.nodeId }), 2000);
       if (res.peers) return res.peers;
     }
     return [];

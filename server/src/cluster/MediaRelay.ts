@@ -13,10 +13,9 @@
  * WORKER_DIED): the SDK joins again and the room is re-homed on a live node. A fenced node closes
  * its live rooms the same way; a room's home is released when its live room closes.
  */
-import { randomUUID } from 'node:crypto';
 import { MoimError, type RequestName } from '@moim/protocol';
+import { z } from 'zod';
 import { Principal } from '../auth/Principal.ts';
-import type { VerifiedToken } from '../auth/TokenService.ts';
 import type { Connection, HandlerTable } from '../gateway/Gateway.ts';
 import type { MoimServer } from '../lib/rooms.ts';
 import { toWireError } from '../lib/wireErrors.ts';
@@ -24,27 +23,42 @@ import type { Logger } from '../logger.ts';
 import type { MediaChannel, MediaService } from '../media/MediaService.ts';
 import type { ClusterMetrics } from './clusterMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
+import { RedisRpc, relayedRequest, relayedToken, rpcAnswerSchema } from './RedisRpc.ts';
 import type { RoomHomes } from './RoomHomes.ts';
 import type { RedisConnections } from './redis.ts';
 
-type Message =
-  | {
-      k: 'req';
-      id: string;
-      from: string;
-      event: RequestName;
-      data: { roomId: string };
-      conn: { id: string; socketId: string; token: VerifiedToken };
-      /** Sent to a node of the caller's site (cascade), which serves it whether or not it is the home. */
-      site?: boolean;
-    }
-  | { k: 'res'; id: string; data?: unknown; error?: { code: string; message: string }; moved?: boolean }
-  | { k: 'closed'; connectionId: string }
-  | { k: 'reauth'; connectionId: string; token: VerifiedToken }
-  | { k: 'member'; roomId: string; sub: string; connectionId: string; joined: boolean }
-  | { k: 'end'; org: string; roomId: string; reason: string }
-  | { k: 'withdraw'; org: string; roomId: string; sub: string; message: string }
-  | { k: 'consumer'; id: string; from: string; socketId: string; payload: unknown; timeoutMs: number };
+const messageSchema = z.discriminatedUnion('k', [
+  z.object({
+    ...relayedRequest,
+    data: z.looseObject({ roomId: z.string() }),
+    conn: z.object({ id: z.string(), socketId: z.string(), token: relayedToken }),
+    /** Sent to a node of the caller's site (cascade), which serves it whether or not it is the home. */
+    site: z.boolean().optional(),
+  }),
+  /** `moved`: this node is no longer the room's home (ask again). */
+  rpcAnswerSchema.extend({ moved: z.boolean().optional() }),
+  z.object({ k: z.literal('closed'), connectionId: z.string() }),
+  z.object({ k: z.literal('reauth'), connectionId: z.string(), token: relayedToken }),
+  z.object({
+    k: z.literal('member'),
+    roomId: z.string(),
+    sub: z.string(),
+    connectionId: z.string(),
+    joined: z.boolean(),
+  }),
+  z.object({ k: z.literal('end'), org: z.string(), roomId: z.string(), reason: z.string() }),
+  z.object({ k: z.literal('withdraw'), org: z.string(), roomId: z.string(), sub: z.string(), message: z.string() }),
+  z.object({
+    k: z.literal('consumer'),
+    id: z.string(),
+    from: z.string(),
+    socketId: z.string(),
+    payload: z.unknown(),
+    timeoutMs: z.number().int().positive(),
+  }),
+]);
+type Message = z.infer<typeof messageSchema>;
+type Answer = Message & { k: 'res' };
 
 /** A connection of another node that joined a room homed here. */
 interface RemoteConnection {
@@ -80,8 +94,7 @@ export interface MediaRelayOptions {
 
 export class MediaRelay {
   readonly #o: MediaRelayOptions;
-  readonly #channel: string;
-  readonly #pending = new Map<string, { resolve: (m: Message & { k: 'res' }) => void; timer: NodeJS.Timeout }>();
+  readonly #rpc: RedisRpc<Message>;
   /** Relayed connections served here, by connection id. */
   readonly #remote = new Map<string, RemoteConnection>();
   /** This node's connections in rooms homed elsewhere: connection id → its person, room id → home node. */
@@ -90,14 +103,26 @@ export class MediaRelay {
 
   constructor(opts: MediaRelayOptions) {
     this.#o = opts;
-    this.#channel = this.#rpc(opts.registry.nodeId);
+    this.#rpc = new RedisRpc<Message>({
+      redis: opts.redis,
+      nodeId: opts.registry.nodeId,
+      name: 'rpc',
+      schema: messageSchema,
+      onMessage: (m) => this.#onMessage(m),
+      peer: () => "the room's node",
+      timeoutMs: opts.timeoutMs,
+      log: opts.log,
+      label: 'media relay',
+    });
     this.#remoteTable = opts.handlers((conn) => {
       const remote = this.#remote.get(conn.id);
       if (!remote) throw new MoimError('UNAVAILABLE', 'the relayed connection is gone');
       return remote.channel;
     });
-    opts.redis.sub.on('message', this.#onMessage);
-    opts.registry.on('nodeDead', (node) => this.#nodeDead(node));
+    opts.registry.on('nodeDead', (node) => {
+      this.#rpc.nodeDead(node);
+      this.#nodeDead(node);
+    });
     opts.registry.on('fenced', () => {
       const closed = opts.media.closeLiveRooms();
       opts.log.warn({ rooms: closed }, 'media: fenced; live rooms closed (their clients join again)');
@@ -116,7 +141,7 @@ export class MediaRelay {
   }
 
   async start(): Promise<void> {
-    await this.#o.redis.sub.subscribe(this.#channel);
+    await this.#rpc.start();
   }
 
   /** The media handlers of the gateway: a room homed here is served here, any other is relayed. */
@@ -173,16 +198,7 @@ export class MediaRelay {
   }
 
   async close(): Promise<void> {
-    this.#o.redis.sub.off('message', this.#onMessage);
-    for (const { timer } of this.#pending.values()) clearTimeout(timer);
-    this.#pending.clear();
-    await this.#o.redis.sub
-      .unsubscribe(this.#channel)
-      .catch((err: unknown) => this.#o.log.warn({ err }, 'media relay: unsubscribe failed'));
-  }
-
-  #rpc(node: string): string {
-    return `${this.#o.redis.prefix}rpc:${node}`;
+    await this.#rpc.close();
   }
 
   async #route(
@@ -232,68 +248,29 @@ export class MediaRelay {
     data: { roomId: string },
     conn: Connection,
     site: boolean,
-  ): Promise<Message & { k: 'res' }> {
+  ): Promise<Answer> {
     const conns = { id: conn.id, socketId: conn.socket.id, token: conn.principal.token };
-    return this.#call(
-      node,
-      (id) => ({ k: 'req', id, from: this.#o.registry.nodeId, event, data, conn: conns, ...(site ? { site } : {}) }),
-      this.#o.timeoutMs ?? 5000,
-    );
-  }
-
-  /** Send a message that expects an answer (`res` with the same id) from `node`, within `timeoutMs`. */
-  #call(node: string, build: (id: string) => Message, timeoutMs: number): Promise<Message & { k: 'res' }> {
-    const id = randomUUID();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new MoimError('UNAVAILABLE', `the room's node did not answer within ${timeoutMs} ms; try again`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, timer });
-      this.#o.redis.cmd
-        .publish(this.#rpc(node), JSON.stringify(build(id)))
-        .then((receivers) => {
-          // nobody listens on that node's channel: it is gone (its lease has not lapsed yet)
-          if (receivers === 0 && this.#pending.delete(id)) {
-            clearTimeout(timer);
-            reject(new MoimError('UNAVAILABLE', "the room's node is not reachable; try again"));
-          }
-        })
-        .catch((err: unknown) => {
-          if (!this.#pending.delete(id)) return;
-          clearTimeout(timer);
-          reject(new MoimError('UNAVAILABLE', 'the cluster is unreachable for a moment; try again', { cause: err }));
-        });
-    });
+    return this.#rpc.request<Answer>(node, (id) => ({
+      k: 'req',
+      id,
+      from: this.#o.registry.nodeId,
+      event,
+      data,
+      conn: conns,
+      ...(site ? { site } : {}),
+    }));
   }
 
   #send(node: string, message: Message): void {
-    this.#o.redis.cmd
-      .publish(this.#rpc(node), JSON.stringify(message))
-      .catch((err: unknown) => this.#o.log.warn({ err, node, kind: message.k }, 'media relay: message not sent'));
+    this.#rpc.send(node, message);
   }
 
-  #onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.#channel) return;
-    let message: Message;
-    try {
-      message = JSON.parse(raw) as Message;
-    } catch (err) {
-      this.#o.log.error({ err }, 'media relay: unreadable message');
-      return;
-    }
+  #onMessage(message: Message): unknown {
     switch (message.k) {
-      case 'res': {
-        const pending = this.#pending.get(message.id);
-        if (!pending) return;
-        this.#pending.delete(message.id);
-        clearTimeout(pending.timer);
-        pending.resolve(message);
+      case 'res': // answers go to their requests (RedisRpc)
         return;
-      }
       case 'req':
-        void this.#serve(message);
-        return;
+        return this.#serve(message);
       case 'closed': {
         if (!this.#remote.delete(message.connectionId)) return;
         this.#o.media.connectionClosed(message.connectionId);
@@ -310,72 +287,67 @@ export class MediaRelay {
         this.#o.onRemoteMember(message.roomId, message.sub, message.connectionId, message.joined);
         return;
       case 'consumer':
-        void this.#deliverConsumer(message);
-        return;
+        return this.#deliverConsumer(message);
       case 'end':
-        this.#o.media
+        return this.#o.media
           .endRoom(message.org, message.roomId, message.reason)
           .catch((err: unknown) => this.#o.log.error({ err, room: message.roomId }, 'media relay: a room did not end'));
-        return;
       case 'withdraw':
         this.#o.media.removePerson(message.org, message.roomId, message.sub, message.message);
         return;
     }
-  };
+  }
 
   /** The home wants a consumer acknowledged by one of this node's sockets. */
-  async #deliverConsumer(m: Message & { k: 'consumer' }): Promise<void> {
-    const socket = this.#o.io.of('/').sockets.get(m.socketId);
-    let res: Omit<Message & { k: 'res' }, 'k' | 'id'>;
-    if (!socket?.connected) res = { error: { code: 'NOT_FOUND', message: 'the socket is gone' } };
-    else
+  #deliverConsumer(m: Message & { k: 'consumer' }): Promise<void> {
+    return this.#rpc.answer(m.from, m.id, async () => {
+      const socket = this.#o.io.of('/').sockets.get(m.socketId);
+      if (!socket?.connected) throw new MoimError('NOT_FOUND', 'the socket is gone');
       try {
         await (
           socket.timeout(m.timeoutMs) as unknown as { emitWithAck(e: string, p: unknown): Promise<unknown> }
         ).emitWithAck('media:newConsumer', m.payload);
-        res = { data: true };
       } catch (err) {
-        res = { error: { code: 'UNAVAILABLE', message: (err as Error).message } };
+        throw new MoimError('UNAVAILABLE', (err as Error).message, { cause: err });
       }
-    this.#send(m.from, { k: 'res', id: m.id, ...res });
+      return { data: true };
+    });
   }
 
   /** Serve a request relayed from another node, if this node is still the room's home. */
-  async #serve(req: Message & { k: 'req' }): Promise<void> {
-    const answer = (res: Omit<Message & { k: 'res' }, 'k' | 'id'>) =>
-      this.#send(req.from, { k: 'res', id: req.id, ...res });
-    try {
-      // a node of the caller's site serves its rooms whichever node is their home (cascade)
-      if (!req.site && (await this.#o.homes.homeOf(req.data.roomId)) !== this.#o.registry.nodeId)
-        return answer({ moved: true });
-      const principal = new Principal(req.conn.token);
-      let remote = this.#remote.get(req.conn.id);
-      if (!remote) {
-        remote = {
-          id: req.conn.id,
-          node: req.from,
-          socketId: req.conn.socketId,
+  #serve(req: Message & { k: 'req' }): Promise<void> {
+    return this.#rpc.answer(
+      req.from,
+      req.id,
+      async () => {
+        // a node of the caller's site serves its rooms whichever node is their home (cascade)
+        if (!req.site && (await this.#o.homes.homeOf(req.data.roomId)) !== this.#o.registry.nodeId)
+          return { moved: true };
+        const principal = new Principal(req.conn.token);
+        let remote = this.#remote.get(req.conn.id);
+        if (!remote) {
+          remote = {
+            id: req.conn.id,
+            node: req.from,
+            socketId: req.conn.socketId,
+            principal,
+            channel: this.#remoteChannel(req.conn.id, req.conn.socketId),
+          };
+          this.#remote.set(remote.id, remote);
+        } else remote.principal = principal;
+        const handler = this.#remoteTable[req.event] as ((d: unknown, c: Connection) => Promise<unknown>) | undefined;
+        if (!handler) throw new MoimError('UNKNOWN_EVENT', `${req.event} is not relayed`);
+        const conn = {
+          id: remote.id,
+          deviceId: '',
+          socket: undefined,
           principal,
-          channel: this.#remoteChannel(req.conn.id, req.conn.socketId),
-        };
-        this.#remote.set(remote.id, remote);
-      } else remote.principal = principal;
-      const handler = this.#remoteTable[req.event] as ((d: unknown, c: Connection) => Promise<unknown>) | undefined;
-      if (!handler) return answer({ error: { code: 'UNKNOWN_EVENT', message: `${req.event} is not relayed` } });
-      const conn = {
-        id: remote.id,
-        deviceId: '',
-        socket: undefined,
-        principal,
-        log: this.#o.log,
-      } as unknown as Connection;
-      answer({ data: await handler(req.data, conn) });
-    } catch (err) {
-      const wire = toWireError(err);
-      if (!wire) this.#o.log.error({ err, event: req.event }, 'media relay: relayed request failed');
-      const e = wire ?? new MoimError('INTERNAL', 'internal error');
-      answer({ error: { code: e.code, message: e.message } });
-    }
+          log: this.#o.log,
+        } as unknown as Connection;
+        return { data: await handler(req.data, conn) };
+      },
+      { event: req.event },
+    );
   }
 
   /** A relayed connection's channel: events reach its socket on its own node through the adapter. */
@@ -392,7 +364,7 @@ export class MediaRelay {
       newConsumer: async (payload, timeoutMs) => {
         const node = this.#remote.get(connectionId)?.node;
         if (!node) throw new Error('the relayed connection is gone');
-        const res = await this.#call(
+        const res = await this.#rpc.request<Answer>(
           node,
           (id) => ({ k: 'consumer', id, from: this.#o.registry.nodeId, socketId, payload, timeoutMs }),
           timeoutMs + 1000,

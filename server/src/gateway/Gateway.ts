@@ -21,6 +21,7 @@ import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { Principal, personKey } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
+import { payloadShapeProblem } from '../lib/payloadShape.ts';
 import { TokenBucket } from '../lib/RateLimiter.ts';
 import { type MoimServer, personRoom } from '../lib/rooms.ts';
 import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
@@ -245,6 +246,11 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     }
   }
 
+  /** Every registered event (tests derive their lists from it). */
+  events(): RequestName[] {
+    return [...this.#handlers.keys()];
+  }
+
   /** Every registered event that returns stored content, with its mark (tests derive their lists from it). */
   contentEvents(): Array<{ name: RequestName; kind: ContentMark['kind']; action: ContentMark['action'] }> {
     return [...this.#content].map(([name, m]) => ({ name, kind: m.kind, action: m.action }));
@@ -418,6 +424,9 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     if (!handler) return fail(new MoimError('UNKNOWN_EVENT', `${name} is not served by this server`));
     if (!conn.principal.valid && name !== 'system:auth')
       return fail(new MoimError('TOKEN_EXPIRED', 'token has expired; refresh it with system:auth'));
+    // a huge object or a `__proto__` key is refused before its schema walks it
+    const shape = payloadShapeProblem(payload, PAYLOAD_LIMITS);
+    if (shape) return fail(new MoimError('INVALID_PAYLOAD', shape));
     const parsed = (requestSchemas[name] as z.ZodType).safeParse(payload);
     if (!parsed.success) return fail(new MoimError('INVALID_PAYLOAD', describeZodError(parsed.error)));
     try {
@@ -447,6 +456,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     });
   }
 }
+
+/**
+ * Bounds of an event's payload before its schema: the largest request of @moim/protocol (a
+ * device's RTP capabilities) holds a few hundred values, nested a few levels.
+ */
+const PAYLOAD_LIMITS = { maxValues: 10_000, maxDepth: 32 };
 
 const PRINCIPAL = Symbol('principal');
 /** The person key a socket's connection is counted under in the cluster (`SharedPersonLimits`). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorBody, httpStatusOf, MoimError } from '@moim/protocol';
 import type { z } from 'zod';
+import { payloadShapeProblem } from '../lib/payloadShape.ts';
 import { toWireError } from '../lib/wireErrors.ts';
 import { describeZodError } from '../lib/zodError.ts';
 import type { Logger } from '../logger.ts';
@@ -197,6 +198,9 @@ export async function readJson<S extends z.ZodType>(
   } catch {
     throw new MoimError('INVALID_PAYLOAD', 'body is not valid JSON');
   }
+  // a `__proto__` key at any depth is refused whatever the schema (a record would copy it)
+  const shape = payloadShapeProblem(value);
+  if (shape) throw new MoimError('INVALID_PAYLOAD', shape);
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new MoimError('INVALID_PAYLOAD', describeZodError(parsed.error));
   return parsed.data;
