@@ -7,76 +7,20 @@
  * DM notice and a history entry, the inviter told, the meeting untouched when the invitation ends;
  * refusals: inviter not in the room, another org's room, a closed room, bad input, bounds.
  */
-import type { CallHistoryPage, CallInfo, ChatMessage, Grants } from '@moim/protocol';
+import type { CallHistoryPage, CallInfo, ChatMessage } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  call,
-  nextEvent,
-  request,
-  startTestServer,
-  type TestServer,
-  type TestSocket,
-} from '../server/src/testing/index.ts';
+import { call, nextEvent, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
+import { closeServers, errorOf, everything, narrow, type Person, person, start } from './calls-support.ts';
 
-let servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers) await s.close();
-  servers = [];
-});
-
-async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
-  servers.push(s);
-  return s;
-}
+afterEach(closeServers);
 
 /** A host: every room, and may create standard rooms. */
-const host: Grants = {
-  rooms: { '*': ['join', 'publish', 'subscribe', 'moderate'] },
-  docs: {},
-  chat: true,
-  createRooms: ['personal', 'standard'],
-};
-/** Grants that name one unrelated room only: never the meeting's. */
-const narrow: Grants = {
-  rooms: { 'team-standup': ['join', 'publish', 'subscribe'] },
-  docs: {},
-  chat: true,
-  createRooms: [],
-};
+const host = everything;
 
-interface Person {
-  sub: string;
-  token: string;
-  devices: Record<string, TestSocket>;
-}
-
-let seq = 0;
-async function person(
-  server: TestServer,
-  name: string,
-  grants: Grants = narrow,
-  devices: string[] = ['laptop'],
-  org?: string,
-): Promise<Person> {
-  const sub = `${name}-${++seq}`;
-  const token = await server.token({ name, sub, grants, ...(org ? { org } : {}) });
-  const out: Person = { sub, token, devices: {} };
-  for (const d of devices) out.devices[d] = await server.connect(token, { deviceId: d });
-  return out;
-}
-
-const first = (p: Person) => Object.values(p.devices)[0]!;
 const update = (socket: TestSocket, match: (c: CallInfo) => boolean, timeoutMs = 10_000) =>
   nextEvent<CallInfo>(socket, 'call:update', match, timeoutMs);
 const ringsHere = (c: CallInfo, deviceId: string) => c.me.state === 'ringing' && !c.me.dismissedOn.includes(deviceId);
 const stateOf = (c: CallInfo, sub: string) => c.callees.find((p) => p.sub === sub)?.state;
-
-async function failure(socket: TestSocket, event: string, payload: unknown): Promise<string> {
-  const ack = await request(socket, event, payload);
-  if (!('error' in ack)) throw new Error(`${event} succeeded: ${JSON.stringify(ack.data)}`);
-  return ack.error.code;
-}
 
 async function history(server: TestServer, token: string): Promise<CallHistoryPage> {
   const res = await fetch(`${server.url}/calls/history`, { headers: { authorization: `Bearer ${token}` } });
@@ -85,15 +29,15 @@ async function history(server: TestServer, token: string): Promise<CallHistoryPa
 }
 
 async function dmMessages(me: Person, other: string): Promise<ChatMessage[]> {
-  const sock = first(me);
+  const sock = me.socket;
   const dm = await call<{ id: string }>(sock, 'chat:dm:open', { people: [other] });
   return (await call<{ messages: ChatMessage[] }>(sock, 'chat:history', { channelId: dm.id })).messages;
 }
 
 /** A running meeting named `name`, with its host in it. */
 async function meeting(hostPerson: Person, name = 'Weekly review'): Promise<string> {
-  const room = await call<{ roomId: string }>(first(hostPerson), 'room:create', { tier: 'standard', name });
-  await call(first(hostPerson), 'room:join', { roomId: room.roomId });
+  const room = await call<{ roomId: string }>(hostPerson.socket, 'room:create', { tier: 'standard', name });
+  await call(hostPerson.socket, 'room:join', { roomId: room.roomId });
   return room.roomId;
 }
 
@@ -103,11 +47,11 @@ const peersOf = async (socket: TestSocket, roomId: string) =>
 describe('meeting invitations ring like calls', () => {
   it('rings every device; one answer stops the others and lets the invitee in; the meeting goes on', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', host);
-    const bob = await person(server, 'bob', narrow, ['laptop', 'phone']);
+    const alice = await person(server, 'alice', { grants: host });
+    const bob = await person(server, 'bob', { grants: narrow(), devices: ['laptop', 'phone'] });
     const roomId = await meeting(alice);
     // bob's token names no room: not in before the invitation
-    expect(await failure(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
 
     const ringing = ['laptop', 'phone'].map((d) => update(bob.devices[d]!, (c) => ringsHere(c, d)));
     const inv = await call<CallInfo>(alice.devices.laptop!, 'call:invite', { roomId, callees: [bob.sub] });
@@ -123,7 +67,7 @@ describe('meeting invitations ring like calls', () => {
     expect(onPhone!.meeting).toEqual({ roomId, name: 'Weekly review' });
     expect(onPhone!.caller).toMatchObject({ sub: alice.sub, name: 'alice' });
     // still ringing: not in yet
-    expect(await failure(bob.devices.phone!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.phone!, 'room:join', { roomId })).toBe('FORBIDDEN');
 
     // the phone answers: the laptop stops ringing (answered elsewhere), the invitation is over
     const laptopStops = update(bob.devices.laptop!, (c) => c.id === inv.id && c.me.state !== 'ringing');
@@ -134,7 +78,7 @@ describe('meeting invitations ring like calls', () => {
     expect(ringsHere(elsewhere, 'laptop')).toBe(false);
     expect(elsewhere.me.answeredOn).toBe('phone');
     expect(stateOf(await inviterHears, bob.sub)).toBe('joined');
-    expect(await failure(bob.devices.laptop!, 'call:accept', { callId: inv.id })).toBe('CALL_NOT_RINGING');
+    expect(await errorOf(bob.devices.laptop!, 'call:accept', { callId: inv.id })).toBe('CALL_NOT_RINGING');
 
     // in: join, publish and subscribe in the meeting's room, on either device
     await call(bob.devices.phone!, 'room:join', { roomId });
@@ -144,7 +88,7 @@ describe('meeting invitations ring like calls', () => {
       ).toEqual(expect.objectContaining({ transportId: expect.any(String) }));
     expect(await peersOf(alice.devices.laptop!, roomId)).toBe(2);
     // nothing more than that: moderation stays the token's
-    expect(await failure(bob.devices.phone!, 'room:close', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.phone!, 'room:close', { roomId })).toBe('FORBIDDEN');
 
     // hanging up the finished invitation touches nothing of the meeting
     const hung = await call<CallInfo>(bob.devices.phone!, 'call:hangup', { callId: inv.id });
@@ -152,7 +96,7 @@ describe('meeting invitations ring like calls', () => {
     expect(await peersOf(bob.devices.phone!, roomId)).toBe(2);
     expect((await call<{ calls: CallInfo[] }>(alice.devices.laptop!, 'call:list', {})).calls).toEqual([]);
     // nobody is "in a call" because of it: alice may be called, bob may call
-    const carol = await person(server, 'carol', host);
+    const carol = await person(server, 'carol', { grants: host });
     expect((await call<CallInfo>(carol.devices.laptop!, 'call:start', { callees: [alice.sub] })).state).toBe('ringing');
     expect((await history(server, bob.token)).entries[0]).toMatchObject({
       callId: inv.id,
@@ -161,14 +105,14 @@ describe('meeting invitations ring like calls', () => {
       with: [alice.sub],
     });
     // someone else not invited stays out
-    const dan = await person(server, 'dan');
-    expect(await failure(dan.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    const dan = await person(server, 'dan', { grants: narrow() });
+    expect(await errorOf(dan.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
   });
 
   it('declining on one device declines everywhere and tells the inviter; the meeting is untouched', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', host);
-    const bob = await person(server, 'bob', narrow, ['laptop', 'phone']);
+    const alice = await person(server, 'alice', { grants: host });
+    const bob = await person(server, 'bob', { grants: narrow(), devices: ['laptop', 'phone'] });
     const roomId = await meeting(alice);
     const inv = await call<CallInfo>(alice.devices.laptop!, 'call:invite', { roomId, callees: [bob.sub] });
     const laptopStops = update(bob.devices.laptop!, (u) => u.id === inv.id && u.state === 'declined');
@@ -177,7 +121,7 @@ describe('meeting invitations ring like calls', () => {
     expect(declined.state).toBe('declined');
     expect((await laptopStops).me.state).toBe('declined');
     expect(stateOf(await inviterHears, bob.sub)).toBe('declined');
-    expect(await failure(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
     expect(await peersOf(alice.devices.laptop!, roomId)).toBe(1);
     expect((await history(server, alice.token)).entries[0]).toMatchObject({
       direction: 'outgoing',
@@ -194,10 +138,10 @@ describe('meeting invitations ring like calls', () => {
 
   it('dismiss silences one device; do-not-disturb and a running call are busy at once', async () => {
     const server = await start();
-    const alice = await person(server, 'alice', host);
-    const bob = await person(server, 'bob', narrow, ['laptop', 'phone']);
-    const carol = await person(server, 'carol', host);
-    const dave = await person(server, 'dave', host);
+    const alice = await person(server, 'alice', { grants: host });
+    const bob = await person(server, 'bob', { grants: narrow(), devices: ['laptop', 'phone'] });
+    const carol = await person(server, 'carol', { grants: host });
+    const dave = await person(server, 'dave', { grants: host });
     const roomId = await meeting(alice);
     const inv = await call<CallInfo>(alice.devices.laptop!, 'call:invite', { roomId, callees: [bob.sub] });
     const dismissed = await call<CallInfo>(bob.devices.phone!, 'call:dismiss', { callId: inv.id });
@@ -217,16 +161,16 @@ describe('meeting invitations ring like calls', () => {
 
   it('an unanswered invitation is missed: the inviter is told, a DM notice with the link, a history entry', async () => {
     const server = await start({ MOIM_CALL_RING_TIMEOUT_MS: '400' });
-    const alice = await person(server, 'alice', host);
-    const bob = await person(server, 'bob', narrow, ['laptop', 'phone']);
+    const alice = await person(server, 'alice', { grants: host });
+    const bob = await person(server, 'bob', { grants: narrow(), devices: ['laptop', 'phone'] });
     const roomId = await meeting(alice, 'Budget 예산');
     const inviterHears = update(alice.devices.laptop!, (u) => u.state === 'missed');
     const inv = await call<CallInfo>(alice.devices.laptop!, 'call:invite', { roomId, callees: [bob.sub] });
     const missed = await update(bob.devices.phone!, (u) => u.id === inv.id && u.state === 'missed');
     expect(missed).toMatchObject({ reason: 'timeout', me: { state: 'missed' } });
     expect(stateOf(await inviterHears, bob.sub)).toBe('missed');
-    expect(await failure(bob.devices.laptop!, 'call:accept', { callId: inv.id })).toBe('CALL_NOT_RINGING');
-    expect(await failure(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(bob.devices.laptop!, 'call:accept', { callId: inv.id })).toBe('CALL_NOT_RINGING');
+    expect(await errorOf(bob.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
 
     await expect.poll(async () => (await history(server, bob.token)).unread).toBe(1);
     expect((await history(server, bob.token)).entries[0]).toMatchObject({
@@ -247,8 +191,10 @@ describe('meeting invitations ring like calls', () => {
 
   it('a group invitation: each invitee answers for themself; it ends once nobody rings', async () => {
     const server = await start({ MOIM_CALL_RING_TIMEOUT_MS: '1500' });
-    const alice = await person(server, 'alice', host);
-    const [bob, carol, dave] = await Promise.all(['bob', 'carol', 'dave'].map((n) => person(server, n)));
+    const alice = await person(server, 'alice', { grants: host });
+    const [bob, carol, dave] = await Promise.all(
+      ['bob', 'carol', 'dave'].map((n) => person(server, n, { grants: narrow() })),
+    );
     const roomId = await meeting(alice);
     const inv = await call<CallInfo>(alice.devices.laptop!, 'call:invite', {
       roomId,
@@ -265,15 +211,15 @@ describe('meeting invitations ring like calls', () => {
       [carol!.sub, 'declined'],
       [dave!.sub, 'missed'],
     ]);
-    expect(await failure(carol!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
-    expect(await failure(dave!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(carol!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
+    expect(await errorOf(dave!.devices.laptop!, 'room:join', { roomId })).toBe('FORBIDDEN');
     expect(await peersOf(alice.devices.laptop!, roomId)).toBe(2);
     // an invitation takes nobody more; its inviter hanging up once one answered stops the others' ring
     const next = await call<CallInfo>(alice.devices.laptop!, 'call:invite', {
       roomId,
       callees: [carol!.sub, dave!.sub],
     });
-    expect(await failure(alice.devices.laptop!, 'call:add', { callId: next.id, callees: [bob!.sub] })).toBe(
+    expect(await errorOf(alice.devices.laptop!, 'call:add', { callId: next.id, callees: [bob!.sub] })).toBe(
       'FORBIDDEN',
     );
     await call(carol!.devices.laptop!, 'call:accept', { callId: next.id });
@@ -287,21 +233,21 @@ describe('meeting invitations ring like calls', () => {
 
   it('refuses: the inviter not in the room, another org’s room, a closed or unknown room, bad input, bounds', async () => {
     const server = await start({ MOIM_CALL_MAX_PER_PERSON: '1', MOIM_CALL_STARTS_PER_MINUTE: '4' });
-    const alice = await person(server, 'alice', host);
-    const bob = await person(server, 'bob');
-    const carol = await person(server, 'carol', host);
+    const alice = await person(server, 'alice', { grants: host });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const carol = await person(server, 'carol', { grants: host });
     const roomId = await meeting(alice);
     const c = carol.devices.laptop!;
     const a = alice.devices.laptop!;
 
     // carol may join (her token names every room) but is not in it: refused
-    expect(await failure(c, 'call:invite', { roomId, callees: [bob.sub] })).toBe('NOT_IN_ROOM');
+    expect(await errorOf(c, 'call:invite', { roomId, callees: [bob.sub] })).toBe('NOT_IN_ROOM');
     // the same sub in another org, in a room of its own org with the same grants: alice's room is not found
-    const evil = await person(server, 'alice', host, ['laptop'], 'evil-org');
+    const evil = await person(server, 'alice', { grants: host, org: 'evil-org' });
     await meeting(evil);
-    expect(await failure(first(evil), 'call:invite', { roomId, callees: [bob.sub] })).toBe('NOT_FOUND');
+    expect(await errorOf(evil.socket, 'call:invite', { roomId, callees: [bob.sub] })).toBe('NOT_FOUND');
     expect(
-      await failure(a, 'call:invite', { roomId: '00000000-0000-4000-8000-000000000000', callees: [bob.sub] }),
+      await errorOf(a, 'call:invite', { roomId: '00000000-0000-4000-8000-000000000000', callees: [bob.sub] }),
     ).toBe('NOT_FOUND');
     // bad input: never reaches the service
     for (const bad of [
@@ -313,26 +259,26 @@ describe('meeting invitations ring like calls', () => {
       { roomId: 'call-00000000-0000-4000-8000-000000000000', callees: [bob.sub] },
       { callees: [bob.sub] },
     ])
-      expect(await failure(a, 'call:invite', bad)).toBe('INVALID_PAYLOAD');
+      expect(await errorOf(a, 'call:invite', bad)).toBe('INVALID_PAYLOAD');
 
     // one invitation ringing at a time (MOIM_CALL_MAX_PER_PERSON=1)
     const inv = await call<CallInfo>(a, 'call:invite', { roomId, callees: [bob.sub] });
-    expect(await failure(a, 'call:invite', { roomId, callees: [carol.sub] })).toBe('TOO_MANY_CALLS');
+    expect(await errorOf(a, 'call:invite', { roomId, callees: [carol.sub] })).toBe('TOO_MANY_CALLS');
     await call(a, 'call:cancel', { callId: inv.id });
 
     // a closed meeting
     await call(a, 'room:close', { roomId });
-    expect(await failure(a, 'call:invite', { roomId, callees: [bob.sub] })).toBe('ROOM_CLOSED');
+    expect(await errorOf(a, 'call:invite', { roomId, callees: [bob.sub] })).toBe('ROOM_CLOSED');
     // starts per minute count invitations
-    expect(await failure(a, 'call:invite', { roomId, callees: [bob.sub] })).toBe('RATE_LIMITED');
+    expect(await errorOf(a, 'call:invite', { roomId, callees: [bob.sub] })).toBe('RATE_LIMITED');
   });
 
   it('callees per invitation are bounded by the room’s tier', async () => {
     const server = await start({ MOIM_CALL_MAX_CALLEES: '49' });
-    const alice = await person(server, 'alice', host);
-    const room = await call<{ roomId: string }>(first(alice), 'room:create', { tier: 'personal', name: 'one to one' });
-    await call(first(alice), 'room:join', { roomId: room.roomId });
+    const alice = await person(server, 'alice', { grants: host });
+    const room = await call<{ roomId: string }>(alice.socket, 'room:create', { tier: 'personal', name: 'one to one' });
+    await call(alice.socket, 'room:join', { roomId: room.roomId });
     const many = Array.from({ length: 8 }, (_, i) => `someone-${i}`);
-    expect(await failure(first(alice), 'call:invite', { roomId: room.roomId, callees: many })).toBe('TOO_MANY_CALLEES');
+    expect(await errorOf(alice.socket, 'call:invite', { roomId: room.roomId, callees: many })).toBe('TOO_MANY_CALLEES');
   });
 });
