@@ -131,6 +131,7 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     url = m.url;
     pid = m.pid;
     stop = () => m.stop();
+    live.add(stop);
     profile = (label) => m.profile(label);
     loopDelay = () => scrapeLoopDelay(m.url);
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
@@ -138,16 +139,53 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
       m.url,
       subs.map((sub) => ({ name: sub, sub, ttlSeconds: 6 * 3600 })),
       16,
-    );
+    ).catch(async (err: unknown) => {
+      await stopServer(stop);
+      throw err;
+    });
     auths = tokens.map((token) => ({ token, protocol: PROTOCOL_VERSION }));
   } else {
     const b = await startBaseline('socket.io bare', 'socketio-broadcast.ts');
     url = b.url;
     pid = b.pid;
     stop = () => b.stop();
+    live.add(stop);
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     auths = subs.map(() => ({}));
   }
+  try {
+    return await join(system, { url, pid, stop, profile, loopDelay, auths, subs }, opts);
+  } catch (err) {
+    // a load generator failed while the clients connected or joined: stop this server now (it
+    // would keep the run alive), then let the run fail with the generator's message
+    await stopServer(stop);
+    throw err;
+  }
+}
+
+/** Servers started and not stopped yet: a failed run stops them before it exits. */
+const live = new Set<() => Promise<void>>();
+
+async function stopServer(stop: () => Promise<void>): Promise<void> {
+  if (!live.delete(stop)) return;
+  await stop();
+}
+
+async function join(
+  system: System,
+  s: {
+    url: string;
+    pid: number;
+    stop: () => Promise<void>;
+    profile: Conn['profile'];
+    loopDelay: Conn['loopDelay'];
+    auths: Record<string, unknown>[];
+    subs: string[];
+  },
+  opts: { fresh?: boolean },
+): Promise<Conn> {
+  const { url, pid, stop, profile, loopDelay, auths, subs } = s;
+  const n = P.clients;
   // client i lives in generator i % G: every channel spans the generators
   const G = pool.size;
   const t0 = performance.now();
@@ -313,7 +351,7 @@ async function withSystem(
     await fn(c);
   } finally {
     await pool.all('close', () => ({}), 60_000).catch(() => {});
-    await c.stop();
+    await stopServer(c.stop);
   }
 }
 
@@ -362,14 +400,24 @@ try {
           );
       }
 } catch (err) {
-  report.note(`run failed: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  // a generator's failure (it exited, refused a command or timed out) ends the run with its message
+  process.stderr.write(`\nbench:chat: run failed, stopping: ${message}\n`);
+  report.note(`run failed: ${message}`);
   process.exitCode = 1;
 }
 await finish(false);
+// nothing may keep a failed run alive (a server's pipes, a generator's IPC channel)
+if (process.exitCode) process.exit(process.exitCode);
 
 async function finish(partial: boolean): Promise<void> {
   dog.cancel();
-  await report.finish({ partial, dryRun: args.dryRun, render: tables, stop: () => pool.stop() });
+  await report.finish({
+    partial,
+    dryRun: args.dryRun,
+    render: tables,
+    stop: () => Promise.all([pool.stop(), ...[...live].map((stop) => stopServer(stop))]),
+  });
 }
 
 function tables(): void {

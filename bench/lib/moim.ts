@@ -93,8 +93,14 @@ export async function startMoim(
   };
 }
 
+/**
+ * How long a /metrics scrape may take: a server under load on a busy machine answers late, and a
+ * scrape that gives up ends the run (the window it measures is what is being reported).
+ */
+const SCRAPE_TIMEOUT_MS = 30_000;
+
 export async function scrapeMetric(url: string, name: string): Promise<number | undefined> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
   const text = await res.text();
   let total: number | undefined;
   for (const line of text.split('\n')) {
@@ -116,7 +122,7 @@ export interface LoopDelayStats {
 }
 
 export async function scrapeLoopDelay(url: string): Promise<LoopDelayStats | undefined> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
   const text = await res.text();
   const le = new Map<string, number>();
   for (const m of text.matchAll(/^moim_event_loop_delay_seconds_bucket\{le="([^"]+)"[^}]*\} (\S+)$/gm))

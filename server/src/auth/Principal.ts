@@ -10,10 +10,13 @@ export const personKey = (org: string, sub: string): string => JSON.stringify([o
 /** The authenticated person behind a connection or request, with grant checks that throw FORBIDDEN. */
 export class Principal {
   readonly token: VerifiedToken;
+  /** `personKey(org, sub)` of this token (made once: every request's per-person limit reads it). */
+  readonly key: string;
   /** Grants the server decides in one room, instead of the token's (`withRoomGrants`). */
   readonly #given: { roomId: string; grants: readonly RoomGrant[] } | undefined;
   constructor(token: VerifiedToken, given?: { roomId: string; grants: readonly RoomGrant[] }) {
     this.token = token;
+    this.key = personKey(token.org, token.sub);
     this.#given = given;
   }
 
@@ -24,11 +27,6 @@ export class Principal {
    */
   withRoomGrants(roomId: string, grants: readonly RoomGrant[]): Principal {
     return new Principal(this.token, { roomId, grants });
-  }
-
-  /** `personKey(org, sub)` of this token. */
-  get key(): string {
-    return personKey(this.token.org, this.token.sub);
   }
 
   get sub(): string {

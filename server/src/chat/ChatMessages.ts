@@ -50,7 +50,7 @@ export class ChatMessages {
   ): Promise<{ message: ChatMessage; duplicate: boolean }> {
     if (this.#closed) throw new MoimError('UNAVAILABLE', 'the server is shutting down');
     // per person: the same sub in another organisation is someone else
-    if (opts.system !== true && !this.#sendLimiter.take(personKey(me.org, me.sub)))
+    if (opts.system !== true && !this.#sendLimiter.take(me.key ?? personKey(me.org, me.sub)))
       throw new MoimError('RATE_LIMITED', `at most ${this.#d.limits.messagesPerSec} messages per second`);
     if (input.text.length > this.#d.limits.maxMessageChars && countChars(input.text) > this.#d.limits.maxMessageChars)
       throw new MoimError('MESSAGE_TOO_LONG', `a message holds at most ${this.#d.limits.maxMessageChars} characters`);

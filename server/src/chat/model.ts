@@ -19,6 +19,8 @@ export interface ChatActor {
   isAdmin: boolean;
   /** The token's teams: each has a team channel (private to the team), joined on first use. */
   teams?: readonly string[] | undefined;
+  /** `personKey(org, sub)` when the caller has it already (a connection's principal): not rebuilt per message. */
+  key?: string | undefined;
 }
 
 export interface ChatLimits {

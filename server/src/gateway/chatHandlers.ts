@@ -16,7 +16,7 @@ function actor(conn: Connection): ChatActor {
 
 function actorOf(p: Principal): ChatActor {
   const t = p.token;
-  return { sub: t.sub, org: t.org, site: t.site, isAdmin: p.isAdmin, teams: t.teams };
+  return { sub: t.sub, org: t.org, site: t.site, isAdmin: p.isAdmin, teams: t.teams, key: p.key };
 }
 
 /** Wire chat to the gateway: its requests, and the rooms that follow a connection's token. */

@@ -31,8 +31,9 @@ export function wireTeleworkPresence(gateway: Gateway, whereabouts: Whereabouts,
       .catch((err: unknown) => conn.log.error({ err }, 'telework: could not follow a refreshed token'));
   });
   gateway.on('activity', (conn) => {
+    // undefined when there is nothing to do (the person's day is open): the common case, no promise
     whereabouts
       .activity(conn.id)
-      .catch((err: unknown) => conn.log.error({ err }, 'telework: could not follow activity'));
+      ?.catch((err: unknown) => conn.log.error({ err }, 'telework: could not follow activity'));
   });
 }

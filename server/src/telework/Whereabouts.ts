@@ -39,6 +39,8 @@ interface Tracked {
   since: number;
   /** Set when the connection is gone (or left for another org): late activity of it opens nothing. */
   closed: boolean;
+  /** Set once `ready` settled: activity then decides without waiting for it. */
+  settled: boolean;
 }
 
 export class Whereabouts {
@@ -66,7 +68,14 @@ export class Whereabouts {
   connected(connectionId: string, principal: Principal, address: string): Promise<void> {
     const since = this.#o.now();
     const key = personKey(principal.token.org, principal.sub);
-    const tracked: Tracked = { key, ready: Promise.resolve(), located: undefined, since, closed: false };
+    const tracked: Tracked = {
+      key,
+      ready: Promise.resolve(),
+      located: undefined,
+      since,
+      closed: false,
+      settled: false,
+    };
     let mine = this.#people.get(key);
     if (!mine) {
       mine = new Set();
@@ -83,7 +92,9 @@ export class Whereabouts {
       }
       if (located.source === 'network') await this.#o.checkIn.fromNetwork(located.org, located.sub, located.siteId);
       await this.#o.attendance.arrive(located, this.#o.now());
-    })();
+    })().finally(() => {
+      tracked.settled = true;
+    });
     return tracked.ready;
   }
 
@@ -103,10 +114,22 @@ export class Whereabouts {
     if (located) await this.#o.attendance.leave(located.org, located.sub, this.#o.now());
   }
 
-  /** The connection did something: past the person's settled day (a new day began), open it. */
-  async activity(connectionId: string): Promise<void> {
+  /**
+   * The connection did something: past the person's settled day (a new day began), open it.
+   * Runs on every request: once the connection is located and the person's day is settled, it
+   * decides synchronously and returns undefined (no promise, no wait on `ready`).
+   */
+  activity(connectionId: string): Promise<void> | undefined {
     const tracked = this.#connections.get(connectionId);
-    if (!tracked) return;
+    if (!tracked) return undefined;
+    if (tracked.settled) {
+      const located = tracked.closed ? undefined : tracked.located;
+      if (!located || !this.#o.attendance.needsLook(located.org, located.sub, this.#o.now())) return undefined;
+    }
+    return this.#activity(tracked);
+  }
+
+  async #activity(tracked: Tracked): Promise<void> {
     // a connection that could not be located has had its failure reported once already
     await Promise.allSettled([tracked.ready]);
     const located = tracked.closed ? undefined : tracked.located;
