@@ -117,15 +117,58 @@ async function withServer<T>(
   }
 }
 
-async function mergedStats(): Promise<{ hist: Histogram; received: number; generatorLoopDelayMaxMs: number }> {
-  const all = await pool.all<{ hist: HistogramJSON; received: number; loopDelayMaxMs: number }>('stats');
+type Marks = Array<[atMs: number, ms: number]>;
+
+async function mergedStats(): Promise<{
+  hist: Histogram;
+  received: number;
+  generatorLoopDelayMaxMs: number;
+  /** Per generator: deliveries over 50 ms and its own loop stalls over 50 ms, by time in the window. */
+  marks: Array<{ late: Marks; stalls: Marks }>;
+}> {
+  const all = await pool.all<{
+    hist: HistogramJSON;
+    received: number;
+    loopDelayMaxMs: number;
+    late: Marks;
+    stalls: Marks;
+  }>('stats');
   const hist = new Histogram();
   let received = 0;
   for (const s of all) {
     hist.merge(s.hist);
     received += s.received;
   }
-  return { hist, received, generatorLoopDelayMaxMs: Math.max(...all.map((s) => s.loopDelayMaxMs)) };
+  return {
+    hist,
+    received,
+    generatorLoopDelayMaxMs: Math.max(...all.map((s) => s.loopDelayMaxMs)),
+    marks: all.map((s) => ({ late: s.late ?? [], stalls: s.stalls ?? [] })),
+  };
+}
+
+/**
+ * Where in the window the tail happened: per generator, its loop stalls (start s + length ms) and
+ * its late deliveries (> 50 ms) in 500-ms bins (start s: count, worst ms).
+ */
+function timeline(marks: Array<{ late: Marks; stalls: Marks }>, writerStalls: Marks): string {
+  const bins = (late: Marks) => {
+    const by = new Map<number, { n: number; max: number }>();
+    for (const [at, ms] of late) {
+      const b = Math.floor(at / 500) * 500;
+      const e = by.get(b) ?? { n: 0, max: 0 };
+      e.n++;
+      e.max = Math.max(e.max, ms);
+      by.set(b, e);
+    }
+    return [...by.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([b, e]) => `${(b / 1000).toFixed(1)}s:${e.n}/${e.max}`)
+      .join(' ');
+  };
+  const st = (s: Marks) => s.map(([at, ms]) => `${(at / 1000).toFixed(2)}s+${ms}`).join(' ') || '-';
+  const parts = marks.map((m, i) => `gen${i} stalls [${st(m.stalls)}] late>50ms [${bins(m.late) || '-'}]`);
+  return `${parts.join('; ')}; writer stalls [${st(writerStalls)}]`;
 }
 
 // ---------------------------------------------------------------- fan-out + burst
@@ -474,6 +517,8 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
         180_000,
       );
       await pool.all('reset');
+      await writer.call('reset', {});
+      const commits0 = await srv.commits();
       const loop0 = await srv.loopDelay();
       const meter = new ProcMeter(() => [srv.pid]).start();
       const durationMs = P.freshSec * 1000;
@@ -490,12 +535,17 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
       }));
       const cpu = meter.stop();
       const loop = loopDelayWindow(loop0, await srv.loopDelay());
-      const { hist, generatorLoopDelayMaxMs } = await mergedStats();
+      const commits1 = await srv.commits();
+      // moim's own group-commit times in the window (append worker: BEGIN … COMMIT with the WAL fsync)
+      const commitMs = (q: number) => (commits0 && commits1 ? commitPercentileMs(commits0, commits1, q) : null);
+      const { hist, generatorLoopDelayMaxMs, marks } = await mergedStats();
+      const writerStats = await writer.call<{ stalls?: Marks }>('stats');
       const s = hist.summary();
       const row = {
         system,
         readers: n,
         run,
+        timeline: timeline(marks, writerStats.stalls ?? []),
         readyMs: srv.readyMs,
         edits: e.fired,
         latency: s,
@@ -505,11 +555,15 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
         serverLoopStallsOver50ms: loop?.over50ms ?? null,
         serverLoopStallsOver100ms: loop?.over100ms ?? null,
         generatorLoopDelayMaxMs,
+        commits: commits0 && commits1 ? commits1.count - commits0.count : null,
+        commitP50Ms: commitMs(0.5),
+        commitP99Ms: commitMs(0.99),
       };
       results.fresh!.push(build ? { ...row, build } : row);
       log(
-        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms`,
+        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms${row.commits !== null ? `, ${row.commits} commits p50 ${row.commitP50Ms?.toFixed(1)} p99 ${row.commitP99Ms?.toFixed(1)} ms` : ''}`,
       );
+      log(`  when (s into the window): ${row.timeline}`);
     },
     build === 'base' && BASE_ROOT ? { root: BASE_ROOT } : {},
   );
