@@ -40,6 +40,21 @@ describe('SqliteDb', () => {
     db.close();
   });
 
+  it('applies pending migrations all or none: one that fails leaves the earlier ones of the batch unapplied', () => {
+    const db = SqliteDb.open(file());
+    expect(() =>
+      db.migrate([
+        { id: '9998_good', sql: 'CREATE TABLE good (a INTEGER);' },
+        { id: '9999_bad', sql: 'INSERT INTO nope VALUES (1);' },
+      ]),
+    ).toThrow();
+    expect(db.get('SELECT name FROM sqlite_master WHERE name = ?', 'good')).toBeUndefined();
+    expect(db.all('SELECT id FROM schema_migrations')).toEqual([]);
+    expect(db.migrate([{ id: '9998_good', sql: 'CREATE TABLE good (a INTEGER);' }])).toEqual(['9998_good']);
+    expect(db.get<{ name: string }>('SELECT name FROM sqlite_master WHERE name = ?', 'good')?.name).toBe('good');
+    db.close();
+  });
+
   it('rolls a failed transaction back', () => {
     const db = SqliteDb.open(file());
     db.exec('CREATE TABLE t (a INTEGER NOT NULL)');
