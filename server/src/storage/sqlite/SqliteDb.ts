@@ -104,6 +104,24 @@ export class SqliteDb {
   }
 
   /**
+   * Run `fn`, which only reads, on one snapshot of the database (BEGIN DEFERRED … COMMIT): with WAL
+   * a reader neither waits for a writer nor blocks one. `tx` (BEGIN IMMEDIATE) would take the write
+   * lock and, while a worker thread's connection commits, wait for it in SQLite's busy handler,
+   * which sleeps on this thread (the event loop).
+   */
+  read<T>(fn: () => T): T {
+    this.exec('BEGIN DEFERRED');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw storageError(err);
+    }
+  }
+
+  /**
    * Apply the migrations not yet applied, in id order, all in one transaction (all or none: a
    * failing one leaves the database as it was). Returns the ids applied. One commit, not one per
    * migration: on a new database each commit is an fsync of the WAL, and two dozen of them were
