@@ -486,6 +486,13 @@ async function buildServices(
       awarenessMaxClients: config.docAwarenessMaxClients,
     },
   });
+  // the compaction thread boots before the node says it is ready (bounded), like the write threads:
+  // its module loading must not compete with a fresh node's first edits for the CPU
+  await docs
+    .warm(10_000)
+    .catch((err: unknown) =>
+      log.warn({ err }, 'the document merge thread did not start before ready; merges start it'),
+    );
   const yjs = new YjsEndpoint({
     upgrades,
     service: docs,
