@@ -118,19 +118,21 @@ async function withServer<T>(
 }
 
 type Marks = Array<[atMs: number, ms: number]>;
+/** Late deliveries by 500-ms bin: [bin start ms, count, worst ms]. */
+type Bins = Array<[atMs: number, n: number, ms: number]>;
 
 async function mergedStats(): Promise<{
   hist: Histogram;
   received: number;
   generatorLoopDelayMaxMs: number;
   /** Per generator: deliveries over 50 ms and its own loop stalls over 50 ms, by time in the window. */
-  marks: Array<{ late: Marks; stalls: Marks }>;
+  marks: Array<{ late: Bins; stalls: Marks }>;
 }> {
   const all = await pool.all<{
     hist: HistogramJSON;
     received: number;
     loopDelayMaxMs: number;
-    late: Marks;
+    late: Bins;
     stalls: Marks;
   }>('stats');
   const hist = new Histogram();
@@ -151,21 +153,12 @@ async function mergedStats(): Promise<{
  * Where in the window the tail happened: per generator, its loop stalls (start s + length ms) and
  * its late deliveries (> 50 ms) in 500-ms bins (start s: count, worst ms).
  */
-function timeline(marks: Array<{ late: Marks; stalls: Marks }>, writerStalls: Marks): string {
-  const bins = (late: Marks) => {
-    const by = new Map<number, { n: number; max: number }>();
-    for (const [at, ms] of late) {
-      const b = Math.floor(at / 500) * 500;
-      const e = by.get(b) ?? { n: 0, max: 0 };
-      e.n++;
-      e.max = Math.max(e.max, ms);
-      by.set(b, e);
-    }
-    return [...by.entries()]
+function timeline(marks: Array<{ late: Bins; stalls: Marks }>, writerStalls: Marks): string {
+  const bins = (late: Bins) =>
+    [...late]
       .sort((a, b) => a[0] - b[0])
-      .map(([b, e]) => `${(b / 1000).toFixed(1)}s:${e.n}/${e.max}`)
+      .map(([b, n, max]) => `${(b / 1000).toFixed(1)}s:${n}/${max}`)
       .join(' ');
-  };
   const st = (s: Marks) => s.map(([at, ms]) => `${(at / 1000).toFixed(2)}s+${ms}`).join(' ') || '-';
   const parts = marks.map((m, i) => `gen${i} stalls [${st(m.stalls)}] late>50ms [${bins(m.late) || '-'}]`);
   return `${parts.join('; ')}; writer stalls [${st(writerStalls)}]`;

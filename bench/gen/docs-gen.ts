@@ -39,14 +39,15 @@ let received = 0;
 let recording = true;
 /**
  * When in the window things went late (ms since the last `reset`): deliveries later than
- * LATE_MS (the first MAX_MARKS) and this process's own event-loop stalls over STALL_MS, so a
+ * LATE_MS (by 500-ms bin) and this process's own event-loop stalls over STALL_MS (the first MAX_MARKS), so a
  * tail can be placed in time (start of the window, a compaction, the previous server's exit…).
  */
 const LATE_MS = 50;
 const STALL_MS = 50;
 const MAX_MARKS = 400;
 let windowStartUs = nowUs();
-let late: Array<[atMs: number, ms: number]> = [];
+/** Late deliveries by 500-ms bin of the window: [bin start ms, count, worst ms] (every one counted). */
+let late = new Map<number, [atMs: number, n: number, ms: number]>();
 let stalls: Array<[atMs: number, ms: number]> = [];
 let tickAt = performance.now();
 setInterval(() => {
@@ -88,8 +89,14 @@ function hold(client: DocClient, docName: string): Held {
           if (!recording) continue;
           const us = now - Number(m[3]);
           hist.record(us);
-          if (us > LATE_MS * 1000 && late.length < MAX_MARKS)
-            late.push([Math.round((now - windowStartUs) / 1000), Math.round(us / 1000)]);
+          if (us > LATE_MS * 1000) {
+            const bin = Math.floor((now - windowStartUs) / 500_000) * 500;
+            const b = late.get(bin);
+            if (b) {
+              b[1]++;
+              b[2] = Math.max(b[2], Math.round(us / 1000));
+            } else late.set(bin, [bin, 1, Math.round(us / 1000)]);
+          }
         }
       }
     }
@@ -186,7 +193,7 @@ serve({
     received = 0;
     recording = true;
     windowStartUs = nowUs();
-    late = [];
+    late = new Map();
     stalls = [];
     watches.clear();
     for (const h of held.values()) h.reachedAt.clear();
@@ -252,7 +259,7 @@ serve({
       cpu: process.cpuUsage(),
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-      late,
+      late: [...late.values()],
       stalls,
     };
   },
