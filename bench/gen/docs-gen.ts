@@ -37,6 +37,26 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 let received = 0;
 let recording = true;
+/**
+ * When in the window things went late (ms since the last `reset`): deliveries later than
+ * LATE_MS (by 500-ms bin) and this process's own event-loop stalls over STALL_MS (the first MAX_MARKS), so a
+ * tail can be placed in time (start of the window, a compaction, the previous server's exit…).
+ */
+const LATE_MS = 50;
+const STALL_MS = 50;
+const MAX_MARKS = 400;
+let windowStartUs = nowUs();
+/** Late deliveries by 500-ms bin of the window: [bin start ms, count, worst ms] (every one counted). */
+let late = new Map<number, [atMs: number, n: number, ms: number]>();
+let stalls: Array<[atMs: number, ms: number]> = [];
+let tickAt = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  const lateBy = now - tickAt - 10;
+  tickAt = now;
+  if (lateBy > STALL_MS && stalls.length < MAX_MARKS)
+    stalls.push([Math.round((nowUs() - windowStartUs) / 1000 - lateBy), Math.round(lateBy)]);
+}, 10).unref();
 let awarenessCalls = 0;
 const watches = new Map<string, number>(); // writer → target seq
 
@@ -66,7 +86,17 @@ function hold(client: DocClient, docName: string): Held {
         for (const m of text.matchAll(STAMP)) {
           if (m[1] === client.id) continue;
           received++;
-          if (recording) hist.record(now - Number(m[3]));
+          if (!recording) continue;
+          const us = now - Number(m[3]);
+          hist.record(us);
+          if (us > LATE_MS * 1000) {
+            const bin = Math.floor((now - windowStartUs) / 500_000) * 500;
+            const b = late.get(bin);
+            if (b) {
+              b[1]++;
+              b[2] = Math.max(b[2], Math.round(us / 1000));
+            } else late.set(bin, [bin, 1, Math.round(us / 1000)]);
+          }
         }
       }
     }
@@ -162,6 +192,9 @@ serve({
     loopDelay.reset();
     received = 0;
     recording = true;
+    windowStartUs = nowUs();
+    late = new Map();
+    stalls = [];
     watches.clear();
     for (const h of held.values()) h.reachedAt.clear();
     return {};
@@ -226,6 +259,8 @@ serve({
       cpu: process.cpuUsage(),
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      late: [...late.values()],
+      stalls,
     };
   },
 

@@ -16,18 +16,7 @@ import { Attachments, attachmentLinkKey } from './chat/Attachments.ts';
 import { addAttachmentRoutes } from './chat/attachmentRoutes.ts';
 import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
-import { createCascade } from './cluster/createCascade.ts';
-import {
-  CallRelay,
-  MediaRelay,
-  RedisCallDirectory,
-  RedisDocRelay,
-  RedisPersonLimits,
-  RedisPresence,
-  RoomHomes,
-  startCluster,
-} from './cluster/index.ts';
-import { SiteNodes } from './cluster/SiteNodes.ts';
+import type { RedisPersonLimits } from './cluster/index.ts';
 import type { Config } from './config.ts';
 import { DocService } from './docs/DocService.ts';
 import { addDocRoutes } from './docs/routes.ts';
@@ -177,17 +166,24 @@ async function buildServices(
     hardened(router.handle, { origins, https }),
   );
   http.keepAliveTimeout = 5_000;
-  const cluster = config.redisUrl
-    ? await startCluster({
-        redisUrl: config.redisUrl,
-        prefix: config.redisPrefix,
-        nodeId: config.nodeId,
-        url: config.publicUrl ?? `http://${config.host}:${config.port}`,
-        site: config.nodeSite,
-        log: log.child({ subsystem: 'cluster' }),
-        metrics,
-      })
-    : undefined;
+  // the cluster's modules (ioredis, the socket.io Redis adapter, the relays) are loaded in cluster
+  // mode only: a single node never needs them, and loading them was a tenth of its time to ready
+  const lib = config.redisUrl ? await loadClusterModules() : undefined;
+  const cluster =
+    lib && config.redisUrl
+      ? {
+          lib,
+          ...(await lib.startCluster({
+            redisUrl: config.redisUrl,
+            prefix: config.redisPrefix,
+            nodeId: config.nodeId,
+            url: config.publicUrl ?? `http://${config.host}:${config.port}`,
+            site: config.nodeSite,
+            log: log.child({ subsystem: 'cluster' }),
+            metrics,
+          })),
+        }
+      : undefined;
   // failed sign-ins (refused tokens at the handshake) into the audit log, bounded per address
   const refusals = new RefusalAudit({
     audit: stores.audit,
@@ -218,7 +214,7 @@ async function buildServices(
     sharePersonLimits:
       cluster &&
       ((local) => {
-        personLimits = new RedisPersonLimits({
+        personLimits = new cluster.lib.RedisPersonLimits({
           redis: cluster.redis,
           registry: cluster.registry,
           local,
@@ -292,7 +288,7 @@ async function buildServices(
   // directory asks the service for its local people after a Redis restart)
   let presence: PresenceService | undefined;
   const directory = cluster
-    ? new RedisPresence({
+    ? new cluster.lib.RedisPresence({
         redis: cluster.redis,
         registry: cluster.registry,
         bus: presenceBus,
@@ -353,10 +349,10 @@ async function buildServices(
   });
   // cluster: a room's signalling reaches its home node whichever node the socket is on
   const mediaRelay = cluster
-    ? new MediaRelay({
+    ? new cluster.lib.MediaRelay({
         redis: cluster.redis,
         registry: cluster.registry,
-        homes: new RoomHomes(cluster.redis, cluster.registry),
+        homes: new cluster.lib.RoomHomes(cluster.redis, cluster.registry),
         io: gateway.io,
         media,
         handlers: (channelOf) => ({ ...mediaHandlers(media, channelOf), ...recordingHandlers(recordings) }),
@@ -368,12 +364,12 @@ async function buildServices(
         siteNode: (
           (sites) => (site: string) =>
             sites.nodeOf(site)
-        )(new SiteNodes(cluster.registry)),
+        )(new cluster.lib.SiteNodes(cluster.registry)),
       })
     : undefined;
   await mediaRelay?.start();
   // cluster: a room served by several nodes has a router on each, producers piped between them
-  const cascade = cluster ? createCascade(config, { cluster, media, log, metrics }) : undefined;
+  const cascade = cluster ? cluster.lib.createCascade(config, { cluster, media, log, metrics }) : undefined;
   await cascade?.start();
   if (cascade) media.peersElsewhere = (roomId) => cascade.peersElsewhere(roomId);
   // room requests, closed sockets (grace period), and rooms that follow a connection's token (`reauth`)
@@ -391,7 +387,7 @@ async function buildServices(
   // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
   // cluster: a call lives on the node that placed it; other nodes find it and relay to it through Redis
   const callDirectory = cluster
-    ? new RedisCallDirectory({
+    ? new cluster.lib.RedisCallDirectory({
         redis: cluster.redis,
         registry: cluster.registry,
         log: log.child({ subsystem: 'calls' }),
@@ -458,7 +454,7 @@ async function buildServices(
   media.giveRoomAccess((caller, roomId) => calls.roomAccess(caller, roomId));
   const callRelay =
     cluster && callDirectory
-      ? new CallRelay({
+      ? new cluster.lib.CallRelay({
           redis: cluster.redis,
           registry: cluster.registry,
           directory: callDirectory,
@@ -480,7 +476,7 @@ async function buildServices(
 
   // cluster: committed updates and awareness reach the other nodes serving a document
   const relay = cluster
-    ? new RedisDocRelay({
+    ? new cluster.lib.RedisDocRelay({
         redisUrl: config.redisUrl!,
         redis: cluster.redis,
         registry: cluster.registry,
@@ -512,6 +508,13 @@ async function buildServices(
       awarenessMaxClients: config.docAwarenessMaxClients,
     },
   });
+  // the compaction thread boots before the node says it is ready (bounded), like the write threads:
+  // its module loading must not compete with a fresh node's first edits for the CPU
+  await docs
+    .warm(10_000)
+    .catch((err: unknown) =>
+      log.warn({ err }, 'the document merge thread did not start before ready; merges start it'),
+    );
   const yjs = new YjsEndpoint({
     upgrades,
     service: docs,
@@ -854,4 +857,14 @@ async function buildServices(
       return closed;
     },
   };
+}
+
+/** The cluster's modules, loaded when a node starts in cluster mode (see `createApp`). */
+async function loadClusterModules() {
+  const [cluster, cascade, sites] = await Promise.all([
+    import('./cluster/index.ts'),
+    import('./cluster/createCascade.ts'),
+    import('./cluster/SiteNodes.ts'),
+  ]);
+  return { ...cluster, createCascade: cascade.createCascade, SiteNodes: sites.SiteNodes };
 }

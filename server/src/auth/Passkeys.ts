@@ -1,13 +1,11 @@
 import { MoimError } from '@moim/protocol';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
@@ -64,6 +62,21 @@ type Ceremony = 'passkey-register' | 'passkey-login' | 'passkey-step-up';
  * and person, expires, and is taken by the first answer that names it: a replay finds nothing.
  * The relying-party id and origins come from the configuration.
  */
+/**
+ * The WebAuthn library, loaded at the first ceremony: with its certificate and ASN.1 parsers it is
+ * one of the heaviest modules of the server, and most processes never see a passkey (loading it
+ * at start-up was a fifth of the time to ready).
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => {
+  // a failed load is not kept: the next ceremony tries again
+  library ??= import('@simplewebauthn/server').catch((err: unknown) => {
+    library = undefined;
+    throw err;
+  });
+  return library;
+};
+
 export class Passkeys {
   readonly #o: PasskeyOptions;
   constructor(opts: PasskeyOptions) {
@@ -74,6 +87,7 @@ export class Passkeys {
     const existing = await this.#o.store.passkeysOf(org, sub);
     if (existing.length >= (this.#o.maxPerPerson ?? 10))
       throw new MoimError('QUOTA_EXCEEDED', `at most ${this.#o.maxPerPerson ?? 10} passkeys per person`);
+    const { generateRegistrationOptions } = await webauthn();
     const options = await generateRegistrationOptions({
       rpName: this.#o.rpName,
       rpID: this.#o.rpId,
@@ -91,7 +105,8 @@ export class Passkeys {
 
   async register(org: string, sub: string, response: CredentialResponse): Promise<{ id: string }> {
     const challenge = await this.#take(response, 'passkey-register', personKey(org, sub));
-    let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    const { verifyRegistrationResponse } = await webauthn();
+    let info: VerifiedRegistrationResponse;
     try {
       info = await verifyRegistrationResponse({
         response: response as unknown as RegistrationResponseJSON,
@@ -122,6 +137,7 @@ export class Passkeys {
   async authenticationOptions(person?: { org: string; sub: string }): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const own = person ? await this.#o.store.passkeysOf(person.org, person.sub) : [];
     if (person && own.length === 0) throw new MoimError('NOT_FOUND', 'no passkey is registered for this person');
+    const { generateAuthenticationOptions } = await webauthn();
     const options = await generateAuthenticationOptions({
       rpID: this.#o.rpId,
       userVerification: 'required',
@@ -150,7 +166,8 @@ export class Passkeys {
     if (!stored) throw new MoimError('SIGN_IN_FAILED', 'unknown passkey');
     if (person && (stored.org !== person.org || stored.sub !== person.sub))
       throw new MoimError('SIGN_IN_FAILED', 'this passkey belongs to someone else');
-    let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    const { verifyAuthenticationResponse } = await webauthn();
+    let info: VerifiedAuthenticationResponse;
     try {
       info = await verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,

@@ -55,6 +55,16 @@ describe('DocMergeWorker (compaction merges off the event loop)', () => {
     expect(again.skipped).toEqual([]);
   });
 
+  it('warms: answers once its thread has booted, then merges as before (a warm after close is a no-op)', async () => {
+    const w = new DocMergeWorker(createLogger('silent', 'test'));
+    workers.push(w);
+    await w.warm(30_000);
+    const h = history();
+    expect(textOf((await w.merge(h.state, h.updates)).state)).toBe(h.text);
+    await w.close();
+    await w.warm(30_000);
+  });
+
   it('refuses merges once closed', async () => {
     const w = new DocMergeWorker(createLogger('silent', 'test'));
     await w.close();

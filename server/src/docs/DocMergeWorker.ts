@@ -1,7 +1,8 @@
 /**
  * Merges of a document's stored state and updates (compaction) on a worker thread
  * (docMergeThread.ts), so a large document's merge never stalls the event loop that relays
- * edits. One thread for the node, started when created (it boots while the node starts), asked
+ * edits. One thread for the node, started when created (it boots while the node starts; `warm`
+ * waits for it), asked
  * one merge at a time in order; a thread that dies fails its pending merges and is started afresh
  * by the next one. Knows nothing of storage.
  */
@@ -48,6 +49,37 @@ export class DocMergeWorker implements DocMerger {
       // copies (not transfers): the caller's rows stay usable
       worker.postMessage({ id, state, updates: [...updates] });
     }).then((r) => ({ state: r.state ?? new Uint8Array(), skipped: r.skipped ?? [] }));
+  }
+
+  /**
+   * Wait until the thread answers (its module and Yjs loaded), at most `timeoutMs`: it boots while
+   * the node starts, and the node says it is ready only after, so that boot never competes with the
+   * first edits for the CPU. A thread that did not answer in time is noted by the caller, not fatal.
+   */
+  async warm(timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    const worker = this.#start();
+    const id = this.#next++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        new Promise<Reply>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
+          worker.ref();
+          worker.postMessage({ id, ping: true });
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`document merge worker did not start within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      // a late answer finds nothing to resolve; the thread stays referenced only while merges are pending
+      if (this.#pending.delete(id) && this.#pending.size === 0) worker.unref();
+    }
   }
 
   async close(): Promise<void> {

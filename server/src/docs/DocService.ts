@@ -75,6 +75,11 @@ export class DocService {
   /** Name prefixes other services own (`report.`): their guard decides who opens such a document. */
   readonly guards = new DocGuards();
 
+  /** Wait (at most `timeoutMs`) until the compaction thread has booted; see `DocMergeWorker.warm`. */
+  warm(timeoutMs: number): Promise<void> {
+    return this.#merger.warm(timeoutMs);
+  }
+
   constructor(opts: DocServiceOptions) {
     this.#opts = opts;
     this.#store = opts.store;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { sqliteMigrations } from './migrations/index.ts';
 import { SqliteAuditStore } from './SqliteAuditStore.ts';
@@ -37,6 +38,40 @@ describe('SqliteDb', () => {
     ).toThrow();
     expect(db.get('SELECT name FROM sqlite_master WHERE name = ?', 't')).toBeUndefined();
     expect(db.all('SELECT id FROM schema_migrations')).toEqual([]);
+    db.close();
+  });
+
+  it('applies pending migrations all or none: one that fails leaves the earlier ones of the batch unapplied', () => {
+    const db = SqliteDb.open(file());
+    expect(() =>
+      db.migrate([
+        { id: '9998_good', sql: 'CREATE TABLE good (a INTEGER);' },
+        { id: '9999_bad', sql: 'INSERT INTO nope VALUES (1);' },
+      ]),
+    ).toThrow();
+    expect(db.get('SELECT name FROM sqlite_master WHERE name = ?', 'good')).toBeUndefined();
+    expect(db.all('SELECT id FROM schema_migrations')).toEqual([]);
+    expect(db.migrate([{ id: '9998_good', sql: 'CREATE TABLE good (a INTEGER);' }])).toEqual(['9998_good']);
+    expect(db.get<{ name: string }>('SELECT name FROM sqlite_master WHERE name = ?', 'good')?.name).toBe('good');
+    db.close();
+  });
+
+  it('reads a snapshot while another connection (a worker thread) holds the write lock, without waiting for it', () => {
+    const f = file();
+    const db = SqliteDb.open(f);
+    db.exec('CREATE TABLE t (a INTEGER NOT NULL)');
+    db.run('INSERT INTO t (a) VALUES (1)');
+    // the append worker's connection in the middle of a group commit
+    const writer = new DatabaseSync(f);
+    writer.exec('PRAGMA busy_timeout = 0');
+    writer.exec('BEGIN IMMEDIATE');
+    writer.exec('INSERT INTO t (a) VALUES (2)');
+    db.exec('PRAGMA busy_timeout = 0'); // waiting for the lock would fail at once instead of sleeping
+    expect(db.read(() => db.all<{ a: number }>('SELECT a FROM t ORDER BY a').map((r) => r.a))).toEqual([1]);
+    expect(() => db.tx(() => db.all('SELECT a FROM t'))).toThrow(/locked|busy/i);
+    writer.exec('COMMIT');
+    expect(db.read(() => db.all<{ a: number }>('SELECT a FROM t ORDER BY a').map((r) => r.a))).toEqual([1, 2]);
+    writer.close();
     db.close();
   });
 

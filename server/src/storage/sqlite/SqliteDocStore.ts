@@ -125,8 +125,9 @@ export class SqliteDocStore implements DocStore {
   }
 
   async loadContent(ref: DocRef): Promise<DocContentRows> {
-    // one read transaction, so the state and the updates are from the same moment
-    return this.#db.tx(() => {
+    // one read snapshot, so the state and the updates are from the same moment (a deferred read:
+    // it never waits on the append worker's write lock, which would sleep on the event loop)
+    return this.#db.read(() => {
       const doc = this.#db.get<{ state: Uint8Array | null; state_seq: number }>(
         'SELECT state, state_seq FROM docs WHERE org = ? AND name = ?',
         ref.org,
