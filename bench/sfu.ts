@@ -57,6 +57,15 @@ const QUICK = {
    * to show what recording costs the SFU (compare with a run without). 0: no recording.
    */
   record: 0,
+  /**
+   * Ablation of what moim's worker does beyond the bare script (README, "What moim costs the SFU
+   * beyond bare mediasoup"). workerLogs 0: both workers at log level `none` (moim:
+   * MOIM_SFU_LOG_LEVEL=none), so no warning crosses the worker's channel. bareLikeMoim 1: the bare
+   * script also runs what moim adds around its routers — an ActiveSpeakerObserver and an
+   * AudioLevelObserver per router and a WebRtcServer on the worker.
+   */
+  workerLogs: 1,
+  bareLikeMoim: 0,
 };
 const FULL: typeof QUICK = {
   ...QUICK,
@@ -135,7 +144,10 @@ interface Target {
 
 async function bareTarget(srtp: boolean): Promise<Target> {
   const g = await Generator.start(`${REPO_ROOT}/bench/baselines/mediasoup-bare.ts`, 50);
-  const { workerPid } = await g.call<{ workerPid: number }>('start');
+  const { workerPid } = await g.call<{ workerPid: number }>('start', {
+    logLevel: P.workerLogs === 1 ? 'warn' : 'none',
+    likeMoim: P.bareLikeMoim === 1,
+  });
   return {
     workerPid,
     nodePid: g.pid,
@@ -154,6 +166,7 @@ async function moimTarget(srtp: boolean): Promise<Target> {
   const m = await startMoim({
     MOIM_SFU_WORKERS: '1',
     MOIM_SFU_ALLOW_PLAIN: 'true',
+    ...(P.workerLogs === 1 ? {} : { MOIM_SFU_LOG_LEVEL: 'none' }),
     ...(P.record === 1 ? { MOIM_RECORDING_MAX_CONCURRENT: '1000', MOIM_RECORDING_MAX_TRACKS: '200' } : {}),
   });
   const workers = childPids(m.pid).filter((p) => procStat(p)?.comm.startsWith('mediasoup'));

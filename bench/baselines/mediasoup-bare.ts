@@ -15,22 +15,41 @@ import { serve } from '../lib/generators.ts';
 import { srtpKeyBase64 } from '../lib/rtp.ts';
 
 let worker: Worker | undefined;
+/** `likeMoim`: what moim adds around a router (speaker observers) and on a worker (a WebRtcServer). */
+let likeMoim = false;
 const rooms: { router: Router; producers: Producer[]; transports: PlainTransport[] }[] = [];
 let consumers = 0;
 
 serve({
-  async start() {
+  async start(args: { logLevel?: 'warn' | 'none'; likeMoim?: boolean } = {}) {
     worker = await mediasoup.createWorker({
-      logLevel: 'warn',
+      logLevel: args.logLevel ?? 'warn',
       logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp', 'simulcast'],
     });
     worker.on('died', () => process.exit(1));
+    likeMoim = args.likeMoim ?? false;
+    if (likeMoim)
+      await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ip: '127.0.0.1' },
+          { protocol: 'tcp', ip: '127.0.0.1' },
+        ],
+      });
     return { workerPid: worker.pid };
   },
   /** A router with `producers` VP8 producers on plain transports; returns where to send each. */
   async addRoom(args: { producers: number; ssrcBase: number }) {
     if (!worker) throw new Error('start first');
     const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs(TIER_PROFILES.standard) });
+    if (likeMoim) {
+      // as sfu/src/observers.ts (the standard tier's audio level interval)
+      await router.createActiveSpeakerObserver({ interval: 300 });
+      await router.createAudioLevelObserver({
+        maxEntries: 5,
+        threshold: -70,
+        interval: 1000, // MediaRoom's default
+      });
+    }
     const room = { router, producers: [] as Producer[], transports: [] as PlainTransport[] };
     const targets: { ssrc: number; ip: string; port: number }[] = [];
     for (let i = 0; i < args.producers; i++) {

@@ -194,6 +194,28 @@ if ! grep -qF '(operationType & BIO_CB_RETURN)' "$DTLS_SRC" || grep -qF '(operat
 	die "DTLS fix not in place in $DTLS_SRC: onSslBioOut must test '(operationType & BIO_CB_RETURN)'. mediasoup $MS_VERSION changed that code; re-check MEDIASOUP.md item 10 and update scripts/mediasoup/build-worker.sh"
 fi
 
+# 5a'. Probation fix (issue 15): every RTC::RTP::ProbationGenerator (one per transport
+# that estimates bandwidth) wraps its probe packet around one buffer shared by the whole
+# worker (`static thread_local ProbationPacketBuffer`), so the probe stream (SSRC 1234) of
+# every transport takes the sequence number another transport wrote last, and each new
+# generator resets it to a random value. An SRTP transport whose probe sequence is thereby
+# sent 1,024-32,768 behind what it sent before is refused by libsrtp
+# ("srtp_protect() failed: replay check failed (index too old)") and those probes are lost.
+# Each generator gets its own buffer (a member), as its own sequence number requires.
+PROBE_SRC="$WORKER_DIR/src/RTC/RTP/ProbationGenerator.cpp"
+PROBE_HDR="$WORKER_DIR/include/RTC/RTP/ProbationGenerator.hpp"
+[ -f "$PROBE_SRC" ] && [ -f "$PROBE_HDR" ] || die "$PROBE_SRC or its header not found: cannot apply the probation fix"
+if grep -qF 'RTP::Packet::Factory(ProbationPacketBuffer, sizeof(ProbationPacketBuffer))' "$PROBE_SRC"; then
+	sed -i 's/RTP::Packet::Factory(ProbationPacketBuffer, sizeof(ProbationPacketBuffer))/RTP::Packet::Factory(this->packetBuffer, sizeof(this->packetBuffer))/' "$PROBE_SRC"
+	log "applied probation fix to worker/src/RTC/RTP/ProbationGenerator.cpp (one packet buffer per generator)"
+fi
+if ! grep -qF 'uint8_t packetBuffer[' "$PROBE_HDR"; then
+	sed -i 's|^\([[:space:]]*\)// Allocated by this\.$|\1// moim: this generator'"'"'s own packet buffer (see scripts/mediasoup/build-worker.sh).\n\1uint8_t packetBuffer[ProbationPacketMaxLength]{};\n&|' "$PROBE_HDR"
+fi
+if ! grep -qF 'Factory(this->packetBuffer, sizeof(this->packetBuffer))' "$PROBE_SRC" || ! grep -qF 'uint8_t packetBuffer[ProbationPacketMaxLength]{};' "$PROBE_HDR"; then
+	die "probation fix not in place in $PROBE_SRC / $PROBE_HDR: mediasoup $MS_VERSION changed that code; re-check it and update scripts/mediasoup/build-worker.sh"
+fi
+
 # 5b. Debian packages.
 have_python_pip() { command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; }
 PKGS=(g++ make pkg-config libssl-dev libuv1-dev libsrtp2-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler)

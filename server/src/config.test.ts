@@ -44,6 +44,24 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(message);
   });
 
+  it('lets the WebRTC port fall back only when MOIM_RTC_PORT is unset outside production, or when asked', () => {
+    const prod = {
+      MOIM_ENV: 'production',
+      MOIM_JWT_SECRET: 'q8Jd2LmX0vTz4PwR7nYc5KbA1sHe3UgF9oIi6VtN',
+      MOIM_JWT_ISSUER: 'https://idp.example.org',
+    };
+    const of = (env: Record<string, string>) => loadConfig({ MOIM_DATA_DIR: tmp(), ...env });
+    expect(of({})).toMatchObject({ rtcPort: 40000, rtcPortFallback: true });
+    expect(of({ MOIM_ENV: 'test' })).toMatchObject({ rtcPort: 40000, rtcPortFallback: true });
+    expect(of({ MOIM_RTC_PORT: '40000' })).toMatchObject({ rtcPort: 40000, rtcPortFallback: false });
+    expect(of({ MOIM_RTC_PORT: '0' })).toMatchObject({ rtcPort: 0, rtcPortFallback: false });
+    expect(of(prod)).toMatchObject({ rtcPort: 40000, rtcPortFallback: false });
+    expect(of({ ...prod, MOIM_RTC_PORT_FALLBACK: 'on' })).toMatchObject({ rtcPortFallback: true });
+    expect(of({ MOIM_RTC_PORT_FALLBACK: 'off' })).toMatchObject({ rtcPortFallback: false });
+    expect(errorOf({ MOIM_RTC_PORT_FALLBACK: 'maybe' }).variable).toBe('MOIM_RTC_PORT_FALLBACK');
+    expect(errorOf({ MOIM_RTC_PORT: '70000' }).message).toMatch(/between 0 and 65535/);
+  });
+
   it('production refuses a missing or weak key and disables dev sign-in', () => {
     expect(errorOf({ MOIM_ENV: 'production' }).variable).toBe('MOIM_JWT_SECRET');
     expect(errorOf({ MOIM_ENV: 'production', MOIM_JWT_SECRET: 'short' }).message).toMatch(/weak/);

@@ -22,8 +22,12 @@ export { CONFIG_VARS } from './config/vars.ts';
 type Vars = typeof CONFIG_VARS;
 type Parsed = { [K in keyof Vars]: ReturnType<Vars[K]['parse']> };
 
-export interface Config extends Omit<Parsed, 'jwtSecret' | 'sfuWorkers' | 'nodeId'> {
+export interface Config extends Omit<Parsed, 'jwtSecret' | 'sfuWorkers' | 'nodeId' | 'rtcPort' | 'rtcPortFallback'> {
   jwtSecret: string | undefined;
+  /** `MOIM_RTC_PORT`, or its default. */
+  rtcPort: number;
+  /** Listen on free ports when `rtcPort` is taken (MOIM_RTC_PORT_FALLBACK; `auto`: MOIM_RTC_PORT unset, outside production). */
+  rtcPortFallback: boolean;
   sfuWorkers: number;
   nodeId: string;
   /** True when dev sign-in is served. */
@@ -31,6 +35,8 @@ export interface Config extends Omit<Parsed, 'jwtSecret' | 'sfuWorkers' | 'nodeI
 }
 
 const WEAK_SECRET_BYTES = 32;
+/** First WebRTC port when MOIM_RTC_PORT is unset (the README table's default). */
+const DEFAULT_RTC_PORT = 40000;
 
 /**
  * Parse the environment. Throws ConfigError naming the first bad variable.
@@ -63,6 +69,9 @@ export function loadConfig(env: Env, opts: { cpus?: number } = {}): Config {
     ...p,
     jwtSecret,
     sfuWorkers: p.sfuWorkers || (opts.cpus ?? 1),
+    rtcPort: p.rtcPort ?? DEFAULT_RTC_PORT,
+    rtcPortFallback:
+      p.rtcPortFallback === 'on' || (p.rtcPortFallback === 'auto' && p.rtcPort === undefined && !production),
     nodeId: p.nodeId ?? `${hostname()}-${process.pid}`,
     devTokensEnabled: p.devTokens && !production,
   };

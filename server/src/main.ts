@@ -62,8 +62,12 @@ async function main(): Promise<void> {
     if (line !== undefined) refuse(line);
     throw err;
   }
-  log.info({ url, env: config.env, storage: app.stores.kind }, 'moim ready');
-  console.log(`moim ready at ${url}`);
+  const rtcPorts = app.media.pool.rtcPorts();
+  log.info({ url, env: config.env, storage: app.stores.kind, rtcPorts }, 'moim ready');
+  // the WebRTC ports too: in development they may not be MOIM_RTC_PORT's (another moim held them)
+  const udp = rtcPorts.flatMap((p) => p.udp).join(',');
+  const tcp = rtcPorts.flatMap((p) => p.tcp).join(',');
+  console.log(`moim ready at ${url} (WebRTC UDP ${udp}, TCP ${tcp})`);
 
   let stopping = false;
   const stop = (signal: string) => {

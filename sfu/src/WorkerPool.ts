@@ -10,7 +10,7 @@ import type {
   WorkerResourceUsage,
 } from 'mediasoup/types';
 import { isBindFailure, PortInUseError } from './errors.ts';
-import { routeMediasoupLogs, type SfuLogger } from './logging.ts';
+import { routeMediasoupLogs, type SfuLogger, type WarningDigest } from './logging.ts';
 
 /** One listen address of the media ports; `announcedAddress` is what clients are told (NAT, public IP). */
 export interface ListenAddress {
@@ -25,6 +25,12 @@ export interface WorkerPoolOptions {
   listen: readonly ListenAddress[];
   /** Port of worker 0's WebRtcServer; worker i uses `port + i`. 0: any free port (tests). */
   port: number;
+  /**
+   * When `port + i` is taken, listen on any free ports instead of failing with PortInUseError
+   * (development with no port configured: a second moim on the same machine). The ports chosen
+   * are logged and listed by `rtcPorts()`; ICE candidates carry them. @default false
+   */
+  portFallback?: boolean;
   log: SfuLogger;
   /** mediasoup worker log level. @default 'warn' */
   logLevel?: WorkerLogLevel;
@@ -35,11 +41,20 @@ export interface WorkerPoolOptions {
   respawnDelayMs?: number;
 }
 
+/** The ports a worker's WebRtcServer really listens on (what its ICE candidates announce). */
+export interface RtcPorts {
+  index: number;
+  udp: number[];
+  tcp: number[];
+}
+
 /** A live worker with its WebRtcServer and load figures. */
 export interface PoolWorker {
   readonly index: number;
   readonly worker: Worker;
   readonly webRtcServer: WebRtcServer;
+  /** The ports its WebRtcServer listens on. */
+  readonly ports: RtcPorts;
   /** Consumers currently open on this worker's routers (including pipe consumers). */
   consumers: number;
   routers: number;
@@ -64,6 +79,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   readonly #waiters = new Set<() => void>();
   #closed = false;
   #deaths = 0;
+  #warnings: WarningDigest | undefined;
 
   private constructor(opts: WorkerPoolOptions) {
     super();
@@ -76,15 +92,19 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
     if (opts.workers < 1) throw new Error('WorkerPool needs at least one worker');
     if (opts.listen.length === 0) throw new Error('WorkerPool needs at least one listen address');
-    routeMediasoupLogs(opts.log, opts.logLevel === 'debug');
+    const digest = routeMediasoupLogs(opts.log, opts.logLevel === 'debug');
     const pool = new WorkerPool(opts);
+    pool.#warnings = digest;
     try {
       await Promise.all(pool.#slots.map((_, i) => pool.#start(i)));
     } catch (err) {
       pool.close();
       throw err;
     }
-    pool.#log.info({ workers: opts.workers, version: mediasoup.version }, 'mediasoup workers started');
+    pool.#log.info(
+      { workers: opts.workers, version: mediasoup.version, rtcPorts: pool.rtcPorts() },
+      'mediasoup workers started',
+    );
     return pool;
   }
 
@@ -104,6 +124,20 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   /** The live workers. */
   workers(): PoolWorker[] {
     return this.#slots.filter((w): w is PoolWorker => w !== undefined);
+  }
+
+  /**
+   * The workers' warnings of normal operation counted since the pool started, by cause
+   * (BENIGN_WORKER_WARNINGS; mediasoup routes every worker's log through one process-wide
+   * listener, so with several pools in a process only the last one created counts).
+   */
+  workerWarnings(): Record<string, number> {
+    return this.#warnings?.totals() ?? Object.create(null);
+  }
+
+  /** The ports each live worker's WebRtcServer listens on. */
+  rtcPorts(): RtcPorts[] {
+    return this.workers().map((w) => w.ports);
   }
 
   /** Listen infos for plain/pipe transports on the first configured address. */
@@ -170,26 +204,38 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error('worker pool is closed');
     }
+    let fellBack = false;
     let webRtcServer: WebRtcServer;
+    const wanted = this.#opts.port === 0 ? undefined : this.#opts.port + index;
     try {
-      const port = this.#opts.port === 0 ? undefined : this.#opts.port + index;
-      const listenInfos: TransportListenInfo[] = this.#opts.listen.flatMap((a) =>
-        (['udp', 'tcp'] as const).map((protocol) => ({
-          protocol,
-          ip: a.ip,
-          ...(a.announcedAddress ? { announcedAddress: a.announcedAddress } : {}),
-          ...(port === undefined ? {} : { port }),
-        })),
-      );
-      webRtcServer = await worker.createWebRtcServer({ listenInfos });
+      webRtcServer = await this.#createWebRtcServer(worker, wanted);
     } catch (err) {
-      worker.close();
-      const port = this.#opts.port === 0 ? undefined : this.#opts.port + index;
-      if (port !== undefined && isBindFailure(err))
-        throw new PortInUseError(port, this.#opts.listen.map((a) => a.ip).join(', '), { cause: err });
-      throw err;
+      if (wanted === undefined || !isBindFailure(err)) {
+        worker.close();
+        throw err;
+      }
+      if (!this.#opts.portFallback) {
+        worker.close();
+        throw new PortInUseError(wanted, this.#opts.listen.map((a) => a.ip).join(', '), { cause: err });
+      }
+      try {
+        webRtcServer = await this.#createWebRtcServer(worker, undefined);
+      } catch (err2) {
+        worker.close();
+        throw err2;
+      }
+      fellBack = true;
     }
-    const slot: PoolWorker = { index, worker, webRtcServer, consumers: 0, routers: 0 };
+    const ports = await listeningPorts(index, webRtcServer).catch((err: unknown) => {
+      worker.close();
+      throw err;
+    });
+    if (fellBack)
+      this.#log.info(
+        { worker: index, wanted, udp: ports.udp, tcp: ports.tcp },
+        `WebRTC port ${wanted} is taken (another moim on this machine?): worker ${index} listens on free ports instead (UDP ${ports.udp.join(', ')}, TCP ${ports.tcp.join(', ')}); set MOIM_RTC_PORT to fix the port`,
+      );
+    const slot: PoolWorker = { index, worker, webRtcServer, ports, consumers: 0, routers: 0 };
     worker.observer.on('newrouter', (router) => {
       router.appData = { ...router.appData, workerIndex: index };
       slot.routers++;
@@ -207,6 +253,19 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     this.#waiters.clear();
     this.#log.debug({ worker: index, pid: worker.pid }, 'mediasoup worker started');
     return slot;
+  }
+
+  /** One UDP and one TCP socket per listen address, on `port` (any free port when undefined). */
+  #createWebRtcServer(worker: Worker, port: number | undefined): Promise<WebRtcServer> {
+    const listenInfos: TransportListenInfo[] = this.#opts.listen.flatMap((a) =>
+      (['udp', 'tcp'] as const).map((protocol) => ({
+        protocol,
+        ip: a.ip,
+        ...(a.announcedAddress ? { announcedAddress: a.announcedAddress } : {}),
+        ...(port === undefined ? {} : { port }),
+      })),
+    );
+    return worker.createWebRtcServer({ listenInfos });
   }
 
   #onDied(slot: PoolWorker, error: Error): void {
@@ -232,4 +291,14 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       }
     }
   }
+}
+
+/** The ports a WebRtcServer listens on, from its dump. */
+async function listeningPorts(index: number, server: WebRtcServer): Promise<RtcPorts> {
+  const dump = await server.dump();
+  return {
+    index,
+    udp: [...new Set(dump.udpSockets.map((s) => s.port))],
+    tcp: [...new Set(dump.tcpServers.map((s) => s.port))],
+  };
 }

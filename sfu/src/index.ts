@@ -35,6 +35,7 @@ export {
 export {
   type ListenAddress,
   type PoolWorker,
+  type RtcPorts,
   WorkerPool,
   type WorkerPoolEvents,
   type WorkerPoolOptions,

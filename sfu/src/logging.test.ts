@@ -36,12 +36,38 @@ describe('mediasoup worker warnings', () => {
     digest.flushIfDue();
     const infos = lines.filter((l) => l.level === 'info');
     expect(infos.map((l) => l.obj)).toEqual([
-      { warning: 'unknown-stream', count: 151, seconds: 61 },
+      { warning: 'unknown-rtx', count: 150, seconds: 61 },
+      { warning: 'early-rtp', count: 1, seconds: 61 },
       { warning: 'srtp-replay', count: 75, seconds: 61 },
     ]);
     // a quiet minute says nothing
     now = 130_000;
     digest.flushIfDue();
-    expect(lines.filter((l) => l.level === 'info')).toHaveLength(2);
+    expect(lines.filter((l) => l.level === 'info')).toHaveLength(3);
+    // the totals stay (for /metrics), every cause listed
+    expect(digest.totals()).toEqual({
+      'unknown-rtx': 150,
+      'early-rtp': 1,
+      'srtp-replay': 75,
+      'probe-late': 0,
+      'bwe-drop': 0,
+      'inactive-stream': 0,
+    });
+  });
+
+  it('knows the warnings a browser meeting shows, as the worker words them', () => {
+    const { log } = recorder();
+    const digest = new WarningDigest(log);
+    const ns = 'mediasoup:WARN:Channel';
+    for (const line of [
+      '[pid:1] RTC::Producer::ReceiveRtpPacket() | no stream found for received packet [ssrc:2423405338]',
+      '[pid:1] RTC::Transport::ReceiveRtpPacket() | no suitable Producer for received RTP packet [ssrc:3106532767, payloadType:111]',
+      '[pid:1] RTC::SrtpSession::EncryptRtp() | srtp_protect() failed: replay check failed (index too old)',
+      '[pid:1] webrtc::BitrateProber::TimeUntilNextProbe() | probe delay too high [next_ms:768940, now_ms:768953]',
+      '[pid:1] RTC::TransportCongestionControlClient::MayEmitAvailableBitrateEvent() | high BWE value decrease detected, notifying the listener [now:768864, before:2025000]',
+      '[pid:1] RTC::RTP::RtpStreamRecv::OnTimer() | RTP inactivity detected, resetting score to 0 [ssrc:4188556384]',
+    ])
+      expect(digest.take(ns, line), line).toBe(true);
+    expect(Object.values(digest.totals())).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });

@@ -41,6 +41,14 @@ export function int(opts: { min: number; max: number; default: number }) {
   }, String(opts.default));
 }
 
+/** An integer that may be left unset (undefined), so the caller can tell an explicit value from none. */
+export function optionalInt(opts: { min: number; max: number }) {
+  return withDefault((raw: string | undefined, name: string): number | undefined => {
+    if (raw === undefined || raw === '') return undefined;
+    return int({ ...opts, default: 0 })(raw, name);
+  }, '(none)');
+}
+
 export function str(opts: { default: string; pattern?: RegExp; hint?: string }) {
   return withDefault((raw: string | undefined, name: string): string => {
     if (raw === undefined || raw === '') return opts.default;

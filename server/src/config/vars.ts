@@ -8,6 +8,7 @@ import {
   type ListenAddress,
   listenAddresses,
   oneOf,
+  optionalInt,
   optionalStr,
   type PublicKeyDef,
   publicKeys,
@@ -203,8 +204,14 @@ export const CONFIG_VARS = {
   },
   rtcPort: {
     env: 'MOIM_RTC_PORT',
-    doc: 'First UDP/TCP port of the per-worker WebRtcServers (worker i uses port + i). `0` = any free port.',
-    parse: int({ min: 0, max: 65535, default: 40000 }),
+    doc: 'First UDP/TCP port of the per-worker WebRtcServers (worker i uses port + i). `0` = any free port. A taken port stops start-up, except as MOIM_RTC_PORT_FALLBACK says (by default, unset outside production: any free ports, logged — a second moim on one machine).',
+    defaultText: '40000',
+    parse: optionalInt({ min: 0, max: 65535 }),
+  },
+  rtcPortFallback: {
+    env: 'MOIM_RTC_PORT_FALLBACK',
+    doc: 'When the WebRTC port is taken: `on` = listen on any free ports instead (logged, and announced in the ICE candidates), `off` = stop start-up (exit 2), `auto` = `on` when MOIM_RTC_PORT is unset outside production, else `off`. Production keeps fixed ports, which firewalls and TURN peers are set up for.',
+    parse: oneOf(['auto', 'on', 'off'] as const, 'auto'),
   },
   roomIdleCloseS: {
     env: 'MOIM_ROOM_IDLE_CLOSE_S',

@@ -15,6 +15,7 @@ export async function createMediaService(
     workers: config.sfuWorkers,
     listen: config.rtcListen,
     port: config.rtcPort,
+    portFallback: config.rtcPortFallback,
     log,
     logLevel: config.sfuLogLevel,
   });

@@ -67,6 +67,17 @@ export function registerMediaMetrics(
       }
     },
   });
+  new Counter({
+    name: 'moim_sfu_worker_warnings_total',
+    help: 'mediasoup worker warnings of normal operation, by cause (each logged at debug; see README "mediasoup\'s warnings")',
+    labelNames: ['warning'],
+    registers,
+    collect() {
+      // the pool keeps the totals: report them as they are
+      this.reset();
+      for (const [warning, count] of Object.entries(pool.workerWarnings())) this.inc({ warning }, count);
+    },
+  });
   return new Counter({
     name: 'moim_sfu_worker_deaths_total',
     help: 'mediasoup workers that died (each is replaced)',
