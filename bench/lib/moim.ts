@@ -47,6 +47,8 @@ export async function startMoim(
     // every generator client comes from 127.0.0.1: the per-address socket cap (default 256) would
     // refuse them; it bounds one client machine, which a benchmark is not
     MOIM_MAX_SOCKETS_PER_ADDRESS: '100000',
+    // BENCH_MOIM_ENV='{"MOIM_…":"…"}': settings to compare (e.g. the chat commit interval)
+    ...benchMoimEnv(),
     ...extraEnv,
   });
   const server = await spawnServer({
@@ -175,4 +177,19 @@ export async function mintTokens(url: string, reqs: readonly DevTokenRequest[], 
     if (!body.token) throw new Error(`dev-token refused: ${JSON.stringify(body)}`);
     return body.token;
   });
+}
+
+/** `BENCH_MOIM_ENV`: a JSON object of MOIM_* settings given to every moim a benchmark starts. */
+function benchMoimEnv(): Record<string, string> {
+  const raw = process.env.BENCH_MOIM_ENV;
+  if (!raw) return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('BENCH_MOIM_ENV must be a JSON object of MOIM_* settings');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!k.startsWith('MOIM_') || typeof v !== 'string') throw new Error(`BENCH_MOIM_ENV: ${k} must be a MOIM_* string`);
+    out[k] = v;
+  }
+  return out;
 }
