@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Person, type ServerProcess, shot, signIn, startServer } from './harness.ts';
 
 /**
@@ -26,8 +26,13 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
+// each test's people leave when it ends: their pages would go on encoding and decoding fake video in
+// their meetings, taking the CPU the next test's browser needs (on 2 cores it then timed out)
+afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
 afterAll(async () => {
-  for (const p of people) await p.context.close();
   await browser?.close();
   await server?.stop();
 });
