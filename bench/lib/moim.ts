@@ -188,7 +188,8 @@ function benchMoimEnv(): Record<string, string> {
     throw new Error('BENCH_MOIM_ENV must be a JSON object of MOIM_* settings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) {
-    if (!k.startsWith('MOIM_') || typeof v !== 'string') throw new Error(`BENCH_MOIM_ENV: ${k} must be a MOIM_* string`);
+    if (!k.startsWith('MOIM_') || typeof v !== 'string')
+      throw new Error(`BENCH_MOIM_ENV: ${k} must be a MOIM_* string`);
     out[k] = v;
   }
   return out;
