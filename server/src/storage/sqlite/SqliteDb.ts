@@ -90,17 +90,7 @@ export class SqliteDb {
 
   /** Run `fn` in one transaction (BEGIN IMMEDIATE … COMMIT, rolled back if it throws). */
   tx<T>(fn: () => T): T {
-    this.exec('BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      // SQLite may already have rolled back (a full disk does that): ROLLBACK would then throw
-      // "no transaction is active" and hide the real error
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw storageError(err);
-    }
+    return this.#transaction('BEGIN IMMEDIATE', fn);
   }
 
   /**
@@ -110,12 +100,18 @@ export class SqliteDb {
    * which sleeps on this thread (the event loop).
    */
   read<T>(fn: () => T): T {
-    this.exec('BEGIN DEFERRED');
+    return this.#transaction('BEGIN DEFERRED', fn);
+  }
+
+  #transaction<T>(begin: 'BEGIN IMMEDIATE' | 'BEGIN DEFERRED', fn: () => T): T {
+    this.exec(begin);
     try {
       const result = fn();
       this.#db.exec('COMMIT');
       return result;
     } catch (err) {
+      // SQLite may already have rolled back (a full disk does that): ROLLBACK would then throw
+      // "no transaction is active" and hide the real error
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw storageError(err);
     }
