@@ -24,6 +24,8 @@ export type {
   DashboardView,
   Delegation,
   DocInfo,
+  DocListSort,
+  DocTitleEvent,
   DocVersionInfo,
   ErrorCode,
   MeetingRoomTier,
@@ -71,7 +73,7 @@ export type { CallsEvents } from './calls/Calls.ts';
 export { Calls, callActive, ringsOn } from './calls/Calls.ts';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
-export type { DocHandle } from './docs/Docs.ts';
+export type { DocHandle, DocsEvents } from './docs/Docs.ts';
 export { Docs, wsUrl } from './docs/Docs.ts';
 export type { DevToken, DevTokenInput } from './http.ts';
 export { devToken } from './http.ts';

@@ -63,11 +63,41 @@ export interface DocInfo {
   access: 'read' | 'write';
 }
 
-/** `GET /docs` */
+/**
+ * `GET /docs?sort=`: most recently changed first (`updated`, the default), by title (the stored
+ * title, else the name, in code point order), or by name. Ties go by name. Anything else:
+ * 400 INVALID_PAYLOAD.
+ */
+export const DOC_LIST_SORTS = ['updated', 'title', 'name'] as const;
+export type DocListSort = (typeof DOC_LIST_SORTS)[number];
+
+/** `GET /docs?sort=&after=&limit=` */
 export interface DocListResponse {
   docs: DocInfo[];
-  /** Pass as `?after=` for the next page; absent on the last page. */
+  /**
+   * Pass as `?after=` (with the same `sort`) for the next page; absent on the last page. A cursor
+   * (after the last row), not an offset: documents created meanwhile never repeat a row. In `name`
+   * order it is the last name; otherwise opaque.
+   */
   next?: string;
+}
+
+/**
+ * A document's title changed (socket.io `doc:title`): sent to the people who have the document
+ * open (a `/yjs` connection to it, on any node) — never to guests its data-leak policy shuts out.
+ * Every socket of such a person receives it (their other tabs' lists too).
+ */
+export interface DocTitleEvent {
+  name: string;
+  title: string;
+  /** `sub` of who renamed it. */
+  by: string;
+  /** When (ms since the epoch; `titledAt` of the document's info). */
+  at: number;
+}
+
+export interface DocServerEvents {
+  'doc:title': (event: DocTitleEvent) => void;
 }
 
 export interface DocVersionInfo {

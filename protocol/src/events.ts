@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type CallResponses, type CallServerEvents, callRequests } from './calls.ts';
 import { type ChatResponses, type ChatServerEvents, chatRequests } from './chat.ts';
+import type { DocServerEvents } from './docs.ts';
 import { type MediaResponses, type MediaServerEvents, mediaRequests } from './media.ts';
 import { type PolicyResponses, type PolicyServerEvents, policyRequests } from './policy.ts';
 import { type PresenceResponses, type PresenceServerEvents, presenceRequests } from './presence.ts';
@@ -50,7 +51,8 @@ export type ServerToClientEvents = SystemServerEvents &
   ChatServerEvents &
   CallServerEvents &
   RecordingServerEvents &
-  PolicyServerEvents;
+  PolicyServerEvents &
+  DocServerEvents;
 
 // biome-ignore lint/complexity/noBannedTypes: no inter-server events yet (the cluster adapter relays broadcasts)
 export type InterServerEvents = {};

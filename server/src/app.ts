@@ -18,7 +18,9 @@ import { SocketIoChatBus } from './chat/ChatBus.ts';
 import { ChatService } from './chat/ChatService.ts';
 import type { RedisPersonLimits } from './cluster/index.ts';
 import type { Config } from './config.ts';
+import { refOf } from './docs/DocAccess.ts';
 import { DocService } from './docs/DocService.ts';
+import { wireDocTitleBus } from './docs/DocTitleBus.ts';
 import { addDocRoutes } from './docs/routes.ts';
 import { YjsEndpoint } from './docs/YjsEndpoint.ts';
 import { wireCalls } from './gateway/callHandlers.ts';
@@ -527,9 +529,11 @@ async function buildServices(
     await contentPolicy.check(principal, 'doc', name, 'read');
   };
   // a stored title is content: held back from guests where the document's policy refuses guests
+  docs.guards.refusesGuests = async (ref) => !(await contentPolicy.effective(ref.org, 'doc', ref.name)).guests;
   docs.guards.contentHidden = async (principal, name) =>
-    contentPolicy.isGuest(principal, 'doc') &&
-    !(await contentPolicy.effective(principal.token.org, 'doc', name)).guests;
+    contentPolicy.isGuest(principal, 'doc') && (await docs.guards.guestsRefused(refOf(principal, name)));
+  // a rename reaches the people who have the document open, on every node (`doc:title`)
+  wireDocTitleBus(docs.titleNotices, gateway.io, { clustered: !!cluster, log: log.child({ subsystem: 'docs' }) });
   // guests shut out of a document: their open /yjs connections on this node end now
   contentPolicy.on('changed', (org, view) => {
     if (view.kind === 'doc' && !view.policy.guests) docs.closeGuests(org, view.id);

@@ -1,5 +1,13 @@
-import type { DocInfo, DocListResponse, DocRestoreResponse, DocVersionInfo, DocVersionResponse } from '@moim/protocol';
-import { DOC_CLOSE } from '@moim/protocol/client';
+import type {
+  DocInfo,
+  DocListResponse,
+  DocListSort,
+  DocRestoreResponse,
+  DocTitleEvent,
+  DocVersionInfo,
+  DocVersionResponse,
+} from '@moim/protocol';
+import { DOC_CLOSE, TypedEmitter } from '@moim/protocol/client';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { getLogger, LoggerNames } from '../logger.ts';
@@ -31,22 +39,62 @@ interface OpenDoc {
   refs: number;
 }
 
+export interface DocsEvents {
+  /**
+   * A document I have open (here or on another device of mine) was renamed: its new `title`, who
+   * (`by`) and when (`at`). Also after a reconnect, for an open document renamed meanwhile.
+   */
+  title: (event: DocTitleEvent) => void;
+}
+
 /**
  * Shared documents: the stock y-websocket `WebsocketProvider` against `/yjs/<name>?token=…`
  * (Yjs resyncs by itself after a reconnect), plus the `/docs` HTTP API. Providers get each new
- * token and are closed with the client.
+ * token and are closed with the client. A rename reaches the people who have the document open as
+ * the server event `doc:title` (never over `/yjs`: the provider stays stock), emitted as `title`.
  */
-export class Docs {
+export class Docs extends TypedEmitter<DocsEvents> {
   readonly #client: MoimClient;
   readonly #open = new Map<string, OpenDoc>();
   readonly #WebSocket: typeof WebSocket | undefined;
+  /** The newest title time seen per document (a relayed duplicate or an older title is not told twice). */
+  readonly #titledAt = new Map<string, number>();
 
   constructor(client: MoimClient, WebSocketImpl?: typeof WebSocket) {
+    super();
     this.#client = client;
     this.#WebSocket = WebSocketImpl;
+    this.onListenerError = (event, error) => log.error('a docs listener failed', { event, error });
     client.onToken((token) => {
       for (const o of this.#open.values()) o.provider.params = { ...o.provider.params, token };
     });
+    client.onServer('doc:title', (event) => this.#title(event));
+    // renames missed while the socket was away: the open documents' titles are read again
+    client.addRestorer('docs', async () => {
+      await Promise.all(
+        [...this.#open.keys()].map((name) =>
+          this.info(name).then(
+            (info) => {
+              if (info.title !== undefined && info.titledAt !== undefined)
+                this.#title({ name, title: info.title, by: info.titledBy ?? '', at: info.titledAt });
+            },
+            (error: unknown) => log.warn('reading an open document’s title again failed', { doc: name, error }),
+          ),
+        ),
+      );
+    });
+  }
+
+  #title(event: DocTitleEvent): void {
+    const seen = this.#titledAt.get(event.name);
+    if (seen !== undefined && seen >= event.at) return;
+    this.#titledAt.set(event.name, event.at);
+    // bounded: only the newest few hundred documents are remembered
+    if (this.#titledAt.size > 500) {
+      const oldest = this.#titledAt.keys().next().value;
+      if (oldest !== undefined) this.#titledAt.delete(oldest);
+    }
+    this.safeEmit('title', event);
   }
 
   /** Open a document for editing (or reading, with a read grant). */
@@ -116,9 +164,20 @@ export class Docs {
     return [...this.#open.keys()];
   }
 
-  /** Documents the caller may read, by name, each with its `title` when it has one. */
-  list(after?: string): Promise<DocListResponse> {
-    return this.#client.fetchJson<DocListResponse>(`/docs${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+  /**
+   * A page of the documents the caller may read, each with its `title` when it has one: most
+   * recently changed first (`sort: 'updated'`, the default), by `title` or by `name`. Pass the
+   * page's `next` as `after` (with the same sort) for the next page. A string is `after` (name order
+   * was the only order before).
+   */
+  list(opts: string | { sort?: DocListSort; after?: string; limit?: number } = {}): Promise<DocListResponse> {
+    const o = typeof opts === 'string' ? { sort: 'name' as const, after: opts } : opts;
+    const q = new URLSearchParams();
+    if (o.sort) q.set('sort', o.sort);
+    if (o.after) q.set('after', o.after);
+    if (o.limit !== undefined) q.set('limit', String(o.limit));
+    const query = q.toString();
+    return this.#client.fetchJson<DocListResponse>(`/docs${query ? `?${query}` : ''}`);
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { MoimError } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
+import type { DocRef } from '../storage/DocStore.ts';
 
 /** May `principal` open document `name` (of the principal's org) at all? The grant still decides read or write. */
 export type DocGuard = (principal: Principal, name: string) => Promise<boolean>;
@@ -25,6 +26,11 @@ export class DocGuards {
    * the app; unset: never.
    */
   contentHidden: ((principal: Principal, name: string) => Promise<boolean>) | undefined;
+  /**
+   * Does the document's data-leak policy refuse guests (people without a `*` document grant)? Set
+   * by the app; unset: never. A new title is not told to guests then (`DocTitleNotices`).
+   */
+  refusesGuests: ((ref: DocRef) => Promise<boolean>) | undefined;
 
   /** Claim a name prefix (e.g. `report.`); a prefix is claimed once. */
   register(prefix: string, guard: DocGuard): void {
@@ -45,6 +51,11 @@ export class DocGuards {
   /** True when `contentHidden` says so. */
   async hidesContent(principal: Principal, name: string): Promise<boolean> {
     return this.contentHidden ? this.contentHidden(principal, name) : false;
+  }
+
+  /** True when `refusesGuests` says so. */
+  async guestsRefused(ref: DocRef): Promise<boolean> {
+    return this.refusesGuests ? this.refusesGuests(ref) : false;
   }
 
   /** FORBIDDEN unless `allows`. */

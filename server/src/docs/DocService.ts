@@ -2,11 +2,13 @@
  * The shared-documents service of this node, and its HTTP-facing operations (list, create,
  * policy, delete, export, versions, restore: `routes.ts` calls them). It wires the parts that own
  * the rest: `YjsConnections` (the `/yjs` sockets, their checks and `reauthorize`), `LoadedDocs`
- * (loading and unloading documents), `DocAccess` (grant checks), `DocMetrics`.
+ * (loading and unloading documents), `DocAccess` (grant checks), `DocMetrics`, `DocTitleNotices`
+ * (a new title told to the people who have the document open).
  */
 import {
   type DocContent,
   type DocInfo,
+  type DocListSort,
   type DocPolicy,
   type DocVersionInfo,
   MoimError,
@@ -19,14 +21,16 @@ import type { SharedPersonLimits } from '../lib/SharedPersonLimits.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/Metrics.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
-import type { DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
+import type { DocListAfter, DocRecord, DocRef, DocStore, StoredDocVersion } from '../storage/DocStore.ts';
 import type { DocTitleStore, StoredDocTitle } from '../storage/DocTitleStore.ts';
 import { contentOf, restoreUpdate, textUpdate } from './content.ts';
 import { accessOf, DEFAULT_POLICY, type DocAccess, refOf, requireAccess, requireOwnerOrAdmin } from './DocAccess.ts';
 import { DocGuards } from './DocGuards.ts';
+import { cursorOf } from './DocListCursor.ts';
 import { DocMergeWorker } from './DocMergeWorker.ts';
 import { DocMetrics } from './DocMetrics.ts';
 import type { DocRelay } from './DocRelay.ts';
+import { DocTitleNotices } from './DocTitleNotices.ts';
 import { DocTitles, randomDocName, type TitleFields, titleAsName, titleFields } from './DocTitles.ts';
 import type { Document, DocumentLimits } from './Document.ts';
 import { GroupCommitter } from './GroupCommitter.ts';
@@ -74,6 +78,8 @@ export class DocService {
   readonly #yjs: YjsConnections;
   /** Name prefixes other services own (`report.`): their guard decides who opens such a document. */
   readonly guards = new DocGuards();
+  /** A rename told at once to the people who have the document open (`doc:title`); the app sets its delivery. */
+  readonly titleNotices: DocTitleNotices;
 
   /** Wait (at most `timeoutMs`) until the compaction thread has booted; see `DocMergeWorker.warm`. */
   warm(timeoutMs: number): Promise<void> {
@@ -96,6 +102,11 @@ export class DocService {
       log,
       metrics,
       relay: opts.relay,
+    });
+    this.titleNotices = new DocTitleNotices({
+      holders: (ref) => this.#docs.loadedNow(ref)?.connections() ?? [],
+      guards: this.guards,
+      log,
     });
     this.#yjs = new YjsConnections({
       tokens: opts.tokens,
@@ -174,7 +185,15 @@ export class DocService {
   // Every operation works in the namespace of the caller's organisation (`refOf`): a document of
   // another organisation is never found, listed, changed or versioned through it.
 
-  async list(principal: Principal, q: { after?: string; limit: number }): Promise<{ docs: DocInfo[]; next?: string }> {
+  /**
+   * One page of the documents the caller may read, in `sort` order (`updated` by default: most
+   * recently changed first), starting after `after` (a cursor `cursorOf` made for the same sort).
+   */
+  async list(
+    principal: Principal,
+    q: { sort?: DocListSort; after?: DocListAfter; limit: number },
+  ): Promise<{ docs: DocInfo[]; next?: string }> {
+    const sort = q.sort ?? 'updated';
     const grants = principal.token.grants.docs;
     // with a wildcard grant every record is a candidate (specific keys may narrow some away);
     // without one, only the names granted explicitly
@@ -187,6 +206,7 @@ export class DocService {
     for (;;) {
       const records = await this.#store.list({
         org: principal.token.org,
+        order: sort,
         ...(after ? { after } : {}),
         ...(names ? { names } : {}),
         limit: pageSize,
@@ -196,12 +216,13 @@ export class DocService {
         if (!access || !(await this.guards.allows(principal, record.name))) continue;
         found.push({ record, access });
         if (found.length === q.limit) {
-          next = record.name;
+          next = cursorOf(sort, record);
           break;
         }
       }
-      if (next !== undefined || records.length < pageSize) break;
-      after = records.at(-1)?.name;
+      const last = records.at(-1);
+      if (next !== undefined || records.length < pageSize || !last) break;
+      after = { name: last.name, updatedAt: last.updatedAt, title: last.listTitle ?? last.name };
     }
     // the page's stored titles in one query
     const titles = await this.#titles.getMany(
@@ -290,6 +311,12 @@ export class DocService {
       target: name,
       detail: { org: ref.org, title: stored.title, ...(before !== undefined ? { before } : {}) },
     });
+    // whoever has it open (on any node) sees the new title at once
+    await this.titleNotices.changed(
+      ref.org,
+      { name, title: stored.title, by: stored.updatedBy, at: stored.updatedAt },
+      true,
+    );
     return this.#info(record, access, titleFields(name, stored));
   }
 

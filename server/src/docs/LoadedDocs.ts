@@ -87,6 +87,11 @@ export class LoadedDocs {
     return this.#docs.get(docKey(ref))?.promise;
   }
 
+  /** The document if it is loaded now (not while it loads): no waiting. */
+  loadedNow(ref: DocRef): Document | undefined {
+    return this.#docs.get(docKey(ref))?.doc;
+  }
+
   /** Load (or reuse) a document and retain it once; the caller releases it. */
   async open(ref: DocRef): Promise<Document> {
     const key = docKey(ref);

@@ -2,6 +2,7 @@
 import {
   createDocRequest,
   DOC_EXPORT_FORMATS,
+  DOC_LIST_SORTS,
   type DocExportFormat,
   type DocListResponse,
   type DocRestoreResponse,
@@ -15,12 +16,14 @@ import {
 import { Principal } from '../auth/Principal.ts';
 import type { TokenService } from '../auth/TokenService.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { parseCursor } from './DocListCursor.ts';
 import type { DocService } from './DocService.ts';
 import { parseDocTitle } from './DocTitles.ts';
 
 /**
  * HTTP API of shared documents (Bearer token):
- * - `GET /docs?after=&limit=` documents the caller may read
+ * - `GET /docs?sort=updated|title|name&after=&limit=` documents the caller may read (most recently changed
+ *   first by default); `after` is the previous page's `next` cursor
  * - `POST /docs` `{ name?, title?, exportAllowed? }` create (write grant) — 409 if the name exists; with a
  *   title only the server picks the name (`d-<random>`, or the title when it is a free valid name)
  * - `GET /docs/:name` · `PATCH /docs/:name` `{ exportAllowed }` (owner/admin) · `DELETE /docs/:name` (owner/admin)
@@ -61,10 +64,13 @@ export function addDocRoutes(d: {
 
   d.router.add('GET', '/docs', async (ctx) => {
     const principal = principalOf(ctx);
-    const after = ctx.url.searchParams.get('after') ?? undefined;
-    if (after !== undefined && after.length > 128) throw new MoimError('INVALID_PAYLOAD', 'after: too long');
+    const rawSort = ctx.url.searchParams.get('sort') ?? 'updated';
+    const sort = DOC_LIST_SORTS.find((s) => s === rawSort);
+    if (!sort) throw new MoimError('INVALID_PAYLOAD', `sort: ${DOC_LIST_SORTS.join(', ')}`);
+    const after = ctx.url.searchParams.get('after') || undefined;
     const body: DocListResponse = await d.service.list(principal, {
-      ...(after ? { after } : {}),
+      sort,
+      ...(after ? { after: parseCursor(sort, after) } : {}),
       limit: limitOf(ctx.url, 100, 500),
     });
     return { body };

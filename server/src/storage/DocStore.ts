@@ -1,4 +1,4 @@
-import type { DocPolicy, DocVersionInfo } from '@moim/protocol';
+import type { DocListSort, DocPolicy, DocVersionInfo } from '@moim/protocol';
 
 /**
  * Where a document lives. Every organisation has its own namespace of documents: `acme/notes` and
@@ -16,6 +16,37 @@ export interface DocRecord extends DocRef {
   createdAt: number;
   updatedAt: number;
   policy: DocPolicy;
+}
+
+/**
+ * The orders of a document list (`DocListSort` of the wire contract): most recently changed first
+ * (`updated`, the HTTP list's default), by title (the stored title, else the name; code point order
+ * on every backend), by name. Ties go by name, so each order is total and a page can start after any row.
+ */
+export type DocListOrder = DocListSort;
+
+/** Where a page starts: after this row (exclusive), in the order's terms (its key and its name). */
+export interface DocListAfter {
+  name: string;
+  /** `updated` order: the row's `updatedAt`. */
+  updatedAt?: number;
+  /** `title` order: the row's `listTitle`. */
+  title?: string;
+}
+
+export interface DocListQuery {
+  org: string;
+  /** Default `name`. */
+  order?: DocListOrder;
+  after?: DocListAfter;
+  /** Only these names (at most 1000). */
+  names?: readonly string[];
+  limit: number;
+}
+
+/** A listed record; in `title` order with the key it sorted by (its stored title, else its name). */
+export interface DocListRow extends DocRecord {
+  listTitle?: string;
 }
 
 /** One appended Yjs update of a document. Ids grow per store (not per document). */
@@ -57,8 +88,8 @@ export interface DocStore {
   /** Insert the record if it does not exist. `created` says whether this call created it. */
   create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }>;
   setPolicy(ref: DocRef, policy: DocPolicy): Promise<DocRecord | undefined>;
-  /** Records of one organisation by name, ascending, after `after` (exclusive). */
-  list(query: { org: string; after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]>;
+  /** Records of one organisation in `order` (`docListSql`), after `after` (exclusive), at most `limit` (≤ 1000). */
+  list(query: DocListQuery): Promise<DocListRow[]>;
   /** Delete the record, its updates, its state and its versions. False when it did not exist. */
   delete(ref: DocRef): Promise<boolean>;
 

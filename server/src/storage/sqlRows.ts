@@ -5,7 +5,7 @@
  * Dependency-free (type imports only), so worker threads may load it.
  */
 import type { AuditAnchor, AuditChainRow, AuditEntry, StoredAuditEntry } from './AuditStore.ts';
-import type { DocRecord, StoredDocVersion } from './DocStore.ts';
+import type { DocListRow, DocRecord, StoredDocVersion } from './DocStore.ts';
 import type { PresenceRecord } from './PresenceStore.ts';
 import type { RoomRecord } from './RoomStore.ts';
 
@@ -35,6 +35,10 @@ export type VersionRow = Pick<StoredDocVersion, 'label' | 'bytes'> & {
 };
 
 export const DOC_COLUMNS = 'org, name, owner, created_at, updated_at, export_allowed';
+/** A listed record: `list_title` (the `title` order's key) comes along in that order only. */
+export const toDocListRow = (r: DocRow & { list_title?: string | null }): DocListRow =>
+  typeof r.list_title === 'string' ? { ...toDocRecord(r), listTitle: r.list_title } : toDocRecord(r);
+
 export const VERSION_COLUMNS = 'id, doc_name, label, auto, created_at, created_by, bytes';
 
 export const toDocRecord = (r: DocRow): DocRecord => ({

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { DocRef, DocStore } from '../DocStore.ts';
+import type { DocListRow, DocRef, DocStore } from '../DocStore.ts';
 import { coreMigrations } from '../postgres/migrations/core.ts';
 import { docsMigrations } from '../postgres/migrations/docs.ts';
 import { PgDb } from '../postgres/PgDb.ts';
@@ -101,11 +101,93 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     await docs.create({ org: 'other', name: 'a0', owner: 'x', policy });
     const names = async (q: Parameters<DocStore['list']>[0]) => (await docs.list(q)).map((r) => r.name);
     expect(await names({ org: 'acme', limit: 10 })).toEqual(['B', 'a', 'b', 'c', 'constructor']);
-    expect(await names({ org: 'acme', after: 'a', limit: 2 })).toEqual(['b', 'c']);
+    expect(await names({ org: 'acme', after: { name: 'a' }, limit: 2 })).toEqual(['b', 'c']);
     expect(await names({ org: 'acme', names: ['c', 'a', 'zz', 'a0'], limit: 10 })).toEqual(['a', 'c']);
-    expect(await names({ org: 'acme', names: ['c', 'a', 'constructor'], after: 'a', limit: 1 })).toEqual(['c']);
+    expect(await names({ org: 'acme', names: ['c', 'a', 'constructor'], after: { name: 'a' }, limit: 1 })).toEqual([
+      'c',
+    ]);
     expect(await names({ org: 'acme', names: [], limit: 10 })).toEqual([]);
     expect(await names({ org: 'nobody', limit: 10 })).toEqual([]);
+  });
+
+  it('lists most recently changed first and by title (else name), ties by name, in pages that start after a row', async () => {
+    const tick = () => new Promise((r) => setTimeout(r, 3));
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      await docs.create({ org: 'acme', name, owner: 'ann', policy });
+      await tick();
+    }
+    await docs.create({ org: 'other', name: 'zz', owner: 'x', policy });
+    const { updates: ups } = updates(3);
+    for (const [i, name] of ['c', 'a', 'e'].entries()) {
+      await docs.appendUpdates([{ org: 'acme', name, update: ups[i] as Uint8Array }]);
+      await tick();
+    }
+    const titles = opened.stores.docTitles;
+    await titles.set({ org: 'acme', name: 'a' }, '나무', 'ann', 1);
+    await titles.set({ org: 'acme', name: 'b' }, 'Zebra', 'ann', 1);
+    await titles.set({ org: 'acme', name: 'c' }, 'apple', 'ann', 1);
+    await titles.set({ org: 'acme', name: 'e' }, 'Zebra', 'ann', 1);
+    await titles.set({ org: 'other', name: 'zz' }, 'Aaa', 'x', 1);
+
+    /** Every row of one order, walked in pages of `limit`, each starting after the previous page's last row. */
+    const walk = async (order: 'updated' | 'title' | 'name', limit: number, only?: string[]) => {
+      const out: DocListRow[] = [];
+      for (let guard = 0; guard < 10; guard++) {
+        const last = out.at(-1);
+        const page = await docs.list({
+          org: 'acme',
+          order,
+          limit,
+          ...(only ? { names: only } : {}),
+          ...(last
+            ? { after: { name: last.name, updatedAt: last.updatedAt, title: last.listTitle ?? last.name } }
+            : {}),
+        });
+        out.push(...page);
+        if (page.length < limit) return out;
+      }
+      throw new Error('paging did not end');
+    };
+    // most recently changed first: e, a, c were edited last (in that order from the newest), then d, b (created)
+    const updated = await walk('updated', 10);
+    expect(updated.map((r) => r.name)).toEqual(['e', 'a', 'c', 'd', 'b']);
+    expect(updated.map((r) => r.updatedAt)).toEqual([...updated.map((r) => r.updatedAt)].sort((x, y) => y - x));
+    for (const limit of [1, 2, 3])
+      expect((await walk('updated', limit)).map((r) => r.name)).toEqual(['e', 'a', 'c', 'd', 'b']);
+    // by title in code point order (the same on every backend); no title: the name; equal titles: by name
+    const byTitle = await walk('title', 10);
+    expect(byTitle.map((r) => [r.name, r.listTitle])).toEqual([
+      ['b', 'Zebra'],
+      ['e', 'Zebra'],
+      ['c', 'apple'],
+      ['d', 'd'],
+      ['a', '나무'],
+    ]);
+    for (const limit of [1, 2])
+      expect((await walk('title', limit)).map((r) => r.name)).toEqual(['b', 'e', 'c', 'd', 'a']);
+    expect((await walk('name', 2)).map((r) => r.name)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // ties in updatedAt go by name: a page boundary inside a tie loses nothing
+    const tied = await docs.list({
+      org: 'acme',
+      order: 'updated',
+      limit: 10,
+      after: { name: 'a', updatedAt: Number(updated[2]?.updatedAt) },
+    });
+    expect(tied.map((r) => r.name)).toEqual(
+      updated
+        .filter(
+          (r) => r.updatedAt < Number(updated[2]?.updatedAt) || (r.updatedAt === updated[2]?.updatedAt && r.name > 'a'),
+        )
+        .map((r) => r.name),
+    );
+    // only some names, in each order
+    expect((await walk('updated', 1, ['b', 'c', 'zz'])).map((r) => r.name)).toEqual(['c', 'b']);
+    expect((await walk('title', 1, ['a', 'c', 'zz'])).map((r) => r.name)).toEqual(['c', 'a']);
+    expect(await docs.list({ org: 'acme', order: 'title', names: [], limit: 10 })).toEqual([]);
+    // never another organisation's rows
+    expect((await docs.list({ org: 'other', order: 'title', limit: 10 })).map((r) => [r.name, r.listTitle])).toEqual([
+      ['zz', 'Aaa'],
+    ]);
   });
 
   it('appends updates of several documents in one call, in order, with growing ids, and bumps updatedAt', async () => {

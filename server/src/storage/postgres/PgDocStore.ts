@@ -2,6 +2,8 @@
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
+  DocListQuery,
+  DocListRow,
   DocRecord,
   DocRef,
   DocStore,
@@ -9,9 +11,11 @@ import type {
   StoredDocUpdate,
   StoredDocVersion,
 } from '../DocStore.ts';
+import { docListSql } from '../docListSql.ts';
 import {
   DOC_COLUMNS,
   type DocRow,
+  toDocListRow as toListRow,
   toDocRecord as toRecord,
   toDocVersion as toVersion,
   VERSION_COLUMNS,
@@ -98,22 +102,10 @@ export class PgDocStore implements DocStore {
     });
   }
 
-  async list(q: { org: string; after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]> {
-    const limit = Math.min(Math.max(q.limit, 1), MAX_LIST);
-    if (q.names) {
-      if (q.names.length === 0) return [];
-      const names = [...new Set(q.names)].slice(0, MAX_LIST);
-      const rows = await this.#db.query<DocRow>(
-        `SELECT ${DOC_COLUMNS} FROM docs WHERE org = $1 AND name > $2 AND name = ANY($3::text[]) ORDER BY name LIMIT $4`,
-        [q.org, q.after ?? '', names, limit],
-      );
-      return rows.map(toRecord);
-    }
-    const rows = await this.#db.query<DocRow>(
-      `SELECT ${DOC_COLUMNS} FROM docs WHERE org = $1 AND name > $2 ORDER BY name LIMIT $3`,
-      [q.org, q.after ?? '', limit],
-    );
-    return rows.map(toRecord);
+  async list(q: DocListQuery): Promise<DocListRow[]> {
+    if (q.names?.length === 0) return [];
+    const { sql, params } = docListSql(q, 'pg');
+    return (await this.#db.query<DocRow & { list_title?: string }>(sql, params)).map(toListRow);
   }
 
   async delete(ref: DocRef): Promise<boolean> {

@@ -2,6 +2,8 @@
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
+  DocListQuery,
+  DocListRow,
   DocRecord,
   DocRef,
   DocStore,
@@ -9,16 +11,18 @@ import type {
   StoredDocUpdate,
   StoredDocVersion,
 } from '../DocStore.ts';
+import { docListSql } from '../docListSql.ts';
 import {
   DOC_COLUMNS,
   type DocRow,
+  toDocListRow as toListRow,
   toDocRecord as toRecord,
   toDocVersion as toVersion,
   VERSION_COLUMNS,
   type VersionRow,
 } from '../sqlRows.ts';
 import { StoreClosedError } from '../storageErrors.ts';
-import type { SqliteDb } from './SqliteDb.ts';
+import type { SqliteDb, SqlValue } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
 
 /** What the append worker answers. */
@@ -92,28 +96,10 @@ export class SqliteDocStore implements DocStore {
     return this.get(ref);
   }
 
-  async list(q: { org: string; after?: string; names?: readonly string[]; limit: number }): Promise<DocRecord[]> {
-    const limit = Math.min(Math.max(q.limit, 1), 1000);
-    if (q.names) {
-      if (q.names.length === 0) return [];
-      const names = [...new Set(q.names)].slice(0, 1000);
-      const rows = this.#db.all<DocRow>(
-        `SELECT ${DOC_COLUMNS} FROM docs WHERE org = ? AND name > ? AND name IN (${names.map(() => '?').join(',')}) ORDER BY name LIMIT ?`,
-        q.org,
-        q.after ?? '',
-        ...names,
-        limit,
-      );
-      return rows.map(toRecord);
-    }
-    return this.#db
-      .all<DocRow>(
-        `SELECT ${DOC_COLUMNS} FROM docs WHERE org = ? AND name > ? ORDER BY name LIMIT ?`,
-        q.org,
-        q.after ?? '',
-        limit,
-      )
-      .map(toRecord);
+  async list(q: DocListQuery): Promise<DocListRow[]> {
+    if (q.names?.length === 0) return [];
+    const { sql, params } = docListSql(q, 'sqlite');
+    return this.#db.all<DocRow & { list_title?: string }>(sql, ...(params as SqlValue[])).map(toListRow);
   }
 
   async delete(ref: DocRef): Promise<boolean> {

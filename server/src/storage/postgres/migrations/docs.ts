@@ -53,4 +53,9 @@ export const docsMigrations: PgMigration[] = [
       PRIMARY KEY (org, name)
     );`,
   },
+  {
+    // the document list's default order is most recently changed first (as on SQLite): a page walks this index
+    id: '0211_docs_org_updated',
+    sql: 'CREATE INDEX docs_org_updated ON docs (org, updated_at DESC, name);',
+  },
 ];

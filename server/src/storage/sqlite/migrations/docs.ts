@@ -73,4 +73,9 @@ export const docsMigrations: Migration[] = [
       PRIMARY KEY (org, name)
     );`,
   },
+  {
+    // the document list's default order is most recently changed first: a page walks this index
+    id: '0211_docs_org_updated',
+    sql: 'CREATE INDEX docs_org_updated ON docs (org, updated_at DESC, name);',
+  },
 ];
