@@ -52,7 +52,7 @@ describe('documents over HTTP', () => {
     });
     expect((await api(server, 'POST', '/docs', reader, { name: 'plan-z' })).status).toBe(403);
 
-    const list = await api<{ docs: DocInfo[] }>(server, 'GET', '/docs', reader);
+    const list = await api<{ docs: DocInfo[] }>(server, 'GET', '/docs?sort=name', reader);
     expect(list.body.docs.map((d) => [d.name, d.access])).toEqual([
       ['plan-a', 'read'],
       ['plan-b', 'write'],

@@ -98,4 +98,29 @@ describe('client SDK documents', () => {
     const named = await a.docs.create('budget-2027', { title: '2027 예산' });
     expect(named).toMatchObject({ name: 'budget-2027', title: '2027 예산' });
   });
+
+  it('an open document’s rename arrives as a `title` event; the list orders most recent first, pages by cursor', async () => {
+    const a = await client('jin');
+    const b = await client('kyung');
+    const made = [];
+    for (const title of ['가', '나', '다']) {
+      made.push(await a.docs.createTitled(title));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const d = await b.docs.open(made[0]!.name);
+    await d.whenSynced();
+    const told: Array<{ name: string; title: string; by: string }> = [];
+    b.docs.on('title', (e) => told.push(e));
+    await a.docs.rename(made[0]!.name, '가 (개정)');
+    await expect
+      .poll(() => told, { timeout: 10_000 })
+      .toEqual([expect.objectContaining({ name: made[0]!.name, title: '가 (개정)', by: 'jin' })]);
+    // most recently changed first by default; by title on request, a page at a time
+    expect((await b.docs.list()).docs.map((x) => x.title)).toEqual(['다', '나', '가 (개정)']);
+    const first = await b.docs.list({ sort: 'title', limit: 2 });
+    expect(first.docs.map((x) => x.title)).toEqual(['가 (개정)', '나']);
+    const second = await b.docs.list({ sort: 'title', limit: 2, after: first.next! });
+    expect(second.docs.map((x) => x.title)).toEqual(['다']);
+    expect(second.next).toBeUndefined();
+  });
 });
