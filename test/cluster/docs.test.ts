@@ -4,11 +4,13 @@
  * crosses nodes with its node, and a killed node's cursors go.
  */
 import { randomUUID } from 'node:crypto';
+import type { DocTitleEvent } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { destroyAllClients, openDoc, synced, until } from '../docs-support.ts';
 import { devToken } from '../support/serverProcess.ts';
 import { useCluster } from './fixture.ts';
+import { collect, connect, nextEvent } from './support.ts';
 
 const fixture = useCluster(['docs-a', 'docs-b']);
 const nodes = fixture.nodes;
@@ -57,6 +59,48 @@ describe('documents across nodes', () => {
     expect(await listed(nodes[1]!.url, tokB!)).toBe(title);
     await call(nodes[1]!.url, 'PUT', `/docs/${doc.name}/title`, tokB!, { title: '주간 보고 (최종)' });
     expect(await listed(nodes[0]!.url, tokA!)).toBe('주간 보고 (최종)');
+  }, 60_000);
+
+  it('a rename on node A reaches at once the editors whose /yjs is on node B (their sockets on either node)', async () => {
+    const [a, b] = [nodes[0]!, nodes[1]!];
+    const [annTok, bobTok, caraTok, danTok] = await Promise.all(
+      ['ann', 'bob', 'cara', 'dan'].map((name) =>
+        devToken(a.url, { name, sub: `${name}-${randomUUID().slice(0, 6)}` }),
+      ),
+    );
+    const created = await fetch(`${a.url}/docs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${annTok}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: '회의록' }),
+    });
+    expect(created.status).toBe(201);
+    const { doc } = (await created.json()) as { doc: { name: string } };
+    // bob and cara edit on node B; bob's socket.io is on B, cara's on A; dan is connected but has it not open
+    const editors = [openDoc(b.url, doc.name, bobTok!), openDoc(b.url, doc.name, caraTok!)];
+    await Promise.all(editors.map(synced));
+    const [bob, cara, dan] = await Promise.all([
+      connect(b.url, bobTok!),
+      connect(a.url, caraTok!),
+      connect(b.url, danTok!),
+    ]);
+    const danSaw = collect<DocTitleEvent>(dan!, 'doc:title');
+    const bobLearns = nextEvent<DocTitleEvent>(bob!, 'doc:title', (e) => e.name === doc.name, 5000);
+    const caraLearns = nextEvent<DocTitleEvent>(cara!, 'doc:title', (e) => e.name === doc.name, 5000);
+    const renamedAt = Date.now();
+    const res = await fetch(`${a.url}/docs/${doc.name}/title`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${annTok}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: '회의록 (확정)' }),
+    });
+    expect(res.status).toBe(200);
+    const told = await bobLearns;
+    expect(told).toMatchObject({ name: doc.name, title: '회의록 (확정)' });
+    expect(told.at).toBeGreaterThanOrEqual(renamedAt - 1000);
+    expect(await caraLearns).toEqual(told);
+    expect(Date.now() - renamedAt).toBeLessThan(3000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(danSaw).toEqual([]);
+    for (const s of [bob, cara, dan]) s!.disconnect();
   }, 60_000);
 
   it('awareness crosses nodes, and a killed node’s cursors go within the lease', async () => {
