@@ -16,5 +16,8 @@ describe('event maps', () => {
 
   it('types server events', () => {
     expectTypeOf<ServerToClientEvents['system:notice']>().parameter(0).toHaveProperty('code');
+    expectTypeOf<ServerToClientEvents['doc:title']>()
+      .parameter(0)
+      .toEqualTypeOf<{ name: string; title: string; by: string; at: number }>();
   });
 });

@@ -119,7 +119,7 @@ describe('a team’s first week', () => {
     expect(await lee.page.locator('.person-name', { hasText: '김민준' }).count()).toBe(1);
   });
 
-  it('a document with a long Korean title is created, listed in full, renamed from its header; every reader lists the new title', async () => {
+  it('a document with a long Korean title is created, listed in full, renamed from its header; an open editor’s header follows at once, every reader lists the new title', async () => {
     // 80 characters: far more than a title carried in a document name could hold (~30)
     const title =
       '2026년 하반기 원격 근무 운영 계획과 거점 사무실 좌석 예약 정책 개정안에 대한 부서별 의견 취합 및 검토 결과 보고서 (인사팀 공동 작성)';
@@ -156,6 +156,12 @@ describe('a team’s first week', () => {
     expect(await heading.textContent()).toBe(renamed);
     // the editor kept its text
     await kim.page.locator('.editor-box .cm-content', { hasText: '월요일: 예산 검토 👍' }).waitFor();
+    // 이서연 has it open: her editor's header follows at once, without a reload (`doc:title`)
+    const leeHeading = lee.page.locator('.doc-page h1.doc-title');
+    await leeHeading.filter({ hasText: renamed }).waitFor({ timeout: 5_000 });
+    expect(await leeHeading.textContent()).toBe(renamed);
+    expect(decodeURIComponent(lee.page.url().split('#/docs/')[1] ?? '')).toBe(name);
+    await lee.page.locator('.editor-box .cm-content', { hasText: '월요일: 예산 검토 👍' }).waitFor();
 
     // every reader's list shows the new title, and the old one is gone
     for (const p of [lee.page, kim.page]) {

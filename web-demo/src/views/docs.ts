@@ -1,4 +1,4 @@
-import { type DocHandle, type DocInfo, type DocVersionInfo, getLogger } from '@moim/client-sdk';
+import { type DocHandle, type DocInfo, type DocTitleEvent, type DocVersionInfo, getLogger } from '@moim/client-sdk';
 import type { View } from '../context.ts';
 import { docTitle, notesRoom, TITLE_MAX, titleFromInput } from '../docTitles.ts';
 import { h, mount } from '../dom.ts';
@@ -78,7 +78,14 @@ const listPage: View = (root, ctx) => {
     ),
   );
   let alive = true;
-  ctx.client.docs.list().then(
+  // a rename of a document this person has open (another tab, another device) shows here at once
+  const onTitle = (e: DocTitleEvent) => {
+    for (const a of list.querySelectorAll<HTMLElement>('.doc-row .doc-name'))
+      if (a.dataset.doc === e.name) a.textContent = docTitle({ name: e.name, title: e.title });
+  };
+  ctx.client.docs.on('title', onTitle);
+  // most recently changed first, as the server orders it by default
+  ctx.client.docs.list({ sort: 'updated' }).then(
     async ({ docs }) => {
       const meetings = await meetingNames(
         ctx,
@@ -100,6 +107,7 @@ const listPage: View = (root, ctx) => {
   );
   return () => {
     alive = false;
+    ctx.client.docs.off('title', onTitle);
   };
 };
 
@@ -206,6 +214,13 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
   let handle: DocHandle | undefined;
   let destroyEditor = () => {};
   let alive = true;
+  // renamed by someone else (or in another tab): the header follows at once (`doc:title`)
+  const onTitle = (e: DocTitleEvent) => {
+    if (e.name !== name) return;
+    shown = { ...shown, title: e.title };
+    renderTitle();
+  };
+  ctx.client.docs.on('title', onTitle);
   // the document's data-leak policy may ask for the viewer's watermark over the editor
   const stopWatermark = followWatermark(ctx, 'doc', name, editorBox);
   const renderEditing = () => {
@@ -303,6 +318,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
 
   return () => {
     alive = false;
+    ctx.client.docs.off('title', onTitle);
     stopWatermark();
     handle?.awareness.off('change', renderEditing);
     destroyEditor();
