@@ -9,6 +9,7 @@ export type {
   AttendanceDay,
   Booking,
   CallHistoryEntry,
+  CallHistoryMeeting,
   CallHistoryPage,
   CallInfo,
   CallMeeting,

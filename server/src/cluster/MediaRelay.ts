@@ -284,6 +284,8 @@ export class MediaRelay {
         return;
       }
       case 'member':
+        // left for any reason (removed, the room closed, a dead worker): no longer in it from here
+        if (!message.joined) this.#away.get(message.connectionId)?.rooms.delete(message.roomId);
         this.#o.onRemoteMember(message.roomId, message.sub, message.connectionId, message.joined);
         return;
       case 'consumer':
