@@ -356,8 +356,7 @@ async function buildServices(
         io: gateway.io,
         media,
         handlers: (channelOf) => ({ ...mediaHandlers(media, channelOf), ...recordingHandlers(recordings) }),
-        onRemoteMember: (roomId, sub, connectionId, joined) =>
-          presence.setMeeting(sub, connectionId, joined ? roomId : null),
+        onRemoteMember: (roomId, sub, connectionId, joined) => presence.setMeeting(sub, connectionId, roomId, joined),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
         servesLocally: config.nodeSite !== undefined,
@@ -381,8 +380,8 @@ async function buildServices(
   if (cascade) closers.push(() => cascade.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
-  media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
-  media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
+  media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId, true));
+  media.on('memberLeft', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId, false));
 
   // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
   // cluster: a call lives on the node that placed it; other nodes find it and relay to it through Redis
