@@ -41,6 +41,11 @@ export const callEn = {
   call_invite_missed: 'No answer from {names} to your invitation',
   call_invite_cancelled: 'The invitation was cancelled',
   call_invite_failed: 'The invitation failed',
+  call_invite_inviterLeft_mine: 'You left the meeting, so your invitation ended',
+  call_invite_meetingClosed_mine: 'The meeting closed, so your invitation ended',
+  call_invite_inviterLeft: '{name} left the meeting; the invitation ended',
+  call_invite_meetingClosed: 'The meeting was closed; the invitation ended',
+  call_history_join: 'Join',
 };
 
 export const callKo: Record<keyof typeof callEn, string> = {
@@ -80,4 +85,9 @@ export const callKo: Record<keyof typeof callEn, string> = {
   call_invite_missed: '{names}님이 초대에 응답하지 않았습니다',
   call_invite_cancelled: '초대가 취소되었습니다',
   call_invite_failed: '초대하지 못했습니다',
+  call_invite_inviterLeft_mine: '회의에서 나가서 초대가 종료되었습니다',
+  call_invite_meetingClosed_mine: '회의가 종료되어 초대가 종료되었습니다',
+  call_invite_inviterLeft: '{name}님이 회의에서 나가 초대가 종료되었습니다',
+  call_invite_meetingClosed: '회의가 종료되어 초대가 종료되었습니다',
+  call_history_join: '참여',
 };
