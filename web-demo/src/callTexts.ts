@@ -46,6 +46,16 @@ export const callEn = {
   call_invite_inviterLeft: '{name} left the meeting; the invitation ended',
   call_invite_meetingClosed: 'The meeting was closed; the invitation ended',
   call_history_join: 'Join',
+  call_history_title: 'Recent calls',
+  call_history_empty: 'No calls yet',
+  call_history_meeting: 'invitation to “{name}”',
+  call_history_unnamed: 'a meeting',
+  call_history_answered: 'answered',
+  call_history_missed: 'missed',
+  call_history_declined: 'declined',
+  call_history_busy: 'busy',
+  call_history_cancelled: 'cancelled',
+  call_history_failed: 'failed',
 };
 
 export const callKo: Record<keyof typeof callEn, string> = {
@@ -90,4 +100,14 @@ export const callKo: Record<keyof typeof callEn, string> = {
   call_invite_inviterLeft: '{name}님이 회의에서 나가 초대가 종료되었습니다',
   call_invite_meetingClosed: '회의가 종료되어 초대가 종료되었습니다',
   call_history_join: '참여',
+  call_history_title: '최근 통화',
+  call_history_empty: '통화 기록이 없습니다',
+  call_history_meeting: '“{name}” 회의 초대',
+  call_history_unnamed: '회의',
+  call_history_answered: '받음',
+  call_history_missed: '부재중',
+  call_history_declined: '거절',
+  call_history_busy: '통화 중',
+  call_history_cancelled: '취소됨',
+  call_history_failed: '실패',
 };
