@@ -109,7 +109,10 @@ export interface CallMeeting {
 export interface CallInfo {
   id: string;
   state: CallState;
-  /** Why the call is in its state when that is not obvious (`answered-elsewhere`, `timeout`, `room-failed`…). */
+  /**
+   * Why the call is in its state when that is not obvious (`answered-elsewhere`, `timeout`,
+   * `room-failed`…; a meeting invitation the server cancelled: `inviter-left`, `meeting-closed`).
+   */
   reason: string | null;
   caller: CallParty;
   callees: CallParty[];
