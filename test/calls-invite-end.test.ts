@@ -65,6 +65,25 @@ describe('a ringing invitation ends with the meeting', () => {
     await call(carol.socket, 'room:join', { roomId });
   });
 
+  it('keeps ringing while its inviter’s socket drops and resumes the meeting', async () => {
+    const server = await start({ MOIM_PEER_GRACE_MS: '10000' });
+    const alice = await person(server, 'alice', { grants: everything });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const room = await call<{ roomId: string }>(alice.socket, 'room:create', { tier: 'standard', name: 'Grace' });
+    const joined = await call<{ peerId: string }>(alice.socket, 'room:join', { roomId: room.roomId });
+    const inv = await call<CallInfo>(alice.socket, 'call:invite', { roomId: room.roomId, callees: [bob.sub] });
+    alice.socket.disconnect();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await server.connect(alice.token, { deviceId: 'laptop' });
+    await call(again, 'room:join', { roomId: room.roomId, resume: { peerId: joined.peerId } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stillRinging(bob.socket, inv.id)).toBe('ringing');
+    // and ends once the resumed peer leaves
+    const stops = update(bob.socket, (c) => c.id === inv.id && c.state === 'cancelled');
+    await call(again, 'room:leave', { roomId: room.roomId });
+    expect((await stops).reason).toBe('inviter-left');
+  });
+
   it('a group invitation some accepted: the others stop ringing when the inviter leaves', async () => {
     const server = await start();
     const alice = await person(server, 'alice', { grants: everything });
