@@ -87,7 +87,9 @@ describe('presence across devices', () => {
     await call(watcher, 'presence:subscribe', { people: ['alice'] });
 
     const meeting = update(watcher, 'alice', { state: 'in-meeting' });
-    expect(server.app.presence.setMeeting('alice', connectionIdOf(server, 'alice', 'laptop'), 'standup')).toBe(true);
+    expect(server.app.presence.setMeeting('alice', connectionIdOf(server, 'alice', 'laptop'), 'standup', true)).toBe(
+      true,
+    );
     await meeting;
 
     const busy = update(watcher, 'alice', { state: 'busy', busy: true });

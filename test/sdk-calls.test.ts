@@ -3,7 +3,7 @@
  * with the call's room, the room joined through `client.rooms`' request, a device that comes back
  * after the call ended stops ringing, and the history.
  */
-import { type CallInfo, connect, devToken, type MoimClient } from '@moim/client-sdk';
+import { type CallInfo, connect, devToken, invitationEndedBy, type MoimClient, meetingToJoin } from '@moim/client-sdk';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
@@ -105,6 +105,29 @@ describe('client.calls', () => {
     const joined = await phone.request('room:join', { roomId: answered.meeting!.roomId });
     expect(joined.peers.length).toBe(1);
     await expect.poll(() => alice.calls.get(invitation.id)?.state).toBe('ended');
+  });
+
+  it('an invitation stops ringing when its inviter leaves; history offers to join a meeting still open', async () => {
+    const alice = await device('alice', 'a-laptop');
+    const bob = await device('bob', 'b-laptop');
+    const room = await alice.request('room:create', { tier: 'standard', name: 'Retro' });
+    await alice.request('room:join', { roomId: room.roomId });
+    const ringing = ringOn(bob);
+    const invitation = await alice.calls.invite(room.roomId, ['bob']);
+    await ringing;
+    const stopped = stopOn(bob);
+    await alice.request('room:leave', { roomId: room.roomId });
+    const ended = await stopped;
+    expect(ended).toMatchObject({ id: invitation.id, state: 'cancelled', reason: 'inviter-left' });
+    expect(invitationEndedBy(ended)).toBe('inviter-left');
+
+    // the meeting is still open: bob's history offers to join it, until it is closed
+    await expect.poll(async () => (await bob.calls.history()).entries.length).toBe(1);
+    const [entry] = (await bob.calls.history()).entries;
+    expect(entry!.meeting).toEqual({ roomId: room.roomId, name: 'Retro', open: true });
+    expect(meetingToJoin(entry!)).toBe(room.roomId);
+    await alice.request('room:close', { roomId: room.roomId });
+    expect(meetingToJoin((await bob.calls.history()).entries[0]!)).toBeNull();
   });
 
   it('dismiss stops this device only; a missed call is in the history, unread until read', async () => {

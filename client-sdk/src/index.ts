@@ -9,6 +9,7 @@ export type {
   AttendanceDay,
   Booking,
   CallHistoryEntry,
+  CallHistoryMeeting,
   CallHistoryPage,
   CallInfo,
   CallMeeting,
@@ -70,7 +71,7 @@ export {
   TIERS,
 } from '@moim/protocol/client';
 export type { CallsEvents } from './calls/Calls.ts';
-export { Calls, callActive, ringsOn } from './calls/Calls.ts';
+export { Calls, callActive, invitationEndedBy, meetingToJoin, ringsOn } from './calls/Calls.ts';
 export type { ChatEvents, PendingMessage } from './chat/Chat.ts';
 export { Chat } from './chat/Chat.ts';
 export type { DocHandle, DocsEvents } from './docs/Docs.ts';

@@ -35,7 +35,12 @@ import { roomIdSchema } from './media.ts';
  * - the invitation ends (`ended`) once nobody rings any more; `roomId` stays null: the meeting is
  *   not the invitation's, so ending, cancelling or hanging up an invitation never touches it;
  * - a missed invitation leaves "X invited you to <meeting> — missed" with the meeting's link
- *   (`#/meeting/<roomId>`, after MOIM_PUBLIC_URL when set) in the DM with the inviter.
+ *   (`#/meeting/<roomId>`, after MOIM_PUBLIC_URL when set) in the DM with the inviter;
+ * - it lasts no longer than the meeting for its inviter: a ringing invitation ends (`cancelled`)
+ *   when its inviter leaves the meeting on every device (reason `inviter-left`) or the meeting's
+ *   room closes (reason `meeting-closed`), on any node; accepting one whose meeting closed
+ *   meanwhile is ROOM_CLOSED (no grant, the invitation ends `meeting-closed`).
+ * History entries of invitations name the meeting (`meeting`, with whether it is still open).
  * Inviting takes nobody into a call: the inviter and the invitees are not "in a call" for it.
  */
 
@@ -104,7 +109,10 @@ export interface CallMeeting {
 export interface CallInfo {
   id: string;
   state: CallState;
-  /** Why the call is in its state when that is not obvious (`answered-elsewhere`, `timeout`, `room-failed`…). */
+  /**
+   * Why the call is in its state when that is not obvious (`answered-elsewhere`, `timeout`,
+   * `room-failed`…; a meeting invitation the server cancelled: `inviter-left`, `meeting-closed`).
+   */
   reason: string | null;
   caller: CallParty;
   callees: CallParty[];
@@ -147,6 +155,17 @@ export interface CallHistoryEntry {
   endedAt: number;
   /** Missed calls are unread until the person reads their history (`POST /calls/history/read`). */
   unread: boolean;
+  /**
+   * A meeting invitation: the meeting it rang into, and whether that meeting is still open now
+   * (its room not closed: offer "Join", `room:join` with `meeting.roomId`). Null for a call.
+   */
+  meeting: CallHistoryMeeting | null;
+}
+
+/** The meeting of a history entry of an invitation. */
+export interface CallHistoryMeeting extends CallMeeting {
+  /** Read when the history is read: the meeting's room is not closed (joining may still need an invitation or grant). */
+  open: boolean;
 }
 
 export interface CallHistoryPage {

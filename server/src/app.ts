@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CALL_LEFT_REASON, type ErrorCode } from '@moim/protocol';
+import { CALL_LEFT_REASON, CALL_ROOM_PREFIX, type ErrorCode } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
@@ -358,8 +358,7 @@ async function buildServices(
         io: gateway.io,
         media,
         handlers: (channelOf) => ({ ...mediaHandlers(media, channelOf), ...recordingHandlers(recordings) }),
-        onRemoteMember: (roomId, sub, connectionId, joined) =>
-          presence.setMeeting(sub, connectionId, joined ? roomId : null),
+        onRemoteMember: (roomId, sub, connectionId, joined) => presence.setMeeting(sub, connectionId, roomId, joined),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
         servesLocally: config.nodeSite !== undefined,
@@ -383,8 +382,8 @@ async function buildServices(
   if (cascade) closers.push(() => cascade.close());
   readiness.push(['media', async () => media.ready]);
   // in-meeting presence is derived from video-room membership
-  media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId));
-  media.on('memberLeft', (_roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, null));
+  media.on('memberJoined', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId, true));
+  media.on('memberLeft', (roomId, sub, connectionId) => presence.setMeeting(sub, connectionId, roomId, false));
 
   // calls that ring: every device of each person; a call's room is a `call-…` media room (presence: in a call)
   // cluster: a call lives on the node that placed it; other nodes find it and relay to it through Redis
@@ -443,7 +442,11 @@ async function buildServices(
         await chat.dmNotice(org, caller, callee, text);
       },
     },
-    history: new StoredCallHistory(stores.calls, config.callHistoryMax),
+    // an invitation's entry offers "Join" while its meeting's room is not closed
+    history: new StoredCallHistory(stores.calls, config.callHistoryMax, async (org, roomId) => {
+      const record = await stores.rooms.get(org, roomId);
+      return record !== undefined && record.closedAt === null;
+    }),
     log: log.child({ subsystem: 'calls' }),
     limits: {
       ringTimeoutMs: config.callRingTimeoutMs,
@@ -466,6 +469,23 @@ async function buildServices(
         })
       : undefined;
   await callRelay?.start();
+  // a ringing invitation lasts no longer than the meeting for its inviter: a leave or a room's
+  // close has the invitations into it checked (cluster: on the nodes holding them)
+  const callsLog = log.child({ subsystem: 'calls' });
+  media.on('memberLeft', (roomId, sub, _connectionId, org) => {
+    if (roomId.startsWith(CALL_ROOM_PREFIX)) return;
+    if (!callRelay) return calls.meetingChanged(roomId, sub);
+    callRelay
+      .meetingLeft(org, roomId, sub)
+      .catch((err: unknown) => callsLog.warn({ err, room: roomId, sub }, 'calls: invitations of a leave not checked'));
+  });
+  media.on('roomClosed', (roomId) => {
+    if (roomId.startsWith(CALL_ROOM_PREFIX)) return;
+    if (!callRelay) return calls.meetingChanged(roomId);
+    callRelay
+      .meetingClosed(roomId)
+      .catch((err: unknown) => callsLog.warn({ err, room: roomId }, 'calls: invitations of a closed room not checked'));
+  });
   wireCalls(gateway, calls, {
     dropGraceMs: config.callDropGraceMs,
     relay: callRelay,

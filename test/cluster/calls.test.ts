@@ -3,7 +3,7 @@
  * other nodes ring (updates through the adapter), answer, decline and list through the relay;
  * two people calling each other through two nodes end in one call (one Lua claim in Redis); a
  * callee in a call held by another node is busy; a meeting invitation lets its invitee into a
- * meeting homed on another node.
+ * meeting homed on another node, and ends when its inviter leaves or the meeting closes there.
  */
 import { randomUUID } from 'node:crypto';
 import { CALL_LEFT_REASON, type CallInfo, type Grants, PROTOCOL_VERSION } from '@moim/protocol';
@@ -206,6 +206,66 @@ describe('calls across nodes', () => {
     // the invitation is over (hung up on the node that held it); the meeting goes on
     await call(bobA, 'call:hangup', { callId: invited!.id });
     expect((await call<{ peers: unknown[] }>(inMeeting, 'room:info', { roomId })).peers).toHaveLength(2);
+  });
+
+  it('an invitation held on one node ends when its inviter leaves, or the meeting closes, on the other', async () => {
+    const host: Grants = {
+      rooms: { '*': ['join', 'publish', 'subscribe', 'moderate'] },
+      docs: {},
+      chat: true,
+      createRooms: ['standard'],
+    };
+    const alice = await person('alice', host);
+    const bob = await person('bob', narrow());
+    // the meeting is homed on node b; alice is in it on node b and, relayed, from node a, where she invites
+    const aliceB = await device(nodes[1]!, alice.token, 'a-b');
+    const aliceA = await device(nodes[0]!, alice.token, 'a-a');
+    const bobA = await device(nodes[0]!, bob.token, 'b-a');
+    const bobB = await device(nodes[1]!, bob.token, 'b-b');
+    const invite = async (roomId: string): Promise<CallInfo> => {
+      let invited: CallInfo | undefined;
+      // the inviter's membership reaches the other node's presence shortly
+      await expect
+        .poll(async () => {
+          const ack = await request<CallInfo>(aliceA, 'call:invite', { roomId, callees: [bob.sub] });
+          if ('error' in ack) return ack.error.code;
+          invited = ack.data;
+          return 'ok';
+        })
+        .toBe('ok');
+      return invited!;
+    };
+    const listed = async (s: TestSocket, id: string) =>
+      (await call<{ calls: CallInfo[] }>(s, 'call:list', {})).calls.find((c) => c.id === id)?.state;
+
+    const first = await call<{ roomId: string }>(aliceB, 'room:create', { tier: 'standard', name: 'Leave' });
+    await call(aliceB, 'room:join', { roomId: first.roomId });
+    await call(aliceA, 'room:join', { roomId: first.roomId });
+    const inv = await invite(first.roomId);
+    // one of her two devices leaves (on the room's node): it still rings
+    await call(aliceB, 'room:leave', { roomId: first.roomId });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await listed(bobB, inv.id)).toBe('ringing');
+    // the other leaves (relayed from node a): both of bob's devices stop, with the reason
+    const stops = [bobA, bobB].map((s) => update(s, (c) => c.id === inv.id && c.state === 'cancelled'));
+    await call(aliceA, 'room:leave', { roomId: first.roomId });
+    for (const stopped of await Promise.all(stops)) expect(stopped.reason).toBe('inviter-left');
+    // too late on the node holding it (another node no longer finds a finished call: NOT_FOUND)
+    expect(await request(bobA, 'call:accept', { callId: inv.id })).toMatchObject({
+      error: { code: 'CALL_NOT_RINGING' },
+    });
+
+    // a meeting closed on node b ends the invitation node a holds
+    const second = await call<{ roomId: string }>(aliceB, 'room:create', { tier: 'standard', name: 'Close' });
+    await call(aliceB, 'room:join', { roomId: second.roomId });
+    await call(aliceA, 'room:join', { roomId: second.roomId });
+    const inv2 = await invite(second.roomId);
+    const closed = [bobA, bobB].map((s) => update(s, (c) => c.id === inv2.id && c.state === 'cancelled'));
+    await call(aliceB, 'room:close', { roomId: second.roomId });
+    for (const stopped of await Promise.all(closed)) expect(stopped.reason).toBe('meeting-closed');
+    expect(await request(bobA, 'room:join', { roomId: second.roomId })).toMatchObject({
+      error: { code: 'FORBIDDEN' },
+    });
   });
 
   it('the drop grace counts a person’s connections on every node', async () => {

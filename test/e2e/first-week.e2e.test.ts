@@ -434,6 +434,15 @@ describe('a team’s first week', () => {
       await again.locator('button.call-decline').click();
       await kim.page.locator('.toast', { hasText: '최수아님이 초대를 거절했습니다' }).waitFor({ timeout: 15_000 });
       await expect.poll(() => choi.page.locator('.call-banner').count(), { timeout: 10_000 }).toBe(0);
+      // her recent calls name the meeting of both invitations and offer Join while it is open
+      await choi.page.goto(`${server.url}/#/presence`);
+      const invited = choi.page.locator('.call-history .call-entry', { hasText: '“주간 회의” 회의 초대' });
+      await expect.poll(() => invited.count(), { timeout: 15_000 }).toBe(2);
+      await choi.page.locator('.call-history .call-entry.declined', { hasText: '거절' }).waitFor();
+      expect(await invited.first().locator('a.call-entry-join').textContent()).toBe('참여');
+      expect(await invited.first().locator('a.call-entry-join').getAttribute('href')).toBe(
+        `#/meeting/${encodeURIComponent(roomId)}`,
+      );
       expect(choi.errors).toEqual([]);
       expect(await shownErrors(choi)).toEqual([]);
     } finally {

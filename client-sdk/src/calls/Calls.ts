@@ -4,7 +4,7 @@
  * keeps the latest version of each call and tells the app when THIS device should start or stop
  * ringing. After a reconnect the calls are fetched again (a ring that ended meanwhile stops).
  */
-import type { CallHistoryPage, CallInfo } from '@moim/protocol';
+import type { CallHistoryEntry, CallHistoryPage, CallInfo } from '@moim/protocol';
 import { TypedEmitter } from '@moim/protocol/client';
 import { getLogger, LoggerNames } from '../logger.ts';
 import type { MoimClient } from '../MoimClient.ts';
@@ -28,6 +28,23 @@ export function ringsOn(call: CallInfo, deviceId: string): boolean {
 /** Whether a call is still going on (ringing or accepted). */
 export function callActive(call: CallInfo): boolean {
   return call.state === 'ringing' || call.state === 'accepted';
+}
+
+/**
+ * The meeting a history entry offers to join ("Join"): an invitation's meeting room while it is
+ * still open (as of the history's reading), else null. Join it with `client.rooms.join(roomId)`.
+ */
+export function meetingToJoin(entry: CallHistoryEntry): string | null {
+  return entry.meeting?.open ? entry.meeting.roomId : null;
+}
+
+/**
+ * Why a meeting invitation stopped ringing when the server ended it with its meeting: its
+ * inviter left the meeting (`inviter-left`) or the meeting closed (`meeting-closed`); else null.
+ */
+export function invitationEndedBy(call: CallInfo): 'inviter-left' | 'meeting-closed' | null {
+  if (!call.meeting || call.state !== 'cancelled') return null;
+  return call.reason === 'inviter-left' || call.reason === 'meeting-closed' ? call.reason : null;
 }
 
 export class Calls extends TypedEmitter<CallsEvents> {

@@ -59,6 +59,19 @@ export interface CallRooms {
 export const MEETING_GRANT_MS = 12 * 3_600_000;
 /** Invitation grants kept on one node before expired ones are swept. */
 const MAX_LOCAL_GRANTS = 10_000;
+/**
+ * Cluster: how long after a leave an invitation whose inviter still seemed to be in the meeting
+ * is checked once more (other nodes' presence and relays learn of a leave a little later).
+ */
+export const MEETING_RECHECK_MS = 1500;
+
+/** Why a ringing invitation was cancelled by the server (CallInfo.reason; the web app shows ko/en text for each). */
+export const INVITATION_END_REASONS = {
+  /** The inviter left the meeting (on every device, on every node). */
+  inviterLeft: 'inviter-left',
+  /** The meeting's room closed. */
+  meetingClosed: 'meeting-closed',
+} as const;
 
 /** What a call's people may do in its room, whatever their token's room grants say. */
 const CALL_ROOM_GRANTS: readonly RoomGrant[] = ['join', 'publish', 'subscribe'];
@@ -162,6 +175,10 @@ export class CallService {
   readonly #finishedCount: ReturnType<typeof registerCallMetrics> | undefined;
   /** Accepted invitations on this node: `personKey\nroomId` → until when the person may enter the room. */
   readonly #grants = new Map<string, number>();
+  /** Active invitations held here by the meeting room they ring into: roomId → call ids. */
+  readonly #invitesByRoom = new Map<string, Set<string>>();
+  /** Second checks of invitations after a leave (cluster), cleared on close. */
+  readonly #rechecks = new Set<NodeJS.Timeout>();
 
   constructor(opts: CallServiceOptions) {
     this.#o = opts;
@@ -342,6 +359,12 @@ export class CallService {
     for (const sub of callees)
       call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
     this.#register(call);
+    let ids = this.#invitesByRoom.get(roomId);
+    if (!ids) {
+      ids = new Set();
+      this.#invitesByRoom.set(roomId, ids);
+    }
+    ids.add(call.id);
     this.#o.directory?.placed(org, call.id, [me.sub, ...callees]);
     this.#log.info({ call: call.id, org, caller: me.sub, callees, room: roomId }, 'call: invitation ringing');
 
@@ -366,6 +389,14 @@ export class CallService {
     meeting: CallMeeting,
     p: Party,
   ): Promise<CallInfo> {
+    // the meeting may have closed since the invitation rang: no grant into a closed room
+    const room = await this.#o.rooms.meeting(call.org, meeting.roomId);
+    if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
+    if (!room || room.closed) {
+      call.reason = INVITATION_END_REASONS.meetingClosed;
+      this.#finish(call, 'cancelled');
+      throw new MoimError('ROOM_CLOSED', 'this meeting was closed; the invitation ended');
+    }
     this.#setParty(p, 'joined');
     p.answeredOn = deviceId;
     p.everJoined = true;
@@ -570,6 +601,54 @@ export class CallService {
     this.#grants.set(key, now + MEETING_GRANT_MS);
   }
 
+  /**
+   * Something happened in the meeting room `roomId` (on this node or, relayed, on another): a
+   * person left it (`sub`), or its live room closed (no `sub`). The invitations held here that
+   * ring into it — only `sub`'s when given — are checked: one whose meeting closed ends as
+   * `cancelled` with reason `meeting-closed`, one whose inviter is in the meeting on no device
+   * of any node ends as `cancelled` with reason `inviter-left`. The events only trigger the
+   * check; the check asks the room record and where the inviter is now.
+   */
+  meetingChanged(roomId: string, sub?: string): void {
+    const ids = this.#invitesByRoom.get(roomId);
+    if (!ids) return;
+    for (const id of [...ids]) {
+      const call = this.#calls.get(id);
+      if (!call || (sub !== undefined && call.caller.sub !== sub)) continue;
+      this.#track(this.#recheckInvitation(call, this.#o.directory !== undefined));
+    }
+  }
+
+  async #recheckInvitation(call: Call, again: boolean): Promise<void> {
+    const meeting = call.meeting;
+    if (!meeting || !ACTIVE.has(call.state)) return;
+    let reason: string | null = null;
+    try {
+      const room = await this.#o.rooms.meeting(call.org, meeting.roomId);
+      if (!room || room.closed) reason = INVITATION_END_REASONS.meetingClosed;
+      else if (!(await this.#o.rooms.isIn(call.org, call.caller.sub, meeting.roomId)))
+        reason = INVITATION_END_REASONS.inviterLeft;
+    } catch (err) {
+      // unknown: it keeps ringing (the ring timer still ends it; accepting checks the room again)
+      this.#log.warn({ err, call: call.id, org: call.org, room: meeting.roomId }, 'call: invitation not rechecked');
+      return;
+    }
+    if (!ACTIVE.has(call.state) || this.#closed) return;
+    if (reason === null) {
+      if (!again) return;
+      const timer = setTimeout(() => {
+        this.#rechecks.delete(timer);
+        this.#track(this.#recheckInvitation(call, false));
+      }, MEETING_RECHECK_MS);
+      timer.unref();
+      this.#rechecks.add(timer);
+      return;
+    }
+    call.reason = reason;
+    this.#log.info({ call: call.id, org: call.org, room: meeting.roomId, reason }, 'call: invitation cancelled');
+    this.#finish(call, 'cancelled');
+  }
+
   /** Invitations the person placed that ring now. */
   #invitingOf(org: string, sub: string): number {
     let n = 0;
@@ -619,6 +698,8 @@ export class CallService {
         this.#finish(call, 'failed');
       }
     for (const call of this.#calls.values()) clearTimeout(call.timer);
+    for (const timer of this.#rechecks) clearTimeout(timer);
+    this.#rechecks.clear();
     await Promise.allSettled([...this.#pending]);
   }
 
@@ -741,6 +822,11 @@ export class CallService {
     call.endedAt = now;
     const people = [call.caller.sub, ...call.callees.keys()];
     for (const sub of people) this.#unindex(call.org, sub, call.id);
+    if (call.meeting) {
+      const ids = this.#invitesByRoom.get(call.meeting.roomId);
+      ids?.delete(call.id);
+      if (ids?.size === 0) this.#invitesByRoom.delete(call.meeting.roomId);
+    }
     const directory = this.#o.directory;
     if (directory) {
       if (!call.group && call.acceptedAt === null && !call.meeting)
@@ -794,6 +880,7 @@ export class CallService {
       startedAt: call.startedAt,
       endedAt: ended,
       unread: outcome === 'missed' && direction === 'incoming',
+      meeting: call.meeting && { ...call.meeting },
     });
     const s = call.state;
     const callerOutcome: CallHistoryEntry['outcome'] =

@@ -23,6 +23,8 @@ const messageSchema = z.discriminatedUnion('k', [
   rpcAnswerSchema,
   /** The person has had no connection on any node for the drop grace period: the home's calls drop them. */
   z.object({ k: z.literal('gone'), org: z.string(), sub: z.string() }),
+  /** Someone (`sub`) left the meeting room, or (no `sub`) it closed: the invitations into it held there are checked. */
+  z.object({ k: z.literal('meeting'), roomId: z.string(), sub: z.string().optional() }),
 ]);
 type Message = z.infer<typeof messageSchema>;
 type Answer = Message & { k: 'res' };
@@ -153,6 +155,31 @@ export class CallRelay {
     for (const home of homes) this.#send(home, { k: 'gone', org, sub });
   }
 
+  /**
+   * The person left the meeting room `roomId` on this node (MediaService `memberLeft`): this
+   * node's invitations into it are checked, and so are those of the nodes holding the person's
+   * other calls (an inviter's invitation lives where they sent it, not where the room is).
+   */
+  async meetingLeft(org: string, roomId: string, sub: string): Promise<void> {
+    this.#o.calls.meetingChanged(roomId, sub);
+    const me = this.#o.registry.nodeId;
+    const homes = new Set<string>();
+    for (const id of await this.#o.directory.callsOf(org, sub)) {
+      if (this.#o.calls.holds(id)) continue;
+      const home = await this.#o.directory.homeOf(id);
+      if (home !== null && home !== me) homes.add(home);
+    }
+    for (const home of homes) this.#send(home, { k: 'meeting', roomId, sub });
+  }
+
+  /** The live room `roomId` closed on this node: every node checks its invitations into it (rare: told to all). */
+  async meetingClosed(roomId: string): Promise<void> {
+    this.#o.calls.meetingChanged(roomId);
+    const me = this.#o.registry.nodeId;
+    for (const node of await this.#o.registry.alive())
+      if (node.id !== me) this.#send(node.id, { k: 'meeting', roomId });
+  }
+
   /** The person's active calls on every node. */
   async list(me: Principal, deviceId: string): Promise<CallInfo[]> {
     const org = me.token.org;
@@ -220,6 +247,10 @@ export class CallRelay {
         'calls: a person gone from every node leaves their calls',
       );
       this.#o.calls.personGone(message.org, message.sub);
+      return;
+    }
+    if (message.k === 'meeting') {
+      this.#o.calls.meetingChanged(message.roomId, message.sub);
       return;
     }
     return this.#serve(message);

@@ -98,7 +98,10 @@ export class MediaRelay {
   /** Relayed connections served here, by connection id. */
   readonly #remote = new Map<string, RemoteConnection>();
   /** This node's connections in rooms homed elsewhere: connection id → its person, room id → home node. */
-  readonly #away = new Map<string, { socketId: string; key: string; rooms: Map<string, string> }>();
+  readonly #away = new Map<
+    string,
+    { socketId: string; key: string; rooms: Map<string, string> /** rooms its home says it left */; left: Set<string> }
+  >();
   readonly #remoteTable: HandlerTable;
 
   constructor(opts: MediaRelayOptions) {
@@ -193,7 +196,8 @@ export class MediaRelay {
 
   /** Whether a connection of this node of the person (`personKey`) joined the room homed on another node. */
   hasPersonAway(key: string, roomId: string): boolean {
-    for (const away of this.#away.values()) if (away.key === key && away.rooms.has(roomId)) return true;
+    for (const away of this.#away.values())
+      if (away.key === key && away.rooms.has(roomId) && !away.left.has(roomId)) return true;
     return false;
   }
 
@@ -232,14 +236,16 @@ export class MediaRelay {
     let away = this.#away.get(conn.id);
     if (event === 'room:leave') {
       away?.rooms.delete(roomId);
+      away?.left.delete(roomId);
       return;
     }
     if (event !== 'room:join') return;
     if (!away) {
-      away = { socketId: conn.socket.id, key: conn.principal.key, rooms: new Map() };
+      away = { socketId: conn.socket.id, key: conn.principal.key, rooms: new Map(), left: new Set() };
       this.#away.set(conn.id, away);
     }
     away.rooms.set(roomId, home);
+    away.left.delete(roomId);
   }
 
   #request(
@@ -284,6 +290,9 @@ export class MediaRelay {
         return;
       }
       case 'member':
+        // left for any reason (removed, the room closed): not in it any more, though the room stays
+        // listed (a draining or dead home still tells this node's client WORKER_DIED)
+        if (!message.joined) this.#away.get(message.connectionId)?.left.add(message.roomId);
         this.#o.onRemoteMember(message.roomId, message.sub, message.connectionId, message.joined);
         return;
       case 'consumer':
@@ -385,6 +394,7 @@ export class MediaRelay {
       for (const [roomId, home] of [...away.rooms]) {
         if (home !== node) continue;
         away.rooms.delete(roomId);
+        away.left.delete(roomId);
         (this.#o.io.to(away.socketId).emit as (e: string, p: unknown) => boolean)('room:closed', {
           roomId,
           reason: 'WORKER_DIED',

@@ -207,8 +207,10 @@ export class RedisPresence implements PresenceDirectory {
     const devices = await this.#o.redis.cmd.hvals(`${this.#p}dev:${personKey(org, sub)}`);
     const rooms = new Set<string>();
     for (const raw of devices) {
-      const meeting = (JSON.parse(raw) as Partial<DeviceState>).meeting;
-      if (typeof meeting === 'string') rooms.add(meeting);
+      const device = JSON.parse(raw) as Partial<DeviceState>;
+      // every room of the connection (a node of an older version reports its one `meeting`)
+      if (Array.isArray(device.rooms)) for (const r of device.rooms) if (typeof r === 'string') rooms.add(r);
+      if (typeof device.meeting === 'string') rooms.add(device.meeting);
     }
     return rooms;
   }

@@ -35,10 +35,10 @@ import { PeerBindings, type PeerState } from './PeerBindings.ts';
 export type { MediaChannel } from './joinAnswer.ts';
 
 export interface MediaServiceEvents {
-  /** A person's connection entered a meeting (presence shows "in a meeting"). */
-  memberJoined: (roomId: string, sub: string, connectionId: string) => void;
+  /** A person's connection entered a meeting (presence shows "in a meeting"); `org`: the person's. */
+  memberJoined: (roomId: string, sub: string, connectionId: string, org: string) => void;
   /** …and left it (each memberJoined is followed by exactly one memberLeft for that connection). */
-  memberLeft: (roomId: string, sub: string, connectionId: string) => void;
+  memberLeft: (roomId: string, sub: string, connectionId: string, org: string) => void;
   /** The live room closed on this node (cluster: the room's home is released). */
   roomClosed: (roomId: string) => void;
 }
@@ -304,7 +304,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     this.#bindings.add(state);
     peer.on('signal', (signal) => state.channel?.emit(signal));
     peer.on('newConsumer', (info) => this.#sendConsumer(room, state, info));
-    this.safeEmit('memberJoined', roomId, caller.sub, channel.connectionId);
+    this.safeEmit('memberJoined', roomId, caller.sub, channel.connectionId, caller.token.org);
     return this.#joinResponse(record, room, state, false);
   }
 
@@ -498,19 +498,19 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     state.grace = undefined;
     const oldConn = state.connectionId;
     this.#bindings.unbind(oldConn, roomId);
-    this.safeEmit('memberLeft', roomId, state.sub, oldConn);
+    this.safeEmit('memberLeft', roomId, state.sub, oldConn, state.org);
     state.connectionId = channel.connectionId;
     state.channel = channel;
     this.#bindings.bind(channel.connectionId, roomId, peerId);
     room.setPeerConnected(state.peer, true);
-    this.safeEmit('memberJoined', roomId, state.sub, channel.connectionId);
+    this.safeEmit('memberJoined', roomId, state.sub, channel.connectionId, state.org);
     this.#log.info({ room: roomId, peer: peerId }, 'peer resumed');
     return { room, state };
   }
 
   /** Forget a peer that left the room (any reason). Idempotent. */
   #drop(state: PeerState): void {
-    if (this.#bindings.drop(state)) this.safeEmit('memberLeft', state.roomId, state.sub, state.connectionId);
+    if (this.#bindings.drop(state)) this.safeEmit('memberLeft', state.roomId, state.sub, state.connectionId, state.org);
   }
 
   #sendConsumer(room: MediaRoom, state: PeerState, info: ConsumerInfo & { roomId: string }): void {

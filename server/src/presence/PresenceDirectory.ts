@@ -9,9 +9,16 @@ import { CALL_ROOM_PREFIX, type PersonPresence, type PresenceState } from '@moim
 /** One device as its node sees it. */
 export interface DeviceState {
   idle: boolean;
-  /** Video room the connection is in, if any. */
+  /** The video room presence shows for the connection (`meetingOf(rooms)`), if any. */
   meeting: string | null;
+  /** Every video room the connection is in (a connection may join several). */
+  rooms: string[];
   lastActive: number;
+}
+
+/** The room a connection in `rooms` shows as: a call's room first (in a call), else the last joined. */
+export function meetingOf(rooms: readonly string[]): string | null {
+  return rooms.find((r) => r.startsWith(CALL_ROOM_PREFIX)) ?? rooms[rooms.length - 1] ?? null;
 }
 
 /** What one node knows of a person: the token's word on who they are, and its own devices. */

@@ -59,19 +59,25 @@ describe('PresenceService', () => {
     const { presence, bus } = setup();
     await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
     await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'phone' });
-    expect(presence.setMeeting('alice', 'c1', 'room-1')).toBe(true);
+    expect(presence.setMeeting('alice', 'c1', 'room-1', true)).toBe(true);
     expect(bus.last('alice')?.state).toBe('in-meeting');
     presence.set('acme', 'alice', { busy: true });
     expect(bus.last('alice')?.state).toBe('busy');
     presence.set('acme', 'alice', { busy: false });
     expect(bus.last('alice')?.state).toBe('in-meeting');
     // another person's sub or an unknown connection changes nothing
-    expect(presence.setMeeting('bob', 'c1', null)).toBe(false);
-    expect(presence.setMeeting('alice', 'nope', 'room-2')).toBe(false);
-    presence.setMeeting('alice', 'c1', null);
+    expect(presence.setMeeting('bob', 'c1', 'room-1', false)).toBe(false);
+    expect(presence.setMeeting('alice', 'nope', 'room-2', true)).toBe(false);
+    // one connection in two rooms: leaving one keeps it in the other
+    presence.setMeeting('alice', 'c1', 'room-2', true);
+    presence.setMeeting('alice', 'c1', 'room-1', false);
+    expect(bus.last('alice')?.state).toBe('in-meeting');
+    expect(await presence.inRoom('acme', 'alice', 'room-2')).toBe(true);
+    expect(await presence.inRoom('acme', 'alice', 'room-1')).toBe(false);
+    presence.setMeeting('alice', 'c1', 'room-2', false);
     expect(bus.last('alice')?.state).toBe('online');
     // leaving the room by dropping the connection also ends the meeting
-    presence.setMeeting('alice', 'c2', 'room-1');
+    presence.setMeeting('alice', 'c2', 'room-1', true);
     expect(bus.last('alice')?.state).toBe('in-meeting');
     presence.disconnect('c2');
     expect(bus.last('alice')?.state).toBe('online');

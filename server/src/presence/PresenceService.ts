@@ -8,7 +8,7 @@ import { personKey } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
 import { type PresenceBus, presenceTargets } from './PresenceBus.ts';
-import { type LocalPerson, type PresenceDirectory, publishedKey } from './PresenceDirectory.ts';
+import { type LocalPerson, meetingOf, type PresenceDirectory, publishedKey } from './PresenceDirectory.ts';
 import {
   type Device,
   localPerson,
@@ -105,6 +105,7 @@ export class PresenceService {
       deviceId: id.deviceId,
       lastActive: now,
       idle: false,
+      rooms: [],
       meeting: null,
       timer: undefined,
     };
@@ -237,17 +238,21 @@ export class PresenceService {
   }
 
   /**
-   * A connection joined (`roomId`) or left (`null`) a video room. Wired to the media service's
-   * member events; `in-meeting` lasts while any of the person's connections is in a room.
-   * Returns false when the connection is not known here.
+   * A connection joined (`joined`) or left a video room. Wired to the media service's member
+   * events; `in-meeting` lasts while any of the person's connections is in any room — a
+   * connection may be in several, and leaving one keeps it in the others. Returns false when the
+   * connection is not known here.
    */
-  setMeeting(sub: string, connectionId: string, roomId: string | null): boolean {
+  setMeeting(sub: string, connectionId: string, roomId: string, joined: boolean): boolean {
     const person = this.#byConnection.get(connectionId);
     if (!person || person.sub !== sub) return false;
     const device = person.devices.get(connectionId);
     if (!device) return false;
-    if (device.meeting === roomId) return true;
-    device.meeting = roomId;
+    const at = device.rooms.indexOf(roomId);
+    if (joined === at >= 0) return true;
+    if (joined) device.rooms.push(roomId);
+    else device.rooms.splice(at, 1);
+    device.meeting = meetingOf(device.rooms);
     this.#publishIfChanged(person);
     return true;
   }
@@ -263,7 +268,7 @@ export class PresenceService {
    */
   async inRoom(org: string, sub: string, roomId: string): Promise<boolean> {
     const person = this.#people.get(personKey(org, sub));
-    for (const d of person?.devices.values() ?? []) if (d.meeting === roomId) return true;
+    for (const d of person?.devices.values() ?? []) if (d.rooms.includes(roomId)) return true;
     return (await this.#opts.directory?.meetingsOf(org, sub))?.has(roomId) ?? false;
   }
 

@@ -11,6 +11,7 @@ import { personKey } from '../auth/Principal.ts';
 import type { PresenceRecord, PresenceStore } from '../storage/PresenceStore.ts';
 import { presenceRooms } from './PresenceBus.ts';
 import {
+  type DeviceState,
   type LocalPerson,
   type PresenceDirectory,
   type PresenceQueryFilter,
@@ -23,7 +24,9 @@ export interface Device {
   readonly deviceId: string;
   lastActive: number;
   idle: boolean;
-  /** Video room this connection is in, if any. */
+  /** Video rooms this connection is in, in the order it joined them (a connection may be in several). */
+  rooms: string[];
+  /** The room presence shows (`meetingOf(rooms)`), if any. */
   meeting: string | null;
   timer: NodeJS.Timeout | undefined;
 }
@@ -75,9 +78,9 @@ export function personView(person: Person, offlineAt?: number): PersonPresence {
 
 /** This node's devices of the person, as the cluster's directory wants them. */
 export function localPerson(person: Person): LocalPerson {
-  const devices = new Map<string, { idle: boolean; meeting: string | null; lastActive: number }>();
+  const devices = new Map<string, DeviceState>();
   for (const d of person.devices.values())
-    devices.set(d.connectionId, { idle: d.idle, meeting: d.meeting, lastActive: d.lastActive });
+    devices.set(d.connectionId, { idle: d.idle, meeting: d.meeting, rooms: [...d.rooms], lastActive: d.lastActive });
   return {
     org: person.org,
     sub: person.sub,

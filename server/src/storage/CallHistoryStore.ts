@@ -1,4 +1,15 @@
-import type { CallHistoryEntry, CallHistoryPage } from '@moim/protocol';
+import type { CallHistoryEntry, CallMeeting } from '@moim/protocol';
+
+/**
+ * An entry as stored: an invitation's meeting by id and name (whether it is still open is read
+ * when the history is read, CallHistory.ts).
+ */
+export type CallHistoryRecord = Omit<CallHistoryEntry, 'meeting'> & { meeting: CallMeeting | null };
+
+export interface CallHistoryRecordPage {
+  entries: CallHistoryRecord[];
+  unread: number;
+}
 
 /**
  * Call history: one row per person and call (a call's parties each get theirs when it finishes),
@@ -6,8 +17,8 @@ import type { CallHistoryEntry, CallHistoryPage } from '@moim/protocol';
  */
 export interface CallHistoryStore {
   /** Store an entry (a second one for the same person and call is ignored), then keep the newest `keep`. */
-  add(org: string, sub: string, entry: CallHistoryEntry, keep: number): Promise<void>;
-  list(org: string, sub: string, limit: number): Promise<CallHistoryPage>;
+  add(org: string, sub: string, entry: CallHistoryRecord, keep: number): Promise<void>;
+  list(org: string, sub: string, limit: number): Promise<CallHistoryRecordPage>;
   /** Mark every entry of the person read; answers how many were unread. */
   markRead(org: string, sub: string): Promise<number>;
 }
@@ -22,11 +33,14 @@ export interface CallHistoryRow {
   started_at: number | string;
   ended_at: number | string;
   unread: number | boolean;
+  meeting_room: string | null;
+  meeting_name: string | null;
 }
 
-export const CALL_HISTORY_COLUMNS = 'call_id, direction, outcome, with_subs, grp, started_at, ended_at, unread';
+export const CALL_HISTORY_COLUMNS =
+  'call_id, direction, outcome, with_subs, grp, started_at, ended_at, unread, meeting_room, meeting_name';
 
-export function toCallHistoryEntry(r: CallHistoryRow): CallHistoryEntry {
+export function toCallHistoryRecord(r: CallHistoryRow): CallHistoryRecord {
   return {
     callId: r.call_id,
     direction: r.direction as CallHistoryEntry['direction'],
@@ -36,5 +50,6 @@ export function toCallHistoryEntry(r: CallHistoryRow): CallHistoryEntry {
     startedAt: Number(r.started_at),
     endedAt: Number(r.ended_at),
     unread: Boolean(r.unread),
+    meeting: r.meeting_room === null ? null : { roomId: r.meeting_room, name: r.meeting_name },
   };
 }

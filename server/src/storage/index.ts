@@ -43,7 +43,7 @@ export type { AttendanceStore, StoredAttendance } from './AttendanceStore.ts';
 export type { AuditAnchor, AuditChainRow, AuditEntry, AuditStore, StoredAuditEntry } from './AuditStore.ts';
 export type { AccountProfile, AuthStore, StoredPasskey, StoredSigningKey } from './AuthStore.ts';
 export type { BlobStore, StoredBlob } from './BlobStore.ts';
-export type { CallHistoryStore } from './CallHistoryStore.ts';
+export type { CallHistoryRecord, CallHistoryRecordPage, CallHistoryStore } from './CallHistoryStore.ts';
 export type { ChatStore } from './ChatStore.ts';
 export type { ContentPolicyStore, PolicyKind, StoredContentPolicy } from './ContentPolicyStore.ts';
 export { DataDirError } from './DataDir.ts';

@@ -14,7 +14,7 @@
  * Notification instead (when allowed). The banner says which one it used (`data-ringtone`:
  * `audio`, `notification`, or `silent`).
  */
-import { type CallInfo, type CallMeeting, getLogger, type MoimClient } from '@moim/client-sdk';
+import { type CallInfo, type CallMeeting, getLogger, invitationEndedBy, type MoimClient } from '@moim/client-sdk';
 import type { AppContext } from '../context.ts';
 import { h, mount } from '../dom.ts';
 import { errorText, type TextKey, t } from '../i18n.ts';
@@ -347,6 +347,9 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     rings.get(call.id)?.stop();
     rings.delete(call.id);
     if (call.me.state === 'joined' && !ownedHere.has(call.id)) ctx.toast(t('call_answeredElsewhere'));
+    // an invitation that ended with its meeting for the inviter: say why the ring stopped
+    const ended = invitationEnded(call);
+    if (ended && call.me.state === 'cancelled') ctx.toast(t(ended, { name: call.caller.name ?? call.caller.sub }));
     render(call);
   };
   const onUpdate = (call: CallInfo) => {
@@ -356,7 +359,10 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
       // my invitation ended: how (the meeting itself goes on whatever happened)
       if (call.state !== 'ringing' && call.state !== 'accepted' && call.me.state === 'caller') {
         ownedHere.delete(call.id);
-        ctx.toast(t(`call_invite_${call.state}` as TextKey, { names: othersOf(call, me) }));
+        const ended = invitationEnded(call);
+        ctx.toast(
+          ended ? t(`${ended}_mine`) : t(`call_invite_${call.state}` as TextKey, { names: othersOf(call, me) }),
+        );
       }
       return;
     }
@@ -498,4 +504,10 @@ function ringUrl(): string {
   }
   cachedRing = URL.createObjectURL(new Blob([buf], { type: 'audio/wav' }));
   return cachedRing;
+}
+
+/** The text key of an invitation the server ended with its meeting (`inviter-left`, `meeting-closed`), if so. */
+function invitationEnded(call: CallInfo): 'call_invite_inviterLeft' | 'call_invite_meetingClosed' | null {
+  const by = invitationEndedBy(call);
+  return by === null ? null : by === 'inviter-left' ? 'call_invite_inviterLeft' : 'call_invite_meetingClosed';
 }

@@ -1,4 +1,5 @@
 import type { PersonPresence } from '@moim/client-sdk';
+import { callHistoryCard } from '../calls/callHistory.ts';
 import { callButton } from '../calls/callUi.ts';
 import type { View } from '../context.ts';
 import { coalesce, h, mount } from '../dom.ts';
@@ -18,7 +19,8 @@ export const presenceView: View = (root, ctx) => {
   const presence = client.presence;
   const board = h('div', { class: 'board' });
   const mine = h('section', { class: 'card my-status' });
-  mount(root, h('div', { class: 'page presence-page' }, h('h1', null, t('presenceTitle')), mine, board));
+  const history = callHistoryCard(ctx);
+  mount(root, h('div', { class: 'page presence-page' }, h('h1', null, t('presenceTitle')), mine, history.el, board));
 
   const render = coalesce(() => {
     renderMine();
@@ -189,6 +191,7 @@ export const presenceView: View = (root, ctx) => {
   }
 
   return () => {
+    history.stop();
     presence.off('update', render);
     offSites();
     clearInterval(timer);

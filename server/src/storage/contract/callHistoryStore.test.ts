@@ -1,10 +1,9 @@
 /** The call history store's contract, run unchanged against SQLite and PostgreSQL. */
-import type { CallHistoryEntry } from '@moim/protocol';
 import { describe, expect, it } from 'vitest';
-import type { Stores } from '../index.ts';
+import type { CallHistoryRecord, Stores } from '../index.ts';
 import { BACKENDS, useStores } from './backends.ts';
 
-const entry = (callId: string, endedAt: number, extra: Partial<CallHistoryEntry> = {}): CallHistoryEntry => ({
+const entry = (callId: string, endedAt: number, extra: Partial<CallHistoryRecord> = {}): CallHistoryRecord => ({
   callId,
   direction: 'incoming',
   outcome: 'missed',
@@ -13,6 +12,7 @@ const entry = (callId: string, endedAt: number, extra: Partial<CallHistoryEntry>
   startedAt: endedAt - 1000,
   endedAt,
   unread: true,
+  meeting: null,
   ...extra,
 });
 
@@ -45,6 +45,16 @@ describe.each(BACKENDS)('call history store contract on $name', (backend) => {
     expect(page.entries[2]).toEqual(entry('c1', 1_000));
     expect(page.unread).toBe(1);
     expect((await stores.calls.list('acme', 'lee', 1)).entries.map((e) => e.callId)).toEqual(['c2']);
+  });
+
+  it('keeps the meeting of an invitation’s entry (its room id and name, a name may be null)', async () => {
+    await stores.calls.add('acme', 'lee', entry('i1', 1_000, { meeting: { roomId: 'r-1', name: '주간 회의' } }), 10);
+    await stores.calls.add('acme', 'lee', entry('i2', 2_000, { meeting: { roomId: 'r-2', name: null } }), 10);
+    const page = await stores.calls.list('acme', 'lee', 10);
+    expect(page.entries.map((e) => e.meeting)).toEqual([
+      { roomId: 'r-2', name: null },
+      { roomId: 'r-1', name: '주간 회의' },
+    ]);
   });
 
   it('keeps the newest entries per person, and scopes everything by org and person', async () => {

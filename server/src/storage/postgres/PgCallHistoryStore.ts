@@ -1,10 +1,11 @@
 /** Call history on PostgreSQL (one row per person and call; the people of the call as JSON text). */
-import type { CallHistoryEntry, CallHistoryPage } from '@moim/protocol';
 import {
   CALL_HISTORY_COLUMNS,
+  type CallHistoryRecord,
+  type CallHistoryRecordPage,
   type CallHistoryRow,
   type CallHistoryStore,
-  toCallHistoryEntry,
+  toCallHistoryRecord,
 } from '../CallHistoryStore.ts';
 import type { PgDb } from './PgDb.ts';
 
@@ -14,12 +15,25 @@ export class PgCallHistoryStore implements CallHistoryStore {
     this.#db = db;
   }
 
-  async add(org: string, sub: string, e: CallHistoryEntry, keep: number): Promise<void> {
+  async add(org: string, sub: string, e: CallHistoryRecord, keep: number): Promise<void> {
     await this.#db.tx(async (tx) => {
       await tx.query(
-        `INSERT INTO call_history (org, sub, ${CALL_HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        `INSERT INTO call_history (org, sub, ${CALL_HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (org, sub, call_id) DO NOTHING`,
-        [org, sub, e.callId, e.direction, e.outcome, JSON.stringify(e.with), e.group, e.startedAt, e.endedAt, e.unread],
+        [
+          org,
+          sub,
+          e.callId,
+          e.direction,
+          e.outcome,
+          JSON.stringify(e.with),
+          e.group,
+          e.startedAt,
+          e.endedAt,
+          e.unread,
+          e.meeting?.roomId ?? null,
+          e.meeting?.name ?? null,
+        ],
       );
       await tx.query(
         `DELETE FROM call_history WHERE org = $1 AND sub = $2 AND call_id NOT IN (
@@ -29,7 +43,7 @@ export class PgCallHistoryStore implements CallHistoryStore {
     });
   }
 
-  async list(org: string, sub: string, limit: number): Promise<CallHistoryPage> {
+  async list(org: string, sub: string, limit: number): Promise<CallHistoryRecordPage> {
     const rows = await this.#db.query<CallHistoryRow>(
       `SELECT ${CALL_HISTORY_COLUMNS} FROM call_history WHERE org = $1 AND sub = $2
        ORDER BY ended_at DESC, call_id DESC LIMIT $3`,
@@ -39,7 +53,7 @@ export class PgCallHistoryStore implements CallHistoryStore {
       'SELECT COUNT(*) AS n FROM call_history WHERE org = $1 AND sub = $2 AND unread',
       [org, sub],
     );
-    return { entries: rows.map(toCallHistoryEntry), unread: Number(count?.n ?? 0) };
+    return { entries: rows.map(toCallHistoryRecord), unread: Number(count?.n ?? 0) };
   }
 
   async markRead(org: string, sub: string): Promise<number> {

@@ -1,10 +1,11 @@
 /** Call history on SQLite (one row per person and call; the people of the call as JSON). */
-import type { CallHistoryEntry, CallHistoryPage } from '@moim/protocol';
 import {
   CALL_HISTORY_COLUMNS,
+  type CallHistoryRecord,
+  type CallHistoryRecordPage,
   type CallHistoryRow,
   type CallHistoryStore,
-  toCallHistoryEntry,
+  toCallHistoryRecord,
 } from '../CallHistoryStore.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
@@ -14,10 +15,10 @@ export class SqliteCallHistoryStore implements CallHistoryStore {
     this.#db = db;
   }
 
-  async add(org: string, sub: string, e: CallHistoryEntry, keep: number): Promise<void> {
+  async add(org: string, sub: string, e: CallHistoryRecord, keep: number): Promise<void> {
     this.#db.tx(() => {
       this.#db.run(
-        `INSERT INTO call_history (org, sub, ${CALL_HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO call_history (org, sub, ${CALL_HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (org, sub, call_id) DO NOTHING`,
         org,
         sub,
@@ -29,6 +30,8 @@ export class SqliteCallHistoryStore implements CallHistoryStore {
         e.startedAt,
         e.endedAt,
         e.unread ? 1 : 0,
+        e.meeting?.roomId ?? null,
+        e.meeting?.name ?? null,
       );
       this.#db.run(
         `DELETE FROM call_history WHERE org = ? AND sub = ? AND call_id NOT IN (
@@ -42,7 +45,7 @@ export class SqliteCallHistoryStore implements CallHistoryStore {
     });
   }
 
-  async list(org: string, sub: string, limit: number): Promise<CallHistoryPage> {
+  async list(org: string, sub: string, limit: number): Promise<CallHistoryRecordPage> {
     const rows = this.#db.all<CallHistoryRow>(
       `SELECT ${CALL_HISTORY_COLUMNS} FROM call_history WHERE org = ? AND sub = ?
        ORDER BY ended_at DESC, call_id DESC LIMIT ?`,
@@ -55,7 +58,7 @@ export class SqliteCallHistoryStore implements CallHistoryStore {
       org,
       sub,
     );
-    return { entries: rows.map(toCallHistoryEntry), unread: Number(unread?.n ?? 0) };
+    return { entries: rows.map(toCallHistoryRecord), unread: Number(unread?.n ?? 0) };
   }
 
   async markRead(org: string, sub: string): Promise<number> {

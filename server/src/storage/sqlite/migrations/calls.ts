@@ -19,4 +19,10 @@ export const callMigrations: Migration[] = [
     );
     CREATE INDEX call_history_person ON call_history (org, sub, ended_at DESC);`,
   },
+  {
+    // meeting invitations: the meeting they rang into (null for a call)
+    id: '1601_call_history_meeting',
+    sql: `ALTER TABLE call_history ADD COLUMN meeting_room TEXT;
+    ALTER TABLE call_history ADD COLUMN meeting_name TEXT;`,
+  },
 ];
