@@ -14,7 +14,7 @@ import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 import { TurnClient } from '../support/turnClient.ts';
 import { expectFlowing, shot, signIn } from './harness.ts';
-import { bundleTestPage, serveTestPage } from './testPage.ts';
+import { launchMediaBrowser, openTestPage, startMediaPageServer } from './mediaPage.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -161,10 +161,7 @@ function makeCertificates(): { cert: string; key: string; ca: string; caSpki: st
 }
 
 async function openPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[${name}] page error`, err));
-  await page.goto(`${server.url}/e2e/turn.html`);
+  const page = await openTestPage(browser, server, 'turn', name);
   pages.push(page);
   return page;
 }
@@ -175,19 +172,19 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-turn-'));
   const { cert, key, ca, caSpki } = makeCertificates();
   caFile = ca;
-  const js = await bundleTestPage('turn.page.ts', 'moimTurnPage');
   turnPort = await freePort();
   const turnUrl = `turns:localhost:${turnPort}?transport=tcp`;
-  server = await startTestServer({
-    MOIM_SFU_WORKERS: '1',
-    MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]',
-    MOIM_RTC_PORT: '0',
-    MOIM_TURN_URLS: JSON.stringify([turnUrl]),
-    MOIM_TURN_SECRET: SECRET,
-    MOIM_TURN_TTL_S: '300',
-    // the built web app (globalSetup builds it), for the web app's strict-network setting
-    MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
-  });
+  server = await startMediaPageServer(
+    { entry: 'turn.page.ts', globalName: 'moimTurnPage', name: 'turn' },
+    {
+      MOIM_RTC_PORT: '0',
+      MOIM_TURN_URLS: JSON.stringify([turnUrl]),
+      MOIM_TURN_SECRET: SECRET,
+      MOIM_TURN_TTL_S: '300',
+      // the built web app (globalSetup builds it), for the web app's strict-network setting
+      MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
+    },
+  );
   // coturn configured by moim's generator from the same settings; loopback peers in this test only
   const conf = coturnConfig({
     urls: [turnUrl],
@@ -218,20 +215,8 @@ beforeAll(async () => {
   });
   await waitFor(() => accepts(turnPort), { timeoutMs: 15_000, what: `coturn on TLS port ${turnPort}` });
 
-  serveTestPage(server.app.router, 'turn', js);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      // trust the test CA (not the whole web): certificates chaining to this key are accepted
-      `--ignore-certificate-errors-spki-list=${caSpki}`,
-    ],
-  });
+  // trust the test CA (not the whole web): certificates chaining to this key are accepted
+  browser = await launchMediaBrowser({ args: [`--ignore-certificate-errors-spki-list=${caSpki}`] });
 });
 
 afterAll(async () => {
