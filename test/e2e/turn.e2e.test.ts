@@ -166,6 +166,23 @@ async function openPage(name: string): Promise<Page> {
   return page;
 }
 
+/** Join `roomId` on a turn page with `token`: publishing camera and mic or only receiving, relay-only or TCP-only if asked. */
+async function join(
+  page: Page,
+  token: string,
+  roomId: string,
+  o: { publish: boolean; strictNetwork?: boolean; forceTcp?: boolean },
+): Promise<void> {
+  await page.evaluate((a) => (globalThis as unknown as Moim).moim.join(a), {
+    url: server.url,
+    token,
+    roomId,
+    strictNetwork: o.strictNetwork ?? false,
+    forceTcp: o.forceTcp ?? false,
+    publish: o.publish,
+  });
+}
+
 const figures = (page: Page) => page.evaluate(() => (globalThis as unknown as Moim).moim.recvFigures());
 
 beforeAll(async () => {
@@ -234,25 +251,11 @@ describe('TURN over TLS (closed networks)', () => {
 
     const publisher = await openPage('publisher');
     const pubToken = await server.token({ name: 'Publisher' });
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: pubToken,
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, pubToken, roomId, { publish: true });
 
     const viewer = await openPage('viewer');
     const token = await server.token({ name: 'Viewer', sub: 'turn-viewer' });
-    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token,
-      roomId,
-      strictNetwork: true,
-      forceTcp: false,
-      publish: false,
-    });
+    await join(viewer, token, roomId, { publish: false, strictNetwork: true });
 
     const first = await waitFor(
       async () => {
@@ -285,14 +288,7 @@ describe('TURN over TLS (closed networks)', () => {
     const { roomId } = await createRoom(owner, 'standard');
     owner.close();
     const publisher = await openPage('publisher-3');
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'Publisher 3' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, await server.token({ name: 'Publisher 3' }), roomId, { publish: true });
 
     const person = await signIn(browser, server.url, { name: 'Strict Park', site: 'hq', lang: 'en' });
     pages.push(person.page);
@@ -512,23 +508,9 @@ describe('TURN over TLS (closed networks)', () => {
     const { roomId } = await createRoom(owner, 'standard');
     owner.close();
     const publisher = await openPage('publisher-2');
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'Publisher 2' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, await server.token({ name: 'Publisher 2' }), roomId, { publish: true });
     const viewer = await openPage('tcp-viewer');
-    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'TCP viewer' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: true,
-      publish: false,
-    });
+    await join(viewer, await server.token({ name: 'TCP viewer' }), roomId, { publish: false, forceTcp: true });
     const first = await waitFor(
       async () => {
         const f = await figures(viewer);
