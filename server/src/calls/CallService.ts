@@ -297,6 +297,17 @@ export class CallService {
     return this.view(call, me.sub);
   }
 
+  /** Callee `p` answered on `deviceId`: joined; a call still ringing is accepted now (true). */
+  #answer(call: Call, p: Party, deviceId: string): boolean {
+    this.#setParty(p, 'joined');
+    p.answeredOn = deviceId;
+    p.everJoined = true;
+    if (call.state !== 'ringing') return false;
+    call.state = 'accepted';
+    call.acceptedAt = this.#now();
+    return true;
+  }
+
   /**
    * An invitee answers: they may enter the meeting's room from now on; the invitation is over
    * for them (and for everyone once nobody rings). Nothing of the meeting changes.
@@ -308,13 +319,7 @@ export class CallService {
     meeting: CallMeeting,
     p: Party,
   ): Promise<CallInfo> {
-    this.#setParty(p, 'joined');
-    p.answeredOn = deviceId;
-    p.everJoined = true;
-    if (call.state === 'ringing') {
-      call.state = 'accepted';
-      call.acceptedAt = this.#now();
-    }
+    this.#answer(call, p, deviceId);
     this.#grantLocally(call.org, meeting.roomId, me.sub);
     this.#log.info({ call: call.id, org: call.org, sub: me.sub, room: meeting.roomId }, 'call: invitation accepted');
     this.#settle(call);
@@ -336,14 +341,8 @@ export class CallService {
     if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
     if (call.meeting) return this.#acceptInvitation(me, deviceId, call, call.meeting, p);
     this.#checkCallsOf(me);
-    this.#setParty(p, 'joined');
-    p.answeredOn = deviceId;
-    p.everJoined = true;
-    if (call.state === 'ringing') {
-      call.state = 'accepted';
-      call.acceptedAt = this.#now();
-      if (!call.group) this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
-    }
+    if (this.#answer(call, p, deviceId) && !call.group)
+      this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
     this.#o.directory?.setInCall(call.org, me.sub, call.id, true);
     this.#arm(call);
     this.#log.info({ call: call.id, org: call.org, sub: me.sub }, 'call: accepted');
