@@ -29,7 +29,12 @@ import {
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
-import type { ApprovalStore, StoredApproval, StoredDelegation, StoredStep } from '../storage/ApprovalStore.ts';
+import {
+  type ApprovalStore,
+  type StoredApproval,
+  type StoredDelegation,
+  waitingStep,
+} from '../storage/ApprovalStore.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { TeleworkStore } from '../storage/TeleworkStore.ts';
 import type { ApprovalChains, Notices } from './contracts.ts';
@@ -111,17 +116,6 @@ const toDelegation = (d: StoredDelegation): Delegation => ({
   untilDay: d.untilDay,
   startsAt: iso(d.startsAt),
   endsAt: iso(d.endsAt),
-});
-
-const waitingStep = (approver: string): StoredStep => ({
-  approver,
-  status: 'waiting',
-  decidedBy: null,
-  onBehalfOf: null,
-  decidedAt: null,
-  comment: null,
-  dueAt: null,
-  escalatedFrom: null,
 });
 
 export class Approvals extends TypedEmitter<ApprovalEvents> {
