@@ -6,13 +6,20 @@
  */
 import type { CallInfo, Grants } from '@moim/protocol';
 import { expect } from 'vitest';
-import { call, request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
+import {
+  call,
+  LIFTED_RATE_LIMITS,
+  request,
+  startTestServer,
+  type TestServer,
+  type TestSocket,
+} from '../server/src/testing/index.ts';
 
 const servers: Array<{ close(): Promise<void> }> = [];
 
 /** A real server (requests are not rate-limited in these tests), closed by `closeServers`. */
 export async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
+  const s = await startTestServer({ ...LIFTED_RATE_LIMITS, ...env });
   servers.push(s);
   return s;
 }

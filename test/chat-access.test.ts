@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
   collect,
+  LIFTED_RATE_LIMITS,
   nextEvent,
   request,
   startTestServer,
@@ -14,8 +15,7 @@ import {
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    MOIM_RATE_LIMIT_PER_SEC: '10000',
-    MOIM_RATE_LIMIT_BURST: '10000',
+    ...LIFTED_RATE_LIMITS,
     MOIM_CHAT_MESSAGES_PER_SEC: '5',
     MOIM_CHAT_MAX_MESSAGE_CHARS: '100',
     MOIM_CHAT_MAX_MEMBERS: '4',

@@ -5,11 +5,11 @@
  */
 import type { Channel, MyChannel } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
+import { call, LIFTED_RATE_LIMITS, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '10000', MOIM_RATE_LIMIT_BURST: '10000' });
+  server = await startTestServer(LIFTED_RATE_LIMITS);
 });
 afterAll(() => server.close());
 

@@ -8,7 +8,14 @@ import {
   presenceRequests,
 } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, nextEvent, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
+import {
+  call,
+  LIFTED_RATE_LIMITS,
+  nextEvent,
+  request,
+  startTestServer,
+  type TestServer,
+} from '../server/src/testing/index.ts';
 
 /**
  * Malformed payloads for EVERY presence and chat request. A new request without a sample here
@@ -98,10 +105,7 @@ const NOT_OBJECTS: unknown[] = [null, 0, 'payload', [], true, [{}], HUGE];
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    MOIM_RATE_LIMIT_PER_SEC: '100000',
-    MOIM_RATE_LIMIT_BURST: '100000',
-    MOIM_RATE_LIMIT_PERSON_PER_SEC: '100000',
-    MOIM_RATE_LIMIT_PERSON_BURST: '100000',
+    ...LIFTED_RATE_LIMITS,
     MOIM_CHAT_MESSAGES_PER_SEC: '100000',
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
   collect,
+  LIFTED_RATE_LIMITS,
   nextEvent,
   request,
   startTestServer,
@@ -17,7 +18,7 @@ import {
  */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '10000', MOIM_RATE_LIMIT_BURST: '10000' });
+  server = await startTestServer(LIFTED_RATE_LIMITS);
 });
 afterAll(() => server.close());
 

@@ -10,6 +10,7 @@ import type { Channel, ContentPolicyView } from '@moim/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
+  LIFTED_RATE_LIMITS,
   nextEvent,
   request,
   startTestServer,
@@ -133,12 +134,7 @@ let linkIssuedEarlier: Promise<string>;
 
 beforeAll(async () => {
   // the bounds test follows 200 policies in a row: the request rate limits are not what it tests
-  server = await startTestServer({
-    MOIM_RATE_LIMIT_PER_SEC: '10000',
-    MOIM_RATE_LIMIT_BURST: '10000',
-    MOIM_RATE_LIMIT_PERSON_PER_SEC: '10000',
-    MOIM_RATE_LIMIT_PERSON_BURST: '10000',
-  });
+  server = await startTestServer(LIFTED_RATE_LIMITS);
   const mk = async (sub: string, extra: object = {}) => {
     const token = await server.token({ name: sub, sub, org: 'acme', ...extra });
     return { token, socket: await server.connect(token) };

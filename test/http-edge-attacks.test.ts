@@ -6,7 +6,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../server/src/auth/TokenService.ts';
 import { loadConfig } from '../server/src/config.ts';
-import { request, startTestServer, type TestServer, type TestSocket } from '../server/src/testing/index.ts';
+import {
+  LIFTED_RATE_LIMITS,
+  request,
+  startTestServer,
+  type TestServer,
+  type TestSocket,
+} from '../server/src/testing/index.ts';
 import { MALFORMED_ESCAPES, PROTOTYPE_NAMES } from './support/hostile.ts';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
 
@@ -194,12 +200,7 @@ describe('hostile input on every route and event', () => {
   let socket: TestSocket;
   const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
   beforeAll(async () => {
-    server = await startTestServer({
-      MOIM_RATE_LIMIT_PER_SEC: '100000',
-      MOIM_RATE_LIMIT_BURST: '100000',
-      MOIM_RATE_LIMIT_PERSON_PER_SEC: '100000',
-      MOIM_RATE_LIMIT_PERSON_BURST: '100000',
-    });
+    server = await startTestServer(LIFTED_RATE_LIMITS);
     token = await server.token({ name: 'Fuzz', sub: 'fuzz', role: 'admin' });
     socket = await server.connect(token);
   });

@@ -20,7 +20,7 @@ import {
   publishPlain,
   subscribePlain,
 } from '../server/src/media/testing/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
+import { call, LIFTED_RATE_LIMITS, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 import { destroyAllClients, openDoc, synced } from './docs-support.ts';
 import { PROTOTYPE_NAMES } from './support/hostile.ts';
 
@@ -58,8 +58,7 @@ const stops: Array<() => void> = [];
 beforeAll(async () => {
   server = await startTestServer({
     MOIM_SFU_ALLOW_PLAIN: 'true',
-    MOIM_RATE_LIMIT_PER_SEC: '100000',
-    MOIM_RATE_LIMIT_BURST: '1000000',
+    ...LIFTED_RATE_LIMITS,
   });
   alice = await mediaPeer(server, { name: 'Alice', role: 'manager' });
   bob = await mediaPeer(server, { name: 'Bob' });

@@ -16,7 +16,7 @@ import {
   publishPlain,
   subscribePlain,
 } from '../server/src/media/testing/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
+import { call, LIFTED_RATE_LIMITS, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 5 (rooms): a room belongs to its creator's organisation. With the default
@@ -49,8 +49,7 @@ const ALL_GRANTS = ['join', 'publish', 'subscribe', 'moderate'];
 beforeAll(async () => {
   server = await startTestServer({
     MOIM_SFU_ALLOW_PLAIN: 'true',
-    MOIM_RATE_LIMIT_PER_SEC: '100000',
-    MOIM_RATE_LIMIT_BURST: '1000000',
+    ...LIFTED_RATE_LIMITS,
   });
   alice = await mediaPeer(
     server,

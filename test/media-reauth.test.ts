@@ -10,7 +10,7 @@ import {
   publishPlain,
   subscribePlain,
 } from '../server/src/media/testing/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
+import { call, LIFTED_RATE_LIMITS, request, startTestServer, type TestServer } from '../server/src/testing/index.ts';
 
 /**
  * Issue 11 item 7 (rooms): after `system:auth` with a token for the same person that no longer
@@ -27,8 +27,7 @@ const stops: Array<() => void> = [];
 beforeAll(async () => {
   server = await startTestServer({
     MOIM_SFU_ALLOW_PLAIN: 'true',
-    MOIM_RATE_LIMIT_PER_SEC: '100000',
-    MOIM_RATE_LIMIT_BURST: '1000000',
+    ...LIFTED_RATE_LIMITS,
   });
   host = await mediaPeer(server, { name: 'Host' }, await tokenFor('host', { role: 'manager' }));
 });

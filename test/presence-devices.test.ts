@@ -6,6 +6,7 @@ import { type PersonPresence, PROTOCOL_VERSION } from '@moim/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   call,
+  LIFTED_RATE_LIMITS,
   nextEvent,
   request,
   startTestServer,
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ MOIM_RATE_LIMIT_PER_SEC: '1000', MOIM_RATE_LIMIT_BURST: '1000', ...env });
+  const s = await startTestServer({ ...LIFTED_RATE_LIMITS, ...env });
   servers.push(s);
   return s;
 }

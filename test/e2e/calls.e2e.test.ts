@@ -8,30 +8,20 @@
  * second page `play()` is refused the way a browser refuses autoplay (NotAllowedError), and the
  * app must fall back to a Notification (allowed for the callee here). The banner says which.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectFlowing, type Person, type ServerProcess, shot, shownErrors, signIn, startServer } from './harness.ts';
+import {
+  expectFlowing,
+  launchBrowser,
+  type Person,
+  type ServerProcess,
+  shot,
+  shownErrors,
+  signIn,
+  startServer,
+} from './harness.ts';
 
 const RING_MS = 12_000;
-
-/** Debian's Chromium with fake camera and microphone, and no autoplay flag (unlike harness.launchBrowser). */
-function launchWithoutAutoplayFlag(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
-}
 
 interface Identity {
   name: string;
@@ -92,7 +82,7 @@ describe('calls that ring in the browser', () => {
 
   beforeAll(async () => {
     server = await startServer({ MOIM_CALL_RING_TIMEOUT_MS: String(RING_MS) });
-    browser = await launchWithoutAutoplayFlag();
+    browser = await launchBrowser({ autoplay: false });
     caller = await signIn(browser, server.url, { name: 'Caller Kim', site: 'hq', lang: 'en' });
     callee = await signIn(browser, server.url, { name: 'Callee Lee', site: 'home', lang: 'en' });
     await callee.context.grantPermissions(['camera', 'microphone', 'notifications'], { origin: server.url });

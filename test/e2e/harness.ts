@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { devToken, root, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.ts';
+import { launchMediaBrowser } from './mediaPage.ts';
 
 export { root };
 export const artifacts = path.join(root, 'test-artifacts', 'e2e');
@@ -24,19 +25,9 @@ export function startServer(env: Record<string, string> = {}): Promise<ServerPro
  * to a Notification).
  */
 export function launchBrowser(opts: { cameras?: number; autoplay?: boolean } = {}): Promise<Browser> {
-  const fake = opts.cameras
-    ? `--use-fake-device-for-media-stream=device-count=${opts.cameras}`
-    : '--use-fake-device-for-media-stream';
-  return chromium.launch({
-    executablePath: process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
+  return launchMediaBrowser({
+    cameras: opts.cameras,
     args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      fake,
-      '--use-fake-ui-for-media-stream',
       ...(opts.autoplay === false ? [] : ['--autoplay-policy=no-user-gesture-required']),
       // background tabs must keep decoding (two people share one browser process)
       '--disable-background-timer-throttling',

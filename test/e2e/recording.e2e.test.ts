@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import type { RecordingInfo } from '@moim/protocol';
 import { udpPortBound } from '@moim/sfu';
 import { waitFor } from '@moim/sfu/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRoom, type MediaTestPeer, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
-import { call, request, startTestServer, type TestServer } from '../../server/src/testing/index.ts';
-import { bundleTestPage, serveTestPage } from './testPage.ts';
+import { call, request, type TestServer } from '../../server/src/testing/index.ts';
+import { launchMediaBrowser, startMediaPageServer, startPagePeer } from './mediaPage.ts';
 
 /**
  * Meeting recording end to end: headless Chromium with a fake camera and microphone publishes
@@ -21,7 +21,6 @@ import { bundleTestPage, serveTestPage } from './testPage.ts';
  * the room and leaves no port or transport behind.
  */
 
-const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
 const run = promisify(execFile);
 
 let server: TestServer;
@@ -38,29 +37,18 @@ const pageApi = (page: Page) => page.evaluateHandle(() => (globalThis as unknown
 
 beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-rec-'));
-  const js = await bundleTestPage('recording.page.ts', 'moimRecordingPage');
   // a port range of this run's own (other tests may record at the same time)
   const min = 20_000 + 2 * Math.floor(Math.random() * 10_000);
-  server = await startTestServer({
-    MOIM_SFU_WORKERS: '1',
-    MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]',
-    MOIM_RECORDING_PORT_MIN: String(min),
-    MOIM_RECORDING_PORT_MAX: String(min + 99),
-    MOIM_RECORDING_KEYFRAME_INTERVAL_MS: '4000',
-    MOIM_LOG_LEVEL: process.env.REC_DEBUG ?? 'silent',
-  });
-  serveTestPage(server.app.router, 'rec', js);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
-  });
+  server = await startMediaPageServer(
+    { entry: 'recording.page.ts', globalName: 'moimRecordingPage', name: 'rec' },
+    {
+      MOIM_RECORDING_PORT_MIN: String(min),
+      MOIM_RECORDING_PORT_MAX: String(min + 99),
+      MOIM_RECORDING_KEYFRAME_INTERVAL_MS: '4000',
+      MOIM_LOG_LEVEL: process.env.REC_DEBUG ?? 'silent',
+    },
+  );
+  browser = await launchMediaBrowser();
 });
 
 afterAll(async () => {
@@ -74,12 +62,7 @@ async function meeting(): Promise<{ roomId: string; page: Page; manager: MediaTe
   const manager = await mediaPeer(server, { name: 'Mia', role: 'manager' });
   const { roomId } = await createRoom(manager, 'personal');
   await manager.join(roomId);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error('[Ana] page error', err));
-  await page.goto(`${server.url}/e2e/rec.html`);
-  const token = await server.token({ name: 'Ana' });
-  await (await pageApi(page)).evaluate((m, o) => m.start(o), { url: server.url, token, roomId });
+  const page = await startPagePeer(browser, server, 'rec', 'Ana', roomId);
   // both producers exist on the server before the recording starts
   await waitFor(
     () => {

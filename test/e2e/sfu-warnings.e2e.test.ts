@@ -1,11 +1,11 @@
 import { BENIGN_WORKER_WARNINGS } from '@moim/sfu';
 import { waitFor } from '@moim/sfu/testing';
 import * as mediasoup from 'mediasoup';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
-import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
-import { bundleTestPage, serveTestPage } from './testPage.ts';
+import type { TestServer } from '../../server/src/testing/index.ts';
+import { launchMediaBrowser, startMediaPageServer, startPagePeer } from './mediaPage.ts';
 
 /**
  * mediasoup's warnings in a browser meeting (issue 15), with their causes: two Chromium peers
@@ -15,7 +15,6 @@ import { bundleTestPage, serveTestPage } from './testPage.ts';
  * SRTP refusing the worker's bandwidth probes (moim's worker build fixes that mediasoup bug).
  */
 
-const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
 const MEETING_MS = 20_000;
 
 let server: TestServer;
@@ -24,9 +23,7 @@ let browser: Browser;
 const lines: Array<{ level: 'debug' | 'warn' | 'error'; line: string }> = [];
 
 beforeAll(async () => {
-  const js = await bundleTestPage('sfu-webrtc.page.ts', 'moimSfuPage');
-  server = await startTestServer({ MOIM_SFU_WORKERS: '1', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]' });
-  serveTestPage(server.app.router, 'sfu', js);
+  server = await startMediaPageServer({ entry: 'sfu-webrtc.page.ts', globalName: 'moimSfuPage', name: 'sfu' });
   // read the worker's lines here (this replaces the server's routing of them for this test)
   mediasoup.setLogEventListeners({
     ondebug: (_ns, line) => {
@@ -37,17 +34,7 @@ beforeAll(async () => {
   });
   for (const w of server.app.media.pool.workers())
     await w.worker.updateSettings({ logLevel: 'debug', logTags: ['rtp', 'rtx', 'srtp', 'rtcp', 'bwe', 'simulcast'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
-  });
+  browser = await launchMediaBrowser();
 });
 
 afterAll(async () => {
@@ -67,17 +54,7 @@ describe('mediasoup worker warnings in a browser meeting', () => {
     owner.close();
     const started = Date.now();
     const pages: Page[] = [];
-    for (const name of ['Ana', 'Ben']) {
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${server.url}/e2e/sfu.html`);
-      const token = await server.token({ name });
-      await page.evaluate((o) => (globalThis as unknown as { moim: PageApi }).moim.start(o), {
-        url: server.url,
-        token,
-        roomId,
-      });
-      pages.push(page);
-    }
+    for (const name of ['Ana', 'Ben']) pages.push(await startPagePeer(browser, server, 'sfu', name, roomId));
     for (const page of pages)
       await waitFor(
         async () =>

@@ -1,9 +1,9 @@
 import { waitFor } from '@moim/sfu/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.ts';
-import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
-import { bundleTestPage, serveTestPage } from './testPage.ts';
+import type { TestServer } from '../../server/src/testing/index.ts';
+import { launchMediaBrowser, startMediaPageServer, startPagePeer } from './mediaPage.ts';
 
 /**
  * A real WebRTC peer over DTLS: headless Chromium with a fake camera and microphone publishes
@@ -11,8 +11,6 @@ import { bundleTestPage, serveTestPage } from './testPage.ts';
  * This is the path where a worker built against Debian's OpenSSL crashes unless the build
  * fixes it (shared/MEDIASOUP.md), which plain RTP tests never reach.
  */
-
-const CHROMIUM = process.env.MOIM_CHROMIUM ?? '/usr/bin/chromium';
 
 let server: TestServer;
 let browser: Browser;
@@ -24,27 +22,14 @@ type PageApi = {
   layers(): Array<{ consumerId: string; spatialLayer: number | null }>;
   errors(): string[];
 };
-const api = (page: Page) => page.evaluateHandle(() => (globalThis as unknown as { moim: PageApi }).moim);
 
 async function videoStats(page: Page) {
   return page.evaluate(() => (globalThis as unknown as { moim: PageApi }).moim.videoStats());
 }
 
 beforeAll(async () => {
-  const js = await bundleTestPage('sfu-webrtc.page.ts', 'moimSfuPage');
-  server = await startTestServer({ MOIM_SFU_WORKERS: '1', MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]' });
-  serveTestPage(server.app.router, 'sfu', js);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
-  });
+  server = await startMediaPageServer({ entry: 'sfu-webrtc.page.ts', globalName: 'moimSfuPage', name: 'sfu' });
+  browser = await launchMediaBrowser();
 });
 
 afterAll(async () => {
@@ -57,18 +42,8 @@ describe('Chromium ↔ SFU over DTLS', () => {
     const owner = await mediaPeer(server, { name: 'Owner' });
     const { roomId } = await createRoom(owner, 'standard');
     owner.close();
-    const pages: Page[] = [];
-    for (const name of ['Ana', 'Ben']) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      page.on('pageerror', (err) => console.error(`[${name}] page error`, err));
-      await page.goto(`${server.url}/e2e/sfu.html`);
-      const token = await server.token({ name });
-      const handle = await api(page);
-      await handle.evaluate((m, o) => m.start(o), { url: server.url, token, roomId });
-      pages.push(page);
-    }
-    const [ana, ben] = pages as [Page, Page];
+    const ana = await startPagePeer(browser, server, 'sfu', 'Ana', roomId);
+    const ben = await startPagePeer(browser, server, 'sfu', 'Ben', roomId);
 
     // each side decodes the other's video: framesDecoded grows
     for (const page of [ana, ben]) {

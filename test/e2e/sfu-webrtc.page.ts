@@ -2,12 +2,11 @@
  * Browser side of sfu-webrtc.e2e.test.ts, bundled by vite into an IIFE: a minimal mediasoup-client
  * peer on the real signalling (the client SDK is the real one; this stays small on purpose).
  */
-import { Device } from 'mediasoup-client';
-import type { Consumer, RtpEncodingParameters, Transport } from 'mediasoup-client/types';
-import { io, type Socket } from 'socket.io-client';
+import type { Consumer, RtpEncodingParameters } from 'mediasoup-client/types';
+import { joinAsPagePeer, type Req } from './pageSignalling.ts';
 
 interface State {
-  socket?: Socket;
+  req?: Req;
   roomId?: string;
   consumers: Map<string, Consumer>;
   layers: Array<{ consumerId: string; spatialLayer: number | null }>;
@@ -16,58 +15,13 @@ interface State {
 
 const state: State = { consumers: new Map(), layers: [], errors: [] };
 
-async function req<T = Record<string, unknown>>(event: string, data: unknown): Promise<T> {
-  const ack = (await state.socket!.timeout(15_000).emitWithAck(event, data)) as
-    | { data: T }
-    | { error: { code: string; message: string } };
-  if ('error' in ack) throw new Error(`${event}: ${ack.error.code} ${ack.error.message}`);
-  return ack.data;
-}
-
 async function start(opts: { url: string; token: string; roomId: string }): Promise<{ peerId: string }> {
-  const socket = io(opts.url, { transports: ['websocket'], auth: { token: opts.token, protocol: 1 } });
-  state.socket = socket;
-  state.roomId = opts.roomId;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const roomId = opts.roomId;
-  const join = await req<{
-    peerId: string;
-    routerRtpCapabilities: never;
-    iceServers: RTCIceServer[];
+  const { socket, req, join, device, transport } = await joinAsPagePeer<{
     profile: { cameraEncodings: RtpEncodingParameters[] };
-  }>('room:join', { roomId });
-  const device = new Device();
-  await device.load({ routerRtpCapabilities: join.routerRtpCapabilities });
-  const transport = async (direction: 'send' | 'recv'): Promise<Transport> => {
-    const info = await req<{ transportId: string; iceParameters: never; iceCandidates: never; dtlsParameters: never }>(
-      'media:createTransport',
-      { roomId, direction },
-    );
-    const params = {
-      id: info.transportId,
-      iceParameters: info.iceParameters,
-      iceCandidates: info.iceCandidates,
-      dtlsParameters: info.dtlsParameters,
-      iceServers: join.iceServers,
-    };
-    const t = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
-    t.on('connect', ({ dtlsParameters }, callback, errback) => {
-      req('media:connectTransport', { roomId, transportId: t.id, dtlsParameters }).then(() => callback(), errback);
-    });
-    t.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      req<{ producerId: string }>('media:produce', {
-        roomId,
-        transportId: t.id,
-        kind,
-        rtpParameters,
-        source: (appData as { source: string }).source,
-      }).then(({ producerId }) => callback({ id: producerId }), errback);
-    });
-    return t;
-  };
+  }>(opts);
+  state.req = req;
+  state.roomId = opts.roomId;
+  const roomId = opts.roomId;
   const send = await transport('send');
   const recv = await transport('recv');
   socket.on(
@@ -119,7 +73,7 @@ async function videoStats(): Promise<Array<{ consumerId: string; framesDecoded: 
 }
 
 async function setLayer(consumerId: string, spatialLayer: number): Promise<void> {
-  await req('media:setPreferredLayers', { roomId: state.roomId, consumerId, spatialLayer });
+  await state.req!('media:setPreferredLayers', { roomId: state.roomId, consumerId, spatialLayer });
 }
 
 (globalThis as unknown as { moim: unknown }).moim = {

@@ -14,7 +14,7 @@ import { createRoom, mediaPeer } from '../../server/src/media/testing/testPeers.
 import { startTestServer, type TestServer } from '../../server/src/testing/index.ts';
 import { TurnClient } from '../support/turnClient.ts';
 import { expectFlowing, shot, signIn } from './harness.ts';
-import { bundleTestPage, serveTestPage } from './testPage.ts';
+import { launchMediaBrowser, openTestPage, startMediaPageServer } from './mediaPage.ts';
 
 /**
  * Closed networks: coturn (Debian's turnserver) on loopback with TURN over TLS only, configured by
@@ -161,12 +161,26 @@ function makeCertificates(): { cert: string; key: string; ca: string; caSpki: st
 }
 
 async function openPage(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[${name}] page error`, err));
-  await page.goto(`${server.url}/e2e/turn.html`);
+  const page = await openTestPage(browser, server, 'turn', name);
   pages.push(page);
   return page;
+}
+
+/** Join `roomId` on a turn page with `token`: publishing camera and mic or only receiving, relay-only or TCP-only if asked. */
+async function join(
+  page: Page,
+  token: string,
+  roomId: string,
+  o: { publish: boolean; strictNetwork?: boolean; forceTcp?: boolean },
+): Promise<void> {
+  await page.evaluate((a) => (globalThis as unknown as Moim).moim.join(a), {
+    url: server.url,
+    token,
+    roomId,
+    strictNetwork: o.strictNetwork ?? false,
+    forceTcp: o.forceTcp ?? false,
+    publish: o.publish,
+  });
 }
 
 const figures = (page: Page) => page.evaluate(() => (globalThis as unknown as Moim).moim.recvFigures());
@@ -175,19 +189,19 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'moim-e2e-turn-'));
   const { cert, key, ca, caSpki } = makeCertificates();
   caFile = ca;
-  const js = await bundleTestPage('turn.page.ts', 'moimTurnPage');
   turnPort = await freePort();
   const turnUrl = `turns:localhost:${turnPort}?transport=tcp`;
-  server = await startTestServer({
-    MOIM_SFU_WORKERS: '1',
-    MOIM_RTC_LISTEN: '[{"ip":"127.0.0.1"}]',
-    MOIM_RTC_PORT: '0',
-    MOIM_TURN_URLS: JSON.stringify([turnUrl]),
-    MOIM_TURN_SECRET: SECRET,
-    MOIM_TURN_TTL_S: '300',
-    // the built web app (globalSetup builds it), for the web app's strict-network setting
-    MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
-  });
+  server = await startMediaPageServer(
+    { entry: 'turn.page.ts', globalName: 'moimTurnPage', name: 'turn' },
+    {
+      MOIM_RTC_PORT: '0',
+      MOIM_TURN_URLS: JSON.stringify([turnUrl]),
+      MOIM_TURN_SECRET: SECRET,
+      MOIM_TURN_TTL_S: '300',
+      // the built web app (globalSetup builds it), for the web app's strict-network setting
+      MOIM_WEB_ROOT: path.resolve(here, '../../web-demo/dist'),
+    },
+  );
   // coturn configured by moim's generator from the same settings; loopback peers in this test only
   const conf = coturnConfig({
     urls: [turnUrl],
@@ -218,20 +232,8 @@ beforeAll(async () => {
   });
   await waitFor(() => accepts(turnPort), { timeoutMs: 15_000, what: `coturn on TLS port ${turnPort}` });
 
-  serveTestPage(server.app.router, 'turn', js);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      // trust the test CA (not the whole web): certificates chaining to this key are accepted
-      `--ignore-certificate-errors-spki-list=${caSpki}`,
-    ],
-  });
+  // trust the test CA (not the whole web): certificates chaining to this key are accepted
+  browser = await launchMediaBrowser({ args: [`--ignore-certificate-errors-spki-list=${caSpki}`] });
 });
 
 afterAll(async () => {
@@ -249,25 +251,11 @@ describe('TURN over TLS (closed networks)', () => {
 
     const publisher = await openPage('publisher');
     const pubToken = await server.token({ name: 'Publisher' });
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: pubToken,
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, pubToken, roomId, { publish: true });
 
     const viewer = await openPage('viewer');
     const token = await server.token({ name: 'Viewer', sub: 'turn-viewer' });
-    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token,
-      roomId,
-      strictNetwork: true,
-      forceTcp: false,
-      publish: false,
-    });
+    await join(viewer, token, roomId, { publish: false, strictNetwork: true });
 
     const first = await waitFor(
       async () => {
@@ -300,14 +288,7 @@ describe('TURN over TLS (closed networks)', () => {
     const { roomId } = await createRoom(owner, 'standard');
     owner.close();
     const publisher = await openPage('publisher-3');
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'Publisher 3' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, await server.token({ name: 'Publisher 3' }), roomId, { publish: true });
 
     const person = await signIn(browser, server.url, { name: 'Strict Park', site: 'hq', lang: 'en' });
     pages.push(person.page);
@@ -527,23 +508,9 @@ describe('TURN over TLS (closed networks)', () => {
     const { roomId } = await createRoom(owner, 'standard');
     owner.close();
     const publisher = await openPage('publisher-2');
-    await publisher.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'Publisher 2' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: false,
-      publish: true,
-    });
+    await join(publisher, await server.token({ name: 'Publisher 2' }), roomId, { publish: true });
     const viewer = await openPage('tcp-viewer');
-    await viewer.evaluate((o) => (globalThis as unknown as Moim).moim.join(o), {
-      url: server.url,
-      token: await server.token({ name: 'TCP viewer' }),
-      roomId,
-      strictNetwork: false,
-      forceTcp: true,
-      publish: false,
-    });
+    await join(viewer, await server.token({ name: 'TCP viewer' }), roomId, { publish: false, forceTcp: true });
     const first = await waitFor(
       async () => {
         const f = await figures(viewer);

@@ -258,33 +258,8 @@ export class CallService {
       }
     }
 
-    const now = this.#now();
-    const until = now + this.#o.limits.ringTimeoutMs;
-    const call: Call = {
-      id,
-      org,
-      caller: party(me.sub, me.name, 'joined', now, 0),
-      callerSite: me.token.site,
-      callerPrincipal: me,
-      callees: new Map(),
-      state: 'ringing',
-      reason: null,
-      group,
-      video: data.video,
-      tier,
-      roomId: null,
-      room: undefined,
-      meeting: null,
-      startedAt: now,
-      acceptedAt: null,
-      endedAt: null,
-      version: 0,
-      timer: undefined,
-    };
+    const call = this.#ringingCall(me, id, callees, { group, video: data.video, tier, meeting: null });
     call.caller.answeredOn = deviceId;
-    call.caller.everJoined = true;
-    for (const sub of callees)
-      call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
     this.#register(call);
     this.#starting.delete(id);
     placed();
@@ -292,14 +267,7 @@ export class CallService {
     directory?.setInCall(org, me.sub, id, true);
     this.#log.info({ call: call.id, org, caller: me.sub, callees, group }, 'call: ringing');
 
-    await Promise.all([this.#lookUp(call, callees), this.#busyElsewhere(call, callees)]);
-    if (call.state === 'ringing') {
-      for (const p of call.callees.values()) if (p.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
-      this.#settle(call);
-    }
-    if (call.state === 'ringing') this.#arm(call);
-    // a finished call (everyone busy) was sent by #finish
-    if (ACTIVE.has(call.state)) this.#emit(call);
+    await this.#ringOut(call, callees);
     return this.view(call, me.sub);
   }
 
@@ -332,32 +300,12 @@ export class CallService {
       throw new MoimError('NOT_IN_ROOM', 'join the meeting first: only people in it invite others');
     this.#assertOpen();
 
-    const now = this.#now();
-    const until = now + this.#o.limits.ringTimeoutMs;
-    const call: Call = {
-      id: randomUUID(),
-      org,
-      caller: party(me.sub, me.name, 'joined', now, 0),
-      callerSite: me.token.site,
-      callerPrincipal: me,
-      callees: new Map(),
-      state: 'ringing',
-      reason: null,
+    const call = this.#ringingCall(me, randomUUID(), callees, {
       group: callees.length > 1,
       video: true,
       tier: room.tier,
-      roomId: null,
-      room: undefined,
       meeting: { roomId, name: room.name },
-      startedAt: now,
-      acceptedAt: null,
-      endedAt: null,
-      version: 0,
-      timer: undefined,
-    };
-    call.caller.everJoined = true;
-    for (const sub of callees)
-      call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
+    });
     this.#register(call);
     let ids = this.#invitesByRoom.get(roomId);
     if (!ids) {
@@ -368,14 +316,19 @@ export class CallService {
     this.#o.directory?.placed(org, call.id, [me.sub, ...callees]);
     this.#log.info({ call: call.id, org, caller: me.sub, callees, room: roomId }, 'call: invitation ringing');
 
-    await Promise.all([this.#lookUp(call, callees), this.#busyElsewhere(call, callees)]);
-    if (call.state === 'ringing') {
-      for (const p of call.callees.values()) if (p.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
-      this.#settle(call);
-    }
-    if (call.state === 'ringing') this.#arm(call);
-    if (ACTIVE.has(call.state)) this.#emit(call);
+    await this.#ringOut(call, callees);
     return this.view(call, me.sub);
+  }
+
+  /** Callee `p` answered on `deviceId`: joined; a call still ringing is accepted now (true). */
+  #answer(call: Call, p: Party, deviceId: string): boolean {
+    this.#setParty(p, 'joined');
+    p.answeredOn = deviceId;
+    p.everJoined = true;
+    if (call.state !== 'ringing') return false;
+    call.state = 'accepted';
+    call.acceptedAt = this.#now();
+    return true;
   }
 
   /**
@@ -397,13 +350,7 @@ export class CallService {
       this.#finish(call, 'cancelled');
       throw new MoimError('ROOM_CLOSED', 'this meeting was closed; the invitation ended');
     }
-    this.#setParty(p, 'joined');
-    p.answeredOn = deviceId;
-    p.everJoined = true;
-    if (call.state === 'ringing') {
-      call.state = 'accepted';
-      call.acceptedAt = this.#now();
-    }
+    this.#answer(call, p, deviceId);
     this.#grantLocally(call.org, meeting.roomId, me.sub);
     this.#log.info({ call: call.id, org: call.org, sub: me.sub, room: meeting.roomId }, 'call: invitation accepted');
     this.#settle(call);
@@ -425,14 +372,8 @@ export class CallService {
     if (p.state !== 'ringing' || !ACTIVE.has(call.state)) throw notRinging(call, p);
     if (call.meeting) return this.#acceptInvitation(me, deviceId, call, call.meeting, p);
     this.#checkCallsOf(me);
-    this.#setParty(p, 'joined');
-    p.answeredOn = deviceId;
-    p.everJoined = true;
-    if (call.state === 'ringing') {
-      call.state = 'accepted';
-      call.acceptedAt = this.#now();
-      if (!call.group) this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
-    }
+    if (this.#answer(call, p, deviceId) && !call.group)
+      this.#o.directory?.releasePair(call.org, call.caller.sub, me.sub, call.id);
     this.#o.directory?.setInCall(call.org, me.sub, call.id, true);
     this.#arm(call);
     this.#log.info({ call: call.id, org: call.org, sub: me.sub }, 'call: accepted');
@@ -537,11 +478,8 @@ export class CallService {
     call.group = true;
     this.#o.directory?.placed(call.org, call.id, fresh);
     this.#log.info({ call: call.id, org: call.org, by: me.sub, added: fresh }, 'call: people added');
-    await Promise.all([this.#lookUp(call, fresh), this.#busyElsewhere(call, fresh)]);
-    for (const sub of fresh) {
-      const p = call.callees.get(sub);
-      if (p?.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
-    }
+    await this.#askWhoIsBusy(call, fresh);
+    this.#busyStopRinging(fresh.map((sub) => call.callees.get(sub)));
     this.#arm(call);
     this.#emit(call);
     return this.view(call, me.sub);
@@ -777,6 +715,68 @@ export class CallService {
             ),
           ),
       );
+  }
+
+  /**
+   * A new call (or invitation) by `me`, not yet registered: the caller in it, each of `callees`
+   * ringing until the ring timeout, or busy when in a call on this node already.
+   */
+  #ringingCall(
+    me: Principal,
+    id: string,
+    callees: readonly string[],
+    kind: Pick<Call, 'group' | 'video' | 'tier' | 'meeting'>,
+  ): Call {
+    const org = me.token.org;
+    const now = this.#now();
+    const until = now + this.#o.limits.ringTimeoutMs;
+    const call: Call = {
+      id,
+      org,
+      caller: party(me.sub, me.name, 'joined', now, 0),
+      callerSite: me.token.site,
+      callerPrincipal: me,
+      callees: new Map(),
+      state: 'ringing',
+      reason: null,
+      ...kind,
+      roomId: null,
+      room: undefined,
+      startedAt: now,
+      acceptedAt: null,
+      endedAt: null,
+      version: 0,
+      timer: undefined,
+    };
+    call.caller.everJoined = true;
+    for (const sub of callees)
+      call.callees.set(sub, party(sub, null, this.#inCall(org, sub) ? 'busy' : 'ringing', now, until));
+    return call;
+  }
+
+  /**
+   * A new call (or invitation), registered, rings `callees`: those found busy do not ring; the call
+   * ends if nobody rings, else its ring timer is armed and it is sent.
+   */
+  async #ringOut(call: Call, callees: readonly string[]): Promise<void> {
+    await this.#askWhoIsBusy(call, callees);
+    if (call.state === 'ringing') {
+      this.#busyStopRinging(call.callees.values());
+      this.#settle(call);
+    }
+    if (call.state === 'ringing') this.#arm(call);
+    // a finished call (everyone busy) was sent by #finish
+    if (ACTIVE.has(call.state)) this.#emit(call);
+  }
+
+  /** Names and do-not-disturb of `subs` (callees of `call`), and which of them are in a call on another node. */
+  async #askWhoIsBusy(call: Call, subs: readonly string[]): Promise<void> {
+    await Promise.all([this.#lookUp(call, subs), this.#busyElsewhere(call, subs)]);
+  }
+
+  /** Parties still ringing whom #askWhoIsBusy found busy are busy. */
+  #busyStopRinging(parties: Iterable<Party | undefined>): void {
+    for (const p of parties) if (p?.state === 'ringing' && this.#dnd.has(p)) this.#setParty(p, 'busy');
   }
 
   /** The one ring timer: at the earliest deadline of the parties still ringing. */

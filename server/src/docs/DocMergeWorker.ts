@@ -7,6 +7,7 @@
  * by the next one. Knows nothing of storage.
  */
 import { Worker } from 'node:worker_threads';
+import { closeWorkerThread } from '../lib/workerThreads.ts';
 import type { Logger } from '../logger.ts';
 
 export interface MergeResult {
@@ -87,11 +88,7 @@ export class DocMergeWorker implements DocMerger {
     const worker = this.#worker;
     this.#worker = undefined;
     if (!worker) return;
-    worker.ref();
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage('close');
-    });
+    await closeWorkerThread(worker);
   }
 
   #start(): Worker {

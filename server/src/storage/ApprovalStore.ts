@@ -20,6 +20,18 @@ export interface StoredStep {
   escalatedFrom: string | null;
 }
 
+/** A step not yet reached or not yet decided: `approver` is waiting to decide it. */
+export const waitingStep = (approver: string): StoredStep => ({
+  approver,
+  status: 'waiting',
+  decidedBy: null,
+  onBehalfOf: null,
+  decidedAt: null,
+  comment: null,
+  dueAt: null,
+  escalatedFrom: null,
+});
+
 export interface StoredComment {
   author: string;
   text: string;

@@ -32,3 +32,11 @@ export interface DocTitleStore {
 
 /** Most names `getMany` looks up in one query. */
 export const DOC_TITLES_PER_QUERY = 1000;
+
+/** `names` without repeats, in batches of at most DOC_TITLES_PER_QUERY (one query each). */
+export function docTitleBatches(names: readonly string[]): string[][] {
+  const unique = [...new Set(names)];
+  const batches: string[][] = [];
+  for (let i = 0; i < unique.length; i += DOC_TITLES_PER_QUERY) batches.push(unique.slice(i, i + DOC_TITLES_PER_QUERY));
+  return batches;
+}

@@ -8,18 +8,19 @@
  * locks) are skipped on SQLite, whose write transactions are serialized anyway.
  */
 import { MoimError, type RequestDayStatus } from '@moim/protocol';
-import type {
-  ApprovalListQuery,
-  ApprovalStore,
-  DecisionChange,
-  DueStep,
-  EscalationChange,
-  QuotaWindow,
-  StoredApproval,
-  StoredComment,
-  StoredDelegation,
-  StoredRequestDay,
-  StoredStep,
+import {
+  type ApprovalListQuery,
+  type ApprovalStore,
+  type DecisionChange,
+  type DueStep,
+  type EscalationChange,
+  type QuotaWindow,
+  type StoredApproval,
+  type StoredComment,
+  type StoredDelegation,
+  type StoredRequestDay,
+  type StoredStep,
+  waitingStep,
 } from './ApprovalStore.ts';
 
 export type Row = Record<string, unknown>;
@@ -219,20 +220,7 @@ export const ops = {
     if (!(yield* bump(org, id, version, ['draft'], 'title = ?, body = ?', [change.title, change.body], at)))
       return false;
     yield op('DELETE FROM approval_steps WHERE org = ? AND doc_id = ? RETURNING idx', org, id);
-    yield* insertSteps(
-      org,
-      id,
-      change.approvers.map((approver) => ({
-        approver,
-        status: 'waiting',
-        decidedBy: null,
-        onBehalfOf: null,
-        decidedAt: null,
-        comment: null,
-        dueAt: null,
-        escalatedFrom: null,
-      })),
-    );
+    yield* insertSteps(org, id, change.approvers.map(waitingStep));
     return true;
   },
 

@@ -1,11 +1,12 @@
 /**
  * Rows as the SQL drivers return them and the records they become, for the stores both backends
- * share (documents, rooms, presence, audit): node:sqlite answers integers as numbers and booleans
+ * share (documents and their titles, rooms, presence, audit): node:sqlite answers integers as numbers and booleans
  * as 0/1, node-postgres BIGINT as text and BOOLEAN as booleans, so each mapper takes either.
  * Dependency-free (type imports only), so worker threads may load it.
  */
 import type { AuditAnchor, AuditChainRow, AuditEntry, StoredAuditEntry } from './AuditStore.ts';
 import type { DocListRow, DocRecord, StoredDocVersion } from './DocStore.ts';
+import type { StoredDocTitle } from './DocTitleStore.ts';
 import type { PresenceRecord } from './PresenceStore.ts';
 import type { RoomRecord } from './RoomStore.ts';
 
@@ -59,6 +60,33 @@ export const toDocVersion = (r: VersionRow): StoredDocVersion => ({
   createdBy: r.created_by,
   bytes: r.bytes,
 });
+
+// ── document titles ─────────────────────────────────────────────────────
+
+export type DocTitleRow = Pick<StoredDocTitle, 'name' | 'title'> & {
+  created_by: string;
+  created_at: SqlInt;
+  updated_by: string;
+  updated_at: SqlInt;
+};
+
+export const DOC_TITLE_COLUMNS = 'name, title, created_by, created_at, updated_by, updated_at';
+
+export const toDocTitle = (org: string, r: DocTitleRow): StoredDocTitle => ({
+  org,
+  name: r.name,
+  title: r.title,
+  createdBy: r.created_by,
+  createdAt: int(r.created_at),
+  updatedBy: r.updated_by,
+  updatedAt: int(r.updated_at),
+});
+
+/** The row a title's upsert (`… RETURNING`) answered, as a record; no row is a fault of the database. */
+export function upsertedDocTitle(org: string, r: DocTitleRow | undefined): StoredDocTitle {
+  if (!r) throw new Error('doc_titles: the upsert returned no row');
+  return toDocTitle(org, r);
+}
 
 // ── rooms ───────────────────────────────────────────────────────────────
 

@@ -29,7 +29,12 @@ import {
 } from '@moim/protocol';
 import type { Principal } from '../auth/Principal.ts';
 import type { Logger } from '../logger.ts';
-import type { ApprovalStore, StoredApproval, StoredDelegation, StoredStep } from '../storage/ApprovalStore.ts';
+import {
+  type ApprovalStore,
+  type StoredApproval,
+  type StoredDelegation,
+  waitingStep,
+} from '../storage/ApprovalStore.ts';
 import type { AuditStore } from '../storage/AuditStore.ts';
 import type { TeleworkStore } from '../storage/TeleworkStore.ts';
 import type { ApprovalChains, Notices } from './contracts.ts';
@@ -113,15 +118,22 @@ const toDelegation = (d: StoredDelegation): Delegation => ({
   endsAt: iso(d.endsAt),
 });
 
-const waitingStep = (approver: string): StoredStep => ({
-  approver,
-  status: 'waiting',
-  decidedBy: null,
-  onBehalfOf: null,
+/** A new draft of `applicant`'s, its steps waiting for `approvers` in order. */
+const newDraft = (
+  of: Pick<StoredApproval, 'org' | 'kind' | 'applicant' | 'title' | 'body' | 'payload'>,
+  approvers: readonly string[],
+  now: number,
+): StoredApproval => ({
+  ...of,
+  id: randomUUID(),
+  status: 'draft',
+  steps: approvers.map(waitingStep),
+  comments: [],
+  version: 0,
+  createdAt: now,
+  updatedAt: now,
+  submittedAt: null,
   decidedAt: null,
-  comment: null,
-  dueAt: null,
-  escalatedFrom: null,
 });
 
 export class Approvals extends TypedEmitter<ApprovalEvents> {
@@ -156,23 +168,11 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
     const org = caller.token.org;
     const approvers = this.#checkLine(caller.sub, input.approvers);
     const now = this.#clock.now();
-    const doc: StoredApproval = {
-      org,
-      id: randomUUID(),
-      kind: 'document',
-      applicant: caller.sub,
-      title: input.title,
-      body: input.body,
-      payload: null,
-      status: 'draft',
-      steps: approvers.map(waitingStep),
-      comments: [],
-      version: 0,
-      createdAt: now,
-      updatedAt: now,
-      submittedAt: null,
-      decidedAt: null,
-    };
+    const doc = newDraft(
+      { org, kind: 'document', applicant: caller.sub, title: input.title, body: input.body, payload: null },
+      approvers,
+      now,
+    );
     await this.#store.create(doc);
     await this.#audit.append({
       actor: caller.sub,
@@ -204,23 +204,8 @@ export class Approvals extends TypedEmitter<ApprovalEvents> {
         'no approver on record: the org directory names no manager for you (ask an admin to set one)',
       );
     const now = this.#clock.now();
-    const doc: StoredApproval = {
-      org,
-      id: randomUUID(),
-      kind: input.kind,
-      applicant,
-      title: input.title,
-      body: input.body,
-      payload: input.payload,
-      status: 'draft',
-      steps: chain.map(waitingStep),
-      comments: [],
-      version: 0,
-      createdAt: now,
-      updatedAt: now,
-      submittedAt: null,
-      decidedAt: null,
-    };
+    const { kind, title, body, payload } = input;
+    const doc = newDraft({ org, kind, applicant, title, body, payload }, chain, now);
     await this.#store.create(doc);
     try {
       await beforeSubmit(doc.id, now);

@@ -30,6 +30,15 @@ export interface TestServer {
 }
 
 /**
+ * The socket request rate limits lifted (per connection, and so per person: that limit defaults to
+ * twice the connection's), for tests that send many requests and test something else.
+ */
+export const LIFTED_RATE_LIMITS: Readonly<Record<string, string>> = {
+  MOIM_RATE_LIMIT_PER_SEC: '100000',
+  MOIM_RATE_LIMIT_BURST: '1000000',
+};
+
+/**
  * Start a real server in this process on a free port with a temporary data folder
  * (Hocuspocus `newHocuspocus()` style). `env` overrides configuration variables.
  */

@@ -123,28 +123,30 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
     bars.set(call.id, bar);
   };
 
-  const incomingBar = (call: CallInfo) => {
-    const name = call.caller.name ?? call.caller.sub;
-    const others = call.callees.length - 1;
-    return h(
+  /** The banner of what rings here, a call or a meeting invitation: accept (or join), decline, dismiss. */
+  const ringingBar = (
+    call: CallInfo,
+    o: {
+      bannerClass: string;
+      label: string;
+      text: string;
+      icon: string;
+      acceptClass: string;
+      acceptText: string;
+      dataset?: Record<string, string>;
+    },
+  ) =>
+    h(
       'div',
       {
-        class: 'call-banner incoming',
+        class: o.bannerClass,
         role: 'alertdialog',
-        'aria-label': t('call_incoming', { name }),
-        dataset: { callId: call.id, ringtone: rings.get(call.id)?.mode ?? 'silent' },
+        'aria-label': o.label,
+        dataset: { callId: call.id, ...o.dataset, ringtone: rings.get(call.id)?.mode ?? 'silent' },
       },
-      h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '📞'),
-      h(
-        'span',
-        { class: 'call-text' },
-        others > 0 ? t('call_incomingGroup', { name, n: others }) : t('call_incoming', { name }),
-      ),
-      h(
-        'button',
-        { type: 'button', class: 'primary call-accept', onclick: () => void accept(call.id) },
-        t('call_accept'),
-      ),
+      h('span', { class: 'call-icon', 'aria-hidden': 'true' }, o.icon),
+      h('span', { class: 'call-text' }, o.text),
+      h('button', { type: 'button', class: o.acceptClass, onclick: () => void accept(call.id) }, o.acceptText),
       h(
         'button',
         { type: 'button', class: 'danger call-decline', onclick: () => void act(() => client.calls.decline(call.id)) },
@@ -156,37 +158,32 @@ export function startCallUi(host: HTMLElement, ctx: AppContext): () => void {
         t('call_dismiss'),
       ),
     );
+
+  const incomingBar = (call: CallInfo) => {
+    const name = call.caller.name ?? call.caller.sub;
+    const others = call.callees.length - 1;
+    return ringingBar(call, {
+      bannerClass: 'call-banner incoming',
+      label: t('call_incoming', { name }),
+      text: others > 0 ? t('call_incomingGroup', { name, n: others }) : t('call_incoming', { name }),
+      icon: '📞',
+      acceptClass: 'primary call-accept',
+      acceptText: t('call_accept'),
+    });
   };
 
   const invitationBar = (call: CallInfo, meeting: CallMeeting) => {
     const name = call.caller.name ?? call.caller.sub;
     const text = meeting.name ? t('inviteTitleNamed', { name, meeting: meeting.name }) : t('inviteTitle', { name });
-    return h(
-      'div',
-      {
-        class: 'call-banner incoming invitation',
-        role: 'alertdialog',
-        'aria-label': text,
-        dataset: { callId: call.id, roomId: meeting.roomId, ringtone: rings.get(call.id)?.mode ?? 'silent' },
-      },
-      h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '📨'),
-      h('span', { class: 'call-text' }, text),
-      h(
-        'button',
-        { type: 'button', class: 'primary call-accept invite-join', onclick: () => void accept(call.id) },
-        t('join'),
-      ),
-      h(
-        'button',
-        { type: 'button', class: 'danger call-decline', onclick: () => void act(() => client.calls.decline(call.id)) },
-        t('call_decline'),
-      ),
-      h(
-        'button',
-        { type: 'button', class: 'ghost call-dismiss', onclick: () => void act(() => client.calls.dismiss(call.id)) },
-        t('call_dismiss'),
-      ),
-    );
+    return ringingBar(call, {
+      bannerClass: 'call-banner incoming invitation',
+      label: text,
+      text,
+      icon: '📨',
+      acceptClass: 'primary call-accept invite-join',
+      acceptText: t('join'),
+      dataset: { roomId: meeting.roomId },
+    });
   };
 
   const partyList = (call: CallInfo) =>

@@ -1,7 +1,7 @@
 import { type DocHandle, type DocInfo, type DocTitleEvent, type DocVersionInfo, getLogger } from '@moim/client-sdk';
 import type { View } from '../context.ts';
 import { docTitle, notesRoom, TITLE_MAX, titleFromInput } from '../docTitles.ts';
-import { h, mount } from '../dom.ts';
+import { type Attrs, h, mount } from '../dom.ts';
 import { errorText, t } from '../i18n.ts';
 import { formatAgo, formatDateTime } from '../time.ts';
 import { followWatermark } from '../watermark.ts';
@@ -29,6 +29,36 @@ async function meetingNames(ctx: Parameters<View>[1], names: readonly string[]):
   return found;
 }
 
+/** A field for a document's title (new or renamed). */
+function titleInput(attrs: Attrs): HTMLInputElement {
+  // a title is counted in characters (the server's rule); maxlength counts UTF-16 units
+  return h('input', { ...attrs, maxlength: String(TITLE_MAX * 2), required: true });
+}
+
+/**
+ * The submit handler of a form with a title field: a title the server would refuse is shown as
+ * INVALID_TITLE without asking it, else `save` runs with it; a failure of `save` is shown as a toast.
+ */
+function submitTitle(
+  ctx: Parameters<View>[1],
+  input: HTMLInputElement,
+  save: (title: string) => Promise<void>,
+): (e: Event) => Promise<void> {
+  return async (e) => {
+    e.preventDefault();
+    const title = titleFromInput(input.value);
+    if (title === undefined) {
+      ctx.toast(`${t('errorPrefix')}: ${errorText({ code: 'INVALID_TITLE' })}`, 'error');
+      return;
+    }
+    try {
+      await save(title);
+    } catch (err) {
+      ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
+    }
+  };
+}
+
 /** Documents: the list (`#/docs`) and one document in a collaborative editor (`#/docs/<name>`). */
 export const docsView: View = (root, ctx, params) => {
   const name = params[0];
@@ -37,13 +67,7 @@ export const docsView: View = (root, ctx, params) => {
 
 const listPage: View = (root, ctx) => {
   const list = h('div', { class: 'doc-list' }, t('syncing'));
-  const input = h('input', {
-    id: 'new-doc-name',
-    placeholder: t('docTitle'),
-    // a title is counted in characters (the server's rule); maxlength counts UTF-16 units
-    maxlength: String(TITLE_MAX * 2),
-    required: true,
-  });
+  const input = titleInput({ id: 'new-doc-name', placeholder: t('docTitle') });
   mount(
     root,
     h(
@@ -54,21 +78,11 @@ const listPage: View = (root, ctx) => {
         'form',
         {
           class: 'card row wrap',
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            // titles are free text (any language), stored by the server, which picks the name
-            const title = titleFromInput(input.value);
-            if (title === undefined) {
-              ctx.toast(`${t('errorPrefix')}: ${errorText({ code: 'INVALID_TITLE' })}`, 'error');
-              return;
-            }
-            try {
-              const doc = await ctx.client.docs.createTitled(title);
-              ctx.navigate(`#/docs/${encodeURIComponent(doc.name)}`);
-            } catch (err) {
-              ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
-            }
-          },
+          // titles are free text (any language), stored by the server, which picks the name
+          onsubmit: submitTitle(ctx, input, async (title) => {
+            const doc = await ctx.client.docs.createTitled(title);
+            ctx.navigate(`#/docs/${encodeURIComponent(doc.name)}`);
+          }),
         },
         h('label', { for: 'new-doc-name' }, t('newDoc')),
         input,
@@ -152,13 +166,7 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
       class: 'ghost small rename-doc',
       hidden: true,
       onclick: () => {
-        const input = h('input', {
-          id: 'doc-title-input',
-          value: docTitle(shown),
-          maxlength: String(TITLE_MAX * 2),
-          'aria-label': t('newDocTitle'),
-          required: true,
-        });
+        const input = titleInput({ id: 'doc-title-input', value: docTitle(shown), 'aria-label': t('newDocTitle') });
         const close = () => {
           mount(titleBox, heading);
           renameButton.hidden = false;
@@ -167,21 +175,11 @@ function docPage(root: HTMLElement, ctx: Parameters<View>[1], name: string): () 
           'form',
           {
             class: 'row rename-form',
-            onsubmit: async (e: Event) => {
-              e.preventDefault();
-              const title = titleFromInput(input.value);
-              if (title === undefined) {
-                ctx.toast(`${t('errorPrefix')}: ${errorText({ code: 'INVALID_TITLE' })}`, 'error');
-                return;
-              }
-              try {
-                shown = await ctx.client.docs.rename(name, title);
-                renderTitle();
-                close();
-              } catch (err) {
-                ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
-              }
-            },
+            onsubmit: submitTitle(ctx, input, async (title) => {
+              shown = await ctx.client.docs.rename(name, title);
+              renderTitle();
+              close();
+            }),
           },
           input,
           h('button', { type: 'submit', class: 'primary small' }, t('save')),

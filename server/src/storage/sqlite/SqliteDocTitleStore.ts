@@ -1,30 +1,8 @@
-/** Document titles on SQLite (table doc_titles, migration 0210). */
+/** Document titles on SQLite (table doc_titles, migration 0210); rows as on PostgreSQL (sqlRows.ts). */
 import type { DocRef } from '../DocStore.ts';
-import { DOC_TITLES_PER_QUERY, type DocTitleStore, type StoredDocTitle } from '../DocTitleStore.ts';
+import { type DocTitleStore, docTitleBatches, type StoredDocTitle } from '../DocTitleStore.ts';
+import { DOC_TITLE_COLUMNS, type DocTitleRow, toDocTitle, upsertedDocTitle } from '../sqlRows.ts';
 import type { SqliteDb } from './SqliteDb.ts';
-
-interface Row {
-  name: string;
-  title: string;
-  created_by: string;
-  created_at: number;
-  updated_by: string;
-  updated_at: number;
-}
-
-const COLUMNS = 'name, title, created_by, created_at, updated_by, updated_at';
-
-function toTitle(org: string, r: Row): StoredDocTitle {
-  return {
-    org,
-    name: r.name,
-    title: r.title,
-    createdBy: r.created_by,
-    createdAt: Number(r.created_at),
-    updatedBy: r.updated_by,
-    updatedAt: Number(r.updated_at),
-  };
-}
 
 export class SqliteDocTitleStore implements DocTitleStore {
   readonly #db: SqliteDb;
@@ -33,32 +11,34 @@ export class SqliteDocTitleStore implements DocTitleStore {
   }
 
   async get(ref: DocRef): Promise<StoredDocTitle | undefined> {
-    const r = this.#db.get<Row>(`SELECT ${COLUMNS} FROM doc_titles WHERE org = ? AND name = ?`, ref.org, ref.name);
-    return r ? toTitle(ref.org, r) : undefined;
+    const r = this.#db.get<DocTitleRow>(
+      `SELECT ${DOC_TITLE_COLUMNS} FROM doc_titles WHERE org = ? AND name = ?`,
+      ref.org,
+      ref.name,
+    );
+    return r ? toDocTitle(ref.org, r) : undefined;
   }
 
   async getMany(org: string, names: readonly string[]): Promise<Map<string, StoredDocTitle>> {
     const out = new Map<string, StoredDocTitle>();
-    const unique = [...new Set(names)];
-    for (let i = 0; i < unique.length; i += DOC_TITLES_PER_QUERY) {
-      const chunk = unique.slice(i, i + DOC_TITLES_PER_QUERY);
-      const rows = this.#db.all<Row>(
-        `SELECT ${COLUMNS} FROM doc_titles WHERE org = ? AND name IN (${chunk.map(() => '?').join(',')})`,
+    for (const batch of docTitleBatches(names)) {
+      const rows = this.#db.all<DocTitleRow>(
+        `SELECT ${DOC_TITLE_COLUMNS} FROM doc_titles WHERE org = ? AND name IN (${batch.map(() => '?').join(',')})`,
         org,
-        ...chunk,
+        ...batch,
       );
-      for (const r of rows) out.set(r.name, toTitle(org, r));
+      for (const r of rows) out.set(r.name, toDocTitle(org, r));
     }
     return out;
   }
 
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
-    const r = this.#db.get<Row>(
+    const r = this.#db.get<DocTitleRow>(
       `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
        updated_at = excluded.updated_at
-       RETURNING ${COLUMNS}`,
+       RETURNING ${DOC_TITLE_COLUMNS}`,
       ref.org,
       ref.name,
       title,
@@ -67,8 +47,7 @@ export class SqliteDocTitleStore implements DocTitleStore {
       by,
       at,
     );
-    if (!r) throw new Error('doc_titles: the upsert returned no row');
-    return toTitle(ref.org, r);
+    return upsertedDocTitle(ref.org, r);
   }
 
   async delete(ref: DocRef): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { closeWorkerThread } from '../../lib/workerThreads.ts';
 import { storageError } from '../storageErrors.ts';
 import type { SqliteDb } from './SqliteDb.ts';
 
@@ -72,11 +73,7 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
     const worker = this.#worker;
     this.#worker = undefined;
     if (!worker) return;
-    worker.ref();
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage('close');
-    });
+    await closeWorkerThread(worker);
   }
 
   #start(): Worker {
