@@ -87,13 +87,25 @@ describe('mediasoup worker warnings in a browser meeting', () => {
     // and encoding (3 simulcast encodings), not a flow (that would be hundreds in 20 s)
     expect(count('unknown-rtx')).toBeLessThanOrEqual(2 * 3 * 10);
 
-    // RTP before its producer existed: the same SSRC becomes a producer's stream afterwards
+    // RTP before its producer existed: a media packet's SSRC becomes a producer's stream afterwards
+    // (an early RTX packet — Chromium's retransmission/padding payload type, which never names a
+    // stream of its own — has no stream to become; it is only counted)
+    const mediaPayloadTypes = new Set(
+      lines.flatMap(
+        (x) =>
+          /CreateRtpStream\(\) \| \[encodingIdx:\d+, ssrc:\d+, rid:[^,]*, payloadType:(\d+)/.exec(x.line)?.[1] ?? [],
+      ),
+    );
     for (const [i, l] of lines.entries()) {
       if (causeOf(l.line) !== 'early-rtp') continue;
       const ssrc = /\[ssrc:(\d+)/.exec(l.line)?.[1];
       expect(ssrc).toBeDefined();
+      const payloadType = /payloadType:(\d+)/.exec(l.line)?.[1];
+      if (payloadType !== undefined && !mediaPayloadTypes.has(payloadType)) continue;
       expect(
-        lines.slice(i + 1).some((x) => x.line.includes(`CreateRtpStream() | [encodingIdx:0, ssrc:${ssrc},`)),
+        lines
+          .slice(i + 1)
+          .some((x) => new RegExp(`CreateRtpStream\\(\\) \\| \\[encodingIdx:\\d+, ssrc:${ssrc},`).test(x.line)),
         `${l.line}: no producer stream for this SSRC afterwards`,
       ).toBe(true);
     }
