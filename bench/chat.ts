@@ -18,7 +18,16 @@ import { startBaseline } from './lib/baselines.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
-import { type LoopDelayStats, loopDelayWindow, mintTokens, scrapeLoopDelay, startMoim } from './lib/moim.ts';
+import {
+  type CommitStats,
+  commitPercentileMs,
+  type LoopDelayStats,
+  loopDelayWindow,
+  mintTokens,
+  scrapeCommits,
+  scrapeLoopDelay,
+  startMoim,
+} from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { carryOver, mib, Report, spreadCell } from './lib/report.ts';
@@ -83,6 +92,8 @@ interface Step {
   /** moim: samples of its event-loop delay histogram more than 50 / 100 ms late in the window. */
   serverLoopStallsOver50ms?: number | null;
   serverLoopStallsOver100ms?: number | null;
+  /** moim: its chat group commits in the window (per second, writes each, commit time p50/p99). */
+  storeCommits?: { perSec: number; writesPerCommit: number; p50Ms: number | null; p99Ms: number | null } | null;
   clients: number;
   targetRate: number;
   fired: number;
@@ -114,6 +125,8 @@ interface Conn {
   idleCores: number;
   /** moim: its event-loop delay histogram (stalls) so far. */
   loopDelay?: () => Promise<LoopDelayStats | undefined>;
+  /** moim: its chat store's group commits so far (count, writes, commit-time histogram). */
+  commits?: () => Promise<CommitStats | null>;
 }
 
 /** `fresh`: no warm-up step and no idle window (the first message is the first the server handles). */
@@ -124,6 +137,7 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
   let stop: () => Promise<void>;
   let profile: Conn['profile'];
   let loopDelay: Conn['loopDelay'];
+  let commits: Conn['commits'];
   let auths: Record<string, unknown>[];
   let subs: string[];
   if (system === 'moim') {
@@ -134,6 +148,7 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     live.add(stop);
     profile = (label) => m.profile(label);
     loopDelay = () => scrapeLoopDelay(m.url);
+    commits = () => scrapeCommits(m.url, 'chat');
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     const tokens = await mintTokens(
       m.url,
@@ -154,7 +169,7 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     auths = subs.map(() => ({}));
   }
   try {
-    return await join(system, { url, pid, stop, profile, loopDelay, auths, subs }, opts);
+    return await join(system, { url, pid, stop, profile, loopDelay, commits, auths, subs }, opts);
   } catch (err) {
     // a load generator failed while the clients connected or joined: stop this server now (it
     // would keep the run alive), then let the run fail with the generator's message
@@ -179,12 +194,13 @@ async function join(
     stop: () => Promise<void>;
     profile: Conn['profile'];
     loopDelay: Conn['loopDelay'];
+    commits: Conn['commits'];
     auths: Record<string, unknown>[];
     subs: string[];
   },
   opts: { fresh?: boolean },
 ): Promise<Conn> {
-  const { url, pid, stop, profile, loopDelay, auths, subs } = s;
+  const { url, pid, stop, profile, loopDelay, commits, auths, subs } = s;
   const n = P.clients;
   // client i lives in generator i % G: every channel spans the generators
   const G = pool.size;
@@ -226,7 +242,11 @@ async function join(
     300_000,
   );
   log(`${system}: ${n} clients connected in ${channels} channels in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const extra = { ...(profile ? { profile } : {}), ...(loopDelay ? { loopDelay } : {}) };
+  const extra = {
+    ...(profile ? { profile } : {}),
+    ...(loopDelay ? { loopDelay } : {}),
+    ...(commits ? { commits } : {}),
+  };
   if (opts.fresh) return { system, pid, stop, idleCores: 0, ...extra };
   // warm-up: not recorded
   await runStep({ system, pid, stop, idleCores: 0 }, 'fixed', Math.min(200, P.rate), 2000, false);
@@ -248,6 +268,7 @@ async function runStep(
   await pool.all('reset');
   const prof = keep ? await c.profile?.(`chat-${phase}-${rate}`) : undefined;
   const loop0 = await c.loopDelay?.();
+  const commits0 = (await c.commits?.()) ?? null;
   const meter = new ProcMeter(() => [c.pid]).start();
   const gen0 = pool.generators.map((g) => g.cpuSec());
   const G = pool.size;
@@ -284,6 +305,16 @@ async function runStep(
   );
   const cpu = meter.stop();
   const loop = c.loopDelay ? loopDelayWindow(loop0, await c.loopDelay()) : null;
+  const commits1 = (await c.commits?.()) ?? null;
+  const storeCommits =
+    commits0 && commits1 && commits1.count > commits0.count
+      ? {
+          perSec: (commits1.count - commits0.count) / cpu.wallSec,
+          writesPerCommit: (commits1.updates - commits0.updates) / (commits1.count - commits0.count),
+          p50Ms: commitPercentileMs(commits0, commits1, 0.5),
+          p99Ms: commitPercentileMs(commits0, commits1, 0.99),
+        }
+      : null;
   await prof?.stop();
   const genCores = pool.generators.map((g, i) => (g.cpuSec() - gen0[i]!) / cpu.wallSec);
   const delivery = new Histogram();
@@ -306,6 +337,7 @@ async function runStep(
     ...(run === undefined ? {} : { run }),
     serverLoopStallsOver50ms: loop?.over50ms ?? null,
     serverLoopStallsOver100ms: loop?.over100ms ?? null,
+    storeCommits,
     clients: P.clients,
     targetRate: rate,
     fired,
@@ -334,7 +366,10 @@ async function runStep(
     log(
       `${c.system} ${phase}${run === undefined ? '' : ` #${run}`} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} p99.9 ${lat.p999Ms} max ${lat.maxMs} ms, ` +
         `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU, ` +
-        `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}`,
+        `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}` +
+        (storeCommits
+          ? `, ${Math.round(storeCommits.perSec)} commits/s × ${storeCommits.writesPerCommit.toFixed(1)} writes, commit p50 ${storeCommits.p50Ms?.toFixed(2)} p99 ${storeCommits.p99Ms?.toFixed(2)} ms`
+          : ''),
     );
   }
   await sleep(500);

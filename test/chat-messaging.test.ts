@@ -50,6 +50,29 @@ describe('chat messaging', () => {
     expect(h.messages).toEqual([ack.message]);
   });
 
+  it('times its group commits in /metrics (moim_chat_commit_seconds, writes per commit)', async () => {
+    const read = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (name: string) =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return {
+        commits: value('moim_chat_commit_seconds_count'),
+        seconds: value('moim_chat_commit_seconds_sum'),
+        writes: value('moim_chat_commit_batch_writes_sum'),
+      };
+    };
+    const before = await read();
+    const alice = await server.person('alice');
+    const ch = await channelWith(alice.socket, []);
+    // five sends in one turn: at most five commits, at least one, five writes in all
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((t) => send(alice.socket, ch.id, t)));
+    const after = await read();
+    expect(after.writes - before.writes).toBe(5);
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
+    expect(after.commits - before.commits).toBeLessThanOrEqual(5);
+    expect(after.seconds).toBeGreaterThan(before.seconds);
+  });
+
   it('has one channel per site, joined on first use', async () => {
     const a = await server.person('ahn', { site: 'busan' });
     const b = await server.person('baek', { site: 'busan' });

@@ -1,6 +1,17 @@
 import { startBaseline } from './baselines.ts';
 import { collectGarbage } from './inspector.ts';
-import { type LoopDelayStats, type MoimServer, mintTokens, scrapeLoopDelay, startMoim } from './moim.ts';
+import {
+  type CommitStats,
+  type LoopDelayStats,
+  type MoimServer,
+  mintTokens,
+  scrapeCommits,
+  scrapeLoopDelay,
+  startMoim,
+} from './moim.ts';
+
+export { type CommitStats, commitPercentileMs } from './moim.ts';
+
 import { procMem } from './proc.ts';
 import { type DocSystem, wsUrl } from './ydoc-clients.ts';
 
@@ -40,56 +51,6 @@ export interface DocServer {
   /** With `--profile`, moim only: CPU-profile a window. */
   profile(label: string): Promise<{ stop(): Promise<unknown> }>;
   stop(): Promise<void>;
-}
-
-export interface CommitStats {
-  count: number;
-  seconds: number;
-  updates: number;
-  /** Cumulative counts by bucket upper bound (seconds), as Prometheus exposes them. */
-  buckets: Array<[number, number]>;
-}
-
-/** Commit-time percentile (ms) between two snapshots, interpolated within its bucket. */
-export function commitPercentileMs(a: CommitStats, b: CommitStats, q: number): number | null {
-  const n = b.count - a.count;
-  if (n <= 0) return null;
-  const target = q * n;
-  let prevLe = 0;
-  let prevCum = 0;
-  for (const [le, cumB] of b.buckets) {
-    const cum = cumB - (a.buckets.find(([l]) => l === le)?.[1] ?? 0);
-    if (cum >= target) {
-      if (!Number.isFinite(le)) return prevLe * 1000;
-      const frac = cum > prevCum ? (target - prevCum) / (cum - prevCum) : 1;
-      return (prevLe + (le - prevLe) * frac) * 1000;
-    }
-    prevLe = le;
-    prevCum = cum;
-  }
-  return prevLe * 1000;
-}
-
-async function scrapeCommits(url: string): Promise<CommitStats | null> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  // samples carry default labels (node="…"): match the name followed by a space or a brace
-  const one = (name: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-  };
-  const count = one('moim_doc_commit_seconds_count');
-  if (count === undefined) return null;
-  const buckets: Array<[number, number]> = [];
-  for (const m of text.matchAll(/^moim_doc_commit_seconds_bucket\{le="([^"]+)"[^}]*\} (\S+)$/gm)) {
-    buckets.push([m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2])]);
-  }
-  return {
-    count,
-    seconds: one('moim_doc_commit_seconds_sum') ?? 0,
-    updates: one('moim_doc_commit_batch_updates_sum') ?? 0,
-    buckets,
-  };
 }
 
 /** `opts.root`: moim from another checkout (a before/after comparison in one run). */

@@ -62,10 +62,15 @@ export async function startMoim(
     // --profile: the benchmark profiles its measurement windows through the inspector
     inspect: (opts.inspect ?? false) || process.env.BENCH_PROFILE_MOIM === '1',
     // --cpu-prof: the whole life of the process, start-up included (written when it exits)
-    nodeArgs:
-      process.env.BENCH_CPU_PROF_MOIM === '1'
+    nodeArgs: [
+      ...(process.env.BENCH_CPU_PROF_MOIM === '1'
         ? ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'bench', 'results', 'profiles')}`]
-        : [],
+        : []),
+      // BENCH_MOIM_NODE_ARGS='--trace-gc …': Node flags for every moim (diagnosis runs)
+      ...(process.env.BENCH_MOIM_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+    ],
+    // BENCH_MOIM_LOG=<folder>: each moim's stdout and stderr also go to <folder>/moim-<pid>.log
+    logDir: process.env.BENCH_MOIM_LOG,
   });
   const url = server.ready.replace('//localhost', '//127.0.0.1').replace(/\/$/, '');
   const stop = server.stop;
@@ -193,4 +198,61 @@ function benchMoimEnv(): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+export interface CommitStats {
+  count: number;
+  seconds: number;
+  updates: number;
+  /** Cumulative counts by bucket upper bound (seconds), as Prometheus exposes them. */
+  buckets: Array<[number, number]>;
+}
+
+/** Commit-time percentile (ms) between two snapshots, interpolated within its bucket. */
+export function commitPercentileMs(a: CommitStats, b: CommitStats, q: number): number | null {
+  const n = b.count - a.count;
+  if (n <= 0) return null;
+  const target = q * n;
+  let prevLe = 0;
+  let prevCum = 0;
+  for (const [le, cumB] of b.buckets) {
+    const cum = cumB - (a.buckets.find(([l]) => l === le)?.[1] ?? 0);
+    if (cum >= target) {
+      if (!Number.isFinite(le)) return prevLe * 1000;
+      const frac = cum > prevCum ? (target - prevCum) / (cum - prevCum) : 1;
+      return (prevLe + (le - prevLe) * frac) * 1000;
+    }
+    prevLe = le;
+    prevCum = cum;
+  }
+  return prevLe * 1000;
+}
+
+/**
+ * moim's group-commit histograms from its /metrics: `moim_doc_commit_seconds` with
+ * `moim_doc_commit_batch_updates` (documents) or `moim_chat_commit_seconds` with
+ * `moim_chat_commit_batch_writes` (chat).
+ */
+export async function scrapeCommits(url: string, kind: 'doc' | 'chat' = 'doc'): Promise<CommitStats | null> {
+  const seconds = `moim_${kind}_commit_seconds`;
+  const sizes = kind === 'doc' ? 'moim_doc_commit_batch_updates' : 'moim_chat_commit_batch_writes';
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  // samples carry default labels (node="…"): match the name followed by a space or a brace
+  const one = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const count = one(`${seconds}_count`);
+  if (count === undefined) return null;
+  const buckets: Array<[number, number]> = [];
+  for (const m of text.matchAll(new RegExp(`^${seconds}_bucket\\{le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))) {
+    buckets.push([m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2])]);
+  }
+  return {
+    count,
+    seconds: one(`${seconds}_sum`) ?? 0,
+    updates: one(`${sizes}_sum`) ?? 0,
+    buckets,
+  };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep, withTimeout } from './bounded.ts';
@@ -75,6 +76,8 @@ export async function spawnServer(opts: {
   nodeArgs?: string[];
   /** Start with `--inspect=127.0.0.1:0` so memory readings can be taken after a full GC. */
   inspect?: boolean;
+  /** Also write every output line to `<logDir>/<name>-<pid>.log`. */
+  logDir?: string | undefined;
 }): Promise<ServerProcess> {
   const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, ...opts.args], {
@@ -84,7 +87,9 @@ export async function spawnServer(opts: {
   });
   live.add(proc);
   const output: string[] = [];
+  const logFile = opts.logDir ? path.join(opts.logDir, `${opts.name.replace(/\W+/g, '-')}-${proc.pid}.log`) : undefined;
   const keep = (line: string) => {
+    if (logFile) appendFileSync(logFile, `${line}\n`);
     output.push(line);
     if (output.length > 200) output.shift();
     if (opts.echo) process.stderr.write(`[${opts.name}] ${line}\n`);

@@ -22,6 +22,8 @@ export interface ChatWriteQueueOptions {
   log?: Logger | undefined;
   /** Told of each committed write before its caller hears of it (a cache follows the counters). */
   committed?: ((op: ChatWriteOp, r: ChatWriteResult) => void) | undefined;
+  /** Told after each committed batch: how many writes, how long the commit took (metrics). */
+  onCommit?: ((writes: number, seconds: number) => void) | undefined;
 }
 
 export class ChatWriteQueue {
@@ -37,6 +39,7 @@ export class ChatWriteQueue {
       intervalMs: opts.commitIntervalMs ?? 3,
       log: opts.log,
       failure: opts.failure,
+      onCommit: opts.onCommit,
     });
   }
 

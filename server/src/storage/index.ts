@@ -109,6 +109,8 @@ export interface StorageOptions {
   clustered?: boolean | undefined;
   /** Chat group-commit pacing under load (MOIM_CHAT_COMMIT_INTERVAL_MS). */
   chatCommitIntervalMs?: number | undefined;
+  /** Told after each chat group commit: writes in it and its duration (moim_chat_commit_* metrics). */
+  onChatCommit?: ((writes: number, seconds: number) => void) | undefined;
   /** Free-space floor of the data disk (MOIM_DATA_MIN_FREE_BYTES). @default 0 */
   minFreeBytes?: number | undefined;
   log?: Logger | undefined;
@@ -142,7 +144,10 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   }
   const opened = db;
   const health = new DataDirHealth({ dir, minFreeBytes: opts.minFreeBytes ?? 0, lock, log: opts.log });
-  const chat = new SqliteChatStore(opened, { commitIntervalMs: opts.chatCommitIntervalMs });
+  const chat = new SqliteChatStore(opened, {
+    commitIntervalMs: opts.chatCommitIntervalMs,
+    onCommit: opts.onChatCommit,
+  });
   const docs = new SqliteDocStore(opened);
   const presence = new SqlitePresenceStore(opened);
   const audit = new SqliteAuditStore(opened);

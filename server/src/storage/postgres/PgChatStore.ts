@@ -57,6 +57,8 @@ export interface PgChatStoreOptions {
    * WAL flushes. A write arriving after a quiet spell commits at once. @default 3
    */
   commitIntervalMs?: number | undefined;
+  /** Told after each committed batch (the chat commit metrics). */
+  onCommit?: ((writes: number, seconds: number) => void) | undefined;
   log?: Logger | undefined;
 }
 
@@ -76,6 +78,7 @@ export class PgChatStore implements ChatStore {
       commit: (ops) => this.#db.tx((tx) => applyPgChatWrites(tx, ops)),
       maxBatch: opts.maxBatch,
       commitIntervalMs: opts.commitIntervalMs,
+      onCommit: opts.onCommit,
       log: opts.log,
       // PgDb already made a full disk STORAGE_FULL and a lost server UNAVAILABLE; anything else is wrapped
       failure: (err) =>

@@ -38,7 +38,11 @@ export async function openPgStores(opts: StorageOptions & { databaseUrl: string 
     await db.close();
     throw err;
   }
-  const chat = new PgChatStore(db, { commitIntervalMs: opts.chatCommitIntervalMs, log: opts.log });
+  const chat = new PgChatStore(db, {
+    commitIntervalMs: opts.chatCommitIntervalMs,
+    onCommit: opts.onChatCommit,
+    log: opts.log,
+  });
   const docs = new PgDocStore(db);
   let lastPing: { at: number; up: Promise<boolean> } | undefined;
   return {

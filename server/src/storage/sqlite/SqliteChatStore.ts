@@ -62,6 +62,8 @@ export interface SqliteChatStoreOptions {
    * at once. @default 3
    */
   commitIntervalMs?: number;
+  /** Told after each committed batch (the chat commit metrics). */
+  onCommit?: ((writes: number, seconds: number) => void) | undefined;
 }
 
 /**
@@ -89,6 +91,7 @@ export class SqliteChatStore implements ChatStore {
       commit: (ops) => this.#commit(ops),
       maxBatch: opts.maxBatch,
       commitIntervalMs: opts.commitIntervalMs,
+      onCommit: opts.onCommit,
       committed: (op, r) => this.#committed(op, r),
       // a full disk stays STORAGE_FULL (a code people can act on); anything else is wrapped
       failure: (err) => {
