@@ -73,14 +73,14 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
   r.add('POST', '/auth/session/refresh', async (ctx) => {
     const t = principalOf(ctx).token;
     return answer(d.sessions.refresh(t, sstOf(t)));
-  });
+  }).body('none');
 
   r.add('POST', '/auth/logout', async (ctx) => {
     const principal = principalOf(ctx);
     await d.sessions.logout(principal.token);
     await d.audit.append({ actor: principal.sub, action: 'auth.logout', detail: { org: principal.token.org } });
     return { body: { ok: true } };
-  });
+  }).body('none');
 
   // people who left: every token of theirs refused at once, live connections dropped (admins, own org)
   r.add('POST', '/auth/revocations', async (ctx) => {
@@ -159,7 +159,7 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
       // each options call stores a challenge: bounded like sign-in attempts
       await d.limits.address(d.addressOf(ctx.req));
       return { body: { options: await passkeys.registrationOptions(p.token.org, p.sub, p.name) } };
-    });
+    }).body('none');
     r.add('POST', '/auth/passkeys/register', async (ctx) => {
       const p = principalOf(ctx);
       const body = await readJson(ctx.req, assertionBody, d.config.maxBodyBytes);
@@ -177,7 +177,7 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
     r.add('POST', '/auth/passkeys/login/options', async (ctx) => {
       await d.limits.address(d.addressOf(ctx.req));
       return { body: { options: await passkeys.authenticationOptions() } };
-    });
+    }).body('none');
     r.add('POST', '/auth/passkeys/login', async (ctx) => {
       await d.limits.address(d.addressOf(ctx.req));
       const body = await readJson(ctx.req, assertionBody, d.config.maxBodyBytes);
@@ -196,7 +196,7 @@ export function addAuthRoutes(d: AuthRouteDeps): void {
       const p = principalOf(ctx);
       await d.limits.address(d.addressOf(ctx.req));
       return { body: { options: await passkeys.authenticationOptions({ org: p.token.org, sub: p.sub }) } };
-    });
+    }).body('none');
     r.add('POST', '/auth/step-up/passkey', async (ctx) => {
       const p = principalOf(ctx);
       await d.limits.account(`${p.token.org}\0${p.sub}`);
@@ -221,33 +221,37 @@ export function certRouter(d: Omit<AuthRouteDeps, 'router'>): HttpRouter {
 }
 
 function addCertRoutes(d: AuthRouteDeps): void {
-  d.router.add('POST', '/auth/certificate', async (ctx) => {
-    await d.limits.address(d.addressOf(ctx.req));
-    try {
-      const cert = clientCertificate(ctx.req.socket as TLSSocket);
-      await d.limits.account(`${cert.provider}\0${cert.subject}`);
-      const who = await certificatePerson(d.store, cert, d.config.certClaims);
-      return answer(await signIn(d, who.org, who.sub, who.profile, ['x509'], ctx.req));
-    } catch (err) {
-      await failed(d, 'x509', ctx.req, err);
-      throw err;
-    }
-  });
-  d.router.add('POST', '/auth/step-up/certificate', async (ctx) => {
-    const p = new Principal(d.tokens.verify(bearerToken(ctx.req, ctx.url)));
-    await d.limits.account(`${p.token.org}\0${p.sub}`);
-    try {
-      const cert = clientCertificate(ctx.req.socket as TLSSocket);
-      const link = await d.store.linkOf(cert.provider, cert.subject);
-      if (!link || link.org !== p.token.org || link.sub !== p.sub)
-        throw new MoimError('SIGN_IN_FAILED', 'this certificate is not linked to the signed-in person');
-    } catch (err) {
-      await failed(d, 'x509-step-up', ctx.req, err);
-      throw err;
-    }
-    await d.audit.append({ actor: p.sub, action: 'auth.step-up', detail: { org: p.token.org, method: 'x509' } });
-    return answer(d.sessions.stepUp(p.token, 'x509', sstOf(p.token)));
-  });
+  d.router
+    .add('POST', '/auth/certificate', async (ctx) => {
+      await d.limits.address(d.addressOf(ctx.req));
+      try {
+        const cert = clientCertificate(ctx.req.socket as TLSSocket);
+        await d.limits.account(`${cert.provider}\0${cert.subject}`);
+        const who = await certificatePerson(d.store, cert, d.config.certClaims);
+        return answer(await signIn(d, who.org, who.sub, who.profile, ['x509'], ctx.req));
+      } catch (err) {
+        await failed(d, 'x509', ctx.req, err);
+        throw err;
+      }
+    })
+    .body('none');
+  d.router
+    .add('POST', '/auth/step-up/certificate', async (ctx) => {
+      const p = new Principal(d.tokens.verify(bearerToken(ctx.req, ctx.url)));
+      await d.limits.account(`${p.token.org}\0${p.sub}`);
+      try {
+        const cert = clientCertificate(ctx.req.socket as TLSSocket);
+        const link = await d.store.linkOf(cert.provider, cert.subject);
+        if (!link || link.org !== p.token.org || link.sub !== p.sub)
+          throw new MoimError('SIGN_IN_FAILED', 'this certificate is not linked to the signed-in person');
+      } catch (err) {
+        await failed(d, 'x509-step-up', ctx.req, err);
+        throw err;
+      }
+      await d.audit.append({ actor: p.sub, action: 'auth.step-up', detail: { org: p.token.org, method: 'x509' } });
+      return answer(d.sessions.stepUp(p.token, 'x509', sstOf(p.token)));
+    })
+    .body('none');
 }
 
 async function signIn(

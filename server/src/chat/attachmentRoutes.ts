@@ -22,41 +22,43 @@ const ATTACHMENT_ID = /^[\w-]{1,64}$/;
  * `GET /chat/attachments/:id?sub&exp&sig` — a link from `chat:attachment:link`.
  */
 export function addAttachmentRoutes(d: AttachmentRouteDeps): void {
-  d.router.add('POST', '/chat/channels/:id/attachments', async ({ req, res, url, params }) => {
-    const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
-    principal.requireChat();
-    const channelId = params.id ?? '';
-    if (!CHANNEL_ID.test(channelId)) throw new MoimError('INVALID_PAYLOAD', 'bad channel id');
-    const declared = req.headers['content-length'];
-    const header = req.headers['x-filename'];
-    let name = url.searchParams.get('filename') ?? 'file';
-    if (typeof header === 'string') {
-      try {
-        name = decodeURIComponent(header);
-      } catch {
-        throw new MoimError('INVALID_PAYLOAD', 'X-Filename must be URI-encoded');
+  d.router
+    .add('POST', '/chat/channels/:id/attachments', async ({ req, res, url, params }) => {
+      const principal = new Principal(d.tokens.verify(bearerToken(req, url)));
+      principal.requireChat();
+      const channelId = params.id ?? '';
+      if (!CHANNEL_ID.test(channelId)) throw new MoimError('INVALID_PAYLOAD', 'bad channel id');
+      const declared = req.headers['content-length'];
+      const header = req.headers['x-filename'];
+      let name = url.searchParams.get('filename') ?? 'file';
+      if (typeof header === 'string') {
+        try {
+          name = decodeURIComponent(header);
+        } catch {
+          throw new MoimError('INVALID_PAYLOAD', 'X-Filename must be URI-encoded');
+        }
       }
-    }
-    const me: ChatActor = {
-      sub: principal.sub,
-      org: principal.token.org,
-      site: principal.token.site,
-      isAdmin: principal.isAdmin,
-    };
-    try {
-      const attachment = await d.attachments.upload(me, channelId, {
-        type: req.headers['content-type'] ?? '',
-        name,
-        declaredBytes: declared === undefined ? undefined : Number(declared),
-        body: req,
-      });
-      return { status: 201, body: { attachment } };
-    } catch (err) {
-      // refused before (or while) reading the body: do not keep the connection for the rest of it
-      if (!req.readableEnded) res.setHeader('connection', 'close');
-      throw err;
-    }
-  });
+      const me: ChatActor = {
+        sub: principal.sub,
+        org: principal.token.org,
+        site: principal.token.site,
+        isAdmin: principal.isAdmin,
+      };
+      try {
+        const attachment = await d.attachments.upload(me, channelId, {
+          type: req.headers['content-type'] ?? '',
+          name,
+          declaredBytes: declared === undefined ? undefined : Number(declared),
+          body: req,
+        });
+        return { status: 201, body: { attachment } };
+      } catch (err) {
+        // refused before (or while) reading the body: do not keep the connection for the rest of it
+        if (!req.readableEnded) res.setHeader('connection', 'close');
+        throw err;
+      }
+    })
+    .body('file');
 
   const attachmentIdOf = (params: Record<string, string>): string => {
     const id = params.id ?? '';

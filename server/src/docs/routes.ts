@@ -169,10 +169,12 @@ export function addDocRoutes(d: {
     docContent('export'),
   );
 
-  d.router.add('POST', '/docs/:name/versions/:id/restore', async (ctx) => {
-    const body: DocRestoreResponse = await d.service.restoreVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
-    return { body };
-  });
+  d.router
+    .add('POST', '/docs/:name/versions/:id/restore', async (ctx) => {
+      const body: DocRestoreResponse = await d.service.restoreVersion(principalOf(ctx), nameOf(ctx), idOf(ctx));
+      return { body };
+    })
+    .body('none');
 }
 
 /**

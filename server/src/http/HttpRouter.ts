@@ -30,11 +30,23 @@ export interface RouteContentMark extends ContentMark {
 /** Decides a content route's request (throws POLICY_FORBIDS); set by the app. */
 export type ContentGate = (ctx: RouteContext, mark: RouteContentMark) => Promise<void>;
 
+/**
+ * What a route reads from the request body: `json` (the default for POST, PUT, PATCH: the handler's
+ * `readJson` validates it), `none` (the router refuses any body but an empty one or `{}` before the
+ * handler runs, so a bad body is never ignored and acted on), `csv` or `file` (raw bytes the handler
+ * checks itself; any bytes are a valid file).
+ */
+export type RouteBody = 'json' | 'none' | 'csv' | 'file';
+
+/** The most a `none` route reads of a body before refusing it (an empty one or `{}` is accepted). */
+const NO_BODY_MAX_BYTES = 64;
+
 interface Route {
   method: string;
   parts: string[];
   handler: RouteHandler;
   content: RouteContentMark | undefined;
+  body: RouteBody;
 }
 
 /**
@@ -58,17 +70,27 @@ export class HttpRouter {
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     pattern: string,
     handler: RouteHandler,
-    opts: { content?: RouteContentMark } = {},
+    opts: { content?: RouteContentMark; body?: RouteBody } = {},
   ): this {
-    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, content: opts.content });
+    const body = opts.body ?? (method === 'GET' || method === 'DELETE' ? 'none' : 'json');
+    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, content: opts.content, body });
     return this;
   }
 
-  /** Every route as `METHOD /pattern`, with its content mark (tests derive their lists from it). */
-  routes(): Array<{ method: string; pattern: string; content?: ContentMark }> {
+  /** Set the body kind of the route added last (`router.add(…).body('none')`): GET and DELETE take none, others JSON. */
+  body(kind: RouteBody): this {
+    const last = this.#routes.at(-1);
+    if (!last) throw new Error('body(): no route added yet');
+    last.body = kind;
+    return this;
+  }
+
+  /** Every route as `METHOD /pattern`, with its body kind and content mark (tests derive their lists from it). */
+  routes(): Array<{ method: string; pattern: string; body: RouteBody; content?: ContentMark }> {
     return this.#routes.map((r) => ({
       method: r.method,
       pattern: `/${r.parts.join('/')}`,
+      body: r.body,
       ...(r.content ? { content: { kind: r.content.kind, action: r.content.action } } : {}),
     }));
   }
@@ -104,6 +126,7 @@ export class HttpRouter {
       if (route.method !== req.method) continue;
       try {
         const ctx: RouteContext = { req, res, url, params };
+        if (route.body === 'none' && req.method !== 'GET' && req.method !== 'HEAD') await refuseBody(req);
         if (route.content) {
           if (!this.contentGate) throw new MoimError('UNAVAILABLE', 'the content policy is not ready');
           await this.contentGate(ctx, route.content);
@@ -113,8 +136,11 @@ export class HttpRouter {
       } catch (err) {
         if (!(err instanceof MoimError)) this.#log.error({ err, path: url.pathname }, 'http handler failed');
         else if (err.code.startsWith('TOKEN_')) this.onTokenRefused?.(req, err.code);
-        if (!res.headersSent) sendError(res, err);
-        else res.destroy();
+        if (!res.headersSent) {
+          // refused before the body was read: do not keep the connection for the rest of it
+          if (!req.readableEnded) res.setHeader('connection', 'close');
+          sendError(res, err);
+        } else res.destroy();
       }
       return;
     }
@@ -185,6 +211,21 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
+/** A route that takes no body: an empty one or `{}` passes, anything else is INVALID_PAYLOAD. */
+async function refuseBody(req: IncomingMessage): Promise<void> {
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, NO_BODY_MAX_BYTES);
+  } catch (err) {
+    if (err instanceof MoimError && err.code === 'PAYLOAD_TOO_LARGE')
+      throw new MoimError('INVALID_PAYLOAD', 'this request takes no body', { cause: err });
+    throw err;
+  }
+  const text = raw.toString('latin1').trim();
+  if (text !== '' && text.replace(/\s+/g, '') !== '{}')
+    throw new MoimError('INVALID_PAYLOAD', 'this request takes no body');
+}
+
 /** Read a JSON body and validate it; INVALID_PAYLOAD with the first issue otherwise. */
 export async function readJson<S extends z.ZodType>(
   req: IncomingMessage,
@@ -192,9 +233,16 @@ export async function readJson<S extends z.ZodType>(
   maxBytes: number,
 ): Promise<z.output<S>> {
   const raw = await readBody(req, maxBytes);
+  let text: string;
+  try {
+    // strictly: a lenient decode would turn invalid bytes into U+FFFD and store them
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch (err) {
+    throw new MoimError('INVALID_PAYLOAD', 'body is not UTF-8', { cause: err });
+  }
   let value: unknown;
   try {
-    value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+    value = text.length === 0 ? {} : JSON.parse(text);
   } catch {
     throw new MoimError('INVALID_PAYLOAD', 'body is not valid JSON');
   }

@@ -88,11 +88,13 @@ export function addApprovalRoutes(d: {
     return { body };
   });
 
-  d.router.add('POST', '/approvals/:id/submit', async (ctx) => {
-    const principal = principalOf(ctx);
-    const body: ApprovalResponse = { approval: await d.approvals.submit(principal, idOf(ctx)) };
-    return { body };
-  });
+  d.router
+    .add('POST', '/approvals/:id/submit', async (ctx) => {
+      const principal = principalOf(ctx);
+      const body: ApprovalResponse = { approval: await d.approvals.submit(principal, idOf(ctx)) };
+      return { body };
+    })
+    .body('none');
 
   for (const [action, decision] of [
     ['approve', 'approved'],
@@ -107,11 +109,13 @@ export function addApprovalRoutes(d: {
       return { body };
     });
 
-  d.router.add('POST', '/approvals/:id/cancel', async (ctx) => {
-    const principal = principalOf(ctx);
-    const body: ApprovalResponse = { approval: await d.approvals.cancel(principal, idOf(ctx)) };
-    return { body };
-  });
+  d.router
+    .add('POST', '/approvals/:id/cancel', async (ctx) => {
+      const principal = principalOf(ctx);
+      const body: ApprovalResponse = { approval: await d.approvals.cancel(principal, idOf(ctx)) };
+      return { body };
+    })
+    .body('none');
 
   d.router.add('POST', '/approvals/:id/comments', async (ctx) => {
     const principal = principalOf(ctx);

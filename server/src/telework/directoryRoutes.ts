@@ -43,24 +43,26 @@ export function addDirectoryRoutes(d: {
   };
 
   // the fixed paths first: `import` and `export.csv` are not subs
-  d.router.add('POST', '/telework/directory/import', async (ctx) => {
-    const principal = principalOf(ctx);
-    const [type, ...params] = (ctx.req.headers['content-type'] ?? '').split(';').map((p) => p.trim().toLowerCase());
-    const charset = params
-      .find((p) => p.startsWith('charset='))
-      ?.slice('charset='.length)
-      .replaceAll('"', '');
-    if (type !== 'text/csv' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8'))
-      throw new MoimError('UNSUPPORTED_MEDIA_TYPE', 'an import is text/csv in UTF-8');
-    const raw = await readBody(ctx.req, d.importMaxBytes);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    } catch (err) {
-      throw new MoimError('INVALID_PAYLOAD', 'the file is not UTF-8', { cause: err });
-    }
-    return { body: await d.directory.importCsv(principal, text) };
-  });
+  d.router
+    .add('POST', '/telework/directory/import', async (ctx) => {
+      const principal = principalOf(ctx);
+      const [type, ...params] = (ctx.req.headers['content-type'] ?? '').split(';').map((p) => p.trim().toLowerCase());
+      const charset = params
+        .find((p) => p.startsWith('charset='))
+        ?.slice('charset='.length)
+        .replaceAll('"', '');
+      if (type !== 'text/csv' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8'))
+        throw new MoimError('UNSUPPORTED_MEDIA_TYPE', 'an import is text/csv in UTF-8');
+      const raw = await readBody(ctx.req, d.importMaxBytes);
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      } catch (err) {
+        throw new MoimError('INVALID_PAYLOAD', 'the file is not UTF-8', { cause: err });
+      }
+      return { body: await d.directory.importCsv(principal, text) };
+    })
+    .body('csv');
 
   d.router.add('GET', '/telework/directory/export.csv', async (ctx) => {
     const csv = await d.directory.exportCsv(principalOf(ctx));

@@ -62,10 +62,12 @@ export function addReportRoutes(d: {
     return { body };
   });
 
-  d.router.add('POST', '/telework/reports/:id/submit', async (ctx) => {
-    const body: WorkReportResponse = { report: await d.reports.submit(principalOf(ctx), idOf(ctx)) };
-    return { body };
-  });
+  d.router
+    .add('POST', '/telework/reports/:id/submit', async (ctx) => {
+      const body: WorkReportResponse = { report: await d.reports.submit(principalOf(ctx), idOf(ctx)) };
+      return { body };
+    })
+    .body('none');
 
   d.router.add('POST', '/telework/reports/:id/review', async (ctx) => {
     const principal = principalOf(ctx);

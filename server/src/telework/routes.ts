@@ -120,13 +120,15 @@ export function addBookingRoutes(d: {
     return { body };
   });
 
-  d.router.add('POST', '/telework/bookings/:id/check-in', async (ctx) => {
-    const principal = principalOf(ctx);
-    const id = bookingIdSchema.safeParse(ctx.params.id);
-    if (!id.success) throw new MoimError('INVALID_PAYLOAD', 'id: a booking id (UUID)');
-    const body: BookingResponse = {
-      booking: await d.checkIn.manual(principal, id.data, d.clientAddressOf(ctx.req)),
-    };
-    return { body };
-  });
+  d.router
+    .add('POST', '/telework/bookings/:id/check-in', async (ctx) => {
+      const principal = principalOf(ctx);
+      const id = bookingIdSchema.safeParse(ctx.params.id);
+      if (!id.success) throw new MoimError('INVALID_PAYLOAD', 'id: a booking id (UUID)');
+      const body: BookingResponse = {
+        booking: await d.checkIn.manual(principal, id.data, d.clientAddressOf(ctx.req)),
+      };
+      return { body };
+    })
+    .body('none');
 }
