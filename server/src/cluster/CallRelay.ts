@@ -145,6 +145,11 @@ export class CallRelay {
    * the caller's to drop).
    */
   async personGone(org: string, sub: string): Promise<void> {
+    for (const home of await this.#otherHomes(org, sub)) this.#send(home, { k: 'gone', org, sub });
+  }
+
+  /** The other nodes holding calls of the person (this node's own are left out). */
+  async #otherHomes(org: string, sub: string): Promise<Set<string>> {
     const me = this.#o.registry.nodeId;
     const homes = new Set<string>();
     for (const id of await this.#o.directory.callsOf(org, sub)) {
@@ -152,7 +157,7 @@ export class CallRelay {
       const home = await this.#o.directory.homeOf(id);
       if (home !== null && home !== me) homes.add(home);
     }
-    for (const home of homes) this.#send(home, { k: 'gone', org, sub });
+    return homes;
   }
 
   /**
@@ -162,14 +167,7 @@ export class CallRelay {
    */
   async meetingLeft(org: string, roomId: string, sub: string): Promise<void> {
     this.#o.calls.meetingChanged(roomId, sub);
-    const me = this.#o.registry.nodeId;
-    const homes = new Set<string>();
-    for (const id of await this.#o.directory.callsOf(org, sub)) {
-      if (this.#o.calls.holds(id)) continue;
-      const home = await this.#o.directory.homeOf(id);
-      if (home !== null && home !== me) homes.add(home);
-    }
-    for (const home of homes) this.#send(home, { k: 'meeting', roomId, sub });
+    for (const home of await this.#otherHomes(org, sub)) this.#send(home, { k: 'meeting', roomId, sub });
   }
 
   /** The live room `roomId` closed on this node: every node checks its invitations into it (rare: told to all). */

@@ -40,6 +40,28 @@ export interface CallHistoryRow {
 export const CALL_HISTORY_COLUMNS =
   'call_id, direction, outcome, with_subs, grp, started_at, ended_at, unread, meeting_room, meeting_name';
 
+/**
+ * An entry's values in CALL_HISTORY_COLUMNS order; `flag` writes a boolean as the backend stores it
+ * (PostgreSQL a boolean, SQLite 0/1).
+ */
+export function callHistoryValues<F>(
+  e: CallHistoryRecord,
+  flag: (b: boolean) => F,
+): [string, string, string, string, F, number, number, F, string | null, string | null] {
+  return [
+    e.callId,
+    e.direction,
+    e.outcome,
+    JSON.stringify(e.with),
+    flag(e.group),
+    e.startedAt,
+    e.endedAt,
+    flag(e.unread),
+    e.meeting?.roomId ?? null,
+    e.meeting?.name ?? null,
+  ];
+}
+
 export function toCallHistoryRecord(r: CallHistoryRow): CallHistoryRecord {
   return {
     callId: r.call_id,

@@ -5,6 +5,7 @@ import {
   type CallHistoryRecordPage,
   type CallHistoryRow,
   type CallHistoryStore,
+  callHistoryValues,
   toCallHistoryRecord,
 } from '../CallHistoryStore.ts';
 import type { PgDb } from './PgDb.ts';
@@ -20,20 +21,7 @@ export class PgCallHistoryStore implements CallHistoryStore {
       await tx.query(
         `INSERT INTO call_history (org, sub, ${CALL_HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (org, sub, call_id) DO NOTHING`,
-        [
-          org,
-          sub,
-          e.callId,
-          e.direction,
-          e.outcome,
-          JSON.stringify(e.with),
-          e.group,
-          e.startedAt,
-          e.endedAt,
-          e.unread,
-          e.meeting?.roomId ?? null,
-          e.meeting?.name ?? null,
-        ],
+        [org, sub, ...callHistoryValues(e, (b) => b)],
       );
       await tx.query(
         `DELETE FROM call_history WHERE org = $1 AND sub = $2 AND call_id NOT IN (

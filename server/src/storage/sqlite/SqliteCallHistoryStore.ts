@@ -5,6 +5,7 @@ import {
   type CallHistoryRecordPage,
   type CallHistoryRow,
   type CallHistoryStore,
+  callHistoryValues,
   toCallHistoryRecord,
 } from '../CallHistoryStore.ts';
 import type { SqliteDb } from './SqliteDb.ts';
@@ -22,16 +23,7 @@ export class SqliteCallHistoryStore implements CallHistoryStore {
          ON CONFLICT (org, sub, call_id) DO NOTHING`,
         org,
         sub,
-        e.callId,
-        e.direction,
-        e.outcome,
-        JSON.stringify(e.with),
-        e.group ? 1 : 0,
-        e.startedAt,
-        e.endedAt,
-        e.unread ? 1 : 0,
-        e.meeting?.roomId ?? null,
-        e.meeting?.name ?? null,
+        ...callHistoryValues(e, (b) => (b ? 1 : 0)),
       );
       this.#db.run(
         `DELETE FROM call_history WHERE org = ? AND sub = ? AND call_id NOT IN (
