@@ -170,6 +170,11 @@ describe('the document list orders', () => {
       expect(res.status, q).toBe(400);
       expect(res.body.error?.code, q).toBe('INVALID_PAYLOAD');
     }
+    // a rename is a change too: the oldest document moves to the top of the default order
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await rename(ann, zebra1, 'Zebra, renamed')).title).toBe('Zebra, renamed');
+    expect((await page(ann, 'limit=1')).body.docs[0]?.name).toBe(zebra1);
+
     // another organisation lists none of these
     const other = await server.token({ name: 'eve', sub: 'ann', org: 'sorting-other' });
     expect(await walk(other, 'title', 10)).toEqual([]);

@@ -19,6 +19,22 @@ describe.each(BACKENDS)('DocTitleStore contract on $name', (backend) => {
   });
   afterEach(() => opened.close());
 
+  it("a rename is a change of the document: its updatedAt moves forward (never back), another org's stays", async () => {
+    const docs = opened.stores.docs;
+    await docs.create({ ...acme, owner: 'kim', policy: { exportAllowed: true } });
+    await docs.create({ ...evil, owner: 'eve', policy: { exportAllowed: true } });
+    const created = (await docs.get(acme))!.updatedAt;
+    const evilAt = (await docs.get(evil))!.updatedAt;
+    await titles.set(acme, 'later', 'kim', created + 60_000);
+    expect((await docs.get(acme))!.updatedAt).toBe(created + 60_000);
+    await titles.set(acme, 'a late clock', 'kim', created + 1);
+    expect((await docs.get(acme))!.updatedAt).toBe(created + 60_000);
+    expect((await docs.get(evil))!.updatedAt).toBe(evilAt);
+    // a title of a document with no record (an old `t.` name) only stores the title
+    await titles.set({ org: 'acme', name: 't.none' }, 'x', 'kim', created);
+    expect(await docs.get({ org: 'acme', name: 't.none' })).toBeUndefined();
+  });
+
   it('stores a long Korean title with who set it and when; a rename keeps who created it', async () => {
     expect([...LONG_KO]).toHaveLength(80);
     expect(await titles.get(acme)).toBeUndefined();

@@ -32,8 +32,10 @@ export class PgDocTitleStore implements DocTitleStore {
   }
 
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
+    // a rename is a change: the document moves up a list in "recently changed" order (one statement)
     const rows = await this.#db.query<DocTitleRow>(
-      `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
+      `WITH touched AS (UPDATE docs SET updated_at = GREATEST(updated_at, $5) WHERE org = $1 AND name = $2)
+       INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
        VALUES ($1, $2, $3, $4, $5, $4, $5)
        ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
        updated_at = excluded.updated_at

@@ -33,6 +33,14 @@ export class SqliteDocTitleStore implements DocTitleStore {
   }
 
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
+    return this.#db.tx(() => {
+      // a rename is a change: the document moves up a list in "recently changed" order
+      this.#db.run('UPDATE docs SET updated_at = MAX(updated_at, ?) WHERE org = ? AND name = ?', at, ref.org, ref.name);
+      return this.#upsert(ref, title, by, at);
+    });
+  }
+
+  #upsert(ref: DocRef, title: string, by: string, at: number): StoredDocTitle {
     const r = this.#db.get<DocTitleRow>(
       `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
