@@ -115,8 +115,8 @@ describe('client SDK documents', () => {
     await expect
       .poll(() => told, { timeout: 10_000 })
       .toEqual([expect.objectContaining({ name: made[0]!.name, title: '가 (개정)', by: 'jin' })]);
-    // most recently changed first by default; by title on request, a page at a time
-    expect((await b.docs.list()).docs.map((x) => x.title)).toEqual(['다', '나', '가 (개정)']);
+    // most recently changed first by default (the rename was the last change); by title on request, a page at a time
+    expect((await b.docs.list()).docs.map((x) => x.title)).toEqual(['가 (개정)', '다', '나']);
     const first = await b.docs.list({ sort: 'title', limit: 2 });
     expect(first.docs.map((x) => x.title)).toEqual(['가 (개정)', '나']);
     const second = await b.docs.list({ sort: 'title', limit: 2, after: first.next! });
