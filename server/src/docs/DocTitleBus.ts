@@ -7,6 +7,7 @@
 import { type DocTitleEvent, docNameSchema, normalizeDocTitle } from '@moim/protocol';
 import { z } from 'zod';
 import { type MoimServer, personRoom } from '../lib/rooms.ts';
+import { serverSideChannel } from '../lib/serverSideEvents.ts';
 import type { Logger } from '../logger.ts';
 import type { DocTitleNotices } from './DocTitleNotices.ts';
 
@@ -40,19 +41,10 @@ export function wireDocTitleBus(
     io.to(subs.map((sub) => personRoom(org, sub))).emit('doc:title', event);
   };
   if (!opts.clustered) return;
-  const adapterIo = io as unknown as {
-    serverSideEmit(event: string, ...args: unknown[]): boolean;
-    on(event: string, listener: (...args: unknown[]) => void): unknown;
-  };
-  notices.relay = (org, event) => {
-    adapterIo.serverSideEmit(TITLE_ELSEWHERE, { org, event } satisfies { org: string; event: DocTitleEvent });
-  };
-  adapterIo.on(TITLE_ELSEWHERE, (msg: unknown) => {
-    const parsed = relayedTitle.safeParse(msg);
-    if (!parsed.success) {
-      opts.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'docs: a relayed title was malformed; ignored');
-      return;
-    }
-    void notices.changed(parsed.data.org, parsed.data.event, false);
+  const send = serverSideChannel(io, TITLE_ELSEWHERE, relayedTitle, {
+    log: opts.log,
+    what: 'docs: title',
+    receive: (msg) => void notices.changed(msg.org, msg.event, false),
   });
+  notices.relay = (org, event) => send({ org, event } satisfies { org: string; event: DocTitleEvent });
 }

@@ -19,6 +19,7 @@ import type { TokenService } from '../auth/TokenService.ts';
 import { chatRoom } from '../chat/ChatBus.ts';
 import { type Gateway, joinNow, leaveNow } from '../gateway/Gateway.ts';
 import { bearerToken, type HttpRouter, type RouteContext, readJson } from '../http/HttpRouter.ts';
+import { serverSideChannel } from '../lib/serverSideEvents.ts';
 import type { Logger } from '../logger.ts';
 import type { Stores } from '../storage/index.ts';
 import { ContentPolicy, type PolicyItems, policyRoom } from './ContentPolicy.ts';
@@ -177,19 +178,12 @@ const relayedChange = z
  * on that node the change shuts out: guests in a channel's live room, guests' open `/yjs`).
  */
 function relayChanges(policy: ContentPolicy, gateway: Gateway, log: Logger): void {
-  const io = gateway.io as unknown as {
-    serverSideEmit(event: string, ...args: unknown[]): boolean;
-    on(event: string, listener: (...args: unknown[]) => void): unknown;
-  };
-  policy.on('changed', (org, view, here) => {
-    if (here) io.serverSideEmit(CHANGED_ELSEWHERE, { org, view } satisfies { org: string; view: ContentPolicyView });
+  const send = serverSideChannel(gateway.io, CHANGED_ELSEWHERE, relayedChange, {
+    log,
+    what: 'policy',
+    receive: (msg) => policy.changedElsewhere(msg.org, msg.view),
   });
-  io.on(CHANGED_ELSEWHERE, (msg: unknown) => {
-    const parsed = relayedChange.safeParse(msg);
-    if (!parsed.success) {
-      log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'policy: a relayed change was malformed; ignored');
-      return;
-    }
-    policy.changedElsewhere(parsed.data.org, parsed.data.view);
+  policy.on('changed', (org, view, here) => {
+    if (here) send({ org, view } satisfies { org: string; view: ContentPolicyView });
   });
 }
