@@ -153,6 +153,25 @@ interface Call {
 }
 
 const ACTIVE: ReadonlySet<CallState> = new Set(['ringing', 'accepted']);
+
+/** Call ids by a key (a person, a meeting room): `id` added under `key`. */
+function index(ids: Map<string, Set<string>>, key: string, id: string): void {
+  let set = ids.get(key);
+  if (!set) {
+    set = new Set();
+    ids.set(key, set);
+  }
+  set.add(id);
+}
+
+/** `id` removed from under `key`; an empty key is dropped. */
+function unindex(ids: Map<string, Set<string>>, key: string, id: string): void {
+  const set = ids.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) ids.delete(key);
+}
+
 /** Finished calls are remembered this long, so a late accept hears CALL_NOT_RINGING rather than NOT_FOUND. */
 const REMEMBER_FINISHED_MS = 10 * 60_000;
 
@@ -307,12 +326,6 @@ export class CallService {
       meeting: { roomId, name: room.name },
     });
     this.#register(call);
-    let ids = this.#invitesByRoom.get(roomId);
-    if (!ids) {
-      ids = new Set();
-      this.#invitesByRoom.set(roomId, ids);
-    }
-    ids.add(call.id);
     this.#o.directory?.placed(org, call.id, [me.sub, ...callees]);
     this.#log.info({ call: call.id, org, caller: me.sub, callees, room: roomId }, 'call: invitation ringing');
 
@@ -471,7 +484,7 @@ export class CallService {
         known.until = until;
         known.dismissedOn.clear();
       } else call.callees.set(sub, party(sub, null, state, now, until));
-      this.#index(call.org, sub, call.id);
+      index(this.#byPerson, personKey(call.org, sub), call.id);
     }
     if (!call.group && call.state === 'ringing')
       this.#o.directory?.releasePair(call.org, call.caller.sub, [...call.callees.keys()][0]!, call.id);
@@ -821,12 +834,8 @@ export class CallService {
     call.state = state;
     call.endedAt = now;
     const people = [call.caller.sub, ...call.callees.keys()];
-    for (const sub of people) this.#unindex(call.org, sub, call.id);
-    if (call.meeting) {
-      const ids = this.#invitesByRoom.get(call.meeting.roomId);
-      ids?.delete(call.id);
-      if (ids?.size === 0) this.#invitesByRoom.delete(call.meeting.roomId);
-    }
+    for (const sub of people) unindex(this.#byPerson, personKey(call.org, sub), call.id);
+    if (call.meeting) unindex(this.#invitesByRoom, call.meeting.roomId, call.id);
     const directory = this.#o.directory;
     if (directory) {
       if (!call.group && call.acceptedAt === null && !call.meeting)
@@ -923,25 +932,9 @@ export class CallService {
 
   #register(call: Call): void {
     this.#calls.set(call.id, call);
-    for (const sub of [call.caller.sub, ...call.callees.keys()]) this.#index(call.org, sub, call.id);
-  }
-
-  #index(org: string, sub: string, id: string): void {
-    const key = personKey(org, sub);
-    let ids = this.#byPerson.get(key);
-    if (!ids) {
-      ids = new Set();
-      this.#byPerson.set(key, ids);
-    }
-    ids.add(id);
-  }
-
-  #unindex(org: string, sub: string, id: string): void {
-    const key = personKey(org, sub);
-    const ids = this.#byPerson.get(key);
-    if (!ids) return;
-    ids.delete(id);
-    if (ids.size === 0) this.#byPerson.delete(key);
+    for (const sub of [call.caller.sub, ...call.callees.keys()])
+      index(this.#byPerson, personKey(call.org, sub), call.id);
+    if (call.meeting) index(this.#invitesByRoom, call.meeting.roomId, call.id);
   }
 
   #forgetOld(now: number): void {
