@@ -3,7 +3,7 @@
  * messages by outcome, and the time and size of group commits. Registered once per DocService.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Metrics } from '../observability/Metrics.ts';
+import { COMMIT_SECONDS_BUCKETS, type Metrics } from '../observability/Metrics.ts';
 
 export class DocMetrics {
   readonly loaded: Gauge;
@@ -25,9 +25,7 @@ export class DocMetrics {
     this.#commitSeconds = new Histogram({
       name: 'moim_doc_commit_seconds',
       help: 'Time to commit one group of document updates',
-      buckets: [
-        0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1,
-      ],
+      buckets: COMMIT_SECONDS_BUCKETS,
       registers,
     });
     this.#batchSize = new Histogram({

@@ -1,6 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { RuntimeMetrics } from './runtimeMetrics.ts';
 
+/** Buckets (seconds) of the group-commit time histograms: chat's here, documents' in DocMetrics. */
+export const COMMIT_SECONDS_BUCKETS = [
+  0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1,
+];
+
 /** The process's Prometheus registry with the gateway's own metrics; services add theirs. */
 export class Metrics {
   readonly registry = new Registry();
@@ -38,9 +43,7 @@ export class Metrics {
     this.#chatCommitSeconds = new Histogram({
       name: 'moim_chat_commit_seconds',
       help: 'Time to commit one group of chat writes (messages and read receipts), the fsync included',
-      buckets: [
-        0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1,
-      ],
+      buckets: COMMIT_SECONDS_BUCKETS,
       registers: [this.registry],
     });
     this.#chatCommitWrites = new Histogram({
