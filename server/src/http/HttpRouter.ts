@@ -70,9 +70,9 @@ export class HttpRouter {
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     pattern: string,
     handler: RouteHandler,
-    opts: { content?: RouteContentMark; body?: RouteBody } = {},
+    opts: { content?: RouteContentMark } = {},
   ): this {
-    const body = opts.body ?? (method === 'GET' || method === 'DELETE' ? 'none' : 'json');
+    const body: RouteBody = method === 'GET' || method === 'DELETE' ? 'none' : 'json';
     this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, content: opts.content, body });
     return this;
   }
