@@ -36,26 +36,22 @@ export class SqliteDocTitleStore implements DocTitleStore {
     return this.#db.tx(() => {
       // a rename is a change: the document moves up a list in "recently changed" order
       this.#db.run('UPDATE docs SET updated_at = MAX(updated_at, ?) WHERE org = ? AND name = ?', at, ref.org, ref.name);
-      return this.#upsert(ref, title, by, at);
+      const r = this.#db.get<DocTitleRow>(
+        `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
+         updated_at = excluded.updated_at
+         RETURNING ${DOC_TITLE_COLUMNS}`,
+        ref.org,
+        ref.name,
+        title,
+        by,
+        at,
+        by,
+        at,
+      );
+      return upsertedDocTitle(ref.org, r);
     });
-  }
-
-  #upsert(ref: DocRef, title: string, by: string, at: number): StoredDocTitle {
-    const r = this.#db.get<DocTitleRow>(
-      `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
-       updated_at = excluded.updated_at
-       RETURNING ${DOC_TITLE_COLUMNS}`,
-      ref.org,
-      ref.name,
-      title,
-      by,
-      at,
-      by,
-      at,
-    );
-    return upsertedDocTitle(ref.org, r);
   }
 
   async delete(ref: DocRef): Promise<boolean> {
