@@ -18,10 +18,10 @@
  */
 import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
-import { commitPercentileMs, type DocServer, startDocServer } from './lib/docservers.ts';
+import { type DocServer, startDocServer } from './lib/docservers.ts';
 import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
-import { loopDelayWindow } from './lib/moim.ts';
+import { commitPercentileMs, loopDelayWindow } from './lib/moim.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { type Cell, carryOver, MiB, mib, Report, spreadCell } from './lib/report.ts';

@@ -10,8 +10,6 @@ import {
   startMoim,
 } from './moim.ts';
 
-export { type CommitStats, commitPercentileMs } from './moim.ts';
-
 import { procMem } from './proc.ts';
 import { type DocSystem, wsUrl } from './ydoc-clients.ts';
 
