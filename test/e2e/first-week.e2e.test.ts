@@ -29,6 +29,18 @@ function subOf(page: Page): Promise<string> {
   );
 }
 
+/** The page's last messages and its toasts, as text. */
+function pageSummary(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const texts = (selector: string) =>
+      [...document.querySelectorAll(selector)].map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim());
+    const messages = [...document.querySelectorAll('#messages .message')]
+      .slice(-5)
+      .map((e) => `[seq ${e.getAttribute('data-seq') ?? 'pending'}] ${(e.textContent ?? '').replace(/\s+/g, ' ')}`);
+    return [...messages, ...texts('.toast').map((t) => `toast: ${t}`)].join('\n');
+  });
+}
+
 /** Korean and emoji glyphs render from real fonts (Noto CJK / Noto Color Emoji), not boxes. */
 async function expectFonts(page: Page, text: string): Promise<void> {
   const ok = await page.evaluate(async (s) => {
@@ -72,8 +84,11 @@ describe('a team’s first week', () => {
   });
   afterEach(async (c) => {
     if (c.task.result?.state === 'fail')
-      for (const p of [kim, lee])
+      for (const p of [kim, lee]) {
         await shot(p.page, `failed-fw-${c.task.name.slice(0, 30).replace(/\W+/g, '-')}-${p.site}`);
+        // what each page showed, in the test's output (CI keeps no screenshots)
+        console.error(`${p.name} at ${p.page.url()}:\n${await pageSummary(p.page)}`);
+      }
     const errors = [...kim.errors.splice(0), ...lee.errors.splice(0)];
     expect(errors).toEqual([]);
     expect([...(await shownErrors(kim)), ...(await shownErrors(lee))]).toEqual([]);
@@ -373,6 +388,8 @@ describe('a team’s first week', () => {
     await kim.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
     await kim.page.locator('.compose-main').fill(`회의 링크입니다: ${link}`);
     await kim.page.locator('.compose-main').press('Enter');
+    // stored (a message being sent has no seq yet) before Lee looks for it
+    await kim.page.locator('#messages .message[data-seq]', { hasText: link }).waitFor({ timeout: 15_000 });
     await lee.page.goto(`${server.url}/#/chat`);
     await lee.page.locator('.channels a', { hasText: '세종 협업 공간' }).click();
     const anchor = lee.page.locator('#messages .message .body a.app-link', { hasText: link });
