@@ -5,7 +5,8 @@ import type { SqliteDb } from './SqliteDb.ts';
 
 /**
  * The main thread's side of a SQLite write worker (chatWriteWorker.ts, docAppendWorker.ts): one
- * request → one transaction there → one reply `{ id, …, error? }`. Started on first use; keeps the
+ * request → one transaction there → one reply `{ id, …, error? }`; `{ id: 0, warning }` reports
+ * something that failed between requests (a WAL checkpoint) as a process warning. Started on first use; keeps the
  * process alive only while a request is pending; a worker that dies fails every pending request
  * and is started afresh by the next one.
  */
@@ -80,7 +81,11 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
     if (this.#worker) return this.#worker;
     const worker = new Worker(this.#url, { workerData: { file: this.#file } });
     worker.unref();
-    worker.on('message', (msg: Reply) => {
+    worker.on('message', (msg: Reply | { id: 0; warning: string }) => {
+      if ('warning' in msg) {
+        process.emitWarning(`${this.#name}: ${msg.warning}`);
+        return;
+      }
       const req = this.#pending.get(msg.id);
       if (!req) return;
       this.#pending.delete(msg.id);

@@ -2,14 +2,12 @@
  * Worker thread of SqliteDocStore: appends document updates (and commits compactions) on its own
  * SQLite connection, so the fsync of a commit (WAL, synchronous=FULL) never blocks the main event
  * loop. Each request is one transaction; the reply comes after COMMIT returned, i.e. when the
- * updates are durable. The WAL is checkpointed here too, right after a reply (never inside a
- * commit that someone waits for), so it stays short and SQLite's automatic checkpoint — which
- * would run inside a commit, on whichever connection crossed the threshold, the main thread's
- * included — rarely has anything to do.
- * Dependency-free on purpose (node:sqlite and node:worker_threads only).
+ * updates are durable. The WAL is checkpointed here too, right after a reply (walCheckpoint.ts).
+ * Dependency-light on purpose (node:sqlite, node:worker_threads and walCheckpoint.ts only).
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { walCheckpointer } from './walCheckpoint.ts';
 
 interface AppendRequest {
   id: number;
@@ -34,9 +32,6 @@ interface VersionRequest {
   };
 }
 
-/** Checkpoint (PASSIVE: never waits for readers) after this many commits. */
-const CHECKPOINT_EVERY = 64;
-
 const port = parentPort;
 if (!port) throw new Error('docAppendWorker must run in a worker thread');
 const db = new DatabaseSync((workerData as { file: string }).file);
@@ -53,7 +48,7 @@ const insertVersion = db.prepare(
   'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 );
 const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?');
-let commitsSinceCheckpoint = 0;
+const checkpoint = walCheckpointer(db);
 
 function tx<T>(fn: () => T): T {
   db.exec('BEGIN IMMEDIATE');
@@ -118,12 +113,6 @@ port.on('message', (req: AppendRequest | CompactRequest | VersionRequest | { id:
   } catch (err) {
     port.postMessage({ id: req.id, error: (err as Error).message });
   }
-  if (++commitsSinceCheckpoint >= CHECKPOINT_EVERY) {
-    commitsSinceCheckpoint = 0;
-    try {
-      db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-    } catch {
-      // a busy database: the next one (or SQLite's automatic checkpoint) does it
-    }
-  }
+  const failed = checkpoint();
+  if (failed) port.postMessage({ id: 0, warning: failed });
 });
