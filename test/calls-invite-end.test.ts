@@ -105,6 +105,41 @@ describe('a ringing invitation ends with the meeting', () => {
     expect((await call<{ peers: unknown[] }>(bob.socket, 'room:info', { roomId })).peers).toHaveLength(1);
   });
 
+  it('keeps ringing while a worker death closes the room under its inviter, who joins again; else inviter-left after the grace', async () => {
+    const server = await start({ MOIM_SFU_WORKERS: '1', MOIM_INVITATION_REJOIN_GRACE_MS: '1500' });
+    const pool = server.app.media.pool;
+    const alice = await person(server, 'alice', { grants: everything });
+    const bob = await person(server, 'bob', { grants: narrow() });
+    const roomId = await meeting(alice);
+    const inv = await call<CallInfo>(alice.socket, 'call:invite', { roomId, callees: [bob.sub] });
+    const killWorker = async () => {
+      const replaced = new Promise((resolve) => pool.once('workerReplaced', resolve));
+      const closed = nextEvent<{ roomId: string; reason: string }>(
+        alice.socket,
+        'room:closed',
+        (e) => e.roomId === roomId && e.reason === 'WORKER_DIED',
+      );
+      process.kill(pool.workers()[0]!.worker.pid, 'SIGKILL');
+      await closed;
+      await replaced;
+    };
+
+    // the room closes under alice (WORKER_DIED); she joins again, as the SDK does: it rings on
+    await killWorker();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stillRinging(bob.socket, inv.id)).toBe('ringing');
+    await call(alice.socket, 'room:join', { roomId });
+    await new Promise((r) => setTimeout(r, 2000)); // past the grace: checked, she is in
+    expect(await stillRinging(bob.socket, inv.id)).toBe('ringing');
+
+    // again, and she does not come back: it ends once the grace ran out, as if she had left
+    const stops = update(bob.socket, (c) => c.id === inv.id && c.state === 'cancelled');
+    const killedAt = Date.now();
+    await killWorker();
+    expect((await stops).reason).toBe('inviter-left');
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1400);
+  });
+
   it('ends (meeting-closed) when the meeting is closed, and the history says it is closed', async () => {
     const server = await start();
     const alice = await person(server, 'alice', { grants: everything });

@@ -454,6 +454,7 @@ async function buildServices(
       maxCallees: config.callMaxCallees,
       maxCallsPerPerson: config.callMaxPerPerson,
       startsPerMinute: config.callStartsPerMinute,
+      rejoinGraceMs: config.invitationRejoinGraceMs,
     },
   });
   // a call's people join its room whatever their token's room grants (others: as their token says)
@@ -473,18 +474,20 @@ async function buildServices(
   // a ringing invitation lasts no longer than the meeting for its inviter: a leave or a room's
   // close has the invitations into it checked (cluster: on the nodes holding them)
   const callsLog = log.child({ subsystem: 'calls' });
-  media.on('memberLeft', (roomId, sub, _connectionId, org) => {
+  // (a room closed under its people with WORKER_DIED: they join again, so their invitations wait for them)
+  media.on('memberLeft', (roomId, sub, _connectionId, org, rejoining) => {
     if (roomId.startsWith(CALL_ROOM_PREFIX)) return;
-    if (!callRelay) return calls.meetingChanged(roomId, sub);
+    if (!callRelay) return calls.meetingChanged(roomId, sub, rejoining);
     callRelay
-      .meetingLeft(org, roomId, sub)
+      .meetingLeft(org, roomId, sub, rejoining)
       .catch((err: unknown) => callsLog.warn({ err, room: roomId, sub }, 'calls: invitations of a leave not checked'));
   });
-  media.on('roomClosed', (roomId) => {
+  media.on('roomClosed', (roomId, reason) => {
     if (roomId.startsWith(CALL_ROOM_PREFIX)) return;
-    if (!callRelay) return calls.meetingChanged(roomId);
+    const rejoining = reason === 'WORKER_DIED';
+    if (!callRelay) return calls.meetingChanged(roomId, undefined, rejoining);
     callRelay
-      .meetingClosed(roomId)
+      .meetingClosed(roomId, rejoining)
       .catch((err: unknown) => callsLog.warn({ err, room: roomId }, 'calls: invitations of a closed room not checked'));
   });
   wireCalls(gateway, calls, {

@@ -61,6 +61,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   /** Serialises produce/transport creation so limit checks cannot race. */
   #lock: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #closeReason: RoomCloseReason | undefined;
 
   private constructor(
     opts: MediaRoomOptions,
@@ -118,6 +119,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Why the room closed (set before its peers are let go: a `peerLeft` listener can tell why). */
+  get closeReason(): RoomCloseReason | undefined {
+    return this.#closeReason;
   }
 
   get rtpCapabilities(): RtpCapabilities {
@@ -402,6 +408,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   close(reason: RoomCloseReason = 'ROOM_CLOSED'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeReason = reason;
     this.#log.info({ reason, peers: this.#peers.size }, 'media room closed');
     for (const peer of this.#peers.values()) {
       peer.signal({ event: 'room:closed', payload: { roomId: this.id, reason } });

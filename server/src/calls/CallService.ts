@@ -101,6 +101,11 @@ export interface CallLimits {
   maxCallsPerPerson: number;
   /** `call:start` per person per minute. */
   startsPerMinute: number;
+  /**
+   * How long an invitation waits for its inviter to join again when the meeting's room closed
+   * under them (WORKER_DIED: clients join again at once) before it is checked. @default 10 s
+   */
+  rejoinGraceMs?: number | undefined;
 }
 
 export interface CallServiceOptions {
@@ -558,16 +563,29 @@ export class CallService {
    * ring into it — only `sub`'s when given — are checked: one whose meeting closed ends as
    * `cancelled` with reason `meeting-closed`, one whose inviter is in the meeting on no device
    * of any node ends as `cancelled` with reason `inviter-left`. The events only trigger the
-   * check; the check asks the room record and where the inviter is now.
+   * check; the check asks the room record and where the inviter is now. `rejoining`: the room
+   * closed under its people (a media worker died, a node fenced or draining), who join again at
+   * once: the check waits `limits.rejoinGraceMs` for them.
    */
-  meetingChanged(roomId: string, sub?: string): void {
+  meetingChanged(roomId: string, sub?: string, rejoining = false): void {
     const ids = this.#invitesByRoom.get(roomId);
     if (!ids) return;
     for (const id of [...ids]) {
       const call = this.#calls.get(id);
       if (!call || (sub !== undefined && call.caller.sub !== sub)) continue;
-      this.#track(this.#recheckInvitation(call, this.#o.directory !== undefined));
+      if (rejoining) this.#recheckLater(call, this.#o.limits.rejoinGraceMs ?? 10_000, false);
+      else this.#track(this.#recheckInvitation(call, this.#o.directory !== undefined));
     }
+  }
+
+  /** Check the invitation again in `ms` (unless the service closed meanwhile). */
+  #recheckLater(call: Call, ms: number, again: boolean): void {
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer);
+      this.#track(this.#recheckInvitation(call, again));
+    }, ms);
+    timer.unref();
+    this.#rechecks.add(timer);
   }
 
   async #recheckInvitation(call: Call, again: boolean): Promise<void> {
@@ -586,13 +604,7 @@ export class CallService {
     }
     if (!ACTIVE.has(call.state) || this.#closed) return;
     if (reason === null) {
-      if (!again) return;
-      const timer = setTimeout(() => {
-        this.#rechecks.delete(timer);
-        this.#track(this.#recheckInvitation(call, false));
-      }, MEETING_RECHECK_MS);
-      timer.unref();
-      this.#rechecks.add(timer);
+      if (again) this.#recheckLater(call, MEETING_RECHECK_MS, false);
       return;
     }
     call.reason = reason;

@@ -23,8 +23,11 @@ const messageSchema = z.discriminatedUnion('k', [
   rpcAnswerSchema,
   /** The person has had no connection on any node for the drop grace period: the home's calls drop them. */
   z.object({ k: z.literal('gone'), org: z.string(), sub: z.string() }),
-  /** Someone (`sub`) left the meeting room, or (no `sub`) it closed: the invitations into it held there are checked. */
-  z.object({ k: z.literal('meeting'), roomId: z.string(), sub: z.string().optional() }),
+  /**
+   * Someone (`sub`) left the meeting room, or (no `sub`) it closed: the invitations into it held
+   * there are checked (`rejoin`: after the inviter's grace to join again; older nodes drop it).
+   */
+  z.object({ k: z.literal('meeting'), roomId: z.string(), sub: z.string().optional(), rejoin: z.boolean().optional() }),
 ]);
 type Message = z.infer<typeof messageSchema>;
 type Answer = Message & { k: 'res' };
@@ -165,17 +168,18 @@ export class CallRelay {
    * node's invitations into it are checked, and so are those of the nodes holding the person's
    * other calls (an inviter's invitation lives where they sent it, not where the room is).
    */
-  async meetingLeft(org: string, roomId: string, sub: string): Promise<void> {
-    this.#o.calls.meetingChanged(roomId, sub);
-    for (const home of await this.#otherHomes(org, sub)) this.#send(home, { k: 'meeting', roomId, sub });
+  async meetingLeft(org: string, roomId: string, sub: string, rejoining = false): Promise<void> {
+    this.#o.calls.meetingChanged(roomId, sub, rejoining);
+    for (const home of await this.#otherHomes(org, sub))
+      this.#send(home, { k: 'meeting', roomId, sub, ...(rejoining ? { rejoin: true } : {}) });
   }
 
   /** The live room `roomId` closed on this node: every node checks its invitations into it (rare: told to all). */
-  async meetingClosed(roomId: string): Promise<void> {
-    this.#o.calls.meetingChanged(roomId);
+  async meetingClosed(roomId: string, rejoining = false): Promise<void> {
+    this.#o.calls.meetingChanged(roomId, undefined, rejoining);
     const me = this.#o.registry.nodeId;
     for (const node of await this.#o.registry.alive())
-      if (node.id !== me) this.#send(node.id, { k: 'meeting', roomId });
+      if (node.id !== me) this.#send(node.id, { k: 'meeting', roomId, ...(rejoining ? { rejoin: true } : {}) });
   }
 
   /** The person's active calls on every node. */
@@ -248,7 +252,7 @@ export class CallRelay {
       return;
     }
     if (message.k === 'meeting') {
-      this.#o.calls.meetingChanged(message.roomId, message.sub);
+      this.#o.calls.meetingChanged(message.roomId, message.sub, message.rejoin === true);
       return;
     }
     return this.#serve(message);

@@ -520,6 +520,11 @@ export const CONFIG_VARS = {
     doc: 'How long a person in a call may have no connection before they leave the call (a ringing call they made is cancelled).',
     parse: int({ min: 0, max: 600_000, default: 15_000 }),
   },
+  invitationRejoinGraceMs: {
+    env: 'MOIM_INVITATION_REJOIN_GRACE_MS',
+    doc: 'How long a ringing meeting invitation waits for its inviter to join again after the meeting’s room closed under them (a media worker died, the node is fenced or draining; clients join again at once) before it ends as `inviter-left`. Leaving by choice ends it at once.',
+    parse: int({ min: 0, max: 120_000, default: 10_000 }),
+  },
   nodeSite: {
     env: 'MOIM_NODE_SITE',
     doc: 'Cluster: the site this node stands at (e.g. `busan`). A node with a site serves its own clients’ video rooms itself and cascades them with the rooms’ other nodes (one pipe per producer per node, cluster/Cascade.ts); a node without one (headquarters) relays to the room’s home node.',

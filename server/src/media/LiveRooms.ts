@@ -12,8 +12,8 @@ export interface LiveRoomsOptions {
   log: Logger;
   /** Options of every room opened (its id and tier come from the record). */
   room: Omit<MediaRoomOptions, 'id' | 'tier' | 'log'>;
-  /** A peer left one of the rooms (any reason, the room closing included). */
-  onPeerLeft: (peer: Peer) => void;
+  /** A peer left one of the rooms (any reason; `closing`: the room closed, with this reason). */
+  onPeerLeft: (peer: Peer, closing: RoomCloseReason | undefined) => void;
   /** A room closed (its last peer left, a moderator, the node closing). */
   onRoomClosed?: (roomId: string, reason: RoomCloseReason) => void;
 }
@@ -49,7 +49,7 @@ export class LiveRooms {
         (room) => {
           this.#live.set(record.id, room);
           room.on('peerLeft', (peer) => {
-            this.#opts.onPeerLeft(peer);
+            this.#opts.onPeerLeft(peer, room.closeReason);
             // an empty room gives its routers back (a cluster also releases its home); the next join opens it again;
             // participants of other nodes (cascade) do not keep it open here
             if (!room.closed && room.peers().every(isRemotePeer)) room.close('ROOM_CLOSED');

@@ -13,6 +13,7 @@ import {
   MoimError,
   type PeerInfo,
   type RequestData,
+  type RoomCloseReason,
   type RoomGrant,
   type RoomRecordInfo,
   SYSTEM_SUB,
@@ -37,10 +38,14 @@ export type { MediaChannel } from './joinAnswer.ts';
 export interface MediaServiceEvents {
   /** A person's connection entered a meeting (presence shows "in a meeting"); `org`: the person's. */
   memberJoined: (roomId: string, sub: string, connectionId: string, org: string) => void;
-  /** …and left it (each memberJoined is followed by exactly one memberLeft for that connection). */
-  memberLeft: (roomId: string, sub: string, connectionId: string, org: string) => void;
-  /** The live room closed on this node (cluster: the room's home is released). */
-  roomClosed: (roomId: string) => void;
+  /**
+   * …and left it (each memberJoined is followed by exactly one memberLeft for that connection).
+   * `rejoining`: not by choice — the room closed under them with WORKER_DIED (a worker died, or
+   * the node is fenced or draining), on which clients join again at once.
+   */
+  memberLeft: (roomId: string, sub: string, connectionId: string, org: string, rejoining: boolean) => void;
+  /** The live room closed on this node (cluster: the room's home is released); `reason` as its peers were told. */
+  roomClosed: (roomId: string, reason: RoomCloseReason) => void;
 }
 
 export interface MediaServiceOptions {
@@ -109,14 +114,14 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
         consumersPerRouter: opts.consumersPerRouter,
         allowPlainTransports: opts.allowPlainTransports,
       },
-      onPeerLeft: (peer) => {
+      onPeerLeft: (peer, closing) => {
         const state = this.#bindings.get(peer.id);
-        if (state) this.#drop(state);
+        if (state) this.#drop(state, closing === 'WORKER_DIED');
       },
       onRoomClosed: (roomId, reason) => {
         // the last person left (a moderator's close already closed the record: then nothing happens)
         if (reason === 'ROOM_CLOSED') this.#idle.emptied(roomId);
-        this.safeEmit('roomClosed', roomId);
+        this.safeEmit('roomClosed', roomId, reason);
       },
     });
     this.#idle = new IdleRooms({
@@ -498,7 +503,7 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     state.grace = undefined;
     const oldConn = state.connectionId;
     this.#bindings.unbind(oldConn, roomId);
-    this.safeEmit('memberLeft', roomId, state.sub, oldConn, state.org);
+    this.safeEmit('memberLeft', roomId, state.sub, oldConn, state.org, false);
     state.connectionId = channel.connectionId;
     state.channel = channel;
     this.#bindings.bind(channel.connectionId, roomId, peerId);
@@ -508,9 +513,10 @@ export class MediaService extends TypedEmitter<MediaServiceEvents> {
     return { room, state };
   }
 
-  /** Forget a peer that left the room (any reason). Idempotent. */
-  #drop(state: PeerState): void {
-    if (this.#bindings.drop(state)) this.safeEmit('memberLeft', state.roomId, state.sub, state.connectionId, state.org);
+  /** Forget a peer that left the room (any reason; `rejoining`: see memberLeft). Idempotent. */
+  #drop(state: PeerState, rejoining = false): void {
+    if (this.#bindings.drop(state))
+      this.safeEmit('memberLeft', state.roomId, state.sub, state.connectionId, state.org, rejoining);
   }
 
   #sendConsumer(room: MediaRoom, state: PeerState, info: ConsumerInfo & { roomId: string }): void {
