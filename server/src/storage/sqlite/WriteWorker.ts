@@ -6,9 +6,9 @@ import type { SqliteDb } from './SqliteDb.ts';
 /**
  * The main thread's side of a SQLite write worker (chatWriteWorker.ts, docAppendWorker.ts): one
  * request → one transaction there → one reply `{ id, …, error? }`; `{ id: 0, warning }` reports
- * something that failed between requests (a WAL checkpoint) as a process warning. Started on first use; keeps the
- * process alive only while a request is pending; a worker that dies fails every pending request
- * and is started afresh by the next one.
+ * something that failed between requests (a WAL checkpoint) as a process warning. Started on first
+ * use; keeps the process alive only while a request is pending; a worker that dies fails every
+ * pending request and is started afresh by the next one.
  */
 export class WriteWorker<Reply extends { id: number; error?: string; errcode?: number }> {
   readonly #url: URL;
