@@ -1,10 +1,10 @@
 /**
- * The one query of a document list page, for both SQL backends (only placeholders, the name set and
- * the collation differ): `updated` = `updated_at` descending, `title` = the stored title (else the
+ * The one query of a document list page, for both SQL backends (only placeholders and the name set
+ * differ): `updated` = `updated_at` descending, `title` = the stored title (else the
  * name) in code point order, `name` = the name; ties by name ascending, so each order is total and a
  * page starts after its previous page's last row (keyset paging: rows inserted meanwhile neither
- * repeat nor shift a page). `updated` walks the `docs_org_updated` index; `title` sorts the
- * organisation's documents joined with their titles (no index can cover the fallback to the name).
+ * repeat nor shift a page). Each order walks an index: `docs_org_updated`, `docs_org_list_title`
+ * (`list_title`, the title else the name, kept on the document by the title store), the key.
  */
 import type { DocListQuery } from './DocStore.ts';
 import { DOC_COLUMNS } from './sqlRows.ts';
@@ -25,8 +25,8 @@ export function docListSql(query: DocListQuery, dialect: SqlDialect): { sql: str
   const cols = DOC_COLUMNS.split(', ')
     .map((c) => `d.${c}`)
     .join(', ');
-  // code point order on both: SQLite compares UTF-8 bytes (BINARY), PostgreSQL under "C"
-  const titleKey = `COALESCE(t.title, d.name)${dialect === 'pg' ? ' COLLATE "C"' : ''}`;
+  // code point order on both: SQLite compares UTF-8 bytes (BINARY), PostgreSQL's column is COLLATE "C"
+  const titleKey = 'd.list_title';
   const where = [`d.org = ${p(query.org)}`];
   if (query.names) {
     const names = [...new Set(query.names)].slice(0, DOC_LIST_MAX);
@@ -49,11 +49,7 @@ export function docListSql(query: DocListQuery, dialect: SqlDialect): { sql: str
   const limit = p(Math.min(Math.max(query.limit, 1), DOC_LIST_MAX));
   const orderBy =
     order === 'updated' ? 'd.updated_at DESC, d.name' : order === 'title' ? `${titleKey}, d.name` : 'd.name';
-  const sql =
-    order === 'title'
-      ? `SELECT ${cols}, COALESCE(t.title, d.name) AS list_title FROM docs d
-           LEFT JOIN doc_titles t ON t.org = d.org AND t.name = d.name
-           WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`
-      : `SELECT ${cols} FROM docs d WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
+  const listed = order === 'title' ? `${cols}, d.list_title` : cols;
+  const sql = `SELECT ${listed} FROM docs d WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
   return { sql, params };
 }

@@ -190,6 +190,35 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     ]);
   });
 
+  it('keeps the title order with the document: a title given before it exists, a rename, a title removed', async () => {
+    const titles = opened.stores.docTitles;
+    const byTitle = async () =>
+      (await docs.list({ org: 'acme', order: 'title', limit: 10 })).map((r) => [r.name, r.listTitle]);
+    // a title stored before its document (the title store allows it): the document is listed under it
+    await titles.set({ org: 'acme', name: 'm' }, 'Budget', 'ann', 1);
+    await docs.create({ org: 'acme', name: 'm', owner: 'ann', policy });
+    await docs.create({ org: 'acme', name: 'k', owner: 'ann', policy });
+    expect(await byTitle()).toEqual([
+      ['m', 'Budget'],
+      ['k', 'k'],
+    ]);
+    // renamed: moves to its new place; its title removed: listed by its name again
+    await titles.set({ org: 'acme', name: 'm' }, '예산', 'ann', 2);
+    expect(await byTitle()).toEqual([
+      ['k', 'k'],
+      ['m', '예산'],
+    ]);
+    await titles.set({ org: 'acme', name: 'k' }, 'Zz', 'ann', 3);
+    expect(await titles.delete({ org: 'acme', name: 'm' })).toBe(true);
+    expect(await byTitle()).toEqual([
+      ['k', 'Zz'],
+      ['m', 'm'],
+    ]);
+    // another organisation's document of the same name keeps its own key
+    await docs.create({ org: 'other', name: 'k', owner: 'x', policy });
+    expect((await docs.list({ org: 'other', order: 'title', limit: 10 })).map((r) => r.listTitle)).toEqual(['k']);
+  });
+
   it('appends updates of several documents in one call, in order, with growing ids, and bumps updatedAt', async () => {
     const a = await docs.create({ ...acme, owner: 'ann', policy });
     const b = await docs.create({ org: 'acme', name: 'plan', owner: 'ann', policy });

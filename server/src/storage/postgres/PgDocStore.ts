@@ -83,7 +83,9 @@ export class PgDocStore implements DocStore {
     return this.#write(async () => {
       const now = Date.now();
       const inserted = await this.#db.one<DocRow>(
-        `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed) VALUES ($1, $2, $3, $4, $4, $5)
+        // the list's title key: a title given before the document existed, else the name
+        `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
+         VALUES ($1, $2, $3, $4, $4, $5, COALESCE((SELECT title FROM doc_titles WHERE org = $1 AND name = $2), $2))
          ON CONFLICT (org, name) DO NOTHING RETURNING ${DOC_COLUMNS}`,
         [input.org, input.name, input.owner, now, input.policy.exportAllowed],
       );

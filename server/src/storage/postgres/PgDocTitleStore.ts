@@ -32,9 +32,10 @@ export class PgDocTitleStore implements DocTitleStore {
   }
 
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
-    // a rename is a change: the document moves up a list in "recently changed" order (one statement)
+    // a rename is a change: the document moves up a list in "recently changed" order, and to its
+    // new place in title order (one statement)
     const rows = await this.#db.query<DocTitleRow>(
-      `WITH touched AS (UPDATE docs SET updated_at = GREATEST(updated_at, $5) WHERE org = $1 AND name = $2)
+      `WITH touched AS (UPDATE docs SET updated_at = GREATEST(updated_at, $5), list_title = $3 WHERE org = $1 AND name = $2)
        INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
        VALUES ($1, $2, $3, $4, $5, $4, $5)
        ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
@@ -46,10 +47,12 @@ export class PgDocTitleStore implements DocTitleStore {
   }
 
   async delete(ref: DocRef): Promise<boolean> {
-    const rows = await this.#db.query('DELETE FROM doc_titles WHERE org = $1 AND name = $2 RETURNING name', [
-      ref.org,
-      ref.name,
-    ]);
+    // without a title the document is listed by its name (one statement)
+    const rows = await this.#db.query(
+      `WITH reset AS (UPDATE docs SET list_title = name WHERE org = $1 AND name = $2)
+       DELETE FROM doc_titles WHERE org = $1 AND name = $2 RETURNING name`,
+      [ref.org, ref.name],
+    );
     return rows.length > 0;
   }
 }

@@ -74,13 +74,19 @@ export class SqliteDocStore implements DocStore {
   async create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }> {
     const now = Date.now();
     const { changes } = this.#db.run(
-      'INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org, name) DO NOTHING',
+      // the list's title key: a title given before the document existed, else the name
+      `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
+       VALUES (?, ?, ?, ?, ?, ?, COALESCE((SELECT title FROM doc_titles WHERE org = ? AND name = ?), ?))
+       ON CONFLICT (org, name) DO NOTHING`,
       input.org,
       input.name,
       input.owner,
       now,
       now,
       input.policy.exportAllowed ? 1 : 0,
+      input.org,
+      input.name,
+      input.name,
     );
     const record = (await this.get(input)) as DocRecord;
     return { record, created: changes === 1 };

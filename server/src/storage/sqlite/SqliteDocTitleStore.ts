@@ -34,8 +34,15 @@ export class SqliteDocTitleStore implements DocTitleStore {
 
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
     return this.#db.tx(() => {
-      // a rename is a change: the document moves up a list in "recently changed" order
-      this.#db.run('UPDATE docs SET updated_at = MAX(updated_at, ?) WHERE org = ? AND name = ?', at, ref.org, ref.name);
+      // a rename is a change: the document moves up a list in "recently changed" order, and to its
+      // new place in title order
+      this.#db.run(
+        'UPDATE docs SET updated_at = MAX(updated_at, ?), list_title = ? WHERE org = ? AND name = ?',
+        at,
+        title,
+        ref.org,
+        ref.name,
+      );
       const r = this.#db.get<DocTitleRow>(
         `INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -55,6 +62,10 @@ export class SqliteDocTitleStore implements DocTitleStore {
   }
 
   async delete(ref: DocRef): Promise<boolean> {
-    return this.#db.run('DELETE FROM doc_titles WHERE org = ? AND name = ?', ref.org, ref.name).changes > 0;
+    return this.#db.tx(() => {
+      // without a title the document is listed by its name
+      this.#db.run('UPDATE docs SET list_title = name WHERE org = ? AND name = ?', ref.org, ref.name);
+      return this.#db.run('DELETE FROM doc_titles WHERE org = ? AND name = ?', ref.org, ref.name).changes > 0;
+    });
   }
 }

@@ -58,4 +58,11 @@ export const docsMigrations: PgMigration[] = [
     id: '0211_docs_org_updated',
     sql: 'CREATE INDEX docs_org_updated ON docs (org, updated_at DESC, name);',
   },
+  {
+    // the list's title order, kept on the document (as on SQLite); bytewise like the names
+    id: '0212_docs_list_title',
+    sql: `ALTER TABLE docs ADD COLUMN list_title TEXT COLLATE "C" NOT NULL DEFAULT '';
+    UPDATE docs d SET list_title = COALESCE((SELECT t.title FROM doc_titles t WHERE t.org = d.org AND t.name = d.name), d.name);
+    CREATE INDEX docs_org_list_title ON docs (org, list_title, name);`,
+  },
 ];

@@ -78,4 +78,12 @@ export const docsMigrations: Migration[] = [
     id: '0211_docs_org_updated',
     sql: 'CREATE INDEX docs_org_updated ON docs (org, updated_at DESC, name);',
   },
+  {
+    // the list's title order: the title, else the name, kept on the document itself (set with the
+    // title, in the same transaction) so a page walks an index instead of sorting the organisation
+    id: '0212_docs_list_title',
+    sql: `ALTER TABLE docs ADD COLUMN list_title TEXT NOT NULL DEFAULT '';
+    UPDATE docs SET list_title = COALESCE((SELECT t.title FROM doc_titles t WHERE t.org = docs.org AND t.name = docs.name), name);
+    CREATE INDEX docs_org_list_title ON docs (org, list_title, name);`,
+  },
 ];
