@@ -474,12 +474,13 @@ async function buildServices(
   // a ringing invitation lasts no longer than the meeting for its inviter: a leave or a room's
   // close has the invitations into it checked (cluster: on the nodes holding them)
   const callsLog = log.child({ subsystem: 'calls' });
-  // (a room closed under its people with WORKER_DIED: they join again, so their invitations wait for them)
+  // (a room closed under its people with WORKER_DIED: they join again, so its close — not each of
+  // their leaves — has the invitations into it checked, after the rejoin grace)
   media.on('memberLeft', (roomId, sub, _connectionId, org, rejoining) => {
-    if (roomId.startsWith(CALL_ROOM_PREFIX)) return;
-    if (!callRelay) return calls.meetingChanged(roomId, sub, rejoining);
+    if (roomId.startsWith(CALL_ROOM_PREFIX) || rejoining) return;
+    if (!callRelay) return calls.meetingChanged(roomId, sub);
     callRelay
-      .meetingLeft(org, roomId, sub, rejoining)
+      .meetingLeft(org, roomId, sub)
       .catch((err: unknown) => callsLog.warn({ err, room: roomId, sub }, 'calls: invitations of a leave not checked'));
   });
   media.on('roomClosed', (roomId, reason) => {

@@ -25,7 +25,8 @@ const messageSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('gone'), org: z.string(), sub: z.string() }),
   /**
    * Someone (`sub`) left the meeting room, or (no `sub`) it closed: the invitations into it held
-   * there are checked (`rejoin`: after the inviter's grace to join again; older nodes drop it).
+   * there are checked (`rejoin`: it closed under its people, who join again — checked after the
+   * rejoin grace; older nodes drop the flag).
    */
   z.object({ k: z.literal('meeting'), roomId: z.string(), sub: z.string().optional(), rejoin: z.boolean().optional() }),
 ]);
@@ -168,10 +169,9 @@ export class CallRelay {
    * node's invitations into it are checked, and so are those of the nodes holding the person's
    * other calls (an inviter's invitation lives where they sent it, not where the room is).
    */
-  async meetingLeft(org: string, roomId: string, sub: string, rejoining = false): Promise<void> {
-    this.#o.calls.meetingChanged(roomId, sub, rejoining);
-    for (const home of await this.#otherHomes(org, sub))
-      this.#send(home, { k: 'meeting', roomId, sub, ...(rejoining ? { rejoin: true } : {}) });
+  async meetingLeft(org: string, roomId: string, sub: string): Promise<void> {
+    this.#o.calls.meetingChanged(roomId, sub);
+    for (const home of await this.#otherHomes(org, sub)) this.#send(home, { k: 'meeting', roomId, sub });
   }
 
   /** The live room `roomId` closed on this node: every node checks its invitations into it (rare: told to all). */
