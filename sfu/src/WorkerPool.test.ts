@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { PortInUseError } from './errors.ts';
 import { type SfuLogger, silentLogger } from './logging.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
@@ -24,7 +25,7 @@ async function freePortPair(): Promise<number> {
 
 /**
  * Create a pool on a port pair found free, again on another pair when a parallel test took one of
- * them in between (mediasoup answers `address already in use`).
+ * them in between (PortInUseError).
  */
 async function onFreePorts(create: (port: number) => Promise<WorkerPool>): Promise<{ pool: WorkerPool; port: number }> {
   for (let attempt = 1; ; attempt++) {
@@ -32,7 +33,8 @@ async function onFreePorts(create: (port: number) => Promise<WorkerPool>): Promi
     try {
       return { pool: await create(port), port };
     } catch (err) {
-      if (attempt >= 5 || !/address already in use/.test(String(err))) throw err;
+      // WorkerPool reports mediasoup's `address already in use` as PortInUseError (the bind failure its cause)
+      if (attempt >= 5 || !(err instanceof PortInUseError)) throw err;
     }
   }
 }
