@@ -250,9 +250,11 @@ async function join(
   if (opts.fresh) return { system, pid, stop, idleCores: 0, ...extra };
   // warm-up: not recorded
   await runStep({ system, pid, stop, idleCores: 0 }, 'fixed', Math.min(200, P.rate), 2000, false);
+  const prof = await profile?.('chat-idle');
   const idle = new ProcMeter(() => [pid]).start();
   await sleep(P.idleSec * 1000);
   const idleCores = idle.stop().cores;
+  await prof?.stop();
   return { system, pid, stop, idleCores, ...extra };
 }
 
