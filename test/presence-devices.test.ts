@@ -115,6 +115,7 @@ describe('presence across devices', () => {
   });
 
   it('a device that freezes without closing is dropped by the heartbeat and the person goes offline', async () => {
+    // the heartbeat window is its grace: no presence grace on top (MOIM_PRESENCE_GRACE_MS is the default)
     const server = await start({ MOIM_HEARTBEAT_TIMEOUT_MS: '2000' });
     const reasons: string[] = [];
     server.app.gateway.on('disconnect', (conn, reason) => {
@@ -134,6 +135,54 @@ describe('presence across devices', () => {
     expect(reasons).toEqual(['ping timeout']);
     // the watcher, which kept answering pings, is still connected
     expect(watcher.connected).toBe(true);
+  });
+
+  it('a device whose connection drops and comes back within the grace never shows offline', async () => {
+    const server = await start({ MOIM_PRESENCE_GRACE_MS: '1500' });
+    const aliceToken = await person(server, 'alice');
+    const watcher = await server.connect(await person(server, 'bob'));
+    await call(watcher, 'presence:subscribe', { people: ['alice', 'carol'] });
+    const seen: PersonPresence[] = [];
+    watcher.on('presence:update', (p: PersonPresence) => seen.push(p));
+    const reasons: string[] = [];
+    server.app.gateway.on('disconnect', (conn, reason) => {
+      if (conn.principal.sub !== 'bob') reasons.push(`${conn.principal.sub}: ${reason}`);
+    });
+    const getOne = async (sub: string) =>
+      (await call<{ people: PersonPresence[] }>(watcher, 'presence:get', { people: [sub] })).people[0];
+
+    // a client process killed: its TCP connection closes under the server, as a network drop does
+    const first = spawnClient(server.url, aliceToken, 'laptop');
+    await first.ready;
+    await expect.poll(() => seen.some((p) => p.sub === 'alice' && p.state === 'online')).toBe(true);
+    first.process.kill('SIGKILL');
+    await expect.poll(() => reasons).toEqual(['alice: transport close']);
+    expect(server.app.presence.lingering).toBe(1);
+    expect(await getOne('alice')).toMatchObject({ state: 'online', devices: 1 });
+    // the same device is back: its old connection gives way at once (no meeting to carry over)
+    const laptop = await server.connect(aliceToken, { deviceId: 'laptop' });
+    expect(server.app.presence.lingering).toBe(0);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(seen.filter((p) => p.sub === 'alice').map((p) => p.state)).toEqual(['online']);
+    expect(await getOne('alice')).toMatchObject({ state: 'online', devices: 1 });
+
+    // nobody comes back: offline at the grace's end, lastSeen when the connection dropped
+    const carol = spawnClient(server.url, await person(server, 'carol'), 'desk');
+    await carol.ready;
+    await expect.poll(() => seen.some((p) => p.sub === 'carol' && p.state === 'online')).toBe(true);
+    const carolOffline = update(watcher, 'carol', { state: 'offline', devices: 0 });
+    const killedAt = Date.now();
+    carol.process.kill('SIGKILL');
+    const gone = await carolOffline;
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1400);
+    expect(Math.abs(gone.lastSeen! - killedAt)).toBeLessThan(1000);
+
+    // signing out (the client disconnects itself) is offline at once
+    const offline = update(watcher, 'alice', { state: 'offline', devices: 0 });
+    const t0 = Date.now();
+    laptop.disconnect();
+    await offline;
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('a site change is seen by subscribers of the old and the new site; queries follow it', async () => {
@@ -216,11 +265,15 @@ describe('presence across devices', () => {
 });
 
 /** A socket.io client in its own process, so it can be frozen with SIGSTOP. */
-function spawnClient(url: string, token: string): { process: ChildProcess; ready: Promise<void> } {
+function spawnClient(
+  url: string,
+  token: string,
+  deviceId = 'frozen-device',
+): { process: ChildProcess; ready: Promise<void> } {
   const code = `
     import { io } from 'socket.io-client';
     const s = io(${JSON.stringify(url)}, { transports: ['websocket'], reconnection: false,
-      auth: { token: ${JSON.stringify(token)}, protocol: ${PROTOCOL_VERSION}, deviceId: 'frozen-device' } });
+      auth: { token: ${JSON.stringify(token)}, protocol: ${PROTOCOL_VERSION}, deviceId: ${JSON.stringify(deviceId)} } });
     s.on('connect', () => process.stdout.write('ready\\n'));
     s.on('connect_error', (e) => { process.stderr.write(String(e.message)); process.exit(2); });
   `;

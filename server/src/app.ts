@@ -306,6 +306,7 @@ async function buildServices(
     bus: presenceBus,
     log: presenceLog,
     awayAfterMs: config.awayAfterMs,
+    graceMs: config.presenceGraceMs,
     directory,
   });
   if (directory) closers.push(() => directory.close());

@@ -259,6 +259,11 @@ export const CONFIG_VARS = {
     doc: 'A person is `away` when every device has been idle this long.',
     parse: int({ min: 1000, max: 86_400_000, default: 300_000 }),
   },
+  presenceGraceMs: {
+    env: 'MOIM_PRESENCE_GRACE_MS',
+    doc: 'A device whose connection closed under it (a network change, a proxy) still counts in presence for this long, so a reconnect within it shows no flicker to offline. A client that disconnects itself, or a device dropped by the heartbeat (`MOIM_HEARTBEAT_TIMEOUT_MS`), leaves at once. `0` = at once.',
+    parse: int({ min: 0, max: 600_000, default: 10_000 }),
+  },
   heartbeatTimeoutMs: {
     env: 'MOIM_HEARTBEAT_TIMEOUT_MS',
     doc: 'A device that sends nothing for this long is dropped (socket.io ping interval + timeout).',

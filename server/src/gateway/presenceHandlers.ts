@@ -35,7 +35,7 @@ export function wirePresence(gateway: Gateway, presence: PresenceService): void 
   gateway.on('connect', (conn) => {
     presence.connect(identity(conn)).catch((err: unknown) => conn.log.error({ err }, 'presence connect failed'));
   });
-  gateway.on('disconnect', (conn) => presence.disconnect(conn.id));
+  gateway.on('disconnect', (conn, reason) => presence.disconnect(conn.id, reason));
   gateway.on('activity', (conn, event) => {
     // presence:activity reports for itself (it may say "idle")
     if (event !== 'presence:activity') presence.activity(conn.id);

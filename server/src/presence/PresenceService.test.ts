@@ -22,13 +22,13 @@ class RecordingBus implements PresenceBus {
 const log = createLogger('silent', 'test');
 let dbs: SqliteDb[] = [];
 
-function setup(awayAfterMs = 60_000) {
+function setup(awayAfterMs = 60_000, graceMs = 0) {
   const db = SqliteDb.open(':memory:');
   db.migrate(chatMigrations);
   dbs.push(db);
   const store = new SqlitePresenceStore(db);
   const bus = new RecordingBus();
-  const presence = new PresenceService({ store, bus, log, awayAfterMs });
+  const presence = new PresenceService({ store, bus, log, awayAfterMs, graceMs });
   return { db, store, bus, presence };
 }
 
@@ -167,5 +167,98 @@ describe('PresenceService', () => {
     expect((await presence.query({ org: 'acme', team: 'eng', limit: 10 })).map((p) => p.sub)).toEqual(['alice']);
     expect((await presence.query({ org: 'acme', states: ['online'], limit: 10 })).map((p) => p.sub)).toEqual(['alice']);
     await presence.close();
+  });
+
+  describe('a dropped device lingers for the grace', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const states = (bus: RecordingBus) =>
+      bus.sent.filter((x) => x.presence.sub === 'alice').map((x) => x.presence.state);
+
+    it('a network drop and a reconnect of the same device within the grace publish nothing', async () => {
+      const { presence, bus } = setup(60_000, 200);
+      await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+      presence.setMeeting('alice', 'c1', 'room-1', true);
+      const before = bus.sent.length;
+      presence.disconnect('c1', 'transport close');
+      expect(presence.lingering).toBe(1);
+      expect((await presence.snapshot('acme', 'alice'))?.state).toBe('in-meeting');
+      await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'laptop' });
+      // the media room takes the held peer over: the new connection joins, the old one leaves
+      presence.setMeeting('alice', 'c2', 'room-1', true);
+      presence.setMeeting('alice', 'c1', 'room-1', false);
+      expect(presence.lingering).toBe(0);
+      await sleep(300);
+      expect(bus.sent.slice(before).map((x) => x.presence.state)).toEqual([]);
+      expect(await presence.snapshot('acme', 'alice')).toMatchObject({ state: 'in-meeting', devices: 1 });
+      await presence.close();
+    });
+
+    it('a lingering device without a meeting gives way as soon as the same device is back', async () => {
+      const { presence, bus } = setup(60_000, 10_000);
+      await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+      await presence.connect({ ...alice, connectionId: 'p1', deviceId: 'phone' });
+      presence.disconnect('c1', 'transport close');
+      presence.disconnect('p1', 'transport error');
+      expect(presence.lingering).toBe(2);
+      await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'laptop' });
+      // the laptop's old connection is replaced; the phone's still lingers (another device)
+      expect(presence.lingering).toBe(1);
+      expect(await presence.snapshot('acme', 'alice')).toMatchObject({ state: 'online', devices: 2 });
+      expect(states(bus)).toEqual(['online']);
+      await presence.close();
+    });
+
+    it('ends with offline and lastSeen at the drop when nobody comes back', async () => {
+      let now = 1_000_000;
+      const db = SqliteDb.open(':memory:');
+      db.migrate(chatMigrations);
+      dbs.push(db);
+      const store = new SqlitePresenceStore(db);
+      const bus = new RecordingBus();
+      const presence = new PresenceService({ store, bus, log, awayAfterMs: 60_000, graceMs: 150, now: () => now });
+      await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+      presence.setMeeting('alice', 'c1', 'room-1', true);
+      presence.disconnect('c1', 'transport error');
+      const droppedAt = now;
+      now += 5000;
+      await sleep(50);
+      expect(states(bus)).toEqual(['online', 'in-meeting']);
+      await sleep(200);
+      expect(presence.lingering).toBe(0);
+      expect(bus.last('alice')).toMatchObject({ state: 'offline', devices: 0, lastSeen: droppedAt });
+      await presence.close();
+      expect((await store.get('acme', ['alice']))[0]?.lastSeen).toBe(droppedAt);
+    });
+
+    it('a client that disconnects itself, a server that drops it or the heartbeat end the device at once', async () => {
+      const { presence, bus } = setup(60_000, 10_000);
+      await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+      presence.disconnect('c1', 'client namespace disconnect');
+      expect(bus.last('alice')?.state).toBe('offline');
+      await presence.connect({ ...alice, connectionId: 'c2', deviceId: 'laptop' });
+      presence.disconnect('c2', 'server namespace disconnect');
+      expect(bus.last('alice')?.state).toBe('offline');
+      await presence.connect({ ...alice, connectionId: 'c3', deviceId: 'laptop' });
+      presence.disconnect('c3');
+      expect(bus.last('alice')?.state).toBe('offline');
+      // silent for the whole heartbeat window already
+      await presence.connect({ ...alice, connectionId: 'c4', deviceId: 'laptop' });
+      presence.disconnect('c4', 'ping timeout');
+      expect(bus.last('alice')?.state).toBe('offline');
+      expect(presence.lingering).toBe(0);
+      await presence.close();
+    });
+
+    it('a lingering device takes no activity and close() ends the grace', async () => {
+      const { presence, bus, store } = setup(60_000, 10_000);
+      await presence.connect({ ...alice, connectionId: 'c1', deviceId: 'laptop' });
+      presence.disconnect('c1', 'transport close');
+      presence.disconnect('c1', 'transport close'); // twice: nothing more
+      expect(presence.activity('c1', true)).toBeUndefined();
+      expect(bus.last('alice')?.state).toBe('online');
+      await presence.close();
+      expect(presence.lingering).toBe(0);
+      expect((await store.get('acme', ['alice']))[0]?.lastSeen).toBeGreaterThan(0);
+    });
   });
 });

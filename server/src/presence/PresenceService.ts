@@ -27,6 +27,11 @@ export interface PresenceServiceOptions {
   log: Logger;
   /** A device idle this long counts as away (`MOIM_AWAY_AFTER_MS`). */
   awayAfterMs: number;
+  /**
+   * A device whose connection dropped (`LINGERING_REASONS`) still counts this long, so a network
+   * blip that reconnects within it changes nothing anyone sees (`MOIM_PRESENCE_GRACE_MS`). 0: gone at once.
+   */
+  graceMs?: number | undefined;
   now?: () => number;
   /**
    * The cluster's presence directory: this node reports its devices there and the directory
@@ -34,6 +39,15 @@ export interface PresenceServiceOptions {
    */
   directory?: PresenceDirectory | undefined;
 }
+
+/**
+ * Why a socket ended (socket.io's reasons) when the device may be back in a moment: the
+ * connection closed or failed under it (a proxy, a network change, a laptop waking up). A device
+ * dropped by the heartbeat (`ping timeout`) was silent for the whole heartbeat window already and
+ * ends at once, as do a client that disconnected itself, a server that disconnected it (revoked,
+ * shutting down) and a changed identity.
+ */
+const LINGERING_REASONS: ReadonlySet<string> = new Set(['transport close', 'transport error']);
 
 /** Who a new device belongs to (from the verified token). */
 export interface DeviceIdentity {
@@ -52,6 +66,9 @@ export interface DeviceIdentity {
  * then in-meeting if any device is in a video room; online if any device is active; else away.
  * A device turns idle `awayAfterMs` after its last activity (one lazy timer per device, not one
  * per request). Soft state: only the status message, do-not-disturb and lastSeen are stored.
+ * A device whose socket dropped lingers for `graceMs` as it was (its meeting included, as the
+ * media room holds its place): the same device connecting again within it takes over without a
+ * flicker to offline; otherwise it leaves at the end of the grace, with lastSeen when it dropped.
  */
 export class PresenceService {
   readonly #opts: PresenceServiceOptions;
@@ -108,10 +125,13 @@ export class PresenceService {
       rooms: [],
       meeting: null,
       timer: undefined,
+      goneAt: undefined,
     };
     person.devices.set(id.connectionId, device);
     this.#byConnection.set(id.connectionId, person);
     this.#armIdleTimer(person, device);
+    // the device is back: what lingered of it without a meeting to carry over goes now
+    for (const d of [...person.devices.values()]) if (this.#succeeded(person, d)) this.#forget(person, d);
     if (!first) {
       this.#publishIfChanged(person);
       return;
@@ -136,20 +156,60 @@ export class PresenceService {
     );
   }
 
-  /** A device's socket is gone (closed, or dropped by the heartbeat). */
-  disconnect(connectionId: string): void {
+  /**
+   * A device's socket is gone (closed, or dropped by the heartbeat). `reason`: socket.io's; one of
+   * `LINGERING_REASONS` keeps the device for the grace, anything else (or none) ends it now.
+   */
+  disconnect(connectionId: string, reason?: string): void {
     const person = this.#byConnection.get(connectionId);
-    if (!person) return;
-    this.#byConnection.delete(connectionId);
-    const device = person.devices.get(connectionId);
-    if (device?.timer) clearTimeout(device.timer);
-    person.devices.delete(connectionId);
+    const device = person?.devices.get(connectionId);
+    if (!person || !device || device.goneAt !== undefined) return;
+    const graceMs = this.#opts.graceMs ?? 0;
+    if (graceMs <= 0 || reason === undefined || !LINGERING_REASONS.has(reason) || this.#closed) {
+      this.#remove(connectionId);
+      return;
+    }
+    device.goneAt = this.#now();
+    if (device.timer) clearTimeout(device.timer);
+    device.timer = setTimeout(() => {
+      device.timer = undefined;
+      if (person.devices.get(connectionId) === device) this.#remove(connectionId);
+    }, graceMs);
+    device.timer.unref();
+  }
+
+  #forget(person: Person, device: Device): void {
+    if (device.timer) clearTimeout(device.timer);
+    person.devices.delete(device.connectionId);
+    this.#byConnection.delete(device.connectionId);
+  }
+
+  /** Connections whose sockets dropped and that still count for the grace. */
+  get lingering(): number {
+    let n = 0;
+    for (const person of this.#people.values()) for (const d of person.devices.values()) if (d.goneAt) n++;
+    return n;
+  }
+
+  /** A lingering device the same device connected again for, and that has no meeting left to carry. */
+  #succeeded(person: Person, device: Device): boolean {
+    if (device.goneAt === undefined || device.rooms.length > 0) return false;
+    for (const d of person.devices.values()) if (d.goneAt === undefined && d.deviceId === device.deviceId) return true;
+    return false;
+  }
+
+  /** The device leaves: the person goes offline (lastSeen: when its socket dropped) if it was the last one. */
+  #remove(connectionId: string): void {
+    const person = this.#byConnection.get(connectionId);
+    const device = person?.devices.get(connectionId);
+    if (!person || !device) return;
+    this.#forget(person, device);
     if (person.devices.size > 0) {
       this.#publishIfChanged(person);
       return;
     }
     this.#people.delete(personKey(person.org, person.sub));
-    const lastSeen = this.#now();
+    const lastSeen = device.goneAt ?? this.#now();
     if (this.#opts.directory) {
       // the directory says whether the person is still online elsewhere, and has their latest fields
       if (person.ready)
@@ -164,7 +224,7 @@ export class PresenceService {
   activity(connectionId: string, idle = false): PresenceState | undefined {
     const person = this.#byConnection.get(connectionId);
     const device = person?.devices.get(connectionId);
-    if (!person || !device) return undefined;
+    if (!person || !device || device.goneAt !== undefined) return undefined;
     if (idle) {
       if (!device.idle) {
         device.idle = true;
@@ -253,7 +313,9 @@ export class PresenceService {
     if (joined) device.rooms.push(roomId);
     else device.rooms.splice(at, 1);
     device.meeting = meetingOf(device.rooms);
-    this.#publishIfChanged(person);
+    // a lingering device whose meeting moved to its successor (the media peer was taken over)
+    if (this.#succeeded(person, device)) this.#remove(connectionId);
+    else this.#publishIfChanged(person);
     return true;
   }
 

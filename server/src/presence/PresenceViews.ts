@@ -28,7 +28,10 @@ export interface Device {
   rooms: string[];
   /** The room presence shows (`meetingOf(rooms)`), if any. */
   meeting: string | null;
+  /** Idle timer; while the device lingers, its grace timer. */
   timer: NodeJS.Timeout | undefined;
+  /** When its socket dropped, while it lingers for the grace (PresenceService.disconnect). */
+  goneAt: number | undefined;
 }
 
 /** A person with at least one device on this node. */
