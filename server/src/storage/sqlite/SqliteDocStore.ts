@@ -22,6 +22,7 @@ import {
   type VersionRow,
 } from '../sqlRows.ts';
 import { StoreClosedError } from '../storageErrors.ts';
+import { BUMP_STATE_SEQ, DROP_MERGED_UPDATES, PUT_STATE } from './docStateSql.ts';
 import type { SqliteDb, SqlValue } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
 
@@ -112,6 +113,7 @@ export class SqliteDocStore implements DocStore {
     return this.#db.tx(() => {
       this.#db.run('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
       this.#db.run('DELETE FROM doc_versions WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
+      this.#db.run('DELETE FROM doc_states WHERE org = ? AND name = ?', ref.org, ref.name);
       return this.#db.run('DELETE FROM docs WHERE org = ? AND name = ?', ref.org, ref.name).changes === 1;
     });
   }
@@ -121,7 +123,8 @@ export class SqliteDocStore implements DocStore {
     // it never waits on the append worker's write lock, which would sleep on the event loop)
     return this.#db.read(() => {
       const doc = this.#db.get<{ state: Uint8Array | null; state_seq: number }>(
-        'SELECT state, state_seq FROM docs WHERE org = ? AND name = ?',
+        `SELECT s.state, d.state_seq FROM docs d LEFT JOIN doc_states s ON s.org = d.org AND s.name = d.name
+         WHERE d.org = ? AND d.name = ?`,
         ref.org,
         ref.name,
       );
@@ -168,20 +171,9 @@ export class SqliteDocStore implements DocStore {
     if (this.#worker && !this.#closed)
       return (await this.#worker.request({ compact: { org: ref.org, name: ref.name, ...input } })).ok === true;
     return this.#db.tx(() => {
-      const { changes } = this.#db.run(
-        'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE org = ? AND name = ? AND state_seq = ?',
-        input.state,
-        ref.org,
-        ref.name,
-        input.expectSeq,
-      );
-      if (changes !== 1) return false;
-      this.#db.run(
-        'DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?',
-        ref.org,
-        ref.name,
-        input.upToId,
-      );
+      if (this.#db.run(BUMP_STATE_SEQ, ref.org, ref.name, input.expectSeq).changes !== 1) return false;
+      this.#db.run(PUT_STATE, ref.org, ref.name, input.state);
+      this.#db.run(DROP_MERGED_UPDATES, ref.org, ref.name, input.upToId);
       return true;
     });
   }

@@ -7,6 +7,7 @@
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { BUMP_STATE_SEQ, DROP_MERGED_UPDATES, PUT_STATE } from './docStateSql.ts';
 import { walCheckpointer } from './walCheckpoint.ts';
 
 interface AppendRequest {
@@ -41,13 +42,12 @@ db.exec('PRAGMA busy_timeout = 5000');
 // documents are keyed by (org, name) everywhere (migration 0201_docs_org)
 const insert = db.prepare('INSERT INTO doc_updates (doc_org, doc_name, data) VALUES (?, ?, ?)');
 const touch = db.prepare('UPDATE docs SET updated_at = ? WHERE org = ? AND name = ?');
-const setState = db.prepare(
-  'UPDATE docs SET state = ?, state_seq = state_seq + 1 WHERE org = ? AND name = ? AND state_seq = ?',
-);
+const bumpStateSeq = db.prepare(BUMP_STATE_SEQ);
+const putState = db.prepare(PUT_STATE);
 const insertVersion = db.prepare(
   'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 );
-const dropMerged = db.prepare('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ? AND id <= ?');
+const dropMerged = db.prepare(DROP_MERGED_UPDATES);
 const checkpoint = walCheckpointer(db);
 
 function tx<T>(fn: () => T): T {
@@ -80,7 +80,8 @@ function append(req: AppendRequest): number[] {
 
 function compact(req: CompactRequest['compact']): boolean {
   return tx(() => {
-    if (Number(setState.run(req.state, req.org, req.name, req.expectSeq).changes) !== 1) return false;
+    if (Number(bumpStateSeq.run(req.org, req.name, req.expectSeq).changes) !== 1) return false;
+    putState.run(req.org, req.name, req.state);
     dropMerged.run(req.org, req.name, req.upToId);
     return true;
   });

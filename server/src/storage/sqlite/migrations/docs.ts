@@ -86,4 +86,18 @@ export const docsMigrations: Migration[] = [
     UPDATE docs SET list_title = COALESCE((SELECT t.title FROM doc_titles t WHERE t.org = docs.org AND t.name = docs.name), name);
     CREATE INDEX docs_org_list_title ON docs (org, list_title, name);`,
   },
+  {
+    // a document's compacted state in its own table: on the document's row every append's
+    // `updated_at` touch rewrote the whole record, state included (a 10 MB document: ~10 ms of
+    // commit per edit), and reading the columns after it walked its overflow pages
+    id: '0213_doc_states',
+    sql: `CREATE TABLE doc_states (
+      org TEXT NOT NULL,
+      name TEXT NOT NULL,
+      state BLOB NOT NULL,
+      PRIMARY KEY (org, name)
+    );
+    INSERT INTO doc_states (org, name, state) SELECT org, name, state FROM docs WHERE state IS NOT NULL;
+    ALTER TABLE docs DROP COLUMN state;`,
+  },
 ];
