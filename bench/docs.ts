@@ -40,6 +40,9 @@ const QUICK = {
   syncMB: [1],
   syncChunk: 256,
   syncReps: 3,
+  /** Readers of the long document while its writer goes on editing it. */
+  syncEditReaders: 10,
+  syncEditSec: 5,
   generators: 2,
   /** 0: clients clear their awareness state (no 15-s renewals): the edit path alone. */
   awareness: 1,
@@ -61,6 +64,8 @@ const FULL: typeof QUICK = {
   syncMB: [1, 10],
   syncChunk: 256,
   syncReps: 5,
+  syncEditReaders: 10,
+  syncEditSec: 5,
   generators: 2,
   awareness: 1,
   freshReaders: [50, 200],
@@ -428,7 +433,7 @@ async function manyDocs(system: DocSystem, m: number): Promise<void> {
 
 async function freshSync(system: DocSystem, mb: number): Promise<void> {
   await withServer(system, async (srv) => {
-    const tokens = await srv.tokens(3, `sync${mb}-`);
+    const tokens = await srv.tokens(3 + P.syncEditReaders, `sync${mb}-`);
     const doc = `history-${mb}mb`;
     await writer.call('open', { system, url: srv.wsUrl, clients: [{ id: 'h', name: doc, token: tokens[0] }] });
     const t0 = performance.now();
@@ -449,6 +454,31 @@ async function freshSync(system: DocSystem, mb: number): Promise<void> {
       const r = await g1.call<{ ok: boolean; ms: number }>('freshSync', { ...req, token: tokens[2] }, 180_000);
       if (r.ok) warm.push(r.ms);
     }
+    // editing the long document: its stored state is as large as its text (moim compacted the
+    // history into it), and an edit's commit must not cost in proportion to it
+    await pool.all(
+      'open',
+      (g) => ({
+        system,
+        url: srv.wsUrl,
+        clients: range(split(P.syncEditReaders, pool.size)[g]!).map((i) => ({
+          id: `s${i}`,
+          name: doc,
+          token: tokens[3 + i],
+        })),
+      }),
+      300_000,
+    );
+    await pool.all('reset');
+    const editMs = P.syncEditSec * 1000;
+    const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
+      'edit',
+      { writers: ['h'], ratePerSec: P.editRate, durationMs: editMs },
+      editMs + 60_000,
+    );
+    await pool.all('reached', () => ({ writer: 'h', docName: doc, seq: e.seqs.h, timeoutMs: 15_000 }));
+    const edit = (await mergedStats()).hist.summary();
+    await pool.all('close');
     const cold: number[] = [];
     if (system === 'moim') {
       // the document unloaded: a fresh client makes the server load it from storage
@@ -471,10 +501,11 @@ async function freshSync(system: DocSystem, mb: number): Promise<void> {
       historyBuildSeconds: buildSeconds,
       loadedSyncMs: stats(warm),
       coldSyncMs: cold.length ? stats(cold) : null,
+      editLatency: edit,
     };
     results.sync!.push(row);
     log(
-      `sync ${system} ${mb} MB: loaded median ${row.loadedSyncMs.median} ms, cold ${row.coldSyncMs?.median ?? '–'} ms`,
+      `sync ${system} ${mb} MB: loaded median ${row.loadedSyncMs.median} ms, cold ${row.coldSyncMs?.median ?? '–'} ms; edits on it p50 ${edit.p50Ms} p99 ${edit.p99Ms} max ${edit.maxMs} ms`,
     );
   });
 }
@@ -878,6 +909,7 @@ function tables(): void {
         'history edits',
         'sync ms, loaded (median / max)',
         'sync ms, from storage (median / max)',
+        'edit on it: p50 / p99 / max ms',
       ],
       rows: sync.map((r) => {
         const w = r.loadedSyncMs as { median: number; max: number };
@@ -888,10 +920,16 @@ function tables(): void {
           r.historyEdits as number,
           `${w.median.toFixed(0)} / ${w.max.toFixed(0)}`,
           c ? `${c.median.toFixed(0)} / ${c.max.toFixed(0)}` : 'n/a (in memory only)',
+          r.editLatency
+            ? (() => {
+                const l = r.editLatency as { p50Ms: number; p99Ms: number; maxMs: number };
+                return `${fmt(l.p50Ms)} / ${fmt(l.p99Ms)} / ${fmt(l.maxMs)}`;
+              })()
+            : '–',
         ];
       }),
       notes: [
-        `History: ${P.syncChunk}-character inserts at moving positions with a deletion every 10th edit. “Loaded”: the writer is still connected; “from storage”: everyone left, moim unloaded the document and loads it for the fresh client.`,
+        `History: ${P.syncChunk}-character inserts at moving positions with a deletion every 10th edit. “Loaded”: the writer is still connected; “from storage”: everyone left, moim unloaded the document and loads it for the fresh client. “Edit on it”: the writer goes on editing the long document (${P.editRate} edits/s for ${P.syncEditSec} s) with ${P.syncEditReaders} readers, latency writer → readers (moim: each edit committed first, on a document whose stored state is as large as its text).`,
       ],
     });
     const ten = sync.find((r) => r.system === 'moim' && r.textMB === 10);
