@@ -352,7 +352,7 @@ export const CONFIG_VARS = {
   },
   docCompactEvery: {
     env: 'MOIM_DOC_COMPACT_EVERY',
-    doc: 'Merge a document’s appended updates after this many.',
+    doc: 'Merge a document’s appended updates after this many — and, for a large document, once they add up to an eighth of its stored state (a merge rewrites the whole state).',
     parse: int({ min: 2, max: 1_000_000, default: 500 }),
   },
   docVersionIntervalMs: {

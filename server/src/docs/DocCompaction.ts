@@ -40,7 +40,7 @@ export function mergeStored(state: Uint8Array | undefined, updates: readonly Uin
 export async function loadStored(
   ref: DocRef,
   deps: Pick<DocumentDeps, 'store' | 'log'>,
-): Promise<{ ydoc: Y.Doc; bytes: number; updates: number }> {
+): Promise<{ ydoc: Y.Doc; bytes: number; stateBytes: number; updates: number }> {
   const rows = await deps.store.loadContent(ref);
   const ydoc = new Y.Doc({ gc: true });
   let bytes = 0;
@@ -54,8 +54,17 @@ export async function loadStored(
   };
   if (rows.state) apply(rows.state, 'state');
   for (const u of rows.updates) apply(u.update, `update ${u.id}`);
-  return { ydoc, bytes, updates: rows.updates.length };
+  return { ydoc, bytes, stateBytes: rows.state?.byteLength ?? 0, updates: rows.updates.length };
 }
+
+/**
+ * A compaction rewrites the whole state: it waits until the updates appended since the last one
+ * add up to this share of it, so a large document is not rewritten every `compactEvery` edits
+ * (a 10 MB one: 10 MB written, and appends waiting behind it, for every 500 keystrokes). Each
+ * compaction then writes at most 1 / share times the bytes its updates added; a small document
+ * compacts every `compactEvery` updates as before.
+ */
+export const COMPACT_TAIL_SHARE = 1 / 8;
 
 export class DocCompaction {
   readonly #ref: DocRef;
@@ -68,6 +77,8 @@ export class DocCompaction {
   readonly #onSettled: () => void;
   /** Stored bytes (state + appended updates), approximately. */
   #bytes: number;
+  /** Bytes of the stored state (as loaded, then as the last compaction wrote it). */
+  #stateBytes: number;
   /** Updates appended since the last compaction. */
   #uncompacted: number;
   #running: Promise<void> | undefined;
@@ -79,8 +90,9 @@ export class DocCompaction {
     limits: Pick<DocumentLimits, 'compactEvery'>;
     /** Merges off the event loop (DocMergeWorker); without it, merges run here. */
     merger?: DocMerger | undefined;
-    /** What was loaded: stored bytes and appended updates. */
+    /** What was loaded: stored bytes, of which the state's, and appended updates. */
     bytes: number;
+    stateBytes: number;
     uncompacted: number;
     onSettled: () => void;
   }) {
@@ -90,6 +102,7 @@ export class DocCompaction {
     this.#merger = opts.merger;
     this.#limits = opts.limits;
     this.#bytes = opts.bytes;
+    this.#stateBytes = opts.stateBytes;
     this.#uncompacted = opts.uncompacted;
     this.#onSettled = opts.onSettled;
   }
@@ -109,10 +122,14 @@ export class DocCompaction {
     this.#bytes += bytes;
   }
 
-  /** `count` appended updates were committed: compact once `compactEvery` piled up (failures are logged). */
+  /**
+   * `count` appended updates were committed: compact once `compactEvery` piled up and they add up
+   * to `COMPACT_TAIL_SHARE` of the state (failures are logged).
+   */
   noteCommitted(count: number): void {
     this.#uncompacted += count;
     if (this.#running || this.#uncompacted < this.#limits.compactEvery) return;
+    if (this.#bytes - this.#stateBytes < this.#stateBytes * COMPACT_TAIL_SHARE) return;
     this.compact().catch((err: unknown) =>
       this.#log.error({ err, org: this.#ref.org, doc: this.#ref.name }, 'compaction failed'),
     );
@@ -163,6 +180,7 @@ export class DocCompaction {
     if (!ok) return undefined;
     this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
     this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
+    this.#stateBytes = state.byteLength;
     this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
     return { merged: rows.updates.length, bytes: state.byteLength };
   }

@@ -67,7 +67,12 @@ export class Document {
   /** Cluster: the relay to the other nodes serving this document (`DocRelayed`). */
   #relayed: DocRelayed | undefined;
 
-  private constructor(ref: DocRef, ydoc: Y.Doc, bytes: number, uncompacted: number, deps: DocumentDeps) {
+  private constructor(
+    ref: DocRef,
+    ydoc: Y.Doc,
+    stored: { bytes: number; stateBytes: number; updates: number },
+    deps: DocumentDeps,
+  ) {
     this.org = ref.org;
     this.name = ref.name;
     this.ref = { org: ref.org, name: ref.name };
@@ -82,8 +87,9 @@ export class Document {
       log,
       limits,
       merger: deps.merger,
-      bytes,
-      uncompacted,
+      bytes: stored.bytes,
+      stateBytes: stored.stateBytes,
+      uncompacted: stored.updates,
       onSettled: checkIdle,
     });
     this.#versions = new DocVersions({ ref: this.ref, ydoc, store, log, limits });
@@ -103,11 +109,11 @@ export class Document {
    */
   static async load(ref: DocRef, deps: DocumentDeps, link?: DocRelayLink): Promise<Document> {
     const { org, name } = ref;
-    const { ydoc, bytes, updates } = await loadStored(ref, deps);
+    const { ydoc, bytes, stateBytes, updates } = await loadStored(ref, deps);
     // a document never holds pending structures (they would be merged again with every later
     // update); stored rows are what Yjs integrated, so this finds something only in damaged data
     if (dropPending(ydoc)) deps.log.warn({ org, doc: name }, 'stored content with missing dependencies dropped');
-    const doc = new Document(ref, ydoc, bytes, updates, deps);
+    const doc = new Document(ref, ydoc, { bytes, stateBytes, updates }, deps);
     if (link)
       doc.#relayed = new DocRelayed(link, doc, deps, {
         aware: doc.#aware,
