@@ -40,6 +40,26 @@ describe('y-websocket endpoint with the stock WebsocketProvider', () => {
     expect(await storedText(server, 'converge')).toBe(a.text.toString());
   });
 
+  it('a large document opened by several clients at once: all get all of it, and one opening after a change gets the change', async () => {
+    const tokens = await Promise.all(['Ann', 'Bob', 'Cy', 'Dee', 'Eve'].map((n) => token(server, n)));
+    const a = openDoc(server.url, 'big-open', tokens[0]!);
+    await synced(a);
+    // past the size from which the server shares one encoding of the whole document
+    a.text.insert(0, '가나다라마바사'.repeat(20_000));
+    await until(() => a.text.length === 140_000, { doc: a.doc });
+    const opening = [1, 2, 3].map((i) => openDoc(server.url, 'big-open', tokens[i]!));
+    await Promise.all(opening.map((c) => synced(c)));
+    for (const c of opening)
+      await until(() => c.text.toString() === a.text.toString(), { doc: c.doc, what: 'whole document' });
+
+    a.text.insert(0, 'changed: ');
+    await until(() => opening[0]!.text.toString().startsWith('changed: '), { doc: opening[0]!.doc });
+    const late = openDoc(server.url, 'big-open', tokens[4]!);
+    await synced(late);
+    await until(() => late.text.toString() === a.text.toString(), { doc: late.doc, what: 'the change' });
+    expect(late.text.toString().startsWith('changed: ')).toBe(true);
+  });
+
   it('awareness (cursor state) reaches the others and goes away when a client leaves', async () => {
     const [ta, tb] = await Promise.all([token(server, 'Ann'), token(server, 'Bob')]);
     const a = openDoc(server.url, 'aware', ta);

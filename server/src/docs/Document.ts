@@ -31,6 +31,10 @@ export type { DocumentDeps, DocumentLimits, RefusedOutcome } from './DocumentOpt
 
 /** Origin of server-side changes (restore). */
 const SERVER_ORIGIN = Symbol('server');
+/** A full sync answer at least this large is kept for the next client that has nothing yet. */
+const FULL_SYNC_MIN_BYTES = 64 * 1024;
+/** How long it is kept at most while the document does not change. */
+const FULL_SYNC_KEEP_MS = 10_000;
 
 /**
  * One loaded shared document: its Y.Doc, awareness (`DocAwareness`) and connected clients.
@@ -66,6 +70,12 @@ export class Document {
   #closed = false;
   /** Cluster: the relay to the other nodes serving this document (`DocRelayed`). */
   #relayed: DocRelayed | undefined;
+  /**
+   * The sync answer for a client that has nothing yet (an empty state vector): the whole
+   * document, encoded once for everyone who opens it until it changes (`FULL_SYNC_KEEP_MS` at
+   * most) — ten people opening a 10 MB document together cost one encoding, not ten.
+   */
+  #fullSync: { message: Uint8Array; timer: NodeJS.Timeout } | undefined;
 
   private constructor(
     ref: DocRef,
@@ -101,6 +111,8 @@ export class Document {
     });
     this.#aware = new DocAwareness(ydoc, this.#conns, deps);
     this.awareness = this.#aware.awareness;
+    // any transaction may have changed it: the next full sync encodes anew
+    ydoc.on('afterTransaction', () => this.#dropFullSync());
   }
 
   /**
@@ -180,7 +192,7 @@ export class Document {
           const { stateVector } = decoded;
           this.#commits.afterCommits(() => {
             if (this.#closed || conn.closed) return;
-            conn.send(syncStep2Message(Y.encodeStateAsUpdate(this.ydoc, stateVector)));
+            conn.send(this.#syncAnswer(stateVector));
           });
           break;
         }
@@ -245,6 +257,7 @@ export class Document {
       this.#relayed?.close();
       this.#aware.destroy();
       this.ydoc.destroy();
+      this.#dropFullSync();
       this.#closed = true;
       this.#log.debug({ org: this.org, doc: this.name }, 'document unloaded');
       this.#notify(this.#deps.onClose, 'close');
@@ -372,6 +385,27 @@ export class Document {
   }
 
   /** Throw the live doc away (it may hold part of a failed update): clients reconnect and resync from storage. */
+  /** Sync step 2 for a client's state vector; the whole document's is shared until it changes. */
+  #syncAnswer(stateVector: Uint8Array): Uint8Array {
+    const empty = stateVector.byteLength === 1 && stateVector[0] === 0;
+    if (!empty) return syncStep2Message(Y.encodeStateAsUpdate(this.ydoc, stateVector));
+    if (this.#fullSync) return this.#fullSync.message;
+    const message = syncStep2Message(Y.encodeStateAsUpdate(this.ydoc));
+    // small documents cost little to encode: kept only where it pays
+    if (message.byteLength >= FULL_SYNC_MIN_BYTES) {
+      const timer = setTimeout(() => this.#dropFullSync(), FULL_SYNC_KEEP_MS);
+      timer.unref();
+      this.#fullSync = { message, timer };
+    }
+    return message;
+  }
+
+  #dropFullSync(): void {
+    if (!this.#fullSync) return;
+    clearTimeout(this.#fullSync.timer);
+    this.#fullSync = undefined;
+  }
+
   #reload(): void {
     void this.close('RELOAD', { saveVersion: false });
   }
