@@ -384,7 +384,6 @@ export class Document {
     }
   }
 
-  /** Throw the live doc away (it may hold part of a failed update): clients reconnect and resync from storage. */
   /** Sync step 2 for a client's state vector; the whole document's is shared until it changes. */
   #syncAnswer(stateVector: Uint8Array): Uint8Array {
     const empty = stateVector.byteLength === 1 && stateVector[0] === 0;
@@ -406,6 +405,7 @@ export class Document {
     this.#fullSync = undefined;
   }
 
+  /** Throw the live doc away (it may hold part of a failed update): clients reconnect and resync from storage. */
   #reload(): void {
     void this.close('RELOAD', { saveVersion: false });
   }

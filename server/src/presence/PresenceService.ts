@@ -187,7 +187,8 @@ export class PresenceService {
   /** Connections whose sockets dropped and that still count for the grace. */
   get lingering(): number {
     let n = 0;
-    for (const person of this.#people.values()) for (const d of person.devices.values()) if (d.goneAt) n++;
+    for (const person of this.#people.values())
+      for (const d of person.devices.values()) if (d.goneAt !== undefined) n++;
     return n;
   }
 
