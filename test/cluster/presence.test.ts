@@ -34,6 +34,48 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 }
 
 describe('presence across nodes', () => {
+  it('a device whose connection drops on one node and comes back on another is never seen offline', async () => {
+    const sub = `lee-${randomUUID().slice(0, 6)}`;
+    const observer = await device(nodes[0]!, `obs-${randomUUID().slice(0, 6)}`);
+    const states: string[] = [];
+    observer.on('presence:update', (p: PersonPresence) => {
+      if (p.sub === sub) states.push(p.state);
+    });
+    await call(observer, 'presence:subscribe', { people: [sub] });
+    const token = await devToken(nodes[2]!.url, { name: sub, sub });
+    const first = await connect(nodes[2]!.url, token, { deviceId: 'laptop' });
+    await until(
+      'online',
+      () => presenceOf(observer, sub),
+      (p) => p.state === 'online',
+      5000,
+    );
+
+    // the connection closes under node c (as a network change does), the device connects to node a
+    first.io.engine.close();
+    const second = await connect(nodes[0]!.url, token, { deviceId: 'laptop' });
+    // node c's device lingers for the grace (10 s) next to the new one, then leaves; the person
+    // stays online throughout
+    await until(
+      'both connections',
+      () => presenceOf(observer, sub),
+      (p) => p.devices === 2,
+      5000,
+    );
+    const settled = await until(
+      'node c let go',
+      () => presenceOf(observer, sub),
+      (p) => p.devices === 1,
+      20_000,
+    );
+    expect(settled.state).toBe('online');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(states).not.toContain('offline');
+    expect((await presenceOf(observer, sub)).state).toBe('online');
+    second.disconnect();
+    observer.disconnect();
+  }, 60_000);
+
   it('merges a person’s devices over nodes, and follows a killed node within the lease', async () => {
     const sub = `kim-${randomUUID().slice(0, 6)}`;
     const observer = await device(nodes[0]!, `obs-${randomUUID().slice(0, 6)}`);

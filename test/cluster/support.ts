@@ -112,11 +112,15 @@ export function startNode(
 }
 
 /** A socket.io client of node `url` (WebSocket only, as in a cluster). */
-export function connect(url: string, token: string, opts: { reconnection?: boolean } = {}): Promise<TestSocket> {
+export function connect(
+  url: string,
+  token: string,
+  opts: { reconnection?: boolean; deviceId?: string } = {},
+): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
     const socket: TestSocket = ioClient(url, {
       transports: ['websocket'],
-      auth: { token, protocol: PROTOCOL_VERSION },
+      auth: { token, protocol: PROTOCOL_VERSION, ...(opts.deviceId ? { deviceId: opts.deviceId } : {}) },
       reconnection: opts.reconnection ?? false,
       forceNew: true,
     });
