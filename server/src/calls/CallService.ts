@@ -573,16 +573,16 @@ export class CallService {
     for (const id of [...ids]) {
       const call = this.#calls.get(id);
       if (!call || (sub !== undefined && call.caller.sub !== sub)) continue;
-      if (rejoining) this.#recheckLater(call, this.#o.limits.rejoinGraceMs ?? 10_000, false);
+      if (rejoining) this.#recheckLater(call, this.#o.limits.rejoinGraceMs ?? 10_000);
       else this.#track(this.#recheckInvitation(call, this.#o.directory !== undefined));
     }
   }
 
-  /** Check the invitation again in `ms` (unless the service closed meanwhile). */
-  #recheckLater(call: Call, ms: number, again: boolean): void {
+  /** Check the invitation once more in `ms`, with no further recheck (unless the service closed meanwhile). */
+  #recheckLater(call: Call, ms: number): void {
     const timer = setTimeout(() => {
       this.#rechecks.delete(timer);
-      this.#track(this.#recheckInvitation(call, again));
+      this.#track(this.#recheckInvitation(call, false));
     }, ms);
     timer.unref();
     this.#rechecks.add(timer);
@@ -604,7 +604,7 @@ export class CallService {
     }
     if (!ACTIVE.has(call.state) || this.#closed) return;
     if (reason === null) {
-      if (again) this.#recheckLater(call, MEETING_RECHECK_MS, false);
+      if (again) this.#recheckLater(call, MEETING_RECHECK_MS);
       return;
     }
     call.reason = reason;

@@ -49,7 +49,7 @@ export function docListSql(query: DocListQuery, dialect: SqlDialect): { sql: str
   const limit = p(Math.min(Math.max(query.limit, 1), DOC_LIST_MAX));
   const orderBy =
     order === 'updated' ? 'd.updated_at DESC, d.name' : order === 'title' ? `${titleKey}, d.name` : 'd.name';
-  const listed = order === 'title' ? `${cols}, d.list_title` : cols;
+  const listed = order === 'title' ? `${cols}, ${titleKey}` : cols;
   const sql = `SELECT ${listed} FROM docs d WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
   return { sql, params };
 }

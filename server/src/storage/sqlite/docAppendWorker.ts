@@ -3,7 +3,7 @@
  * SQLite connection, so the fsync of a commit (WAL, synchronous=FULL) never blocks the main event
  * loop. Each request is one transaction; the reply comes after COMMIT returned, i.e. when the
  * updates are durable. The WAL is checkpointed here too, right after a reply (walCheckpoint.ts).
- * Dependency-light on purpose (node:sqlite, node:worker_threads and walCheckpoint.ts only).
+ * Dependency-light on purpose (node:sqlite, node:worker_threads, docStateSql.ts and walCheckpoint.ts only).
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
