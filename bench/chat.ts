@@ -20,6 +20,7 @@ import { startBaseline } from './lib/baselines.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
+import { profileWindow } from './lib/inspector.ts';
 import {
   type CommitStats,
   commitPercentileMs,
@@ -30,14 +31,19 @@ import {
   scrapeLoopDelay,
   startMoim,
 } from './lib/moim.ts';
-import { ProcMeter } from './lib/proc.ts';
+import { pinCores } from './lib/pin.ts';
+import { ProcMeter, threadCores, threadCpu } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
+import { summarise } from './lib/profile.ts';
 import { carryOver, mib, Report, spreadCell } from './lib/report.ts';
 
 const SYSTEMS = ['socket.io bare', 'moim'] as const;
 type System = (typeof SYSTEMS)[number];
 
 const args = benchArgs();
+// --pin: the server on core 0, this process and its generators on the others (the issue's method); off by
+// default: on two cores every generator then shares one core, and its scheduling shows in the latencies
+pinCores(args.pin ?? false);
 const QUICK = {
   clients: 2000,
   channelSize: 10,
@@ -115,6 +121,8 @@ interface Step {
   latency: ReturnType<Histogram['summary']>;
   ackLatency: ReturnType<Histogram['summary']>;
   serverCpuCores: number;
+  /** The server's CPU in the window by thread name, in cores (main thread vs workers). */
+  serverThreads: Record<string, number>;
   serverCpuUsPerDelivery: number;
   /** Above the idle CPU of the same server with the same clients connected. */
   serverMarginalCpuUsPerDelivery: number;
@@ -169,11 +177,19 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     });
     auths = tokens.map((token) => ({ token, protocol: PROTOCOL_VERSION }));
   } else {
-    const b = await startBaseline('socket.io bare', 'socketio-broadcast.ts');
+    // --profile: the baseline's windows too, so the two main threads compare window for window
+    const b = await startBaseline('socket.io bare', 'socketio-broadcast.ts', { inspect: args.profile });
     url = b.url;
     pid = b.pid;
     stop = () => b.stop();
     live.add(stop);
+    if (args.profile && b.inspectorUrl) {
+      const inspectorUrl = b.inspectorUrl;
+      profile = async (label) => {
+        const p = await profileWindow(inspectorUrl, `bare-${label}`);
+        return { stop: async () => void process.stdout.write(`${summarise(await p.stop(), 25)}\n`) };
+      };
+    }
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     auths = subs.map(() => ({}));
   }
@@ -315,6 +331,7 @@ async function runStep(
   const loop0 = await c.loopDelay?.();
   const commits0 = (await c.commits?.()) ?? null;
   const meter = new ProcMeter(() => [c.pid]).start();
+  const threads0 = threadCpu(c.pid);
   const gen0 = pool.generators.map((g) => g.cpuSec());
   const G = pool.size;
   const sent = await pool.all<{ fired: number }>(
@@ -349,6 +366,7 @@ async function runStep(
     { timeoutMs: 15_000, intervalMs: 100, label: 'drain', orUndefined: true },
   );
   const cpu = meter.stop();
+  const serverThreads = threadCores(threads0, threadCpu(c.pid), cpu.wallSec);
   const loop = c.loopDelay ? loopDelayWindow(loop0, await c.loopDelay()) : null;
   const commits1 = (await c.commits?.()) ?? null;
   const storeCommits =
@@ -395,6 +413,7 @@ async function runStep(
     latency: lat,
     ackLatency: ackH.summary(),
     serverCpuCores: cpu.cores,
+    serverThreads,
     serverCpuUsPerDelivery: deliveries ? (cpu.cpuSec * 1e6) / deliveries : Number.NaN,
     serverMarginalCpuUsPerDelivery: deliveries
       ? (Math.max(0, cpu.cpuSec - c.idleCores * cpu.wallSec) * 1e6) / deliveries
@@ -410,7 +429,11 @@ async function runStep(
     results[phase].push(step);
     log(
       `${c.system} ${phase}${run === undefined ? '' : ` #${run}`} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} p99.9 ${lat.p999Ms} max ${lat.maxMs} ms, ` +
-        `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU, ` +
+        `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU (${Object.entries(
+          serverThreads,
+        )
+          .map(([n, x]) => `${n} ${(x * 100).toFixed(1)}`)
+          .join(', ')}), ` +
         `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}` +
         (storeCommits
           ? `, ${Math.round(storeCommits.perSec)} commits/s × ${storeCommits.writesPerCommit.toFixed(1)} writes, commit p50 ${storeCommits.p50Ms?.toFixed(2)} p99 ${storeCommits.p99Ms?.toFixed(2)} ms`

@@ -22,12 +22,16 @@ import { type DocServer, startDocServer } from './lib/docservers.ts';
 import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { commitPercentileMs, loopDelayWindow } from './lib/moim.ts';
+import { pinCores } from './lib/pin.ts';
 import { ProcMeter } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { type Cell, carryOver, MiB, mib, Report, spreadCell } from './lib/report.ts';
 import { DOC_SYSTEMS, type DocSystem } from './lib/ydoc-clients.ts';
 
 const args = benchArgs();
+// --pin: the server on core 0, this process and its generators on the others (the method); off by
+// default: on two cores every generator then shares one core, and its scheduling shows in the latencies
+pinCores(args.pin ?? false);
 const QUICK = {
   readers: [50, 200],
   editRate: 20,

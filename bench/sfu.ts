@@ -26,12 +26,16 @@ import { type SinkStats, startSink } from './lib/csink.ts';
 import { Generator } from './lib/generators.ts';
 import { Histogram } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
+import { pinCores, pinToServerCore } from './lib/pin.ts';
 import { childPids, ProcMeter, procStat } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { carryOver, Report } from './lib/report.ts';
 import { udpDrops } from './lib/rtp.ts';
 
 const args = benchArgs();
+// the SFU under test (moim or bare, with its worker) on core 0, the replayers and receivers on the others, as
+// the issue measured (`--no-pin`: off)
+pinCores(args.pin ?? true);
 const QUICK = {
   producersPerRoom: 10,
   subscribersPerRoom: 40,
@@ -144,6 +148,8 @@ interface Target {
 
 async function bareTarget(srtp: boolean): Promise<Target> {
   const g = await Generator.start(`${REPO_ROOT}/bench/baselines/mediasoup-bare.ts`, 50);
+  // the bare server is forked like a generator: move it to the server core before its worker starts
+  pinToServerCore(g.pid);
   const { workerPid } = await g.call<{ workerPid: number }>('start', {
     logLevel: P.workerLogs === 1 ? 'warn' : 'none',
     likeMoim: P.bareLikeMoim === 1,

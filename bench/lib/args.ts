@@ -15,6 +15,8 @@ export interface BenchArgs {
   profile: boolean;
   /** Start every moim process with `node --cpu-prof` (its whole life, start-up included; written on exit to bench/results/profiles/). */
   cpuProf: boolean;
+  /** `--pin` / `--no-pin`: servers on core 0, this process and its generators on the others (pin.ts); undefined: the benchmark's default. */
+  pin: boolean | undefined;
 }
 
 export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -28,13 +30,15 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
       'dry-run': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      pin: { type: 'boolean' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
+    allowNegative: true,
   });
   if (values.help) {
     process.stdout.write(
-      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run --profile --cpu-prof\n',
+      'options: --full (issue sizes) --only=phase,phase --systems=moim,baseline --set key=value --dry-run --profile --cpu-prof --pin|--no-pin\n',
     );
     process.exit(0);
   }
@@ -59,6 +63,7 @@ export function benchArgs(argv = process.argv.slice(2)): BenchArgs {
     dryRun: values['dry-run'],
     profile: values.profile,
     cpuProf: values['cpu-prof'],
+    pin: values.pin,
   };
 }
 
@@ -67,6 +72,7 @@ export function commandLine(script: string, args: BenchArgs): string {
   const parts = [`npm run ${script}`];
   const extra: string[] = [];
   if (args.full) extra.push('--full');
+  if (args.pin !== undefined) extra.push(args.pin ? '--pin' : '--no-pin');
   if (args.only.length) extra.push(`--only=${args.only.join(',')}`);
   if (args.systems.length) extra.push(`--systems=${args.systems.join(',')}`);
   for (const [k, v] of Object.entries(args.set)) extra.push(`--set ${k}=${v}`);

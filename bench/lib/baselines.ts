@@ -20,6 +20,8 @@ export async function startBaseline(
     args: [path.join(REPO_ROOT, 'bench', 'baselines', file)],
     env: { ...process.env, ...opts.env },
     inspect: opts.inspect ?? false,
+    // BENCH_BASELINE_NODE_ARGS='--cpu-prof …': Node flags for every baseline (diagnosis, as BENCH_MOIM_NODE_ARGS)
+    nodeArgs: process.env.BENCH_BASELINE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
     readyPattern: /baseline ready at (\S+) stats (\S+)/,
     timeoutMs: 30_000,
   });

@@ -23,9 +23,46 @@ export interface ProcStat {
 
 /** undefined when the process is gone. */
 export function procStat(pid: number): ProcStat | undefined {
+  return parseStat(pid, `/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds of a process's threads so far, summed by thread name (Node: `MainThread`, worker
+ * threads by the name they were given, `V8Worker`, `libuv-worker`…); empty when it is gone.
+ */
+export function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const t = parseStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
+    if (t) out[t.comm] = (out[t.comm] ?? 0) + t.cpuSec;
+  }
+  return out;
+}
+
+/** Per-thread-name CPU between two `threadCpu` readings, as cores over `wallSec` (names that used none left out). */
+export function threadCores(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  wallSec: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, sec] of Object.entries(after)) {
+    const d = sec - (before[name] ?? 0);
+    if (d > 0 && wallSec > 0) out[name] = Math.round((d / wallSec) * 1000) / 1000;
+  }
+  return out;
+}
+
+function parseStat(pid: number, file: string): ProcStat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep, withTimeout } from './bounded.ts';
+import { onServerCore } from './pin.ts';
 import { childPids, procStat } from './proc.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -80,7 +81,9 @@ export async function spawnServer(opts: {
   logDir?: string | undefined;
 }): Promise<ServerProcess> {
   const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, ...opts.args], {
+  // on the server core when the benchmark pins (taskset execs node: the pid is node's)
+  const [command, args] = onServerCore(process.execPath, [...nodeArgs, ...opts.args]);
+  const proc = spawn(command, args, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pinnedCores } from './pin.ts';
 import { REPO_ROOT } from './processes.ts';
 
 export interface MachineInfo {
@@ -15,6 +16,8 @@ export interface MachineInfo {
   loadStart: number;
   loadEnd?: number;
   commit?: string;
+  /** Cores the servers and the load ran on, when the benchmark pinned them (bench/lib/pin.ts). */
+  pinned?: { server: string; load: string };
 }
 
 export function machineInfo(): MachineInfo {
@@ -24,6 +27,7 @@ export function machineInfo(): MachineInfo {
   } catch {
     commit = undefined;
   }
+  const pinned = pinnedCores();
   return {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -33,6 +37,7 @@ export function machineInfo(): MachineInfo {
     date: new Date().toISOString(),
     loadStart: Math.round(os.loadavg()[0]! * 100) / 100,
     ...(commit ? { commit } : {}),
+    ...(pinned ? { pinned } : {}),
   };
 }
 
@@ -93,7 +98,8 @@ export class Report {
       '',
       `Command: \`${this.command}\`  `,
       `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${m.date}` +
-        `${m.commit ? `, commit ${m.commit}` : ''}; load average ${m.loadStart} at start, ${m.loadEnd ?? '?'} at end.`,
+        `${m.commit ? `, commit ${m.commit}` : ''}; load average ${m.loadStart} at start, ${m.loadEnd ?? '?'} at end` +
+        `${m.pinned ? `; servers pinned to core ${m.pinned.server}, load to ${m.pinned.load}` : ''}.`,
       '',
     ];
     for (const t of this.tables) lines.push(renderTable(t), '');
