@@ -628,6 +628,31 @@ function tables(): void {
       );
     }
   }
+  // issue 18: fresh servers, every run (moim's run k against bare's run k)
+  const freshOf = (sys: System) => results.fresh.filter((s) => s.system === sys && s.build === undefined);
+  const freshMoim = freshOf('moim');
+  const freshBare = freshOf('socket.io bare');
+  if (freshMoim.length) {
+    report.target(
+      `fresh server, ${P.rate} msgs/s: p99 ≤ 10 ms in every run`,
+      `moim p99 ${freshMoim.map((s) => s.latency.p99Ms).join(' / ')} ms${freshBare.length ? `; bare ${freshBare.map((s) => s.latency.p99Ms).join(' / ')} ms` : ''}`,
+      freshMoim.every((s) => s.latency.p99Ms <= 10 && s.lost === 0),
+    );
+    const pairs = freshMoim
+      .map((m) => ({ m, b: freshBare.find((b) => b.run === m.run) }))
+      .filter((x): x is { m: Step; b: Step } => x.b !== undefined);
+    if (pairs.length)
+      report.target(
+        'fresh server: CPU per delivery ≤ 1.5× bare socket.io in every run',
+        pairs
+          .map(
+            ({ m, b }) =>
+              `${m.serverCpuUsPerDelivery.toFixed(1)} vs ${b.serverCpuUsPerDelivery.toFixed(1)} µs (${(m.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery).toFixed(2)}×)`,
+          )
+          .join('; '),
+        pairs.every(({ m, b }) => m.serverCpuUsPerDelivery <= 1.5 * b.serverCpuUsPerDelivery),
+      );
+  }
   const best = (sys: System, run: number) => {
     const clean = results.search.filter((s) => s.system === sys && (s.run ?? 1) === run && s.clean);
     return clean.length ? Math.max(...clean.map((s) => s.targetRate)) : 0;

@@ -591,6 +591,29 @@ function tables(): void {
           : `moim not measurable (SRTP plain transport refused); bare mediasoup ${bare}`,
         m ? moim >= 500 : null,
       );
+      // issue 18: at the largest step both served without loss, and in consumers per worker
+      const both = rows
+        .filter((r) => r.system === 'moim' && r.ok)
+        .map((r) => ({
+          m: r,
+          b: rows.find((x) => x.system === 'mediasoup bare' && x.ok && x.consumers === r.consumers),
+        }))
+        .filter((x): x is { m: StepRow; b: StepRow } => x.b !== undefined)
+        .at(-1);
+      if (m && rows.some((r) => r.system === 'mediasoup bare')) {
+        report.target(
+          'SRTP consumers per worker ≥ 0.9× bare mediasoup',
+          `moim ${moim} vs bare ${bare} (${bare ? (moim / bare).toFixed(2) : '?'}×)`,
+          bare > 0 ? moim >= 0.9 * bare : null,
+        );
+        report.target(
+          'SRTP worker CPU per 1,000 packets ≤ 1.1× bare mediasoup (largest step both served)',
+          both
+            ? `${both.m.consumers} consumers: moim ${both.m.workerCpuMsPer1000.toFixed(1)} ms vs bare ${both.b.workerCpuMsPer1000.toFixed(1)} ms (${(both.m.workerCpuMsPer1000 / both.b.workerCpuMsPer1000).toFixed(2)}×)`
+            : 'no step both served',
+          both ? both.m.workerCpuMsPer1000 <= 1.1 * both.b.workerCpuMsPer1000 : null,
+        );
+      }
     }
   }
 }
