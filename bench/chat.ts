@@ -32,7 +32,7 @@ import {
   startMoim,
 } from './lib/moim.ts';
 import { pinCores } from './lib/pin.ts';
-import { ProcMeter, threadCores, threadCpu } from './lib/proc.ts';
+import { formatThreads, ProcMeter, threadCores, threadCpu } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { summarise } from './lib/profile.ts';
 import { carryOver, mib, Report, spreadCell } from './lib/report.ts';
@@ -429,11 +429,7 @@ async function runStep(
     results[phase].push(step);
     log(
       `${c.system} ${phase}${run === undefined ? '' : ` #${run}`} ${rate}/s: delivered ${Math.round(step.deliveredPerSec)}/s, p50 ${lat.p50Ms} p99 ${lat.p99Ms} p99.9 ${lat.p999Ms} max ${lat.maxMs} ms, ` +
-        `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU (${Object.entries(
-          serverThreads,
-        )
-          .map(([n, x]) => `${n} ${(x * 100).toFixed(1)}`)
-          .join(', ')}), ` +
+        `lost ${step.lost}, errors ${JSON.stringify(errors)}, server ${(cpu.cores * 100).toFixed(0)} % CPU (${formatThreads(serverThreads)}), ` +
         `generators ${genCores.map((x) => `${(x * 100).toFixed(0)} %`).join(' ')}` +
         (storeCommits
           ? `, ${Math.round(storeCommits.perSec)} commits/s × ${storeCommits.writesPerCommit.toFixed(1)} writes, commit p50 ${storeCommits.p50Ms?.toFixed(2)} p99 ${storeCommits.p99Ms?.toFixed(2)} ms`

@@ -23,7 +23,7 @@ import { Generator, GeneratorPool, split } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
 import { commitPercentileMs, loopDelayWindow } from './lib/moim.ts';
 import { pinCores } from './lib/pin.ts';
-import { ProcMeter } from './lib/proc.ts';
+import { formatThreads, ProcMeter, threadCores, threadCpu } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { type Cell, carryOver, MiB, mib, Report, spreadCell } from './lib/report.ts';
 import { DOC_SYSTEMS, type DocSystem } from './lib/ydoc-clients.ts';
@@ -553,6 +553,7 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
       const commits0 = await srv.commits();
       const loop0 = await srv.loopDelay();
       const meter = new ProcMeter(() => [srv.pid]).start();
+      const threads0 = threadCpu(srv.pid);
       const durationMs = P.freshSec * 1000;
       const e = await writer.call<{ fired: number; seqs: Record<string, number> }>(
         'edit',
@@ -566,6 +567,8 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
         timeoutMs: 15_000,
       }));
       const cpu = meter.stop();
+      // the server's CPU by thread (moim: MainThread, the append worker's WorkerThread, V8Worker)
+      const serverThreads = threadCores(threads0, threadCpu(srv.pid), cpu.wallSec);
       const loop = loopDelayWindow(loop0, await srv.loopDelay());
       const commits1 = await srv.commits();
       // moim's own group-commit times in the window (append worker: BEGIN … COMMIT with the WAL fsync)
@@ -584,6 +587,7 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
         readersMissingLastEdit: reached.reduce((a, r) => a + r.missing, 0),
         serverCpuMsPerEdit: (cpu.cpuSec * 1000) / e.fired,
         serverCpuCores: cpu.cores,
+        serverThreads,
         serverLoopStallsOver50ms: loop?.over50ms ?? null,
         serverLoopStallsOver100ms: loop?.over100ms ?? null,
         generatorLoopDelayMaxMs,
@@ -593,7 +597,7 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
       };
       if (run > 0) results.fresh!.push(build ? { ...row, build } : row);
       log(
-        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms${row.commits !== null ? `, ${row.commits} commits p50 ${row.commitP50Ms?.toFixed(1)} p99 ${row.commitP99Ms?.toFixed(1)} ms` : ''}`,
+        `fresh ${system}${build ? ` (${build})` : ''} N=${n} #${run}: ready ${srv.readyMs.toFixed(0)} ms, p50 ${s.p50Ms} p99 ${s.p99Ms} p99.9 ${s.p999Ms} max ${s.maxMs} ms${loop ? `, loop stalls >50 ms ${loop.over50ms}, >100 ms ${loop.over100ms}` : ''}, generator stall max ${generatorLoopDelayMaxMs.toFixed(0)} ms${row.commits !== null ? `, ${row.commits} commits p50 ${row.commitP50Ms?.toFixed(1)} p99 ${row.commitP99Ms?.toFixed(1)} ms` : ''}, server ${(cpu.cores * 100).toFixed(0)} % CPU (${formatThreads(serverThreads)})`,
       );
       log(`  when (s into the window): ${row.timeline}`);
     },

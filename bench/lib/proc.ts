@@ -59,6 +59,13 @@ export function threadCores(
   return out;
 }
 
+/** `MainThread 33.1, WorkerThread 11.4` — thread CPU from `threadCores` as per cent of a core. */
+export function formatThreads(cores: Record<string, number>): string {
+  return Object.entries(cores)
+    .map(([name, x]) => `${name} ${(x * 100).toFixed(1)}`)
+    .join(', ');
+}
+
 function parseStat(pid: number, file: string): ProcStat | undefined {
   let text: string;
   try {
