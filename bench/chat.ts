@@ -86,7 +86,7 @@ const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' 
 const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
 const results: { fixed: Step[]; search: Step[]; fresh: Step[] } = { fixed: [], search: [], fresh: [] };
 report.data.results = results;
-carryOver(report, args.only, results as unknown as Record<string, unknown>, {
+const carried = carryOver(report, args.only, results as unknown as Record<string, unknown>, {
   fixed: ['fixed'],
   search: ['search'],
   fresh: ['fresh'],
@@ -545,19 +545,23 @@ function tables(): void {
     'server RSS MiB',
     'generators CPU %',
   ];
+  // a phase carried over from an earlier run is titled with that run's parameters
+  const paramsOf = (phase: string): typeof P => ({ ...P, ...(carried[phase]?.params as Partial<typeof P>) });
   if (results.fixed.length) {
+    const F = paramsOf('fixed');
     report.table({
-      title: `${P.clients} clients in channels of ${P.channelSize}, ${P.rate} messages/s in for ${P.fixedSec} s`,
+      title: `${F.clients} clients in channels of ${F.channelSize}, ${F.rate} messages/s in for ${F.fixedSec} s`,
       columns,
       rows: results.fixed.map(row),
       notes: [
-        `Server CPU with the ${P.clients} clients connected and idle for ${P.idleSec} s: ${results.fixed.map((s) => `${s.system} ${s.serverIdleCpuPct?.toFixed(1)} %`).join(', ')} (heartbeats: moim pings every 9 s with its 15 s \`MOIM_HEARTBEAT_TIMEOUT_MS\`, bare socket.io every 25 s); “above idle” subtracts it. Latency: from the send call in the sender’s generator to the \`chat:message\` frame at each member (all 10, the sender included). “ack”: send → acknowledgement (moim: after the message is stored). Generators are separate processes with light socket.io clients (bench/lib/lightio.ts).`,
+        `Server CPU with the ${F.clients} clients connected and idle for ${F.idleSec} s: ${results.fixed.map((s) => `${s.system} ${s.serverIdleCpuPct?.toFixed(1)} %`).join(', ')} (heartbeats: moim pings every 9 s with its 15 s \`MOIM_HEARTBEAT_TIMEOUT_MS\`, bare socket.io every 25 s); “above idle” subtracts it. Latency: from the send call in the sender’s generator to the \`chat:message\` frame at each member (all 10, the sender included). “ack”: send → acknowledgement (moim: after the message is stored). Generators are separate processes with light socket.io clients (bench/lib/lightio.ts).`,
       ],
     });
   }
   if (results.search.length) {
+    const S = paramsOf('search');
     report.table({
-      title: `Highest clean send rate at ${P.clients} clients (p99 < ${P.p99LimitMs} ms, nothing lost or refused), ${P.stepSec} s steps ×${P.searchFactor}, then ${P.searchRefine} halvings of the last gap; ${P.searchRuns} run(s) per system on new servers`,
+      title: `Highest clean send rate at ${S.clients} clients (p99 < ${S.p99LimitMs} ms, nothing lost or refused), ${S.stepSec} s steps ×${S.searchFactor}, then ${S.searchRefine} halvings of the last gap; ${S.searchRuns} run(s) per system on new servers`,
       columns: ['run', ...columns, 'clean', 'generator-bound'],
       rows: results.search.map((s) => [s.run ?? 1, ...row(s), s.clean, s.generatorBound]),
     });

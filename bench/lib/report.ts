@@ -202,30 +202,42 @@ export function spreadCell(values: readonly (number | null | undefined)[]): Cell
 export const MiB = 2 ** 20;
 export const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
 
+/** Where a carried-over phase's results come from: the run that measured them. */
+export interface PhaseSource {
+  date?: string | undefined;
+  command?: string | undefined;
+  loadStart?: number | undefined;
+  params?: Record<string, unknown> | undefined;
+}
+
 /**
  * With `--only`, phases that were not run keep their results from the previous
- * bench/results/<name>.json (noted in the report with that run's date), so one phase can be
- * rerun without losing the others. `phaseKeys` maps each phase to its keys in `results`.
+ * bench/results/<name>.json (noted in the report with the date and command of the run that
+ * measured them — through any number of `--only` runs in between), so one phase can be rerun
+ * without losing the others. `phaseKeys` maps each phase to its keys in `results`. Returns the
+ * source of each carried phase (its `params` for table titles that name them).
  */
 export function carryOver(
   report: Report,
   only: readonly string[],
   results: Record<string, unknown>,
   phaseKeys: Record<string, readonly string[]>,
-): void {
-  if (only.length === 0) return;
+): Record<string, PhaseSource> {
+  const sources: Record<string, PhaseSource> = {};
+  report.data.sources = sources;
+  if (only.length === 0) return sources;
   const file = path.join(REPO_ROOT, 'bench', 'results', `${report.name}.json`);
   let prev: {
     machine?: { date?: string; loadStart?: number };
     command?: string;
-    data?: { results?: Record<string, unknown> };
+    params?: Record<string, unknown>;
+    data?: { results?: Record<string, unknown>; sources?: Record<string, PhaseSource> };
   };
   try {
     prev = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    return;
+    return sources;
   }
-  const kept: string[] = [];
   for (const [phase, keys] of Object.entries(phaseKeys)) {
     if (only.includes(phase)) continue;
     let any = false;
@@ -236,10 +248,20 @@ export function carryOver(
         any = true;
       }
     }
-    if (any) kept.push(phase);
+    if (any)
+      sources[phase] = prev.data?.sources?.[phase] ?? {
+        date: prev.machine?.date,
+        command: prev.command,
+        loadStart: prev.machine?.loadStart,
+        params: prev.params,
+      };
   }
-  if (kept.length)
-    report.note(
-      `phases ${kept.join(', ')} are from the previous run (${prev.machine?.date ?? '?'}, \`${prev.command ?? '?'}\`, load average ${prev.machine?.loadStart ?? '?'} at its start); this run did ${only.join(', ')}`,
-    );
+  const bySource = new Map<string, string[]>();
+  for (const [phase, src] of Object.entries(sources)) {
+    const key = `${src.date ?? '?'}, \`${src.command ?? '?'}\`, load average ${src.loadStart ?? '?'} at its start`;
+    bySource.set(key, [...(bySource.get(key) ?? []), phase]);
+  }
+  for (const [key, phases] of bySource)
+    report.note(`phases ${phases.join(', ')} are from an earlier run (${key}); this run did ${only.join(', ')}`);
+  return sources;
 }
