@@ -70,6 +70,8 @@ const QUICK = {
    */
   workerLogs: 1,
   bareLikeMoim: 0,
+  /** Ramps per system and variant, each on a newly started server (the targets must hold in every one). */
+  rampRuns: 1,
 };
 const FULL: typeof QUICK = {
   ...QUICK,
@@ -79,7 +81,8 @@ const FULL: typeof QUICK = {
   windowSec: 10,
   settleSec: 3,
   chromiumJoins: 30,
-  maxMinutes: 60,
+  rampRuns: 3,
+  maxMinutes: 120,
 };
 const P = benchParams(args, QUICK, FULL);
 /** The suites mediasoup offers; the first is the one Chromium negotiates with a WebRtcTransport. */
@@ -99,6 +102,8 @@ const systems: System[] = (['mediasoup bare', 'moim'] as const).filter((s) =>
 const report = new Report('sfu', commandLine('bench:sfu', args), { mode: args.full ? 'full' : 'quick', ...P });
 interface StepRow {
   system: System;
+  /** Which ramp (`rampRuns`), each on a newly started server; absent in results from before. */
+  run?: number;
   variant: Variant;
   consumers: number;
   producers: number;
@@ -225,7 +230,7 @@ async function moimTarget(srtp: boolean): Promise<Target> {
   };
 }
 
-async function ramp(system: System, variant: Variant): Promise<void> {
+async function ramp(system: System, variant: Variant, run: number): Promise<void> {
   const srtp = variant === 'SRTP';
   const replay = await Generator.start(RTP_GEN, 60);
   const sinks = await Promise.all(
@@ -297,6 +302,7 @@ async function ramp(system: System, variant: Variant): Promise<void> {
       const outPps = received / cpu.wallSec;
       const row: StepRow = {
         system,
+        run,
         variant,
         consumers,
         producers,
@@ -316,7 +322,7 @@ async function ramp(system: System, variant: Variant): Promise<void> {
       };
       results.steps.push(row);
       log(
-        `${system} ${variant} ${consumers} consumers: ${Math.round(outPps)} pps out, loss ${row.lossPct.toFixed(2)} % (silent ${silent}), ` +
+        `${system} ${variant}${P.rampRuns > 1 ? ` #${run}` : ''} ${consumers} consumers: ${Math.round(outPps)} pps out, loss ${row.lossPct.toFixed(2)} % (silent ${silent}), ` +
           `worker ${row.workerCpuPct.toFixed(0)} %, receivers ${row.receiverCpuPct.map((c) => c.toFixed(0)).join('/')} % (drops ${receiverDrops})`,
       );
       // a saturated worker that still forwards everything is sustaining its load: go on until loss
@@ -463,10 +469,13 @@ async function chromiumJoins(): Promise<void> {
 
 try {
   if (wants(args.only, 'chromium') && P.chromiumJoins > 0) await chromiumJoins();
-  if (wants(args.only, 'ramp')) {
-    if (P.plainRtp) for (const s of systems) await ramp(s, 'plain RTP');
-    if (P.srtp) for (const s of [...systems].reverse()) await ramp(s, 'SRTP');
-  }
+  if (wants(args.only, 'ramp'))
+    // `rampRuns` ramps per system, each on a new server, the order alternating between runs
+    for (let run = 1; run <= P.rampRuns; run++) {
+      const order = run % 2 ? systems : [...systems].reverse();
+      if (P.plainRtp) for (const s of order) await ramp(s, 'plain RTP', run);
+      if (P.srtp) for (const s of [...order].reverse()) await ramp(s, 'SRTP', run);
+    }
 } catch (err) {
   report.note(`run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
@@ -478,8 +487,8 @@ async function finish(partial: boolean): Promise<void> {
   await report.finish({ partial, dryRun: args.dryRun, render: tables });
 }
 
-function capacity(system: System, variant: Variant): number {
-  const ok = results.steps.filter((s) => s.system === system && s.variant === variant && s.ok);
+function capacity(system: System, variant: Variant, run = 1): number {
+  const ok = results.steps.filter((s) => s.system === system && s.variant === variant && (s.run ?? 1) === run && s.ok);
   return ok.length ? Math.max(...ok.map((s) => s.consumers)) : 0;
 }
 
@@ -535,6 +544,7 @@ function tables(): void {
     report.table({
       title: `Consumers per worker, ${variant === 'SRTP' ? `SRTP (${SRTP_SUITE})` : variant} subscribers (${P.producersPerRoom} VP8 producers per room, ≤ ${P.subscribersPerRoom} subscribers each consuming all of them; ${P.windowSec} s windows)`,
       columns: [
+        'run',
         'system',
         'consumers',
         'rooms',
@@ -548,6 +558,7 @@ function tables(): void {
         'receiver drops',
       ],
       rows: rows.map((r) => [
+        r.run ?? 1,
         r.system,
         r.consumers,
         r.rooms,
@@ -569,49 +580,63 @@ function tables(): void {
           : []),
       ],
     });
-    const bare = capacity('mediasoup bare', variant);
-    const moim = capacity('moim', variant);
-    if (
-      variant === 'plain RTP' &&
-      rows.some((r) => r.system === 'moim') &&
-      rows.some((r) => r.system === 'mediasoup bare')
-    ) {
+    // per run (each a fresh server); a target holds only if it holds in every run
+    const runs = [...new Set(rows.map((r) => r.run ?? 1))].sort((a, b) => a - b);
+    const per = runs.map((run) => {
+      const of = rows.filter((r) => (r.run ?? 1) === run);
+      const m = of.filter((r) => r.system === 'moim' && r.ok);
+      // the largest step both served without loss: worker CPU per packet compared there
+      const both = m
+        .map((r) => ({ m: r, b: of.find((x) => x.system === 'mediasoup bare' && x.ok && x.consumers === r.consumers) }))
+        .filter((x): x is { m: StepRow; b: StepRow } => x.b !== undefined)
+        .at(-1);
+      return {
+        run,
+        moim: capacity('moim', variant, run),
+        bare: capacity('mediasoup bare', variant, run),
+        hasMoim: of.some((r) => r.system === 'moim'),
+        hasBare: of.some((r) => r.system === 'mediasoup bare'),
+        both,
+      };
+    });
+    const tag = (run: number) => (runs.length > 1 ? `#${run} ` : '');
+    const every = (ok: (x: (typeof per)[number]) => boolean | null) => {
+      const v = per.map(ok);
+      return v.some((x) => x === null) ? null : v.every(Boolean);
+    };
+    const ratio = (m: number, b: number) => (b ? (m / b).toFixed(2) : '?');
+    if (variant === 'plain RTP' && per.some((x) => x.hasMoim && x.hasBare))
       report.target(
         'moim rooms sustain ≥ 0.9× the consumers per worker of bare mediasoup at < 1 % loss (plain RTP)',
-        `moim ${moim} vs bare ${bare} (${bare ? (moim / bare).toFixed(2) : '?'}×)`,
-        bare > 0 ? moim >= 0.9 * bare : null,
+        per.map((x) => `${tag(x.run)}moim ${x.moim} vs bare ${x.bare} (${ratio(x.moim, x.bare)}×)`).join('; '),
+        every((x) => (x.bare > 0 ? x.moim >= 0.9 * x.bare : null)),
       );
-    }
     if (variant === 'SRTP') {
-      const m = rows.some((r) => r.system === 'moim');
+      const m = per.some((x) => x.hasMoim);
       report.target(
         '≥ 500 consumers per worker with SRTP',
         m
-          ? `moim ${moim} (bare ${bare})`
-          : `moim not measurable (SRTP plain transport refused); bare mediasoup ${bare}`,
-        m ? moim >= 500 : null,
+          ? per.map((x) => `${tag(x.run)}moim ${x.moim} (bare ${x.bare})`).join('; ')
+          : `moim not measurable (SRTP plain transport refused); bare mediasoup ${per.map((x) => x.bare).join(' / ')}`,
+        m ? every((x) => x.moim >= 500) : null,
       );
-      // issue 18: at the largest step both served without loss, and in consumers per worker
-      const both = rows
-        .filter((r) => r.system === 'moim' && r.ok)
-        .map((r) => ({
-          m: r,
-          b: rows.find((x) => x.system === 'mediasoup bare' && x.ok && x.consumers === r.consumers),
-        }))
-        .filter((x): x is { m: StepRow; b: StepRow } => x.b !== undefined)
-        .at(-1);
-      if (m && rows.some((r) => r.system === 'mediasoup bare')) {
+      // issue 18: consumers per worker, and worker CPU per packet at the largest step both served
+      if (m && per.some((x) => x.hasBare)) {
         report.target(
           'SRTP consumers per worker ≥ 0.9× bare mediasoup',
-          `moim ${moim} vs bare ${bare} (${bare ? (moim / bare).toFixed(2) : '?'}×)`,
-          bare > 0 ? moim >= 0.9 * bare : null,
+          per.map((x) => `${tag(x.run)}moim ${x.moim} vs bare ${x.bare} (${ratio(x.moim, x.bare)}×)`).join('; '),
+          every((x) => (x.bare > 0 ? x.moim >= 0.9 * x.bare : null)),
         );
         report.target(
           'SRTP worker CPU per 1,000 packets ≤ 1.1× bare mediasoup (largest step both served)',
-          both
-            ? `${both.m.consumers} consumers: moim ${both.m.workerCpuMsPer1000.toFixed(1)} ms vs bare ${both.b.workerCpuMsPer1000.toFixed(1)} ms (${(both.m.workerCpuMsPer1000 / both.b.workerCpuMsPer1000).toFixed(2)}×)`
-            : 'no step both served',
-          both ? both.m.workerCpuMsPer1000 <= 1.1 * both.b.workerCpuMsPer1000 : null,
+          per
+            .map((x) =>
+              x.both
+                ? `${tag(x.run)}${x.both.m.consumers} consumers: moim ${x.both.m.workerCpuMsPer1000.toFixed(1)} ms vs bare ${x.both.b.workerCpuMsPer1000.toFixed(1)} ms (${ratio(x.both.m.workerCpuMsPer1000, x.both.b.workerCpuMsPer1000)}×)`
+                : `${tag(x.run)}no step both served`,
+            )
+            .join('; '),
+          every((x) => (x.both ? x.both.m.workerCpuMsPer1000 <= 1.1 * x.both.b.workerCpuMsPer1000 : null)),
         );
       }
     }
