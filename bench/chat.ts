@@ -20,7 +20,7 @@ import { startBaseline } from './lib/baselines.ts';
 import { sleep, waitUntil, watchdog } from './lib/bounded.ts';
 import { GeneratorPool } from './lib/generators.ts';
 import { Histogram, type HistogramJSON } from './lib/histogram.ts';
-import { profileWindow } from './lib/inspector.ts';
+import { summarisedProfileWindow } from './lib/inspector.ts';
 import {
   type CommitStats,
   commitPercentileMs,
@@ -34,8 +34,7 @@ import {
 import { pinCores } from './lib/pin.ts';
 import { formatThreads, ProcMeter, threadCores, threadCpu } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { summarise } from './lib/profile.ts';
-import { carryOver, mib, Report, spreadCell } from './lib/report.ts';
+import { carryOver, mib, Report, runsOf, spreadCell } from './lib/report.ts';
 
 const SYSTEMS = ['socket.io bare', 'moim'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -185,10 +184,7 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     live.add(stop);
     if (args.profile && b.inspectorUrl) {
       const inspectorUrl = b.inspectorUrl;
-      profile = async (label) => {
-        const p = await profileWindow(inspectorUrl, `bare-${label}`);
-        return { stop: async () => void process.stdout.write(`${summarise(await p.stop(), 25)}\n`) };
-      };
+      profile = (label) => summarisedProfileWindow(inspectorUrl, `bare-${label}`);
     }
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     auths = subs.map(() => ({}));
@@ -658,7 +654,7 @@ function tables(): void {
     return clean.length ? Math.max(...clean.map((s) => s.targetRate)) : 0;
   };
   if (results.search.some((s) => s.system === 'moim') && results.search.some((s) => s.system === 'socket.io bare')) {
-    const runs = [...new Set(results.search.map((s) => s.run ?? 1))].sort((a, b) => a - b);
+    const runs = runsOf(results.search);
     const pairs = runs.map((r) => ({ m: best('moim', r), b: best('socket.io bare', r) }));
     const bound = results.search.some((s) => s.generatorBound);
     report.target(

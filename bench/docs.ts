@@ -185,17 +185,7 @@ async function fanout(system: DocSystem, n: number): Promise<void> {
       clients: [{ id: 'w', name: doc, token: tokens[n] }],
       awareness: P.awareness === 1,
     });
-    const parts = split(n, pool.size);
-    await pool.all(
-      'open',
-      (g) => ({
-        system,
-        url: srv.wsUrl,
-        clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
-        awareness: P.awareness === 1,
-      }),
-      180_000,
-    );
+    await openReaders(srv, doc, n, { id: (i) => `r${i}`, token: (i) => tokens[i], awareness: P.awareness === 1 });
     // warm-up (JIT, socket buffers), not recorded; meanwhile every client sets its awareness state
     // at a random moment within 15 s, so the providers' 15-s renewals are spread out (people
     // join over time) — the synchronised case is the `storm` row
@@ -462,19 +452,11 @@ async function freshSync(system: DocSystem, mb: number): Promise<void> {
     // history into it), and an edit's commit must not cost in proportion to it. Its readers open
     // it together first (a meeting opening its agenda): until all of them are synced
     const opening = performance.now();
-    await pool.all(
-      'open',
-      (g) => ({
-        system,
-        url: srv.wsUrl,
-        clients: range(split(P.syncEditReaders, pool.size)[g]!).map((i) => ({
-          id: `s${i}`,
-          name: doc,
-          token: tokens[3 + i],
-        })),
-      }),
-      300_000,
-    );
+    await openReaders(srv, doc, P.syncEditReaders, {
+      id: (i) => `s${i}`,
+      token: (i) => tokens[3 + i],
+      timeoutMs: 300_000,
+    });
     const openAllMs = performance.now() - opening;
     await pool.all('reset');
     const editMs = P.syncEditSec * 1000;
@@ -537,17 +519,7 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
         clients: [{ id: 'w', name: doc, token: tokens[n] }],
         awareness: P.awareness === 1,
       });
-      const parts = split(n, pool.size);
-      await pool.all(
-        'open',
-        (g) => ({
-          system,
-          url: srv.wsUrl,
-          clients: range(parts[g]!).map((i) => ({ id: `r${i}`, name: doc, token: tokens[i] })),
-          awareness: P.awareness === 1,
-        }),
-        180_000,
-      );
+      await openReaders(srv, doc, n, { id: (i) => `r${i}`, token: (i) => tokens[i], awareness: P.awareness === 1 });
       await pool.all('reset');
       await writer.call('reset', {});
       const commits0 = await srv.commits();
@@ -606,6 +578,34 @@ async function fresh(system: DocSystem, n: number, run: number, build?: string):
 }
 
 // ---------------------------------------------------------------- run
+
+/**
+ * Open `n` readers of `doc` on the server, spread over the generators: reader i is `id(i)` with
+ * `token(i)`; `awareness` as the generators default it (on) unless given.
+ */
+async function openReaders(
+  srv: DocServer,
+  doc: string,
+  n: number,
+  o: {
+    id: (i: number) => string;
+    token: (i: number) => string | undefined;
+    awareness?: boolean;
+    timeoutMs?: number;
+  },
+): Promise<void> {
+  const parts = split(n, pool.size);
+  await pool.all(
+    'open',
+    (g) => ({
+      system: srv.system,
+      url: srv.wsUrl,
+      clients: range(parts[g]!).map((i) => ({ id: o.id(i), name: doc, token: o.token(i) })),
+      ...(o.awareness === undefined ? {} : { awareness: o.awareness }),
+    }),
+    o.timeoutMs ?? 180_000,
+  );
+}
 
 function range([a, b]: [number, number]): number[] {
   return Array.from({ length: b - a }, (_, i) => a + i);

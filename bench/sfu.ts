@@ -29,7 +29,7 @@ import { mintTokens, startMoim } from './lib/moim.ts';
 import { pinCores, pinToServerCore } from './lib/pin.ts';
 import { childPids, ProcMeter, procStat } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
-import { carryOver, Report } from './lib/report.ts';
+import { carryOver, Report, runsOf } from './lib/report.ts';
 import { udpDrops } from './lib/rtp.ts';
 
 const args = benchArgs();
@@ -581,7 +581,7 @@ function tables(): void {
       ],
     });
     // per run (each a fresh server); a target holds only if it holds in every run
-    const runs = [...new Set(rows.map((r) => r.run ?? 1))].sort((a, b) => a - b);
+    const runs = runsOf(rows);
     const per = runs.map((run) => {
       const of = rows.filter((r) => (r.run ?? 1) === run);
       const m = of.filter((r) => r.system === 'moim' && r.ok);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { withTimeout } from './bounded.ts';
 import { REPO_ROOT } from './processes.ts';
+import { summarise } from './profile.ts';
 
 /**
  * A session on a server process's V8 inspector (the server is started with
@@ -85,6 +86,21 @@ export async function profileWindow(inspectorUrl: string, label: string): Promis
       mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `${label.replace(/[^\w.-]+/g, '-')}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+}
+
+/** `profileWindow`, and on stop its summary (bench/lib/profile.ts) printed with the file it wrote. */
+export async function summarisedProfileWindow(
+  inspectorUrl: string,
+  label: string,
+): Promise<{ stop(): Promise<string> }> {
+  const p = await profileWindow(inspectorUrl, label);
+  return {
+    async stop() {
+      const file = await p.stop();
+      process.stdout.write(`${summarise(file, 25)}\n`);
       return file;
     },
   };

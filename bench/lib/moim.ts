@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mapLimit } from './bounded.ts';
-import { profileWindow } from './inspector.ts';
+import { summarisedProfileWindow } from './inspector.ts';
 import { REPO_ROOT, type ServerProcess, spawnServer } from './processes.ts';
-import { summarise } from './profile.ts';
 
 export interface MoimServer extends ServerProcess {
   /** http://127.0.0.1:<port> */
@@ -88,14 +87,7 @@ export async function startMoim(
     metric: (name) => scrapeMetric(url, name),
     async profile(label) {
       if (process.env.BENCH_PROFILE_MOIM !== '1' || !server.inspectorUrl) return { stop: async () => undefined };
-      const p = await profileWindow(server.inspectorUrl, label);
-      return {
-        async stop() {
-          const file = await p.stop();
-          process.stdout.write(`${summarise(file, 25)}\n`);
-          return file;
-        },
-      };
+      return summarisedProfileWindow(server.inspectorUrl, label);
     },
   };
 }

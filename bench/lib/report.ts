@@ -199,6 +199,11 @@ export function spreadCell(values: readonly (number | null | undefined)[]): Cell
   return `${f(med)} (${f(v[0]!)}–${f(v.at(-1)!)})`;
 }
 
+/** The run numbers among results (each run on newly started servers), ascending; results from before runs were numbered count as run 1. */
+export function runsOf(rows: readonly { run?: number | undefined }[]): number[] {
+  return [...new Set(rows.map((r) => r.run ?? 1))].sort((a, b) => a - b);
+}
+
 export const MiB = 2 ** 20;
 export const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
 
