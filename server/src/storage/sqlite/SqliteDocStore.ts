@@ -23,6 +23,13 @@ import {
 } from '../sqlRows.ts';
 import { StoreClosedError } from '../storageErrors.ts';
 import { BUMP_STATE_SEQ, DROP_MERGED_UPDATES, PUT_STATE } from './docStateSql.ts';
+import {
+  DROP_DOC_VERSION_PARTS,
+  DROP_UNFINISHED_VERSIONS,
+  INSERT_VERSION,
+  joinParts,
+  VERSION_PARTS,
+} from './docVersionParts.ts';
 import type { SqliteDb, SqlValue } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
 
@@ -40,19 +47,26 @@ interface WorkerReply {
  * Documents on SQLite, keyed by (org, name) in every table: each organisation has its own
  * namespace of documents and no query reaches another's rows. Appends go through a worker thread with its own connection (see
  * docAppendWorker.ts) so a commit's fsync does not stall the event loop; everything else runs on
- * the shared connection. An in-memory database appends in-thread.
+ * the shared connection. An in-memory database appends in-thread. A version larger than
+ * `versionPartBytes` is written by the worker in parts (docVersionParts.ts).
  */
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDb;
   readonly #worker: WriteWorker<WorkerReply> | undefined;
   #closed = false;
 
-  constructor(db: SqliteDb, opts: { appendInWorker?: boolean } = {}) {
+  /** `versionPartBytes`: larger versions are written in parts of this size. @default VERSION_PART_BYTES (1 MiB) */
+  constructor(db: SqliteDb, opts: { appendInWorker?: boolean; versionPartBytes?: number } = {}) {
     this.#db = db;
+    // versions a crash left half-written (nothing else writes yet: the worker starts on first use)
+    this.#db.tx(() => {
+      for (const sql of DROP_UNFINISHED_VERSIONS) this.#db.run(sql);
+    });
     this.#worker = WriteWorker.forDatabase(db, opts.appendInWorker ?? true, {
       url: new URL('./docAppendWorker.ts', import.meta.url),
       name: 'document append worker',
       errorPrefix: 'document append worker: ',
+      settings: opts.versionPartBytes === undefined ? {} : { versionPartBytes: opts.versionPartBytes },
     });
   }
 
@@ -112,6 +126,7 @@ export class SqliteDocStore implements DocStore {
   async delete(ref: DocRef): Promise<boolean> {
     return this.#db.tx(() => {
       this.#db.run('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
+      this.#db.run(DROP_DOC_VERSION_PARTS, ref.org, ref.name);
       this.#db.run('DELETE FROM doc_versions WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
       this.#db.run('DELETE FROM doc_states WHERE org = ? AND name = ?', ref.org, ref.name);
       return this.#db.run('DELETE FROM docs WHERE org = ? AND name = ?', ref.org, ref.name).changes === 1;
@@ -206,7 +221,7 @@ export class SqliteDocStore implements DocStore {
 
   #insertVersion(input: DocVersionInput, now: number): number {
     const { lastInsertRowid } = this.#db.run(
-      'INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      INSERT_VERSION,
       input.doc.org,
       input.doc.name,
       input.label,
@@ -215,6 +230,7 @@ export class SqliteDocStore implements DocStore {
       input.createdBy,
       input.state.byteLength,
       input.state,
+      0,
     );
     return lastInsertRowid;
   }
@@ -222,7 +238,8 @@ export class SqliteDocStore implements DocStore {
   async listVersions(ref: DocRef, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {
     return this.#db
       .all<VersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id < ? AND parts >= 0
+         ORDER BY id DESC LIMIT ?`,
         ref.org,
         ref.name,
         q.beforeId ?? Number.MAX_SAFE_INTEGER,
@@ -232,12 +249,23 @@ export class SqliteDocStore implements DocStore {
   }
 
   async getVersion(ref: DocRef, id: number): Promise<{ version: StoredDocVersion; state: Uint8Array } | undefined> {
-    const row = this.#db.get<VersionRow & { state: Uint8Array }>(
-      `SELECT ${VERSION_COLUMNS}, state FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id = ?`,
-      ref.org,
-      ref.name,
-      id,
-    );
-    return row && { version: toVersion(row), state: row.state };
+    // one read snapshot: the row and its parts of the same moment
+    return this.#db.read(() => {
+      const row = this.#db.get<VersionRow & { state: Uint8Array; parts: number }>(
+        `SELECT ${VERSION_COLUMNS}, state, parts FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id = ? AND parts >= 0`,
+        ref.org,
+        ref.name,
+        id,
+      );
+      if (!row) return undefined;
+      const state =
+        row.parts > 0
+          ? joinParts(
+              this.#db.all<{ data: Uint8Array }>(VERSION_PARTS, id).map((p) => p.data),
+              Number(row.bytes),
+            )
+          : row.state;
+      return { version: toVersion(row), state };
+    });
   }
 }

@@ -17,15 +17,24 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
   readonly #name: string;
   /** Put before an error the worker replied with ('' keeps its message as it is). */
   readonly #errorPrefix: string;
+  /** More of the worker's `workerData`, next to `file`. */
+  readonly #settings: Record<string, unknown>;
   #worker: Worker | undefined;
   #next = 1;
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (err: Error) => void }>();
 
-  constructor(opts: { url: URL; file: string; name: string; errorPrefix?: string }) {
+  constructor(opts: {
+    url: URL;
+    file: string;
+    name: string;
+    errorPrefix?: string;
+    settings?: Record<string, unknown>;
+  }) {
     this.#url = opts.url;
     this.#file = opts.file;
     this.#name = opts.name;
     this.#errorPrefix = opts.errorPrefix ?? '';
+    this.#settings = opts.settings ?? {};
   }
 
   /**
@@ -35,7 +44,7 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
   static forDatabase<R extends { id: number; error?: string; errcode?: number }>(
     db: SqliteDb,
     enabled: boolean,
-    opts: { url: URL; name: string; errorPrefix?: string },
+    opts: { url: URL; name: string; errorPrefix?: string; settings?: Record<string, unknown> },
   ): WriteWorker<R> | undefined {
     return enabled && db.file ? new WriteWorker<R>({ ...opts, file: db.file }) : undefined;
   }
@@ -79,7 +88,7 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(this.#url, { workerData: { file: this.#file } });
+    const worker = new Worker(this.#url, { workerData: { ...this.#settings, file: this.#file } });
     worker.unref();
     worker.on('message', (msg: Reply | { id: 0; warning: string }) => {
       if ('warning' in msg) {

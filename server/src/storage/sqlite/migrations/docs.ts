@@ -100,4 +100,19 @@ export const docsMigrations: Migration[] = [
     INSERT INTO doc_states (org, name, state) SELECT org, name, state FROM docs WHERE state IS NOT NULL;
     ALTER TABLE docs DROP COLUMN state;`,
   },
+  {
+    // issue 18: a large version (the automatic one of a multi-MB document) is written in parts of
+    // its own transactions, so the appends of every other document commit between them instead of
+    // waiting behind one long transaction. `parts`: 0 the state is in the row; n > 0 it is in n rows
+    // of doc_version_parts (the row's state is empty); -1 still being written (never listed, removed
+    // when the store opens after a crash)
+    id: '0214_doc_version_parts',
+    sql: `ALTER TABLE doc_versions ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE doc_version_parts (
+      version_id INTEGER NOT NULL,
+      n INTEGER NOT NULL,
+      data BLOB NOT NULL,
+      PRIMARY KEY (version_id, n)
+    );`,
+  },
 ];

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteMigrations } from './migrations/index.ts';
+import { SqliteDb } from './SqliteDb.ts';
+import { SqliteDocStore } from './SqliteDocStore.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function dataFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'moim-doc-version-parts-'));
+  dirs.push(dir);
+  return path.join(dir, 'moim.sqlite');
+}
+
+const PART = 64 * 1024;
+const plan = { org: 'acme', name: 'plan' };
+const notes = { org: 'acme', name: 'notes' };
+const policy = { exportAllowed: true };
+const count = (db: SqliteDb, sql: string) => db.get<{ n: number }>(sql)?.n;
+
+async function withStore(file: string, fn: (store: SqliteDocStore, db: SqliteDb) => Promise<void>): Promise<void> {
+  const db = SqliteDb.open(file);
+  db.migrate(sqliteMigrations);
+  const store = new SqliteDocStore(db, { versionPartBytes: PART });
+  try {
+    await fn(store, db);
+  } finally {
+    await store.close();
+    db.close();
+  }
+}
+
+describe('large document versions in parts (migration 0214_doc_version_parts, append worker)', () => {
+  it('writes a version larger than a part in parts, reads it back whole, and commits other appends between them', async () => {
+    await withStore(dataFile(), async (store, db) => {
+      for (const ref of [plan, notes]) await store.create({ ...ref, owner: 'ann', policy });
+      const state = new Uint8Array(randomBytes(20 * PART + 123));
+      const order: string[] = [];
+      const saving = store
+        .saveVersion({ doc: plan, label: 'big', auto: true, createdBy: 'ann', state })
+        .then((v) => {
+          order.push('version');
+          return v;
+        });
+      // asked for after the version: committed while its parts are being written, not after them
+      const appended = store
+        .appendUpdates([{ ...notes, update: new Uint8Array([1, 2, 3]) }])
+        .then(() => order.push('append'));
+      const [version] = await Promise.all([saving, appended]);
+      expect(order).toEqual(['append', 'version']);
+      expect(version.bytes).toBe(state.byteLength);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_version_parts')).toBe(21);
+
+      const small = await store.saveVersion({
+        doc: plan,
+        label: 'small',
+        auto: false,
+        createdBy: 'ann',
+        state: new Uint8Array([7, 7]),
+      });
+      const listed = await store.listVersions(plan, { limit: 10 });
+      expect(listed.map((v) => [v.label, v.bytes])).toEqual([
+        ['small', 2],
+        ['big', state.byteLength],
+      ]);
+      const got = await store.getVersion(plan, version.id);
+      expect(got?.version.label).toBe('big');
+      expect(Buffer.from(got!.state).equals(Buffer.from(state))).toBe(true);
+      expect((await store.getVersion(plan, small.id))?.state).toEqual(new Uint8Array([7, 7]));
+      // another organisation's document of the same name does not see it
+      expect(await store.getVersion({ org: 'globex', name: 'plan' }, version.id)).toBeUndefined();
+
+      expect(await store.delete(plan)).toBe(true);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_version_parts')).toBe(0);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_versions')).toBe(0);
+    });
+  });
+
+  it('never shows a version whose parts are still being written, and drops one a crash left when it opens', async () => {
+    const file = dataFile();
+    await withStore(file, async (store, db) => {
+      await store.create({ ...plan, owner: 'ann', policy });
+      // what a process killed between two parts leaves behind
+      const { lastInsertRowid: id } = db.run(
+        "INSERT INTO doc_versions (doc_org, doc_name, label, auto, created_at, created_by, bytes, state, parts) VALUES ('acme', 'plan', 'cut', 1, 1, 'ann', ?, x'', -1)",
+        2 * PART,
+      );
+      db.run('INSERT INTO doc_version_parts (version_id, n, data) VALUES (?, 0, ?)', id, new Uint8Array(PART));
+      expect(await store.listVersions(plan, { limit: 10 })).toEqual([]);
+      expect(await store.getVersion(plan, id)).toBeUndefined();
+    });
+    await withStore(file, async (_store, db) => {
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_versions')).toBe(0);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_version_parts')).toBe(0);
+    });
+  });
+
+  it('waits for a version being written in parts before the worker closes', async () => {
+    const file = dataFile();
+    let id = 0;
+    const state = new Uint8Array(randomBytes(8 * PART));
+    await withStore(file, async (store) => {
+      await store.create({ ...plan, owner: 'ann', policy });
+      const saving = store.saveVersion({ doc: plan, label: 'last', auto: true, createdBy: 'ann', state });
+      // closed while the parts are written: the version still lands whole
+      const closing = store.close();
+      id = (await saving).id;
+      await closing;
+    });
+    await withStore(file, async (store) => {
+      const got = await store.getVersion(plan, id);
+      expect(Buffer.from(got!.state).equals(Buffer.from(state))).toBe(true);
+    });
+  });
+});
