@@ -22,7 +22,14 @@ import {
   type VersionRow,
 } from '../sqlRows.ts';
 import { StoreClosedError } from '../storageErrors.ts';
-import { BUMP_STATE_SEQ, DROP_MERGED_UPDATES, PUT_STATE } from './docStateSql.ts';
+import {
+  BUMP_STATE_SEQ,
+  DROP_MERGED_UPDATES,
+  DROP_ORPHAN_STATE_PARTS,
+  DROP_STATE_PARTS,
+  PUT_STATE,
+  STATE_PARTS,
+} from './docStateSql.ts';
 import {
   DROP_DOC_VERSION_PARTS,
   DROP_UNFINISHED_VERSIONS,
@@ -47,20 +54,23 @@ interface WorkerReply {
  * Documents on SQLite, keyed by (org, name) in every table: each organisation has its own
  * namespace of documents and no query reaches another's rows. Appends go through a worker thread with its own connection (see
  * docAppendWorker.ts) so a commit's fsync does not stall the event loop; everything else runs on
- * the shared connection. An in-memory database appends in-thread. A version larger than
- * `versionPartBytes` is written by the worker in parts (docVersionParts.ts).
+ * the shared connection. An in-memory database appends in-thread. A version or compacted state
+ * larger than `versionPartBytes` is written by the worker in parts (docVersionParts.ts,
+ * docStateSql.ts).
  */
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDb;
   readonly #worker: WriteWorker<WorkerReply> | undefined;
   #closed = false;
 
-  /** `versionPartBytes`: larger versions are written in parts of this size. @default VERSION_PART_BYTES (1 MiB) */
+  /** `versionPartBytes`: larger versions and compacted states are written in parts of this size. @default VERSION_PART_BYTES (1 MiB) */
   constructor(db: SqliteDb, opts: { appendInWorker?: boolean; versionPartBytes?: number } = {}) {
     this.#db = db;
-    // versions a crash left half-written (nothing else writes yet: the worker starts on first use)
+    // versions and compacted states a crash left half-written (nothing else writes yet: the worker
+    // starts on first use)
     this.#db.tx(() => {
       for (const sql of DROP_UNFINISHED_VERSIONS) this.#db.run(sql);
+      this.#db.run(DROP_ORPHAN_STATE_PARTS);
     });
     this.#worker = WriteWorker.forDatabase(db, opts.appendInWorker ?? true, {
       url: new URL('./docAppendWorker.ts', import.meta.url),
@@ -128,6 +138,7 @@ export class SqliteDocStore implements DocStore {
       this.#db.run('DELETE FROM doc_updates WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
       this.#db.run(DROP_DOC_VERSION_PARTS, ref.org, ref.name);
       this.#db.run('DELETE FROM doc_versions WHERE doc_org = ? AND doc_name = ?', ref.org, ref.name);
+      this.#db.run(DROP_STATE_PARTS, ref.org, ref.name, -1);
       this.#db.run('DELETE FROM doc_states WHERE org = ? AND name = ?', ref.org, ref.name);
       return this.#db.run('DELETE FROM docs WHERE org = ? AND name = ?', ref.org, ref.name).changes === 1;
     });
@@ -137,12 +148,25 @@ export class SqliteDocStore implements DocStore {
     // one read snapshot, so the state and the updates are from the same moment (a deferred read:
     // it never waits on the append worker's write lock, which would sleep on the event loop)
     return this.#db.read(() => {
-      const doc = this.#db.get<{ state: Uint8Array | null; state_seq: number }>(
-        `SELECT s.state, d.state_seq FROM docs d LEFT JOIN doc_states s ON s.org = d.org AND s.name = d.name
+      const doc = this.#db.get<{
+        state: Uint8Array | null;
+        parts: number | null;
+        gen: number | null;
+        state_seq: number;
+      }>(
+        `SELECT s.state, s.parts, s.gen, d.state_seq FROM docs d LEFT JOIN doc_states s ON s.org = d.org AND s.name = d.name
          WHERE d.org = ? AND d.name = ?`,
         ref.org,
         ref.name,
       );
+      // a large state is in parts (docStateSql.ts), read in the same snapshot
+      let state = doc?.state ?? undefined;
+      if (doc?.parts && doc.parts > 0) {
+        const parts = this.#db.all<{ data: Uint8Array }>(STATE_PARTS, ref.org, ref.name, doc.gen);
+        if (parts.length !== doc.parts)
+          throw new Error(`document ${ref.name}: its state has ${parts.length} of ${doc.parts} parts`);
+        state = joinParts(parts.map((p) => p.data));
+      }
       const updates = this.#db
         .all<{ id: number; data: Uint8Array }>(
           'SELECT id, data FROM doc_updates WHERE doc_org = ? AND doc_name = ? ORDER BY id',
@@ -150,7 +174,7 @@ export class SqliteDocStore implements DocStore {
           ref.name,
         )
         .map((r): StoredDocUpdate => ({ id: r.id, update: r.data }));
-      return { state: doc?.state ?? undefined, stateSeq: doc?.state_seq ?? 0, updates };
+      return { state, stateSeq: doc?.state_seq ?? 0, updates };
     });
   }
 
@@ -188,6 +212,7 @@ export class SqliteDocStore implements DocStore {
     return this.#db.tx(() => {
       if (this.#db.run(BUMP_STATE_SEQ, ref.org, ref.name, input.expectSeq).changes !== 1) return false;
       this.#db.run(PUT_STATE, ref.org, ref.name, input.state);
+      this.#db.run(DROP_STATE_PARTS, ref.org, ref.name, -1);
       this.#db.run(DROP_MERGED_UPDATES, ref.org, ref.name, input.upToId);
       return true;
     });

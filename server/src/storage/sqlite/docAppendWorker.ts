@@ -1,15 +1,24 @@
 /**
  * Worker thread of SqliteDocStore: appends document updates (and commits compactions) on its own
  * SQLite connection, so the fsync of a commit (WAL, synchronous=FULL) never blocks the main event
- * loop. Each request is one transaction — but a version larger than one part, written in parts with
- * the queued requests committed between them (docVersionParts.ts); the reply comes after COMMIT
+ * loop. Each request is one transaction — but a version or compacted state larger than one part,
+ * written in parts with the queued requests committed between them (docVersionParts.ts,
+ * docStateSql.ts); the reply comes after COMMIT
  * returned, i.e. when the updates are durable. The WAL is checkpointed here too, right after a
  * reply (walCheckpoint.ts). Dependency-light on purpose (node:sqlite, node:worker_threads,
  * docStateSql.ts, docVersionParts.ts and walCheckpoint.ts only).
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BUMP_STATE_SEQ, DROP_MERGED_UPDATES, PUT_STATE } from './docStateSql.ts';
+import {
+  BUMP_STATE_SEQ,
+  DROP_MERGED_UPDATES,
+  DROP_STATE_PARTS,
+  DROP_STATE_PARTS_OF,
+  INSERT_STATE_PART,
+  PUT_STATE,
+  PUT_STATE_IN_PARTS,
+} from './docStateSql.ts';
 import {
   DROP_VERSION,
   DROP_VERSION_PARTS,
@@ -64,6 +73,12 @@ const finishVersion = db.prepare(FINISH_VERSION);
 const dropParts = db.prepare(DROP_VERSION_PARTS);
 const dropVersion = db.prepare(DROP_VERSION);
 const dropMerged = db.prepare(DROP_MERGED_UPDATES);
+const putStateInParts = db.prepare(PUT_STATE_IN_PARTS);
+const dropStateParts = db.prepare(DROP_STATE_PARTS);
+const dropStatePartsOf = db.prepare(DROP_STATE_PARTS_OF);
+const insertStatePart = db.prepare(INSERT_STATE_PART);
+/** Generations of states written in parts: unique across this worker's life and its restarts. */
+let nextGen = Date.now() * 1000;
 const checkpoint = walCheckpointer(db);
 
 function tx<T>(fn: () => T): T {
@@ -94,13 +109,51 @@ function append(req: AppendRequest): number[] {
   });
 }
 
-function compact(req: CompactRequest['compact']): boolean {
-  return tx(() => {
-    if (Number(bumpStateSeq.run(req.org, req.name, req.expectSeq).changes) !== 1) return false;
-    putState.run(req.org, req.name, req.state);
-    dropMerged.run(req.org, req.name, req.upToId);
-    return true;
-  });
+/**
+ * Bump the seq if it is still the one the compaction read (else write nothing), put the state,
+ * drop the merged updates — in one transaction. A state larger than one part is first written in
+ * parts under a new generation, each in a transaction of its own with the queued requests committed
+ * between them; the last transaction switches the row to it (or, having lost, removes the parts).
+ */
+async function compact(req: CompactRequest['compact']): Promise<boolean> {
+  const { org, name, expectSeq, upToId, state } = req;
+  if (state.byteLength <= partBytes)
+    return tx(() => {
+      if (Number(bumpStateSeq.run(org, name, expectSeq).changes) !== 1) return false;
+      putState.run(org, name, state);
+      dropStateParts.run(org, name, -1);
+      dropMerged.run(org, name, upToId);
+      return true;
+    });
+  const gen = nextGen++;
+  try {
+    let n = 0;
+    for (let at = 0; at < state.byteLength; at += partBytes, n++) {
+      await letQueuedRun();
+      tx(() => insertStatePart.run(org, name, gen, n, state.subarray(at, at + partBytes)));
+      report(checkpoint());
+    }
+    await letQueuedRun();
+    return tx(() => {
+      // lost: another compaction moved the seq; its state stays, these parts go
+      if (Number(bumpStateSeq.run(org, name, expectSeq).changes) !== 1) {
+        dropStatePartsOf.run(org, name, gen);
+        return false;
+      }
+      putStateInParts.run(org, name, n, gen);
+      dropStateParts.run(org, name, gen); // the earlier state's parts, if it had any
+      dropMerged.run(org, name, upToId);
+      return true;
+    });
+  } catch (err) {
+    try {
+      tx(() => dropStatePartsOf.run(org, name, gen));
+    } catch (cleanup) {
+      // the store removes parts no state points at when it next opens
+      report(`could not remove the parts of an unfinished compaction of ${name}: ${(cleanup as Error).message}`);
+    }
+    throw err;
+  }
 }
 
 const EMPTY = new Uint8Array(0);
@@ -147,7 +200,7 @@ async function saveVersion(v: VersionRequest['version']): Promise<number> {
   }
 }
 
-/** Versions being written in parts: `close` waits for them. */
+/** Versions and compactions being written (in parts): `close` waits for them. */
 const writing = new Set<Promise<unknown>>();
 
 function report(warning: string | undefined): void {
@@ -167,21 +220,25 @@ port.on('message', (req: AppendRequest | CompactRequest | VersionRequest | { id:
     port.postMessage({ id: req.id });
     return;
   }
-  if ('version' in req) {
-    const saving = saveVersion(req.version).then(
-      (versionId) => port.postMessage({ id: req.id, versionId }),
+  if ('version' in req || 'compact' in req) {
+    // a large one is written in parts (the requests queued meanwhile run between them): answered when done
+    const done = (
+      'version' in req
+        ? saveVersion(req.version).then((versionId) => ({ versionId }))
+        : compact(req.compact).then((ok) => ({ ok }))
+    ).then(
+      (answer) => port.postMessage({ id: req.id, ...answer }),
       (err: unknown) => port.postMessage({ id: req.id, error: (err as Error).message }),
     );
-    writing.add(saving);
-    void saving.finally(() => {
-      writing.delete(saving);
+    writing.add(done);
+    void done.finally(() => {
+      writing.delete(done);
       report(checkpoint());
     });
     return;
   }
   try {
-    if ('compact' in req) port.postMessage({ id: req.id, ok: compact(req.compact) });
-    else port.postMessage({ id: req.id, ids: append(req) });
+    port.postMessage({ id: req.id, ids: append(req) });
   } catch (err) {
     port.postMessage({ id: req.id, error: (err as Error).message });
   }

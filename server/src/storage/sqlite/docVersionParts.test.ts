@@ -42,12 +42,10 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
       for (const ref of [plan, notes]) await store.create({ ...ref, owner: 'ann', policy });
       const state = new Uint8Array(randomBytes(20 * PART + 123));
       const order: string[] = [];
-      const saving = store
-        .saveVersion({ doc: plan, label: 'big', auto: true, createdBy: 'ann', state })
-        .then((v) => {
-          order.push('version');
-          return v;
-        });
+      const saving = store.saveVersion({ doc: plan, label: 'big', auto: true, createdBy: 'ann', state }).then((v) => {
+        order.push('version');
+        return v;
+      });
       // asked for after the version: committed while its parts are being written, not after them
       const appended = store
         .appendUpdates([{ ...notes, update: new Uint8Array([1, 2, 3]) }])
@@ -116,6 +114,77 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
     await withStore(file, async (store) => {
       const got = await store.getVersion(plan, id);
       expect(Buffer.from(got!.state).equals(Buffer.from(state))).toBe(true);
+    });
+  });
+});
+
+describe('large compacted states in parts (migration 0215_doc_state_parts, append worker)', () => {
+  const same = (a: Uint8Array | undefined, b: Uint8Array) => Buffer.from(a ?? []).equals(Buffer.from(b));
+
+  it('switches to a state written in parts in the compaction’s last transaction, with other appends committed between its parts', async () => {
+    await withStore(dataFile(), async (store, db) => {
+      for (const ref of [plan, notes]) await store.create({ ...ref, owner: 'ann', policy });
+      const [id] = await store.appendUpdates([{ ...plan, update: new Uint8Array([9]) }]);
+      const big = new Uint8Array(randomBytes(20 * PART + 5));
+      const order: string[] = [];
+      const compacting = store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: big }).then((ok) => {
+        order.push('compaction');
+        return ok;
+      });
+      // asked for after the compaction, on the same and on another document: committed between its parts
+      const appended = store
+        .appendUpdates([
+          { ...notes, update: new Uint8Array([1]) },
+          { ...plan, update: new Uint8Array([2]) },
+        ])
+        .then(() => order.push('append'));
+      expect((await Promise.all([compacting, appended]))[0]).toBe(true);
+      expect(order).toEqual(['append', 'compaction']);
+      const loaded = await store.loadContent(plan);
+      expect(loaded.stateSeq).toBe(1);
+      expect(same(loaded.state, big)).toBe(true);
+      // the update merged into the state is gone, the one appended meanwhile stays
+      expect(loaded.updates.map((u) => [...u.update])).toEqual([[2]]);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(21);
+
+      // a compaction that read the same seq loses: the state and its parts stay, its own parts go
+      const other = new Uint8Array(randomBytes(3 * PART));
+      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: other })).toBe(false);
+      expect(same((await store.loadContent(plan)).state, big)).toBe(true);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(21);
+
+      // a larger state again, then a small one: each switch removes the earlier state's parts
+      const bigger = new Uint8Array(randomBytes(30 * PART));
+      expect(await store.commitCompaction(plan, { expectSeq: 1, upToId: id!, state: bigger })).toBe(true);
+      expect(same((await store.loadContent(plan)).state, bigger)).toBe(true);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(30);
+      const small = new Uint8Array([4, 5, 6]);
+      expect(await store.commitCompaction(plan, { expectSeq: 2, upToId: id!, state: small })).toBe(true);
+      expect((await store.loadContent(plan)).state).toEqual(small);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(0);
+
+      expect(await store.commitCompaction(plan, { expectSeq: 3, upToId: id!, state: big })).toBe(true);
+      expect(await store.delete(plan)).toBe(true);
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(0);
+    });
+  });
+
+  it('drops the parts of a compaction a crash cut short when it opens, and keeps the state in use', async () => {
+    const file = dataFile();
+    const big = new Uint8Array(randomBytes(4 * PART + 1));
+    await withStore(file, async (store, db) => {
+      await store.create({ ...plan, owner: 'ann', policy });
+      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: 0, state: big })).toBe(true);
+      // what a process killed between two parts of the next compaction leaves behind
+      db.run(
+        "INSERT INTO doc_state_parts (org, name, gen, n, data) VALUES ('acme', 'plan', 1, 0, ?)",
+        new Uint8Array(PART),
+      );
+      expect(same((await store.loadContent(plan)).state, big)).toBe(true);
+    });
+    await withStore(file, async (store, db) => {
+      expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(5);
+      expect(same((await store.loadContent(plan)).state, big)).toBe(true);
     });
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Large document versions on SQLite (migration 0214): a version whose state is larger than one
+ * Large document versions on SQLite (migration 0214; compacted states likewise, 0215 and
+ * docStateSql.ts): a version whose state is larger than one
  * part is written in parts, each in its own transaction, by the append worker (docAppendWorker.ts),
  * which commits the appends queued meanwhile between two parts. One transaction holding a 10 MB
  * state kept SQLite's only write lock for ~130 ms, and every document's appends waited behind it.
@@ -33,14 +34,14 @@ export const DROP_UNFINISHED_VERSIONS = [
 export const DROP_DOC_VERSION_PARTS =
   'DELETE FROM doc_version_parts WHERE version_id IN (SELECT id FROM doc_versions WHERE doc_org = ? AND doc_name = ?)';
 
-/** The state read back from its parts. */
-export function joinParts(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
+/** The state read back from its parts (`bytes`: what its row says it holds, checked). */
+export function joinParts(parts: readonly Uint8Array[], bytes?: number): Uint8Array {
+  const out = new Uint8Array(bytes ?? parts.reduce((a, p) => a + p.byteLength, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.byteLength;
   }
-  if (at !== bytes) throw new Error(`document version: its parts hold ${at} bytes, its row says ${bytes}`);
+  if (at !== out.byteLength) throw new Error(`document state: its parts hold ${at} bytes, its row says ${bytes}`);
   return out;
 }

@@ -115,4 +115,22 @@ export const docsMigrations: Migration[] = [
       PRIMARY KEY (version_id, n)
     );`,
   },
+  {
+    // issue 18: a large compacted state likewise, in parts of its own transactions under a new
+    // generation `gen` that the compaction's last transaction switches to (with the seq check and
+    // the merged updates' removal, as before). `parts`: 0 the state is in the row; n > 0 it is the
+    // n rows of doc_state_parts of the row's `gen` (the row's state is empty). Parts of any other
+    // generation are a compaction's that lost or was cut short: removed when the store opens
+    id: '0215_doc_state_parts',
+    sql: `ALTER TABLE doc_states ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE doc_states ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE doc_state_parts (
+      org TEXT NOT NULL,
+      name TEXT NOT NULL,
+      gen INTEGER NOT NULL,
+      n INTEGER NOT NULL,
+      data BLOB NOT NULL,
+      PRIMARY KEY (org, name, gen, n)
+    );`,
+  },
 ];
