@@ -36,6 +36,7 @@ import {
   INSERT_VERSION,
   joinParts,
   VERSION_PARTS,
+  WRITING_IDS,
 } from './docVersionParts.ts';
 import type { SqliteDb, SqlValue } from './SqliteDb.ts';
 import { WriteWorker } from './WriteWorker.ts';
@@ -263,8 +264,8 @@ export class SqliteDocStore implements DocStore {
   async listVersions(ref: DocRef, q: { beforeId?: number; limit: number }): Promise<StoredDocVersion[]> {
     return this.#db
       .all<VersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id < ? AND parts >= 0
-         ORDER BY id DESC LIMIT ?`,
+        `SELECT ${VERSION_COLUMNS} FROM doc_versions WHERE doc_org = ? AND doc_name = ? AND id < ?
+         AND id NOT IN (${WRITING_IDS}) ORDER BY id DESC LIMIT ?`,
         ref.org,
         ref.name,
         q.beforeId ?? Number.MAX_SAFE_INTEGER,

@@ -3,10 +3,9 @@
  * SQLite connection, so the fsync of a commit (WAL, synchronous=FULL) never blocks the main event
  * loop. Each request is one transaction — but a version or compacted state larger than one part,
  * written in parts with the queued requests committed between them (docVersionParts.ts,
- * docStateSql.ts); the reply comes after COMMIT
- * returned, i.e. when the updates are durable. The WAL is checkpointed here too, right after a
- * reply (walCheckpoint.ts). Dependency-light on purpose (node:sqlite, node:worker_threads,
- * docStateSql.ts, docVersionParts.ts and walCheckpoint.ts only).
+ * docStateSql.ts); the reply comes after COMMIT returned, i.e. when the updates are durable. The
+ * WAL is checkpointed here too, right after a reply (walCheckpoint.ts). Dependency-light on purpose
+ * (node:sqlite, node:worker_threads, docStateSql.ts, docVersionParts.ts and walCheckpoint.ts only).
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -56,7 +55,7 @@ interface VersionRequest {
 const port = parentPort;
 if (!port) throw new Error('docAppendWorker must run in a worker thread');
 const data = workerData as { file: string; versionPartBytes?: number };
-/** A larger version is written in parts of this size, one transaction each (docVersionParts.ts). */
+/** A larger version or state is written in parts of this size, one transaction each (docVersionParts.ts). */
 const partBytes = data.versionPartBytes ?? VERSION_PART_BYTES;
 const db = new DatabaseSync(data.file);
 db.exec('PRAGMA journal_mode = WAL');

@@ -25,10 +25,15 @@ export const FINISH_VERSION = `UPDATE doc_versions SET parts = ? WHERE id = ? AN
 export const VERSION_PARTS = 'SELECT data FROM doc_version_parts WHERE version_id = ? ORDER BY n';
 export const DROP_VERSION_PARTS = 'DELETE FROM doc_version_parts WHERE version_id = ?';
 export const DROP_VERSION = 'DELETE FROM doc_versions WHERE id = ?';
+/**
+ * Versions being written, through the partial index `doc_versions_writing` (`parts < 0`): reading
+ * `parts` row by row would walk every state's overflow pages (the column comes after the state).
+ */
+export const WRITING_IDS = 'SELECT id FROM doc_versions WHERE parts < 0';
 /** A crash left these half-written: their parts, then their rows. */
 export const DROP_UNFINISHED_VERSIONS = [
-  `DELETE FROM doc_version_parts WHERE version_id IN (SELECT id FROM doc_versions WHERE parts = ${WRITING})`,
-  `DELETE FROM doc_versions WHERE parts = ${WRITING}`,
+  `DELETE FROM doc_version_parts WHERE version_id IN (${WRITING_IDS})`,
+  `DELETE FROM doc_versions WHERE id IN (${WRITING_IDS})`,
 ] as const;
 /** The parts of every version of a document (deleted with it). */
 export const DROP_DOC_VERSION_PARTS =

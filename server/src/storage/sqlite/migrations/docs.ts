@@ -105,9 +105,12 @@ export const docsMigrations: Migration[] = [
     // its own transactions, so the appends of every other document commit between them instead of
     // waiting behind one long transaction. `parts`: 0 the state is in the row; n > 0 it is in n rows
     // of doc_version_parts (the row's state is empty); -1 still being written (never listed, removed
-    // when the store opens after a crash)
+    // when the store opens after a crash). `parts` is the row's last column, after the state: a
+    // query that reads it walks the state's overflow pages, so the list finds the rows being
+    // written through the partial index instead (nearly always empty)
     id: '0214_doc_version_parts',
     sql: `ALTER TABLE doc_versions ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX doc_versions_writing ON doc_versions (id) WHERE parts < 0;
     CREATE TABLE doc_version_parts (
       version_id INTEGER NOT NULL,
       n INTEGER NOT NULL,
