@@ -1,14 +1,16 @@
 /**
- * Large document versions on SQLite (migration 0214; compacted states likewise, 0215 and
- * docStateSql.ts): a version whose state is larger than one
- * part is written in parts, each in its own transaction, by the append worker (docAppendWorker.ts),
- * which commits the appends queued meanwhile between two parts. One transaction holding a 10 MB
- * state kept SQLite's only write lock for ~130 ms, and every document's appends waited behind it.
+ * Large document versions on SQLite (migration 0214; compacted states likewise, migration 0215 and
+ * docStateSql.ts): a version whose state is larger than one part is written in parts, each in its
+ * own transaction, by the append worker (docAppendWorker.ts), which commits the appends queued
+ * meanwhile between two parts. One transaction holding a 10 MB state kept SQLite's only write lock
+ * for tens of milliseconds (31–68 ms measured, bench/version-stall.ts), and every document's appends
+ * waited behind it.
  *
  * `doc_versions.parts`: 0 the state is in the row; n > 0 the row's state is empty and the state is
  * the n rows of `doc_version_parts` in order; -1 the parts are still being written. Readers see
- * only `parts >= 0`; a version left at -1 by a crash is removed when the store opens
- * (`DROP_UNFINISHED_VERSIONS`). Dependency-free on purpose (the worker imports it).
+ * only finished versions (`getVersion` by `parts >= 0`, the list through `WRITING_IDS`); a version
+ * left at -1 by a crash is removed when the store opens (`DROP_UNFINISHED_VERSIONS`).
+ * Dependency-free on purpose (the worker imports it).
  */
 
 /** Bytes of one part: a few milliseconds of commit on this kind of disk. */
