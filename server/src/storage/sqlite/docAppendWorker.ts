@@ -126,13 +126,7 @@ async function compact(req: CompactRequest['compact']): Promise<boolean> {
     });
   const gen = nextGen++;
   try {
-    let n = 0;
-    for (let at = 0; at < state.byteLength; at += partBytes, n++) {
-      await letQueuedRun();
-      tx(() => insertStatePart.run(org, name, gen, n, state.subarray(at, at + partBytes)));
-      report(checkpoint());
-    }
-    await letQueuedRun();
+    const n = await writeParts(state, (i, part) => insertStatePart.run(org, name, gen, i, part));
     return tx(() => {
       // lost: another compaction moved the seq; its state stays, these parts go
       if (Number(bumpStateSeq.run(org, name, expectSeq).changes) !== 1) {
@@ -168,6 +162,21 @@ function insertVersionRow(v: VersionRequest['version'], state: Uint8Array, parts
 const letQueuedRun = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
+ * `state` in parts of `partBytes`, each inserted by `insert` in a transaction of its own, the queued
+ * requests run before each and before the caller's last transaction. Resolves with the number of parts.
+ */
+async function writeParts(state: Uint8Array, insert: (n: number, part: Uint8Array) => void): Promise<number> {
+  let n = 0;
+  for (let at = 0; at < state.byteLength; at += partBytes, n++) {
+    await letQueuedRun();
+    tx(() => insert(n, state.subarray(at, at + partBytes)));
+    report(checkpoint());
+  }
+  await letQueuedRun();
+  return n;
+}
+
+/**
  * A version in one transaction when it fits one part; else its row (unseen while `parts` is
  * WRITING), then each part in a transaction of its own with the queued appends committed between
  * two, then the row marked written. A failure removes what was written.
@@ -176,13 +185,7 @@ async function saveVersion(v: VersionRequest['version']): Promise<number> {
   if (v.state.byteLength <= partBytes) return tx(() => insertVersionRow(v, v.state, 0));
   const id = tx(() => insertVersionRow(v, EMPTY, WRITING));
   try {
-    let n = 0;
-    for (let at = 0; at < v.state.byteLength; at += partBytes, n++) {
-      await letQueuedRun();
-      tx(() => insertPart.run(id, n, v.state.subarray(at, at + partBytes)));
-      report(checkpoint());
-    }
-    await letQueuedRun();
+    const n = await writeParts(v.state, (i, part) => insertPart.run(id, i, part));
     tx(() => finishVersion.run(n, id));
     return id;
   } catch (err) {
