@@ -1,21 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.ts';
 import { authMigrations } from '../storage/sqlite/migrations/auth.ts';
 import { SqliteAuthStore } from '../storage/sqlite/SqliteAuthStore.ts';
 import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { type Revocation, type RevocationBus, Revocations } from './Revocations.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('moim-revoke-');
 
 function store(): SqliteAuthStore {
-  const dir = mkdtempSync(path.join(tmpdir(), 'moim-revoke-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const db = SqliteDb.open(path.join(dir, 'auth.sqlite'));
   db.migrate(authMigrations);
   return new SqliteAuthStore(db);

@@ -1,25 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.ts';
 import { authMigrations } from '../storage/sqlite/migrations/auth.ts';
 import { SqliteAuthStore } from '../storage/sqlite/SqliteAuthStore.ts';
 import { SqliteDb } from '../storage/sqlite/SqliteDb.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { Revocations } from './Revocations.ts';
 import { SessionKeys } from './SessionKeys.ts';
 import { Sessions } from './Sessions.ts';
 import { TokenService } from './TokenService.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('moim-keys-');
 
 function setup(secret = 'kkkkkkkkVh3kR9pXw2Lq7ZsN4tBy8MfC1dJg6QeA0uKo5YiT') {
-  const dir = mkdtempSync(path.join(tmpdir(), 'moim-keys-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const db = SqliteDb.open(path.join(dir, 'auth.sqlite'));
   db.migrate(authMigrations);
   const store = new SqliteAuthStore(db);

@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../testing/tempDirs.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 import { SqliteDb } from './SqliteDb.ts';
 import { SqliteDocStore } from './SqliteDocStore.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function dataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'moim-doc-states-'));
-  dirs.push(dir);
-  return path.join(dir, 'moim.sqlite');
-}
+const tempDir = tempDirs('moim-doc-states-');
+const dataDir = (): string => path.join(tempDir(), 'moim.sqlite');
 
 const columns = (db: SqliteDb, table: string) =>
   db.all<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).map((c) => c.name);

@@ -1,22 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../testing/tempDirs.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 import { SqliteDb } from './SqliteDb.ts';
 import { SqliteDocStore } from './SqliteDocStore.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function dataFile(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'moim-doc-version-parts-'));
-  dirs.push(dir);
-  return path.join(dir, 'moim.sqlite');
-}
+const tempDir = tempDirs('moim-doc-version-parts-');
+const dataFile = (): string => path.join(tempDir(), 'moim.sqlite');
 
 const PART = 64 * 1024;
 const plan = { org: 'acme', name: 'plan' };
