@@ -54,10 +54,10 @@ async function measure(root: string, label: string): Promise<void> {
     const policy = { exportAllowed: true };
     await store.create({ org: 'bench', name: 'big', owner: 'bench', policy });
     await store.create({ org: 'bench', name: 'busy', owner: 'bench', policy });
-    // not compressible, like an encoded Yjs state
-    const state = new Uint8Array(P.MB * 1024 * 1024);
     for (let round = 1; round <= P.rounds; round++) {
-      // a different state each round (SQLite would find an identical one's pages unchanged)
+      // not compressible, like an encoded Yjs state; a new one each round: the store may take its
+      // buffer, and SQLite would find an identical one's pages unchanged
+      const state = new Uint8Array(P.MB * 1024 * 1024);
       for (let i = 0; i < state.length; i++) state[i] = (Math.imul(i + round, 2654435761) >>> 24) & 0xff;
       const waits: number[] = [];
       let stop = false;

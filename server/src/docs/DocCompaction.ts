@@ -172,6 +172,7 @@ export class DocCompaction {
         { err: new Error(s.error), org, doc: name, update: rows.updates[s.index]?.id },
         'stored update failed to apply during compaction; skipped',
       );
+    const bytes = state.byteLength; // the store may take the buffer
     const ok = await this.#store.commitCompaction(this.#ref, {
       expectSeq: rows.stateSeq,
       upToId: last.id,
@@ -179,9 +180,9 @@ export class DocCompaction {
     });
     if (!ok) return undefined;
     this.#uncompacted = Math.max(0, this.#uncompacted - rows.updates.length);
-    this.#bytes = Math.max(state.byteLength, this.#bytes - before + state.byteLength);
-    this.#stateBytes = state.byteLength;
-    this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes: state.byteLength }, 'document compacted');
-    return { merged: rows.updates.length, bytes: state.byteLength };
+    this.#bytes = Math.max(bytes, this.#bytes - before + bytes);
+    this.#stateBytes = bytes;
+    this.#log.debug({ org, doc: name, merged: rows.updates.length, bytes }, 'document compacted');
+    return { merged: rows.updates.length, bytes };
   }
 }

@@ -72,7 +72,10 @@ export interface DocVersionInput {
   label: string;
   auto: boolean;
   createdBy: string;
-  /** The full document state at that moment (a Yjs update). */
+  /**
+   * The full document state at that moment (a Yjs update). The store may take its buffer (see
+   * `commitCompaction`): pass a state nothing else reads afterwards.
+   */
   state: Uint8Array;
 }
 
@@ -103,7 +106,9 @@ export interface DocStore {
   /**
    * Replace the state with `state` (which merges the previous state and every update with
    * id ≤ `upToId`) and delete exactly those updates, in one transaction — only if the state is
-   * still at `expectSeq`. False when another compaction won (nothing changed).
+   * still at `expectSeq`. False when another compaction won (nothing changed). The store may
+   * take `state`'s buffer (a large state moves to SQLite's writer thread instead of being copied
+   * twice), leaving the caller's array empty: read what you need of it before the call.
    */
   commitCompaction(ref: DocRef, input: { expectSeq: number; upToId: number; state: Uint8Array }): Promise<boolean>;
 

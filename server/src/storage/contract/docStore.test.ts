@@ -259,7 +259,8 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     const late = await docs.appendUpdates(ups.slice(3, 5).map((update) => ({ ...acme, update })));
     const merged = Y.mergeUpdates(read.updates.map((u) => u.update));
     const upToId = read.updates.at(-1)?.id as number;
-    expect(await docs.commitCompaction(acme, { expectSeq: read.stateSeq, upToId, state: merged })).toBe(true);
+    // a copy: the store may take the buffer it is given (SQLite's append worker does)
+    expect(await docs.commitCompaction(acme, { expectSeq: read.stateSeq, upToId, state: merged.slice() })).toBe(true);
     const after = await docs.loadContent(acme);
     expect(after.stateSeq).toBe(read.stateSeq + 1);
     expect(after.state).toEqual(merged);
@@ -279,7 +280,9 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     const all = await docs.loadContent(acme);
     expect(textOf(all)).toBe(text);
     const state = Y.mergeUpdates([all.state as Uint8Array, ...all.updates.map((u) => u.update)]);
-    expect(await docs.commitCompaction(acme, { expectSeq: all.stateSeq, upToId: last as number, state })).toBe(true);
+    expect(
+      await docs.commitCompaction(acme, { expectSeq: all.stateSeq, upToId: last as number, state: state.slice() }),
+    ).toBe(true);
     const final = await docs.loadContent(acme);
     expect(final).toMatchObject({ stateSeq: read.stateSeq + 2, updates: [] });
     expect(textOf(final)).toBe(text);
@@ -294,7 +297,15 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     const { updates: ups } = updates(4);
     const saved = [];
     for (const [i, state] of ups.entries())
-      saved.push(await docs.saveVersion({ doc: acme, label: `v${i}`, auto: i % 2 === 0, createdBy: 'ann', state }));
+      saved.push(
+        await docs.saveVersion({
+          doc: acme,
+          label: `v${i}`,
+          auto: i % 2 === 0,
+          createdBy: 'ann',
+          state: state.slice(),
+        }),
+      );
     expect(saved[0]).toMatchObject({
       docName: 'notes',
       label: 'v0',
@@ -320,7 +331,11 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     await docs.create({ ...acme, owner: 'ann', policy });
     const { updates: ups } = updates(3);
     const ids = await docs.appendUpdates(ups.map((update) => ({ ...acme, update })));
-    await docs.commitCompaction(acme, { expectSeq: 0, upToId: ids[0] as number, state: ups[0] as Uint8Array });
+    await docs.commitCompaction(acme, {
+      expectSeq: 0,
+      upToId: ids[0] as number,
+      state: (ups[0] as Uint8Array).slice(),
+    });
     const v = await saveAnnVersion('v', ups[0] as Uint8Array);
     expect(await docs.delete(acme)).toBe(true);
     expect(await docs.get(acme)).toBeUndefined();

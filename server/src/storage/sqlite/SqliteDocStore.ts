@@ -209,7 +209,10 @@ export class SqliteDocStore implements DocStore {
   ): Promise<boolean> {
     // in the worker too: its fsync must not block the main thread, and it queues behind the appends
     if (this.#worker && !this.#closed)
-      return (await this.#worker.request({ compact: { org: ref.org, name: ref.name, ...input } })).ok === true;
+      return (
+        (await this.#worker.request({ compact: { org: ref.org, name: ref.name, ...input } }, ownBuffer(input.state)))
+          .ok === true
+      );
     return this.#db.tx(() => {
       if (this.#db.run(BUMP_STATE_SEQ, ref.org, ref.name, input.expectSeq).changes !== 1) return false;
       this.#db.run(PUT_STATE, ref.org, ref.name, input.state);
@@ -221,6 +224,7 @@ export class SqliteDocStore implements DocStore {
 
   async saveVersion(input: DocVersionInput): Promise<StoredDocVersion> {
     const now = Date.now();
+    const bytes = input.state.byteLength; // before the worker may take the buffer
     // in the worker when there is one: the commit's fsync would stall the event loop (the
     // automatic versions of busy documents come every MOIM_DOC_VERSION_INTERVAL_MS)
     const lastInsertRowid =
@@ -232,15 +236,16 @@ export class SqliteDocStore implements DocStore {
       auto: input.auto,
       createdAt: now,
       createdBy: input.createdBy,
-      bytes: input.state.byteLength,
+      bytes,
     };
   }
 
   async #saveVersionInWorker(input: DocVersionInput, now: number): Promise<number> {
     const { doc, label, auto, createdBy, state } = input;
-    const reply = await this.#worker!.request({
-      version: { org: doc.org, name: doc.name, label, auto: auto ? 1 : 0, createdAt: now, createdBy, state },
-    });
+    const reply = await this.#worker!.request(
+      { version: { org: doc.org, name: doc.name, label, auto: auto ? 1 : 0, createdAt: now, createdBy, state } },
+      ownBuffer(state),
+    );
     if (reply.versionId === undefined) throw new Error('document append worker: the version was not saved');
     return reply.versionId;
   }
@@ -294,4 +299,15 @@ export class SqliteDocStore implements DocStore {
       return { version: toVersion(row), state };
     });
   }
+}
+
+/**
+ * The buffer to move to the append worker with `state`: its own whole buffer (a freshly encoded
+ * state, as the documents pass), else none and it is copied (a view into a larger or shared one).
+ */
+function ownBuffer(state: Uint8Array): ArrayBuffer[] {
+  const buffer = state.buffer;
+  return buffer instanceof ArrayBuffer && state.byteOffset === 0 && state.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
 }

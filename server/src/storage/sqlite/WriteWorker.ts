@@ -49,13 +49,14 @@ export class WriteWorker<Reply extends { id: number; error?: string; errcode?: n
     return enabled && db.file ? new WriteWorker<R>({ ...opts, file: db.file }) : undefined;
   }
 
-  request(body: Record<string, unknown>): Promise<Reply> {
+  /** `transfer`: buffers of `body` that move to the worker (detached here) instead of being copied. */
+  request(body: Record<string, unknown>, transfer: readonly ArrayBuffer[] = []): Promise<Reply> {
     const worker = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, ...body });
+      worker.postMessage({ id, ...body }, transfer);
     });
   }
 

@@ -32,6 +32,7 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
     await withStore(dataFile(), async (store, db) => {
       for (const ref of [plan, notes]) await store.create({ ...ref, owner: 'ann', policy });
       const state = new Uint8Array(randomBytes(20 * PART + 123));
+      const kept = state.slice();
       const order: string[] = [];
       const saving = store.saveVersion({ doc: plan, label: 'big', auto: true, createdBy: 'ann', state }).then((v) => {
         order.push('version');
@@ -43,24 +44,29 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
         .then(() => order.push('append'));
       const [version] = await Promise.all([saving, appended]);
       expect(order).toEqual(['append', 'version']);
-      expect(version.bytes).toBe(state.byteLength);
+      expect(version.bytes).toBe(kept.byteLength);
+      // its buffer moved to the worker (transferred, not copied): the caller's array is empty now
+      expect(state.byteLength).toBe(0);
       expect(count(db, 'SELECT COUNT(*) AS n FROM doc_version_parts')).toBe(21);
 
+      // a view into a larger buffer is copied: the buffer's other bytes stay the caller's
+      const shared = new Uint8Array([1, 2, 7, 7, 3]);
       const small = await store.saveVersion({
         doc: plan,
         label: 'small',
         auto: false,
         createdBy: 'ann',
-        state: new Uint8Array([7, 7]),
+        state: shared.subarray(2, 4),
       });
+      expect(shared).toEqual(new Uint8Array([1, 2, 7, 7, 3]));
       const listed = await store.listVersions(plan, { limit: 10 });
       expect(listed.map((v) => [v.label, v.bytes])).toEqual([
         ['small', 2],
-        ['big', state.byteLength],
+        ['big', kept.byteLength],
       ]);
       const got = await store.getVersion(plan, version.id);
       expect(got?.version.label).toBe('big');
-      expect(Buffer.from(got!.state).equals(Buffer.from(state))).toBe(true);
+      expect(Buffer.from(got!.state).equals(Buffer.from(kept))).toBe(true);
       expect((await store.getVersion(plan, small.id))?.state).toEqual(new Uint8Array([7, 7]));
       // another organisation's document of the same name does not see it
       expect(await store.getVersion({ org: 'globex', name: 'plan' }, version.id)).toBeUndefined();
@@ -96,7 +102,13 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
     const state = new Uint8Array(randomBytes(8 * PART));
     await withStore(file, async (store) => {
       await store.create({ ...plan, owner: 'ann', policy });
-      const saving = store.saveVersion({ doc: plan, label: 'last', auto: true, createdBy: 'ann', state });
+      const saving = store.saveVersion({
+        doc: plan,
+        label: 'last',
+        auto: true,
+        createdBy: 'ann',
+        state: state.slice(),
+      });
       // closed while the parts are written: the version still lands whole
       const closing = store.close();
       id = (await saving).id;
@@ -118,7 +130,7 @@ describe('large compacted states in parts (migration 0215_doc_state_parts, appen
       const [id] = await store.appendUpdates([{ ...plan, update: new Uint8Array([9]) }]);
       const big = new Uint8Array(randomBytes(20 * PART + 5));
       const order: string[] = [];
-      const compacting = store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: big }).then((ok) => {
+      const compacting = store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: big.slice() }).then((ok) => {
         order.push('compaction');
         return ok;
       });
@@ -140,17 +152,17 @@ describe('large compacted states in parts (migration 0215_doc_state_parts, appen
 
       // a compaction that read the same seq loses: the state and its parts stay, its own parts go
       const other = new Uint8Array(randomBytes(3 * PART));
-      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: other })).toBe(false);
+      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: id!, state: other.slice() })).toBe(false);
       expect(same((await store.loadContent(plan)).state, big)).toBe(true);
       expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(21);
 
       // a larger state again, then a small one: each switch removes the earlier state's parts
       const bigger = new Uint8Array(randomBytes(30 * PART));
-      expect(await store.commitCompaction(plan, { expectSeq: 1, upToId: id!, state: bigger })).toBe(true);
+      expect(await store.commitCompaction(plan, { expectSeq: 1, upToId: id!, state: bigger.slice() })).toBe(true);
       expect(same((await store.loadContent(plan)).state, bigger)).toBe(true);
       expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(30);
       const small = new Uint8Array([4, 5, 6]);
-      expect(await store.commitCompaction(plan, { expectSeq: 2, upToId: id!, state: small })).toBe(true);
+      expect(await store.commitCompaction(plan, { expectSeq: 2, upToId: id!, state: small.slice() })).toBe(true);
       expect((await store.loadContent(plan)).state).toEqual(small);
       expect(count(db, 'SELECT COUNT(*) AS n FROM doc_state_parts')).toBe(0);
 
@@ -165,7 +177,7 @@ describe('large compacted states in parts (migration 0215_doc_state_parts, appen
     const big = new Uint8Array(randomBytes(4 * PART + 1));
     await withStore(file, async (store, db) => {
       await store.create({ ...plan, owner: 'ann', policy });
-      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: 0, state: big })).toBe(true);
+      expect(await store.commitCompaction(plan, { expectSeq: 0, upToId: 0, state: big.slice() })).toBe(true);
       // what a process killed between two parts of the next compaction leaves behind
       db.run(
         "INSERT INTO doc_state_parts (org, name, gen, n, data) VALUES ('acme', 'plan', 1, 0, ?)",
