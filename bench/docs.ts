@@ -87,7 +87,7 @@ const report = new Report('docs', commandLine('bench:docs', args), {
 });
 const results: Record<string, unknown[]> = { fanout: [], burst: [], storm: [], many: [], sync: [], fresh: [] };
 report.data.results = results;
-carryOver(report, args.only, results, {
+const carried = carryOver(report, args.only, results, {
   fanout: ['fanout', 'burst', 'storm'],
   many: ['many'],
   sync: ['sync'],
@@ -672,10 +672,16 @@ function sorted(rows: Row[], size: string): Row[] {
 }
 
 function tables(): void {
+  // a phase carried over from an earlier run is titled, and its targets taken, with that run's parameters
+  const paramsOf = (phase: string): typeof P => ({ ...P, ...(carried[phase]?.params as Partial<typeof P>) });
+  const F = paramsOf('fanout');
+  const M = paramsOf('many');
+  const Fr = paramsOf('fresh');
+  const S = paramsOf('sync');
   const fan = sorted(results.fanout as Row[], 'readers');
   if (fan.length) {
     report.table({
-      title: `Update fan-out: one writer, N readers, one document, ${P.editRate} edits/s for ${P.steadySec} s`,
+      title: `Update fan-out: one writer, N readers, one document, ${F.editRate} edits/s for ${F.steadySec} s`,
       columns: [
         'readers',
         'system',
@@ -710,7 +716,7 @@ function tables(): void {
       ]),
       notes: [
         'Latency: from the writer’s Yjs transaction to the update applied in each reader (stock providers over `ws`; every edit counted, also when a server merged several into one update; readers find the edit stamps in the new structs of each remote transaction, not in Y.Text’s event delta, which walks the whole text — the same light bookkeeping for every system, so the floor is less the generators’ own work). moim commits each update to SQLite (WAL, synchronous=FULL) before broadcasting it; the baselines keep documents in memory only. “moim commit”: one group commit in its append worker (BEGIN … COMMIT with the WAL fsync), from moim’s own histogram (p50/p99 interpolated within its buckets); it is part of every moim latency.',
-        `Awareness: ${P.awareness === 1 ? 'on, as the stock providers do it: every client has an awareness state (set at a random moment in the 15 s before the window, so the providers’ 15-s renewals are spread out; moim relays unchanged renewals merged, at most MOIM_DOC_AWARENESS_RENEWAL_MS = 2 s late)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
+        `Awareness: ${F.awareness === 1 ? 'on, as the stock providers do it: every client has an awareness state (set at a random moment in the 15 s before the window, so the providers’ 15-s renewals are spread out; moim relays unchanged renewals merged, at most MOIM_DOC_AWARENESS_RENEWAL_MS = 2 s late)' : 'off (clients cleared their awareness state: the edit path alone)'}. “generator stall”: the largest event-loop delay of a load-generator process in the window.`,
       ],
     });
     for (const n of [50, 200]) {
@@ -728,7 +734,7 @@ function tables(): void {
   const burst = sorted(results.burst as Row[], 'readers');
   if (burst.length) {
     report.table({
-      title: `Burst: ${P.burstEdits} edits made back to back by one writer`,
+      title: `Burst: ${F.burstEdits} edits made back to back by one writer`,
       columns: [
         'readers',
         'system',
@@ -748,7 +754,7 @@ function tables(): void {
         r.readersMissing as number,
       ]),
     });
-    for (const n of P.burstReaders) {
+    for (const n of F.burstReaders) {
       const moim = burst.find((r) => r.system === 'moim' && r.readers === n);
       const hp = burst.find((r) => r.system === 'hocuspocus' && r.readers === n);
       if (!moim || !hp) continue;
@@ -764,7 +770,7 @@ function tables(): void {
   const storm = sorted(results.storm as Row[], 'readers');
   if (storm.length) {
     report.table({
-      title: `Awareness storm: every reader sets its awareness state at once while the writer edits (${P.editRate} edits/s, 6 s)`,
+      title: `Awareness storm: every reader sets its awareness state at once while the writer edits (${F.editRate} edits/s, 6 s)`,
       columns: [
         'readers',
         'system',
@@ -795,7 +801,7 @@ function tables(): void {
   const many = sorted(results.many as Row[], 'docs');
   if (many.length) {
     report.table({
-      title: `Many documents, 2 editors each, ${P.perEditorRate} edits/s per editor for ${P.manySec} s`,
+      title: `Many documents, 2 editors each, ${M.perEditorRate} edits/s per editor for ${M.manySec} s`,
       columns: [
         'docs',
         'system',
@@ -830,7 +836,7 @@ function tables(): void {
         'Memory per document: V8 heap used after a forced full GC (through the inspector, for every system alike) and RSS, after loading minus before, divided by the documents; it includes the two connections of each document and ~2 KB of text.',
       ],
     });
-    for (const m of P.docs) {
+    for (const m of M.docs) {
       const moim = many.find((r) => r.system === 'moim' && r.docs === m);
       const bases = many.filter((r) => r.system !== 'moim' && r.docs === m);
       if (!moim) continue;
@@ -858,7 +864,7 @@ function tables(): void {
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
     report.table({
-      title: `Fresh process: a server started for each run, one writer at ${P.freshRate} edits/s and N readers from the first edit, ${P.freshSec} s (median (min–max) of the runs)`,
+      title: `Fresh process: a server started for each run, one writer at ${Fr.freshRate} edits/s and N readers from the first edit, ${Fr.freshSec} s (median (min–max) of the runs)`,
       columns: [
         'readers',
         'system',
@@ -893,7 +899,7 @@ function tables(): void {
         'No warm-up: the clients open, then the window starts with the first edit (first load of the document, its first compactions and versions, code not yet optimised all fall in it). Runs interleaved across systems. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds in /metrics, a 10-ms timer) that were more than 50 / 100 ms late during the window.',
       ],
     });
-    for (const n of P.freshReaders) {
+    for (const n of Fr.freshReaders) {
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
       const of = (sys: (s: DocSystem) => boolean) => freshRows.filter((r) => r.readers === n && sys(r.system));
       const moim = of((s) => s === 'moim').filter((r) => r.build === undefined);
@@ -921,7 +927,7 @@ function tables(): void {
         'history edits',
         'sync ms, loaded (median / max)',
         'sync ms, from storage (median / max)',
-        `opened by ${P.syncEditReaders} at once: ms until all synced`,
+        `opened by ${S.syncEditReaders} at once: ms until all synced`,
         'edit on it: p50 / p99 / max ms',
       ],
       rows: sync.map((r) => {
@@ -943,7 +949,7 @@ function tables(): void {
         ];
       }),
       notes: [
-        `History: ${P.syncChunk}-character inserts at moving positions with a deletion every 10th edit. “Loaded”: the writer is still connected; “from storage”: everyone left, moim unloaded the document and loads it for the fresh client. “Edit on it”: the writer goes on editing the long document (${P.editRate} edits/s for ${P.syncEditSec} s) with ${P.syncEditReaders} readers, latency writer → readers (moim: each edit committed first, on a document whose stored state is as large as its text).`,
+        `History: ${S.syncChunk}-character inserts at moving positions with a deletion every 10th edit. “Loaded”: the writer is still connected; “from storage”: everyone left, moim unloaded the document and loads it for the fresh client. “Edit on it”: the writer goes on editing the long document (${S.editRate} edits/s for ${S.syncEditSec} s) with ${S.syncEditReaders} readers, latency writer → readers (moim: each edit committed first, on a document whose stored state is as large as its text).`,
       ],
     });
     const ten = sync.find((r) => r.system === 'moim' && r.textMB === 10);
