@@ -14,6 +14,9 @@
  *
  * `node bench/chat.ts` (quick, a few minutes) or `node bench/chat.ts --full`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PROTOCOL_VERSION } from '@moim/protocol';
 import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { startBaseline } from './lib/baselines.ts';
@@ -36,7 +39,11 @@ import { formatThreads, ProcMeter, threadCores, threadCpu } from './lib/proc.ts'
 import { REPO_ROOT } from './lib/processes.ts';
 import { carryOver, mib, Report, runsOf, spreadCell } from './lib/report.ts';
 
-const SYSTEMS = ['socket.io bare', 'moim'] as const;
+/**
+ * `socket.io durable`: the bare server with every message committed to SQLite before it is broadcast
+ * (bench/baselines/socketio-broadcast.ts) — the floor of any server that keeps messages; fresh phase only.
+ */
+const SYSTEMS = ['socket.io bare', 'socket.io durable', 'moim'] as const;
 type System = (typeof SYSTEMS)[number];
 
 const args = benchArgs();
@@ -69,6 +76,8 @@ const QUICK = {
   idleSec: 25,
   /** fresh: runs per system (each on a newly started server). */
   freshRuns: 3,
+  /** fresh: 1 runs the durable baseline too (socket.io + a durable SQLite write per message), 0 leaves it out. */
+  durable: 1,
   maxMinutes: 15,
 };
 const FULL: typeof QUICK = {
@@ -82,6 +91,9 @@ const FULL: typeof QUICK = {
 };
 const P = benchParams(args, QUICK, FULL);
 const systems = SYSTEMS.filter((s) => wants(args.systems, s === 'moim' ? 'moim' : 'baseline'));
+/** The fixed and search phases compare moim with the bare server only. */
+const rateSystems = systems.filter((s) => s !== 'socket.io durable');
+const freshSystems = systems.filter((s) => s !== 'socket.io durable' || P.durable === 1);
 const report = new Report('chat', commandLine('bench:chat', args), { mode: args.full ? 'full' : 'quick', ...P });
 const results: { fixed: Step[]; search: Step[]; fresh: Step[] } = { fixed: [], search: [], fresh: [] };
 report.data.results = results;
@@ -176,15 +188,23 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     });
     auths = tokens.map((token) => ({ token, protocol: PROTOCOL_VERSION }));
   } else {
+    // durable: its SQLite file in a folder of its own, removed with the server
+    const dir = system === 'socket.io durable' ? mkdtempSync(path.join(tmpdir(), 'moim-bench-durable-')) : undefined;
     // --profile: the baseline's windows too, so the two main threads compare window for window
-    const b = await startBaseline('socket.io bare', 'socketio-broadcast.ts', { inspect: args.profile });
+    const b = await startBaseline(system, 'socketio-broadcast.ts', {
+      inspect: args.profile,
+      env: dir ? { BASELINE_DURABLE_DIR: dir } : {},
+    });
     url = b.url;
     pid = b.pid;
-    stop = () => b.stop();
+    stop = async () => {
+      await b.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    };
     live.add(stop);
     if (args.profile && b.inspectorUrl) {
       const inspectorUrl = b.inspectorUrl;
-      profile = (label) => summarisedProfileWindow(inspectorUrl, `bare-${label}`);
+      profile = (label) => summarisedProfileWindow(inspectorUrl, `${dir ? 'durable' : 'bare'}-${label}`);
     }
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     auths = subs.map(() => ({}));
@@ -456,14 +476,14 @@ function log(s: string): void {
 
 try {
   if (wants(args.only, 'fixed'))
-    for (const s of systems)
+    for (const s of rateSystems)
       await withSystem(s, async (c) => void (await runStep(c, 'fixed', P.rate, P.fixedSec * 1000)));
   if (wants(args.only, 'search'))
     for (let run = 1; run <= P.searchRuns; run++)
-      for (const s of run % 2 ? [...systems].reverse() : systems) await withSystem(s, (c) => search(c, run));
+      for (const s of run % 2 ? [...rateSystems].reverse() : rateSystems) await withSystem(s, (c) => search(c, run));
   if (wants(args.only, 'fresh'))
     for (let run = 1; run <= P.freshRuns; run++)
-      for (const s of run % 2 ? systems : [...systems].reverse()) {
+      for (const s of run % 2 ? freshSystems : [...freshSystems].reverse()) {
         await withSystem(s, async (c) => void (await runStep(c, 'fresh', P.rate, P.fixedSec * 1000, true, run)), {
           fresh: true,
         });
@@ -603,8 +623,24 @@ function tables(): void {
         }),
       notes: [
         'No warm-up step and no idle window: the clients connect and join their channels, then the window starts with the first message. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds, a 10-ms timer) more than 50 / 100 ms late in the window.',
+        ...durableNote(),
       ],
     });
+  }
+  /** What storing costs: CPU per delivery run by run, moim and the durable baseline against bare, moim against durable. */
+  function durableNote(): string[] {
+    const of = (sys: System) => results.fresh.filter((s) => s.system === sys && s.build === undefined);
+    const [bare, durable, moim] = [of('socket.io bare'), of('socket.io durable'), of('moim')];
+    if (durable.length === 0) return [];
+    const ratios = (a: Step[], b: Step[]) =>
+      a
+        .map((x) => ({ x, y: b.find((y) => y.run === x.run) }))
+        .filter((p): p is { x: Step; y: Step } => p.y !== undefined)
+        .map(({ x, y }) => `${(x.serverCpuUsPerDelivery / y.serverCpuUsPerDelivery).toFixed(2)}×`)
+        .join(' / ');
+    return [
+      `“socket.io durable”: the bare server committing each message to SQLite (WAL, synchronous=FULL, a writer thread, group commits at most every 3 ms as moim's) before it broadcasts it — what any server that keeps messages pays, without moim's validation, authentication, rate limits, read markers or metrics. CPU per delivery, run by run: durable / bare ${ratios(durable, bare) || '–'}; moim / durable ${ratios(moim, durable) || '–'}; moim / bare ${ratios(moim, bare) || '–'}.`,
+    ];
   }
   const bare = results.fixed.find((s) => s.system === 'socket.io bare');
   const moim = results.fixed.find((s) => s.system === 'moim');
