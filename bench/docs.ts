@@ -54,6 +54,8 @@ const QUICK = {
   freshRate: 200,
   freshSec: 10,
   freshRuns: 3,
+  /** fresh: 1 runs y-websocket durable too (each update committed to SQLite before it is relayed), 0 leaves it out. */
+  durable: 1,
   maxMinutes: 15,
 };
 const FULL: typeof QUICK = {
@@ -76,10 +78,14 @@ const FULL: typeof QUICK = {
   freshRate: 200,
   freshSec: 10,
   freshRuns: 3,
+  durable: 1,
   maxMinutes: 60,
 };
 const P = benchParams(args, QUICK, FULL);
 const systems = DOC_SYSTEMS.filter((s) => wants(args.systems, s));
+/** Every phase but fresh compares moim with the in-memory servers only. */
+const phaseSystems = systems.filter((s) => s !== 'y-websocket durable');
+const freshSystems = systems.filter((s) => s !== 'y-websocket durable' || P.durable === 1);
 const report = new Report('docs', commandLine('bench:docs', args), {
   mode: args.full ? 'full' : 'quick',
   ...P,
@@ -103,9 +109,9 @@ const pool = await GeneratorPool.start(GEN, P.generators);
 const writer = await Generator.start(GEN, 99);
 let rotation = 0;
 /** Systems in a rotated order per phase, so no system always runs first (or last) on a warming machine. */
-const order = (): DocSystem[] => {
-  const r = rotation++ % systems.length;
-  return [...systems.slice(r), ...systems.slice(0, r)];
+const order = (list: readonly DocSystem[] = phaseSystems): DocSystem[] => {
+  const r = rotation++ % list.length;
+  return [...list.slice(r), ...list.slice(0, r)];
 };
 const ms = (us: number) => us / 1000;
 /** y-protocols' awareness renewal period (outdatedTimeout / 2). */
@@ -632,7 +638,7 @@ try {
     // before, the first system measured paid for it (0.5–1 s generator stalls in its first second,
     // whatever the system). One unrecorded round against a baseline first, so every measured run
     // finds the clients equally warm; the servers measured are still started fresh for their run.
-    const warmWith = systems.find((s) => s !== 'moim') ?? systems[0];
+    const warmWith = phaseSystems.find((s) => s !== 'moim') ?? phaseSystems[0];
     if (warmWith && !wants(args.only, 'fanout')) await fresh(warmWith, P.freshReaders[0] ?? 50, 0, 'generator warm-up');
     for (const n of P.freshReaders)
       for (let run = 1; run <= P.freshRuns; run++) {
@@ -640,7 +646,7 @@ try {
         // first on even runs and last on odd ones, so neither build always follows the other
         const base = BASE_ROOT && systems.includes('moim');
         if (base && run % 2 === 0) await fresh('moim', n, run, 'base');
-        for (const s of order()) await fresh(s, n, run);
+        for (const s of order(freshSystems)) await fresh(s, n, run);
         if (base && run % 2 === 1) await fresh('moim', n, run, 'base');
       }
   }
@@ -897,13 +903,19 @@ function tables(): void {
       }),
       notes: [
         'No warm-up: the clients open, then the window starts with the first edit (first load of the document, its first compactions and versions, code not yet optimised all fall in it). Runs interleaved across systems. “moim loop stalls”: samples of its own event-loop delay histogram (moim_event_loop_delay_seconds in /metrics, a 10-ms timer) that were more than 50 / 100 ms late during the window.',
+        ...(freshRows.some((r) => r.system === 'y-websocket durable')
+          ? [
+              '“y-websocket durable”: the reference server with every update a client sends committed to SQLite (WAL, synchronous=FULL, a writer thread, group commits of what arrived meanwhile, as moim) before the server applies and relays it — what committing before broadcasting costs any server, without moim’s access checks, limits, compaction, versions or metrics. Not one of the baselines the target compares with.',
+            ]
+          : []),
       ],
     });
     for (const n of Fr.freshReaders) {
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
       const of = (sys: (s: DocSystem) => boolean) => freshRows.filter((r) => r.readers === n && sys(r.system));
       const moim = of((s) => s === 'moim').filter((r) => r.build === undefined);
-      const bases = DOC_SYSTEMS.filter((s) => s !== 'moim')
+      // the systems people would pick instead: the in-memory servers (the durable one is a reference)
+      const bases = DOC_SYSTEMS.filter((s) => s !== 'moim' && s !== 'y-websocket durable')
         .map((b) => of((s) => s === b))
         .filter((rs) => rs.length > 0);
       if (moim.length === 0 || bases.length === 0) continue;

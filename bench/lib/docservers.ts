@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startBaseline } from './baselines.ts';
 import { collectGarbage } from './inspector.ts';
 import {
@@ -80,8 +83,11 @@ export async function startDocServer(system: DocSystem, opts: { root?: string } 
       readyMs,
     };
   }
+  // durable: its SQLite file in a folder of its own, removed with the server
+  const dir = system === 'y-websocket durable' ? mkdtempSync(path.join(tmpdir(), 'moim-bench-durable-')) : undefined;
   const b = await startBaseline(system, system === 'hocuspocus' ? 'hocuspocus.ts' : 'y-websocket.ts', {
     inspect: true,
+    env: dir ? { BASELINE_DURABLE_DIR: dir } : {},
   });
   const readyMs = performance.now() - t0;
   const documents = async () => (await b.stats()).documents ?? null;
@@ -96,7 +102,10 @@ export async function startDocServer(system: DocSystem, opts: { root?: string } 
       const heap = await collectGarbage(b.inspectorUrl!);
       return { rss: procMem(b.pid)?.rssBytes ?? Number.NaN, heapUsed: heap.usedSize, documents: await documents() };
     },
-    stop: () => b.stop(),
+    async stop() {
+      await b.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
     profile: async () => ({ stop: async () => undefined }),
     commits: async () => null,
     loopDelay: async () => undefined,

@@ -4,8 +4,11 @@ import type { Awareness } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
-/** The document servers compared by bench:docs. */
-export const DOC_SYSTEMS = ['moim', 'hocuspocus', 'y-websocket'] as const;
+/**
+ * The document servers compared by bench:docs; `y-websocket durable` (the reference server committing
+ * each update to SQLite before it applies and relays it) in its fresh phase only.
+ */
+export const DOC_SYSTEMS = ['moim', 'hocuspocus', 'y-websocket', 'y-websocket durable'] as const;
 export type DocSystem = (typeof DOC_SYSTEMS)[number];
 
 /**
