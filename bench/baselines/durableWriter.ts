@@ -3,9 +3,12 @@
  * are sent is committed to SQLite in that folder before they pass it on — WAL with synchronous=FULL,
  * as moim; on a writer thread, so no fsync blocks the event loop; in group commits of what arrived
  * meanwhile (one transaction each), started at most every `intervalMs` under load. The floor of any
- * server that keeps what it relays, without anything else of moim's.
+ * server that keeps what it relays, without anything else of moim's. `BASELINE_DURABLE_IN_THREAD=1`
+ * commits on the event loop instead (each commit's fsync blocks it; the design moim avoids), to
+ * tell the cost of the thread hop from the cost of the commit.
  */
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 
 /** The writer thread: creates the table, then one transaction per batch, answered after COMMIT. */
@@ -43,14 +46,14 @@ export function durableWriter(
 ): ((row: unknown[], done: () => void) => void) | undefined {
   const dir = process.env.BASELINE_DURABLE_DIR;
   if (!dir) return undefined;
-  const worker = new Worker(WRITER, {
-    eval: true,
-    workerData: { file: path.join(dir, 'baseline.sqlite'), ...table },
-  });
-  worker.on('error', (err) => {
-    console.error('baseline writer failed', err);
-    process.exit(1);
-  });
+  const file = path.join(dir, 'baseline.sqlite');
+  const inThread = process.env.BASELINE_DURABLE_IN_THREAD === '1' ? inThreadWriter(file, table) : undefined;
+  const worker = inThread
+    ? undefined
+    : new Worker(WRITER, { eval: true, workerData: { file, ...table } }).on('error', (err) => {
+        console.error('baseline writer failed', err);
+        process.exit(1);
+      });
   let queue: Array<{ row: unknown[]; done: () => void }> = [];
   let inFlight: typeof queue | undefined;
   let scheduled = false;
@@ -68,19 +71,38 @@ export function durableWriter(
     last = performance.now();
     inFlight = queue;
     queue = [];
-    worker.postMessage({ id: ++next, rows: inFlight.map((q) => q.row) });
+    const rows = inFlight.map((q) => q.row);
+    if (inThread) {
+      inThread(rows);
+      committed();
+    } else worker?.postMessage({ id: ++next, rows });
   };
-  worker.on('message', () => {
+  const committed = (): void => {
     const done = inFlight ?? [];
     inFlight = undefined;
     for (const q of done) q.done();
     start();
-  });
+  };
+  worker?.on('message', committed);
   return (row, done) => {
     queue.push({ row, done });
     if (!scheduled && !inFlight) {
       scheduled = true;
       setImmediate(start);
     }
+  };
+}
+
+/** The writer thread's work on the event loop: one transaction per batch. */
+function inThreadWriter(file: string, table: DurableTable): (rows: unknown[][]) => void {
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec(table.schema);
+  const insert = db.prepare(table.insert);
+  return (rows) => {
+    db.exec('BEGIN IMMEDIATE');
+    for (const row of rows) insert.run(...(row as Parameters<typeof insert.run>));
+    db.exec('COMMIT');
   };
 }
