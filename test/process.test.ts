@@ -1,8 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PROTOCOL_VERSION } from '@moim/protocol';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.ts';
+
+/** Every file below `dir` (relative paths). */
+const filesBelow = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+    : [];
 
 const servers: ServerProcess[] = [];
 afterEach(async () => {
@@ -10,8 +21,8 @@ afterEach(async () => {
 });
 
 /** Start the server exactly as `npm start` does (node server/src/main.ts) on a free port. */
-async function startProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await startServerProcess(env);
+async function startProcess(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<ServerProcess> {
+  const server = await startServerProcess(env, opts);
   servers.push(server);
   return server;
 }
@@ -49,6 +60,29 @@ describe('the server process', () => {
     expect(await exited(child)).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await disconnected).toBe('io server disconnect');
+  });
+
+  it('keeps the compile cache of its modules in the data folder once ready, and starts on it again; MOIM_COMPILE_CACHE=off keeps none', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-compile-cache-'));
+    try {
+      const first = await startProcess({}, { dataDir });
+      // written when it says it is ready, not only at exit: SIGKILL leaves it in place
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      const cached = filesBelow(path.join(dataDir, 'compile-cache'));
+      // one entry per module compiled before ready: moim's own and its dependencies'
+      expect(cached.length).toBeGreaterThan(100);
+      const again = await startProcess({}, { dataDir });
+      expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
+      expect(again.output()).not.toMatch(/compile cache/);
+
+      const off = await startProcess({ MOIM_COMPILE_CACHE: 'off' });
+      expect((await fetch(`${off.url}/healthz`)).status).toBe(200);
+      expect(existsSync(path.join(off.dataDir, 'compile-cache'))).toBe(false);
+    } finally {
+      for (const s of servers.splice(0)) await s.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('stops with a message naming the variable on bad configuration', async () => {

@@ -53,8 +53,13 @@ export const CONFIG_VARS = {
   },
   dataDir: {
     env: 'MOIM_DATA_DIR',
-    doc: 'Folder for the SQLite database, attachments and the generated development secret. One moim per folder: a second one on the same folder refuses to start (`moim.lock`, which a killed server cannot leave stuck).',
+    doc: 'Folder for the SQLite database, attachments, the generated development secret and the compile cache. One moim per folder: a second one on the same folder refuses to start (`moim.lock`, which a killed server cannot leave stuck).',
     parse: str({ default: './data' }),
+  },
+  compileCache: {
+    env: 'MOIM_COMPILE_CACHE',
+    doc: "V8's compile cache of moim's modules in `<MOIM_DATA_DIR>/compile-cache`, written once the server is ready: a restart then loads its code about a third faster. `off` compiles every module at each start.",
+    parse: oneOf(['on', 'off'] as const, 'on'),
   },
   dataMinFreeBytes: {
     env: 'MOIM_DATA_MIN_FREE_BYTES',
