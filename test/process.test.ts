@@ -62,7 +62,7 @@ describe('the server process', () => {
     expect(await disconnected).toBe('io server disconnect');
   });
 
-  it('keeps the compile cache of its modules in the data folder once ready, and starts on it again; MOIM_COMPILE_CACHE=off keeps none', async () => {
+  it('keeps the compile cache of its modules in the data folder once ready, and starts on it again; MOIM_COMPILE_CACHE=off keeps none, a folder keeps it there', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-compile-cache-'));
     try {
       const first = await startProcess({}, { dataDir });
@@ -79,6 +79,12 @@ describe('the server process', () => {
       const off = await startProcess({ MOIM_COMPILE_CACHE: 'off' });
       expect((await fetch(`${off.url}/healthz`)).status).toBe(200);
       expect(existsSync(path.join(off.dataDir, 'compile-cache'))).toBe(false);
+
+      // a folder of its own (several moims of one installation may share one)
+      const shared = path.join(dataDir, 'shared-cache');
+      const elsewhere = await startProcess({ MOIM_COMPILE_CACHE: shared });
+      expect(filesBelow(shared).length).toBeGreaterThan(100);
+      expect(existsSync(path.join(elsewhere.dataDir, 'compile-cache'))).toBe(false);
     } finally {
       for (const s of servers.splice(0)) await s.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -46,6 +46,9 @@ export async function startMoim(
     // every generator client comes from 127.0.0.1: the per-address socket cap (default 256) would
     // refuse them; it bounds one client machine, which a benchmark is not
     MOIM_MAX_SOCKETS_PER_ADDRESS: '100000',
+    // one compile cache for every moim the benchmarks start (each has a new data folder): a server
+    // started for a run loads its code as a restarted node does, from the cache its data folder keeps
+    MOIM_COMPILE_CACHE: path.join(tmpdir(), 'moim-bench-compile-cache'),
     // BENCH_MOIM_ENV='{"MOIM_…":"…"}': settings to compare (e.g. the chat commit interval)
     ...benchMoimEnv(),
     ...extraEnv,

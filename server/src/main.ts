@@ -19,8 +19,11 @@ try {
   process.exit(1);
 }
 // the cache of the code loaded from here on; serve.ts writes it once the server is ready
-const compileCache =
-  config.compileCache === 'on' ? enableCompileCache(path.resolve(config.dataDir, 'compile-cache')) : undefined;
+const cacheDir =
+  config.compileCache === 'off'
+    ? undefined
+    : path.resolve(config.compileCache === 'on' ? path.join(config.dataDir, 'compile-cache') : config.compileCache);
+const compileCache = cacheDir === undefined ? undefined : enableCompileCache(cacheDir);
 const { serve } = await import('./serve.ts');
 serve(config, compileCache).catch((err: unknown) => {
   console.error('moim: failed to start:', err);

@@ -58,8 +58,8 @@ export const CONFIG_VARS = {
   },
   compileCache: {
     env: 'MOIM_COMPILE_CACHE',
-    doc: "V8's compile cache of moim's modules in `<MOIM_DATA_DIR>/compile-cache`, written once the server is ready: a restart then loads its code about a third faster. `off` compiles every module at each start.",
-    parse: oneOf(['on', 'off'] as const, 'on'),
+    doc: "V8's compile cache of moim's modules, written once the server is ready: a restart then loads its code about a third faster. `on`: in `<MOIM_DATA_DIR>/compile-cache`; a folder: there (several moims of one installation may share it); `off`: every module compiled at each start.",
+    parse: str({ default: 'on' }),
   },
   dataMinFreeBytes: {
     env: 'MOIM_DATA_MIN_FREE_BYTES',
