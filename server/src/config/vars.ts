@@ -58,7 +58,7 @@ export const CONFIG_VARS = {
   },
   compileCache: {
     env: 'MOIM_COMPILE_CACHE',
-    doc: "V8's compile cache of moim's modules, written once the server is ready: a restart then loads its code about a third faster. `on`: in `<MOIM_DATA_DIR>/compile-cache`; a folder: there (several moims of one installation may share it); `off`: every module compiled at each start.",
+    doc: "V8's compile cache of moim's modules, written once the server is ready: a restart then compiles none of them again (start to ready 0.15–0.25 s sooner here, ~10 %; the TypeScript type stripping is not cached). `on`: in `<MOIM_DATA_DIR>/compile-cache`; a folder: there (several moims of one installation may share it); `off`: every module compiled at each start.",
     parse: str({ default: 'on' }),
   },
   dataMinFreeBytes: {
