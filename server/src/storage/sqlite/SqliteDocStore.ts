@@ -1,4 +1,5 @@
 /** Documents (records, updates, compacted state, versions) on SQLite: the DocStore of a single node. */
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { DocPolicy } from '@moim/protocol';
 import type {
   DocContentRows,
@@ -303,11 +304,15 @@ export class SqliteDocStore implements DocStore {
 
 /**
  * The buffer to move to the append worker with `state`: its own whole buffer (a freshly encoded
- * state, as the documents pass), else none and it is copied (a view into a larger or shared one).
+ * state, as the documents pass), else none and it is copied (a view into a larger or shared one,
+ * or a buffer Node keeps, such as its Buffer pool). A state handed over before is refused: its
+ * buffer moved, and writing it again would store an empty state.
  */
 function ownBuffer(state: Uint8Array): ArrayBuffer[] {
   const buffer = state.buffer;
-  return buffer instanceof ArrayBuffer && state.byteOffset === 0 && state.byteLength === buffer.byteLength
+  if (!(buffer instanceof ArrayBuffer)) return [];
+  if (buffer.detached) throw new Error('document store: this state was handed over already (its buffer moved)');
+  return state.byteOffset === 0 && state.byteLength === buffer.byteLength && !isMarkedAsUntransferable(buffer)
     ? [buffer]
     : [];
 }

@@ -59,6 +59,10 @@ describe('large document versions in parts (migration 0214_doc_version_parts, ap
         state: shared.subarray(2, 4),
       });
       expect(shared).toEqual(new Uint8Array([1, 2, 7, 7, 3]));
+      // the moved state handed over again is refused (it would be stored empty)
+      await expect(
+        store.saveVersion({ doc: plan, label: 'again', auto: true, createdBy: 'ann', state }),
+      ).rejects.toThrow(/handed over already/);
       const listed = await store.listVersions(plan, { limit: 10 });
       expect(listed.map((v) => [v.label, v.bytes])).toEqual([
         ['small', 2],
