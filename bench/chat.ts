@@ -14,9 +14,6 @@
  *
  * `node bench/chat.ts` (quick, a few minutes) or `node bench/chat.ts --full`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PROTOCOL_VERSION } from '@moim/protocol';
 import { benchArgs, benchParams, commandLine, wants } from './lib/args.ts';
 import { startBaseline } from './lib/baselines.ts';
@@ -188,23 +185,19 @@ async function connect(system: System, opts: { fresh?: boolean; root?: string } 
     });
     auths = tokens.map((token) => ({ token, protocol: PROTOCOL_VERSION }));
   } else {
-    // durable: its SQLite file in a folder of its own, removed with the server
-    const dir = system === 'socket.io durable' ? mkdtempSync(path.join(tmpdir(), 'moim-bench-durable-')) : undefined;
+    const durable = system === 'socket.io durable';
     // --profile: the baseline's windows too, so the two main threads compare window for window
     const b = await startBaseline(system, 'socketio-broadcast.ts', {
       inspect: args.profile,
-      env: dir ? { BASELINE_DURABLE_DIR: dir } : {},
+      durable,
     });
     url = b.url;
     pid = b.pid;
-    stop = async () => {
-      await b.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    };
+    stop = () => b.stop();
     live.add(stop);
     if (args.profile && b.inspectorUrl) {
       const inspectorUrl = b.inspectorUrl;
-      profile = (label) => summarisedProfileWindow(inspectorUrl, `${dir ? 'durable' : 'bare'}-${label}`);
+      profile = (label) => summarisedProfileWindow(inspectorUrl, `${durable ? 'durable' : 'bare'}-${label}`);
     }
     subs = Array.from({ length: n }, (_, i) => `chat${i}`);
     auths = subs.map(() => ({}));

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { startBaseline } from './baselines.ts';
 import { collectGarbage } from './inspector.ts';
 import {
@@ -83,11 +80,9 @@ export async function startDocServer(system: DocSystem, opts: { root?: string } 
       readyMs,
     };
   }
-  // durable: its SQLite file in a folder of its own, removed with the server
-  const dir = system === 'y-websocket durable' ? mkdtempSync(path.join(tmpdir(), 'moim-bench-durable-')) : undefined;
   const b = await startBaseline(system, system === 'hocuspocus' ? 'hocuspocus.ts' : 'y-websocket.ts', {
     inspect: true,
-    env: dir ? { BASELINE_DURABLE_DIR: dir } : {},
+    durable: system === 'y-websocket durable',
   });
   const readyMs = performance.now() - t0;
   const documents = async () => (await b.stats()).documents ?? null;
@@ -102,10 +97,7 @@ export async function startDocServer(system: DocSystem, opts: { root?: string } 
       const heap = await collectGarbage(b.inspectorUrl!);
       return { rss: procMem(b.pid)?.rssBytes ?? Number.NaN, heapUsed: heap.usedSize, documents: await documents() };
     },
-    async stop() {
-      await b.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => b.stop(),
     profile: async () => ({ stop: async () => undefined }),
     commits: async () => null,
     loopDelay: async () => undefined,
