@@ -2,14 +2,16 @@
  * The durable mode of the chat and document baselines (`BASELINE_DURABLE_DIR=<folder>`): what they
  * are sent is committed to SQLite in that folder before they pass it on — WAL with synchronous=FULL,
  * as moim; on a writer thread, so no fsync blocks the event loop; in group commits of what arrived
- * meanwhile (one transaction each), started at most every `intervalMs` under load. The floor of any
- * server that keeps what it relays, without anything else of moim's. `BASELINE_DURABLE_IN_THREAD=1`
+ * meanwhile (one transaction each), started at most every `intervalMs` under load — moim's own
+ * GroupCommit queue. The floor of any server that keeps what it relays, without anything else of
+ * moim's. `BASELINE_DURABLE_IN_THREAD=1`
  * commits on the event loop instead (each commit's fsync blocks it; the design moim avoids), to
  * tell the cost of the thread hop from the cost of the commit.
  */
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+import { GroupCommit } from '../../server/src/storage/GroupCommit.ts';
 
 /** The writer thread: creates the table, then one transaction per batch, answered after COMMIT. */
 const WRITER = `
@@ -54,43 +56,30 @@ export function durableWriter(
         console.error('baseline writer failed', err);
         process.exit(1);
       });
-  let queue: Array<{ row: unknown[]; done: () => void }> = [];
-  let inFlight: typeof queue | undefined;
-  let scheduled = false;
-  let last = Number.NEGATIVE_INFINITY;
+  // one batch in flight at a time (GroupCommit's rule): its answer is the next message
+  let answered: (() => void) | undefined;
+  worker?.on('message', () => answered?.());
   let next = 0;
-  const start = (): void => {
-    scheduled = false;
-    if (inFlight || queue.length === 0) return;
-    const wait = last + intervalMs - performance.now();
-    if (wait >= 1) {
-      scheduled = true;
-      setTimeout(start, wait);
-      return;
-    }
-    last = performance.now();
-    inFlight = queue;
-    queue = [];
-    const rows = inFlight.map((q) => q.row);
-    if (inThread) {
-      inThread(rows);
-      committed();
-    } else worker?.postMessage({ id: ++next, rows });
-  };
-  const committed = (): void => {
-    const done = inFlight ?? [];
-    inFlight = undefined;
-    for (const q of done) q.done();
-    start();
-  };
-  worker?.on('message', committed);
-  return (row, done) => {
-    queue.push({ row, done });
-    if (!scheduled && !inFlight) {
-      scheduled = true;
-      setImmediate(start);
-    }
-  };
+  // moim's own group commit queue, so the baseline batches exactly as moim does
+  const queue = new GroupCommit<unknown[], true>({
+    name: 'baseline store',
+    intervalMs,
+    commit: async (rows) => {
+      if (inThread) inThread(rows);
+      else
+        await new Promise<void>((resolve) => {
+          answered = resolve;
+          worker?.postMessage({ id: ++next, rows });
+        });
+      return rows.map(() => true as const);
+    },
+  });
+  return (row, done) =>
+    queue.submit(row, (err) => {
+      if (err === undefined) return done();
+      console.error('baseline writer failed', err);
+      process.exit(1);
+    });
 }
 
 /** The writer thread's work on the event loop: one transaction per batch. */
