@@ -9,6 +9,7 @@ import { coreMigrations } from '../postgres/migrations/core.ts';
 import { docsMigrations } from '../postgres/migrations/docs.ts';
 import { PgDb } from '../postgres/PgDb.ts';
 import { PgDocStore } from '../postgres/PgDocStore.ts';
+import { PgDocTitleStore } from '../postgres/PgDocTitleStore.ts';
 import { StoreClosedError } from '../storageErrors.ts';
 import { BACKENDS, dropSchema, type OpenedBackend, TEST_DATABASE_URL, uniqueSchema } from './backends.ts';
 
@@ -430,5 +431,24 @@ describe('PostgreSQL: two nodes on one database', () => {
     for (const u of rows.updates) Y.applyUpdate(doc, u.update);
     expect(doc.getMap('m').size).toBe(120);
     doc.destroy();
+  });
+
+  it('lists a document by the title set on one node while the other node creates it', async () => {
+    // the two statements race under READ COMMITTED unless they take the document's lock: the
+    // create's look-up of a title and the title's update of the document's row each saw nothing
+    const titles = [new PgDocTitleStore(dbs[0] as PgDb), new PgDocTitleStore(dbs[1] as PgDb)];
+    const refs = Array.from({ length: 150 }, (_, i) => ({ org: 'acme', name: `first-title-${i}` }));
+    await Promise.all(
+      refs.flatMap((ref, i) => [
+        (i % 2 ? a : b).create({ ...ref, owner: 'ann', policy }),
+        (titles[i % 2] as PgDocTitleStore).set(ref, `Title ${i}`, 'ann', 1_000 + i),
+      ]),
+    );
+    const rows = await (dbs[0] as PgDb).query<{ name: string; list_title: string }>(
+      "SELECT name, list_title FROM docs WHERE org = 'acme' AND name LIKE 'first-title-%'",
+    );
+    expect(rows).toHaveLength(refs.length);
+    const wrong = rows.filter((r) => r.list_title !== `Title ${r.name.slice('first-title-'.length)}`);
+    expect(wrong.map((r) => `${r.name}: ${r.list_title}`)).toEqual([]);
   });
 });

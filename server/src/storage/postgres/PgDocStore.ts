@@ -37,8 +37,9 @@ const lockKey = (ref: DocRef): string => `${ref.org}/${ref.name}`;
 /**
  * Take the per-document advisory transaction locks of these documents, in hash order (so two
  * transactions locking several documents cannot deadlock each other); released at COMMIT/ROLLBACK.
+ * The title store takes it too (PgDocTitleStore).
  */
-async function lockDocs(tx: PgTx, refs: Iterable<DocRef>): Promise<void> {
+export async function lockDocs(tx: PgTx, refs: Iterable<DocRef>): Promise<void> {
   const keys = [...new Set([...refs].map(lockKey))];
   await tx.query(
     'SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(x) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS locks',
@@ -54,7 +55,10 @@ async function lockDocs(tx: PgTx, refs: Iterable<DocRef>): Promise<void> {
  * transaction lock (`pg_advisory_xact_lock(hashtext(org || '/' || name))`). Two nodes therefore
  * never compact one document at once, and a document's update ids are handed out in commit order:
  * an update still uncommitted can never have an id below one already visible, so a compaction
- * that merged the updates it read up to `upToId` deletes exactly those.
+ * that merged the updates it read up to `upToId` deletes exactly those. Its creation and the
+ * title store's writes hold it too: the list's title key (`list_title`) is read from the title
+ * when the document is created and written by the title store, and under READ COMMITTED a create
+ * and a first title on two nodes would each see nothing of the other, leaving the name as key.
  */
 export class PgDocStore implements DocStore {
   readonly #db: PgDb;
@@ -82,13 +86,16 @@ export class PgDocStore implements DocStore {
   async create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }> {
     return this.#write(async () => {
       const now = Date.now();
-      const inserted = await this.#db.one<DocRow>(
-        // the list's title key: a title given before the document existed, else the name
-        `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
-         VALUES ($1, $2, $3, $4, $4, $5, COALESCE((SELECT title FROM doc_titles WHERE org = $1 AND name = $2), $2))
-         ON CONFLICT (org, name) DO NOTHING RETURNING ${DOC_COLUMNS}`,
-        [input.org, input.name, input.owner, now, input.policy.exportAllowed],
-      );
+      const inserted = await this.#db.tx(async (tx) => {
+        await lockDocs(tx, [input]);
+        return tx.one<DocRow>(
+          // the list's title key: a title given before the document existed, else the name
+          `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
+           VALUES ($1, $2, $3, $4, $4, $5, COALESCE((SELECT title FROM doc_titles WHERE org = $1 AND name = $2), $2))
+           ON CONFLICT (org, name) DO NOTHING RETURNING ${DOC_COLUMNS}`,
+          [input.org, input.name, input.owner, now, input.policy.exportAllowed],
+        );
+      });
       if (inserted) return { record: toRecord(inserted), created: true };
       return { record: (await this.get(input)) as DocRecord, created: false };
     });
