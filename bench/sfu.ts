@@ -15,7 +15,8 @@
  *
  * `node bench/sfu.ts` (quick) or `node bench/sfu.ts --full`; `--only=ramp` or `--only=chromium`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -27,7 +28,7 @@ import { Generator } from './lib/generators.ts';
 import { Histogram } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { pinCores, pinToServerCore } from './lib/pin.ts';
-import { childPids, ProcMeter, procStat } from './lib/proc.ts';
+import { childPids, ProcMeter, procMem, procStat } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { carryOver, Report, runsOf } from './lib/report.ts';
 import { udpDrops } from './lib/rtp.ts';
@@ -44,6 +45,15 @@ const QUICK = {
   maxConsumers: 2400,
   windowSec: 4,
   settleSec: 2,
+  /**
+   * Seconds from a step's first request to its measurement window, the same for every system (at
+   * least settleSec after every consumer flows). The light receivers send no RTCP, so a transport's
+   * send-side bandwidth estimator keeps every packet it sent for 60 s (mediasoup's SendTimeHistory,
+   * a tree per transport) and its cost per packet grows with that history: a system whose
+   * signalling is slower would otherwise be measured later, with more history, and look slower
+   * per packet.
+   */
+  stepLeadSec: 8,
   sinks: 1,
   /** 1: light receivers in Node instead of the native one (bench/lib/rtpsink.c). */
   nodeReceivers: 0,
@@ -78,6 +88,12 @@ const QUICK = {
    * on this machine, i.e. what margin an every-run target needs here.
    */
   control: 0,
+  /**
+   * 1: record the worker's CPU samples over each step's window with Linux perf (`perf record -e
+   * cpu-clock -F 1999 -g`) into bench/results/profiles/sfu-<system>-<variant>-<consumers>-<run>.perf.data
+   * (`perf report -i <file> --no-children --sort sym`): where a worker spends its time.
+   */
+  perfWorker: 0,
 };
 const FULL: typeof QUICK = {
   ...QUICK,
@@ -86,6 +102,7 @@ const FULL: typeof QUICK = {
   maxConsumers: 3000,
   windowSec: 10,
   settleSec: 3,
+  stepLeadSec: 10,
   chromiumJoins: 30,
   rampRuns: 3,
   maxMinutes: 120,
@@ -130,6 +147,10 @@ interface StepRow {
   receiverCpuPct: number[];
   receiverDrops: number;
   workerDrops: number;
+  /** Seconds from the step's first request to its window (stepLeadSec unless the step took longer); absent before. */
+  leadSec?: number;
+  /** The worker's resident memory at the end of the window, MiB; absent before. */
+  workerRssMb?: number;
   ok: boolean;
 }
 const results: { steps: StepRow[]; chromium: unknown[]; unsupported: string[] } = {
@@ -241,6 +262,25 @@ async function moimTarget(srtp: boolean): Promise<Target> {
   };
 }
 
+/** `perf record` of the worker over one window (perfWorker=1); resolves once perf has written its file. */
+function perfWorker(pid: number, label: string): Promise<void> {
+  const dir = path.join(REPO_ROOT, 'bench', 'results', 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `sfu-${label.replace(/[^\w.-]+/g, '_')}.perf.data`);
+  const args = ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(pid), '-o', file];
+  const child = spawn('perf', [...args, '--', 'sleep', String(P.windowSec)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`perf record exited with ${code}`));
+      log(`perf: ${path.relative(REPO_ROOT, file)}`);
+      resolve();
+    });
+  });
+}
+
 async function ramp(system: System, variant: Variant, run: number): Promise<void> {
   const srtp = variant === 'SRTP';
   const replay = await Generator.start(RTP_GEN, 60);
@@ -259,6 +299,7 @@ async function ramp(system: System, variant: Variant, run: number): Promise<void
     let saturatedSteps = 0;
     const K = P.producersPerRoom;
     for (let goal = P.startConsumers, i = 0; goal <= P.maxConsumers && i < 200; goal += P.stepConsumers, i++) {
+      const stepStart = performance.now();
       while (consumers + K <= goal) {
         let r = rooms.find((x) => x.subscribers < P.subscribersPerRoom);
         if (!r) {
@@ -289,6 +330,13 @@ async function ramp(system: System, variant: Variant, run: number): Promise<void
         { timeoutMs: 30_000, intervalMs: 250, label: 'consumers flowing', orUndefined: true },
       );
       await sleep(P.settleSec * 1000);
+      const ready = (performance.now() - stepStart) / 1000;
+      if (ready < P.stepLeadSec) await sleep((P.stepLeadSec - ready) * 1000);
+      else
+        log(
+          `${system} ${consumers} consumers: the step took ${ready.toFixed(1)} s, more than stepLeadSec (${P.stepLeadSec})`,
+        );
+      const leadSec = (performance.now() - stepStart) / 1000;
       await Promise.all(sinks.map((s) => s.reset()));
       const sent0 = (await replay.call<{ sent: number }>('replayStats')).sent;
       const workerMeter = new ProcMeter(() => [target!.workerPid]).start();
@@ -296,7 +344,11 @@ async function ramp(system: System, variant: Variant, run: number): Promise<void
       const sinkMeters = sinks.map((s) => new ProcMeter(() => [s.pid]).start());
       const drops0 = sinks.reduce((a, s) => a + udpDrops(s.pid), 0);
       const wdrops0 = udpDrops(target.workerPid);
+      const perf =
+        P.perfWorker === 1 ? perfWorker(target.workerPid, `${system}-${variant}-${consumers}-${run}`) : undefined;
       await sleep(P.windowSec * 1000);
+      await perf;
+      const workerRss = procMem(target.workerPid)?.rssBytes;
       const st = await Promise.all(sinks.map((s) => s.stats()));
       const cpu = workerMeter.stop();
       const node = nodeMeter?.stop();
@@ -329,6 +381,8 @@ async function ramp(system: System, variant: Variant, run: number): Promise<void
         receiverCpuPct: sinkCpu.map((c) => c * 100),
         receiverDrops,
         workerDrops,
+        leadSec,
+        ...(workerRss !== undefined ? { workerRssMb: workerRss / 2 ** 20 } : {}),
         ok: loss <= P.lossLimit && flowing === true,
       };
       results.steps.push(row);
@@ -567,6 +621,8 @@ function tables(): void {
         'node CPU %',
         'receivers CPU %',
         'receiver drops',
+        'worker RSS MiB',
+        'step to window s',
       ],
       rows: rows.map((r) => [
         r.run ?? 1,
@@ -581,9 +637,11 @@ function tables(): void {
         r.nodeCpuPct,
         r.receiverCpuPct.map((c) => Math.round(c)).join(' / '),
         r.receiverDrops,
+        r.workerRssMb ?? null,
+        r.leadSec ?? null,
       ]),
       notes: [
-        `Receivers: ${receiverKind === 'native' ? 'bench/lib/rtpsink.c (recvmmsg, RTP headers only)' : 'Node (bench/lib/rtp.ts)'}. Loss: sequence gaps (and silent consumers) at the light receivers over the window. “receiver drops”: datagrams the receivers’ own sockets dropped (kernel counters) — loss there is the receiver’s, not the SFU’s. “node CPU”: moim’s server process (signalling) or the bare script’s.`,
+        `Receivers: ${receiverKind === 'native' ? 'bench/lib/rtpsink.c (recvmmsg, RTP headers only)' : 'Node (bench/lib/rtp.ts)'}. Loss: sequence gaps (and silent consumers) at the light receivers over the window. “receiver drops”: datagrams the receivers’ own sockets dropped (kernel counters) — loss there is the receiver’s, not the SFU’s. “node CPU”: moim’s server process (signalling) or the bare script’s. Every step is measured ${P.stepLeadSec} s after its first request in every system (“step to window”; more only when a step took longer): the receivers send no RTCP, so each transport’s bandwidth estimator keeps a record of every packet it sent for 60 s and its cost per packet grows with that history (see “worker RSS”).`,
         ...(variant === 'SRTP'
           ? [
               `SRTP: every subscriber transport encrypts with ${SRTP_SUITE}${P.srtpSuite === 0 ? ', the suite Chromium negotiates with a mediasoup WebRtcTransport' : ''}; the receivers count RTP headers (not encrypted) and decrypt nothing.`,
