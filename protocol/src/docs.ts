@@ -65,7 +65,7 @@ export interface DocInfo {
 
 /**
  * `GET /docs?sort=`: most recently changed first (`updated`, the default), by title (the stored
- * title, else the name, in code point order), or by name. Ties go by name. Anything else:
+ * title, else the name, the case of A–Z ignored, then code point order), or by name. Ties go by name. Anything else:
  * 400 INVALID_PAYLOAD.
  */
 export const DOC_LIST_SORTS = ['updated', 'title', 'name'] as const;

@@ -20,8 +20,8 @@ export interface DocRecord extends DocRef {
 
 /**
  * The orders of a document list (`DocListSort` of the wire contract): most recently changed first
- * (`updated`, the HTTP list's default), by title (the stored title, else the name; code point order
- * on every backend), by name. Ties go by name, so each order is total and a page can start after any row.
+ * (`updated`, the HTTP list's default), by title (the stored title, else the name; A–Z folded to lower
+ * case, then code point order, on every backend), by name. Ties go by name, so each order is total and a page can start after any row.
  */
 export type DocListOrder = DocListSort;
 

@@ -1,7 +1,7 @@
 /**
  * The one query of a document list page, for both SQL backends (only placeholders and the name set
  * differ): `updated` = `updated_at` descending, `title` = the stored title (else the
- * name) in code point order, `name` = the name; ties by name ascending, so each order is total and a
+ * name, A–Z folded to lower case) in code point order, `name` = the name; ties by name ascending, so each order is total and a
  * page starts after its previous page's last row (keyset paging: rows inserted meanwhile neither
  * repeat nor shift a page). Each order walks an index: `docs_org_updated`, `docs_org_list_title`
  * (`list_title`, the title else the name, kept on the document by the title store), the key.
@@ -25,7 +25,8 @@ export function docListSql(query: DocListQuery, dialect: SqlDialect): { sql: str
   const cols = DOC_COLUMNS.split(', ')
     .map((c) => `d.${c}`)
     .join(', ');
-  // code point order on both: SQLite compares UTF-8 bytes (BINARY), PostgreSQL's column is COLLATE "C"
+  // code point order on both: SQLite compares UTF-8 bytes (BINARY), PostgreSQL's column is COLLATE "C";
+  // the key's A–Z are folded to lower case where it is written (lower(), ASCII-only on both)
   const titleKey = 'd.list_title';
   const where = [`d.org = ${p(query.org)}`];
   if (query.names) {

@@ -155,17 +155,18 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     expect(updated.map((r) => r.updatedAt)).toEqual([...updated.map((r) => r.updatedAt)].sort((x, y) => y - x));
     for (const limit of [1, 2, 3])
       expect((await walk('updated', limit)).map((r) => r.name)).toEqual(['e', 'a', 'c', 'd', 'b']);
-    // by title in code point order (the same on every backend); no title: the name; equal titles: by name
+    // by title, the case of ASCII letters ignored, else in code point order (the same on every
+    // backend: Hangul after Latin); no title: the name; equal keys: by name
     const byTitle = await walk('title', 10);
     expect(byTitle.map((r) => [r.name, r.listTitle])).toEqual([
-      ['b', 'Zebra'],
-      ['e', 'Zebra'],
       ['c', 'apple'],
       ['d', 'd'],
+      ['b', 'zebra'],
+      ['e', 'zebra'],
       ['a', '나무'],
     ]);
     for (const limit of [1, 2])
-      expect((await walk('title', limit)).map((r) => r.name)).toEqual(['b', 'e', 'c', 'd', 'a']);
+      expect((await walk('title', limit)).map((r) => r.name)).toEqual(['c', 'd', 'b', 'e', 'a']);
     expect((await walk('name', 2)).map((r) => r.name)).toEqual(['a', 'b', 'c', 'd', 'e']);
     // ties in updatedAt go by name: a page boundary inside a tie loses nothing
     const tied = await docs.list({
@@ -184,10 +185,22 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     // only some names, in each order
     expect((await walk('updated', 1, ['b', 'c', 'zz'])).map((r) => r.name)).toEqual(['c', 'b']);
     expect((await walk('title', 1, ['a', 'c', 'zz'])).map((r) => r.name)).toEqual(['c', 'a']);
+    // capitals no longer come first: Banana between apple and cherry, whatever the case
+    await titles.set({ org: 'acme', name: 'b' }, 'Banana', 'ann', 2);
+    await titles.set({ org: 'acme', name: 'e' }, 'CHERRY', 'ann', 2);
+    // only A–Z are folded, on every backend alike: É stays, after the ASCII letters
+    await titles.set({ org: 'acme', name: 'd' }, 'Éclair', 'ann', 2);
+    expect((await walk('title', 2)).map((r) => [r.name, r.listTitle])).toEqual([
+      ['c', 'apple'],
+      ['b', 'banana'],
+      ['e', 'cherry'],
+      ['d', 'Éclair'],
+      ['a', '나무'],
+    ]);
     expect(await docs.list({ org: 'acme', order: 'title', names: [], limit: 10 })).toEqual([]);
     // never another organisation's rows
     expect((await docs.list({ org: 'other', order: 'title', limit: 10 })).map((r) => [r.name, r.listTitle])).toEqual([
-      ['zz', 'Aaa'],
+      ['zz', 'aaa'],
     ]);
   });
 
@@ -200,7 +213,7 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     await docs.create({ org: 'acme', name: 'm', owner: 'ann', policy });
     await docs.create({ org: 'acme', name: 'k', owner: 'ann', policy });
     expect(await byTitle()).toEqual([
-      ['m', 'Budget'],
+      ['m', 'budget'],
       ['k', 'k'],
     ]);
     // renamed: moves to its new place; its title removed: listed by its name again
@@ -212,8 +225,8 @@ describe.each(BACKENDS)('DocStore contract on $name', (backend) => {
     await titles.set({ org: 'acme', name: 'k' }, 'Zz', 'ann', 3);
     expect(await titles.delete({ org: 'acme', name: 'm' })).toBe(true);
     expect(await byTitle()).toEqual([
-      ['k', 'Zz'],
       ['m', 'm'],
+      ['k', 'zz'],
     ]);
     // another organisation's document of the same name keeps its own key
     await docs.create({ org: 'other', name: 'k', owner: 'x', policy });
@@ -433,6 +446,37 @@ describe('PostgreSQL: two nodes on one database', () => {
     doc.destroy();
   });
 
+  it("folds the title order's keys of a database from before (migration 0216), A–Z only", async () => {
+    const schema2 = uniqueSchema('docsfold');
+    const db = await PgDb.open({ url: TEST_DATABASE_URL, schema: schema2 });
+    try {
+      const all = [...coreMigrations, ...docsMigrations];
+      await db.migrate(all.filter((m) => m.id < '0216'));
+      for (const [name, key] of [
+        ['c', 'cherry'],
+        ['b', 'Banana'],
+        ['a', 'apple'],
+        ['e', 'Éclair'],
+      ])
+        await db.query(
+          "INSERT INTO docs (org, name, owner, created_at, updated_at, list_title) VALUES ('acme', $1, 'ann', 1, 1, $2)",
+          [name, key],
+        );
+      await db.migrate(all);
+      const rows = await new PgDocStore(db).list({ org: 'acme', order: 'title', limit: 10 });
+      // as SQLite's lower(): the É stays (code point order puts it after the ASCII letters)
+      expect(rows.map((r) => [r.name, r.listTitle])).toEqual([
+        ['a', 'apple'],
+        ['b', 'banana'],
+        ['c', 'cherry'],
+        ['e', 'Éclair'],
+      ]);
+    } finally {
+      await db.close();
+      await dropSchema(schema2);
+    }
+  });
+
   it('lists a document by the title set on one node while the other node creates it', async () => {
     // the two statements race under READ COMMITTED unless they take the document's lock: the
     // create's look-up of a title and the title's update of the document's row each saw nothing
@@ -448,7 +492,7 @@ describe('PostgreSQL: two nodes on one database', () => {
       "SELECT name, list_title FROM docs WHERE org = 'acme' AND name LIKE 'first-title-%'",
     );
     expect(rows).toHaveLength(refs.length);
-    const wrong = rows.filter((r) => r.list_title !== `Title ${r.name.slice('first-title-'.length)}`);
+    const wrong = rows.filter((r) => r.list_title !== `title ${r.name.slice('first-title-'.length)}`);
     expect(wrong.map((r) => `${r.name}: ${r.list_title}`)).toEqual([]);
   });
 });

@@ -89,9 +89,11 @@ export class PgDocStore implements DocStore {
       const inserted = await this.#db.tx(async (tx) => {
         await lockDocs(tx, [input]);
         return tx.one<DocRow>(
-          // the list's title key: a title given before the document existed, else the name
+          // the list's title key (ASCII letters folded to lower case: lower() under "C", as SQLite's):
+          // a title given before the document existed, else the name
           `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
-           VALUES ($1, $2, $3, $4, $4, $5, COALESCE((SELECT title FROM doc_titles WHERE org = $1 AND name = $2), $2))
+           VALUES ($1, $2, $3, $4, $4, $5,
+             lower(COALESCE((SELECT title FROM doc_titles WHERE org = $1 AND name = $2), $2) COLLATE "C"))
            ON CONFLICT (org, name) DO NOTHING RETURNING ${DOC_COLUMNS}`,
           [input.org, input.name, input.owner, now, input.policy.exportAllowed],
         );

@@ -40,7 +40,8 @@ export class PgDocTitleStore implements DocTitleStore {
     const rows = await this.#db.tx(async (tx) => {
       await lockDocs(tx, [ref]);
       return tx.query<DocTitleRow>(
-        `WITH touched AS (UPDATE docs SET updated_at = GREATEST(updated_at, $5), list_title = $3 WHERE org = $1 AND name = $2)
+        `WITH touched AS (UPDATE docs SET updated_at = GREATEST(updated_at, $5), list_title = lower($3 COLLATE "C")
+           WHERE org = $1 AND name = $2)
          INSERT INTO doc_titles (org, name, title, created_by, created_at, updated_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $4, $5)
          ON CONFLICT (org, name) DO UPDATE SET title = excluded.title, updated_by = excluded.updated_by,
@@ -57,7 +58,7 @@ export class PgDocTitleStore implements DocTitleStore {
     const rows = await this.#db.tx(async (tx) => {
       await lockDocs(tx, [ref]);
       return tx.query(
-        `WITH reset AS (UPDATE docs SET list_title = name WHERE org = $1 AND name = $2)
+        `WITH reset AS (UPDATE docs SET list_title = lower(name COLLATE "C") WHERE org = $1 AND name = $2)
          DELETE FROM doc_titles WHERE org = $1 AND name = $2 RETURNING name`,
         [ref.org, ref.name],
       );

@@ -101,9 +101,10 @@ export class SqliteDocStore implements DocStore {
   async create(input: DocRef & { owner: string; policy: DocPolicy }): Promise<{ record: DocRecord; created: boolean }> {
     const now = Date.now();
     const { changes } = this.#db.run(
-      // the list's title key: a title given before the document existed, else the name
+      // the list's title key (ASCII letters folded to lower case): a title given before the
+      // document existed, else the name
       `INSERT INTO docs (org, name, owner, created_at, updated_at, export_allowed, list_title)
-       VALUES (?, ?, ?, ?, ?, ?, COALESCE((SELECT title FROM doc_titles WHERE org = ? AND name = ?), ?))
+       VALUES (?, ?, ?, ?, ?, ?, lower(COALESCE((SELECT title FROM doc_titles WHERE org = ? AND name = ?), ?)))
        ON CONFLICT (org, name) DO NOTHING`,
       input.org,
       input.name,

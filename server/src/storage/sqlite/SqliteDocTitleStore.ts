@@ -35,9 +35,9 @@ export class SqliteDocTitleStore implements DocTitleStore {
   async set(ref: DocRef, title: string, by: string, at: number): Promise<StoredDocTitle> {
     return this.#db.tx(() => {
       // a rename is a change: the document moves up a list in "recently changed" order, and to its
-      // new place in title order
+      // new place in title order (its key: ASCII letters folded to lower case, as on PostgreSQL)
       this.#db.run(
-        'UPDATE docs SET updated_at = MAX(updated_at, ?), list_title = ? WHERE org = ? AND name = ?',
+        'UPDATE docs SET updated_at = MAX(updated_at, ?), list_title = lower(?) WHERE org = ? AND name = ?',
         at,
         title,
         ref.org,
@@ -64,7 +64,7 @@ export class SqliteDocTitleStore implements DocTitleStore {
   async delete(ref: DocRef): Promise<boolean> {
     return this.#db.tx(() => {
       // without a title the document is listed by its name
-      this.#db.run('UPDATE docs SET list_title = name WHERE org = ? AND name = ?', ref.org, ref.name);
+      this.#db.run('UPDATE docs SET list_title = lower(name) WHERE org = ? AND name = ?', ref.org, ref.name);
       return this.#db.run('DELETE FROM doc_titles WHERE org = ? AND name = ?', ref.org, ref.name).changes > 0;
     });
   }

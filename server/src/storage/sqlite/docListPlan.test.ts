@@ -35,3 +35,29 @@ describe('a document list page on SQLite', () => {
     db.close();
   });
 });
+
+describe("the title order's key on SQLite (migration 0216_docs_list_title_fold)", () => {
+  it('folds the keys of a data folder from before, so capitals no longer come first', () => {
+    const db = SqliteDb.open(':memory:');
+    db.migrate(sqliteMigrations.filter((m) => m.id < '0216'));
+    const insert =
+      "INSERT INTO docs (org, name, owner, created_at, updated_at, list_title) VALUES ('acme', ?, 'ann', 1, 1, ?)";
+    for (const [name, key] of [
+      ['c', 'cherry'],
+      ['b', 'Banana'],
+      ['a', 'apple'],
+      ['k', '가계부'],
+    ])
+      db.run(insert, name as string, key as string);
+    expect(db.migrate(sqliteMigrations)).toContain('0216_docs_list_title_fold');
+    const { sql, params } = docListSql({ org: 'acme', order: 'title', limit: 10 }, 'sqlite');
+    const rows = db.all<{ name: string; list_title: string }>(sql, ...(params as Array<string | number>));
+    expect(rows.map((r) => [r.name, r.list_title])).toEqual([
+      ['a', 'apple'],
+      ['b', 'banana'],
+      ['c', 'cherry'],
+      ['k', '가계부'],
+    ]);
+    db.close();
+  });
+});

@@ -65,4 +65,10 @@ export const docsMigrations: PgMigration[] = [
     UPDATE docs d SET list_title = COALESCE((SELECT t.title FROM doc_titles t WHERE t.org = d.org AND t.name = d.name), d.name);
     CREATE INDEX docs_org_list_title ON docs (org, list_title, name);`,
   },
+  {
+    // the list's title order ignores the case of ASCII letters (apple, Banana, cherry; it put every
+    // capital first): lower() under "C" folds A–Z only, as SQLite's lower()
+    id: '0216_docs_list_title_fold',
+    sql: 'UPDATE docs SET list_title = lower(list_title COLLATE "C");',
+  },
 ];

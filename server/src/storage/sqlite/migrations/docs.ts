@@ -136,4 +136,10 @@ export const docsMigrations: Migration[] = [
       PRIMARY KEY (org, name, gen, n)
     );`,
   },
+  {
+    // the list's title order ignores the case of ASCII letters (apple, Banana, cherry; it put every
+    // capital first): the key is folded as PostgreSQL's lower() under "C" folds it
+    id: '0216_docs_list_title_fold',
+    sql: 'UPDATE docs SET list_title = lower(list_title);',
+  },
 ];

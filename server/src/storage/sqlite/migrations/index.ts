@@ -15,7 +15,7 @@ import { teleworkMigrations } from './telework.ts';
 
 /**
  * Every SQLite migration, forward-only. Each area keeps its own file with its own id range:
- * 0001–0099 core, 0100 chat, 0200 documents (0210 titles, 0211 and 0212 the list orders' indexes, 0213 compacted states in their own table, 0214 and 0215 large versions and states in parts), 0300 media rooms, 0400 telework, 0500 the telework directory, 0600
+ * 0001–0099 core, 0100 chat, 0200 documents (0210 titles, 0211 and 0212 the list orders' indexes, 0213 compacted states in their own table, 0214 and 0215 large versions and states in parts, 0216 the title order's key without case), 0300 media rooms, 0400 telework, 0500 the telework directory, 0600
  * approvals and telework requests, 0700
  * telework attendance, 0800 work reports, 0900 security (audit chain, data-leak policies), 1600 call history,
  * 1650 meeting recordings, 1710 sign-in.
