@@ -59,19 +59,21 @@ describe('Chromium ↔ SFU over DTLS', () => {
       );
     }
 
-    // simulcast down: wait for a layer above 0, then ask for layer 0
+    // simulcast down: wait until the consumer's current layer is above 0, then ask for layer 0. The
+    // current one, not any earlier one: the bandwidth estimate may take a layer up and down again
+    // on its own (a busy machine), and a request for the layer the consumer already has changes nothing
     const stats = await videoStats(ben);
     const consumerId = stats[0]!.consumerId;
     const layersOf = () => ben.evaluate(() => (globalThis as unknown as { moim: PageApi }).moim.layers());
-    await waitFor(
-      async () => (await layersOf()).some((l) => l.consumerId === consumerId && (l.spatialLayer ?? 0) >= 1),
-      {
-        timeoutMs: 30_000,
-        what: 'a spatial layer above 0',
+    const seen = await waitFor(
+      async () => {
+        const layers = await layersOf();
+        const current = layers.filter((l) => l.consumerId === consumerId).at(-1);
+        return (current?.spatialLayer ?? 0) >= 1 ? layers.length : undefined;
       },
+      { timeoutMs: 30_000, what: 'a spatial layer above 0' },
     );
     const widthBefore = (await videoStats(ben)).find((s) => s.consumerId === consumerId)!.frameWidth;
-    const seen = (await layersOf()).length;
     await ben.evaluate(([id]) => (globalThis as unknown as { moim: PageApi }).moim.setLayer(id!, 0), [consumerId]);
     await waitFor(
       async () => (await layersOf()).slice(seen).some((l) => l.consumerId === consumerId && l.spatialLayer === 0),
