@@ -94,6 +94,12 @@ const QUICK = {
    * (`perf report -i <file> --no-children --sort sym`): where a worker spends its time.
    */
   perfWorker: 0,
+  /**
+   * 0: the subscribers receive without transport-wide congestion control (no transport-cc header
+   * extension or feedback in their capabilities, in both systems), so no transport keeps a send
+   * history (see stepLeadSec): the forwarding cost without the bandwidth estimator's bookkeeping.
+   */
+  tcc: 1,
 };
 const FULL: typeof QUICK = {
   ...QUICK,
@@ -196,7 +202,11 @@ async function bareTarget(srtp: boolean): Promise<Target> {
     nodePid: g.pid,
     addRoom: (producers, ssrcBase) => g.call('addRoom', { producers, ssrcBase }),
     addSubscribers: async (room, count, sink) => {
-      await g.call('addSubscribers', { room, count, sink, srtp, srtpCryptoSuite: SRTP_SUITE }, 300_000);
+      await g.call(
+        'addSubscribers',
+        { room, count, sink, srtp, srtpCryptoSuite: SRTP_SUITE, tcc: P.tcc === 1 },
+        300_000,
+      );
     },
     stop: async () => {
       await g.call('close').catch(() => {});
@@ -250,7 +260,7 @@ async function moimTarget(srtp: boolean): Promise<Target> {
       const subs = (await tokens(count)).map((token) => ({ token }));
       await peers.call(
         'addSubscribers',
-        { roomId: r.roomId, subs, sink, producers: r.producers, srtp, srtpCryptoSuite: SRTP_SUITE },
+        { roomId: r.roomId, subs, sink, producers: r.producers, srtp, srtpCryptoSuite: SRTP_SUITE, tcc: P.tcc === 1 },
         300_000,
       );
     },

@@ -12,7 +12,7 @@ import { vp8RtpParameters } from '@moim/sfu/testing';
 import * as mediasoup from 'mediasoup';
 import type { PlainTransport, Producer, Router, SrtpCryptoSuite, Worker } from 'mediasoup/types';
 import { serve } from '../lib/generators.ts';
-import { srtpKeyBase64 } from '../lib/rtp.ts';
+import { srtpKeyBase64, withoutTransportCc } from '../lib/rtp.ts';
 
 let worker: Worker | undefined;
 /** `likeMoim`: what moim adds around a router (speaker observers) and on a worker (a WebRtcServer). */
@@ -74,11 +74,16 @@ serve({
     sink: { ip: string; port: number };
     srtp?: boolean;
     srtpCryptoSuite?: SrtpCryptoSuite;
+    /** false: consume without transport-wide congestion control (withoutTransportCc). */
+    tcc?: boolean;
   }) {
     const suite = args.srtpCryptoSuite ?? 'AES_CM_128_HMAC_SHA1_80';
     const room = rooms[args.room];
     if (!room) throw new Error(`no room ${args.room}`);
-    const caps = structuredClone(room.router.rtpCapabilities);
+    const caps =
+      args.tcc === false
+        ? withoutTransportCc(room.router.rtpCapabilities)
+        : structuredClone(room.router.rtpCapabilities);
     // four subscribers at a time, each consuming every producer at once (as moim's signalling does for its peers)
     let next = 0;
     const subscriber = async () => {

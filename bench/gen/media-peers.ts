@@ -9,7 +9,7 @@ import { vp8RtpParameters } from '@moim/sfu/testing';
 import { io, type Socket } from 'socket.io-client';
 import { mapLimit, waitUntil } from '../lib/bounded.ts';
 import { serve } from '../lib/generators.ts';
-import { srtpKeyBase64 } from '../lib/rtp.ts';
+import { srtpKeyBase64, withoutTransportCc } from '../lib/rtp.ts';
 
 interface PeerConn {
   socket: Socket;
@@ -91,6 +91,8 @@ serve({
     srtp?: boolean;
     /** The subscriber transports' SRTP suite (moim's default, AES_CM_128_HMAC_SHA1_80, when absent). */
     srtpCryptoSuite?: string;
+    /** false: receive without transport-wide congestion control (withoutTransportCc). */
+    tcc?: boolean;
   }) {
     const created = await mapLimit(args.subs, 4, async (x) => {
       const p = await connect(x.token);
@@ -115,7 +117,11 @@ serve({
             }
           : {}),
       });
-      await call(p, 'media:setCapabilities', { roomId: args.roomId, rtpCapabilities: join.routerRtpCapabilities });
+      const caps =
+        args.tcc === false
+          ? withoutTransportCc(join.routerRtpCapabilities as Parameters<typeof withoutTransportCc>[0])
+          : join.routerRtpCapabilities;
+      await call(p, 'media:setCapabilities', { roomId: args.roomId, rtpCapabilities: caps });
       await waitUntil(() => p.consumers >= args.producers, {
         timeoutMs: 30_000,
         intervalMs: 20,

@@ -364,6 +364,23 @@ const SRTP_KEY_BYTES: Record<string, number> = {
   AES_CM_128_HMAC_SHA1_32: 30,
 };
 
+/**
+ * Receive capabilities without transport-wide congestion control (its header extension and its
+ * RTCP feedback), for bench:sfu's `tcc=0`: the light receivers send no feedback, so with it each
+ * transport's bandwidth estimator keeps 60 s of send history that real clients' feedback keeps short.
+ */
+export function withoutTransportCc<
+  C extends {
+    codecs?: Array<{ rtcpFeedback?: Array<{ type: string }> }>;
+    headerExtensions?: Array<{ uri: string }>;
+  },
+>(caps: C): C {
+  const out = structuredClone(caps);
+  out.headerExtensions = out.headerExtensions?.filter((h) => !h.uri.includes('transport-wide-cc'));
+  for (const c of out.codecs ?? []) c.rtcpFeedback = c.rtcpFeedback?.filter((f) => f.type !== 'transport-cc');
+  return out;
+}
+
 /** A fixed key of the right length for `suite` (the bench's receivers never decrypt). */
 export function srtpKeyBase64(suite: string): string {
   const n = SRTP_KEY_BYTES[suite];
