@@ -16,7 +16,7 @@
  * `node bench/sfu.ts` (quick) or `node bench/sfu.ts --full`; `--only=ramp` or `--only=chromium`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -29,7 +29,7 @@ import { Histogram } from './lib/histogram.ts';
 import { mintTokens, startMoim } from './lib/moim.ts';
 import { pinCores, pinToServerCore } from './lib/pin.ts';
 import { childPids, ProcMeter, procMem, procStat } from './lib/proc.ts';
-import { REPO_ROOT } from './lib/processes.ts';
+import { profileFile, REPO_ROOT } from './lib/processes.ts';
 import { carryOver, Report, runsOf } from './lib/report.ts';
 import { udpDrops } from './lib/rtp.ts';
 
@@ -274,9 +274,7 @@ async function moimTarget(srtp: boolean): Promise<Target> {
 
 /** `perf record` of the worker over one window (perfWorker=1); resolves once perf has written its file. */
 function perfWorker(pid: number, label: string): Promise<void> {
-  const dir = path.join(REPO_ROOT, 'bench', 'results', 'profiles');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `sfu-${label.replace(/[^\w.-]+/g, '_')}.perf.data`);
+  const file = profileFile(`sfu-${label}`, '.perf.data');
   const args = ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(pid), '-o', file];
   const child = spawn('perf', [...args, '--', 'sleep', String(P.windowSec)], {
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,8 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { withTimeout } from './bounded.ts';
-import { REPO_ROOT } from './processes.ts';
+import { profileFile } from './processes.ts';
 import { summarise } from './profile.ts';
 
 /**
@@ -82,9 +81,7 @@ export async function profileWindow(inspectorUrl: string, label: string): Promis
     async stop() {
       const { profile } = await s.call<{ profile: unknown }>('Profiler.stop');
       s.close();
-      const dir = path.join(REPO_ROOT, 'bench', 'results', 'profiles');
-      mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `${label.replace(/[^\w.-]+/g, '-')}.cpuprofile`);
+      const file = profileFile(label, '.cpuprofile');
       writeFileSync(file, JSON.stringify(profile));
       return file;
     },

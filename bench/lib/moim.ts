@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mapLimit } from './bounded.ts';
 import { summarisedProfileWindow } from './inspector.ts';
-import { REPO_ROOT, type ServerProcess, spawnServer } from './processes.ts';
+import { PROFILES_DIR, REPO_ROOT, type ServerProcess, spawnServer } from './processes.ts';
 
 export interface MoimServer extends ServerProcess {
   /** http://127.0.0.1:<port> */
@@ -65,9 +65,7 @@ export async function startMoim(
     inspect: (opts.inspect ?? false) || process.env.BENCH_PROFILE_MOIM === '1',
     // --cpu-prof: the whole life of the process, start-up included (written when it exits)
     nodeArgs: [
-      ...(process.env.BENCH_CPU_PROF_MOIM === '1'
-        ? ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'bench', 'results', 'profiles')}`]
-        : []),
+      ...(process.env.BENCH_CPU_PROF_MOIM === '1' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`] : []),
       // BENCH_MOIM_NODE_ARGS='--trace-gc …': Node flags for every moim (diagnosis runs)
       ...(process.env.BENCH_MOIM_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ],

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep, withTimeout } from './bounded.ts';
@@ -7,6 +7,14 @@ import { onServerCore } from './pin.ts';
 import { childPids, procStat } from './proc.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** Where the benchmarks write CPU profiles (V8's and perf's). */
+export const PROFILES_DIR = path.join(REPO_ROOT, 'bench', 'results', 'profiles');
+
+/** The file for a profile named `label` (made safe for a file name) with `ext`, its folder made. */
+export function profileFile(label: string, ext: string): string {
+  mkdirSync(PROFILES_DIR, { recursive: true });
+  return path.join(PROFILES_DIR, `${label.replace(/[^\w.-]+/g, '-')}${ext}`);
+}
 
 const live = new Set<ChildProcess>();
 
