@@ -99,3 +99,12 @@ export const CALL_ROOM_PREFIX = 'call-';
  * up, dropped): their client ends the meeting quietly rather than as a moderator's removal.
  */
 export const CALL_LEFT_REASON = 'you left the call';
+
+// Recordings (recording.ts)
+/**
+ * How long answering `room:stopRecording` may take: each track's ffmpeg finishes its file (it is
+ * killed after 15 s if it does not) and the files are stored. Clients wait this long for the
+ * answer, and a cluster relays the request to the room's home node with this bound (other relayed
+ * requests have 5 s).
+ */
+export const RECORDING_STOP_MS = 30_000;

@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CALL_LEFT_REASON, CALL_ROOM_PREFIX, type ErrorCode } from '@moim/protocol';
+import { CALL_LEFT_REASON, CALL_ROOM_PREFIX, type ErrorCode, RECORDING_STOP_MS } from '@moim/protocol';
 import type { AuditAnchors } from './audit/AuditAnchors.ts';
 import { RefusalAudit } from './audit/RefusalAudit.ts';
 import { startAudit } from './audit/startAudit.ts';
@@ -363,6 +363,7 @@ async function buildServices(
         onRemoteMember: (roomId, sub, connectionId, joined) => presence.setMeeting(sub, connectionId, roomId, joined),
         log: log.child({ subsystem: 'media' }),
         metrics: cluster.metrics,
+        slowRequests: new Map([['room:stopRecording', RECORDING_STOP_MS]]),
         servesLocally: config.nodeSite !== undefined,
         siteNode: (
           (sites) => (site: string) =>

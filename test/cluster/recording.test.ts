@@ -3,8 +3,11 @@
  * another node are relayed there), everyone in the room hears of it whichever node their socket
  * is on, and the files are downloaded from another node than the one that recorded them (they are
  * blobs in the shared PostgreSQL). The media is generated plain RTP (VP8 key-frame headers, Opus
- * TOC bytes): what is checked is where things run and are read, not the pictures.
+ * TOC bytes): what is checked is where things run and are read, not the pictures. The nodes' ffmpeg
+ * takes 6 s to finish its file after a stop (test/support/slow-stop-ffmpeg.sh), longer than a
+ * relayed request's usual 5 s: the stop asked through the other node still gets its answer.
  */
+import { fileURLToPath } from 'node:url';
 import type { RecordingInfo } from '@moim/protocol';
 import { waitFor } from '@moim/sfu/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +24,7 @@ const fixture = useCluster(['rec-a', 'rec-b'], {
   MOIM_PEER_GRACE_MS: '0',
   MOIM_RECORDING_PORT_MIN: String(min),
   MOIM_RECORDING_PORT_MAX: String(min + 49),
+  MOIM_RECORDING_FFMPEG: fileURLToPath(new URL('../support/slow-stop-ffmpeg.sh', import.meta.url)),
 });
 const stops: Array<() => void> = [];
 
@@ -61,7 +65,9 @@ describe('recording across nodes', () => {
       (e) => e.recording.state === 'recording',
     );
     await new Promise((r) => setTimeout(r, 3_000));
+    const asked = performance.now();
     const stopped = await call<RecordingInfo>(mia.socket, 'room:stopRecording', { roomId });
+    expect(performance.now() - asked).toBeGreaterThan(5_000); // the slow ffmpeg was waited for
     expect(stopped.state).toBe('stopped');
     expect(stopped.manifest.tracks).toHaveLength(2);
     const segments = stopped.manifest.tracks.flatMap((t) => t.segments);

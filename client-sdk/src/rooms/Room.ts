@@ -16,7 +16,7 @@ import type {
   RoomRecordInfo,
   TierClientProfile,
 } from '@moim/protocol';
-import { TypedEmitter } from '@moim/protocol/client';
+import { RECORDING_STOP_MS, TypedEmitter } from '@moim/protocol/client';
 import type { types } from 'mediasoup-client';
 import { type MoimClient, toMoimError } from '../MoimClient.ts';
 import { captureCamera, captureMic, captureScreen, videoInputIds } from './capture.ts';
@@ -187,9 +187,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#client.request('room:startRecording', { roomId: this.roomId });
   }
 
-  /** Stop the room's running recording (`record` or `moderate`). */
+  /**
+   * Stop the room's running recording (`record` or `moderate`). Resolves once its files are kept,
+   * which may take up to `RECORDING_STOP_MS` (the server's bound) rather than a request's usual wait.
+   */
   stopRecording(): Promise<RecordingInfo> {
-    return this.#client.request('room:stopRecording', { roomId: this.roomId });
+    return this.#client.request(
+      'room:stopRecording',
+      { roomId: this.roomId },
+      { timeoutMs: RECORDING_STOP_MS + 5_000 },
+    );
   }
 
   /** The room's recordings, newest first, and its tier's recording policy. */

@@ -82,6 +82,8 @@ export interface MediaRelayOptions {
   log: Logger;
   /** How long a relayed request may take. @default 5000 */
   timeoutMs?: number | undefined;
+  /** Requests that may take longer than `timeoutMs` (stopping a recording waits for its files), and their bound. */
+  slowRequests?: ReadonlyMap<RequestName, number> | undefined;
   metrics?: ClusterMetrics | undefined;
   /**
    * A node of a site (MOIM_NODE_SITE) serves its own clients' rooms itself, cascaded with the
@@ -256,15 +258,19 @@ export class MediaRelay {
     site: boolean,
   ): Promise<Answer> {
     const conns = { id: conn.id, socketId: conn.socket.id, token: conn.principal.token };
-    return this.#rpc.request<Answer>(node, (id) => ({
-      k: 'req',
-      id,
-      from: this.#o.registry.nodeId,
-      event,
-      data,
-      conn: conns,
-      ...(site ? { site } : {}),
-    }));
+    return this.#rpc.request<Answer>(
+      node,
+      (id) => ({
+        k: 'req',
+        id,
+        from: this.#o.registry.nodeId,
+        event,
+        data,
+        conn: conns,
+        ...(site ? { site } : {}),
+      }),
+      this.#o.slowRequests?.get(event),
+    );
   }
 
   #send(node: string, message: Message): void {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RECORDING_STOP_MS } from '@moim/protocol';
 import { RecorderPorts } from '@moim/sfu';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -29,8 +30,9 @@ export function createRecordings(
       maxMemoryBytes: config.recordingMaxMemoryBytes,
       keyFrameIntervalMs: config.recordingKeyFrameIntervalMs,
       startTimeoutMs: 10_000,
-      // a paused producer's ffmpeg ends by itself after its input's 10 s idle timeout
-      stopTimeoutMs: 15_000,
+      // a paused producer's ffmpeg ends by itself after its input's 10 s idle timeout; half of the
+      // bound a stop answers within (the rest is for storing the files)
+      stopTimeoutMs: RECORDING_STOP_MS / 2,
       ip: '127.0.0.1',
     },
     maxConcurrent: config.recordingMaxConcurrent,
