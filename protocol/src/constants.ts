@@ -105,6 +105,7 @@ export const CALL_LEFT_REASON = 'you left the call';
  * How long answering `room:stopRecording` may take: each track's ffmpeg finishes its file (it is
  * killed after 15 s if it does not) and the files are stored. Clients wait this long for the
  * answer, and a cluster relays the request to the room's home node with this bound (other relayed
- * requests have 5 s).
+ * requests have 5 s). Storing the files of a very long recording can take longer: the stop then
+ * still completes on the server, and `room:recordingChanged` tells the room when it has.
  */
 export const RECORDING_STOP_MS = 30_000;
