@@ -19,6 +19,12 @@ export interface DocClient {
 }
 
 const clients = new Set<DocClient>();
+/**
+ * Each stock provider in Node listens to the process's `exit` (to tell the others it left) until
+ * destroyed; a test may hold more at once than the process's listener warning limit (10–12).
+ */
+const MAX_OPEN_PROVIDERS = 200;
+if (process.getMaxListeners() < MAX_OPEN_PROVIDERS) process.setMaxListeners(MAX_OPEN_PROVIDERS);
 
 export function openDoc(
   url: string,
