@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Person, type ServerProcess, shot, signIn, startServer } from './harness.ts';
@@ -7,7 +8,8 @@ import { launchBrowser, type Person, type ServerProcess, shot, signIn, startServ
 /**
  * The recording indicator in the web app, against the server as `npm start` runs it: a manager
  * (Korean UI) starts a meeting and records it with the toolbar's button; the member already in it (English UI) sees the
- * indicator, so does one who joins while it runs, and it goes away for everyone when it stops.
+ * indicator, so does one who joins while it runs, and it goes away for everyone when it stops. The
+ * server's ffmpeg takes 6 s to finish a file (test/support/slow-stop-ffmpeg.sh): the stop is seen under way.
  */
 let server: ServerProcess;
 let browser: Browser;
@@ -22,6 +24,8 @@ beforeAll(async () => {
     MOIM_RECORDING_PORT_MIN: String(min),
     MOIM_RECORDING_PORT_MAX: String(min + 49),
     MOIM_RECORDING_POLICY: JSON.stringify(policy),
+    // ffmpeg takes 6 s to finish its file after a stop: the button shows the stop under way
+    MOIM_RECORDING_FFMPEG: fileURLToPath(new URL('../support/slow-stop-ffmpeg.sh', import.meta.url)),
   });
   browser = await launchBrowser();
 });
@@ -67,9 +71,17 @@ describe('recording indicator', () => {
 
     expect(await kim.page.locator('#ctl-record').textContent()).toBe('녹화 중지');
     await kim.page.locator('#ctl-record').click();
-    for (const p of [kim, lee, park]) await badge(p).waitFor({ state: 'hidden', timeout: 20_000 });
+    // the stop waits for the files: the button says so and takes no second click meanwhile
+    const saving = kim.page.locator('#ctl-record[disabled][aria-busy=true]');
+    await saving.waitFor({ timeout: 5_000 });
+    expect(await saving.textContent()).toBe('녹화 저장 중…');
+    expect(await badge(lee).isVisible()).toBe(true); // still recording until the files are kept
+    for (const p of [kim, lee, park]) await badge(p).waitFor({ state: 'hidden', timeout: 30_000 });
+    const again = kim.page.locator('#ctl-record:not([disabled])');
+    await again.waitFor({ timeout: 10_000 });
+    expect(await again.textContent()).toBe('녹화');
     for (const p of people) expect(p.errors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('the meeting lists its recordings; a recorder downloads a file with its bytes, a member may not', async () => {
     const choi = await signIn(browser, server.url, { name: '최지우', site: 'hq', role: 'manager', lang: 'ko' });
@@ -123,7 +135,7 @@ describe('recording indicator', () => {
     expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(direct).digest('hex'));
     expect(saved.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // WebM (EBML) header
     for (const p of [choi, jung]) expect(p.errors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('a refusal shows its translated text; no record button without the `record` grant', async () => {
     const kang = await signIn(browser, server.url, { name: '강하늘', site: 'hq', role: 'manager', lang: 'ko' });

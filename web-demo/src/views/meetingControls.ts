@@ -81,6 +81,9 @@ export function meetingControls(opts: {
     if (deviceBox.open) void renderDevices();
   });
 
+  /** A start or stop of the recording asked for and not answered yet. */
+  let recordingBusy: 'starting' | 'stopping' | undefined;
+
   let editorTeardown: (() => void) | undefined;
   async function openNotes(): Promise<void> {
     if (editorTeardown) return;
@@ -153,12 +156,33 @@ export function meetingControls(opts: {
               type: 'button',
               class: room.recording ? 'control active' : 'control',
               id: 'ctl-record',
-              onclick: () =>
-                void (room.recording ? room.stopRecording() : room.startRecording()).then(render, (err: Error) =>
-                  ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'),
-                ),
+              // a stop waits for the files to be kept (up to RECORDING_STOP_MS): one request at a time,
+              // and the button says what is under way through every render meanwhile
+              disabled: recordingBusy !== undefined,
+              'aria-busy': recordingBusy !== undefined ? 'true' : undefined,
+              onclick: () => {
+                if (recordingBusy) return;
+                recordingBusy = room.recording ? 'stopping' : 'starting';
+                render();
+                void (recordingBusy === 'stopping' ? room.stopRecording() : room.startRecording())
+                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'))
+                  .finally(() => {
+                    recordingBusy = undefined;
+                    render();
+                  });
+              },
             },
-            h('span', null, room.recording ? t('stopRecording') : t('startRecording')),
+            h(
+              'span',
+              null,
+              recordingBusy === 'stopping'
+                ? t('stoppingRecording')
+                : recordingBusy === 'starting'
+                  ? t('startingRecording')
+                  : room.recording
+                    ? t('stopRecording')
+                    : t('startRecording'),
+            ),
           )
         : null,
       moderator
