@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Channel, type ChatMessage, PROTOCOL_VERSION } from '@moim/protocol';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { devToken, type ServerProcess, startServerProcess } from './support/serverProcess.ts';
+import { devToken, type ServerProcess, startServerProcess, workerThreads } from './support/serverProcess.ts';
 
 const servers: ServerProcess[] = [];
 const dirs: string[] = [];
@@ -36,12 +36,17 @@ async function call<T>(s: Socket, event: string, payload: unknown): Promise<T> {
   return ack.data;
 }
 
-describe('chat durability', () => {
+// commits on the write thread (the default) and on the event loop (MOIM_SQLITE_WRITE_THREADS=false)
+describe.each(['true', 'false'])('chat durability, MOIM_SQLITE_WRITE_THREADS=%s', (threads) => {
   it('after a SIGKILL, every acknowledged message and read marker is still there, seqs dense', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'moim-chat-crash-'));
     dirs.push(dataDir);
-    const first = await startServerProcess({ MOIM_CHAT_MESSAGES_PER_SEC: '10000' }, { dataDir });
+    const first = await startServerProcess(
+      { MOIM_CHAT_MESSAGES_PER_SEC: '10000', MOIM_SQLITE_WRITE_THREADS: threads },
+      { dataDir },
+    );
     servers.push(first);
+    const firstThreads = workerThreads(first);
     const [ta, tb] = await Promise.all([
       devToken(first.url, { name: 'Alice', sub: 'alice' }),
       devToken(first.url, { name: 'Bob', sub: 'bob' }),
@@ -65,8 +70,11 @@ describe('chat durability', () => {
     first.child.kill('SIGKILL');
     await new Promise((res) => first.child.once('exit', res));
 
+    // the restart commits on the write threads (the default), reading what the first one committed
     const second = await startServerProcess({}, { dataDir });
     servers.push(second);
+    // on the event loop, the chat and document write threads are not started
+    expect(workerThreads(second) - firstThreads).toBe(threads === 'false' ? 2 : 0);
     const b2 = await connect(second.url, await devToken(second.url, { name: 'Bob', sub: 'bob' }));
     const stored: ChatMessage[] = [];
     for (let after = 0; ; ) {

@@ -132,6 +132,7 @@ export async function createApp(config: Config, log: Logger, deps: AppDeps = {})
     databaseSchema: config.databaseSchema,
     clustered: config.redisUrl !== undefined,
     chatCommitIntervalMs: config.chatCommitIntervalMs,
+    writeThreads: config.sqliteWriteThreads,
     onChatCommit: metrics.onChatCommit,
     minFreeBytes: config.dataMinFreeBytes,
     log: log.child({ subsystem: 'storage' }),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -78,4 +78,13 @@ export async function devToken(
   const json = (await res.json()) as { token?: string };
   if (!json.token) throw new Error(`dev-token refused: ${JSON.stringify(json)}`);
   return json.token;
+}
+
+/** How many worker threads (Node's `WorkerThread`, Linux's /proc) a server process runs now. */
+export function workerThreads(server: ServerProcess): number {
+  const pid = server.child.pid;
+  if (pid === undefined) throw new Error('the server process has no pid');
+  return readdirSync(`/proc/${pid}/task`).filter(
+    (t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread',
+  ).length;
 }

@@ -295,6 +295,11 @@ export const CONFIG_VARS = {
     doc: 'Under load, chat commits (one fsync each) start at most this often: bigger batches, less CPU per message, up to this much more latency. 0: commit as soon as the previous one is done.',
     parse: int({ min: 0, max: 50, default: 3 }),
   },
+  sqliteWriteThreads: {
+    env: 'MOIM_SQLITE_WRITE_THREADS',
+    doc: 'Single node (SQLite): commit chat messages and document updates on threads of their own (`true`), or on the event loop (`false`: no hop between threads, for a fast local disk; each commit then holds up every connection of the process until its fsync returned). Either way nothing is broadcast or acknowledged before it is committed.',
+    parse: bool(true),
+  },
   attachmentMaxBytes: {
     env: 'MOIM_ATTACHMENT_MAX_BYTES',
     doc: 'Largest attachment.',

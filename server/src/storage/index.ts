@@ -109,6 +109,8 @@ export interface StorageOptions {
   clustered?: boolean | undefined;
   /** Chat group-commit pacing under load (MOIM_CHAT_COMMIT_INTERVAL_MS). */
   chatCommitIntervalMs?: number | undefined;
+  /** SQLite: commit chat and document writes on their own threads, else on the event loop (MOIM_SQLITE_WRITE_THREADS). @default true */
+  writeThreads?: boolean | undefined;
   /** Told after each chat group commit: writes in it and its duration (moim_chat_commit_* metrics). */
   onChatCommit?: ((writes: number, seconds: number) => void) | undefined;
   /** Free-space floor of the data disk (MOIM_DATA_MIN_FREE_BYTES). @default 0 */
@@ -147,8 +149,9 @@ export async function openStores(opts: StorageOptions): Promise<Stores> {
   const chat = new SqliteChatStore(opened, {
     commitIntervalMs: opts.chatCommitIntervalMs,
     onCommit: opts.onChatCommit,
+    writeInWorker: opts.writeThreads ?? true,
   });
-  const docs = new SqliteDocStore(opened);
+  const docs = new SqliteDocStore(opened, { appendInWorker: opts.writeThreads ?? true });
   const presence = new SqlitePresenceStore(opened);
   const audit = new SqliteAuditStore(opened);
   // the write threads boot before the node says it is ready (bounded): the first message or

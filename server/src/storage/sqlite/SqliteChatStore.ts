@@ -52,7 +52,7 @@ import { WriteWorker } from './WriteWorker.ts';
 export interface SqliteChatStoreOptions {
   /** Most writes committed in one transaction. @default 512 */
   maxBatch?: number;
-  /** Commit appends and receipts on a worker thread (file databases only). @default true */
+  /** Commit appends and receipts on a worker thread (file databases only), else on the event loop (MOIM_SQLITE_WRITE_THREADS). @default true */
   writeInWorker?: boolean;
   /**
    * Under load, start a commit at most this often. Each commit costs an fsync and its WAL

@@ -56,7 +56,8 @@ interface WorkerReply {
  * Documents on SQLite, keyed by (org, name) in every table: each organisation has its own
  * namespace of documents and no query reaches another's rows. Appends go through a worker thread with its own connection (see
  * docAppendWorker.ts) so a commit's fsync does not stall the event loop; everything else runs on
- * the shared connection. An in-memory database appends in-thread. A version or compacted state
+ * the shared connection. An in-memory database appends in-thread, as does a file one with
+ * `appendInWorker: false` (MOIM_SQLITE_WRITE_THREADS=false: each commit's fsync on the event loop). A version or compacted state
  * larger than `versionPartBytes` is written by the worker in parts (docVersionParts.ts,
  * docStateSql.ts).
  */
