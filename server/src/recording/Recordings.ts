@@ -8,7 +8,6 @@
  * and the room told. The running recordings of this node are a `Map` by room id.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -387,10 +386,8 @@ export class Recordings {
             seg.status = seg.status === 'ok' ? 'empty' : 'failed';
             continue;
           }
-          const blob = await this.#opts.blobs.put(createReadStream(seg.path), {
-            maxBytes: this.#opts.maxFileBytes,
-            expectedBytes: size,
-          });
+          // one node: the file itself moves into the blob folder (no copy); a cluster copies it to PostgreSQL
+          const blob = await this.#opts.blobs.putFile(seg.path, { maxBytes: this.#opts.maxFileBytes, size });
           files.push({ file: seg.file, blobKey: blob.key, bytes: blob.size });
         } catch (err) {
           seg.status = 'failed';

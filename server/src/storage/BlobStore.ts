@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** What was stored. */
@@ -8,8 +9,17 @@ export interface StoredBlob {
   sha256: string;
 }
 
+/** `putFile` by copying: the file's bytes stored with `put` (stores that cannot take the file itself). */
+export function putFileByCopy(
+  store: Pick<BlobStore, 'put'>,
+  file: string,
+  opts: { maxBytes: number; size: number },
+): Promise<StoredBlob> {
+  return store.put(createReadStream(file), { maxBytes: opts.maxBytes, expectedBytes: opts.size });
+}
+
 /**
- * Opaque binary objects (chat attachments). Files under the data folder now (`FsBlobStore`);
+ * Opaque binary objects (chat attachments, recording files). Files under the data folder now (`FsBlobStore`);
  * an object-storage implementation (S3-compatible) can replace it later.
  */
 export interface BlobStore {
@@ -23,6 +33,12 @@ export interface BlobStore {
     source: AsyncIterable<Uint8Array>,
     opts: { maxBytes: number; expectedBytes?: number | undefined },
   ): Promise<StoredBlob>;
+  /**
+   * Store the finished file at `file` (`size` bytes) under a new key, as `put` would — but a store
+   * that keeps files on the same disk takes the file itself (renamed into place: no copy, no second
+   * disk space while it runs), so the file may be gone afterwards. Recordings keep their segments so.
+   */
+  putFile(file: string, opts: { maxBytes: number; size: number }): Promise<StoredBlob>;
   /** A stream of the content, or undefined for an unknown key. */
   get(key: string): Promise<{ stream: Readable; size: number } | undefined>;
   delete(key: string): Promise<void>;

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MoimError } from '@moim/protocol';
 import type { Logger } from '../logger.ts';
-import type { BlobStore, StoredBlob } from './BlobStore.ts';
+import { type BlobStore, putFileByCopy, type StoredBlob } from './BlobStore.ts';
 import type { DataDirHealth } from './DataDirHealth.ts';
 import { storageError } from './storageErrors.ts';
 
@@ -44,6 +44,39 @@ export class FsBlobStore implements BlobStore {
       throw storageError(err);
     } finally {
       release?.();
+    }
+  }
+
+  /**
+   * Take the finished file itself: its content hashed as it is read once, the file synced, then
+   * renamed into place — no copy and no second disk space (nothing is reserved). A file on another
+   * file system (EXDEV) is copied as `put` does.
+   */
+  async putFile(file: string, opts: { maxBytes: number; size: number }): Promise<StoredBlob> {
+    if (opts.size > opts.maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `the file exceeds ${opts.maxBytes} bytes`);
+    const id = randomUUID();
+    const key = `${id.slice(0, 2)}/${id}`;
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of createReadStream(file)) {
+        size += (chunk as Buffer).byteLength;
+        hash.update(chunk as Buffer);
+      }
+      if (size > opts.maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `the file exceeds ${opts.maxBytes} bytes`);
+      const fh = await open(file, 'r');
+      try {
+        await fh.sync(); // its content durable before a key points at it
+      } finally {
+        await fh.close();
+      }
+      const dest = this.#file(key);
+      await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+      await rename(file, dest);
+      return { key, size, sha256: hash.digest('hex') };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return putFileByCopy(this, file, opts);
+      throw storageError(err);
     }
   }
 

@@ -5,7 +5,7 @@
  * refusing to rewrite the audit log.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -194,6 +194,45 @@ describe.each(BACKENDS)('core stores contract on $name', (backend) => {
       expect(await stores.blobs.get('00/00000000-0000-0000-0000-000000000000')).toBeUndefined();
       expect(await stores.blobs.get('../../etc/passwd')).toBeUndefined();
       await stores.blobs.delete('../../etc/passwd');
+    });
+
+    it('stores a finished file: the file store takes the file itself (no copy), PostgreSQL copies it', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'moim-putfile-'));
+      try {
+        const content = bytes(CHUNK_BYTES + 4321, 3);
+        const file = path.join(dir, 't1-1.webm');
+        writeFileSync(file, content);
+        const stored = await stores.blobs.putFile(file, { maxBytes: content.byteLength, size: content.byteLength });
+        expect(stored).toMatchObject({ size: content.byteLength, sha256: sha(content) });
+        const got = await stores.blobs.get(stored.key);
+        expect(Buffer.compare(await readAll(got?.stream as Readable), Buffer.from(content))).toBe(0);
+        // the file store moved it into its folder (nothing left where it was); PostgreSQL read it
+        if (stores.kind === 'sqlite') expect(existsSync(file)).toBe(false);
+        else expect(readFileSync(file)).toEqual(Buffer.from(content));
+        // a file on another file system (tmpfs here, where there is one) is copied
+        if (existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(dir).dev) {
+          const shm = mkdtempSync('/dev/shm/moim-putfile-');
+          try {
+            const elsewhere = path.join(shm, 't2-1.webm');
+            writeFileSync(elsewhere, bytes(5000, 9));
+            const copied = await stores.blobs.putFile(elsewhere, { maxBytes: 5000, size: 5000 });
+            expect(copied).toMatchObject({ size: 5000, sha256: sha(bytes(5000, 9)) });
+            const back = await stores.blobs.get(copied.key);
+            expect(await readAll(back?.stream as Readable)).toEqual(Buffer.from(bytes(5000, 9)));
+          } finally {
+            rmSync(shm, { recursive: true, force: true });
+          }
+        }
+        // larger than allowed: refused, the file kept where it is
+        const big = path.join(dir, 't1-2.webm');
+        writeFileSync(big, bytes(200));
+        await expect(stores.blobs.putFile(big, { maxBytes: 100, size: 200 })).rejects.toMatchObject({
+          code: 'PAYLOAD_TOO_LARGE',
+        });
+        expect(existsSync(big)).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('refuses more than maxBytes with PAYLOAD_TOO_LARGE, as soon as it arrives', async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MoimError } from '@moim/protocol';
-import type { BlobStore, StoredBlob } from '../BlobStore.ts';
+import { type BlobStore, putFileByCopy, type StoredBlob } from '../BlobStore.ts';
 import type { PgDb, PgTx } from './PgDb.ts';
 
 /** The largest chunk row (bytes); a blob is stored as ⌈size / CHUNK_BYTES⌉ rows. */
@@ -25,6 +25,11 @@ export class PgBlobStore implements BlobStore {
 
   constructor(db: PgDb) {
     this.#db = db;
+  }
+
+  /** The file's bytes, copied into the database (`put`). */
+  putFile(file: string, opts: { maxBytes: number; size: number }): Promise<StoredBlob> {
+    return putFileByCopy(this, file, opts);
   }
 
   async put(
