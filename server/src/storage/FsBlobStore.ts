@@ -66,6 +66,7 @@ export class FsBlobStore implements BlobStore {
       if (size > opts.maxBytes) throw new MoimError('PAYLOAD_TOO_LARGE', `the file exceeds ${opts.maxBytes} bytes`);
       const fh = await open(file, 'r');
       try {
+        await fh.chmod(0o600); // as every blob, whoever made the file
         await fh.sync(); // its content durable before a key points at it
       } finally {
         await fh.close();

@@ -201,14 +201,18 @@ describe.each(BACKENDS)('core stores contract on $name', (backend) => {
       try {
         const content = bytes(CHUNK_BYTES + 4321, 3);
         const file = path.join(dir, 't1-1.webm');
-        writeFileSync(file, content);
+        writeFileSync(file, content, { mode: 0o644 });
         const stored = await stores.blobs.putFile(file, { maxBytes: content.byteLength, size: content.byteLength });
         expect(stored).toMatchObject({ size: content.byteLength, sha256: sha(content) });
         const got = await stores.blobs.get(stored.key);
         expect(Buffer.compare(await readAll(got?.stream as Readable), Buffer.from(content))).toBe(0);
         // the file store moved it into its folder (nothing left where it was); PostgreSQL read it
-        if (stores.kind === 'sqlite') expect(existsSync(file)).toBe(false);
-        else expect(readFileSync(file)).toEqual(Buffer.from(content));
+        if (stores.kind === 'sqlite') {
+          expect(existsSync(file)).toBe(false);
+          // readable by the server alone, as every blob (the file was 0644)
+          const blobFile = (got?.stream as unknown as { path: string } | undefined)?.path ?? '';
+          expect(statSync(blobFile).mode & 0o777).toBe(0o600);
+        } else expect(readFileSync(file)).toEqual(Buffer.from(content));
         // a file on another file system (tmpfs here, where there is one) is copied
         if (existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(dir).dev) {
           const shm = mkdtempSync('/dev/shm/moim-putfile-');
