@@ -404,9 +404,38 @@ describe('a team’s first week', () => {
     // the participants panel; a raised hand is queued and the moderator is told
     await kim.page.locator('.participants-panel summary').click();
     await kim.page.locator('.participants .participant', { hasText: 'Lee Seo-yeon' }).waitFor();
-    await lee.page.locator('#ctl-hand').click();
+    // the hand button is busy from the click until the raise is answered, through the renders meanwhile
+    // (the room's own hand event re-renders the toolbar): never offered for a second click before that
+    await lee.page.evaluate(() => {
+      const seen: string[] = [];
+      const state = () => {
+        const b = document.querySelector<HTMLButtonElement>('#ctl-hand');
+        return b
+          ? `${b.disabled && b.getAttribute('aria-busy') === 'true' ? 'busy' : 'idle'} ${b.getAttribute('aria-pressed')}`
+          : 'none';
+      };
+      const controls = document.querySelector('#ctl-hand')?.parentElement;
+      if (!controls) throw new Error('no toolbar');
+      new MutationObserver(() => seen.push(state())).observe(controls, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+      });
+      (window as unknown as { handStates: string[] }).handStates = seen;
+      document.querySelector<HTMLButtonElement>('#ctl-hand')?.click();
+      // a second click at once reaches the same (disabled) button or a busy one: nothing more is sent
+      document.querySelector<HTMLButtonElement>('#ctl-hand')?.click();
+    });
+    await lee.page.locator('#ctl-hand[aria-pressed=true]:not([disabled])').waitFor({ timeout: 15_000 });
+    const states = await lee.page.evaluate(() => (window as unknown as { handStates: string[] }).handStates);
+    const done = states.findIndex((s) => s.startsWith('idle'));
+    expect(states[0]).toBe('busy false');
+    expect(done).toBeGreaterThan(0);
+    expect(states.slice(0, done).every((s) => s.startsWith('busy'))).toBe(true);
+    expect(states[done]).toBe('idle true');
     await kim.page.locator('.toast', { hasText: 'Lee Seo-yeon님이 손을 들었습니다' }).waitFor({ timeout: 15_000 });
     await kim.page.locator('.hands-queue li', { hasText: 'Lee Seo-yeon' }).waitFor();
+    expect(await kim.page.locator('.hands-queue li', { hasText: 'Lee Seo-yeon' }).count()).toBe(1);
 
     // an invitation from the meeting rings for 최수아 (looking at documents) as a call does: every
     // device, the call banner with Join, in a browser WITHOUT the autoplay flag (sound where the

@@ -97,7 +97,15 @@ export function meetingControls(opts: {
   }
   if (!notes.hidden) void openNotes();
 
+  /**
+   * Quick actions under way (mic, camera, screen, hand, notes), by button id: a button stays disabled
+   * until its action is answered, through every render meanwhile (a participant joining re-renders the
+   * controls), so a second click never starts a second publish or toggle while the first runs.
+   */
+  const busy = new Set<string>();
+
   function button(id: string, on: boolean, ic: Parameters<typeof icon>[0], label: string, action: () => Promise<void>) {
+    const pending = busy.has(id);
     return h(
       'button',
       {
@@ -106,17 +114,22 @@ export function meetingControls(opts: {
         class: `control${on ? ' on' : ''}`,
         'aria-pressed': String(on),
         title: label,
-        onclick: async (e: Event) => {
+        disabled: pending,
+        'aria-busy': pending ? 'true' : undefined,
+        onclick: (e: Event) => {
+          if (busy.has(id)) return;
+          busy.add(id);
+          // at once on this element; the render (coalesced, a frame later) draws it busy as well
           const b = e.currentTarget as HTMLButtonElement;
           b.disabled = true;
-          try {
-            await action();
-          } catch (err) {
-            ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error');
-          } finally {
-            b.disabled = false;
-            render();
-          }
+          b.setAttribute('aria-busy', 'true');
+          render();
+          action()
+            .catch((err: unknown) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'))
+            .finally(() => {
+              busy.delete(id);
+              render();
+            });
         },
       },
       icon(ic),
