@@ -103,9 +103,15 @@ export const CALL_LEFT_REASON = 'you left the call';
 // Recordings (recording.ts)
 /**
  * How long answering `room:stopRecording` may take: each track's ffmpeg finishes its file (it is
- * killed after 15 s if it does not) and the files are stored. Clients wait this long for the
- * answer, and a cluster relays the request to the room's home node with this bound (other relayed
- * requests have 5 s). Storing the files of a very long recording can take longer: the stop then
- * still completes on the server, and `room:recordingChanged` tells the room when it has.
+ * killed after RECORDING_STOP_MS / 2 if it does not), then the stop waits up to
+ * RECORDING_KEEP_WAIT_MS for the files to be stored. Clients wait this long for the answer, and a
+ * cluster relays the request to the room's home node with this bound (other relayed requests have 5 s).
  */
 export const RECORDING_STOP_MS = 30_000;
+
+/**
+ * How long a stop waits for the files to be stored once the recorders ended: the answer is then
+ * `stopped` (or `failed`). Storing that takes longer (hours of tracks copied into a cluster's
+ * PostgreSQL) answers `saving`, and `room:recordingChanged` tells the room the end when it comes.
+ */
+export const RECORDING_KEEP_WAIT_MS = RECORDING_STOP_MS / 4;

@@ -48,7 +48,13 @@ export const DEFAULT_RECORDING_POLICIES: Record<Tier, RecordingPolicy> = {
   immersive: { record: true, downloadsAllowed: true, downloadBy: 'recorders', retentionDays: 30 },
 };
 
-export const RECORDING_STATES = ['recording', 'stopped', 'failed'] as const;
+/**
+ * `recording`: running. `saving`: the recorders ended and the files are being stored (a stop
+ * answers with it when storing takes longer than RECORDING_KEEP_WAIT_MS; the room hears it as
+ * soon as the recorders end); `stopped` or `failed` follows in `room:recordingChanged`. The room
+ * cannot be recorded again until then. `stopped`, `failed`: ended.
+ */
+export const RECORDING_STATES = ['recording', 'saving', 'stopped', 'failed'] as const;
 export type RecordingState = (typeof RECORDING_STATES)[number];
 
 /** One file: a stretch of one producer between a start (or resume) and a stop (or pause, close). */
@@ -120,8 +126,9 @@ export interface RecordingResponses {
 
 export interface RecordingServerEvents {
   /**
-   * A recording of the room started, stopped or failed (a recorder died); also sent to a person
-   * right after they joined while a recording runs, so everyone in the room knows.
+   * A recording of the room started, is being saved (its recorders ended), stopped or failed (a
+   * recorder died); also sent to a person right after they joined while a recording runs or is
+   * being saved, so everyone in the room knows.
    */
   'room:recordingChanged': (e: { roomId: string; recording: RecordingInfo }) => void;
 }

@@ -92,7 +92,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   get handRaised(): boolean {
     return this.#s.handRaised;
   }
-  /** The room's running recording (everyone in the room is told), or null. */
+  /**
+   * The room's running recording, or the one whose files are being saved (`state: 'saving'`; the
+   * room cannot be recorded again until it ended) — everyone in the room is told — or null.
+   */
   get recording(): RecordingInfo | null {
     return this.#s.recording;
   }
@@ -188,8 +191,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /**
-   * Stop the room's running recording (`record` or `moderate`). Resolves once its files are kept,
-   * which may take up to `RECORDING_STOP_MS` (the server's bound) rather than a request's usual wait.
+   * Stop the room's running recording (`record` or `moderate`). Resolves once its files are kept
+   * (`stopped`), or with `saving` when storing them takes longer than `RECORDING_KEEP_WAIT_MS` (the
+   * end follows as a `recording` event); up to `RECORDING_STOP_MS` (the server's bound) rather than a
+   * request's usual wait.
    */
   stopRecording(): Promise<RecordingInfo> {
     return this.#client.request(

@@ -44,7 +44,7 @@ export class RoomSession {
   readonly #peers: RoomPeers['byId'];
   readonly #remote: RemoteTracks['byId'];
   #handRaised = false;
-  /** The room's running recording, as last told (`room:recordingChanged`). */
+  /** The room's running recording, or the one being saved, as last told (`room:recordingChanged`). */
   recording: RecordingInfo | null = null;
   #closed = false;
   #busy: Promise<void> = Promise.resolve();
@@ -217,7 +217,7 @@ export class RoomSession {
         return;
       case 'room:recordingChanged': {
         const { recording } = e.payload;
-        this.recording = recording.state === 'recording' ? recording : null;
+        this.recording = recording.state === 'recording' || recording.state === 'saving' ? recording : null;
         this.#room.safeEmit('recording', recording);
         return;
       }

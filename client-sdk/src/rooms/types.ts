@@ -61,7 +61,10 @@ export interface RoomEvents {
    * rejoin after a reconnect or a dead worker failed). `error` says what failed, when something did.
    */
   closed: (e: { reason: string; error?: MoimError }) => void;
-  /** A recording of the room started, stopped or failed (also told right after joining one that runs). */
+  /**
+   * A recording of the room started, is being saved, stopped or failed (also told right after
+   * joining one that runs or is being saved).
+   */
   recording: (recording: RecordingInfo) => void;
 }
 

@@ -13,10 +13,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   MoimError,
+  RECORDING_KEEP_WAIT_MS,
   type RecordingInfo,
   type RecordingManifest,
   type RecordingPolicy,
   type RecordingResponses,
+  type RecordingState,
   type RequestData,
   type RoomCloseReason,
   type Tier,
@@ -79,6 +81,10 @@ interface Active {
   recorder: RoomRecorder;
   dir: string;
   detach: Array<() => void>;
+  /** Settles when the recorders ended (their files complete), once the end began. */
+  recorded: Promise<void> | undefined;
+  /** What the room is told while the files are stored (set when the recorders ended). */
+  saving: RecordingInfo | undefined;
   ending: Promise<RecordingInfo> | undefined;
 }
 
@@ -157,6 +163,8 @@ export class Recordings {
         recorder,
         dir,
         detach: [],
+        recorded: undefined,
+        saving: undefined,
         ending: undefined,
       };
       await this.#opts.store.create({
@@ -204,7 +212,24 @@ export class Recordings {
       target: active.id,
       detail: { roomId, org },
     });
-    return this.#finish(active, 'stopped', null);
+    const ending = this.#finish(active, 'stopped', null);
+    // the answer is the end when the files are stored within RECORDING_KEEP_WAIT_MS of the recorders
+    // ending; else `saving`, and the room hears the end when it comes
+    let timer: NodeJS.Timeout | undefined;
+    const kept = await Promise.race([
+      ending,
+      (active.recorded as Promise<void>).then(
+        () =>
+          new Promise<undefined>((resolve) => {
+            timer = setTimeout(resolve, RECORDING_KEEP_WAIT_MS, undefined);
+          }),
+      ),
+    ]).finally(() => clearTimeout(timer));
+    if (kept) return kept;
+    ending.catch((err: unknown) =>
+      this.#log.error({ err, recording: active.id }, 'storing a stopped recording failed after its stop was answered'),
+    );
+    return active.saving as RecordingInfo;
   }
 
   async list(
@@ -216,7 +241,9 @@ export class Recordings {
     const record = await this.#roomRecord(org, roomId);
     const stored = await this.#opts.store.listForRoom(org, roomId, LIST_LIMIT);
     const active = this.#active.get(roomId);
-    const recordings = stored.map((r) => (active && active.id === r.id ? this.#liveInfo(active) : infoOf(r)));
+    const recordings = stored.map((r) =>
+      active && active.id === r.id ? (active.saving ?? this.#liveInfo(active)) : infoOf(r),
+    );
     return { recordings, policy: this.#opts.policies[record.tier] };
   }
 
@@ -313,14 +340,12 @@ export class Recordings {
       const failure = reason === 'ROOM_CLOSED' ? null : `the room closed (${reason})`;
       this.#finishLogged(active, failure ? 'failed' : 'stopped', failure);
     };
-    // a person joining while it runs is told at once (after their join is answered: the channel holds it)
+    // a person joining while it runs or is being saved is told at once (after their join is answered:
+    // the channel holds it)
     const onJoin = (peer: Peer) =>
       queueMicrotask(() => {
-        if (!active.ending)
-          peer.signal({
-            event: 'room:recordingChanged',
-            payload: { roomId: active.roomId, recording: this.#liveInfo(active) },
-          });
+        const recording = active.saving ?? (active.ending ? undefined : this.#liveInfo(active));
+        if (recording) peer.signal({ event: 'room:recordingChanged', payload: { roomId: active.roomId, recording } });
       });
     room.on('close', onClose);
     room.on('peerJoined', onJoin);
@@ -338,21 +363,32 @@ export class Recordings {
     );
   }
 
-  /** End a running recording once: stop the recorders, keep the files, store the end, tell the room. */
+  /**
+   * End a running recording once: stop the recorders (`recorded`; the room is told it is `saving`),
+   * keep the files, store the end, tell the room.
+   */
   #finish(active: Active, state: 'stopped' | 'failed', failure: string | null): Promise<RecordingInfo> {
-    active.ending ??= (async () => {
-      await active.recorder.stop();
-      for (const d of active.detach.splice(0)) d();
-      const tracks = active.recorder.tracks();
+    if (active.ending) return active.ending;
+    const recorded = active.recorder.stop().then(() => {
+      active.saving = this.#savingInfo(active);
+      this.#announce(active, active.saving);
+    });
+    active.recorded = recorded;
+    active.ending = (async () => {
       let files: StoredRecordingFile[] = [];
       let end: RecordingEnd | undefined;
       try {
+        await recorded;
+        const endedAt = (active.saving as RecordingInfo).endedAt as number;
+        const tracks = active.recorder.tracks();
         files = await this.#keepFiles(active, tracks);
-        end = this.#end(active, state, failure, tracks, files);
+        end = this.#end(active, state, failure, tracks, files, endedAt);
         if (!(await this.#opts.store.finish(active.id, end)))
           this.#log.warn({ recording: active.id }, 'the recording had ended already');
       } finally {
-        // whatever failed above (the caller hears of it), the room may be recorded again
+        // whatever failed above (the caller hears of it), the room may be recorded again; late
+        // joiners were told of the saving until here
+        for (const d of active.detach.splice(0)) d();
         this.#active.delete(active.roomId);
         if (end) await rm(active.dir, { recursive: true, force: true });
       }
@@ -367,7 +403,7 @@ export class Recordings {
         { recording: active.id, room: active.roomId, state, failure, files: files.length },
         'recording ended',
       );
-      const info = infoOf({ ...this.#storedBase(active), ...end });
+      const info = infoOf({ ...this.#storedBase(active), ...(end as RecordingEnd) });
       this.#announce(active, info);
       return info;
     })();
@@ -403,8 +439,8 @@ export class Recordings {
     failure: string | null,
     tracks: RecordedTrack[],
     files: StoredRecordingFile[] = [],
+    endedAt: number = this.#opts.clock.now(),
   ): RecordingEnd {
-    const endedAt = this.#opts.clock.now();
     return {
       state,
       endedAt,
@@ -477,6 +513,19 @@ export class Recordings {
     });
   }
 
+  /** While the files are stored: the recorders ended now; the manifest's files are not kept yet. */
+  #savingInfo(active: Active): RecordingInfo {
+    return infoOf({
+      ...this.#storedBase(active),
+      state: 'saving',
+      endedAt: this.#opts.clock.now(),
+      failure: null,
+      expiresAt: null,
+      manifest: this.#manifest(active, null, active.recorder.tracks()),
+      files: [],
+    });
+  }
+
   #announce(active: Active, recording: RecordingInfo): void {
     const { room } = active;
     if (room.closed) return;
@@ -485,7 +534,7 @@ export class Recordings {
   }
 }
 
-function infoOf(r: StoredRecording): RecordingInfo {
+function infoOf(r: Omit<StoredRecording, 'state'> & { state: RecordingState }): RecordingInfo {
   return {
     recordingId: r.id,
     roomId: r.roomId,

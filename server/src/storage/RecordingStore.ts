@@ -17,7 +17,8 @@ export interface StoredRecording {
   startedBy: string;
   startedAt: number;
   endedAt: number | null;
-  state: RecordingState;
+  /** As stored: `recording` until it ended (`saving` is the recording service's, never stored). */
+  state: StoredRecordingState;
   failure: string | null;
   /** When the files are deleted (set when it ends). */
   expiresAt: number | null;
@@ -25,8 +26,11 @@ export interface StoredRecording {
   files: StoredRecordingFile[];
 }
 
+/** The states a recording's record holds. */
+export type StoredRecordingState = Exclude<RecordingState, 'saving'>;
+
 export interface RecordingEnd {
-  state: Exclude<RecordingState, 'recording'>;
+  state: Exclude<StoredRecordingState, 'recording'>;
   endedAt: number;
   failure: string | null;
   expiresAt: number;

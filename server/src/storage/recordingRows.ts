@@ -1,6 +1,6 @@
 /** Rows of the `recordings` table on both backends, and their records. */
-import type { RecordingManifest, RecordingState, Tier } from '@moim/protocol';
-import type { StoredRecording, StoredRecordingFile } from './RecordingStore.ts';
+import type { RecordingManifest, Tier } from '@moim/protocol';
+import type { StoredRecording, StoredRecordingFile, StoredRecordingState } from './RecordingStore.ts';
 
 export const RECORDING_COLUMNS =
   'id, org, room_id, tier, started_by, started_at, ended_at, state, failure, expires_at, manifest, files';
@@ -31,7 +31,7 @@ export function toRecording(row: RecordingRow): StoredRecording {
     startedBy: row.started_by,
     startedAt: Number(row.started_at),
     endedAt: num(row.ended_at),
-    state: row.state as RecordingState,
+    state: row.state as StoredRecordingState,
     failure: row.failure,
     expiresAt: num(row.expires_at),
     manifest: JSON.parse(row.manifest) as RecordingManifest,

@@ -94,7 +94,7 @@ export function recordingsPanel(ctx: AppContext, session: MeetingSession): Recor
       list,
       recordings.map((r) => {
         const files =
-          r.state === 'recording'
+          r.state === 'recording' || r.state === 'saving'
             ? []
             : r.manifest.tracks.flatMap((tr) =>
                 tr.segments.filter((s) => s.status === 'ok' && s.bytes > 0).map((s) => s.file),

@@ -141,6 +141,7 @@ function renderRoom(root: HTMLElement, ctx: AppContext, session: MeetingSession)
     people.textContent = tn('participants', room.peers.size + 1);
     banner.hidden = !session.reconnecting;
     recording.hidden = room.recording === null;
+    recording.textContent = room.recording?.state === 'saving' ? t('recordingSaving') : t('recordingOn');
     recordings.update();
     const q = session.quality;
     quality.textContent = q

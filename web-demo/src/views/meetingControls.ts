@@ -137,6 +137,48 @@ export function meetingControls(opts: {
     );
   }
 
+  /**
+   * Start or stop the recording. A stop waits for the files to be kept (up to RECORDING_STOP_MS): one
+   * request at a time, and the button says what is under way through every render meanwhile — also
+   * while the room's recording is `saving` (its files still being stored), whoever stopped it.
+   */
+  function recordButton(): HTMLElement {
+    const saving = room.recording?.state === 'saving';
+    const busy = recordingBusy !== undefined || saving;
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: room.recording ? 'control active' : 'control',
+        id: 'ctl-record',
+        disabled: busy,
+        'aria-busy': busy ? 'true' : undefined,
+        onclick: () => {
+          if (recordingBusy || room.recording?.state === 'saving') return;
+          recordingBusy = room.recording ? 'stopping' : 'starting';
+          render();
+          void (recordingBusy === 'stopping' ? room.stopRecording() : room.startRecording())
+            .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'))
+            .finally(() => {
+              recordingBusy = undefined;
+              render();
+            });
+        },
+      },
+      h(
+        'span',
+        null,
+        recordingBusy === 'stopping' || saving
+          ? t('stoppingRecording')
+          : recordingBusy === 'starting'
+            ? t('startingRecording')
+            : room.recording
+              ? t('stopRecording')
+              : t('startRecording'),
+      ),
+    );
+  }
+
   function renderControls(): void {
     const mic = session.local('mic');
     const cam = session.local('camera');
@@ -162,42 +204,7 @@ export function meetingControls(opts: {
       deviceBox,
       // recording: the server decides (the `record` grant, the tier's policy); everyone sees the indicator.
       // Offered to whoever the token grants `record` (or `moderate` to stop a running one).
-      mayRecord(room.recording !== null)
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: room.recording ? 'control active' : 'control',
-              id: 'ctl-record',
-              // a stop waits for the files to be kept (up to RECORDING_STOP_MS): one request at a time,
-              // and the button says what is under way through every render meanwhile
-              disabled: recordingBusy !== undefined,
-              'aria-busy': recordingBusy !== undefined ? 'true' : undefined,
-              onclick: () => {
-                if (recordingBusy) return;
-                recordingBusy = room.recording ? 'stopping' : 'starting';
-                render();
-                void (recordingBusy === 'stopping' ? room.stopRecording() : room.startRecording())
-                  .catch((err: Error) => ctx.toast(`${t('errorPrefix')}: ${errorText(err)}`, 'error'))
-                  .finally(() => {
-                    recordingBusy = undefined;
-                    render();
-                  });
-              },
-            },
-            h(
-              'span',
-              null,
-              recordingBusy === 'stopping'
-                ? t('stoppingRecording')
-                : recordingBusy === 'starting'
-                  ? t('startingRecording')
-                  : room.recording
-                    ? t('stopRecording')
-                    : t('startRecording'),
-            ),
-          )
-        : null,
+      mayRecord(room.recording !== null) ? recordButton() : null,
       moderator
         ? h(
             'button',
