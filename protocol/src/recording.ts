@@ -49,10 +49,10 @@ export const DEFAULT_RECORDING_POLICIES: Record<Tier, RecordingPolicy> = {
 };
 
 /**
- * `recording`: running. `saving`: the recorders ended and the files are being stored (a stop
- * answers with it when storing takes longer than RECORDING_KEEP_WAIT_MS; the room hears it as
- * soon as the recorders end); `stopped` or `failed` follows in `room:recordingChanged`. The room
- * cannot be recorded again until then. `stopped`, `failed`: ended.
+ * `recording`: running. `saving`: stopped (or failing), its recorders finishing their files and the
+ * files being stored — the room hears it at once; a stop answers with it when storing takes longer
+ * than RECORDING_KEEP_WAIT_MS after the recorders ended; `stopped` or `failed` follows in
+ * `room:recordingChanged`, and the room cannot be recorded again until then. `stopped`, `failed`: ended.
  */
 export const RECORDING_STATES = ['recording', 'saving', 'stopped', 'failed'] as const;
 export type RecordingState = (typeof RECORDING_STATES)[number];
@@ -126,9 +126,9 @@ export interface RecordingResponses {
 
 export interface RecordingServerEvents {
   /**
-   * A recording of the room started, is being saved (its recorders ended), stopped or failed (a
-   * recorder died); also sent to a person right after they joined while a recording runs or is
-   * being saved, so everyone in the room knows.
+   * A recording of the room started, is being saved (stopped, its files being finished and stored),
+   * stopped or failed (a recorder died); also sent to a person right after they joined while a
+   * recording runs or is being saved, so everyone in the room knows.
    */
   'room:recordingChanged': (e: { roomId: string; recording: RecordingInfo }) => void;
 }

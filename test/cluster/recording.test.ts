@@ -172,7 +172,7 @@ describe('recording across nodes', () => {
       (e) => e.recording.recordingId === started.recordingId && e.recording.state === 'stopped',
       20_000,
     );
-    // it ended when its recorders did, not when the files were stored
+    // it ended when it was stopped, not when the files were stored
     expect(ended.recording.endedAt).toBe(answered?.endedAt);
     await waitFor(() => room.recording === null, { what: 'the SDK room to drop the recording' });
     expect(told).toEqual(['recording', 'saving', 'stopped']);

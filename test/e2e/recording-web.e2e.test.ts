@@ -75,7 +75,12 @@ describe('recording indicator', () => {
     const saving = kim.page.locator('#ctl-record[disabled][aria-busy=true]');
     await saving.waitFor({ timeout: 5_000 });
     expect(await saving.textContent()).toBe('녹화 저장 중…');
-    expect(await badge(lee).isVisible()).toBe(true); // still recording until the files are kept
+    // everyone sees it being saved (ffmpeg takes 6 s to finish its file), in the list too
+    await badge(lee).filter({ hasText: '● Saving recording' }).waitFor({ timeout: 5_000 });
+    await badge(park).filter({ hasText: '● 녹화 저장 중' }).waitFor({ timeout: 5_000 });
+    const listed = lee.page.locator('#recordings .recording-item[data-state=saving] .recording-state');
+    await listed.waitFor({ timeout: 5_000 });
+    expect(await listed.textContent()).toBe('Saving');
     for (const p of [kim, lee, park]) await badge(p).waitFor({ state: 'hidden', timeout: 30_000 });
     const again = kim.page.locator('#ctl-record:not([disabled])');
     await again.waitFor({ timeout: 10_000 });

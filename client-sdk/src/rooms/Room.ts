@@ -192,8 +192,8 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /**
    * Stop the room's running recording (`record` or `moderate`). Resolves once its files are kept
-   * (`stopped`), or with `saving` when storing them takes longer than `RECORDING_KEEP_WAIT_MS` (the
-   * end follows as a `recording` event); up to `RECORDING_STOP_MS` (the server's bound) rather than a
+   * (`stopped`), or with `saving` when storing them takes longer than `RECORDING_KEEP_WAIT_MS` after
+   * its recorders ended (the end follows as a `recording` event); up to `RECORDING_STOP_MS` (the server's bound) rather than a
    * request's usual wait.
    */
   stopRecording(): Promise<RecordingInfo> {

@@ -83,7 +83,7 @@ interface Active {
   detach: Array<() => void>;
   /** Settles when the recorders ended (their files complete), once the end began. */
   recorded: Promise<void> | undefined;
-  /** What the room is told while the files are stored (set when the recorders ended). */
+  /** What the room is told from the stop until the end is stored (the recorders finishing, the files kept). */
   saving: RecordingInfo | undefined;
   ending: Promise<RecordingInfo> | undefined;
 }
@@ -344,8 +344,8 @@ export class Recordings {
     // the channel holds it)
     const onJoin = (peer: Peer) =>
       queueMicrotask(() => {
-        const recording = active.saving ?? (active.ending ? undefined : this.#liveInfo(active));
-        if (recording) peer.signal({ event: 'room:recordingChanged', payload: { roomId: active.roomId, recording } });
+        const recording = active.saving ?? this.#liveInfo(active);
+        peer.signal({ event: 'room:recordingChanged', payload: { roomId: active.roomId, recording } });
       });
     room.on('close', onClose);
     room.on('peerJoined', onJoin);
@@ -364,25 +364,24 @@ export class Recordings {
   }
 
   /**
-   * End a running recording once: stop the recorders (`recorded`; the room is told it is `saving`),
+   * End a running recording once: tell the room it is `saving`, stop the recorders (`recorded`),
    * keep the files, store the end, tell the room.
    */
   #finish(active: Active, state: 'stopped' | 'failed', failure: string | null): Promise<RecordingInfo> {
     if (active.ending) return active.ending;
-    const recorded = active.recorder.stop().then(() => {
-      active.saving = this.#savingInfo(active);
-      this.#announce(active, active.saving);
-    });
+    const saving = this.#savingInfo(active);
+    active.saving = saving;
+    this.#announce(active, saving);
+    const recorded = active.recorder.stop();
     active.recorded = recorded;
     active.ending = (async () => {
       let files: StoredRecordingFile[] = [];
       let end: RecordingEnd | undefined;
       try {
         await recorded;
-        const endedAt = (active.saving as RecordingInfo).endedAt as number;
         const tracks = active.recorder.tracks();
         files = await this.#keepFiles(active, tracks);
-        end = this.#end(active, state, failure, tracks, files, endedAt);
+        end = this.#end(active, state, failure, tracks, files, saving.endedAt ?? undefined);
         if (!(await this.#opts.store.finish(active.id, end)))
           this.#log.warn({ recording: active.id }, 'the recording had ended already');
       } finally {
@@ -513,7 +512,7 @@ export class Recordings {
     });
   }
 
-  /** While the files are stored: the recorders ended now; the manifest's files are not kept yet. */
+  /** From the stop until its end is stored: it ended now; its recorders finish, its files are not kept yet. */
   #savingInfo(active: Active): RecordingInfo {
     return infoOf({
       ...this.#storedBase(active),
