@@ -5,7 +5,9 @@
  * blobs in the shared PostgreSQL). The media is generated plain RTP (VP8 key-frame headers, Opus
  * TOC bytes): what is checked is where things run and are read, not the pictures. The nodes' ffmpeg
  * takes 6 s to finish its file after a stop (test/support/slow-stop-ffmpeg.sh), longer than a
- * relayed request's usual 5 s: the stop asked through the other node still gets its answer.
+ * relayed request's usual 5 s: the stop asked through the other node still gets its answer. With
+ * the blobs table locked from the test (a slow database) the stop answers `saving` and the end
+ * follows as an event once the lock goes.
  */
 import { fileURLToPath } from 'node:url';
 import { connect as connectSdk, devToken as sdkToken } from '@moim/client-sdk';
@@ -160,6 +162,9 @@ describe('recording across nodes', () => {
         error: { code: 'CONFLICT' },
       });
       expect(room.recording).toMatchObject({ recordingId: started.recordingId, state: 'saving' });
+      // the room's list, asked through node b (relayed to the home), says so too
+      const { recordings } = await call<{ recordings: RecordingInfo[] }>(mia.socket, 'room:recordings', { roomId });
+      expect(recordings[0]).toMatchObject({ recordingId: started.recordingId, state: 'saving' });
       await db.query('COMMIT');
       locked = false;
     } finally {
