@@ -144,15 +144,16 @@ export function meetingControls(opts: {
    */
   function recordButton(): HTMLElement {
     const saving = room.recording?.state === 'saving';
-    const busy = recordingBusy !== undefined || saving;
+    // not the quick actions' `busy` set: a request of this button under way, or the room's saving
+    const waiting = recordingBusy !== undefined || saving;
     return h(
       'button',
       {
         type: 'button',
         class: room.recording ? 'control active' : 'control',
         id: 'ctl-record',
-        disabled: busy,
-        'aria-busy': busy ? 'true' : undefined,
+        disabled: waiting,
+        'aria-busy': waiting ? 'true' : undefined,
         onclick: () => {
           if (recordingBusy || room.recording?.state === 'saving') return;
           recordingBusy = room.recording ? 'stopping' : 'starting';
